@@ -1,0 +1,162 @@
+/*
+ * The model of app definitions: apps, their ports and VIP labels, health
+ * checks with Marathon's defaults applied, and tasks (the future backends).
+ * Plain structs, owned by a struct apps_set; freed with apps_set_free().
+ */
+#ifndef VIPD_MODEL_H
+#define VIPD_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Marathon's health-check protocols. MESOS_* are run by Mesos in Marathon,
+ * vipd runs them exactly like their plain counterparts. */
+enum hc_protocol {
+	HC_PROTO_HTTP = 0,
+	HC_PROTO_HTTPS,
+	HC_PROTO_TCP,
+	HC_PROTO_COMMAND,
+	HC_PROTO_MESOS_HTTP,
+	HC_PROTO_MESOS_HTTPS,
+	HC_PROTO_MESOS_TCP,
+};
+
+/* What a check actually does, after folding MESOS_* into the plain kinds. */
+enum hc_kind {
+	HC_KIND_HTTP,
+	HC_KIND_HTTPS,
+	HC_KIND_TCP,
+	HC_KIND_COMMAND,
+};
+
+/* Marathon's defaults (AppDefinition health checks). */
+#define HC_DEFAULT_GRACE_PERIOD_S 300
+#define HC_DEFAULT_INTERVAL_S 60
+#define HC_DEFAULT_TIMEOUT_S 20
+#define HC_DEFAULT_MAX_CONSECUTIVE_FAILURES 3
+#define HC_DEFAULT_DELAY_S 15
+#define HC_DEFAULT_PATH "/"
+
+/* Port protocols as a bit set: "tcp,udp" is both. */
+#define PORT_PROTO_TCP 0x1
+#define PORT_PROTO_UDP 0x2
+
+struct label {
+	char *key;
+	char *value;
+};
+
+struct port_def {
+	uint32_t port;		/* 0 = Marathon picks; for a port mapping, the container port */
+	uint32_t host_port;	/* port mappings only; 0 when absent */
+	unsigned protocols;	/* PORT_PROTO_* bits */
+	char *name;		/* NULL when absent */
+	struct label *labels;
+	size_t nlabels;
+};
+
+struct health_check {
+	enum hc_protocol protocol;
+	char *command;		/* COMMAND: command.value; NULL otherwise */
+	char *path;		/* HTTP/HTTPS: defaults to "/" */
+	int port_index;		/* -1 when `port` is set instead */
+	int port;		/* 0 when absent */
+	unsigned grace_period_s;
+	unsigned interval_s;
+	unsigned timeout_s;
+	unsigned max_consecutive_failures; /* 0 = never considered for killing */
+	unsigned delay_s;
+	bool ignore_http1xx;
+	char *json_path;	/* where it stood, e.g. "/apps/0/healthChecks/1" */
+};
+
+enum task_state {
+	TASK_STATE_UNKNOWN = 0,
+	TASK_STATE_STAGING,
+	TASK_STATE_STARTING,
+	TASK_STATE_RUNNING,
+	TASK_STATE_KILLING,
+	TASK_STATE_FINISHED,
+	TASK_STATE_FAILED,
+	TASK_STATE_KILLED,
+	TASK_STATE_LOST,
+	TASK_STATE_UNREACHABLE,
+};
+
+struct task {
+	char *id;
+	char *host;		/* agent host name or address */
+	uint32_t *ports;	/* host ports, in port-definition order */
+	size_t nports;
+	char **ip_addresses;	/* the task's own addresses (ipAddresses[].ipAddress) */
+	size_t nip_addresses;
+	enum task_state state;	/* TASK_STATE_RUNNING when the definition does not say */
+	char *state_text;	/* as written, NULL when absent */
+	char *started_at;	/* ISO 8601 as Marathon writes it; NULL when absent */
+	char *netns;		/* network namespace path to run checks in; NULL = host */
+};
+
+struct app {
+	char *id;		/* absolute, normalised: "/prod/web" */
+	char *source;		/* file it came from */
+	char *json_path;	/* JSON pointer of the app object in that file ("" for the root) */
+	struct port_def *ports;	/* portDefinitions, or container port mappings */
+	size_t nports;
+	bool ports_are_mappings;
+	struct health_check *checks;
+	size_t nchecks;
+	struct task *tasks;
+	size_t ntasks;
+	struct label *labels;
+	size_t nlabels;
+};
+
+enum diag_severity {
+	DIAG_ERROR,
+	DIAG_WARNING,
+};
+
+/* One located problem: "file: /json/pointer: message". */
+struct diag {
+	enum diag_severity severity;
+	char *file;
+	char *path;		/* JSON pointer, "" for the document */
+	char *message;
+};
+
+struct diag_list {
+	struct diag *items;
+	size_t count;
+	size_t cap;
+};
+
+struct apps_set {
+	struct app *apps;
+	size_t napps;
+	size_t cap;
+	struct diag_list diags;
+	size_t files_read;
+};
+
+const char *hc_protocol_name(enum hc_protocol p);
+enum hc_kind hc_protocol_kind(enum hc_protocol p);
+const char *task_state_name(enum task_state s);
+/* The name as Marathon writes it ("TASK_RUNNING"); -1 when unknown. */
+int task_state_parse(const char *s, enum task_state *out);
+
+/* Port index `idx` of a task, or 0 when the task has no such port. */
+uint32_t task_port(const struct task *t, size_t idx);
+const char *label_get(const struct label *labels, size_t n, const char *key);
+
+void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, const char *path,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "file: path: message" into buf; returns buf. */
+const char *diag_format(const struct diag *d, char *buf, size_t len);
+size_t diag_count(const struct diag_list *dl, enum diag_severity sev);
+void diag_list_free(struct diag_list *dl);
+
+void app_free(struct app *a);
+void apps_set_free(struct apps_set *set);
+
+#endif
