@@ -24,6 +24,8 @@ enum check_outcome {
 	CHECK_FAIL_CONFIG,	/* the check cannot run as declared (no such port index...) */
 	CHECK_FAIL_INTERNAL,	/* vipd could not run it (out of fds, memory...) */
 	CHECK_CANCELLED,	/* stopped because its task went away; not a health result */
+	CHECK_IGNORED,		/* HTTP 1xx with ignoreHttp1xx: Marathon counts it neither
+				 * healthy nor unhealthy; not a health result */
 };
 
 #define CHECK_OUTPUT_MAX 512

@@ -18,6 +18,7 @@ const char *check_outcome_name(enum check_outcome o)
 	case CHECK_FAIL_CONFIG: return "config_error";
 	case CHECK_FAIL_INTERNAL: return "internal_error";
 	case CHECK_CANCELLED: return "cancelled";
+	case CHECK_IGNORED: return "ignored";
 	}
 	return "unknown";
 }
