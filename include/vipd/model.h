@@ -48,27 +48,27 @@ struct label {
 };
 
 struct port_def {
-	uint32_t port;		/* 0 = Marathon picks; for a port mapping, the container port */
-	uint32_t host_port;	/* port mappings only; 0 when absent */
-	unsigned protocols;	/* PORT_PROTO_* bits */
-	char *name;		/* NULL when absent */
+	uint32_t port;      /* 0 = Marathon picks; for a port mapping, the container port */
+	uint32_t host_port; /* port mappings only; 0 when absent */
+	unsigned protocols; /* PORT_PROTO_* bits */
+	char *name;         /* NULL when absent */
 	struct label *labels;
 	size_t nlabels;
 };
 
 struct health_check {
 	enum hc_protocol protocol;
-	char *command;		/* COMMAND: command.value; NULL otherwise */
-	char *path;		/* HTTP/HTTPS: defaults to "/" */
-	int port_index;		/* -1 when `port` is set instead */
-	int port;		/* 0 when absent */
+	char *command;  /* COMMAND: command.value; NULL otherwise */
+	char *path;     /* HTTP/HTTPS: defaults to "/" */
+	int port_index; /* -1 when `port` is set instead */
+	int port;       /* 0 when absent */
 	unsigned grace_period_s;
 	unsigned interval_s;
 	unsigned timeout_s;
 	unsigned max_consecutive_failures; /* 0 = never considered for killing */
 	unsigned delay_s;
 	bool ignore_http1xx;
-	char *json_path;	/* where it stood, e.g. "/apps/0/healthChecks/1" */
+	char *json_path; /* where it stood, e.g. "/apps/0/healthChecks/1" */
 };
 
 enum task_state {
@@ -86,22 +86,22 @@ enum task_state {
 
 struct task {
 	char *id;
-	char *host;		/* agent host name or address */
-	uint32_t *ports;	/* host ports, in port-definition order */
+	char *host;      /* agent host name or address */
+	uint32_t *ports; /* host ports, in port-definition order */
 	size_t nports;
-	char **ip_addresses;	/* the task's own addresses (ipAddresses[].ipAddress) */
+	char **ip_addresses; /* the task's own addresses (ipAddresses[].ipAddress) */
 	size_t nip_addresses;
-	enum task_state state;	/* TASK_STATE_RUNNING when the definition does not say */
-	char *state_text;	/* as written, NULL when absent */
-	char *started_at;	/* ISO 8601 as Marathon writes it; NULL when absent */
-	char *netns;		/* network namespace path to run checks in; NULL = host */
+	enum task_state state; /* TASK_STATE_RUNNING when the definition does not say */
+	char *state_text;      /* as written, NULL when absent */
+	char *started_at;      /* ISO 8601 as Marathon writes it; NULL when absent */
+	char *netns;           /* network namespace path to run checks in; NULL = host */
 };
 
 struct app {
-	char *id;		/* absolute, normalised: "/prod/web" */
-	char *source;		/* file it came from */
-	char *json_path;	/* JSON pointer of the app object in that file ("" for the root) */
-	struct port_def *ports;	/* portDefinitions, or container port mappings */
+	char *id;               /* absolute, normalised: "/prod/web" */
+	char *source;           /* file it came from */
+	char *json_path;        /* JSON pointer of the app object in that file ("" for the root) */
+	struct port_def *ports; /* portDefinitions, or container port mappings */
 	size_t nports;
 	bool ports_are_mappings;
 	struct health_check *checks;
@@ -121,7 +121,7 @@ enum diag_severity {
 struct diag {
 	enum diag_severity severity;
 	char *file;
-	char *path;		/* JSON pointer, "" for the document */
+	char *path; /* JSON pointer, "" for the document */
 	char *message;
 };
 
@@ -150,12 +150,13 @@ uint32_t task_port(const struct task *t, size_t idx);
 const char *label_get(const struct label *labels, size_t n, const char *key);
 
 void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, const char *path,
-	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* "file: path: message" into buf; returns buf. */
 const char *diag_format(const struct diag *d, char *buf, size_t len);
 size_t diag_count(const struct diag_list *dl, enum diag_severity sev);
 void diag_list_free(struct diag_list *dl);
 
+void task_free(struct task *t);
 void app_free(struct app *a);
 void apps_set_free(struct apps_set *set);
 

@@ -1,0 +1,25 @@
+/*
+ * Loading Marathon app definitions into the model: files, directories,
+ * buffers. Every problem becomes a located diagnostic in the set; a broken
+ * app is skipped and the others still load.
+ */
+#ifndef VIPD_APPS_H
+#define VIPD_APPS_H
+
+#include "vipd/model.h"
+
+/* Larger documents are refused rather than parsed. */
+#define APPS_MAX_FILE_BYTES (32u * 1024 * 1024)
+
+/* Loads a file, or every *.json file of a directory in name order. Returns 0
+ * when the path could be read (even if some apps in it were broken), -1 when
+ * it could not; either way the problems are in set->diags. */
+int apps_load_path(struct apps_set *set, const char *path);
+
+/* Parses one document; `name` is the file name used in diagnostics. */
+int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, size_t len);
+
+/* Finds an app by its absolute id. */
+const struct app *apps_find(const struct apps_set *set, const char *id);
+
+#endif

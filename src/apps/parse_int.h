@@ -1,0 +1,49 @@
+/* Shared by the parser's files: the parse context and typed JSON getters that
+ * report located errors. Private to src/apps/. */
+#ifndef VIPD_PARSE_INT_H
+#define VIPD_PARSE_INT_H
+
+#include <jansson.h>
+
+#include "vipd/model.h"
+
+#define PATH_MAX_LEN 512
+
+struct pctx {
+	struct apps_set *set;
+	const char *file;
+	size_t errors; /* errors added while parsing the current app */
+};
+
+/* Getter results: the field was read, is absent, or was wrong (error added). */
+enum pj_status { PJ_OK = 0, PJ_ABSENT = 1, PJ_BAD = -1 };
+
+void pctx_error(struct pctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "/a/b" + key, with JSON pointer escaping (~0, ~1). */
+void path_key(char *out, size_t len, const char *base, const char *key);
+void path_index(char *out, size_t len, const char *base, size_t idx);
+
+/* A short description of a JSON value for "got ..." in messages. */
+const char *pj_describe(const json_t *v, char *buf, size_t len);
+
+enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                         const char **out);
+enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                      long long min, long long max, const char *expected, long long *out);
+enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                       bool *out);
+/* Present and of the given type (JSON_ARRAY or JSON_OBJECT), else an error. */
+enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                        json_type type, json_t **out);
+int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out,
+              size_t *nout);
+
+int parse_ports(struct pctx *c, const json_t *japp, const char *path, struct app *app);
+int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct app *app);
+int parse_tasks(struct pctx *c, const json_t *japp, const char *path, struct app *app);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * Typed access to JSON fields with located errors: every getter names the
+ * file, the JSON pointer, what was expected and what was found.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_int.h"
+
+static void pctx_vadd(struct pctx *c, enum diag_severity sev, const char *path, const char *fmt,
+                      va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	diag_add(&c->set->diags, sev, c->file, path, "%s", msg);
+}
+
+void pctx_error(struct pctx *c, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pctx_vadd(c, DIAG_ERROR, path, fmt, ap);
+	va_end(ap);
+	c->errors++;
+}
+
+void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pctx_vadd(c, DIAG_WARNING, path, fmt, ap);
+	va_end(ap);
+}
+
+void path_key(char *out, size_t len, const char *base, const char *key)
+{
+	size_t n = (size_t)snprintf(out, len, "%s/", base);
+
+	for (; *key && n + 3 < len; key++) {
+		if (*key == '~' || *key == '/') {
+			out[n++] = '~';
+			out[n++] = *key == '~' ? '0' : '1';
+		} else {
+			out[n++] = *key;
+		}
+	}
+	if (n < len)
+		out[n] = '\0';
+}
+
+void path_index(char *out, size_t len, const char *base, size_t idx)
+{
+	snprintf(out, len, "%s/%zu", base, idx);
+}
+
+/* Strings are quoted and cut so one bad value cannot flood the output. */
+const char *pj_describe(const json_t *v, char *buf, size_t len)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+		size_t n = strlen(s);
+
+		if (n > 40)
+			snprintf(buf, len, "\"%.40s...\"", s);
+		else
+			snprintf(buf, len, "\"%s\"", s);
+		break;
+	}
+	case JSON_INTEGER:
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(buf, len, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		snprintf(buf, len, "true");
+		break;
+	case JSON_FALSE:
+		snprintf(buf, len, "false");
+		break;
+	case JSON_NULL:
+		snprintf(buf, len, "null");
+		break;
+	case JSON_OBJECT:
+		snprintf(buf, len, "an object");
+		break;
+	case JSON_ARRAY:
+		snprintf(buf, len, "an array");
+		break;
+	}
+	return buf;
+}
+
+/* Marathon serialises absent optional fields as null: treat null as absent. */
+static const json_t *pj_field(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                         const char **out)
+{
+	const json_t *v = pj_field(obj, key);
+	char p[PATH_MAX_LEN], got[64];
+
+	if (!v)
+		return PJ_ABSENT;
+	if (!json_is_string(v)) {
+		path_key(p, sizeof(p), path, key);
+		pctx_error(c, p, "expected a string, got %s", pj_describe(v, got, sizeof(got)));
+		return PJ_BAD;
+	}
+	*out = json_string_value(v);
+	return PJ_OK;
+}
+
+enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                      long long min, long long max, const char *expected, long long *out)
+{
+	const json_t *v = pj_field(obj, key);
+	char p[PATH_MAX_LEN], got[64];
+
+	if (!v)
+		return PJ_ABSENT;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		path_key(p, sizeof(p), path, key);
+		pctx_error(c, p, "expected %s, got %s", expected, pj_describe(v, got, sizeof(got)));
+		return PJ_BAD;
+	}
+	*out = json_integer_value(v);
+	return PJ_OK;
+}
+
+enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                       bool *out)
+{
+	const json_t *v = pj_field(obj, key);
+	char p[PATH_MAX_LEN], got[64];
+
+	if (!v)
+		return PJ_ABSENT;
+	if (!json_is_boolean(v)) {
+		path_key(p, sizeof(p), path, key);
+		pctx_error(c, p, "expected true or false, got %s",
+		           pj_describe(v, got, sizeof(got)));
+		return PJ_BAD;
+	}
+	*out = json_is_true(v);
+	return PJ_OK;
+}
+
+enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                        json_type type, json_t **out)
+{
+	json_t *v = (json_t *)pj_field(obj, key);
+	char p[PATH_MAX_LEN], got[64];
+
+	if (!v)
+		return PJ_ABSENT;
+	if (json_typeof(v) != type) {
+		path_key(p, sizeof(p), path, key);
+		pctx_error(c, p, "expected %s, got %s",
+		           type == JSON_ARRAY ? "an array" : "an object",
+		           pj_describe(v, got, sizeof(got)));
+		return PJ_BAD;
+	}
+	*out = v;
+	return PJ_OK;
+}
+
+int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out, size_t *nout)
+{
+	char lpath[PATH_MAX_LEN], p[PATH_MAX_LEN], got[64];
+	json_t *jl = NULL, *v;
+	const char *key;
+	size_t n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	switch (pj_typed(c, obj, path, "labels", JSON_OBJECT, &jl)) {
+	case PJ_ABSENT:
+		return 0;
+	case PJ_BAD:
+		return -1;
+	case PJ_OK:
+		break;
+	}
+	path_key(lpath, sizeof(lpath), path, "labels");
+	*out = calloc(json_object_size(jl) + 1, sizeof(**out));
+	if (!*out)
+		return -1;
+	json_object_foreach(jl, key, v)
+	{
+		if (!json_is_string(v)) {
+			path_key(p, sizeof(p), lpath, key);
+			pctx_error(c, p, "expected a string label value, got %s",
+			           pj_describe(v, got, sizeof(got)));
+			continue;
+		}
+		(*out)[n].key = strdup(key);
+		(*out)[n].value = strdup(json_string_value(v));
+		n++;
+	}
+	*nout = n;
+	return 0;
+}

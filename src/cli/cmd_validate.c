@@ -1,0 +1,118 @@
+/*
+ * vipctl validate: the located errors of app definitions, or a summary of
+ * what vipd understood of them (apps, ports and VIP labels, checks, tasks).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+struct totals {
+	size_t tasks, checks, vips;
+	size_t by_kind[4];
+};
+
+static const char *proto_text(unsigned protocols)
+{
+	if (protocols == (PORT_PROTO_TCP | PORT_PROTO_UDP))
+		return "tcp,udp";
+	return protocols == PORT_PROTO_UDP ? "udp" : "tcp";
+}
+
+static int is_vip_label(const char *key)
+{
+	return strncasecmp(key, "vip", 3) == 0;
+}
+
+static void print_ports(const struct app *a, struct totals *t)
+{
+	for (size_t i = 0; i < a->nports; i++) {
+		const struct port_def *p = &a->ports[i];
+
+		printf("  port %zu: %u/%s", i, p->port, proto_text(p->protocols));
+		if (p->host_port)
+			printf(" hostPort %u", p->host_port);
+		if (p->name)
+			printf(" name %s", p->name);
+		for (size_t j = 0; j < p->nlabels; j++) {
+			if (!is_vip_label(p->labels[j].key))
+				continue;
+			printf(" %s=%s", p->labels[j].key, p->labels[j].value);
+			t->vips++;
+		}
+		printf("\n");
+	}
+}
+
+static void print_checks(const struct app *a, struct totals *t)
+{
+	for (size_t i = 0; i < a->nchecks; i++) {
+		const struct health_check *hc = &a->checks[i];
+		enum hc_kind kind = hc_protocol_kind(hc->protocol);
+
+		printf("  check %zu: %s", i, hc_protocol_name(hc->protocol));
+		if (kind == HC_KIND_COMMAND)
+			printf(" \"%s\"", hc->command);
+		else if (hc->port_index >= 0)
+			printf(" portIndex %d", hc->port_index);
+		else
+			printf(" port %d", hc->port);
+		if (kind == HC_KIND_HTTP || kind == HC_KIND_HTTPS)
+			printf(" path %s%s", hc->path, hc->ignore_http1xx ? " ignoreHttp1xx" : "");
+		printf(" every %us, timeout %us, grace %us, delay %us, maxConsecutiveFailures %u\n",
+		       hc->interval_s, hc->timeout_s, hc->grace_period_s, hc->delay_s,
+		       hc->max_consecutive_failures);
+		t->by_kind[kind]++;
+	}
+	t->checks += a->nchecks;
+}
+
+static void print_tasks(const struct app *a, struct totals *t)
+{
+	for (size_t i = 0; i < a->ntasks; i++) {
+		const struct task *k = &a->tasks[i];
+
+		printf("  task %s: %s host %s", k->id, task_state_name(k->state),
+		       k->host ? k->host : "-");
+		for (size_t j = 0; j < k->nports; j++)
+			printf("%s%u", j ? "," : " ports ", k->ports[j]);
+		for (size_t j = 0; j < k->nip_addresses; j++)
+			printf("%s%s", j ? "," : " ip ", k->ip_addresses[j]);
+		if (k->netns)
+			printf(" netns %s", k->netns);
+		printf("\n");
+	}
+	t->tasks += a->ntasks;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct apps_set set = {0};
+	struct totals t = {0};
+	size_t errors, warnings;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: vipctl validate FILE|DIR...\n");
+		return CLI_EXIT_USAGE;
+	}
+	errors = cli_load_apps(&set, argc - 1, argv + 1);
+	warnings = diag_count(&set.diags, DIAG_WARNING);
+	for (size_t i = 0; i < set.napps; i++) {
+		const struct app *a = &set.apps[i];
+
+		printf("app %s (%s%s%s)\n", a->id, a->source, a->json_path[0] ? " " : "",
+		       a->json_path);
+		print_ports(a, &t);
+		print_checks(a, &t);
+		print_tasks(a, &t);
+	}
+	printf(
+	    "%zu apps, %zu tasks, %zu health checks (%zu HTTP, %zu HTTPS, %zu TCP, %zu COMMAND), "
+	    "%zu VIP labels from %zu files: %zu errors, %zu warnings\n",
+	    set.napps, t.tasks, t.checks, t.by_kind[HC_KIND_HTTP], t.by_kind[HC_KIND_HTTPS],
+	    t.by_kind[HC_KIND_TCP], t.by_kind[HC_KIND_COMMAND], t.vips, set.files_read, errors,
+	    warnings);
+	apps_set_free(&set);
+	return errors ? CLI_EXIT_CONFIG : CLI_EXIT_OK;
+}
