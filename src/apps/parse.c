@@ -165,9 +165,11 @@ static void parse_app(struct pctx *c, const json_t *japp, const char *path, cons
 	app.id = strdup(id);
 	app.source = strdup(c->file);
 	app.json_path = strdup(path);
-	if (pj_labels(c, japp, path, &app.labels, &app.nlabels) == 0 &&
-	    parse_ports(c, japp, path, &app) == 0 && parse_checks(c, japp, path, &app) == 0)
-		parse_tasks(c, japp, path, &app);
+	/* Every part is read even after an error: one run reports every problem. */
+	pj_labels(c, japp, path, &app.labels, &app.nlabels);
+	parse_ports(c, japp, path, &app);
+	parse_checks(c, japp, path, &app);
+	parse_tasks(c, japp, path, &app);
 	if (c->errors != errors_before || !app.id || apps_push(c->set, &app) < 0)
 		app_free(&app);
 }
