@@ -1,0 +1,203 @@
+/*
+ * Check executors: run one COMMAND, HTTP/HTTPS or TCP check for one task on
+ * the daemon's libev loop, optionally inside the task's network namespace,
+ * and report a filled struct check_result through a completion callback.
+ */
+#ifndef VIPD_EXEC_H
+#define VIPD_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "vipd/check_result.h"
+
+struct app;
+struct task;
+struct health_check;
+
+enum exec_kind {
+	EXEC_COMMAND,
+	EXEC_HTTP,
+	EXEC_HTTPS,
+	EXEC_TCP,
+};
+
+/* Shared by every run of one context. Zero or NULL fields take the default. */
+struct exec_settings {
+	const char *run_as_user; /* COMMAND user when vipd runs as root; NULL = "nobody" */
+	const char *shell;       /* NULL = "/bin/sh", run as `shell -c command` */
+	size_t output_cap;       /* command output bytes kept; 0 or > CHECK_OUTPUT_MAX-1 = that */
+	size_t body_keep;        /* HTTP body bytes kept for the regex and callers; 0 = 64 KiB */
+	size_t body_max;         /* HTTP transfer aborted past this many body bytes; 0 = 1 MiB */
+	double kill_grace_s;     /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
+	unsigned nofile_limit;   /* RLIMIT_NOFILE of commands; 0 = 1024 */
+};
+
+/*
+ * One run of one check. Strings are borrowed: they need only live until
+ * exec_start() returns (the executors copy what they keep).
+ */
+struct exec_request {
+	enum exec_kind kind;
+	const char *host;       /* HTTP/HTTPS/TCP target (TCP: a numeric address); COMMAND: $HOST */
+	unsigned port;          /* HTTP/HTTPS/TCP target port */
+	const char *path;       /* HTTP/HTTPS; NULL = "/" */
+	const char *url;        /* HTTP/HTTPS: used as is instead of scheme://host:port/path */
+	const char *command;    /* COMMAND: the shell string */
+	double timeout_s;       /* > 0; fractions allowed */
+	bool ignore_http1xx;    /* Marathon's ignoreHttp1xx: 1xx gives CHECK_IGNORED */
+	const char *body_regex; /* HTTP/HTTPS: PCRE2 the kept body must match; NULL = none */
+	bool follow_redirects;  /* HTTP/HTTPS: off for Marathon checks (3xx is healthy) */
+	bool capture_body;      /* HTTP/HTTPS: keep the body for exec_run_body() */
+	const char *netns;      /* network namespace path (/run/netns/x); NULL = vipd's own */
+	/* COMMAND environment, as Marathon and Mesos give it to a task. */
+	const char *task_id;   /* $MESOS_TASK_ID */
+	const char *app_id;    /* $MARATHON_APP_ID */
+	const uint32_t *ports; /* $PORT0.., $PORTS, $PORT */
+	size_t nports;
+	const char *const *extra_env; /* more "NAME=value" strings, NULL-terminated; may be NULL */
+};
+
+struct exec_ctx;
+struct exec_run;
+
+/*
+ * Called once per run that was not cancelled, always from the loop, never
+ * from inside exec_start(). `run` is valid during the call only (for
+ * exec_run_body() and exec_run_curl_code()); it is freed when the callback
+ * returns, so do not pass it to exec_cancel(). The callback may start new
+ * runs and cancel other runs, but must not free the context.
+ */
+typedef void (*exec_done_cb)(struct exec_run *run, const struct check_result *res, void *arg);
+
+/*
+ * `loop` must be libev's default loop: commands are reaped with ev_child,
+ * which libev only supports there (its SIGCHLD handler reaps every child of
+ * the process, so nothing else in vipd may wait for children of its own).
+ * Returns NULL and fills err on failure (unknown run-as user, curl set-up).
+ */
+struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *settings, char *err,
+                              size_t errlen);
+/* Cancels every run in flight (no callbacks) and releases the context. */
+void exec_ctx_free(struct exec_ctx *ctx);
+/* Runs in flight. */
+size_t exec_ctx_running(const struct exec_ctx *ctx);
+
+/*
+ * Starts one run. Returns NULL and fills err only when the request itself is
+ * invalid (no command, bad regex, timeout <= 0) or memory runs out; every
+ * other failure, including spawn and namespace errors, is reported through
+ * the callback as a result.
+ */
+struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req, exec_done_cb cb,
+                            void *arg, char *err, size_t errlen);
+
+/*
+ * Stops a run in flight and frees it; its callback is NOT called. A command's
+ * whole process group gets SIGKILL (the default loop reaps it); an HTTP
+ * transfer or TCP connection is closed.
+ */
+void exec_cancel(struct exec_run *run);
+
+/* HTTP/HTTPS with capture_body, during the callback: the first body_keep
+ * bytes of the (last) response body, not NUL-terminated; NULL when none. */
+const void *exec_run_body(const struct exec_run *run, size_t *len);
+/* HTTP/HTTPS during the callback: libcurl's CURLcode of the transfer, which is
+ * also what the curl tool exits with; -1 for other kinds. */
+int exec_run_curl_code(const struct exec_run *run);
+
+/*
+ * Fills req for check `hc` of `task` of `app` with Marathon's semantics:
+ * the target is the task's host at port `hc->port` or the task's host port
+ * number `hc->port_index`; MESOS_* protocols run as their plain kinds. The
+ * request borrows strings from the model. Returns -1 with err when the check
+ * cannot run for this task (no such port index).
+ */
+int exec_request_from_check(struct exec_request *req, const struct app *app,
+                            const struct task *task, const struct health_check *hc, char *err,
+                            size_t errlen);
+
+const char *exec_kind_name(enum exec_kind k);
+
+#ifdef VIPD_EXEC_INTERNAL
+/*
+ * Shared by the executor files of src/checks/ only (they define
+ * VIPD_EXEC_INTERNAL): the common part of a run, the context, and the
+ * network-namespace cache of netns.c.
+ */
+#include <curl/curl.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct exec_netns;
+
+struct exec_ctx {
+	struct ev_loop *loop;
+	char *shell;
+	size_t output_cap;
+	size_t body_keep;
+	size_t body_max;
+	double kill_grace_s;
+	unsigned nofile_limit;
+	bool drop_privileges; /* vipd runs as root: commands switch to run_uid/run_gid */
+	uid_t run_uid;
+	gid_t run_gid;
+	CURLM *multi;
+	ev_timer curl_timer;   /* the one CURLMOPT_TIMERFUNCTION timer */
+	struct exec_run *runs; /* in flight, doubly linked */
+	size_t nruns;
+	struct exec_netns *netns; /* cache, owned here, closed by exec_netns_free_all() */
+	int host_netns_fd;        /* vipd's own namespace, to return to; -1 until needed */
+};
+
+struct exec_run {
+	struct exec_ctx *ctx;
+	enum exec_kind kind;
+	exec_done_cb cb;
+	void *arg;
+	struct timespec started; /* CLOCK_MONOTONIC */
+	struct check_result result;
+	/* Set by the executor: release() frees every resource touching ctx (it
+	 * runs before the callback); free_extra() what exec_run_body() exposes. */
+	void (*release)(struct exec_run *run);
+	void (*free_extra)(struct exec_run *run);
+	ev_timer soon; /* delivers a result decided at start on the next loop turn */
+	struct exec_run *prev, *next;
+};
+
+/* Allocates `size` bytes (a struct starting with struct exec_run) and links it. */
+struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct exec_request *req,
+                              exec_done_cb cb, void *arg);
+/* Records the latency, releases, unlinks, calls back, frees. */
+void exec_run_finish(struct exec_run *run);
+/* Finishes with this outcome and text on the next loop turn. */
+void exec_run_finish_soon(struct exec_run *run, enum check_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void exec_run_set_output(struct exec_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                       exec_done_cb cb, void *arg, char *err, size_t errlen);
+int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                    exec_done_cb cb, void *arg, char *err, size_t errlen);
+int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                   exec_done_cb cb, void *arg, char *err, size_t errlen);
+int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen);
+void exec_http_cleanup(struct exec_ctx *ctx);
+const void *exec_http_body(const struct exec_run *run, size_t *len);
+int exec_http_curl_code(const struct exec_run *run);
+
+/* An fd of the namespace at `path`, cached and owned by ctx (O_CLOEXEC);
+ * -1 with err (path and errno) when it cannot be opened. */
+int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errlen);
+/* socket() created inside the namespace at `path` (NULL = here), from the
+ * loop thread, which is back in its own namespace on return. */
+int exec_netns_socket(struct exec_ctx *ctx, const char *path, int domain, int type, int protocol,
+                      char *err, size_t errlen);
+void exec_netns_free_all(struct exec_ctx *ctx);
+#endif
+
+#endif

@@ -1,0 +1,506 @@
+/*
+ * COMMAND checks: `shell -c command` in its own process group, as an
+ * unprivileged user, with Marathon's task environment, resource limits,
+ * stdin from /dev/null and stdout+stderr in one bounded buffer; SIGTERM then
+ * SIGKILL to the group at the deadline; reaped with ev_child.
+ */
+#define VIPD_EXEC_INTERNAL
+#include "vipd/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+#define CMD_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define CMD_STACK_SIZE (64 * 1024)
+
+struct cmd_run {
+	struct exec_run base;
+	pid_t pid;         /* group leader, also the group id; 0 once reaped */
+	int out_fd;        /* read end of the output pipe; -1 once closed */
+	size_t out_len;    /* bytes kept in base.result.output */
+	bool timed_out;    /* SIGTERM sent at the deadline */
+	bool killed;       /* SIGKILL sent after the grace */
+	ev_io out_watcher; /* output pipe readable */
+	ev_child child_watcher;
+	ev_timer deadline; /* timeout, then the SIGTERM->SIGKILL grace */
+};
+
+/*
+ * Everything the child needs, prepared by the parent: after clone() the child
+ * shares our memory and may only make async-signal-safe calls, and writes
+ * back why it failed before execve.
+ */
+struct spawn_args {
+	const char *shell;
+	char *const *argv;
+	char *const *envp;
+	int stdin_fd;
+	int out_fd;
+	int netns_fd; /* -1 = stay in vipd's namespace */
+	bool drop_privileges;
+	uid_t uid;
+	gid_t gid;
+	struct rlimit nofile;
+	struct rlimit cpu;
+	/* written by the child */
+	int err;
+	const char *step;
+};
+
+static void set_err(char *err, size_t errlen, const char *msg, int e)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s%s%s", msg, e ? ": " : "", e ? strerror(e) : "");
+}
+
+static int child_fail(struct spawn_args *a, const char *step)
+{
+	a->err = errno;
+	a->step = step;
+	_exit(127);
+}
+
+/*
+ * The child between clone() and execve(). Credentials are changed with raw
+ * syscalls on purpose: glibc's setuid()/setgid() broadcast the change to
+ * every thread of the process they believe they are in, and this child,
+ * sharing our memory, would make them rewrite the credentials of vipd's own
+ * threads (curl's resolver).
+ */
+static int spawn_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int sig;
+
+	/* Our handlers (libev's) would run in shared memory; commands also
+	 * expect default dispositions, SIGPIPE included. */
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	if (setpgid(0, 0) < 0)
+		return child_fail(a, "setpgid");
+	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0)
+		return child_fail(a, "setns");
+	if (a->drop_privileges) {
+		if (syscall(SYS_setgroups, 1, &a->gid) < 0)
+			return child_fail(a, "setgroups");
+		if (syscall(SYS_setresgid, a->gid, a->gid, a->gid) < 0)
+			return child_fail(a, "setresgid");
+		if (syscall(SYS_setresuid, a->uid, a->uid, a->uid) < 0)
+			return child_fail(a, "setresuid");
+	}
+	if (setrlimit(RLIMIT_NOFILE, &a->nofile) < 0)
+		return child_fail(a, "setrlimit(RLIMIT_NOFILE)");
+	if (setrlimit(RLIMIT_CPU, &a->cpu) < 0)
+		return child_fail(a, "setrlimit(RLIMIT_CPU)");
+	if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0)
+		return child_fail(a, "setrlimit(RLIMIT_CORE)");
+	if (dup2(a->stdin_fd, STDIN_FILENO) < 0 || dup2(a->out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(a->out_fd, STDERR_FILENO) < 0)
+		return child_fail(a, "dup2");
+	/* Fds others in vipd opened without O_CLOEXEC must not reach the
+	 * command; on kernels without close_range we rely on O_CLOEXEC. */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir("/") < 0)
+		return child_fail(a, "chdir /");
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(a->shell, a->argv, a->envp);
+	return child_fail(a, "execve");
+}
+
+/*
+ * clone(CLONE_VM|CLONE_VFORK) rather than fork(): no copy of vipd's page
+ * tables (cheap however large vipd grows), and, unlike posix_spawn, the
+ * child can setns() and drop privileges before execve. The parent is
+ * suspended until the child execs or exits, so the child may use our
+ * memory, and reports a failure in `a` before we resume. All signals are
+ * blocked across clone() so no handler of ours runs on the child's stack.
+ */
+static pid_t spawn(struct spawn_args *a)
+{
+	sigset_t all, old;
+	void *stack;
+	pid_t pid;
+	int saved;
+
+	stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pid =
+	    clone(spawn_child, (char *)stack + CMD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, CMD_STACK_SIZE);
+	errno = saved;
+	return pid;
+}
+
+static void free_env(char **env);
+
+/* Appends one formatted "NAME=value"; env has room (counted by the caller). */
+static int env_add(char **env, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int env_add(char **env, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	env[(*n)++] = s;
+	return 0;
+}
+
+/* PORTS is the comma-separated list of the task's host ports. */
+static int env_add_ports(char **env, size_t *n, const uint32_t *ports, size_t nports)
+{
+	char *s = malloc(sizeof("PORTS=") + nports * sizeof("65535,4294967295"));
+	size_t len, i;
+
+	if (!s)
+		return -1;
+	len = (size_t)sprintf(s, "PORTS=");
+	for (i = 0; i < nports; i++)
+		len += (size_t)sprintf(s + len, "%s%u", i ? "," : "", ports[i]);
+	env[(*n)++] = s;
+	return 0;
+}
+
+/* The "NAME=value" strings Marathon and Mesos give a task, and so its
+ * command health checks, NULL-terminated. */
+static char **build_env(const struct exec_request *req)
+{
+	size_t nextra = 0, n = 0, i;
+	char **env;
+
+	while (req->extra_env && req->extra_env[nextra])
+		nextra++;
+	env = calloc(6 + req->nports + nextra + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	if (env_add(env, &n, "%s", CMD_PATH) < 0)
+		goto fail;
+	if (req->host && env_add(env, &n, "HOST=%s", req->host) < 0)
+		goto fail;
+	if (req->task_id && env_add(env, &n, "MESOS_TASK_ID=%s", req->task_id) < 0)
+		goto fail;
+	if (req->app_id && env_add(env, &n, "MARATHON_APP_ID=%s", req->app_id) < 0)
+		goto fail;
+	for (i = 0; i < req->nports; i++)
+		if (env_add(env, &n, "PORT%zu=%u", i, req->ports[i]) < 0)
+			goto fail;
+	if (req->nports && (env_add(env, &n, "PORT=%u", req->ports[0]) < 0 ||
+	                    env_add_ports(env, &n, req->ports, req->nports) < 0))
+		goto fail;
+	for (i = 0; i < nextra; i++)
+		if (env_add(env, &n, "%s", req->extra_env[i]) < 0)
+			goto fail;
+	return env;
+fail:
+	free_env(env);
+	return NULL;
+}
+
+static void free_env(char **env)
+{
+	size_t i;
+
+	if (!env)
+		return;
+	for (i = 0; env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Moves fd above stdio so dup2() onto 0..2 in the child cannot clobber it. */
+static int fd_above_stdio(int fd)
+{
+	int moved;
+
+	if (fd < 0 || fd > STDERR_FILENO)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	close(fd);
+	return moved;
+}
+
+/* A command must not outlive its check: CPU seconds up to the timeout. */
+static void limits_for(const struct exec_ctx *ctx, double timeout_s, struct spawn_args *a)
+{
+	struct rlimit cur;
+	rlim_t cpu = (rlim_t)ceil(timeout_s) + 1;
+
+	a->nofile.rlim_cur = a->nofile.rlim_max = ctx->nofile_limit;
+	a->cpu.rlim_cur = cpu;
+	a->cpu.rlim_max = cpu + 1;
+	/* Without CAP_SYS_RESOURCE a hard limit cannot be raised. */
+	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_max < a->nofile.rlim_max)
+		a->nofile.rlim_cur = a->nofile.rlim_max = cur.rlim_max;
+	if (getrlimit(RLIMIT_CPU, &cur) == 0 && cur.rlim_max < a->cpu.rlim_max) {
+		a->cpu.rlim_max = cur.rlim_max;
+		if (a->cpu.rlim_cur > cur.rlim_max)
+			a->cpu.rlim_cur = cur.rlim_max;
+	}
+}
+
+static void cmd_close_output(struct cmd_run *c)
+{
+	if (c->out_fd < 0)
+		return;
+	ev_io_stop(c->base.ctx->loop, &c->out_watcher);
+	close(c->out_fd);
+	c->out_fd = -1;
+}
+
+/* Reads what the pipe holds now; returns 0 at EOF, 1 when more may come. */
+static int cmd_read_output(struct cmd_run *c)
+{
+	char discard[4096];
+	size_t cap = c->base.ctx->output_cap;
+	ssize_t n;
+
+	for (;;) {
+		/* Past the cap we read and drop, so a chatty command neither
+		 * blocks on a full pipe nor makes us buffer. */
+		if (c->out_len < cap)
+			n = read(c->out_fd, c->base.result.output + c->out_len, cap - c->out_len);
+		else
+			n = read(c->out_fd, discard, sizeof(discard));
+		if (n > 0) {
+			if (c->out_len < cap)
+				c->out_len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		/* EAGAIN: drained for now; any other error ends the capture. */
+		return errno == EAGAIN ? 1 : 0;
+	}
+}
+
+static void cmd_output_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct cmd_run *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (cmd_read_output(c) == 0)
+		cmd_close_output(c);
+}
+
+static void cmd_kill_group(struct cmd_run *c, int sig)
+{
+	/* The group id is the leader's pid; while the leader is unreaped
+	 * (c->pid != 0) the id cannot have been reused. */
+	if (c->pid > 0)
+		kill(-c->pid, sig);
+}
+
+static void cmd_release(struct exec_run *run)
+{
+	struct cmd_run *c = (struct cmd_run *)run;
+	struct ev_loop *loop = run->ctx->loop;
+
+	ev_timer_stop(loop, &c->deadline);
+	ev_child_stop(loop, &c->child_watcher);
+	/* Cancelled while running: the default loop's SIGCHLD handler reaps
+	 * the leader even without our watcher. */
+	cmd_kill_group(c, SIGKILL);
+	c->pid = 0;
+	cmd_close_output(c);
+}
+
+static void cmd_set_outcome(struct cmd_run *c, int status)
+{
+	struct check_result *r = &c->base.result;
+
+	if (c->timed_out) {
+		r->outcome = CHECK_FAIL_TIMEOUT;
+		if (WIFSIGNALED(status))
+			r->signal = WTERMSIG(status);
+		else
+			r->exit_code = WEXITSTATUS(status);
+	} else if (WIFEXITED(status)) {
+		r->exit_code = WEXITSTATUS(status);
+		r->outcome = r->exit_code == 0 ? CHECK_OK : CHECK_FAIL_EXIT;
+	} else {
+		r->signal = WTERMSIG(status);
+		r->outcome = CHECK_FAIL_SIGNAL;
+	}
+}
+
+static void cmd_child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct cmd_run *c = w->data;
+	pid_t leader = c->pid;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	/* Background processes of the command die with it (libev has reaped
+	 * the leader moments ago, within this loop iteration). */
+	c->pid = leader;
+	cmd_kill_group(c, SIGKILL);
+	c->pid = 0;
+	/* What the leader wrote is in the pipe already; stragglers' later
+	 * output is not waited for. */
+	if (c->out_fd >= 0)
+		cmd_read_output(c);
+	c->base.result.output[c->out_len] = '\0';
+	cmd_set_outcome(c, w->rstatus);
+	exec_run_finish(&c->base);
+}
+
+static void cmd_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct cmd_run *c = w->data;
+
+	(void)revents;
+	if (!c->timed_out) {
+		c->timed_out = true;
+		cmd_kill_group(c, SIGTERM);
+		ev_timer_set(w, c->base.ctx->kill_grace_s, 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (!c->killed) {
+		c->killed = true;
+		cmd_kill_group(c, SIGKILL);
+	}
+}
+
+static enum check_outcome spawn_outcome(const char *step)
+{
+	return strcmp(step, "setns") == 0 ? CHECK_FAIL_NETNS : CHECK_FAIL_SPAWN;
+}
+
+/* Opens the child's stdio and starts it; on failure the run reports why. */
+static void cmd_launch(struct cmd_run *c, const struct exec_request *req, char **env)
+{
+	struct exec_ctx *ctx = c->base.ctx;
+	struct spawn_args a = {.netns_fd = -1, .stdin_fd = -1, .out_fd = -1};
+	char *argv[] = {ctx->shell, "-c", (char *)req->command, NULL};
+	char nserr[256];
+	int pipefd[2] = {-1, -1};
+	pid_t pid;
+
+	if (req->netns) {
+		a.netns_fd = exec_netns_fd(ctx, req->netns, nserr, sizeof(nserr));
+		if (a.netns_fd < 0) {
+			exec_run_finish_soon(&c->base, CHECK_FAIL_NETNS, "%s", nserr);
+			return;
+		}
+	}
+	a.stdin_fd = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	if (a.stdin_fd < 0) {
+		exec_run_finish_soon(&c->base, CHECK_FAIL_INTERNAL, "open /dev/null: %s",
+		                     strerror(errno));
+		return;
+	}
+	/* The write end stays blocking: O_NONBLOCK is shared by every dup of
+	 * the pipe, and a command's writes must not fail with EAGAIN. */
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pipefd[0] = fd_above_stdio(pipefd[0])) < 0 ||
+	    (pipefd[1] = fd_above_stdio(pipefd[1])) < 0 ||
+	    fcntl(pipefd[0], F_SETFL, O_NONBLOCK) < 0) {
+		exec_run_finish_soon(&c->base, CHECK_FAIL_INTERNAL, "output pipe: %s",
+		                     strerror(errno));
+		goto out;
+	}
+	a.shell = ctx->shell;
+	a.argv = argv;
+	a.envp = env;
+	a.out_fd = pipefd[1];
+	a.drop_privileges = ctx->drop_privileges;
+	a.uid = ctx->run_uid;
+	a.gid = ctx->run_gid;
+	limits_for(ctx, req->timeout_s, &a);
+	pid = spawn(&a);
+	if (pid < 0) {
+		exec_run_finish_soon(&c->base, CHECK_FAIL_SPAWN, "clone: %s", strerror(errno));
+		goto out;
+	}
+	if (a.step) {
+		/* Exited before execve; the default loop reaps it. */
+		exec_run_finish_soon(&c->base, spawn_outcome(a.step), "%s%s%s: %s", a.step,
+		                     a.netns_fd >= 0 ? " " : "", a.netns_fd >= 0 ? req->netns : "",
+		                     strerror(a.err));
+		goto out;
+	}
+	c->pid = pid;
+	c->out_fd = pipefd[0];
+	pipefd[0] = -1;
+	ev_io_init(&c->out_watcher, cmd_output_cb, c->out_fd, EV_READ);
+	c->out_watcher.data = c;
+	ev_io_start(ctx->loop, &c->out_watcher);
+	ev_child_init(&c->child_watcher, cmd_child_cb, pid, 0);
+	c->child_watcher.data = c;
+	ev_child_start(ctx->loop, &c->child_watcher);
+	ev_timer_init(&c->deadline, cmd_deadline_cb, req->timeout_s, 0.);
+	c->deadline.data = c;
+	ev_timer_start(ctx->loop, &c->deadline);
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	close(a.stdin_fd);
+}
+
+int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                       exec_done_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct cmd_run *c;
+	char **env;
+
+	if (!req->command || !req->command[0]) {
+		set_err(err, errlen, "COMMAND check without a command", 0);
+		return -1;
+	}
+	env = build_env(req);
+	if (!env) {
+		set_err(err, errlen, "COMMAND environment", ENOMEM);
+		return -1;
+	}
+	c = (struct cmd_run *)exec_run_new(ctx, sizeof(*c), req, cb, arg);
+	if (!c) {
+		free_env(env);
+		set_err(err, errlen, "COMMAND run", ENOMEM);
+		return -1;
+	}
+	c->out_fd = -1;
+	c->base.release = cmd_release;
+	/* Watchers are initialised before any exit path can stop them. */
+	ev_init(&c->deadline, cmd_deadline_cb);
+	ev_init(&c->child_watcher, cmd_child_cb);
+	ev_init(&c->out_watcher, cmd_output_cb);
+	cmd_launch(c, req, env);
+	/* The child has exec'ed (CLONE_VFORK): it holds its own copy. */
+	free_env(env);
+	*out = &c->base;
+	return 0;
+}

@@ -1,0 +1,367 @@
+/*
+ * The executors' common part: the context shared by all runs, the life of a
+ * run (start, deliver its result once, cancel), and building a request from
+ * the model with Marathon's rules. The kinds live in exec_command.c,
+ * exec_http.c and exec_tcp.c.
+ */
+#define VIPD_EXEC_INTERNAL
+#include "vipd/exec.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vipd/model.h"
+
+#define EXEC_DEFAULT_USER "nobody"
+#define EXEC_DEFAULT_SHELL "/bin/sh"
+#define EXEC_DEFAULT_BODY_KEEP (64 * 1024)
+#define EXEC_DEFAULT_BODY_MAX (1024 * 1024)
+#define EXEC_DEFAULT_KILL_GRACE_S 2.0
+#define EXEC_DEFAULT_NOFILE 1024
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *exec_kind_name(enum exec_kind k)
+{
+	switch (k) {
+	case EXEC_COMMAND:
+		return "COMMAND";
+	case EXEC_HTTP:
+		return "HTTP";
+	case EXEC_HTTPS:
+		return "HTTPS";
+	case EXEC_TCP:
+		return "TCP";
+	}
+	return "unknown";
+}
+
+/* getpwnam may consult NSS and block: done once, at start-up. */
+static int resolve_run_as(struct exec_ctx *ctx, const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0; /* not root: commands keep our (already unprivileged) user */
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		set_err(err, errlen, "run-as user \"%s\": %s", user,
+		        errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		set_err(err, errlen, "run-as user \"%s\" is root; checks must run unprivileged",
+		        user);
+		return -1;
+	}
+	ctx->drop_privileges = true;
+	ctx->run_uid = pw->pw_uid;
+	ctx->run_gid = pw->pw_gid;
+	return 0;
+}
+
+struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *settings, char *err,
+                              size_t errlen)
+{
+	static const struct exec_settings defaults;
+	struct exec_ctx *ctx;
+
+	if (!settings)
+		settings = &defaults;
+	if (!loop || !ev_is_default_loop(loop)) {
+		set_err(err, errlen,
+		        "executors need libev's default loop (ev_child works only there)");
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctx->loop = loop;
+	ctx->host_netns_fd = -1;
+	ctx->shell = strdup(settings->shell ? settings->shell : EXEC_DEFAULT_SHELL);
+	if (!ctx->shell) {
+		set_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (ctx->shell[0] != '/') {
+		set_err(err, errlen, "shell \"%s\" must be an absolute path", ctx->shell);
+		goto fail;
+	}
+	ctx->output_cap = settings->output_cap;
+	if (!ctx->output_cap || ctx->output_cap > CHECK_OUTPUT_MAX - 1)
+		ctx->output_cap = CHECK_OUTPUT_MAX - 1;
+	ctx->body_keep = settings->body_keep ? settings->body_keep : EXEC_DEFAULT_BODY_KEEP;
+	ctx->body_max = settings->body_max ? settings->body_max : EXEC_DEFAULT_BODY_MAX;
+	if (ctx->body_max < ctx->body_keep)
+		ctx->body_max = ctx->body_keep;
+	ctx->kill_grace_s =
+	    settings->kill_grace_s > 0 ? settings->kill_grace_s : EXEC_DEFAULT_KILL_GRACE_S;
+	ctx->nofile_limit = settings->nofile_limit ? settings->nofile_limit : EXEC_DEFAULT_NOFILE;
+	if (resolve_run_as(ctx, settings->run_as_user ? settings->run_as_user : EXEC_DEFAULT_USER,
+	                   err, errlen) < 0)
+		goto fail;
+	if (exec_http_init(ctx, err, errlen) < 0)
+		goto fail;
+	return ctx;
+fail:
+	free(ctx->shell);
+	free(ctx);
+	return NULL;
+}
+
+static void run_unlink(struct exec_run *run)
+{
+	struct exec_ctx *ctx = run->ctx;
+
+	if (run->prev)
+		run->prev->next = run->next;
+	else
+		ctx->runs = run->next;
+	if (run->next)
+		run->next->prev = run->prev;
+	run->prev = run->next = NULL;
+	ctx->nruns--;
+}
+
+static void run_free(struct exec_run *run)
+{
+	if (run->free_extra)
+		run->free_extra(run);
+	free(run);
+}
+
+void exec_cancel(struct exec_run *run)
+{
+	if (!run)
+		return;
+	ev_timer_stop(run->ctx->loop, &run->soon);
+	if (run->release)
+		run->release(run);
+	run_unlink(run);
+	run_free(run);
+}
+
+void exec_ctx_free(struct exec_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->runs)
+		exec_cancel(ctx->runs);
+	exec_http_cleanup(ctx);
+	exec_netns_free_all(ctx);
+	free(ctx->shell);
+	free(ctx);
+}
+
+size_t exec_ctx_running(const struct exec_ctx *ctx)
+{
+	return ctx->nruns;
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+void exec_run_finish(struct exec_run *run)
+{
+	run->result.latency_ms = elapsed_ms(&run->started);
+	ev_timer_stop(run->ctx->loop, &run->soon);
+	/* Release before calling back: the callback may free other runs or
+	 * start new ones, and must find the context consistent. */
+	if (run->release)
+		run->release(run);
+	run_unlink(run);
+	run->cb(run, &run->result, run->arg);
+	run_free(run);
+}
+
+static void soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	exec_run_finish(w->data);
+}
+
+void exec_run_set_output(struct exec_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->result.output, sizeof(run->result.output), fmt, ap);
+	va_end(ap);
+}
+
+void exec_run_finish_soon(struct exec_run *run, enum check_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	run->result.outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(run->result.output, sizeof(run->result.output), fmt, ap);
+	va_end(ap);
+	ev_timer_start(run->ctx->loop, &run->soon);
+}
+
+struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct exec_request *req,
+                              exec_done_cb cb, void *arg)
+{
+	struct exec_run *run = calloc(1, size);
+
+	if (!run)
+		return NULL;
+	run->ctx = ctx;
+	run->kind = req->kind;
+	run->cb = cb;
+	run->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &run->started);
+	run->result.outcome = CHECK_FAIL_INTERNAL;
+	run->result.exit_code = -1;
+	ev_timer_init(&run->soon, soon_cb, 0., 0.);
+	run->soon.data = run;
+	run->next = ctx->runs;
+	if (ctx->runs)
+		ctx->runs->prev = run;
+	ctx->runs = run;
+	ctx->nruns++;
+	return run;
+}
+
+struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req, exec_done_cb cb,
+                            void *arg, char *err, size_t errlen)
+{
+	struct exec_run *run = NULL;
+	int rc = -1;
+
+	if (!ctx || !req || !cb) {
+		set_err(err, errlen, "exec_start: missing context, request or callback");
+		return NULL;
+	}
+	if (!(req->timeout_s > 0)) {
+		set_err(err, errlen, "%s check: timeout must be positive, got %g",
+		        exec_kind_name(req->kind), req->timeout_s);
+		return NULL;
+	}
+	/* Relative timers count from the loop's cached time, which may be stale
+	 * by the time spent in this loop iteration. */
+	ev_now_update(ctx->loop);
+	switch (req->kind) {
+	case EXEC_COMMAND:
+		rc = exec_command_start(&run, ctx, req, cb, arg, err, errlen);
+		break;
+	case EXEC_HTTP:
+	case EXEC_HTTPS:
+		rc = exec_http_start(&run, ctx, req, cb, arg, err, errlen);
+		break;
+	case EXEC_TCP:
+		rc = exec_tcp_start(&run, ctx, req, cb, arg, err, errlen);
+		break;
+	default:
+		set_err(err, errlen, "unknown check kind %d", (int)req->kind);
+		return NULL;
+	}
+	return rc < 0 ? NULL : run;
+}
+
+const void *exec_run_body(const struct exec_run *run, size_t *len)
+{
+	if (len)
+		*len = 0;
+	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+		return NULL;
+	return exec_http_body(run, len);
+}
+
+int exec_run_curl_code(const struct exec_run *run)
+{
+	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+		return -1;
+	return exec_http_curl_code(run);
+}
+
+/* Marathon runs MESOS_* checks through Mesos; we run them as the plain kind.
+ * Spelled out here so the executors do not depend on the app parser. */
+static enum exec_kind kind_of(enum hc_protocol p)
+{
+	switch (p) {
+	case HC_PROTO_HTTP:
+	case HC_PROTO_MESOS_HTTP:
+		return EXEC_HTTP;
+	case HC_PROTO_HTTPS:
+	case HC_PROTO_MESOS_HTTPS:
+		return EXEC_HTTPS;
+	case HC_PROTO_TCP:
+	case HC_PROTO_MESOS_TCP:
+		return EXEC_TCP;
+	case HC_PROTO_COMMAND:
+		break;
+	}
+	return EXEC_COMMAND;
+}
+
+int exec_request_from_check(struct exec_request *req, const struct app *app,
+                            const struct task *task, const struct health_check *hc, char *err,
+                            size_t errlen)
+{
+	memset(req, 0, sizeof(*req));
+	req->kind = kind_of(hc->protocol);
+	req->host = task->host;
+	req->path = hc->path;
+	req->command = hc->command;
+	req->timeout_s = hc->timeout_s;
+	req->ignore_http1xx = hc->ignore_http1xx;
+	req->netns = task->netns;
+	req->task_id = task->id;
+	req->app_id = app ? app->id : NULL;
+	req->ports = task->ports;
+	req->nports = task->nports;
+	if (req->kind == EXEC_COMMAND)
+		return 0;
+	if (hc->port_index >= 0) {
+		/* Marathon probes the task's host port at that index. */
+		if ((size_t)hc->port_index >= task->nports || !task->ports[hc->port_index]) {
+			set_err(err, errlen, "task %s has no port at portIndex %d (it has %zu)",
+			        task->id ? task->id : "?", hc->port_index, task->nports);
+			return -1;
+		}
+		req->port = task->ports[hc->port_index];
+	} else {
+		req->port = (unsigned)hc->port;
+	}
+	if (!req->port || req->port > 65535) {
+		set_err(err, errlen, "task %s: check port %u is not a TCP port",
+		        task->id ? task->id : "?", req->port);
+		return -1;
+	}
+	if (!req->host && task->nip_addresses)
+		req->host = task->ip_addresses[0];
+	if (!req->host) {
+		set_err(err, errlen, "task %s has no host to check", task->id ? task->id : "?");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,516 @@
+/*
+ * HTTP and HTTPS checks with Marathon's rules, on libcurl's multi interface
+ * driven by the libev loop (after curl's evhiperfifo.c): one ev_io per curl
+ * socket, one ev_timer for curl's timeouts, finished transfers collected and
+ * freed in one place. Also gives the raw status and capped body to callers
+ * that must reproduce the curl tool's output.
+ */
+#define VIPD_EXEC_INTERNAL
+#include "vipd/exec.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef VIPD_VERSION
+#define VIPD_VERSION "dev"
+#endif
+
+struct http_run {
+	struct exec_run base;
+	CURL *easy;        /* in ctx->multi while set */
+	pcre2_code *regex; /* NULL = no body check */
+	char *netns;       /* copy of the request's, for the socket hook */
+	bool ignore_http1xx;
+	bool body_too_large; /* we aborted the transfer at body_max */
+	bool netns_failed;   /* the socket hook could not enter the namespace */
+	int curl_code;
+	char *body; /* the first body_keep bytes */
+	size_t body_len;
+	size_t body_seen; /* all body bytes received */
+	char curl_error[CURL_ERROR_SIZE];
+	char netns_error[256];
+};
+
+/* One per socket curl asks us to watch (evhiperfifo's SockInfo). */
+struct http_sock {
+	struct exec_ctx *ctx;
+	ev_io watcher;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void http_check_multi_info(struct exec_ctx *ctx);
+
+/* CURLMOPT_TIMERFUNCTION */
+static int http_timer_update(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct exec_ctx *ctx = userp;
+
+	(void)multi;
+	ev_timer_stop(ctx->loop, &ctx->curl_timer);
+	if (timeout_ms >= 0) {
+		/* curl's 0 means "now"; milliseconds as a fraction, not 0 s. */
+		ev_timer_set(&ctx->curl_timer, (double)timeout_ms / 1000.0, 0.);
+		ev_timer_start(ctx->loop, &ctx->curl_timer);
+	}
+	return 0;
+}
+
+static void http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct exec_ctx *ctx = w->data;
+	int running;
+
+	(void)loop;
+	(void)revents;
+	curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	http_check_multi_info(ctx);
+}
+
+static void http_sock_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct http_sock *s = w->data;
+	struct exec_ctx *ctx = s->ctx;
+	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
+	             ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	(void)loop;
+	/* s may be freed inside this call (CURL_POLL_REMOVE). */
+	curl_multi_socket_action(ctx->multi, w->fd, action, &running);
+	http_check_multi_info(ctx);
+}
+
+/* CURLMOPT_SOCKETFUNCTION */
+static int http_sock_update(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct exec_ctx *ctx = userp;
+	struct http_sock *s = sockp;
+	int events =
+	    ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			ev_io_stop(ctx->loop, &s->watcher);
+			free(s);
+			curl_multi_assign(ctx->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1; /* curl fails the transfer */
+		s->ctx = ctx;
+		ev_init(&s->watcher, http_sock_cb);
+		s->watcher.data = s;
+		curl_multi_assign(ctx->multi, fd, s);
+	}
+	ev_io_stop(ctx->loop, &s->watcher);
+	ev_io_set(&s->watcher, fd, events);
+	ev_io_start(ctx->loop, &s->watcher);
+	return 0;
+}
+
+int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		set_err(err, errlen, "curl_global_init failed");
+		return -1;
+	}
+	ctx->multi = curl_multi_init();
+	if (!ctx->multi) {
+		curl_global_cleanup();
+		set_err(err, errlen, "curl_multi_init failed");
+		return -1;
+	}
+	ev_timer_init(&ctx->curl_timer, http_timer_cb, 0., 0.);
+	ctx->curl_timer.data = ctx;
+	if (curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETFUNCTION, http_sock_update) ||
+	    curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETDATA, ctx) ||
+	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, http_timer_update) ||
+	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx)) {
+		exec_http_cleanup(ctx);
+		set_err(err, errlen, "curl_multi_setopt failed");
+		return -1;
+	}
+	return 0;
+}
+
+void exec_http_cleanup(struct exec_ctx *ctx)
+{
+	if (!ctx->multi)
+		return;
+	curl_multi_cleanup(ctx->multi);
+	ctx->multi = NULL;
+	ev_timer_stop(ctx->loop, &ctx->curl_timer);
+	curl_global_cleanup();
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: the task's namespace, and O_CLOEXEC always. */
+static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
+                                      struct curl_sockaddr *addr)
+{
+	struct http_run *h = clientp;
+	int fd;
+
+	(void)purpose;
+	fd = exec_netns_socket(h->base.ctx, h->netns, addr->family, addr->socktype, addr->protocol,
+	                       h->netns_error, sizeof(h->netns_error));
+	if (fd < 0) {
+		h->netns_failed = h->netns != NULL;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
+/* CURLOPT_WRITEFUNCTION: keep the head of the body, stop a runaway one. */
+static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_run *h = userp;
+	struct exec_ctx *ctx = h->base.ctx;
+	size_t n = size * nmemb, keep;
+
+	h->body_seen += n;
+	if (h->body_len < ctx->body_keep) {
+		keep = ctx->body_keep - h->body_len;
+		if (keep > n)
+			keep = n;
+		if (!h->body) {
+			h->body = malloc(ctx->body_keep);
+			if (!h->body)
+				return 0;
+		}
+		memcpy(h->body + h->body_len, data, keep);
+		h->body_len += keep;
+	}
+	if (h->body_seen > ctx->body_max) {
+		h->body_too_large = true;
+		return 0; /* CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static enum check_outcome http_error_outcome(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return CHECK_FAIL_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return CHECK_FAIL_CONNECT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+	case CURLE_USE_SSL_FAILED:
+		return CHECK_FAIL_TLS;
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+		return CHECK_FAIL_INTERNAL;
+	default:
+		return CHECK_FAIL_PROTOCOL;
+	}
+}
+
+/* The audit log shows the head of the body; keep it printable. */
+static void http_output(struct http_run *h, const char *prefix)
+{
+	char *out = h->base.result.output;
+	size_t cap = sizeof(h->base.result.output), len, i;
+
+	len = (size_t)snprintf(out, cap, "%s", prefix);
+	if (len >= cap - 1 || !h->body_len)
+		return;
+	out[len++] = ' ';
+	for (i = 0; i < h->body_len && len < cap - 1; i++) {
+		unsigned char ch = (unsigned char)h->body[i];
+
+		out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+	}
+	out[len] = '\0';
+}
+
+static bool http_body_matches(struct http_run *h)
+{
+	pcre2_match_data *md;
+	int rc;
+
+	md = pcre2_match_data_create_from_pattern(h->regex, NULL);
+	if (!md)
+		return false;
+	rc = pcre2_match(h->regex, (PCRE2_SPTR)(h->body ? h->body : ""), h->body_len, 0, 0, md,
+	                 NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+/* Marathon: 200-399 healthy; 1xx ignored under ignoreHttp1xx; else unhealthy. */
+static void http_judge_status(struct http_run *h)
+{
+	struct check_result *r = &h->base.result;
+	long status = r->http_status;
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "HTTP %ld", status);
+	if (status >= 200 && status <= 399) {
+		if (h->regex && !http_body_matches(h)) {
+			r->outcome = CHECK_FAIL_BODY;
+			snprintf(prefix, sizeof(prefix), "HTTP %ld, body does not match:", status);
+		} else {
+			r->outcome = CHECK_OK;
+		}
+	} else if (status >= 100 && status <= 199) {
+		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
+	} else {
+		r->outcome = CHECK_FAIL_HTTP_STATUS;
+	}
+	http_output(h, prefix);
+}
+
+static void http_judge(struct http_run *h, CURLcode rc)
+{
+	struct check_result *r = &h->base.result;
+
+	h->curl_code = (int)rc;
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
+	if (h->netns_failed) {
+		r->outcome = CHECK_FAIL_NETNS;
+		exec_run_set_output(&h->base, "%s", h->netns_error);
+		return;
+	}
+	/* A body past body_max was cut by us: the status decides, as for a
+	 * checker that stops reading after the head. */
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large)) {
+		http_judge_status(h);
+		return;
+	}
+	/* A 1xx, then the connection ended or timed out: under ignoreHttp1xx
+	 * that is "no result", not a failure. */
+	if (h->ignore_http1xx && r->http_status >= 100 && r->http_status <= 199) {
+		r->outcome = CHECK_IGNORED;
+		exec_run_set_output(&h->base, "HTTP %ld then %s", r->http_status,
+		                    curl_easy_strerror(rc));
+		return;
+	}
+	r->outcome = http_error_outcome(rc);
+	exec_run_set_output(&h->base, "%s",
+	                    h->curl_error[0] ? h->curl_error : curl_easy_strerror(rc));
+}
+
+/* Finished transfers, judged and freed here only (exec_run_finish ->
+ * http_release). */
+static void http_check_multi_info(struct exec_ctx *ctx)
+{
+	struct http_run *h;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(ctx->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&h) !=
+		        CURLE_OK ||
+		    !h)
+			continue;
+		http_judge(h, msg->data.result);
+		exec_run_finish(&h->base);
+	}
+}
+
+static void http_release(struct exec_run *run)
+{
+	struct http_run *h = (struct http_run *)run;
+
+	if (h->easy) {
+		curl_multi_remove_handle(run->ctx->multi, h->easy);
+		curl_easy_cleanup(h->easy);
+		h->easy = NULL;
+	}
+	if (h->regex) {
+		pcre2_code_free(h->regex);
+		h->regex = NULL;
+	}
+	free(h->netns);
+	h->netns = NULL;
+}
+
+static void http_free_extra(struct exec_run *run)
+{
+	struct http_run *h = (struct http_run *)run;
+
+	free(h->body);
+	h->body = NULL;
+}
+
+const void *exec_http_body(const struct exec_run *run, size_t *len)
+{
+	const struct http_run *h = (const struct http_run *)run;
+
+	if (len)
+		*len = h->body_len;
+	return h->body;
+}
+
+int exec_http_curl_code(const struct exec_run *run)
+{
+	return ((const struct http_run *)run)->curl_code;
+}
+
+static char *http_url(const struct exec_request *req)
+{
+	const char *path = req->path && req->path[0] ? req->path : "/";
+	bool v6 = strchr(req->host, ':') && req->host[0] != '[';
+	char *url;
+
+	if (asprintf(&url, "%s://%s%s%s:%u%s%s", req->kind == EXEC_HTTPS ? "https" : "http",
+	             v6 ? "[" : "", req->host, v6 ? "]" : "", req->port, path[0] == '/' ? "" : "/",
+	             path) < 0)
+		return NULL;
+	return url;
+}
+
+static int http_compile_regex(struct http_run *h, const char *pattern, char *err, size_t errlen)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE offset;
+	int code;
+
+	h->regex =
+	    pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
+	if (h->regex)
+		return 0;
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	set_err(err, errlen, "body regex \"%s\" at offset %zu: %s", pattern, (size_t)offset,
+	        (char *)msg);
+	return -1;
+}
+
+static long http_timeout_ms(double timeout_s)
+{
+	double ms = timeout_s * 1000.0;
+
+	return ms < 1.0 ? 1 : (long)(ms + 0.5);
+}
+
+static int http_setup_easy(struct http_run *h, const struct exec_request *req, const char *url)
+{
+	CURL *e = h->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(e, opt, val);                                        \
+	} while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PRIVATE, h);
+	SET(CURLOPT_ERRORBUFFER, h->curl_error);
+	SET(CURLOPT_WRITEFUNCTION, http_write_body);
+	SET(CURLOPT_WRITEDATA, h);
+	SET(CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	SET(CURLOPT_OPENSOCKETDATA, h);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT_MS, http_timeout_ms(req->timeout_s));
+	/* A new connection per check, as HAProxy does: a pooled connection
+	 * would hide a backend that no longer accepts. */
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	/* Marathon counts 3xx as healthy and does not follow it. */
+	SET(CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	SET(CURLOPT_MAXREDIRS, 50L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Marathon does not verify the certificates of its checks. */
+	SET(CURLOPT_SSL_VERIFYPEER, 0L);
+	SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	/* Backends are reached directly, whatever *_proxy the daemon inherited. */
+	SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_USERAGENT, "vipd/" VIPD_VERSION);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                    exec_done_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct http_run *h;
+	char *url = NULL;
+
+	if (!req->url && (!req->host || !req->port || req->port > 65535)) {
+		set_err(err, errlen, "%s check needs a host and a port 1-65535",
+		        exec_kind_name(req->kind));
+		return -1;
+	}
+	h = (struct http_run *)exec_run_new(ctx, sizeof(*h), req, cb, arg);
+	if (!h) {
+		set_err(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
+		return -1;
+	}
+	h->base.release = http_release;
+	h->base.free_extra = http_free_extra;
+	h->ignore_http1xx = req->ignore_http1xx;
+	h->curl_code = -1;
+	if (req->body_regex && http_compile_regex(h, req->body_regex, err, errlen) < 0)
+		goto fail;
+	if (req->netns && !(h->netns = strdup(req->netns)))
+		goto fail_nomem;
+	url = req->url ? strdup(req->url) : http_url(req);
+	h->easy = curl_easy_init();
+	if (!url || !h->easy)
+		goto fail_nomem;
+	if (http_setup_easy(h, req, url) < 0) {
+		set_err(err, errlen, "%s check: curl_easy_setopt failed",
+		        exec_kind_name(req->kind));
+		goto fail;
+	}
+	/* curl copied the URL. */
+	free(url);
+	url = NULL;
+	if (curl_multi_add_handle(ctx->multi, h->easy) != CURLM_OK) {
+		curl_easy_cleanup(h->easy);
+		h->easy = NULL;
+		exec_run_finish_soon(&h->base, CHECK_FAIL_INTERNAL, "curl_multi_add_handle failed");
+	}
+	*out = &h->base;
+	return 0;
+fail_nomem:
+	set_err(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
+fail:
+	free(url);
+	if (h->easy) {
+		curl_easy_cleanup(h->easy);
+		h->easy = NULL;
+	}
+	exec_cancel(&h->base);
+	return -1;
+}

@@ -1,0 +1,163 @@
+/*
+ * TCP checks, as Marathon's: a connection established within the timeout is
+ * healthy, and is closed at once without sending anything. A non-blocking
+ * connect on the loop, an ev_io for writability and an ev_timer deadline.
+ */
+#define VIPD_EXEC_INTERNAL
+#include "vipd/exec.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct tcp_run {
+	struct exec_run base;
+	int fd;                /* the connecting socket; -1 once closed */
+	ev_io connect_watcher; /* writable: the connect finished, either way */
+	ev_timer deadline;
+};
+
+static void tcp_close(struct tcp_run *t)
+{
+	struct ev_loop *loop = t->base.ctx->loop;
+
+	ev_io_stop(loop, &t->connect_watcher);
+	ev_timer_stop(loop, &t->deadline);
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+static void tcp_release(struct exec_run *run)
+{
+	tcp_close((struct tcp_run *)run);
+}
+
+static void tcp_done(struct tcp_run *t, enum check_outcome o, int error)
+{
+	t->base.result.outcome = o;
+	if (error)
+		exec_run_set_output(&t->base, "connect: %s", strerror(error));
+	exec_run_finish(&t->base);
+}
+
+static void tcp_connected_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tcp_run *t = w->data;
+	socklen_t len = sizeof(int);
+	int error = 0;
+
+	(void)loop;
+	(void)revents;
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+		error = errno;
+	tcp_done(t, error ? CHECK_FAIL_CONNECT : CHECK_OK, error);
+}
+
+static void tcp_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tcp_run *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	exec_run_set_output(&t->base, "no connection within %.3g s", w->repeat > 0 ? w->repeat : 0);
+	t->base.result.outcome = CHECK_FAIL_TIMEOUT;
+	exec_run_finish(&t->base);
+}
+
+/* Marathon's targets are addresses (the agent's or the task's); brackets
+ * around an IPv6 address are accepted as in URLs. */
+static int tcp_parse_target(const char *host, unsigned port, struct sockaddr_storage *ss,
+                            socklen_t *sslen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t len;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*sslen = sizeof(*sin);
+		return 0;
+	}
+	len = strlen(host);
+	if (len >= 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*sslen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static void tcp_connect(struct tcp_run *t, const struct exec_request *req,
+                        const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	struct exec_ctx *ctx = t->base.ctx;
+	char nserr[256];
+
+	t->fd = exec_netns_socket(ctx, req->netns, ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	                          nserr, sizeof(nserr));
+	if (t->fd < 0) {
+		exec_run_finish_soon(&t->base, req->netns ? CHECK_FAIL_NETNS : CHECK_FAIL_INTERNAL,
+		                     "%s", nserr);
+		return;
+	}
+	if (connect(t->fd, (const struct sockaddr *)ss, sslen) == 0) {
+		exec_run_finish_soon(&t->base, CHECK_OK, "%s", "");
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		exec_run_finish_soon(&t->base, CHECK_FAIL_CONNECT, "connect: %s", strerror(errno));
+		return;
+	}
+	ev_io_set(&t->connect_watcher, t->fd, EV_WRITE);
+	ev_io_start(ctx->loop, &t->connect_watcher);
+	ev_timer_set(&t->deadline, req->timeout_s, req->timeout_s);
+	ev_timer_start(ctx->loop, &t->deadline);
+}
+
+int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                   exec_done_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct tcp_run *t;
+
+	if (!req->host || !req->port || req->port > 65535) {
+		snprintf(err, errlen, "TCP check needs a host and a port 1-65535");
+		return -1;
+	}
+	t = (struct tcp_run *)exec_run_new(ctx, sizeof(*t), req, cb, arg);
+	if (!t) {
+		snprintf(err, errlen, "TCP run: %s", strerror(ENOMEM));
+		return -1;
+	}
+	t->fd = -1;
+	t->base.release = tcp_release;
+	ev_init(&t->connect_watcher, tcp_connected_cb);
+	t->connect_watcher.data = t;
+	ev_init(&t->deadline, tcp_deadline_cb);
+	t->deadline.data = t;
+	*out = &t->base;
+	/* Resolving a name here would block the loop. */
+	if (tcp_parse_target(req->host, req->port, &ss, &sslen) < 0) {
+		exec_run_finish_soon(&t->base, CHECK_FAIL_CONFIG,
+		                     "TCP target \"%s\" is not a numeric address", req->host);
+		return 0;
+	}
+	tcp_connect(t, req, &ss, sslen);
+	return 0;
+}

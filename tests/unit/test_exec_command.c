@@ -1,0 +1,468 @@
+/*
+ * COMMAND executor against real processes: outcomes, Marathon's environment,
+ * the unprivileged user, limits, bounded output, deadlines, cancel, and no
+ * leaked fd or process after many runs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vipd/exec.h"
+
+struct waiter {
+	int calls;
+	struct check_result res;
+};
+
+static struct ev_loop *loop;
+
+static void on_done(struct exec_run *run, const struct check_result *res, void *arg)
+{
+	struct waiter *w = arg;
+
+	(void)run;
+	w->calls++;
+	w->res = *res;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+}
+
+/* Runs the loop until the waiter is called or `limit_s` passes. */
+static void wait_for(struct waiter *w, double limit_s)
+{
+	double until = now_s() + limit_s;
+	ev_timer wake;
+
+	ev_timer_init(&wake, wake_cb, 0.05, 0.05);
+	ev_timer_start(loop, &wake);
+	while (!w->calls && now_s() < until)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &wake);
+}
+
+static void spin(double seconds)
+{
+	double until = now_s() + seconds;
+
+	while (now_s() < until) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(10000);
+	}
+}
+
+static struct exec_ctx *new_ctx(const struct exec_settings *s)
+{
+	char err[256] = "";
+	struct exec_ctx *ctx = exec_ctx_new(loop, s, err, sizeof(err));
+
+	if (!ctx)
+		fail_msg("exec_ctx_new: %s", err);
+	return ctx;
+}
+
+static struct check_result run_cmd(struct exec_ctx *ctx, const char *command, double timeout_s)
+{
+	struct exec_request req = {
+	    .kind = EXEC_COMMAND, .command = command, .timeout_s = timeout_s};
+	struct waiter w = {0};
+	char err[256] = "";
+
+	if (!exec_start(ctx, &req, on_done, &w, err, sizeof(err)))
+		fail_msg("exec_start: %s", err);
+	wait_for(&w, timeout_s + 10);
+	assert_int_equal(w.calls, 1);
+	return w.res;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Our direct children, from /proc (CONFIG_PROC_CHILDREN). */
+static int count_children(void)
+{
+	char path[64], buf[4096];
+	FILE *f;
+	int n = 0;
+	char *tok, *save;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void test_exit_zero_is_ok_and_output_is_captured(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct check_result r = run_cmd(ctx, "echo hello; echo oops >&2", 5);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_OK);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.output, "hello\noops\n");
+	assert_true(r.latency_ms >= 0 && r.latency_ms < 5000);
+	exec_ctx_free(ctx);
+}
+
+static void test_exit_nonzero_fails_with_code(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct check_result r = run_cmd(ctx, "echo down >&2; exit 3", 5);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_FAIL_EXIT);
+	assert_int_equal(r.exit_code, 3);
+	assert_string_equal(r.output, "down\n");
+	exec_ctx_free(ctx);
+}
+
+static void test_killed_by_signal(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct check_result r = run_cmd(ctx, "kill -KILL $$", 5);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_FAIL_SIGNAL);
+	assert_int_equal(r.signal, SIGKILL);
+	exec_ctx_free(ctx);
+}
+
+static void test_marathon_environment_and_nothing_else(void **state)
+{
+	static const uint32_t ports[] = {31000, 31001, 31002};
+	static const char *const extra[] = {"EXTRA=yes", NULL};
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {
+	    .kind = EXEC_COMMAND,
+	    .command = "echo \"$PORT0 $PORT1 $PORT2 $PORT $PORTS $HOST $MESOS_TASK_ID "
+	               "$MARATHON_APP_ID $EXTRA ${VIPD_TEST_SECRET:-clean}\"; "
+	               "command -v sh >/dev/null && echo path-ok",
+	    .timeout_s = 5,
+	    .host = "10.1.2.3",
+	    .task_id = "web.1234",
+	    .app_id = "/prod/web",
+	    .ports = ports,
+	    .nports = 3,
+	    .extra_env = extra,
+	};
+	struct waiter w = {0};
+	char err[256];
+
+	(void)state;
+	setenv("VIPD_TEST_SECRET", "leaked", 1);
+	assert_non_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	wait_for(&w, 10);
+	unsetenv("VIPD_TEST_SECRET");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "31000 31001 31002 31000 31000,31001,31002 10.1.2.3 "
+	                                  "web.1234 /prod/web yes clean\npath-ok\n");
+	exec_ctx_free(ctx);
+}
+
+static void test_runs_unprivileged_with_limits(void **state)
+{
+	struct exec_settings s = {.nofile_limit = 64};
+	struct exec_ctx *ctx = new_ctx(&s);
+	struct check_result r = run_cmd(ctx, "id -u; id -G; ulimit -n; ulimit -c; pwd; cat", 5);
+	char expect[128];
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_OK);
+	/* `cat` returned at once: stdin is /dev/null. */
+	if (geteuid() == 0)
+		snprintf(expect, sizeof(expect), "65534\n65534\n64\n0\n/\n");
+	else
+		snprintf(expect, sizeof(expect), "%d\n", (int)getuid()); /* prefix only */
+	if (geteuid() == 0)
+		assert_string_equal(r.output, expect);
+	else
+		assert_memory_equal(r.output, expect, strlen(expect));
+	exec_ctx_free(ctx);
+}
+
+static void test_output_is_bounded_and_excess_drained(void **state)
+{
+	struct exec_settings s = {.output_cap = 100};
+	struct exec_ctx *ctx = new_ctx(&s);
+	/* 4 MB through a 64 KiB pipe: the command finishes only if we keep
+	 * reading past the cap. */
+	struct check_result r = run_cmd(ctx, "head -c 4000000 /dev/zero | tr '\\0' x; echo", 10);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_OK);
+	assert_int_equal(strlen(r.output), 100);
+	assert_int_equal(strspn(r.output, "x"), 100);
+	exec_ctx_free(ctx);
+}
+
+static void test_timeout_kills_the_group(void **state)
+{
+	struct exec_settings s = {.kill_grace_s = 0.3};
+	struct exec_ctx *ctx = new_ctx(&s);
+	double started = now_s();
+	struct check_result r = run_cmd(ctx, "sleep 30 & sleep 30", 0.3);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_FAIL_TIMEOUT);
+	assert_true(now_s() - started < 0.3 + 0.3 + 2.0);
+	spin(0.2);
+	/* Both sleeps are gone (the test is their subreaper: see main). */
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_timeout_ignoring_sigterm_gets_sigkill(void **state)
+{
+	struct exec_settings s = {.kill_grace_s = 0.3};
+	struct exec_ctx *ctx = new_ctx(&s);
+	double started = now_s();
+	struct check_result r =
+	    run_cmd(ctx, "trap '' TERM; echo armed; while :; do sleep 1; done", 0.3);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_FAIL_TIMEOUT);
+	assert_int_equal(r.signal, SIGKILL);
+	assert_string_equal(r.output, "armed\n");
+	assert_true(now_s() - started < 0.3 + 0.3 + 2.0);
+	spin(0.2);
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_background_leftovers_are_killed_on_exit(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	/* The sleep keeps the pipe open: we must not wait for its EOF. */
+	double started = now_s();
+	struct check_result r = run_cmd(ctx, "sleep 30 & echo started", 5);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_OK);
+	assert_string_equal(r.output, "started\n");
+	assert_true(now_s() - started < 5);
+	spin(0.2);
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_cancel_kills_and_does_not_call_back(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {.kind = EXEC_COMMAND, .command = "sleep 30", .timeout_s = 20};
+	struct waiter w = {0};
+	struct exec_run *run;
+	char err[256];
+
+	(void)state;
+	run = exec_start(ctx, &req, on_done, &w, err, sizeof(err));
+	assert_non_null(run);
+	spin(0.2);
+	assert_int_equal(count_children(), 1);
+	assert_int_equal(exec_ctx_running(ctx), 1);
+	exec_cancel(run);
+	assert_int_equal(exec_ctx_running(ctx), 0);
+	spin(0.3);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_ctx_free_cancels_runs_in_flight(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {.kind = EXEC_COMMAND, .command = "sleep 30", .timeout_s = 20};
+	struct waiter w = {0};
+	char err[256];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_non_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	spin(0.2);
+	exec_ctx_free(ctx);
+	spin(0.3);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(count_children(), 0);
+}
+
+static void test_many_runs_leak_no_fd_and_no_process(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {.kind = EXEC_COMMAND, .timeout_s = 5};
+	struct waiter w[40];
+	char err[256];
+	int before, i, ok = 0;
+
+	(void)state;
+	memset(w, 0, sizeof(w));
+	run_cmd(ctx, "true", 5); /* let lazily opened fds settle */
+	before = count_fds();
+	for (i = 0; i < 40; i++) {
+		/* a mix of ends: success, failure, timeout, huge output */
+		static const char *const cmds[] = {"echo ok", "exit 1", "sleep 5",
+		                                   "head -c 200000 /dev/zero"};
+
+		req.command = cmds[i % 4];
+		req.timeout_s = i % 4 == 2 ? 0.2 : 5;
+		assert_non_null(exec_start(ctx, &req, on_done, &w[i], err, sizeof(err)));
+	}
+	for (i = 0; i < 40; i++) {
+		wait_for(&w[i], 15);
+		assert_int_equal(w[i].calls, 1);
+		ok += w[i].res.outcome == CHECK_OK;
+	}
+	assert_int_equal(ok, 20);
+	assert_int_equal(exec_ctx_running(ctx), 0);
+	spin(0.2);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(count_children(), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	exec_ctx_free(ctx);
+}
+
+static void test_missing_shell_is_a_spawn_failure(void **state)
+{
+	struct exec_settings s = {.shell = "/nonexistent/sh"};
+	struct exec_ctx *ctx = new_ctx(&s);
+	struct check_result r = run_cmd(ctx, "true", 5);
+
+	(void)state;
+	assert_int_equal(r.outcome, CHECK_FAIL_SPAWN);
+	assert_string_equal(r.output, "execve: No such file or directory");
+	exec_ctx_free(ctx);
+}
+
+static void test_missing_netns_is_a_netns_failure(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {.kind = EXEC_COMMAND,
+	                           .command = "true",
+	                           .timeout_s = 5,
+	                           .netns = "/run/netns/vipd-test-absent"};
+	struct waiter w = {0};
+	char err[256];
+
+	(void)state;
+	assert_non_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	/* never from inside exec_start */
+	assert_int_equal(w.calls, 0);
+	wait_for(&w, 5);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_NETNS);
+	assert_string_equal(w.res.output,
+	                    "netns /run/netns/vipd-test-absent: open: No such file or directory");
+	exec_ctx_free(ctx);
+}
+
+static void test_invalid_requests_are_refused(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {.kind = EXEC_COMMAND, .timeout_s = 5};
+	struct waiter w = {0};
+	char err[256];
+
+	(void)state;
+	assert_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	assert_string_equal(err, "COMMAND check without a command");
+	req.command = "true";
+	req.timeout_s = 0;
+	assert_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	assert_string_equal(err, "COMMAND check: timeout must be positive, got 0");
+	assert_int_equal(exec_ctx_running(ctx), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_context_needs_default_loop(void **state)
+{
+	struct ev_loop *other = ev_loop_new(EVFLAG_AUTO);
+	char err[256];
+
+	(void)state;
+	assert_null(exec_ctx_new(other, NULL, err, sizeof(err)));
+	assert_string_equal(err, "executors need libev's default loop (ev_child works only there)");
+	ev_loop_destroy(other);
+}
+
+static void test_unknown_user_is_refused_when_root(void **state)
+{
+	struct exec_settings s = {.run_as_user = "vipd-no-such-user"};
+	char err[256];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_null(exec_ctx_new(loop, &s, err, sizeof(err)));
+	assert_string_equal(err, "run-as user \"vipd-no-such-user\": no such user");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_exit_zero_is_ok_and_output_is_captured),
+	    cmocka_unit_test(test_exit_nonzero_fails_with_code),
+	    cmocka_unit_test(test_killed_by_signal),
+	    cmocka_unit_test(test_marathon_environment_and_nothing_else),
+	    cmocka_unit_test(test_runs_unprivileged_with_limits),
+	    cmocka_unit_test(test_output_is_bounded_and_excess_drained),
+	    cmocka_unit_test(test_timeout_kills_the_group),
+	    cmocka_unit_test(test_timeout_ignoring_sigterm_gets_sigkill),
+	    cmocka_unit_test(test_background_leftovers_are_killed_on_exit),
+	    cmocka_unit_test(test_cancel_kills_and_does_not_call_back),
+	    cmocka_unit_test(test_ctx_free_cancels_runs_in_flight),
+	    cmocka_unit_test(test_many_runs_leak_no_fd_and_no_process),
+	    cmocka_unit_test(test_missing_shell_is_a_spawn_failure),
+	    cmocka_unit_test(test_missing_netns_is_a_netns_failure),
+	    cmocka_unit_test(test_invalid_requests_are_refused),
+	    cmocka_unit_test(test_context_needs_default_loop),
+	    cmocka_unit_test(test_unknown_user_is_refused_when_root),
+	};
+
+	loop = ev_default_loop(0);
+	/* Orphans of the commands (their background processes) become our
+	 * children, so "no process remains" can be checked from here. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
