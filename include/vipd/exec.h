@@ -52,7 +52,14 @@ struct exec_request {
 	const char *body_regex; /* HTTP/HTTPS: PCRE2 the kept body must match; NULL = none */
 	bool follow_redirects;  /* HTTP/HTTPS: off for Marathon checks (3xx is healthy) */
 	bool capture_body;      /* HTTP/HTTPS: keep the body for exec_run_body() */
-	const char *netns;      /* network namespace path (/run/netns/x); NULL = vipd's own */
+	/* HTTP/HTTPS knobs for reproducing the curl tool; Marathon checks leave
+	 * them zero. */
+	const char *user_agent;   /* NULL = "vipd/<version>" */
+	bool head_only;           /* HEAD, as curl -I */
+	bool verify_tls;          /* verify the peer (curl without -k); Marathon never does */
+	int ip_version;           /* 0 = any, 4 or 6 (curl -4 / -6) */
+	double connect_timeout_s; /* 0 = libcurl's default; the run still ends by timeout_s */
+	const char *netns;        /* network namespace path (/run/netns/x); NULL = vipd's own */
 	/* COMMAND environment, as Marathon and Mesos give it to a task. */
 	const char *task_id;   /* $MESOS_TASK_ID */
 	const char *app_id;    /* $MARATHON_APP_ID */
@@ -105,6 +112,9 @@ void exec_cancel(struct exec_run *run);
 /* HTTP/HTTPS with capture_body, during the callback: the first body_keep
  * bytes of the (last) response body, not NUL-terminated; NULL when none. */
 const void *exec_run_body(const struct exec_run *run, size_t *len);
+/* HTTP/HTTPS during the callback: all body bytes received, more than the
+ * kept length when the body was cut at body_keep. */
+size_t exec_run_body_total(const struct exec_run *run);
 /* HTTP/HTTPS during the callback: libcurl's CURLcode of the transfer, which is
  * also what the curl tool exits with; -1 for other kinds. */
 int exec_run_curl_code(const struct exec_run *run);
@@ -189,6 +199,7 @@ int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen);
 void exec_http_cleanup(struct exec_ctx *ctx);
 const void *exec_http_body(const struct exec_run *run, size_t *len);
 int exec_http_curl_code(const struct exec_run *run);
+size_t exec_http_body_total(const struct exec_run *run);
 
 /* An fd of the namespace at `path`, cached and owned by ctx (O_CLOEXEC);
  * -1 with err (path and errno) when it cannot be opened. */

@@ -296,6 +296,13 @@ const void *exec_run_body(const struct exec_run *run, size_t *len)
 	return exec_http_body(run, len);
 }
 
+size_t exec_run_body_total(const struct exec_run *run)
+{
+	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+		return 0;
+	return exec_http_body_total(run);
+}
+
 int exec_run_curl_code(const struct exec_run *run)
 {
 	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))

@@ -381,6 +381,11 @@ const void *exec_http_body(const struct exec_run *run, size_t *len)
 	return h->body;
 }
 
+size_t exec_http_body_total(const struct exec_run *run)
+{
+	return ((const struct http_run *)run)->body_seen;
+}
+
 int exec_http_curl_code(const struct exec_run *run)
 {
 	return ((const struct http_run *)run)->curl_code;
@@ -451,11 +456,17 @@ static int http_setup_easy(struct http_run *h, const struct exec_request *req, c
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	/* Marathon does not verify the certificates of its checks. */
-	SET(CURLOPT_SSL_VERIFYPEER, 0L);
-	SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, req->verify_tls ? 1L : 0L);
+	SET(CURLOPT_SSL_VERIFYHOST, req->verify_tls ? 2L : 0L);
 	/* Backends are reached directly, whatever *_proxy the daemon inherited. */
 	SET(CURLOPT_NOPROXY, "*");
-	SET(CURLOPT_USERAGENT, "vipd/" VIPD_VERSION);
+	SET(CURLOPT_USERAGENT, req->user_agent ? req->user_agent : "vipd/" VIPD_VERSION);
+	SET(CURLOPT_NOBODY, req->head_only ? 1L : 0L);
+	SET(CURLOPT_IPRESOLVE, req->ip_version == 4   ? CURL_IPRESOLVE_V4
+	                       : req->ip_version == 6 ? CURL_IPRESOLVE_V6
+	                                              : CURL_IPRESOLVE_WHATEVER);
+	if (req->connect_timeout_s > 0)
+		SET(CURLOPT_CONNECTTIMEOUT_MS, http_timeout_ms(req->connect_timeout_s));
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
