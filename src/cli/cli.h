@@ -12,6 +12,7 @@
 #define CLI_EXIT_USAGE 64
 
 int cmd_validate(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Loads every path into set and prints its diagnostics to stderr. Returns
  * the number of errors. */

@@ -13,6 +13,8 @@ static const struct {
 	const char *usage;
 } commands[] = {
     {"validate", cmd_validate, "validate FILE|DIR...   check app definitions, summarise them"},
+    {"check", cmd_check,
+     "check [--app ID] [--no-native] FILE|DIR...   run every check once, print each result"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,183 @@
+/*
+ * vipctl check: every declared check run once against the live backends, on
+ * the same loop, executors and native-curl path as the daemon; per task and
+ * check the result, latency, the path taken and the output or error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vipd/apps.h"
+#include "vipd/runner.h"
+
+struct pending {
+	const struct app *app;
+	const struct task *task;
+	size_t check_idx;
+	bool done;
+	struct check_result res;
+	char why_shell[160]; /* COMMAND checks run through the shell: why */
+};
+
+struct check_job {
+	struct pending *items;
+	size_t n, remaining;
+};
+
+static void on_done(const struct check_result *res, void *arg)
+{
+	struct pending *p = arg;
+
+	p->res = *res;
+	p->done = true;
+}
+
+/* Output on one line: newlines shown as "\n", trailing ones dropped. */
+static void print_output(const char *out)
+{
+	size_t n = strlen(out);
+
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	printf(" | ");
+	for (size_t i = 0; i < n; i++) {
+		if (out[i] == '\n')
+			printf("\\n");
+		else
+			putchar(out[i]);
+	}
+}
+
+static const char *path_taken(const struct pending *p, char *buf, size_t len)
+{
+	const struct health_check *hc = &p->app->checks[p->check_idx];
+
+	if (p->res.native)
+		return "native";
+	if (hc_protocol_kind(hc->protocol) != HC_KIND_COMMAND)
+		return "direct";
+	snprintf(buf, len, "shell (%s)", p->why_shell);
+	return buf;
+}
+
+static void print_result(const struct pending *p)
+{
+	const struct health_check *hc = &p->app->checks[p->check_idx];
+	const struct check_result *r = &p->res;
+	char detail[64] = "", path[200];
+
+	if (r->exit_code >= 0 && hc_protocol_kind(hc->protocol) == HC_KIND_COMMAND)
+		snprintf(detail, sizeof(detail), " exit %d", r->exit_code);
+	else if (r->http_status)
+		snprintf(detail, sizeof(detail), " HTTP %ld", r->http_status);
+	printf("%s %s check %zu %s %s: %s%s %.1f ms", p->app->id, p->task->id, p->check_idx,
+	       hc_protocol_name(hc->protocol), path_taken(p, path, sizeof(path)),
+	       check_outcome_name(r->outcome), detail, r->latency_ms);
+	if (r->output[0])
+		print_output(r->output);
+	printf("\n");
+}
+
+static int start_all(struct exec_ctx *ctx, const struct runner_settings *rs, struct check_job *job)
+{
+	char err[256];
+
+	for (size_t i = 0; i < job->n; i++) {
+		struct pending *p = &job->items[i];
+		const struct health_check *hc = &p->app->checks[p->check_idx];
+
+		runner_native_refusal(rs, p->app, p->task, hc, p->why_shell, sizeof(p->why_shell));
+		if (!runner_start(ctx, rs, p->app, p->task, &p->app->checks[p->check_idx], on_done,
+		                  p, err, sizeof(err))) {
+			p->done = true;
+			p->res =
+			    (struct check_result){.outcome = CHECK_FAIL_CONFIG, .exit_code = -1};
+			snprintf(p->res.output, sizeof(p->res.output), "%s", err);
+		}
+	}
+	return 0;
+}
+
+static size_t collect(const struct apps_set *set, const char *only, struct check_job *job)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->napps; i++)
+		for (size_t t = 0; t < set->apps[i].ntasks; t++)
+			n += set->apps[i].nchecks;
+	job->items = calloc(n + 1, sizeof(*job->items));
+	for (size_t i = 0; i < set->napps && job->items; i++) {
+		const struct app *a = &set->apps[i];
+
+		if (only && strcmp(a->id, only) != 0)
+			continue;
+		for (size_t t = 0; t < a->ntasks; t++)
+			for (size_t c = 0; c < a->nchecks; c++)
+				job->items[job->n++] = (struct pending){
+				    .app = a, .task = &a->tasks[t], .check_idx = c};
+	}
+	return job->n;
+}
+
+static int parse_args(int argc, char **argv, const char **only, bool *native, int *first)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--no-native") == 0)
+			*native = false;
+		else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc)
+			*only = argv[++i];
+		else
+			return -1;
+	}
+	*first = i;
+	return i < argc ? 0 : -1;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct runner_settings rs = {.native_curl = true, .shell = runner_detect_shell(NULL)};
+	struct exec_settings es = {0};
+	struct apps_set set = {0};
+	struct check_job job = {0};
+	struct ev_loop *loop = ev_default_loop(0);
+	struct exec_ctx *ctx;
+	const char *only = NULL;
+	char err[256];
+	int first, rc = CLI_EXIT_OK;
+
+	if (parse_args(argc, argv, &only, &rs.native_curl, &first) < 0) {
+		fprintf(stderr, "usage: vipctl check [--app ID] [--no-native] FILE|DIR...\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_load_apps(&set, argc - first, argv + first))
+		rc = CLI_EXIT_CONFIG;
+	if (only && !apps_find(&set, only)) {
+		fprintf(stderr, "vipctl: no app \"%s\" in the definitions\n", only);
+		apps_set_free(&set);
+		return CLI_EXIT_CONFIG;
+	}
+	ctx = exec_ctx_new(loop, &es, err, sizeof(err));
+	if (!ctx) {
+		fprintf(stderr, "vipctl: cannot set up the check executors: %s\n", err);
+		apps_set_free(&set);
+		return CLI_EXIT_FAIL;
+	}
+	collect(&set, only, &job);
+	start_all(ctx, &rs, &job);
+	while (exec_ctx_running(ctx) > 0)
+		ev_run(loop, EVRUN_ONCE);
+	for (size_t i = 0; i < job.n; i++) {
+		print_result(&job.items[i]);
+		if (!check_outcome_healthy(job.items[i].res.outcome) && rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_FAIL;
+	}
+	printf("%zu checks run: %s\n", job.n,
+	       rc == CLI_EXIT_OK ? "all healthy" : "not all healthy");
+	exec_ctx_free(ctx);
+	free(job.items);
+	apps_set_free(&set);
+	return rc;
+}
