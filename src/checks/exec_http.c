@@ -314,11 +314,11 @@ static void http_judge(struct http_run *h, CURLcode rc)
 		http_judge_status(h);
 		return;
 	}
-	/* A 1xx, then the connection ended or timed out: under ignoreHttp1xx
-	 * that is "no result", not a failure. */
-	if (h->ignore_http1xx && r->http_status >= 100 && r->http_status <= 199) {
-		r->outcome = CHECK_IGNORED;
-		exec_run_set_output(&h->base, "HTTP %ld then %s", r->http_status,
+	/* Only a 1xx came, then the connection ended or timed out (curl waits
+	 * for a final status after a 1xx): Marathon judges the 1xx. */
+	if (r->http_status >= 100 && r->http_status <= 199) {
+		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
+		exec_run_set_output(&h->base, "HTTP %ld, then %s", r->http_status,
 		                    curl_easy_strerror(rc));
 		return;
 	}
