@@ -1,0 +1,129 @@
+/*
+ * The desired IPVS table: from apps, their VIP labels, their tasks and the
+ * tasks' health, with vipd's weight policy (drain, slow start, what to do
+ * when every backend is unhealthy). Pure: time comes in as a value, and the
+ * state carried between rounds lives in a struct the caller owns.
+ */
+#ifndef VIPD_DESIRED_H
+#define VIPD_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipd/lbtable.h"
+#include "vipd/model.h"
+
+/* A task's health as the weight policy sees it. The health module's
+ * HEALTH_KILLABLE is UNHEALTHY here. */
+enum desired_health {
+	DESIRED_HEALTH_UNKNOWN = 0, /* checks have not reported yet: not in rotation */
+	DESIRED_HEALTH_HEALTHY,
+	DESIRED_HEALTH_UNHEALTHY,
+};
+
+/* The health of one task, keyed by app id and task id. Called only for
+ * TASK_RUNNING tasks of apps that have health checks (a task of an app
+ * without checks is healthy). */
+typedef enum desired_health (*desired_health_fn)(void *ctx, const char *app_id,
+                                                 const char *task_id);
+
+#define DESIRED_DRAIN_DEFAULT_MS 30000
+#define DESIRED_WEIGHT_MAX 65535 /* ipvsadm's limit */
+#define DESIRED_SLOW_START_MAX_S 3600
+
+/* Labels, on the port (checked first) or on the app. */
+#define DESIRED_LABEL_WEIGHT "VIPD_WEIGHT"                 /* 0..65535, default 1 */
+#define DESIRED_LABEL_SCHEDULER "VIPD_SCHEDULER"           /* IPVS scheduler, default wlc */
+#define DESIRED_LABEL_FORWARD "VIPD_FORWARD"               /* masq (default), droute, tunnel */
+#define DESIRED_LABEL_ALL_UNHEALTHY "VIPD_ALL_UNHEALTHY"   /* none (default) or keep */
+#define DESIRED_LABEL_SLOW_START "VIPD_SLOW_START_SECONDS" /* 0 (default) .. 3600 */
+#define DESIRED_LABEL_NETWORK_SCOPE "network-scope"        /* host or container (DC/OS) */
+
+enum desired_phase {
+	DESIRED_PHASE_IN,       /* in the table with its weight */
+	DESIRED_PHASE_DRAINING, /* in the table with weight 0 until drain_deadline_ms */
+	DESIRED_PHASE_OUT,      /* known, running, not in the table (unknown or unhealthy) */
+};
+
+/* One backend of one service, as decided last round. */
+struct desired_entry {
+	struct lb_key svc;
+	struct lb_addr addr;
+	uint16_t port;
+	enum desired_phase phase;
+	int64_t drain_deadline_ms; /* DRAINING: removed from the table at this time */
+	int64_t ramp_start_ms;     /* IN: slow start began here; -1 when not ramping */
+	uint32_t weight;           /* the weight given (IN) */
+	bool adopted;              /* taken over from the kernel at start, health not yet known */
+};
+
+/* Carried by the caller from one round to the next; entries sorted by
+ * (svc, addr, port). Starts empty (desired_state_init). */
+struct desired_state {
+	struct desired_entry *entries;
+	size_t n;
+	size_t cap;
+};
+
+struct desired_input {
+	const struct apps_set *apps;
+	desired_health_fn health; /* NULL: every task of an app with checks is UNKNOWN */
+	void *health_ctx;
+	int64_t drain_ms; /* how long a backend leaving rotation keeps weight 0 */
+	int64_t now_ms;   /* monotonic */
+};
+
+void desired_state_init(struct desired_state *st);
+void desired_state_free(struct desired_state *st);
+
+/*
+ * Fail static across a restart: seeds an empty state with the destinations
+ * the kernel already has for services in `owned`. Until its task's health is
+ * first known, an adopted backend keeps the kernel's weight (a weight-0 one
+ * drains), so a restart neither drops traffic to live backends nor sends any
+ * to a backend that was out. -1 when out of memory.
+ */
+int desired_state_adopt(struct desired_state *st, const struct lb_table *observed,
+                        const struct lb_keyset *owned, int64_t drain_ms, int64_t now_ms);
+
+/*
+ * Builds the desired table into `out` (initialised by the caller) and moves
+ * `state` to this round. Rules:
+ *  - Every VIP label gives a service per protocol, present even with no
+ *    backend; apps sharing a VIP merge their backends; the first app (in the
+ *    set's order) that sets a service attribute label decides it.
+ *  - Only TASK_RUNNING tasks are backends; TASK_KILLING or a vanished task
+ *    leaves rotation like an unhealthy one.
+ *  - Backend address: the agent's host (an IP literal, else a warning and the
+ *    task is skipped) and the task's host port at the port's index, when the
+ *    port is a portDefinition, a mapping with a hostPort, or the task reports
+ *    a host port there; otherwise the task's first ipAddress and the container
+ *    port. Label network-scope=host|container chooses explicitly.
+ *  - Health: a task of an app without checks is healthy; UNKNOWN is not in
+ *    rotation. A backend leaving rotation (unhealthy, unknown, killing, gone)
+ *    gets weight 0 at once and leaves the table at now + drain_ms.
+ *  - VIPD_ALL_UNHEALTHY=keep: when none of a service's running backends is
+ *    healthy and some are unhealthy, all the unhealthy ones stay in rotation
+ *    at full weight (Envoy's panic mode, DC/OS l4lb's behaviour); backends
+ *    still UNKNOWN stay out. The default, none, leaves the service with no
+ *    backend in rotation.
+ *  - VIPD_SLOW_START_SECONDS=S: a backend coming back into rotation after
+ *    being out (unhealthy, unknown, draining) starts at weight 1 and ramps
+ *    linearly to its full weight over S seconds. A backend that is healthy at
+ *    first sight (no checks) or in panic mode starts at full weight.
+ * *next_change_ms gets the earliest time at which the table would change
+ * with no new input (a drain deadline, a slow-start step), INT64_MAX when
+ * none: the caller arms a timer for it. Malformed labels and unusable tasks
+ * go to diags with their location. 0, or -1 with err (out of memory; state
+ * is then unchanged).
+ */
+int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
+                  struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen);
+
+/* The weight of a backend ramping from ramp_start_ms: 1 + (full - 1) *
+ * elapsed / slow_start, capped at full (0 stays 0). */
+uint32_t desired_ramp_weight(uint32_t full, int64_t ramp_start_ms, uint32_t slow_start_s,
+                             int64_t now_ms);
+
+#endif

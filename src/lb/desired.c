@@ -1,0 +1,757 @@
+/*
+ * The desired table and the weight policy: VIP uses become services, running
+ * tasks become backends, and each backend's phase (in rotation, draining,
+ * out) moves on from last round's state. The rules are in desired.h.
+ */
+#include "vipd/desired.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipd/vip.h"
+
+enum scope {
+	SCOPE_AUTO,
+	SCOPE_HOST,
+	SCOPE_CONTAINER,
+};
+
+/* What one port's labels (or its app's) say; *_set when a label was there. */
+struct port_policy {
+	char sched[LB_SCHED_MAX];
+	enum lb_fwd fwd;
+	bool keep_all;
+	uint32_t slow_start_s;
+	uint32_t weight;
+	enum scope scope;
+	bool sched_set, fwd_set, keep_set, slow_set;
+};
+
+/* Per service of the table being built, at the same position. */
+struct svc_policy {
+	bool keep_all;
+	uint32_t slow_start_s;
+	size_t nhealthy;
+	size_t nunhealthy;
+	bool sched_set, fwd_set, keep_set, slow_set;
+};
+
+struct cand {
+	struct lb_key svc;
+	struct lb_addr addr;
+	uint16_t port;
+	uint32_t weight;
+	enum desired_health health;
+	size_t svc_idx;
+};
+
+/* A running task's address and port on one app port. */
+struct backend {
+	struct lb_addr addr;
+	uint16_t port;
+	enum desired_health health;
+};
+
+struct build {
+	const struct desired_input *in;
+	struct lb_table *out;
+	struct diag_list *diags;
+	struct svc_policy *pol;
+	size_t npol;
+	struct cand *cands;
+	size_t ncands, cands_cap;
+	struct desired_state next;
+	int64_t next_change;
+};
+
+static const char *const ipvs_schedulers[] = {
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
+};
+
+void desired_state_init(struct desired_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void desired_state_free(struct desired_state *st)
+{
+	free(st->entries);
+	desired_state_init(st);
+}
+
+static int entry_push(struct desired_state *st, const struct desired_entry *e)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		struct desired_entry *entries = realloc(st->entries, cap * sizeof(*entries));
+
+		if (entries == NULL)
+			return -1;
+		st->entries = entries;
+		st->cap = cap;
+	}
+	st->entries[st->n++] = *e;
+	return 0;
+}
+
+static int backend_key_cmp(const struct lb_key *sa, const struct lb_addr *aa, uint16_t pa,
+                           const struct lb_key *sb, const struct lb_addr *ab, uint16_t pb)
+{
+	int c = lb_key_cmp(sa, sb);
+
+	if (c != 0)
+		return c;
+	c = lb_addr_cmp(aa, ab);
+	if (c != 0)
+		return c;
+	return pa < pb ? -1 : pa > pb;
+}
+
+static int entry_qsort_cmp(const void *a, const void *b)
+{
+	const struct desired_entry *x = a, *y = b;
+
+	return backend_key_cmp(&x->svc, &x->addr, x->port, &y->svc, &y->addr, y->port);
+}
+
+static int cand_qsort_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return backend_key_cmp(&x->svc, &x->addr, x->port, &y->svc, &y->addr, y->port);
+}
+
+int desired_state_adopt(struct desired_state *st, const struct lb_table *observed,
+                        const struct lb_keyset *owned, int64_t drain_ms, int64_t now_ms)
+{
+	for (size_t i = 0; i < observed->nsvcs; i++) {
+		const struct lb_service *s = &observed->svcs[i];
+
+		if (!lb_keyset_contains(owned, &s->key))
+			continue;
+		for (size_t j = 0; j < s->ndests; j++) {
+			const struct lb_dest *d = &s->dests[j];
+			struct desired_entry e = {
+			    .svc = s->key,
+			    .addr = d->addr,
+			    .port = d->port,
+			    .phase = d->weight > 0 ? DESIRED_PHASE_IN : DESIRED_PHASE_DRAINING,
+			    .drain_deadline_ms = now_ms + drain_ms,
+			    .ramp_start_ms = -1,
+			    .weight = d->weight,
+			    .adopted = true,
+			};
+
+			if (entry_push(st, &e) < 0)
+				return -1;
+		}
+	}
+	if (st->n > 1)
+		qsort(st->entries, st->n, sizeof(*st->entries), entry_qsort_cmp);
+	return 0;
+}
+
+uint32_t desired_ramp_weight(uint32_t full, int64_t ramp_start_ms, uint32_t slow_start_s,
+                             int64_t now_ms)
+{
+	int64_t span = (int64_t)slow_start_s * 1000, elapsed = now_ms - ramp_start_ms;
+
+	if (full <= 1 || ramp_start_ms < 0 || span == 0 || elapsed >= span)
+		return full;
+	if (elapsed < 0)
+		elapsed = 0;
+	return 1 + (uint32_t)((uint64_t)(full - 1) * (uint64_t)elapsed / (uint64_t)span);
+}
+
+/* When a ramping weight next goes up: the smallest elapsed time at which
+ * (full - 1) * elapsed / span reaches the next integer. */
+static int64_t ramp_next_step(uint32_t full, int64_t start, uint32_t slow_s, int64_t now)
+{
+	uint64_t span = (uint64_t)slow_s * 1000, steps = full - 1;
+	uint64_t elapsed = now > start ? (uint64_t)(now - start) : 0;
+	uint64_t k = steps * elapsed / span + 1;
+
+	return start + (int64_t)((k * span + steps - 1) / steps);
+}
+
+/* ---- labels ---- */
+
+static void app_label_path(const struct app *a, const char *key, char *path, size_t len)
+{
+	snprintf(path, len, "%s/labels/%s", a->json_path ? a->json_path : "", key);
+}
+
+/* The port's label, else the app's; path gets where it stood. */
+static const char *policy_label(const struct app *a, size_t pi, const char *key, char *path,
+                                size_t len)
+{
+	const struct port_def *pd = &a->ports[pi];
+	const char *v = label_get(pd->labels, pd->nlabels, key);
+
+	if (v != NULL) {
+		vip_label_path(a, pi, key, path, len);
+		return v;
+	}
+	v = label_get(a->labels, a->nlabels, key);
+	if (v != NULL)
+		app_label_path(a, key, path, len);
+	return v;
+}
+
+static int parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0' || strlen(s) > 10)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static bool sched_known(const char *s)
+{
+	for (size_t i = 0; i < sizeof(ipvs_schedulers) / sizeof(ipvs_schedulers[0]); i++)
+		if (strcmp(s, ipvs_schedulers[i]) == 0)
+			return true;
+	return false;
+}
+
+static void label_error(struct build *b, const struct app *a, const char *path, const char *want,
+                        const char *got)
+{
+	diag_add(b->diags, DIAG_ERROR, a->source, path, "expected %s, got \"%s\"", want, got);
+}
+
+static void read_weight_and_scope(struct build *b, const struct app *a, size_t pi,
+                                  struct port_policy *p)
+{
+	char path[1024];
+	const char *v;
+
+	v = policy_label(a, pi, DESIRED_LABEL_WEIGHT, path, sizeof(path));
+	if (v != NULL && parse_uint(v, DESIRED_WEIGHT_MAX, &p->weight) < 0) {
+		label_error(b, a, path, "a weight from 0 to 65535", v);
+		p->weight = 1;
+	}
+	v = policy_label(a, pi, DESIRED_LABEL_NETWORK_SCOPE, path, sizeof(path));
+	if (v == NULL)
+		return;
+	if (strcmp(v, "host") == 0)
+		p->scope = SCOPE_HOST;
+	else if (strcmp(v, "container") == 0)
+		p->scope = SCOPE_CONTAINER;
+	else
+		label_error(b, a, path, "host or container", v);
+}
+
+static void read_service_attrs(struct build *b, const struct app *a, size_t pi,
+                               struct port_policy *p)
+{
+	char path[1024];
+	const char *v;
+
+	if ((v = policy_label(a, pi, DESIRED_LABEL_SCHEDULER, path, sizeof(path))) != NULL) {
+		p->sched_set = sched_known(v);
+		if (p->sched_set)
+			snprintf(p->sched, sizeof(p->sched), "%s", v);
+		else
+			label_error(b, a, path,
+			            "an IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, "
+			            "sed, nq, fo, ovf, mh, twos)",
+			            v);
+	}
+	if ((v = policy_label(a, pi, DESIRED_LABEL_FORWARD, path, sizeof(path))) != NULL) {
+		p->fwd_set = lb_fwd_parse(v, &p->fwd) == 0;
+		if (!p->fwd_set)
+			label_error(b, a, path, "masq, droute or tunnel", v);
+	}
+	if ((v = policy_label(a, pi, DESIRED_LABEL_ALL_UNHEALTHY, path, sizeof(path))) != NULL) {
+		p->keep_set = strcmp(v, "keep") == 0 || strcmp(v, "none") == 0;
+		p->keep_all = strcmp(v, "keep") == 0;
+		if (!p->keep_set)
+			label_error(b, a, path, "none or keep", v);
+	}
+	if ((v = policy_label(a, pi, DESIRED_LABEL_SLOW_START, path, sizeof(path))) != NULL) {
+		p->slow_set = parse_uint(v, DESIRED_SLOW_START_MAX_S, &p->slow_start_s) == 0;
+		if (!p->slow_set)
+			label_error(b, a, path, "seconds from 0 to 3600", v);
+	}
+}
+
+static void read_port_policy(struct build *b, const struct app *a, size_t pi, struct port_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->weight = 1;
+	read_weight_and_scope(b, a, pi, p);
+	read_service_attrs(b, a, pi, p);
+}
+
+/* ---- backends ---- */
+
+static void task_warn(struct build *b, const struct app *a, size_t ti, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void task_warn(struct build *b, const struct app *a, size_t ti, const char *fmt, ...)
+{
+	char path[1024], msg[512];
+	va_list ap;
+
+	snprintf(path, sizeof(path), "%s/tasks/%zu", a->json_path ? a->json_path : "", ti);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(b->diags, DIAG_WARNING, a->source, path, "task \"%s\": %s", a->tasks[ti].id, msg);
+}
+
+static bool uses_host_port(const struct app *a, size_t pi, const struct task *t, enum scope sc)
+{
+	if (sc != SCOPE_AUTO)
+		return sc == SCOPE_HOST;
+	return !a->ports_are_mappings || a->ports[pi].host_port != 0 || task_port(t, pi) != 0;
+}
+
+static int host_backend(struct build *b, const struct app *a, size_t pi, size_t ti,
+                        struct backend *be)
+{
+	const struct task *t = &a->tasks[ti];
+
+	if (t->host == NULL || lb_addr_parse(t->host, &be->addr) < 0) {
+		task_warn(b, a, ti, "host \"%s\" is not an IP address; not a backend of port %zu",
+		          t->host ? t->host : "", pi);
+		return -1;
+	}
+	be->port = (uint16_t)task_port(t, pi);
+	if (be->port == 0) {
+		task_warn(b, a, ti, "no host port at index %zu; not a backend", pi);
+		return -1;
+	}
+	return 0;
+}
+
+static int container_backend(struct build *b, const struct app *a, size_t pi, size_t ti,
+                             struct backend *be)
+{
+	const struct task *t = &a->tasks[ti];
+	const char *ip = t->nip_addresses > 0 ? t->ip_addresses[0] : NULL;
+
+	if (ip == NULL || lb_addr_parse(ip, &be->addr) < 0) {
+		task_warn(b, a, ti,
+		          "ipAddress \"%s\" is not an IP address; not a container backend of "
+		          "port %zu",
+		          ip ? ip : "", pi);
+		return -1;
+	}
+	be->port = (uint16_t)a->ports[pi].port;
+	if (be->port == 0) {
+		task_warn(b, a, ti, "port %zu has no container port; not a backend", pi);
+		return -1;
+	}
+	return 0;
+}
+
+static enum desired_health task_health(const struct build *b, const struct app *a,
+                                       const struct task *t)
+{
+	if (a->nchecks == 0)
+		return DESIRED_HEALTH_HEALTHY;
+	if (b->in->health == NULL)
+		return DESIRED_HEALTH_UNKNOWN;
+	return b->in->health(b->in->health_ctx, a->id, t->id);
+}
+
+/* The port's backends: TASK_RUNNING tasks with a usable address. */
+static struct backend *port_backends(struct build *b, const struct app *a, size_t pi, enum scope sc,
+                                     size_t *n)
+{
+	struct backend *bes = calloc(a->ntasks + 1, sizeof(*bes));
+
+	*n = 0;
+	if (bes == NULL)
+		return NULL;
+	for (size_t ti = 0; ti < a->ntasks; ti++) {
+		const struct task *t = &a->tasks[ti];
+		struct backend *be = &bes[*n];
+		int rc;
+
+		if (t->state != TASK_STATE_RUNNING)
+			continue;
+		if (uses_host_port(a, pi, t, sc))
+			rc = host_backend(b, a, pi, ti, be);
+		else
+			rc = container_backend(b, a, pi, ti, be);
+		if (rc < 0)
+			continue;
+		be->health = task_health(b, a, t);
+		(*n)++;
+	}
+	return bes;
+}
+
+/* ---- services and candidates ---- */
+
+static int pol_reserve(struct build *b)
+{
+	size_t need = b->out->nsvcs;
+	struct svc_policy *pol;
+
+	if (need <= b->npol)
+		return 0;
+	pol = realloc(b->pol, need * sizeof(*pol));
+	if (pol == NULL)
+		return -1;
+	memset(pol + b->npol, 0, (need - b->npol) * sizeof(*pol));
+	b->pol = pol;
+	b->npol = need;
+	return 0;
+}
+
+/* The first use that sets an attribute decides it for the service. */
+static void apply_attrs(struct lb_service *s, struct svc_policy *sp, const struct port_policy *p)
+{
+	if (p->sched_set && !sp->sched_set) {
+		lb_service_set_sched(s, p->sched);
+		sp->sched_set = true;
+	}
+	if (p->fwd_set && !sp->fwd_set) {
+		s->fwd = p->fwd;
+		sp->fwd_set = true;
+	}
+	if (p->keep_set && !sp->keep_set) {
+		sp->keep_all = p->keep_all;
+		sp->keep_set = true;
+	}
+	if (p->slow_set && !sp->slow_set) {
+		sp->slow_start_s = p->slow_start_s;
+		sp->slow_set = true;
+	}
+}
+
+static int cand_push(struct build *b, const struct cand *c)
+{
+	if (b->ncands == b->cands_cap) {
+		size_t cap = b->cands_cap ? b->cands_cap * 2 : 64;
+		struct cand *cands = realloc(b->cands, cap * sizeof(*cands));
+
+		if (cands == NULL)
+			return -1;
+		b->cands = cands;
+		b->cands_cap = cap;
+	}
+	b->cands[b->ncands++] = *c;
+	return 0;
+}
+
+static int add_use_key(struct build *b, const struct lb_key *k, const struct port_policy *p,
+                       const struct backend *bes, size_t nbes)
+{
+	struct lb_service *s = lb_table_add_service(b->out, k);
+	size_t idx;
+
+	if (s == NULL || pol_reserve(b) < 0)
+		return -1;
+	idx = (size_t)(s - b->out->svcs);
+	apply_attrs(s, &b->pol[idx], p);
+	for (size_t i = 0; i < nbes; i++) {
+		struct cand c = {
+		    .svc = *k,
+		    .addr = bes[i].addr,
+		    .port = bes[i].port,
+		    .weight = p->weight,
+		    .health = bes[i].health,
+		    .svc_idx = idx,
+		};
+
+		if (cand_push(b, &c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Uses [from, to) share one app port: its labels and tasks are read once. */
+static int add_port_uses(struct build *b, const struct vip_use *uses, size_t from, size_t to,
+                         const struct vip_alloc *va)
+{
+	const struct app *a = &b->in->apps->apps[uses[from].app];
+	size_t pi = uses[from].port, nbes = 0;
+	struct port_policy p;
+	struct backend *bes;
+	int rc = 0;
+
+	read_port_policy(b, a, pi, &p);
+	bes = port_backends(b, a, pi, p.scope, &nbes);
+	if (bes == NULL)
+		return -1;
+	for (size_t u = from; u < to && rc == 0; u++) {
+		struct lb_key keys[2];
+		size_t nk = vip_keys(&uses[u], va, keys);
+
+		for (size_t k = 0; k < nk && rc == 0; k++)
+			rc = add_use_key(b, &keys[k], &p, bes, nbes);
+	}
+	free(bes);
+	return rc;
+}
+
+static int add_all_uses(struct build *b, const struct vip_list *vl, const struct vip_alloc *va)
+{
+	size_t from = 0;
+
+	while (from < vl->n) {
+		size_t to = from + 1;
+
+		while (to < vl->n && vl->items[to].app == vl->items[from].app &&
+		       vl->items[to].port == vl->items[from].port)
+			to++;
+		if (add_port_uses(b, vl->items, from, to, va) < 0)
+			return -1;
+		from = to;
+	}
+	return 0;
+}
+
+static int alloc_names(const struct vip_list *vl, struct vip_alloc *va, char *err, size_t errlen)
+{
+	const char **names = calloc(vl->n + 1, sizeof(*names));
+	size_t n = 0;
+	int rc;
+
+	if (names == NULL) {
+		snprintf(err, errlen, "desired: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < vl->n; i++)
+		if (vl->items[i].ref.named)
+			names[n++] = vl->items[i].ref.name;
+	rc = vip_alloc_build(va, names, n, err, errlen);
+	free(names);
+	return rc;
+}
+
+static int health_rank(enum desired_health h)
+{
+	return h == DESIRED_HEALTH_HEALTHY ? 2 : h == DESIRED_HEALTH_UNHEALTHY ? 1 : 0;
+}
+
+/* Sorts candidates and merges the same backend reached through several
+ * apps or labels (the best health, the highest weight), then counts each
+ * service's healthy and unhealthy backends for the all-unhealthy policy. */
+static void cands_merge(struct build *b)
+{
+	size_t n = 0;
+
+	if (b->ncands == 0)
+		return;
+	qsort(b->cands, b->ncands, sizeof(*b->cands), cand_qsort_cmp);
+	for (size_t i = 0; i < b->ncands; i++) {
+		struct cand *c = &b->cands[i], *last = n > 0 ? &b->cands[n - 1] : NULL;
+
+		if (last != NULL && cand_qsort_cmp(last, c) == 0) {
+			if (health_rank(c->health) > health_rank(last->health))
+				last->health = c->health;
+			if (c->weight > last->weight)
+				last->weight = c->weight;
+			continue;
+		}
+		b->cands[n++] = *c;
+	}
+	b->ncands = n;
+	for (size_t i = 0; i < n; i++) {
+		struct svc_policy *sp = &b->pol[b->cands[i].svc_idx];
+
+		sp->nhealthy += b->cands[i].health == DESIRED_HEALTH_HEALTHY;
+		sp->nunhealthy += b->cands[i].health == DESIRED_HEALTH_UNHEALTHY;
+	}
+}
+
+/* ---- the weight policy ---- */
+
+static void note_change(struct build *b, int64_t when)
+{
+	if (when < b->next_change)
+		b->next_change = when;
+}
+
+static bool step_in(struct build *b, const struct cand *c, const struct desired_entry *prev,
+                    bool panic, uint32_t slow_s, struct desired_entry *next)
+{
+	int64_t now = b->in->now_ms;
+	bool was_in = prev != NULL && prev->phase == DESIRED_PHASE_IN;
+
+	if (!was_in)
+		next->ramp_start_ms = (prev != NULL && !panic && slow_s > 0) ? now : -1;
+	if (panic || slow_s == 0)
+		next->ramp_start_ms = -1;
+	next->phase = DESIRED_PHASE_IN;
+	next->weight = desired_ramp_weight(c->weight, next->ramp_start_ms, slow_s, now);
+	if (next->weight >= c->weight)
+		next->ramp_start_ms = -1;
+	else
+		note_change(b, ramp_next_step(c->weight, next->ramp_start_ms, slow_s, now));
+	return true;
+}
+
+static bool step_out(struct build *b, const struct desired_entry *prev, bool gone,
+                     struct desired_entry *next)
+{
+	int64_t now = b->in->now_ms;
+
+	next->ramp_start_ms = -1;
+	next->weight = 0;
+	if (prev != NULL && prev->phase == DESIRED_PHASE_IN) {
+		next->phase = DESIRED_PHASE_DRAINING;
+		next->drain_deadline_ms = now + b->in->drain_ms;
+	}
+	if (next->phase == DESIRED_PHASE_DRAINING && now < next->drain_deadline_ms) {
+		note_change(b, next->drain_deadline_ms);
+		return true;
+	}
+	next->phase = DESIRED_PHASE_OUT;
+	/* A running task out of rotation is remembered, so that its return
+	 * counts as a recovery (slow start); a vanished one is forgotten. */
+	return !gone;
+}
+
+/* After a restart, an adopted backend whose health is not known yet keeps
+ * what the kernel had. */
+static bool step_adopted(struct build *b, struct desired_entry *next)
+{
+	if (next->phase != DESIRED_PHASE_DRAINING)
+		return true;
+	if (b->in->now_ms < next->drain_deadline_ms) {
+		note_change(b, next->drain_deadline_ms);
+		return true;
+	}
+	next->phase = DESIRED_PHASE_OUT;
+	return true;
+}
+
+/* One backend from last round's entry (prev, may be NULL) and this round's
+ * candidate (c, NULL when the task is gone). Returns whether *next stays in
+ * the state. */
+static bool step(struct build *b, const struct cand *c, const struct desired_entry *prev,
+                 const struct svc_policy *sp, struct desired_entry *next)
+{
+	bool gone = c == NULL;
+	enum desired_health h = gone ? DESIRED_HEALTH_UNKNOWN : c->health;
+	bool panic = sp->keep_all && sp->nhealthy == 0 && sp->nunhealthy > 0;
+
+	if (prev != NULL) {
+		*next = *prev;
+	} else {
+		*next = (struct desired_entry){.svc = c->svc,
+		                               .addr = c->addr,
+		                               .port = c->port,
+		                               .phase = DESIRED_PHASE_OUT,
+		                               .ramp_start_ms = -1};
+	}
+	if (prev != NULL && prev->adopted && !gone && h == DESIRED_HEALTH_UNKNOWN)
+		return step_adopted(b, next);
+	next->adopted = false;
+	if (!gone && (h == DESIRED_HEALTH_HEALTHY || (panic && h == DESIRED_HEALTH_UNHEALTHY)))
+		return step_in(b, c, prev, panic, sp->slow_start_s, next);
+	return step_out(b, prev, gone, next);
+}
+
+static int emit(struct build *b, const struct cand *c, const struct desired_entry *prev)
+{
+	const struct lb_key *k = c ? &c->svc : &prev->svc;
+	struct lb_service *s = lb_table_find(b->out, k);
+	struct desired_entry next;
+	struct lb_dest d;
+
+	/* The VIP is gone: its service goes, and its backends with it. */
+	if (s == NULL || (size_t)(s - b->out->svcs) >= b->npol)
+		return 0;
+	if (!step(b, c, prev, &b->pol[s - b->out->svcs], &next))
+		return 0;
+	if (entry_push(&b->next, &next) < 0)
+		return -1;
+	if (next.phase == DESIRED_PHASE_OUT)
+		return 0;
+	d = (struct lb_dest){.addr = next.addr, .port = next.port, .fwd = s->fwd};
+	d.weight = next.phase == DESIRED_PHASE_IN ? next.weight : 0;
+	return lb_service_add_dest(s, &d);
+}
+
+/* Merge walk of this round's candidates and last round's entries, both
+ * sorted by (service, address, port). */
+static int walk(struct build *b, const struct desired_state *prev)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < b->ncands || j < prev->n)) {
+		const struct cand *c = i < b->ncands ? &b->cands[i] : NULL;
+		const struct desired_entry *e = j < prev->n ? &prev->entries[j] : NULL;
+		int cmp = c == NULL   ? 1
+		          : e == NULL ? -1
+		                      : backend_key_cmp(&c->svc, &c->addr, c->port, &e->svc,
+		                                        &e->addr, e->port);
+
+		if (cmp < 0) {
+			rc = emit(b, c, NULL);
+			i++;
+		} else if (cmp > 0) {
+			rc = emit(b, NULL, e);
+			j++;
+		} else {
+			rc = emit(b, c, e);
+			i++;
+			j++;
+		}
+	}
+	return rc;
+}
+
+static int build_table(struct build *b, struct desired_state *state, char *err, size_t errlen)
+{
+	struct vip_list vl = {0};
+	struct vip_alloc va = {0};
+	int rc = -1;
+
+	if (vip_collect(b->in->apps, &vl, b->diags) < 0)
+		goto nomem;
+	if (alloc_names(&vl, &va, err, errlen) < 0)
+		goto out;
+	if (add_all_uses(b, &vl, &va) < 0)
+		goto nomem;
+	cands_merge(b);
+	if (walk(b, state) < 0 || lb_table_sort(b->out) < 0)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "desired: out of memory");
+out:
+	vip_alloc_free(&va);
+	vip_list_free(&vl);
+	return rc;
+}
+
+int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
+                  struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
+{
+	struct build b = {.in = in, .out = out, .diags = diags, .next_change = INT64_MAX};
+	int rc = build_table(&b, state, err, errlen);
+
+	free(b.pol);
+	free(b.cands);
+	if (rc < 0) {
+		desired_state_free(&b.next);
+		return -1;
+	}
+	desired_state_free(state);
+	*state = b.next;
+	if (next_change_ms != NULL)
+		*next_change_ms = b.next_change;
+	return 0;
+}
