@@ -1,0 +1,77 @@
+/*
+ * The check scheduler: one timer per check instance (task x health check) on
+ * the libev loop, with delaySeconds, intervalSeconds and spread start times;
+ * a global limit on checks in flight (excess waits in a FIFO, counted); the
+ * health state of every instance and task, updated with the health rules.
+ * Tasks appearing and disappearing are synced in without disturbing others.
+ */
+#ifndef VIPD_SCHED_H
+#define VIPD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipd/health.h"
+#include "vipd/runner.h"
+
+struct sched_settings {
+	unsigned max_in_flight; /* 0 = SCHED_DEFAULT_MAX_IN_FLIGHT */
+	double interval_scale;  /* tests and benchmarks: multiply every interval/delay; 0 = 1 */
+};
+
+#define SCHED_DEFAULT_MAX_IN_FLIGHT 256
+
+/* One result, with what it changed. */
+struct sched_event {
+	const struct app *app;
+	const struct task *task;
+	const struct health_check *hc;
+	size_t check_idx;
+	const struct check_result *res;
+	struct health_transition check_tr;
+	int check_changed;
+	struct health_transition task_tr;
+	int task_changed;
+	double now; /* wall-clock seconds */
+};
+
+typedef void (*sched_event_cb)(const struct sched_event *ev, void *arg);
+
+struct sched_stats {
+	size_t tasks;
+	size_t instances;
+	size_t in_flight;
+	size_t waiting; /* due, waiting for a slot */
+	uint64_t started;
+	uint64_t completed;
+	uint64_t waited;         /* runs that had to wait for a slot */
+	uint64_t overload_skips; /* due again while still waiting: run once, counted here */
+	uint64_t overruns;       /* still running at the next interval: cancelled as timeouts */
+	double wait_max_s;
+	double lateness_p50_ms; /* timer firing after its due time */
+	double lateness_p99_ms;
+	double lateness_max_ms;
+};
+
+struct sched;
+
+struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
+                        const struct runner_settings *rs, const struct sched_settings *ss,
+                        sched_event_cb cb, void *arg);
+void sched_free(struct sched *s);
+
+/*
+ * Brings the instances in line with `set`: every check of every TASK_RUNNING
+ * task has one. New ones get their first run at delaySeconds plus a spread
+ * offset within the interval; ones whose task and check are unchanged keep
+ * their timers, runs and health; the rest are cancelled. The scheduler
+ * borrows `set` until the next sync or sched_free.
+ */
+void sched_sync(struct sched *s, const struct apps_set *set);
+
+/* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
+enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);
+
+void sched_get_stats(const struct sched *s, struct sched_stats *out);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * Check timers, the in-flight limit and its wait queue, and the health of
+ * each instance and task. The task map and syncing live in sched_sync.c.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_int.h"
+
+static void inst_start(struct sched_inst *in);
+
+static double now_wall(const struct sched *s)
+{
+	return ev_now(s->loop);
+}
+
+static void lateness_record(struct sched *s, double late_s)
+{
+	s->lateness[s->lateness_next % SCHED_LATENESS_SAMPLES] = late_s;
+	s->lateness_next++;
+	if (late_s > s->lateness_max)
+		s->lateness_max = late_s;
+}
+
+static void queue_push(struct sched *s, struct sched_inst *in)
+{
+	in->queued = true;
+	in->queued_at = now_wall(s);
+	in->qnext = NULL;
+	if (s->qtail)
+		s->qtail->qnext = in;
+	else
+		s->qhead = in;
+	s->qtail = in;
+	s->nwaiting++;
+	s->stats_waited++;
+}
+
+static struct sched_inst *queue_pop(struct sched *s)
+{
+	struct sched_inst *in = s->qhead;
+
+	if (!in)
+		return NULL;
+	s->qhead = in->qnext;
+	if (!s->qhead)
+		s->qtail = NULL;
+	in->qnext = NULL;
+	in->queued = false;
+	s->nwaiting--;
+	return in;
+}
+
+void sched_queue_remove(struct sched *s, struct sched_inst *in)
+{
+	struct sched_inst **pp = &s->qhead, *prev = NULL;
+
+	if (!in->queued)
+		return;
+	for (; *pp; prev = *pp, pp = &(*pp)->qnext) {
+		if (*pp != in)
+			continue;
+		*pp = in->qnext;
+		if (s->qtail == in)
+			s->qtail = prev;
+		break;
+	}
+	in->qnext = NULL;
+	in->queued = false;
+	s->nwaiting--;
+}
+
+/* Applies a result to the instance and its task, then tells the owner. */
+static void inst_report(struct sched_inst *in, const struct check_result *res)
+{
+	struct sched_task *t = in->task;
+	struct sched *s = t->s;
+	struct sched_event ev = {
+	    .app = t->app,
+	    .task = t->task,
+	    .hc = in->hc,
+	    .check_idx = in->idx,
+	    .res = res,
+	    .now = now_wall(s),
+	};
+
+	ev.check_changed = health_check_apply(&t->hstates[in->idx], res, ev.now, &ev.check_tr);
+	ev.task_changed =
+	    health_task_eval(&t->health, t->task->state, t->hstates, t->ninst, &ev.task_tr);
+	s->cb(&ev, s->cb_arg);
+}
+
+static void slot_freed(struct sched *s)
+{
+	struct sched_inst *next;
+	double waited;
+
+	while (s->in_flight < s->max_in_flight && (next = queue_pop(s))) {
+		waited = now_wall(s) - next->queued_at;
+		if (waited > s->wait_max)
+			s->wait_max = waited;
+		inst_start(next);
+	}
+}
+
+/* runner_done_cb */
+static void inst_done(const struct check_result *res, void *arg)
+{
+	struct sched_inst *in = arg;
+	struct sched *s = in->task->s;
+
+	in->run = NULL;
+	s->in_flight--;
+	s->stats_completed++;
+	inst_report(in, res);
+	slot_freed(s);
+}
+
+static void inst_start(struct sched_inst *in)
+{
+	struct sched_task *t = in->task;
+	struct sched *s = t->s;
+	struct check_result res = {.outcome = CHECK_FAIL_CONFIG, .exit_code = -1};
+	char err[CHECK_OUTPUT_MAX];
+
+	in->run =
+	    runner_start(s->exec, &s->rs, t->app, t->task, in->hc, inst_done, in, err, sizeof(err));
+	s->stats_started++;
+	if (in->run) {
+		s->in_flight++;
+		return;
+	}
+	snprintf(res.output, sizeof(res.output), "%s", err);
+	s->stats_completed++;
+	inst_report(in, &res);
+}
+
+/* A run still going when the next one is due is cancelled and counted as a
+ * timeout, as the check's own deadline would have. */
+static void inst_overrun(struct sched_inst *in)
+{
+	struct sched *s = in->task->s;
+	struct check_result res = {.outcome = CHECK_FAIL_TIMEOUT, .exit_code = -1};
+
+	runner_cancel(in->run);
+	in->run = NULL;
+	s->in_flight--;
+	s->stats_overruns++;
+	s->stats_completed++;
+	snprintf(res.output, sizeof(res.output), "still running when the next interval began");
+	inst_report(in, &res);
+}
+
+/* ev_timer callback: the instance is due. */
+static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sched_inst *in = w->data;
+	struct sched *s = in->task->s;
+
+	(void)loop;
+	(void)revents;
+	lateness_record(s, now_wall(s) - in->next_due);
+	in->next_due += in->interval;
+	if (in->run)
+		inst_overrun(in);
+	if (in->queued) {
+		s->stats_overload_skips++;
+		return;
+	}
+	if (s->in_flight >= s->max_in_flight) {
+		queue_push(s, in);
+		return;
+	}
+	inst_start(in);
+	slot_freed(s);
+}
+
+/* FNV-1a: a stable spread of first runs over the interval, so that many
+ * checks with the same interval do not fire in one burst. */
+uint64_t sched_hash(const char *a, const char *b, uint64_t salt)
+{
+	uint64_t h = 1469598103934665603ULL ^ salt;
+
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (; *b; b++)
+		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+	/* FNV's last multiply leaves the high bits alike for names differing in
+	 * their last byte: finish with splitmix64's avalanche. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+void sched_inst_arm(struct sched *s, struct sched_inst *in)
+{
+	double scale = s->interval_scale;
+	double frac = (double)(sched_hash(in->task->app_id, in->task->task_id, in->idx) >> 11) /
+	              (double)(1ULL << 53);
+	double first;
+
+	in->interval = in->hc->interval_s * scale;
+	first = in->hc->delay_s * scale + frac * in->interval;
+	in->next_due = now_wall(s) + first;
+	ev_timer_init(&in->timer, inst_due, first, in->interval);
+	in->timer.data = in;
+	ev_timer_start(s->loop, &in->timer);
+}
+
+void sched_inst_stop(struct sched *s, struct sched_inst *in)
+{
+	ev_timer_stop(s->loop, &in->timer);
+	sched_queue_remove(s, in);
+	if (in->run) {
+		runner_cancel(in->run);
+		in->run = NULL;
+		s->in_flight--;
+	}
+}
+
+struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
+                        const struct runner_settings *rs, const struct sched_settings *ss,
+                        sched_event_cb cb, void *arg)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->exec = exec;
+	s->rs = *rs;
+	s->max_in_flight =
+	    ss && ss->max_in_flight ? ss->max_in_flight : SCHED_DEFAULT_MAX_IN_FLIGHT;
+	s->interval_scale = ss && ss->interval_scale > 0 ? ss->interval_scale : 1.0;
+	s->cb = cb;
+	s->cb_arg = arg;
+	if (sched_map_init(s) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double percentile(double *sorted, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)ceil(p * (double)n) - 1;
+	return sorted[i < n ? i : n - 1];
+}
+
+void sched_get_stats(const struct sched *s, struct sched_stats *out)
+{
+	size_t n =
+	    s->lateness_next < SCHED_LATENESS_SAMPLES ? s->lateness_next : SCHED_LATENESS_SAMPLES;
+	double *sorted = malloc((n + 1) * sizeof(*sorted));
+
+	*out = (struct sched_stats){
+	    .tasks = s->ntasks,
+	    .instances = s->ninstances,
+	    .in_flight = s->in_flight,
+	    .waiting = s->nwaiting,
+	    .started = s->stats_started,
+	    .completed = s->stats_completed,
+	    .waited = s->stats_waited,
+	    .overload_skips = s->stats_overload_skips,
+	    .overruns = s->stats_overruns,
+	    .wait_max_s = s->wait_max,
+	    .lateness_max_ms = s->lateness_max * 1000,
+	};
+	if (!sorted)
+		return;
+	memcpy(sorted, s->lateness, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	out->lateness_p50_ms = percentile(sorted, n, 0.50) * 1000;
+	out->lateness_p99_ms = percentile(sorted, n, 0.99) * 1000;
+	free(sorted);
+}

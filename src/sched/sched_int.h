@@ -1,0 +1,72 @@
+/* The scheduler's private structures, shared by sched.c and sched_sync.c. */
+#ifndef VIPD_SCHED_INT_H
+#define VIPD_SCHED_INT_H
+
+#include <stdbool.h>
+
+#include "vipd/sched.h"
+
+#define SCHED_LATENESS_SAMPLES 8192
+
+struct sched_task;
+
+struct sched_inst {
+	struct sched_task *task;
+	size_t idx;
+	const struct health_check *hc; /* borrowed from the current set */
+	ev_timer timer;
+	double interval;
+	double next_due; /* wall-clock seconds */
+	struct runner_run *run;
+	bool queued;
+	double queued_at;
+	struct sched_inst *qnext;
+};
+
+struct sched_task {
+	struct sched *s;
+	char *app_id;
+	char *task_id;
+	uint64_t fingerprint;  /* of the task's check targets and the app's checks */
+	const struct app *app; /* borrowed from the current set */
+	const struct task *task;
+	struct sched_inst *inst;
+	struct health_check_state *hstates; /* one per instance, contiguous for health_task_eval */
+	size_t ninst;
+	enum health_state health;
+	bool seen; /* in the set being synced */
+	struct sched_task *hnext;
+};
+
+struct sched {
+	struct ev_loop *loop;
+	struct exec_ctx *exec;
+	struct runner_settings rs;
+	unsigned max_in_flight;
+	double interval_scale;
+	sched_event_cb cb;
+	void *cb_arg;
+	/* task map: chained hash on (app id, task id) */
+	struct sched_task **buckets;
+	size_t nbuckets;
+	size_t ntasks;
+	size_t ninstances;
+	/* in flight and waiting */
+	size_t in_flight;
+	struct sched_inst *qhead, *qtail;
+	size_t nwaiting;
+	/* metrics */
+	uint64_t stats_started, stats_completed, stats_waited, stats_overload_skips, stats_overruns;
+	double wait_max;
+	double lateness[SCHED_LATENESS_SAMPLES];
+	size_t lateness_next;
+	double lateness_max;
+};
+
+uint64_t sched_hash(const char *a, const char *b, uint64_t salt);
+int sched_map_init(struct sched *s);
+void sched_inst_arm(struct sched *s, struct sched_inst *in);
+void sched_inst_stop(struct sched *s, struct sched_inst *in);
+void sched_queue_remove(struct sched *s, struct sched_inst *in);
+
+#endif

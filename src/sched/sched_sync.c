@@ -1,0 +1,258 @@
+/*
+ * The scheduler's task map and its sync with a new apps set: unchanged tasks
+ * keep their timers, runs and health; new ones are armed; gone ones are
+ * cancelled and freed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched_int.h"
+
+#define SCHED_INITIAL_BUCKETS 256
+
+int sched_map_init(struct sched *s)
+{
+	s->buckets = calloc(SCHED_INITIAL_BUCKETS, sizeof(*s->buckets));
+	s->nbuckets = SCHED_INITIAL_BUCKETS;
+	return s->buckets ? 0 : -1;
+}
+
+static size_t bucket_of(const struct sched *s, const char *app_id, const char *task_id)
+{
+	return sched_hash(app_id, task_id, 0) & (s->nbuckets - 1);
+}
+
+static struct sched_task *task_find(const struct sched *s, const char *app_id, const char *task_id)
+{
+	struct sched_task *t = s->buckets[bucket_of(s, app_id, task_id)];
+
+	for (; t; t = t->hnext)
+		if (strcmp(t->task_id, task_id) == 0 && strcmp(t->app_id, app_id) == 0)
+			return t;
+	return NULL;
+}
+
+static void map_grow(struct sched *s)
+{
+	size_t old_n = s->nbuckets;
+	struct sched_task **old = s->buckets, *t, *next;
+	struct sched_task **nb = calloc(old_n * 2, sizeof(*nb));
+
+	if (!nb)
+		return; /* longer chains, still correct */
+	s->buckets = nb;
+	s->nbuckets = old_n * 2;
+	for (size_t i = 0; i < old_n; i++) {
+		for (t = old[i]; t; t = next) {
+			size_t b = bucket_of(s, t->app_id, t->task_id);
+
+			next = t->hnext;
+			t->hnext = nb[b];
+			nb[b] = t;
+		}
+	}
+	free(old);
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return s ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
+}
+
+/* Anything that changes what a check probes, or how, changes this. */
+static uint64_t task_fingerprint(const struct app *a, const struct task *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	h = mix_str(h, t->host);
+	h = mix_str(h, t->netns);
+	h = mix_str(h, t->started_at);
+	h = mix(h, t->ports, t->nports * sizeof(*t->ports));
+	for (size_t i = 0; i < t->nip_addresses; i++)
+		h = mix_str(h, t->ip_addresses[i]);
+	for (size_t i = 0; i < a->nchecks; i++) {
+		const struct health_check *hc = &a->checks[i];
+		unsigned v[] = {
+		    hc->protocol,       hc->grace_period_s,           hc->interval_s,
+		    hc->timeout_s,      hc->max_consecutive_failures, hc->delay_s,
+		    hc->ignore_http1xx, (unsigned)hc->port_index,     (unsigned)hc->port};
+
+		h = mix(h, v, sizeof(v));
+		h = mix_str(h, hc->command);
+		h = mix_str(h, hc->path);
+	}
+	for (size_t i = 0; i < a->nlabels; i++) {
+		h = mix_str(h, a->labels[i].key);
+		h = mix_str(h, a->labels[i].value);
+	}
+	return h;
+}
+
+/* Marathon's startedAt ("2026-11-26T10:00:00.000Z") as epoch seconds; the
+ * grace period runs from it. */
+static double task_start_time(const struct task *t, double now)
+{
+	struct tm tm = {0};
+	const char *rest;
+
+	if (!t->started_at)
+		return now;
+	rest = strptime(t->started_at, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return now;
+	return (double)timegm(&tm);
+}
+
+static void sched_task_free(struct sched *s, struct sched_task *t)
+{
+	for (size_t i = 0; i < t->ninst; i++)
+		sched_inst_stop(s, &t->inst[i]);
+	s->ninstances -= t->ninst;
+	free(t->inst);
+	free(t->hstates);
+	free(t->app_id);
+	free(t->task_id);
+	free(t);
+}
+
+static struct sched_task *task_new(struct sched *s, const struct app *a, const struct task *tk,
+                                   uint64_t fp)
+{
+	struct sched_task *t = calloc(1, sizeof(*t));
+	struct health_hysteresis hy;
+	double start = task_start_time(tk, ev_now(s->loop));
+	char err[128];
+
+	if (!t)
+		return NULL;
+	t->s = s;
+	t->app_id = strdup(a->id);
+	t->task_id = strdup(tk->id);
+	t->inst = calloc(a->nchecks + 1, sizeof(*t->inst));
+	t->hstates = calloc(a->nchecks + 1, sizeof(*t->hstates));
+	if (!t->app_id || !t->task_id || !t->inst || !t->hstates) {
+		sched_task_free(s, t);
+		return NULL;
+	}
+	t->fingerprint = fp;
+	t->app = a;
+	t->task = tk;
+	t->ninst = a->nchecks;
+	health_hysteresis_from_labels(a->labels, a->nlabels, &hy, err, sizeof(err));
+	for (size_t i = 0; i < t->ninst; i++) {
+		struct sched_inst *in = &t->inst[i];
+
+		in->task = t;
+		in->idx = i;
+		in->hc = &a->checks[i];
+		health_check_init(&t->hstates[i], in->hc, start);
+		health_check_set_hysteresis(&t->hstates[i], &hy);
+		sched_inst_arm(s, in);
+	}
+	s->ninstances += t->ninst;
+	return t;
+}
+
+static void task_insert(struct sched *s, struct sched_task *t)
+{
+	size_t b;
+
+	if (s->ntasks >= s->nbuckets)
+		map_grow(s);
+	b = bucket_of(s, t->app_id, t->task_id);
+	t->hnext = s->buckets[b];
+	s->buckets[b] = t;
+	s->ntasks++;
+}
+
+static void sync_task(struct sched *s, const struct app *a, const struct task *tk)
+{
+	uint64_t fp = task_fingerprint(a, tk);
+	struct sched_task *t = task_find(s, a->id, tk->id);
+
+	if (t && t->fingerprint == fp) {
+		t->app = a;
+		t->task = tk;
+		for (size_t i = 0; i < t->ninst; i++)
+			t->inst[i].hc = &a->checks[i];
+		t->seen = true;
+		return;
+	}
+	if (t)
+		t->seen = false; /* changed: replaced below, its old self swept */
+	t = task_new(s, a, tk, fp);
+	if (!t)
+		return;
+	t->seen = true;
+	task_insert(s, t);
+}
+
+/* Drops every task not seen in this sync (and the replaced ones). */
+static void sweep(struct sched *s)
+{
+	for (size_t b = 0; b < s->nbuckets; b++) {
+		struct sched_task **pp = &s->buckets[b];
+
+		while (*pp) {
+			struct sched_task *t = *pp;
+
+			if (t->seen) {
+				t->seen = false;
+				pp = &t->hnext;
+				continue;
+			}
+			*pp = t->hnext;
+			s->ntasks--;
+			sched_task_free(s, t);
+		}
+	}
+}
+
+void sched_sync(struct sched *s, const struct apps_set *set)
+{
+	/* A changed task's new entry goes to its chain's head, before the old
+	 * one (left unseen), so lookups find the new one and the sweep frees
+	 * the old. */
+	for (size_t i = 0; i < set->napps; i++) {
+		const struct app *a = &set->apps[i];
+
+		for (size_t k = 0; k < a->ntasks; k++)
+			if (a->tasks[k].state == TASK_STATE_RUNNING)
+				sync_task(s, a, &a->tasks[k]);
+	}
+	sweep(s);
+}
+
+enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id)
+{
+	const struct sched_task *t = task_find(s, app_id, task_id);
+
+	return t ? t->health : HEALTH_UNKNOWN;
+}
+
+void sched_free(struct sched *s)
+{
+	if (!s)
+		return;
+	for (size_t b = 0; b < s->nbuckets; b++) {
+		struct sched_task *t = s->buckets[b], *next;
+
+		for (; t; t = next) {
+			next = t->hnext;
+			sched_task_free(s, t);
+		}
+	}
+	free(s->buckets);
+	free(s);
+}

@@ -1,0 +1,228 @@
+/*
+ * The scheduler on a real libev loop with real check processes: spread of
+ * first runs, the in-flight limit and its wait queue, syncing tasks in and
+ * out without disturbing the others, and health transitions reaching the
+ * owner. Intervals are scaled down (interval_scale) to keep the test short.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vipd/apps.h"
+#include "vipd/sched.h"
+
+struct recorder {
+	struct exec_ctx *ctx;
+	size_t events;
+	size_t max_running;
+	size_t task_unhealthy, task_healthy;
+	double first_at[4096];
+	size_t nfirst;
+	char seen_tasks[64][64];
+	size_t nseen;
+};
+
+static void on_event(const struct sched_event *ev, void *arg)
+{
+	struct recorder *r = arg;
+	size_t running = exec_ctx_running(r->ctx);
+
+	r->events++;
+	if (running > r->max_running)
+		r->max_running = running;
+	if (ev->task_changed && ev->task_tr.to == HEALTH_UNHEALTHY)
+		r->task_unhealthy++;
+	if (ev->task_changed && ev->task_tr.to == HEALTH_HEALTHY)
+		r->task_healthy++;
+	if (r->nseen < 64) {
+		snprintf(r->seen_tasks[r->nseen], sizeof(r->seen_tasks[0]), "%s", ev->task->id);
+		r->nseen++;
+	}
+}
+
+static char *apps_json(size_t ntasks, const char *command, unsigned interval, const char *skip)
+{
+	size_t cap = 256 + ntasks * 128, off = 0;
+	char *doc = malloc(cap);
+
+	off += (size_t)snprintf(
+	    doc + off, cap - off,
+	    "{\"id\": \"/t\", \"healthChecks\": [{\"protocol\": \"COMMAND\", "
+	    "\"command\": {\"value\": \"%s\"}, \"intervalSeconds\": %u, "
+	    "\"timeoutSeconds\": 5, \"gracePeriodSeconds\": 0, \"delaySeconds\": 0}],"
+	    " \"tasks\": [",
+	    command, interval);
+	for (size_t i = 0, first = 1; i < ntasks; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "t.%zu", i);
+		if (skip && strcmp(id, skip) == 0)
+			continue;
+		off += (size_t)snprintf(doc + off, cap - off,
+		                        "%s{\"id\": \"%s\", \"host\": \"127.0.0.1\"}",
+		                        first ? "" : ",", id);
+		first = 0;
+	}
+	snprintf(doc + off, cap - off, "]}");
+	return doc;
+}
+
+static void load(struct apps_set *set, char *doc)
+{
+	memset(set, 0, sizeof(*set));
+	assert_int_equal(apps_load_buffer(set, "t.json", doc, strlen(doc)), 0);
+	assert_int_equal(diag_count(&set->diags, DIAG_ERROR), 0);
+	free(doc);
+}
+
+static struct exec_ctx *ctx_new(struct ev_loop *loop)
+{
+	struct exec_settings es = {0};
+	char err[256];
+	struct exec_ctx *ctx = exec_ctx_new(loop, &es, err, sizeof(err));
+
+	assert_non_null(ctx);
+	return ctx;
+}
+
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ONE);
+}
+
+static void run_loop(struct ev_loop *loop, double seconds)
+{
+	ev_timer stop;
+
+	ev_timer_init(&stop, stop_cb, seconds, 0);
+	ev_timer_start(loop, &stop);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &stop);
+}
+
+static void test_limit_and_queue(void **state)
+{
+	(void)state;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {.ctx = ctx_new(loop)};
+	struct runner_settings rs = {.native_curl = true};
+	struct sched_settings ss = {.max_in_flight = 2, .interval_scale = 0.5};
+	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched_stats st;
+	struct apps_set set;
+
+	/* 8 checks sleeping 0.3 s, all due within 0.5 s, two slots. */
+	load(&set, apps_json(8, "sleep 0.3", 1, NULL));
+	sched_sync(s, &set);
+	sched_get_stats(s, &st);
+	assert_int_equal(st.tasks, 8);
+	assert_int_equal(st.instances, 8);
+	run_loop(loop, 1.6);
+	sched_get_stats(s, &st);
+	assert_true(r.max_running <= 2);
+	assert_true(st.waited > 0);
+	assert_true(r.events >= 4);
+	sched_free(s);
+	exec_ctx_free(r.ctx);
+	apps_set_free(&set);
+}
+
+static void test_spread_over_interval(void **state)
+{
+	(void)state;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {.ctx = ctx_new(loop)};
+	struct runner_settings rs = {.native_curl = true};
+	struct sched_settings ss = {.max_in_flight = 512, .interval_scale = 1.0};
+	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct apps_set set;
+	size_t early;
+	struct sched_stats st;
+
+	/* 200 instances, interval 2 s: after 0.5 s about a quarter have run,
+	 * not all of them (a burst) and not none. */
+	load(&set, apps_json(200, "true", 2, NULL));
+	sched_sync(s, &set);
+	run_loop(loop, 0.5);
+	sched_get_stats(s, &st);
+	early = st.started;
+	print_message("started after 0.5 s: %zu of 200\n", early);
+	assert_true(early > 10);
+	assert_true(early < 120);
+	sched_free(s);
+	exec_ctx_free(r.ctx);
+	apps_set_free(&set);
+}
+
+static void test_sync_adds_and_removes(void **state)
+{
+	(void)state;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {.ctx = ctx_new(loop)};
+	struct runner_settings rs = {.native_curl = true};
+	struct sched_settings ss = {.interval_scale = 0.2};
+	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct apps_set a, b;
+	struct sched_stats st;
+
+	load(&a, apps_json(3, "true", 1, NULL));
+	sched_sync(s, &a);
+	run_loop(loop, 0.5);
+	assert_int_equal(sched_task_health(s, "/t", "t.1"), HEALTH_HEALTHY);
+	/* t.1 goes away; t.0 and t.2 keep their health, nothing restarts them. */
+	load(&b, apps_json(3, "true", 1, "t.1"));
+	sched_sync(s, &b);
+	apps_set_free(&a);
+	sched_get_stats(s, &st);
+	assert_int_equal(st.tasks, 2);
+	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_HEALTHY);
+	assert_int_equal(sched_task_health(s, "/t", "t.1"), HEALTH_UNKNOWN);
+	r.nseen = 0;
+	run_loop(loop, 0.5);
+	for (size_t i = 0; i < r.nseen; i++)
+		assert_string_not_equal(r.seen_tasks[i], "t.1");
+	assert_true(r.nseen > 0);
+	assert_int_equal(r.task_healthy, 3);
+	sched_free(s);
+	exec_ctx_free(r.ctx);
+	apps_set_free(&b);
+}
+
+static void test_failing_check_turns_task_unhealthy(void **state)
+{
+	(void)state;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {.ctx = ctx_new(loop)};
+	struct runner_settings rs = {.native_curl = true};
+	struct sched_settings ss = {.interval_scale = 0.2};
+	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct apps_set set;
+
+	load(&set, apps_json(1, "exit 3", 1, NULL));
+	sched_sync(s, &set);
+	run_loop(loop, 0.5);
+	assert_int_equal(r.task_unhealthy, 1);
+	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_UNHEALTHY);
+	sched_free(s);
+	exec_ctx_free(r.ctx);
+	apps_set_free(&set);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_limit_and_queue),
+	    cmocka_unit_test(test_spread_over_interval),
+	    cmocka_unit_test(test_sync_adds_and_removes),
+	    cmocka_unit_test(test_failing_check_turns_task_unhealthy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
