@@ -91,8 +91,10 @@ int desired_state_adopt(struct desired_state *st, const struct lb_table *observe
  * Builds the desired table into `out` (initialised by the caller) and moves
  * `state` to this round. Rules:
  *  - Every VIP label gives a service per protocol, present even with no
- *    backend; apps sharing a VIP merge their backends; the first app (in the
- *    set's order) that sets a service attribute label decides it.
+ *    backend; apps sharing a VIP merge their backends; the app with the
+ *    smallest id that sets a service attribute label (scheduler, forward,
+ *    all-unhealthy, slow start) decides it, a different value from another
+ *    app is a located warning.
  *  - Only TASK_RUNNING tasks are backends; TASK_KILLING or a vanished task
  *    leaves rotation like an unhealthy one.
  *  - Backend address: the agent's host (an IP literal, else a warning and the

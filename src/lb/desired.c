@@ -18,7 +18,24 @@ enum scope {
 	SCOPE_CONTAINER,
 };
 
-/* What one port's labels (or its app's) say; *_set when a label was there. */
+/* The labels that set an attribute of the whole service. */
+enum svc_attr {
+	ATTR_SCHED,
+	ATTR_FWD,
+	ATTR_KEEP,
+	ATTR_SLOW,
+	ATTR_COUNT,
+};
+
+static const char *const svc_attr_label[ATTR_COUNT] = {
+    DESIRED_LABEL_SCHEDULER,
+    DESIRED_LABEL_FORWARD,
+    DESIRED_LABEL_ALL_UNHEALTHY,
+    DESIRED_LABEL_SLOW_START,
+};
+
+/* What one port's labels (or its app's) say. raw[i] is the valid label value
+ * for attribute i (NULL when absent or malformed), path[i] where it stood. */
 struct port_policy {
 	char sched[LB_SCHED_MAX];
 	enum lb_fwd fwd;
@@ -26,7 +43,8 @@ struct port_policy {
 	uint32_t slow_start_s;
 	uint32_t weight;
 	enum scope scope;
-	bool sched_set, fwd_set, keep_set, slow_set;
+	const char *raw[ATTR_COUNT];
+	char path[ATTR_COUNT][256];
 };
 
 /* Per service of the table being built, at the same position. */
@@ -35,7 +53,8 @@ struct svc_policy {
 	uint32_t slow_start_s;
 	size_t nhealthy;
 	size_t nunhealthy;
-	bool sched_set, fwd_set, keep_set, slow_set;
+	const char *raw[ATTR_COUNT];    /* the value that decided, NULL: default */
+	const char *app_id[ATTR_COUNT]; /* the app whose label it was */
 };
 
 struct cand {
@@ -253,38 +272,54 @@ static void read_weight_and_scope(struct build *b, const struct app *a, size_t p
 		label_error(b, a, path, "host or container", v);
 }
 
+/* Reads one service attribute label; parse returns false when malformed. */
+static void read_attr(struct build *b, const struct app *a, size_t pi, struct port_policy *p,
+                      enum svc_attr i, bool (*parse)(const char *, struct port_policy *),
+                      const char *want)
+{
+	const char *v = policy_label(a, pi, svc_attr_label[i], p->path[i], sizeof(p->path[i]));
+
+	if (v == NULL)
+		return;
+	if (parse(v, p))
+		p->raw[i] = v;
+	else
+		label_error(b, a, p->path[i], want, v);
+}
+
+static bool parse_sched(const char *v, struct port_policy *p)
+{
+	if (!sched_known(v))
+		return false;
+	snprintf(p->sched, sizeof(p->sched), "%s", v);
+	return true;
+}
+
+static bool parse_fwd(const char *v, struct port_policy *p)
+{
+	return lb_fwd_parse(v, &p->fwd) == 0;
+}
+
+static bool parse_keep(const char *v, struct port_policy *p)
+{
+	p->keep_all = strcmp(v, "keep") == 0;
+	return p->keep_all || strcmp(v, "none") == 0;
+}
+
+static bool parse_slow(const char *v, struct port_policy *p)
+{
+	return parse_uint(v, DESIRED_SLOW_START_MAX_S, &p->slow_start_s) == 0;
+}
+
 static void read_service_attrs(struct build *b, const struct app *a, size_t pi,
                                struct port_policy *p)
 {
-	char path[1024];
-	const char *v;
-
-	if ((v = policy_label(a, pi, DESIRED_LABEL_SCHEDULER, path, sizeof(path))) != NULL) {
-		p->sched_set = sched_known(v);
-		if (p->sched_set)
-			snprintf(p->sched, sizeof(p->sched), "%s", v);
-		else
-			label_error(b, a, path,
-			            "an IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, "
-			            "sed, nq, fo, ovf, mh, twos)",
-			            v);
-	}
-	if ((v = policy_label(a, pi, DESIRED_LABEL_FORWARD, path, sizeof(path))) != NULL) {
-		p->fwd_set = lb_fwd_parse(v, &p->fwd) == 0;
-		if (!p->fwd_set)
-			label_error(b, a, path, "masq, droute or tunnel", v);
-	}
-	if ((v = policy_label(a, pi, DESIRED_LABEL_ALL_UNHEALTHY, path, sizeof(path))) != NULL) {
-		p->keep_set = strcmp(v, "keep") == 0 || strcmp(v, "none") == 0;
-		p->keep_all = strcmp(v, "keep") == 0;
-		if (!p->keep_set)
-			label_error(b, a, path, "none or keep", v);
-	}
-	if ((v = policy_label(a, pi, DESIRED_LABEL_SLOW_START, path, sizeof(path))) != NULL) {
-		p->slow_set = parse_uint(v, DESIRED_SLOW_START_MAX_S, &p->slow_start_s) == 0;
-		if (!p->slow_set)
-			label_error(b, a, path, "seconds from 0 to 3600", v);
-	}
+	read_attr(b, a, pi, p, ATTR_SCHED, parse_sched,
+	          "an IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, "
+	          "mh, twos)");
+	read_attr(b, a, pi, p, ATTR_FWD, parse_fwd, "masq, droute or tunnel");
+	read_attr(b, a, pi, p, ATTR_KEEP, parse_keep, "none or keep");
+	read_attr(b, a, pi, p, ATTR_SLOW, parse_slow, "seconds from 0 to 3600");
 }
 
 static void read_port_policy(struct build *b, const struct app *a, size_t pi, struct port_policy *p)
@@ -414,24 +449,47 @@ static int pol_reserve(struct build *b)
 	return 0;
 }
 
-/* The first use that sets an attribute decides it for the service. */
-static void apply_attrs(struct lb_service *s, struct svc_policy *sp, const struct port_policy *p)
+static void set_attr(struct lb_service *s, struct svc_policy *sp, const struct port_policy *p,
+                     enum svc_attr i)
 {
-	if (p->sched_set && !sp->sched_set) {
+	switch (i) {
+	case ATTR_SCHED:
 		lb_service_set_sched(s, p->sched);
-		sp->sched_set = true;
-	}
-	if (p->fwd_set && !sp->fwd_set) {
+		break;
+	case ATTR_FWD:
 		s->fwd = p->fwd;
-		sp->fwd_set = true;
-	}
-	if (p->keep_set && !sp->keep_set) {
+		break;
+	case ATTR_KEEP:
 		sp->keep_all = p->keep_all;
-		sp->keep_set = true;
-	}
-	if (p->slow_set && !sp->slow_set) {
+		break;
+	case ATTR_SLOW:
 		sp->slow_start_s = p->slow_start_s;
-		sp->slow_set = true;
+		break;
+	case ATTR_COUNT:
+		break;
+	}
+}
+
+/* The first use (in app id order) that sets an attribute decides it for the
+ * service; a later, different value is a located warning. */
+static void apply_attrs(struct build *b, const struct app *a, struct lb_service *s,
+                        struct svc_policy *sp, const struct port_policy *p)
+{
+	char key[INET6_ADDRSTRLEN + 16];
+
+	for (int i = 0; i < ATTR_COUNT; i++) {
+		if (p->raw[i] == NULL)
+			continue;
+		if (sp->raw[i] == NULL) {
+			set_attr(s, sp, p, (enum svc_attr)i);
+			sp->raw[i] = p->raw[i];
+			sp->app_id[i] = a->id;
+		} else if (strcmp(sp->raw[i], p->raw[i]) != 0) {
+			diag_add(b->diags, DIAG_WARNING, a->source, p->path[i],
+			         "\"%s\" ignored: %s takes \"%s\" from app %s", p->raw[i],
+			         lb_key_format(&s->key, key, sizeof(key)), sp->raw[i],
+			         sp->app_id[i]);
+		}
 	}
 }
 
@@ -450,8 +508,8 @@ static int cand_push(struct build *b, const struct cand *c)
 	return 0;
 }
 
-static int add_use_key(struct build *b, const struct lb_key *k, const struct port_policy *p,
-                       const struct backend *bes, size_t nbes)
+static int add_use_key(struct build *b, const struct app *a, const struct lb_key *k,
+                       const struct port_policy *p, const struct backend *bes, size_t nbes)
 {
 	struct lb_service *s = lb_table_add_service(b->out, k);
 	size_t idx;
@@ -459,7 +517,7 @@ static int add_use_key(struct build *b, const struct lb_key *k, const struct por
 	if (s == NULL || pol_reserve(b) < 0)
 		return -1;
 	idx = (size_t)(s - b->out->svcs);
-	apply_attrs(s, &b->pol[idx], p);
+	apply_attrs(b, a, s, &b->pol[idx], p);
 	for (size_t i = 0; i < nbes; i++) {
 		struct cand c = {
 		    .svc = *k,
@@ -495,15 +553,35 @@ static int add_port_uses(struct build *b, const struct vip_use *uses, size_t fro
 		size_t nk = vip_keys(&uses[u], va, keys);
 
 		for (size_t k = 0; k < nk && rc == 0; k++)
-			rc = add_use_key(b, &keys[k], &p, bes, nbes);
+			rc = add_use_key(b, a, &keys[k], &p, bes, nbes);
 	}
 	free(bes);
 	return rc;
 }
 
-static int add_all_uses(struct build *b, const struct vip_list *vl, const struct vip_alloc *va)
+/* Orders uses by app id, port and label, so that which app decides a shared
+ * service's attributes does not depend on the order apps were loaded in. */
+static int use_qsort_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct vip_use *u = x, *v = y;
+	const struct apps_set *set = ctx;
+	int c = strcmp(set->apps[u->app].id, set->apps[v->app].id);
+
+	if (c != 0)
+		return c;
+	if (u->app != v->app)
+		return u->app < v->app ? -1 : 1;
+	if (u->port != v->port)
+		return u->port < v->port ? -1 : 1;
+	return u->label < v->label ? -1 : u->label > v->label;
+}
+
+static int add_all_uses(struct build *b, struct vip_list *vl, const struct vip_alloc *va)
 {
 	size_t from = 0;
+
+	if (vl->n > 1)
+		qsort_r(vl->items, vl->n, sizeof(*vl->items), use_qsort_cmp, (void *)b->in->apps);
 
 	while (from < vl->n) {
 		size_t to = from + 1;

@@ -12,6 +12,7 @@
 
 #include "vipd/desired.h"
 #include "vipd/reconcile.h"
+#include "vipd/vip.h"
 
 /* ---- hand-built model ---- */
 
@@ -404,33 +405,45 @@ static void test_slow_start_ramp(void **state)
 	assert_int_equal(desired_ramp_weight(0, 0, 10, 5000), 0);
 }
 
+/* Two apps on one named VIP: one service, both backends. The app with the
+ * smaller id decides the scheduler whatever the load order; the other's
+ * different value is a located warning. */
 static void test_shared_vip_merges_backends(void **state)
 {
 	struct fixture *f = *state;
-	struct app *a = add_app(&f->set, "/web-blue", false);
-	struct app *b;
+	struct app *green, *blue;
 	const struct lb_service *s;
 	struct port_def *p;
-	char buf[64];
+	char buf[64], want[256];
 
-	p = add_port(a, 0, PORT_PROTO_TCP, "/web:80");
+	add_app(&f->set, "/web-green", false);
+	add_app(&f->set, "/web-blue", false); /* moves the apps: take pointers after */
+	green = &f->set.apps[0];
+	blue = &f->set.apps[1];
+	p = add_port(green, 0, PORT_PROTO_TCP, "web:80");
+	add_label(&p->labels, &p->nlabels, "VIPD_SCHEDULER", "wrr");
+	add_task(green, "green.1", "10.1.0.3", 31001, NULL);
+	p = add_port(blue, 0, PORT_PROTO_TCP, "/web:80");
 	add_label(&p->labels, &p->nlabels, "VIPD_SCHEDULER", "rr");
 	add_label(&p->labels, &p->nlabels, "VIPD_FORWARD", "droute");
-	add_task(a, "blue.1", "10.1.0.2", 31000, NULL);
-	b = add_app(&f->set, "/web-green", false);
-	p = add_port(b, 0, PORT_PROTO_TCP, "web:80");
-	add_label(&p->labels, &p->nlabels, "VIPD_SCHEDULER", "wrr");
-	add_task(b, "green.1", "10.1.0.3", 31001, NULL);
+	add_task(blue, "blue.1", "10.1.0.2", 31000, NULL);
 	build(f, 0);
 	assert_int_equal(f->table.nsvcs, 1);
 	s = &f->table.svcs[0];
 	assert_int_equal(s->key.addr.af, AF_INET);
-	assert_int_equal(ntohl(s->key.addr.u.v4.s_addr) >> 24, 11);
+	assert_int_equal(ntohl(s->key.addr.u.v4.s_addr), 0x0b000000u + vip_name_home("/web"));
 	assert_string_equal(s->sched, "rr");
 	assert_int_equal(s->ndests, 2);
 	assert_int_equal(s->dests[0].fwd, LB_FWD_DROUTE);
+	assert_int_equal(s->dests[1].fwd, LB_FWD_DROUTE);
 	lb_addr_format(&s->dests[1].addr, buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.0.3");
+	assert_int_equal(f->diags.count, 1);
+	snprintf(want, sizeof(want),
+	         "apps/web.json: /apps/0/portDefinitions/0/labels/VIPD_SCHEDULER: warning: "
+	         "\"wrr\" ignored: %s takes \"rr\" from app /web-blue",
+	         lb_key_format(&s->key, buf, sizeof(buf)));
+	assert_diag(f, 0, want);
 }
 
 static void test_bad_policy_labels_located(void **state)
