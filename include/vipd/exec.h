@@ -42,7 +42,7 @@ struct exec_settings {
  */
 struct exec_request {
 	enum exec_kind kind;
-	const char *host;       /* HTTP/HTTPS/TCP target (TCP: a numeric address); COMMAND: $HOST */
+	const char *host;       /* HTTP/HTTPS/TCP target, address or name; COMMAND: $HOST */
 	unsigned port;          /* HTTP/HTTPS/TCP target port */
 	const char *path;       /* HTTP/HTTPS; NULL = "/" */
 	const char *url;        /* HTTP/HTTPS: used as is instead of scheme://host:port/path */

@@ -27,6 +27,7 @@ struct http_run {
 	pcre2_code *regex; /* NULL = no body check */
 	char *netns;       /* copy of the request's, for the socket hook */
 	bool ignore_http1xx;
+	bool connect_only;   /* a TCP check of a name: resolve, connect, done */
 	bool body_too_large; /* we aborted the transfer at body_max */
 	bool netns_failed;   /* the socket hook could not enter the namespace */
 	int curl_code;
@@ -308,6 +309,10 @@ static void http_judge(struct http_run *h, CURLcode rc)
 		exec_run_set_output(&h->base, "%s", h->netns_error);
 		return;
 	}
+	if (h->connect_only && rc == CURLE_OK) {
+		r->outcome = CHECK_OK;
+		return;
+	}
 	/* A body past body_max was cut by us: the status decides, as for a
 	 * checker that stops reading after the head. */
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large)) {
@@ -462,6 +467,7 @@ static int http_setup_easy(struct http_run *h, const struct exec_request *req, c
 	SET(CURLOPT_NOPROXY, "*");
 	SET(CURLOPT_USERAGENT, req->user_agent ? req->user_agent : "vipd/" VIPD_VERSION);
 	SET(CURLOPT_NOBODY, req->head_only ? 1L : 0L);
+	SET(CURLOPT_CONNECT_ONLY, h->connect_only ? 1L : 0L);
 	SET(CURLOPT_IPRESOLVE, req->ip_version == 4   ? CURL_IPRESOLVE_V4
 	                       : req->ip_version == 6 ? CURL_IPRESOLVE_V6
 	                                              : CURL_IPRESOLVE_WHATEVER);
@@ -490,6 +496,7 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 	h->base.release = http_release;
 	h->base.free_extra = http_free_extra;
 	h->ignore_http1xx = req->ignore_http1xx;
+	h->connect_only = req->kind == EXEC_TCP;
 	h->curl_code = -1;
 	if (req->body_regex && http_compile_regex(h, req->body_regex, err, errlen) < 0)
 		goto fail;

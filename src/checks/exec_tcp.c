@@ -1,7 +1,8 @@
 /*
  * TCP checks, as Marathon's: a connection established within the timeout is
  * healthy, and is closed at once without sending anything. A non-blocking
- * connect on the loop, an ev_io for writability and an ev_timer deadline.
+ * connect on the loop, an ev_io for writability and an ev_timer deadline;
+ * targets given by name go through libcurl's connect-only mode instead.
  */
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
@@ -140,6 +141,10 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 		snprintf(err, errlen, "TCP check needs a host and a port 1-65535");
 		return -1;
 	}
+	/* A name (Marathon's agent host often is one) would block the loop in
+	 * getaddrinfo(): libcurl resolves it asynchronously and connects only. */
+	if (tcp_parse_target(req->host, req->port, &ss, &sslen) < 0)
+		return exec_http_start(out, ctx, req, cb, arg, err, errlen);
 	t = (struct tcp_run *)exec_run_new(ctx, sizeof(*t), req, cb, arg);
 	if (!t) {
 		snprintf(err, errlen, "TCP run: %s", strerror(ENOMEM));
@@ -152,12 +157,6 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 	ev_init(&t->deadline, tcp_deadline_cb);
 	t->deadline.data = t;
 	*out = &t->base;
-	/* Resolving a name here would block the loop. */
-	if (tcp_parse_target(req->host, req->port, &ss, &sslen) < 0) {
-		exec_run_finish_soon(&t->base, CHECK_FAIL_CONFIG,
-		                     "TCP target \"%s\" is not a numeric address", req->host);
-		return 0;
-	}
 	tcp_connect(t, req, &ss, sslen);
 	return 0;
 }
