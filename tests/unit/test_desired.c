@@ -446,6 +446,33 @@ static void test_shared_vip_merges_backends(void **state)
 	assert_diag(f, 0, want);
 }
 
+/* VIPD_WEIGHT on the port overrides the app's; IPv6 VIP and backends. */
+static void test_weight_labels_and_ipv6(void **state)
+{
+	struct fixture *f = *state;
+	struct app *a = add_app(&f->set, "/web", false);
+	struct port_def *p;
+	const struct lb_service *s;
+	char buf[64];
+
+	add_label(&a->labels, &a->nlabels, "VIPD_WEIGHT", "5");
+	add_port(a, 0, PORT_PROTO_TCP, "10.0.0.9:80");
+	p = add_port(a, 0, PORT_PROTO_TCP, "[fd00::9]:443");
+	add_label(&p->labels, &p->nlabels, "VIPD_WEIGHT", "0");
+	add_task(a, "web.1", "fd00:1::2", 31000, NULL);
+	a->tasks[0].ports = realloc(a->tasks[0].ports, 2 * sizeof(uint32_t));
+	a->tasks[0].ports[1] = 31001;
+	a->tasks[0].nports = 2;
+	build(f, 0);
+	assert_int_equal(weight(f, "10.0.0.9", 80, "fd00:1::2", 31000), 5);
+	s = svc(f, "fd00::9", 443, IPPROTO_TCP);
+	assert_non_null(s);
+	assert_int_equal(s->ndests, 1);
+	assert_int_equal(s->dests[0].weight, 0);
+	assert_int_equal(s->dests[0].port, 31001);
+	assert_string_equal(lb_addr_format(&s->dests[0].addr, buf, sizeof(buf)), "fd00:1::2");
+}
+
 static void test_bad_policy_labels_located(void **state)
 {
 	struct fixture *f = *state;
@@ -587,6 +614,7 @@ int main(void)
 	    T(test_all_unhealthy_keep),
 	    T(test_slow_start_ramp),
 	    T(test_shared_vip_merges_backends),
+	    T(test_weight_labels_and_ipv6),
 	    T(test_bad_policy_labels_located),
 	    T(test_bad_vip_label_skips_only_it),
 	    T(test_adopt_after_restart_zero_ops),
