@@ -358,13 +358,12 @@ static void cmd_set_outcome(struct cmd_run *c, int status)
 static void cmd_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct cmd_run *c = w->data;
-	pid_t leader = c->pid;
 
 	(void)revents;
 	ev_child_stop(loop, w);
-	/* Background processes of the command die with it (libev has reaped
-	 * the leader moments ago, within this loop iteration). */
-	c->pid = leader;
+	/* Background processes of the command die with it. libev reaped the
+	 * leader moments ago, within this loop iteration, so its pid cannot
+	 * have been handed to a new group yet. */
 	cmd_kill_group(c, SIGKILL);
 	c->pid = 0;
 	/* What the leader wrote is in the pipe already; stragglers' later
@@ -376,6 +375,9 @@ static void cmd_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	exec_run_finish(&c->base);
 }
 
+/* At the deadline SIGTERM to the group; after the grace SIGKILL; after one
+ * more grace a leader still not reaped (stuck in the kernel) is abandoned
+ * to the default loop's reaper and the run ends as a timeout. */
 static void cmd_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct cmd_run *c = w->data;
@@ -384,14 +386,17 @@ static void cmd_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!c->timed_out) {
 		c->timed_out = true;
 		cmd_kill_group(c, SIGTERM);
-		ev_timer_set(w, c->base.ctx->kill_grace_s, 0.);
-		ev_timer_start(loop, w);
-		return;
-	}
-	if (!c->killed) {
+	} else if (!c->killed) {
 		c->killed = true;
 		cmd_kill_group(c, SIGKILL);
+	} else {
+		c->base.result.outcome = CHECK_FAIL_TIMEOUT;
+		c->base.result.signal = SIGKILL;
+		exec_run_finish(&c->base);
+		return;
 	}
+	ev_timer_set(w, c->base.ctx->kill_grace_s, 0.);
+	ev_timer_start(loop, w);
 }
 
 static enum check_outcome spawn_outcome(const char *step)

@@ -20,6 +20,7 @@ struct tcp_run {
 	int fd;                /* the connecting socket; -1 once closed */
 	ev_io connect_watcher; /* writable: the connect finished, either way */
 	ev_timer deadline;
+	double timeout_s; /* for the message at the deadline */
 };
 
 static void tcp_close(struct tcp_run *t)
@@ -66,7 +67,7 @@ static void tcp_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	exec_run_set_output(&t->base, "no connection within %.3g s", w->repeat > 0 ? w->repeat : 0);
+	exec_run_set_output(&t->base, "no connection within %.3g s", t->timeout_s);
 	t->base.result.outcome = CHECK_FAIL_TIMEOUT;
 	exec_run_finish(&t->base);
 }
@@ -126,7 +127,8 @@ static void tcp_connect(struct tcp_run *t, const struct exec_request *req,
 	}
 	ev_io_set(&t->connect_watcher, t->fd, EV_WRITE);
 	ev_io_start(ctx->loop, &t->connect_watcher);
-	ev_timer_set(&t->deadline, req->timeout_s, req->timeout_s);
+	t->timeout_s = req->timeout_s;
+	ev_timer_set(&t->deadline, req->timeout_s, 0.);
 	ev_timer_start(ctx->loop, &t->deadline);
 }
 

@@ -89,6 +89,24 @@ static int netns_open(const char *path, struct stat *st, char *err, size_t errle
 	return fd;
 }
 
+/* An fd keeps its namespace alive after `ip netns del`: entries whose path
+ * is gone or names another namespace are dropped whenever one is added, so
+ * the cache holds about one fd per live task namespace. */
+static void netns_sweep(struct exec_ctx *ctx)
+{
+	struct exec_netns **pp = &ctx->netns, *ns;
+	struct stat st;
+
+	while ((ns = *pp)) {
+		if (stat(ns->path, &st) == 0 && st.st_dev == ns->dev && st.st_ino == ns->ino) {
+			pp = &ns->next;
+			continue;
+		}
+		*pp = ns->next;
+		netns_entry_free(ns);
+	}
+}
+
 int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errlen)
 {
 	struct exec_netns *ns = netns_find(ctx, path);
@@ -102,6 +120,7 @@ int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errl
 			return ns->fd;
 		netns_forget(ctx, ns);
 	}
+	netns_sweep(ctx);
 	fd = netns_open(path, &st, err, errlen);
 	if (fd < 0)
 		return -1;
