@@ -451,9 +451,12 @@ static void cmd_launch(struct cmd_run *c, const struct exec_request *req, char *
 	}
 	if (a.step) {
 		/* Exited before execve; the default loop reaps it. */
-		exec_run_finish_soon(&c->base, spawn_outcome(a.step), "%s%s%s: %s", a.step,
-		                     a.netns_fd >= 0 ? " " : "", a.netns_fd >= 0 ? req->netns : "",
-		                     strerror(a.err));
+		if (spawn_outcome(a.step) == CHECK_FAIL_NETNS)
+			exec_run_finish_soon(&c->base, CHECK_FAIL_NETNS, "netns %s: setns: %s",
+			                     req->netns, strerror(a.err));
+		else
+			exec_run_finish_soon(&c->base, CHECK_FAIL_SPAWN, "%s: %s", a.step,
+			                     strerror(a.err));
 		goto out;
 	}
 	c->pid = pid;
