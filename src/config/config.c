@@ -1,0 +1,176 @@
+/*
+ * The daemon's configuration file. Unknown fields are errors (a typo in a
+ * load balancer's config should not be silently ignored).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "vipd/config.h"
+
+void config_defaults(struct vipd_config *c)
+{
+	*c = (struct vipd_config){
+		.apps_path = strdup("/etc/vipd/apps"),
+		.audit_path = strdup("-"),
+		.run_as = strdup("nobody"),
+		.shell = strdup("/bin/sh"),
+		.max_in_flight = 256,
+		.native_curl = true,
+		.ipvs = true,
+		.interface = strdup("vipd0"),
+		.drain_s = 30,
+		.resync_s = 30,
+		/* 0 leaves the kernel's value: IPVS's 900 s TCP idle timeout cuts
+		 * long-lived idle connections, so operators set it here. */
+		.reload_s = 5,
+		.verbosity = 1,
+	};
+}
+
+void config_free(struct vipd_config *c)
+{
+	free(c->apps_path);
+	free(c->audit_path);
+	free(c->run_as);
+	free(c->shell);
+	free(c->interface);
+	memset(c, 0, sizeof(*c));
+}
+
+enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL };
+
+struct field {
+	const char *path; /* JSON pointer */
+	enum field_type type;
+	size_t offset;
+};
+
+#define FIELD(p, t, m) {p, t, offsetof(struct vipd_config, m)}
+
+static const struct field fields[] = {
+	FIELD("/apps", F_STRING, apps_path),
+	FIELD("/audit_log", F_STRING, audit_path),
+	FIELD("/checks/run_as", F_STRING, run_as),
+	FIELD("/checks/shell", F_STRING, shell),
+	FIELD("/checks/max_in_flight", F_UINT, max_in_flight),
+	FIELD("/checks/native_curl", F_BOOL, native_curl),
+	FIELD("/lb/ipvs", F_BOOL, ipvs),
+	FIELD("/lb/interface", F_STRING, interface),
+	FIELD("/lb/drain_seconds", F_UINT, drain_s),
+	FIELD("/lb/resync_seconds", F_UINT, resync_s),
+	FIELD("/lb/timeouts/tcp", F_UINT, timeout_tcp),
+	FIELD("/lb/timeouts/tcpfin", F_UINT, timeout_tcpfin),
+	FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
+	FIELD("/reload_seconds", F_UINT, reload_s),
+	FIELD("/log_level", F_LEVEL, verbosity),
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const struct field *field_find(const char *path)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (strcmp(fields[i].path, path) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+static int is_section(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (strncmp(fields[i].path, path, n) == 0 && fields[i].path[n] == '/')
+			return 1;
+	return 0;
+}
+
+static int set_field(struct vipd_config *c, const struct field *f, json_t *v, const char *file,
+		     struct diag_list *diags)
+{
+	static const char *const levels[] = {"warn", "info", "debug"};
+	char *base = (char *)c + f->offset;
+
+	switch (f->type) {
+	case F_STRING:
+		if (!json_is_string(v) || !json_string_value(v)[0])
+			break;
+		free(*(char **)base);
+		*(char **)base = strdup(json_string_value(v));
+		return 0;
+	case F_UINT:
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > UINT32_MAX)
+			break;
+		*(unsigned *)base = (unsigned)json_integer_value(v);
+		return 0;
+	case F_BOOL:
+		if (!json_is_boolean(v))
+			break;
+		*(bool *)base = json_is_true(v);
+		return 0;
+	case F_LEVEL:
+		for (int i = 0; i < 3 && json_is_string(v); i++) {
+			if (strcmp(json_string_value(v), levels[i]) == 0) {
+				*(int *)base = i;
+				return 0;
+			}
+		}
+		diag_add(diags, DIAG_ERROR, file, f->path, "expected \"warn\", \"info\" or \"debug\"");
+		return -1;
+	}
+	diag_add(diags, DIAG_ERROR, file, f->path, "expected %s",
+		 f->type == F_STRING ? "a non-empty string"
+		 : f->type == F_UINT ? "an integer >= 0"
+				     : "true or false");
+	return -1;
+}
+
+static int walk(struct vipd_config *c, json_t *obj, const char *prefix, const char *file,
+		struct diag_list *diags)
+{
+	const char *key;
+	json_t *v;
+	char path[256];
+	int rc = 0;
+
+	json_object_foreach(obj, key, v) {
+		const struct field *f;
+
+		snprintf(path, sizeof(path), "%s/%s", prefix, key);
+		f = field_find(path);
+		if (f) {
+			rc |= set_field(c, f, v, file, diags);
+		} else if (is_section(path) && json_is_object(v)) {
+			rc |= walk(c, v, path, file, diags);
+		} else {
+			diag_add(diags, DIAG_ERROR, file, path, "unknown setting");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int config_load(struct vipd_config *c, const char *path, struct diag_list *diags)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	int rc;
+
+	if (!root) {
+		diag_add(diags, DIAG_ERROR, path, "", "%s (line %d, column %d)", jerr.text, jerr.line,
+			 jerr.column);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		diag_add(diags, DIAG_ERROR, path, "", "expected an object of settings");
+		json_decref(root);
+		return -1;
+	}
+	rc = walk(c, root, "", path, diags);
+	json_decref(root);
+	return rc ? -1 : 0;
+}
