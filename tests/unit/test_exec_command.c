@@ -397,6 +397,23 @@ static void test_missing_netns_is_a_netns_failure(void **state)
 	exec_ctx_free(ctx);
 }
 
+/* A file that is not a namespace: opened fine, refused by setns() in the child. */
+static void test_non_namespace_path_is_a_netns_failure(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	struct exec_request req = {
+	    .kind = EXEC_COMMAND, .command = "true", .timeout_s = 5, .netns = "/dev/null"};
+	struct waiter w = {0};
+	char err[256];
+
+	(void)state;
+	assert_non_null(exec_start(ctx, &req, on_done, &w, err, sizeof(err)));
+	wait_for(&w, 5);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_NETNS);
+	assert_string_equal(w.res.output, "netns /dev/null: setns: Invalid argument");
+	exec_ctx_free(ctx);
+}
+
 static void test_invalid_requests_are_refused(void **state)
 {
 	struct exec_ctx *ctx = new_ctx(NULL);
@@ -455,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(test_many_runs_leak_no_fd_and_no_process),
 	    cmocka_unit_test(test_missing_shell_is_a_spawn_failure),
 	    cmocka_unit_test(test_missing_netns_is_a_netns_failure),
+	    cmocka_unit_test(test_non_namespace_path_is_a_netns_failure),
 	    cmocka_unit_test(test_invalid_requests_are_refused),
 	    cmocka_unit_test(test_context_needs_default_loop),
 	    cmocka_unit_test(test_unknown_user_is_refused_when_root),

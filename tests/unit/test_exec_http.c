@@ -531,6 +531,10 @@ static void test_missing_netns(void **state)
 	assert_int_equal(w.res.outcome, CHECK_FAIL_NETNS);
 	assert_string_equal(w.res.output,
 	                    "netns /run/netns/vipd-test-absent: open: No such file or directory");
+	req.netns = "/dev/null"; /* opens, but is no namespace */
+	w = run_req(ctx, &req);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_NETNS);
+	assert_string_equal(w.res.output, "netns /dev/null: setns: Invalid argument");
 	exec_ctx_free(ctx);
 }
 
