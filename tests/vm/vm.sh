@@ -61,6 +61,11 @@ mount -t proc proc /newroot/proc
 mount -t sysfs sysfs /newroot/sys
 mount --move /dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
+# devtmpfs has no /dev/fd: bash's <(...) needs it.
+ln -sf /proc/self/fd /newroot/dev/fd
+ln -sf /proc/self/fd/0 /newroot/dev/stdin
+ln -sf /proc/self/fd/1 /newroot/dev/stdout
+ln -sf /proc/self/fd/2 /newroot/dev/stderr
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
@@ -82,7 +87,8 @@ rc=$?
 echo "VIPD-VM-EXIT=$rc"
 sync
 echo o >/proc/sysrq-trigger
-sleep 60
+# A builtin wait: the host root (and /usr/bin/sleep) goes away as the guest powers off.
+read -r -t 60 _ 2>/dev/null
 EOF
 }
 
