@@ -25,7 +25,7 @@
 #include <linux/close_range.h>
 
 #define CMD_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define CMD_STACK_SIZE (64 * 1024)
+#define CMD_STACK_SIZE ((size_t)64 * 1024)
 
 struct cmd_run {
 	struct exec_run base;
