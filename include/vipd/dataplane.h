@@ -1,0 +1,103 @@
+/*
+ * The data plane: vipd's lb_tables made real in the kernel. It owns the IPVS
+ * netlink handle, the dummy interface holding the VIP addresses, the sysctls
+ * IPVS needs, and the persisted set of services vipd owns. One reconcile
+ * round reads the kernel, plans with the reconciler and applies in one batch.
+ */
+#ifndef VIPD_DATAPLANE_H
+#define VIPD_DATAPLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipd/ipvs.h"
+#include "vipd/lbtable.h"
+#include "vipd/reconcile.h"
+
+struct dataplane_settings {
+	const char *interface;  /* dummy interface vipd creates and owns for VIP addresses,
+	                           e.g. "vipd0"; NULL = do not bind addresses */
+	const char *state_path; /* file persisting the owned set across restarts (e.g.
+	                           /run/vipd/owned.json); NULL = none */
+	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* IPVS connection timeouts; 0 =
+	                                                      leave the kernel's */
+};
+
+struct dataplane;
+
+/* A sysctl dataplane_open sets, and why (for the README and vipctl). */
+struct dataplane_sysctl {
+	const char *name;  /* "net.ipv4.vs.conntrack" */
+	const char *value; /* "1" */
+	const char *why;
+};
+
+/* The sysctls dataplane_open sets, in the order it sets them. */
+const struct dataplane_sysctl *dataplane_sysctls(size_t *n);
+/* Sets them (dataplane_open does); a value already in place is not written. */
+int dataplane_sysctls_apply(char *err, size_t errlen);
+
+/*
+ * Opens the IPVS genl family (one line in err when the kernel has no IPVS),
+ * sets the sysctls above, applies the timeouts, creates or adopts the dummy
+ * interface and sets it up, and loads the persisted owned set. Touches no
+ * service and no address.
+ */
+int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, char *err,
+                   size_t errlen);
+
+/* The kernel's whole table, converted (for adoption at start and for
+ * vipctl). Firewall-mark services are left out: an lb_table cannot hold them
+ * and vipd never makes them. `out` is initialised by the caller. */
+int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err, size_t errlen);
+
+/* error 0 = done; msg is "" then, else the kernel's refusal. */
+typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, const char *msg);
+
+/*
+ * One reconcile round: observe, plan against `desired` with owned =
+ * persisted owned set + keys of desired, apply all operations in one IPVS
+ * batch, turn edits that find nothing into adds, re-read and re-plan on any
+ * other failure (a few times at most), report every operation through cb
+ * (may be NULL), then persist the owned set without the keys whose services
+ * are gone. A new VIP's address is bound after its services exist; a VIP
+ * that leaves has its address unbound before its services are deleted.
+ * Never touches a service it does not own, never flushes. 0, or -1 with err
+ * when the round could not complete; the kernel then keeps what it has.
+ * `desired` is sorted in place.
+ */
+int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
+                    char *err, size_t errlen);
+
+const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
+
+/* Closes sockets. Leaves every kernel service, dest and address in place (a
+ * restart drops no connection). NULL is fine. */
+void dataplane_close(struct dataplane *dp);
+
+/* ---- conversion between lb_table and the IPVS structs (dataplane_conv.c) ---- */
+
+enum ipvs_fwd dataplane_fwd_to_ipvs(enum lb_fwd f);
+enum lb_fwd dataplane_fwd_from_ipvs(enum ipvs_fwd f);
+/* The key and attributes of an operation's service as IPVS takes them. */
+void dataplane_service_to_ipvs(const struct lb_key *k, const char *sched, uint32_t flags,
+                               struct ipvs_service *out);
+void dataplane_dest_to_ipvs(const struct lb_dest *d, struct ipvs_dest *out);
+/* -1 for a service an lb_table cannot hold (firewall mark). The kernel's
+ * HASHED flag and flags vipd does not manage are dropped. */
+int dataplane_service_from_ipvs(const struct ipvs_service *s, struct lb_key *key, char *sched,
+                                uint32_t *flags);
+void dataplane_dest_from_ipvs(const struct ipvs_dest *d, struct lb_dest *out);
+/* The IPVS operation and its service and destination for one planned op. */
+enum ipvs_op dataplane_op_to_ipvs(const struct rc_op *op, struct ipvs_service *svc,
+                                  struct ipvs_dest *dest);
+
+/* ---- the owned set on disk (dataplane_state.c) ---- */
+
+/* A missing file is an empty set. -1 with the path and what is wrong. */
+int dataplane_state_load(const char *path, struct lb_keyset *out, char *err, size_t errlen);
+/* Written to a temporary file in the same directory, synced and renamed, so
+ * a crash leaves the old set or the new one, never half of one. */
+int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err, size_t errlen);
+
+#endif

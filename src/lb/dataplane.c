@@ -1,0 +1,589 @@
+/*
+ * The data plane's reconcile round: read the kernel's IPVS table, plan with
+ * the reconciler against the desired table, apply the plan in one batch,
+ * converge the VIP addresses around it, and persist the owned set. It owns
+ * the IPVS handle, the VIP interface handle and the owned set.
+ */
+#include "vipd/dataplane.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipd/vipif.h"
+
+/* A plan that fails for a reason other than "already so" is re-planned from
+ * a fresh read this many times in one round; a failure that persists is the
+ * kernel refusing (an unknown scheduler, an unroutable backend), which
+ * another read will not change. */
+#define DATAPLANE_MAX_PLANS 3
+
+struct dataplane {
+	struct ipvs_nl *nl;
+	struct vipif *vif;      /* NULL: addresses are not managed */
+	char *state_path;       /* NULL: the owned set lives only in memory */
+	struct lb_keyset owned; /* sorted */
+};
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int apply_timeouts(struct dataplane *dp, const struct dataplane_settings *s, char *err,
+                          size_t errlen)
+{
+	struct ipvs_timeouts t = {
+	    .tcp = s->timeout_tcp, .tcp_fin = s->timeout_tcpfin, .udp = s->timeout_udp};
+
+	if (t.tcp == 0 && t.tcp_fin == 0 && t.udp == 0)
+		return 0;
+	return ipvs_timeouts_set(dp->nl, &t, err, errlen);
+}
+
+int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, char *err,
+                   size_t errlen)
+{
+	struct dataplane *dp = calloc(1, sizeof(*dp));
+
+	*out = NULL;
+	if (dp == NULL) {
+		set_error(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	lb_keyset_init(&dp->owned);
+	if (ipvs_open(&dp->nl, err, errlen) < 0)
+		goto fail;
+	if (dataplane_sysctls_apply(err, errlen) < 0)
+		goto fail;
+	if (apply_timeouts(dp, s, err, errlen) < 0)
+		goto fail;
+	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
+		goto fail;
+	if (s->state_path != NULL) {
+		dp->state_path = strdup(s->state_path);
+		if (dp->state_path == NULL) {
+			set_error(err, errlen, "dataplane: out of memory");
+			goto fail;
+		}
+		if (dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
+			goto fail;
+	}
+	lb_keyset_sort(&dp->owned);
+	*out = dp;
+	return 0;
+fail:
+	dataplane_close(dp);
+	return -1;
+}
+
+void dataplane_close(struct dataplane *dp)
+{
+	if (dp == NULL)
+		return;
+	ipvs_close(dp->nl);
+	vipif_close(dp->vif);
+	lb_keyset_free(&dp->owned);
+	free(dp->state_path);
+	free(dp);
+}
+
+const struct lb_keyset *dataplane_owned(const struct dataplane *dp)
+{
+	return &dp->owned;
+}
+
+/* ---- observing ---- */
+
+/* A service removed between the services dump and its dests dump is simply
+ * not there: ESRCH is not an error. */
+static int observe_service(struct dataplane *dp, const struct ipvs_service *is,
+                           struct lb_table *out, char *err, size_t errlen)
+{
+	struct lb_key key;
+	char sched[LB_SCHED_MAX];
+	uint32_t flags;
+	struct ipvs_dest *dests = NULL;
+	size_t n = 0;
+	struct lb_service *s;
+
+	if (dataplane_service_from_ipvs(is, &key, sched, &flags) < 0)
+		return 0;
+	if (ipvs_dests_dump(dp->nl, is, &dests, &n, err, errlen) < 0)
+		return ipvs_last_errno(dp->nl) == ESRCH ? 0 : -1;
+	s = lb_table_add_service(out, &key);
+	if (s == NULL)
+		goto oom;
+	memcpy(s->sched, sched, sizeof(s->sched));
+	s->flags = flags;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_dest d;
+
+		dataplane_dest_from_ipvs(&dests[i], &d);
+		if (i == 0)
+			s->fwd = d.fwd;
+		if (lb_service_add_dest(s, &d) < 0)
+			goto oom;
+	}
+	free(dests);
+	return 0;
+oom:
+	free(dests);
+	set_error(err, errlen, "dataplane: observe: out of memory");
+	return -1;
+}
+
+int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err, size_t errlen)
+{
+	struct ipvs_service *svcs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (ipvs_services_dump(dp->nl, &svcs, &n, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = observe_service(dp, &svcs[i], out, err, errlen);
+	free(svcs);
+	return rc;
+}
+
+/* ---- addresses ---- */
+
+static int addr_qsort_cmp(const void *a, const void *b)
+{
+	return lb_addr_cmp(a, b);
+}
+
+static bool addr_in(const struct lb_addr *set, size_t n, const struct lb_addr *a)
+{
+	return n > 0 && bsearch(a, set, n, sizeof(*set), addr_qsort_cmp) != NULL;
+}
+
+/* The distinct VIP addresses of a table, sorted. */
+static int table_addrs(const struct lb_table *t, struct lb_addr **out, size_t *n)
+{
+	struct lb_addr *a = malloc((t->nsvcs ? t->nsvcs : 1) * sizeof(*a));
+	size_t m = 0;
+
+	*out = a;
+	*n = 0;
+	if (a == NULL)
+		return -1;
+	for (size_t i = 0; i < t->nsvcs; i++)
+		a[m++] = t->svcs[i].key.addr;
+	qsort(a, m, sizeof(*a), addr_qsort_cmp);
+	*n = 0;
+	for (size_t i = 0; i < m; i++)
+		if (*n == 0 || lb_addr_cmp(&a[*n - 1], &a[i]) != 0)
+			a[(*n)++] = a[i];
+	return 0;
+}
+
+/* The addresses of the round: what the interface holds, what is wanted. */
+struct round_addrs {
+	struct lb_addr *bound;
+	size_t nbound;
+	struct lb_addr *wanted;
+	size_t nwanted;
+};
+
+static void round_addrs_free(struct round_addrs *ra)
+{
+	free(ra->bound);
+	free(ra->wanted);
+}
+
+/* Before any service is deleted, so that a VIP that leaves stops being a
+ * local address before its service goes: a connection to it then fails at
+ * once rather than reaching a local socket that happens to listen. */
+static int unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
+                           size_t errlen)
+{
+	for (size_t i = 0; i < ra->nbound; i++) {
+		if (addr_in(ra->wanted, ra->nwanted, &ra->bound[i]))
+			continue;
+		if (vipif_addr_del(dp->vif, &ra->bound[i], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* After the batch: a VIP's address is bound once all its services exist, so
+ * that no connection to it reaches the local stack instead of IPVS. */
+static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
+                       const struct lb_keyset *failed, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ra->nwanted; i++) {
+		const struct lb_addr *a = &ra->wanted[i];
+		bool skip = false;
+
+		if (addr_in(ra->bound, ra->nbound, a))
+			continue;
+		for (size_t j = 0; j < failed->n && !skip; j++)
+			skip = lb_addr_cmp(&failed->keys[j].addr, a) == 0;
+		if (!skip && vipif_addr_add(dp->vif, a, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- applying a plan ---- */
+
+struct op_result {
+	int error;
+	char *msg; /* NULL when the kernel said nothing worth reporting */
+};
+
+struct commit_ctx {
+	struct op_result *res;
+	size_t n;
+};
+
+/* ipvs_batch_cb */
+static void collect_result(void *arg, const struct ipvs_batch_result *r)
+{
+	struct commit_ctx *c = arg;
+
+	if (r->index >= c->n)
+		return;
+	c->res[r->index].error = r->error;
+	if (r->msg != NULL && r->msg[0] != '\0')
+		c->res[r->index].msg = strdup(r->msg);
+}
+
+static void results_free(struct op_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(res[i].msg);
+	free(res);
+}
+
+/* Sends ops[0..n) as one batch; res[i] gets each one's errno (0 done). A
+ * socket failure marks the unacked ones with its errno: the caller re-reads. */
+static int commit_ops(struct dataplane *dp, const struct rc_op *ops, size_t n,
+                      struct op_result **out, char *err, size_t errlen)
+{
+	struct ipvs_batch *b = NULL;
+	struct commit_ctx c = {.res = calloc(n ? n : 1, sizeof(struct op_result)), .n = n};
+	struct ipvs_service svc;
+	struct ipvs_dest dest;
+	int rc = -1;
+
+	*out = NULL;
+	if (c.res == NULL) {
+		set_error(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	if (ipvs_batch_begin(dp->nl, &b, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		enum ipvs_op iop = dataplane_op_to_ipvs(&ops[i], &svc, &dest);
+
+		if (ipvs_batch_queue(b, iop, &svc, &dest, err, errlen) < 0)
+			goto out;
+	}
+	if (ipvs_batch_commit(b, collect_result, &c, err, errlen) < 0) {
+		/* Every op got a result through the callback; the caller treats
+		 * the failed ones as any other failure and re-plans. */
+	}
+	rc = 0;
+out:
+	ipvs_batch_free(b);
+	if (rc < 0)
+		results_free(c.res, n);
+	else
+		*out = c.res;
+	return rc;
+}
+
+struct round {
+	struct dataplane *dp;
+	dataplane_op_cb cb;
+	void *arg;
+	size_t failures; /* operations that failed in the last plan */
+	char first_failure[512];
+	struct lb_keyset failed;  /* services with a failed operation in the last plan */
+	struct lb_keyset deleted; /* services the last plan deleted */
+};
+
+static void report(struct round *r, const struct rc_op *op, int error, const char *msg)
+{
+	if (r->cb != NULL)
+		r->cb(r->arg, op, error, msg != NULL ? msg : "");
+}
+
+static int note_failure(struct round *r, const struct rc_op *op, int error, const char *msg)
+{
+	char buf[256];
+
+	if (r->failures++ == 0)
+		snprintf(r->first_failure, sizeof(r->first_failure), "%s",
+		         msg != NULL ? msg : rc_op_format(op, buf, sizeof(buf)));
+	(void)error;
+	return lb_keyset_add(&r->failed, &op->svc);
+}
+
+/* Edits that found nothing, turned into adds and sent as a second batch. */
+static int apply_retries(struct round *r, const struct rc_op *adds, size_t n, char *err,
+                         size_t errlen)
+{
+	struct op_result *res;
+
+	if (n == 0)
+		return 0;
+	if (commit_ops(r->dp, adds, n, &res, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		enum rc_result what = reconcile_apply_result(&adds[i], res[i].error);
+
+		if (what == RC_RESULT_DONE) {
+			report(r, &adds[i], 0, res[i].msg);
+			continue;
+		}
+		report(r, &adds[i], res[i].error, res[i].msg);
+		if (note_failure(r, &adds[i], res[i].error, res[i].msg) < 0)
+			goto oom;
+	}
+	results_free(res, n);
+	return 0;
+oom:
+	results_free(res, n);
+	set_error(err, errlen, "dataplane: out of memory");
+	return -1;
+}
+
+/* Applies one plan; r->failures says whether it must be re-planned. */
+static int apply_plan(struct round *r, const struct rc_plan *plan, char *err, size_t errlen)
+{
+	struct op_result *res;
+	struct rc_op *retry = NULL;
+	size_t nretry = 0;
+	int rc = -1;
+
+	if (commit_ops(r->dp, plan->ops, plan->n, &res, err, errlen) < 0)
+		return -1;
+	retry = malloc((plan->n ? plan->n : 1) * sizeof(*retry));
+	if (retry == NULL)
+		goto oom;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct rc_op *op = &plan->ops[i];
+		int e = res[i].error;
+
+		switch (reconcile_apply_result(op, e)) {
+		case RC_RESULT_DONE:
+			report(r, op, 0, res[i].msg);
+			if (op->kind == RC_DEL_SERVICE && lb_keyset_add(&r->deleted, &op->svc) < 0)
+				goto oom;
+			break;
+		case RC_RESULT_RETRY_AS_ADD:
+			retry[nretry++] = rc_op_as_add(op);
+			break;
+		case RC_RESULT_REPLAN:
+			report(r, op, e, res[i].msg);
+			if (note_failure(r, op, e, res[i].msg) < 0)
+				goto oom;
+			break;
+		}
+	}
+	rc = apply_retries(r, retry, nretry, err, errlen);
+	goto out;
+oom:
+	set_error(err, errlen, "dataplane: out of memory");
+out:
+	free(retry);
+	results_free(res, plan->n);
+	return rc;
+}
+
+/* ---- the owned set ---- */
+
+static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (lb_key_cmp(&a->keys[i], &b->keys[i]) != 0)
+			return false;
+	return true;
+}
+
+/* What vipd owns after the round: every desired service, and the services
+ * it owned before that are still in the kernel (a delete that failed). */
+static int owned_after(struct round *r, const struct lb_table *desired,
+                       const struct lb_table *observed, struct lb_keyset *out)
+{
+	const struct lb_keyset *before = &r->dp->owned;
+
+	if (lb_keyset_add_table(out, desired) < 0)
+		return -1;
+	lb_keyset_sort(&r->deleted);
+	for (size_t i = 0; i < before->n; i++) {
+		const struct lb_key *k = &before->keys[i];
+
+		if (lb_table_find(desired, k) != NULL || lb_table_find(observed, k) == NULL ||
+		    lb_keyset_contains(&r->deleted, k))
+			continue;
+		if (lb_keyset_add(out, k) < 0)
+			return -1;
+	}
+	lb_keyset_sort(out);
+	return 0;
+}
+
+static int persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
+{
+	struct lb_keyset tmp;
+	int rc = 0;
+
+	if (keysets_equal(next, &r->dp->owned))
+		return 0;
+	if (r->dp->state_path != NULL)
+		rc = dataplane_state_save(r->dp->state_path, next, err, errlen);
+	tmp = r->dp->owned;
+	r->dp->owned = *next;
+	*next = tmp;
+	return rc;
+}
+
+/* ---- the round ---- */
+
+static int owned_union(const struct dataplane *dp, const struct lb_table *desired,
+                       struct lb_keyset *out)
+{
+	for (size_t i = 0; i < dp->owned.n; i++)
+		if (lb_keyset_add(out, &dp->owned.keys[i]) < 0)
+			return -1;
+	if (lb_keyset_add_table(out, desired) < 0)
+		return -1;
+	lb_keyset_sort(out);
+	return 0;
+}
+
+static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
+                         struct round_addrs *ra, char *err, size_t errlen)
+{
+	if (dp->vif == NULL)
+		return 0;
+	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
+		set_error(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	if (vipif_addrs(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
+		return -1;
+	qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
+	return 0;
+}
+
+/* Observe, plan and apply until a plan goes through or DATAPLANE_MAX_PLANS
+ * are spent; `observed` keeps the last read. */
+static int plan_rounds(struct round *r, struct lb_table *desired, const struct lb_keyset *owned,
+                       struct round_addrs *ra, struct lb_table *observed, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < DATAPLANE_MAX_PLANS; attempt++) {
+		struct rc_plan plan;
+		int rc;
+
+		lb_table_free(observed);
+		lb_table_init(observed);
+		if (dataplane_observe(r->dp, observed, err, errlen) < 0)
+			return -1;
+		rc_plan_init(&plan);
+		if (reconcile_plan(observed, desired, owned, &plan, err, errlen) < 0) {
+			rc_plan_free(&plan);
+			return -1;
+		}
+		if (attempt == 0 && r->dp->vif != NULL &&
+		    unbind_unwanted(r->dp, ra, err, errlen) < 0) {
+			rc_plan_free(&plan);
+			return -1;
+		}
+		r->failures = 0;
+		r->failed.n = 0;
+		r->failed.sorted = false;
+		r->deleted.n = 0;
+		r->deleted.sorted = false;
+		rc = apply_plan(r, &plan, err, errlen);
+		rc_plan_free(&plan);
+		if (rc < 0)
+			return -1;
+		if (r->failures == 0)
+			return 0;
+	}
+	set_error(err, errlen, "%zu IPVS operation%s still failing after %d plans, first: %s",
+	          r->failures, r->failures == 1 ? "" : "s", DATAPLANE_MAX_PLANS, r->first_failure);
+	return -1;
+}
+
+/* After the plans: bind the addresses of the VIPs whose services exist, and
+ * drop from the owned set the services that are gone. Needs `observed` to
+ * be a complete read (the last plan's). */
+static int finish_round(struct round *r, const struct lb_table *desired,
+                        const struct lb_table *observed, const struct round_addrs *ra, char *err,
+                        size_t errlen)
+{
+	struct lb_keyset next;
+	int rc;
+
+	lb_keyset_sort(&r->failed);
+	if (r->dp->vif != NULL && bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
+		return -1;
+	lb_keyset_init(&next);
+	if (owned_after(r, desired, observed, &next) < 0) {
+		lb_keyset_free(&next);
+		set_error(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	rc = persist_owned(r, &next, err, errlen);
+	lb_keyset_free(&next);
+	return rc;
+}
+
+int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
+                    char *err, size_t errlen)
+{
+	struct round r = {.dp = dp, .cb = cb, .arg = arg};
+	struct round_addrs ra = {0};
+	struct lb_keyset owned;
+	struct lb_table observed;
+	char ferr[512];
+	int rc = -1;
+
+	lb_keyset_init(&r.failed);
+	lb_keyset_init(&r.deleted);
+	lb_keyset_init(&owned);
+	lb_table_init(&observed);
+	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0) {
+		set_error(err, errlen, "dataplane: out of memory");
+		goto out;
+	}
+	/* Written ahead: a service is recorded as vipd's before it is made, so
+	 * that a crash between the two cannot leave one vipd would never delete. */
+	if (persist_owned(&r, &owned, err, errlen) < 0)
+		goto out;
+	if (prepare_addrs(dp, desired, &ra, err, errlen) < 0)
+		goto out;
+	rc = plan_rounds(&r, desired, &dp->owned, &ra, &observed, err, errlen);
+	if (rc < 0 && r.failures == 0)
+		goto out; /* no complete read to finish from */
+	if (finish_round(&r, desired, &observed, &ra, rc == 0 ? err : ferr,
+	                 rc == 0 ? errlen : sizeof(ferr)) < 0)
+		rc = -1;
+out:
+	round_addrs_free(&ra);
+	lb_table_free(&observed);
+	lb_keyset_free(&owned);
+	lb_keyset_free(&r.failed);
+	lb_keyset_free(&r.deleted);
+	return rc;
+}
