@@ -69,6 +69,18 @@ typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, co
 int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
                     char *err, size_t errlen);
 
+/*
+ * A round planned against what the previous complete round left in the
+ * kernel for vipd's services (kept in memory) instead of a fresh read: for
+ * the changes between resyncs (a weight change is one batch of one
+ * operation, no dump). It takes the contents of `desired`, which is left
+ * empty. Without a remembered table, or when an operation fails, it runs
+ * dataplane_apply, which reads the kernel. Drift made by others is not seen
+ * here: the periodic dataplane_apply repairs it.
+ */
+int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
+                          void *arg, char *err, size_t errlen);
+
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 
 /* Closes sockets. Leaves every kernel service, dest and address in place (a

@@ -26,6 +26,11 @@ struct dataplane {
 	struct vipif *vif;      /* NULL: addresses are not managed */
 	char *state_path;       /* NULL: the owned set lives only in memory */
 	struct lb_keyset owned; /* sorted */
+	/* What the last complete round left in the kernel for vipd's services
+	 * (its desired table), for dataplane_apply_quick; valid while
+	 * kernel_known. */
+	struct lb_table kernel;
+	bool kernel_known;
 };
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
@@ -63,6 +68,7 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		return -1;
 	}
 	lb_keyset_init(&dp->owned);
+	lb_table_init(&dp->kernel);
 	if (ipvs_open(&dp->nl, err, errlen) < 0)
 		goto fail;
 	if (dataplane_sysctls_apply(err, errlen) < 0)
@@ -95,6 +101,7 @@ void dataplane_close(struct dataplane *dp)
 	ipvs_close(dp->nl);
 	vipif_close(dp->vif);
 	lb_keyset_free(&dp->owned);
+	lb_table_free(&dp->kernel);
 	free(dp->state_path);
 	free(dp);
 }
@@ -525,6 +532,33 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 	return -1;
 }
 
+static int table_copy(struct lb_table *dst, const struct lb_table *src)
+{
+	for (size_t i = 0; i < src->nsvcs; i++) {
+		const struct lb_service *from = &src->svcs[i];
+		struct lb_service *to = lb_table_add_service(dst, &from->key);
+
+		if (to == NULL)
+			return -1;
+		memcpy(to->sched, from->sched, sizeof(to->sched));
+		to->fwd = from->fwd;
+		to->flags = from->flags;
+		for (size_t j = 0; j < from->ndests; j++)
+			if (lb_service_add_dest(to, &from->dests[j]) < 0)
+				return -1;
+	}
+	return lb_table_sort(dst);
+}
+
+/* After a complete round the kernel holds `desired` for vipd's services. A
+ * copy that cannot be made only costs the next quick round its shortcut. */
+static void remember_kernel(struct dataplane *dp, const struct lb_table *desired)
+{
+	lb_table_free(&dp->kernel);
+	lb_table_init(&dp->kernel);
+	dp->kernel_known = table_copy(&dp->kernel, desired) == 0;
+}
+
 /* After the plans: bind the addresses of the VIPs whose services exist, and
  * drop from the owned set the services that are gone. Needs `observed` to
  * be a complete read (the last plan's). */
@@ -563,6 +597,7 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 	lb_keyset_init(&r.deleted);
 	lb_keyset_init(&owned);
 	lb_table_init(&observed);
+	dp->kernel_known = false;
 	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0) {
 		set_error(err, errlen, "dataplane: out of memory");
 		goto out;
@@ -579,9 +614,79 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 	if (finish_round(&r, desired, &observed, &ra, rc == 0 ? err : ferr,
 	                 rc == 0 ? errlen : sizeof(ferr)) < 0)
 		rc = -1;
+	if (rc == 0)
+		remember_kernel(dp, desired);
 out:
 	round_addrs_free(&ra);
 	lb_table_free(&observed);
+	lb_keyset_free(&owned);
+	lb_keyset_free(&r.failed);
+	lb_keyset_free(&r.deleted);
+	return rc;
+}
+
+/* Addresses for a quick round: bound = the VIPs of the remembered table. */
+static int quick_addrs(struct dataplane *dp, const struct lb_table *desired, struct round_addrs *ra)
+{
+	if (dp->vif == NULL)
+		return 0;
+	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0 ||
+	    table_addrs(&dp->kernel, &ra->bound, &ra->nbound) < 0)
+		return -1;
+	return 0;
+}
+
+int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
+                          void *arg, char *err, size_t errlen)
+{
+	struct round r = {.dp = dp, .cb = cb, .arg = arg};
+	struct round_addrs ra = {0};
+	struct lb_keyset owned;
+	struct rc_plan plan;
+	int rc = -1;
+
+	if (!dp->kernel_known) {
+		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
+		lb_table_free(desired);
+		lb_table_init(desired);
+		return rc;
+	}
+	lb_keyset_init(&r.failed);
+	lb_keyset_init(&r.deleted);
+	lb_keyset_init(&owned);
+	rc_plan_init(&plan);
+	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0 ||
+	    quick_addrs(dp, desired, &ra) < 0) {
+		set_error(err, errlen, "dataplane: out of memory");
+		goto out;
+	}
+	if (persist_owned(&r, &owned, err, errlen) < 0)
+		goto out;
+	if (reconcile_plan(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
+		goto out;
+	if (dp->vif != NULL && unbind_unwanted(dp, &ra, err, errlen) < 0)
+		goto out;
+	dp->kernel_known = false;
+	if (apply_plan(&r, &plan, err, errlen) < 0 || r.failures > 0) {
+		/* The remembered table was wrong or the kernel refused: the
+		 * full round reads the truth and re-plans. */
+		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
+		goto out;
+	}
+	rc = finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
+	if (rc == 0) {
+		lb_table_free(&dp->kernel);
+		dp->kernel = *desired;
+		dp->kernel_known = true;
+		lb_table_init(desired);
+	}
+out:
+	if (desired->nsvcs > 0 || desired->svcs != NULL) {
+		lb_table_free(desired);
+		lb_table_init(desired);
+	}
+	rc_plan_free(&plan);
+	round_addrs_free(&ra);
 	lb_keyset_free(&owned);
 	lb_keyset_free(&r.failed);
 	lb_keyset_free(&r.deleted);

@@ -1,0 +1,320 @@
+/*
+ * dataplane_tool: drives the data plane (include/vipd/dataplane.h) from the
+ * VM tests, which check its effects with ipvsadm and ip(8).
+ *
+ *   dataplane_tool [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] apply FILE...
+ *       one process: open, one round per FILE, close (leaving everything);
+ *       prints "op <op> ok" or "op <op> error <msg>" per operation, then
+ *       "round <n> ops <count> failed <count>"
+ *       -q: rounds after the first use dataplane_apply_quick (no read)
+ *   dataplane_tool [...] observe      the kernel's table as the data plane reads it
+ *   dataplane_tool [...] owned        the owned set after open
+ *   dataplane_tool sysctls            the sysctls set at open, with why
+ *   dataplane_tool [...] bench NSVC NDEST
+ *       times: apply from empty, an unchanged resync, one weight change,
+ *       a bare observe; then removes the services again
+ *
+ * FILE: "svc tcp|udp ADDR PORT [sched S] [fwd masq|droute|tunnel]" lines,
+ * each followed by its "dest ADDR PORT [weight W]" lines; '#' comments.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vipd/dataplane.h"
+
+#define ERRLEN 1024
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: dataplane_tool [-q] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
+	                "apply FILE... | observe | owned | sysctls | bench NSVC NDEST\n");
+	return 2;
+}
+
+static int parse_line(char *line, struct lb_table *t, struct lb_service **cur, char *err,
+                      size_t errlen)
+{
+	char *w[12];
+	size_t n = 0;
+
+	for (char *tok = strtok(line, " \t\r\n"); tok != NULL && n < 12;
+	     tok = strtok(NULL, " \t\r\n"))
+		w[n++] = tok;
+	if (n == 0 || w[0][0] == '#')
+		return 0;
+	if (strcmp(w[0], "svc") == 0 && n >= 4) {
+		struct lb_key k = {0};
+
+		k.protocol = strcmp(w[1], "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+		if (lb_addr_parse(w[2], &k.addr) < 0)
+			goto bad;
+		k.port = (uint16_t)atoi(w[3]);
+		*cur = lb_table_add_service(t, &k);
+		if (*cur == NULL)
+			goto bad;
+		for (size_t i = 4; i + 1 < n; i += 2) {
+			if (strcmp(w[i], "sched") == 0 && lb_service_set_sched(*cur, w[i + 1]) == 0)
+				continue;
+			if (strcmp(w[i], "fwd") == 0 && lb_fwd_parse(w[i + 1], &(*cur)->fwd) == 0)
+				continue;
+			goto bad;
+		}
+		return 0;
+	}
+	if (strcmp(w[0], "dest") == 0 && n >= 3 && *cur != NULL) {
+		struct lb_dest d = {.weight = 1, .fwd = (*cur)->fwd};
+
+		if (lb_addr_parse(w[1], &d.addr) < 0)
+			goto bad;
+		d.port = (uint16_t)atoi(w[2]);
+		if (n >= 5 && strcmp(w[3], "weight") == 0)
+			d.weight = (uint32_t)strtoul(w[4], NULL, 10);
+		return lb_service_add_dest(*cur, &d);
+	}
+bad:
+	snprintf(err, errlen, "cannot read line starting with \"%s\"", w[0]);
+	return -1;
+}
+
+static int load_table(const char *path, struct lb_table *t, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	struct lb_service *cur = NULL;
+	char line[512];
+	int rc = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
+		rc = parse_line(line, t, &cur, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+struct counts {
+	size_t ops;
+	size_t failed;
+	bool quiet;
+};
+
+static void print_op(void *arg, const struct rc_op *op, int error, const char *msg)
+{
+	struct counts *c = arg;
+	char buf[256];
+
+	c->ops++;
+	if (error != 0)
+		c->failed++;
+	if (c->quiet)
+		return;
+	if (error == 0)
+		printf("op %s ok\n", rc_op_format(op, buf, sizeof(buf)));
+	else
+		printf("op %s error %s\n", rc_op_format(op, buf, sizeof(buf)), msg);
+}
+
+static void print_table(const struct lb_table *t)
+{
+	char kb[128], db[128];
+
+	for (size_t i = 0; i < t->nsvcs; i++) {
+		const struct lb_service *s = &t->svcs[i];
+
+		printf("%s %s flags %u\n", lb_key_format(&s->key, kb, sizeof(kb)), s->sched,
+		       (unsigned)s->flags);
+		for (size_t j = 0; j < s->ndests; j++)
+			printf("%s -> %s %s %u\n", kb,
+			       lb_addr_port_format(&s->dests[j].addr, s->dests[j].port, db,
+			                           sizeof(db)),
+			       lb_fwd_name(s->dests[j].fwd), (unsigned)s->dests[j].weight);
+	}
+}
+
+static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick)
+{
+	char err[ERRLEN];
+	int status = 0;
+
+	for (int i = 0; i < argc; i++) {
+		struct lb_table t;
+		struct counts c = {0};
+		int rc;
+
+		lb_table_init(&t);
+		if (load_table(argv[i], &t, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			lb_table_free(&t);
+			return 1;
+		}
+		if (quick && i > 0)
+			rc = dataplane_apply_quick(dp, &t, print_op, &c, err, sizeof(err));
+		else
+			rc = dataplane_apply(dp, &t, print_op, &c, err, sizeof(err));
+		printf("round %d ops %zu failed %zu\n", i + 1, c.ops, c.failed);
+		if (rc < 0) {
+			printf("apply failed: %s\n", err);
+			status = 1;
+		}
+		lb_table_free(&t);
+	}
+	return status;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void bench_table(struct lb_table *t, unsigned nsvc, unsigned ndest)
+{
+	for (unsigned i = 0; i < nsvc; i++) {
+		struct lb_key k = {.addr.af = AF_INET, .port = 80, .protocol = IPPROTO_TCP};
+		struct lb_service *s;
+
+		k.addr.u.v4.s_addr = htonl(0x0a640000u + i + 1); /* 10.100.0.0/16 */
+		s = lb_table_add_service(t, &k);
+		for (unsigned j = 0; s != NULL && j < ndest; j++) {
+			struct lb_dest d = {.addr.af = AF_INET, .port = 8080, .weight = 1};
+
+			d.addr.u.v4.s_addr = htonl(0x0a320000u + j + 2); /* 10.50.0.0/16 */
+			(void)lb_service_add_dest(s, &d);
+		}
+	}
+}
+
+static int bench_round(struct dataplane *dp, struct lb_table *t, const char *what, bool quick)
+{
+	struct counts c = {.quiet = true};
+	char err[ERRLEN];
+	double t0 = now_ms();
+	int rc = quick ? dataplane_apply_quick(dp, t, print_op, &c, err, sizeof(err))
+	               : dataplane_apply(dp, t, print_op, &c, err, sizeof(err));
+
+	printf("%s: %.3f ms, %zu ops, %zu failed%s%s\n", what, now_ms() - t0, c.ops, c.failed,
+	       rc < 0 ? ": " : "", rc < 0 ? err : "");
+	return rc;
+}
+
+static int cmd_bench(struct dataplane *dp, unsigned nsvc, unsigned ndest)
+{
+	struct lb_table t, empty, obs;
+	char err[ERRLEN];
+	double t0;
+	int rc = 0;
+
+	lb_table_init(&t);
+	lb_table_init(&empty);
+	lb_table_init(&obs);
+	bench_table(&t, nsvc, ndest);
+	rc |= bench_round(dp, &t, "apply from empty", false);
+	rc |= bench_round(dp, &t, "resync unchanged", false);
+	t.svcs[nsvc / 2].dests[0].weight = 5;
+	rc |= bench_round(dp, &t, "one weight change", false);
+	/* The daemon's path between resyncs: a freshly built table each time. */
+	for (int round = 0; round < 3; round++) {
+		struct lb_table q;
+
+		lb_table_init(&q);
+		bench_table(&q, nsvc, ndest);
+		q.svcs[nsvc / 2].dests[0].weight = 5;
+		q.svcs[nsvc / 3].dests[1].weight = (uint32_t)(7 + round);
+		rc |= bench_round(dp, &q, "one weight change, quick", true);
+		lb_table_free(&q);
+	}
+	t0 = now_ms();
+	rc |= dataplane_observe(dp, &obs, err, sizeof(err));
+	printf("observe: %.3f ms, %zu services, %zu dests\n", now_ms() - t0, obs.nsvcs,
+	       lb_table_dest_count(&obs));
+	rc |= bench_round(dp, &empty, "remove all", false);
+	lb_table_free(&t);
+	lb_table_free(&empty);
+	lb_table_free(&obs);
+	return rc < 0 ? 1 : 0;
+}
+
+static int parse_timeouts(const char *s, struct dataplane_settings *set)
+{
+	unsigned a, b, c;
+
+	if (sscanf(s, "%u,%u,%u", &a, &b, &c) != 3)
+		return -1;
+	set->timeout_tcp = a;
+	set->timeout_tcpfin = b;
+	set->timeout_udp = c;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dataplane_settings set = {0};
+	struct dataplane *dp;
+	char err[ERRLEN];
+	int opt, status = 2;
+	bool quick = false;
+
+	while ((opt = getopt(argc, argv, "+qi:s:t:")) != -1) {
+		if (opt == 'q')
+			quick = true;
+		else if (opt == 'i')
+			set.interface = optarg;
+		else if (opt == 's')
+			set.state_path = optarg;
+		else if (opt == 't' && parse_timeouts(optarg, &set) == 0)
+			continue;
+		else
+			return usage();
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return usage();
+	if (strcmp(argv[0], "sysctls") == 0) {
+		size_t n;
+		const struct dataplane_sysctl *s = dataplane_sysctls(&n);
+
+		for (size_t i = 0; i < n; i++)
+			printf("%s=%s  # %s\n", s[i].name, s[i].value, s[i].why);
+		return 0;
+	}
+	if (dataplane_open(&dp, &set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (strcmp(argv[0], "apply") == 0 && argc >= 2) {
+		status = cmd_apply(dp, argc - 1, argv + 1, quick);
+	} else if (strcmp(argv[0], "observe") == 0) {
+		struct lb_table t;
+
+		lb_table_init(&t);
+		status = dataplane_observe(dp, &t, err, sizeof(err)) < 0 ? 1 : 0;
+		if (status == 0) {
+			lb_table_sort(&t);
+			print_table(&t);
+		} else {
+			fprintf(stderr, "%s\n", err);
+		}
+		lb_table_free(&t);
+	} else if (strcmp(argv[0], "owned") == 0) {
+		const struct lb_keyset *ks = dataplane_owned(dp);
+		char kb[128];
+
+		for (size_t i = 0; i < ks->n; i++)
+			printf("%s\n", lb_key_format(&ks->keys[i], kb, sizeof(kb)));
+		status = 0;
+	} else if (strcmp(argv[0], "bench") == 0 && argc == 3) {
+		status = cmd_bench(dp, (unsigned)atoi(argv[1]), (unsigned)atoi(argv[2]));
+	} else {
+		status = usage();
+	}
+	dataplane_close(dp);
+	return status;
+}
