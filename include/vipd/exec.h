@@ -56,6 +56,7 @@ struct exec_request {
 	 * them zero. */
 	const char *user_agent;   /* NULL = "vipd/<version>" */
 	bool head_only;           /* HEAD, as curl -I */
+	bool fail_on_error;       /* stop at a status >= 400 as curl -f (CURLcode 22) */
 	bool verify_tls;          /* verify the peer (curl without -k); Marathon never does */
 	int ip_version;           /* 0 = any, 4 or 6 (curl -4 / -6) */
 	double connect_timeout_s; /* 0 = libcurl's default; the run still ends by timeout_s */

@@ -314,8 +314,9 @@ static void http_judge(struct http_run *h, CURLcode rc)
 		return;
 	}
 	/* A body past body_max was cut by us: the status decides, as for a
-	 * checker that stops reading after the head. */
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large)) {
+	 * checker that stops reading after the head; so does fail_on_error. */
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large) ||
+	    (rc == CURLE_HTTP_RETURNED_ERROR && r->http_status >= 400)) {
 		http_judge_status(h);
 		return;
 	}
@@ -467,6 +468,7 @@ static int http_setup_easy(struct http_run *h, const struct exec_request *req, c
 	SET(CURLOPT_NOPROXY, "*");
 	SET(CURLOPT_USERAGENT, req->user_agent ? req->user_agent : "vipd/" VIPD_VERSION);
 	SET(CURLOPT_NOBODY, req->head_only ? 1L : 0L);
+	SET(CURLOPT_FAILONERROR, req->fail_on_error ? 1L : 0L);
 	SET(CURLOPT_CONNECT_ONLY, h->connect_only ? 1L : 0L);
 	SET(CURLOPT_IPRESOLVE, req->ip_version == 4   ? CURL_IPRESOLVE_V4
 	                       : req->ip_version == 6 ? CURL_IPRESOLVE_V6

@@ -39,6 +39,7 @@ struct conn {
 	const char *body; /* NULL with body_left > 0: 'x' filler */
 	size_t body_left;
 	bool replying;
+	bool hold; /* after the reply, keep the connection open (a stalled body) */
 };
 
 static struct ev_loop *loop;
@@ -103,7 +104,10 @@ static void conn_route(struct conn *c)
 		conn_raw(c, "HTTP/1.1 102 Processing\r\n\r\n");
 	else if (!strcmp(path, "/big"))
 		conn_reply(c, "200 OK", "", NULL, BIG_BODY);
-	else if (!strcmp(path, "/slow"))
+	else if (!strcmp(path, "/stall404")) {
+		c->hold = true;
+		conn_raw(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nab");
+	} else if (!strcmp(path, "/slow"))
 		return; /* never answers */
 	else
 		conn_reply(c, "404 Not Found", "", "", 0);
@@ -138,6 +142,13 @@ static void conn_write(struct conn *c)
 			return;
 	}
 done:
+	if (c->hold) {
+		c->replying = false;
+		ev_io_stop(loop, &c->io);
+		ev_io_set(&c->io, c->fd, EV_READ);
+		ev_io_start(loop, &c->io);
+		return;
+	}
 	conn_free(c);
 }
 
@@ -372,7 +383,8 @@ static void test_302_is_healthy_and_not_followed(void **state)
 static void test_4xx_5xx_are_unhealthy(void **state)
 {
 	struct exec_ctx *ctx = new_ctx(NULL);
-	struct waiter w = run_path(ctx, "/missing");
+	struct exec_request req = http_req("/missing");
+	struct waiter w = run_req(ctx, &req);
 
 	(void)state;
 	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
@@ -383,6 +395,23 @@ static void test_4xx_5xx_are_unhealthy(void **state)
 	w = run_path(ctx, "/error");
 	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
 	assert_int_equal(w.res.http_status, 500);
+	/* curl -f: stops at the status line, CURLcode 22, same outcome */
+	req.fail_on_error = true;
+	w = run_req(ctx, &req);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.res.http_status, 404);
+	assert_int_equal(w.curl_code, 22);
+	/* ...before a stalled body, which without -f runs into the timeout */
+	req.path = "/stall404";
+	req.timeout_s = 0.5;
+	w = run_req(ctx, &req);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.curl_code, 22);
+	req.fail_on_error = false;
+	w = run_req(ctx, &req);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_TIMEOUT);
+	assert_int_equal(w.res.http_status, 404);
+	assert_int_equal(w.curl_code, 28);
 	exec_ctx_free(ctx);
 }
 
