@@ -2,7 +2,9 @@
  * The kernel's IPVS table over generic netlink (family "IPVS"): services,
  * destinations, timeouts, dumps, and batches of many operations in one round
  * of sends. It knows nothing of apps or JSON, and it never logs: every call
- * returns a status and fills the caller's error buffer.
+ * returns a status and fills the caller's error buffer. Calls block until the
+ * kernel answers, which it does while handling the request (a reply missing
+ * for 30 s is reported as an error, not waited for).
  */
 #ifndef VIPD_IPVS_H
 #define VIPD_IPVS_H
@@ -117,7 +119,8 @@ struct ipvs_batch;
 int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen);
 /* Closes the socket and frees the handle; NULL is fine. */
 void ipvs_close(struct ipvs_nl *nl);
-/* The errno of the last failed kernel request on nl (positive; 0 if none). */
+/* The kernel's errno for the last single operation, dump, info or timeout
+ * request on nl: 0 when it succeeded (batches report per operation). */
 int ipvs_last_errno(const struct ipvs_nl *nl);
 
 int ipvs_info_get(struct ipvs_nl *nl, struct ipvs_info *out, char *err, size_t errlen);

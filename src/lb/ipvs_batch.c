@@ -13,7 +13,7 @@
  * our send, before we read any: the count bounds what must fit in the
  * receive buffer even when it could not be enlarged past rmem_max. */
 #define IPVS_BATCH_CHUNK_MSGS 256
-#define IPVS_BATCH_CHUNK_BYTES (64 * 1024)
+#define IPVS_BATCH_CHUNK_BYTES ((size_t)64 * 1024)
 
 struct ipvs_batch_op {
 	enum ipvs_op op;

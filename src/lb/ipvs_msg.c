@@ -412,11 +412,11 @@ static const char *addr_port_format(int af, const union ipvs_addr *a, uint16_t p
 	char text[INET6_ADDRSTRLEN];
 
 	if (inet_ntop(af, a, text, sizeof(text)) == NULL)
-		snprintf(text, sizeof(text), "af%d?", af);
+		(void)snprintf(text, sizeof(text), "af%d?", af);
 	if (af == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", text, port);
+		(void)snprintf(buf, len, "[%s]:%u", text, port);
 	else
-		snprintf(buf, len, "%s:%u", text, port);
+		(void)snprintf(buf, len, "%s:%u", text, port);
 	return buf;
 }
 
@@ -425,11 +425,11 @@ const char *ipvs_service_format(const struct ipvs_service *s, char *buf, size_t 
 	char where[INET6_ADDRSTRLEN + 10];
 
 	if (s->fwmark != 0) {
-		snprintf(buf, len, "FWM %u%s", s->fwmark, s->af == AF_INET6 ? " IPv6" : "");
+		(void)snprintf(buf, len, "FWM %u%s", s->fwmark, s->af == AF_INET6 ? " IPv6" : "");
 		return buf;
 	}
-	snprintf(buf, len, "%s %s", proto_name(s->protocol),
-	         addr_port_format(s->af, &s->addr, s->port, where, sizeof(where)));
+	(void)snprintf(buf, len, "%s %s", proto_name(s->protocol),
+	               addr_port_format(s->af, &s->addr, s->port, where, sizeof(where)));
 	return buf;
 }
 
@@ -461,10 +461,10 @@ void ipvs_op_describe(enum ipvs_op op, const struct ipvs_service *s, const struc
 
 	ipvs_service_format(s, svc, sizeof(svc));
 	if (ipvs_op_has_dest(op) && d != NULL)
-		snprintf(buf, len, "%s %s %s %s", ipvs_op_name(op),
-		         ipvs_dest_format(d, dst, sizeof(dst)), joint, svc);
+		(void)snprintf(buf, len, "%s %s %s %s", ipvs_op_name(op),
+		               ipvs_dest_format(d, dst, sizeof(dst)), joint, svc);
 	else
-		snprintf(buf, len, "%s %s", ipvs_op_name(op), svc);
+		(void)snprintf(buf, len, "%s %s", ipvs_op_name(op), svc);
 }
 
 void ipvs_op_error(enum ipvs_op op, const struct ipvs_service *s, const struct ipvs_dest *d,
@@ -475,5 +475,5 @@ void ipvs_op_error(enum ipvs_op op, const struct ipvs_service *s, const struct i
 	if (err == NULL || errlen == 0)
 		return;
 	ipvs_op_describe(op, s, d, what, sizeof(what));
-	snprintf(err, errlen, "%s: %s%s", what, strerror(error), error_hint(op, error));
+	(void)snprintf(err, errlen, "%s: %s%s", what, strerror(error), error_hint(op, error));
 }

@@ -34,10 +34,9 @@ void ipvs_set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	if (err != NULL && errlen > 0)
+		(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 

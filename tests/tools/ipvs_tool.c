@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/ip_vs.h>
 
 #include "vipd/ipvs.h"
 
@@ -154,7 +155,7 @@ static int cmd_service(struct ipvs_nl *nl, int argc, char **argv)
 		if (opt == 's')
 			snprintf(s.sched, sizeof(s.sched), "%s", optarg);
 		else if (opt == 'p' && parse_u32(optarg, &s.timeout) == 0)
-			s.flags |= 0x0001; /* IP_VS_SVC_F_PERSISTENT */
+			s.flags |= IP_VS_SVC_F_PERSISTENT;
 		else if (opt != 'M' || parse_u32(optarg, &s.netmask) < 0)
 			return usage();
 	}
@@ -222,7 +223,7 @@ static const char *fwd_word(enum ipvs_fwd f)
 static void print_service(const struct ipvs_service *s, char *buf, size_t len)
 {
 	ipvs_service_format(s, buf, len);
-	if (s->flags & 0x0001) {
+	if (s->flags & IP_VS_SVC_F_PERSISTENT) {
 		size_t used = strlen(buf);
 
 		snprintf(buf + used, len - used, " %s persistent %u", s->sched, s->timeout);
@@ -265,7 +266,7 @@ static int cmd_dump(struct ipvs_nl *nl)
 {
 	struct ipvs_service *svcs;
 	size_t n;
-	char err[ERRLEN], line[160];
+	char err[ERRLEN], line[160], prefix[sizeof(line) + 1];
 	int rc = 0;
 
 	if (ipvs_services_dump(nl, &svcs, &n, err, sizeof(err)) < 0) {
@@ -275,8 +276,8 @@ static int cmd_dump(struct ipvs_nl *nl)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		print_service(&svcs[i], line, sizeof(line));
 		printf("%s\n", line);
-		strcat(line, " ");
-		rc = print_dests(nl, &svcs[i], line);
+		(void)snprintf(prefix, sizeof(prefix), "%s ", line);
+		rc = print_dests(nl, &svcs[i], prefix);
 	}
 	free(svcs);
 	return rc;
