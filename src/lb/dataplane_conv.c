@@ -6,6 +6,7 @@
  */
 #include "vipd/dataplane.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -93,8 +94,7 @@ int dataplane_service_from_ipvs(const struct ipvs_service *s, struct lb_key *key
 	addr_from_ipvs(s->af, &s->addr, &key->addr);
 	key->port = s->port;
 	key->protocol = s->protocol;
-	memset(sched, 0, LB_SCHED_MAX);
-	strncpy(sched, s->sched[0] != '\0' ? s->sched : LB_SCHED_DEFAULT, LB_SCHED_MAX - 1);
+	snprintf(sched, LB_SCHED_MAX, "%s", s->sched[0] != '\0' ? s->sched : LB_SCHED_DEFAULT);
 	*flags = s->flags & LB_SVC_F_MANAGED;
 	return 0;
 }
