@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "vipd/runner.h"
 
 #define ENV_MAX 40
@@ -17,7 +19,7 @@ struct runner_run {
 	struct exec_run *exec;
 	struct curlcmd cc;
 	bool native;
-	bool max_time_limits; /* curl -m ends the transfer before timeoutSeconds */
+	double command_timeout_s; /* timeoutSeconds: the shell command is killed then */
 	enum curlcmd_shell shell;
 	runner_done_cb cb;
 	void *arg;
@@ -37,6 +39,16 @@ enum curlcmd_shell runner_detect_shell(const char *path)
 	if (strcmp(base, "busybox") == 0)
 		return CURLCMD_SHELL_BUSYBOX;
 	return CURLCMD_SHELL_DASH;
+}
+
+/* "curl/7.88.1": what the curl tool linked with the same libcurl sends. */
+static const char *curl_tool_user_agent(void)
+{
+	static char ua[64];
+
+	if (!ua[0])
+		snprintf(ua, sizeof(ua), "curl/%s", curl_version_info(CURLVERSION_NOW)->version);
+	return ua;
 }
 
 /* The variables a curl URL may use, as the COMMAND executor sets them. */
@@ -84,17 +96,9 @@ const char *runner_native_refusal(const struct runner_settings *rs, const struct
 	}
 	if (!curlcmd_recognise(hc->command, &cc, why, whylen))
 		return why;
-	if (cc.method != CURLCMD_GET)
-		snprintf(why, whylen, "HEAD requests run through the shell");
-	else if (cc.ip_version != 0)
-		snprintf(why, whylen, "-4/-6 run through the shell");
-	else if (cc.connect_timeout_s > 0 && cc.connect_timeout_s < hc->timeout_s)
-		snprintf(why, whylen, "--connect-timeout runs through the shell");
-	else {
-		build_env(task, store, envp);
-		if (curlcmd_url_expand(&cc, envp, url, sizeof(url), why, whylen) == 0)
-			why[0] = '\0';
-	}
+	build_env(task, store, envp);
+	if (curlcmd_url_expand(&cc, envp, url, sizeof(url), why, whylen) == 0)
+		why[0] = '\0';
 	return why;
 }
 
@@ -113,7 +117,9 @@ static void native_done(struct exec_run *er, const struct check_result *res, voi
 	out.native = true;
 	switch (res->outcome) {
 	case CHECK_FAIL_TIMEOUT:
-		if (run->max_time_limits)
+		/* curl's own -m or --connect-timeout ended it first: curl exits 28
+		 * and the pipeline goes on, so its exit status is emulated. */
+		if (res->latency_ms < run->command_timeout_s * 1000.0 * 0.99)
 			break;
 		/* The whole command would have been killed at timeoutSeconds. */
 		__attribute__((fallthrough));
@@ -127,6 +133,8 @@ static void native_done(struct exec_run *er, const struct check_result *res, voi
 	default:
 		break;
 	}
+	if (res->outcome == CHECK_FAIL_TIMEOUT)
+		hr.curl_code = CURLE_OPERATION_TIMEDOUT;
 	code = curlcmd_emulate_exit(&run->cc, run->shell, &hr);
 	out.exit_code = code;
 	out.signal = 0;
@@ -163,10 +171,17 @@ static int native_request(struct runner_run *run, const struct runner_settings *
 	req->capture_body = true;
 	req->follow_redirects = run->cc.location;
 	req->ignore_http1xx = false;
-	if (run->cc.max_time_s > 0 && run->cc.max_time_s < req->timeout_s) {
+	/* The same request the curl tool makes: its user agent, method, and
+	 * the options that change what it reports. */
+	req->user_agent = curl_tool_user_agent();
+	req->head_only = run->cc.method == CURLCMD_HEAD;
+	req->fail_on_error = run->cc.fail;
+	req->verify_tls = !run->cc.insecure;
+	req->ip_version = run->cc.ip_version;
+	req->connect_timeout_s = run->cc.connect_timeout_s;
+	run->command_timeout_s = req->timeout_s;
+	if (run->cc.max_time_s > 0 && run->cc.max_time_s < req->timeout_s)
 		req->timeout_s = run->cc.max_time_s;
-		run->max_time_limits = true;
-	}
 	return 0;
 }
 
