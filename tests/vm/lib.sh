@@ -96,6 +96,22 @@ lib_vip() {
 		lib_fail "address $cidr on $ifname"
 }
 
+# lib_dest_net [IFNAME]: a dummy interface holding 10.50.0.0/16 and fd00:50::/64, so that
+# IPVS accepts destinations there (it refuses a real server it has no route to) without
+# any of them having to answer.
+lib_dest_net() {
+	local ifname=${1:-dst0}
+	ip link add "$ifname" type dummy || lib_fail "dummy $ifname"
+	ip link set "$ifname" up
+	ip addr add 10.50.0.1/16 dev "$ifname"
+	ip addr add fd00:50::1/64 dev "$ifname" nodad
+}
+
+# lib_ipvsadm ARGS...: ipvsadm with runs of blanks squeezed, for column-proof assertions.
+lib_ipvsadm() {
+	ipvsadm "$@" | tr -s ' '
+}
+
 # lib_who_answers URL COUNT: the sorted set of names answering COUNT fresh connections.
 lib_who_answers() {
 	local url=$1 count=$2 i

@@ -165,7 +165,8 @@ vm_main() {
 	esac
 	command -v qemu-system-x86_64 >/dev/null ||
 		vm_die "qemu-system-x86_64 not found: apt-get install linux-image-amd64 qemu-system-x86 busybox-static"
-	[[ -x /bin/busybox ]] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+	# The initramfs has no libc: a dynamic busybox names its loader.
+	[[ -x /bin/busybox ]] && ! LC_ALL=C grep -qa '/ld-linux' /bin/busybox ||
 		vm_die "no static /bin/busybox: apt-get install linux-image-amd64 qemu-system-x86 busybox-static"
 	version=${VIPD_VM_KERNEL:-$(vm_find_kernel)}
 	[[ -n $version && -r /boot/vmlinuz-$version ]] ||

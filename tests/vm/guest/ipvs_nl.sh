@@ -15,10 +15,6 @@ ipvsadm_table() {
 tool_table() {
 	"$T" dump | awk '/ -> / { sub(/ [0-9]+ [0-9]+ active .*/, ""); } { print }' | sort
 }
-# ipvsadm with runs of blanks squeezed, so that assertions do not depend on its columns.
-witness() {
-	ipvsadm "$@" | tr -s ' '
-}
 # tool_says EXPECTED WHAT CMD...: the tool's stdout, its first line, is EXPECTED.
 tool_says() {
 	local expected=$1 what=$2 out
@@ -28,10 +24,7 @@ tool_says() {
 }
 
 lib_modules ip_vs ip_vs_rr ip_vs_wlc dummy
-# IPVS takes only destinations it can route to: give them a network.
-ip link add dst0 type dummy && ip link set dst0 up
-ip addr add 10.50.0.1/16 dev dst0
-ip addr add fd00:50::1/64 dev dst0 nodad
+lib_dest_net
 
 lib_log "info"
 info=$("$T" info) || lib_fail "ipvs_tool info"
@@ -50,8 +43,8 @@ out=$("$T" service add tcp:10.0.0.3:80 -s nosuch 2>&1)
 lib_assert_contains "$out" "add service TCP 10.0.0.3:80: No such file or directory" \
 	"an unknown scheduler fails with the service named"
 lib_assert_eq 6 "$(ipvsadm -Ln | grep -cE '^(TCP|UDP|FWM) ')" "ipvsadm sees six services"
-lib_assert_contains "$(witness -Ln)" "UDP [fd00::1]:53 wlc" "an unnamed scheduler is wlc"
-lib_assert_contains "$(witness -Ln)" "TCP 10.0.0.2:443 wlc persistent 300" "persistence lands"
+lib_assert_contains "$(lib_ipvsadm -Ln)" "UDP [fd00::1]:53 wlc" "an unnamed scheduler is wlc"
+lib_assert_contains "$(lib_ipvsadm -Ln)" "TCP 10.0.0.2:443 wlc persistent 300" "persistence lands"
 
 lib_log "destinations"
 tool_says ok "add masq dest" dest add tcp:10.0.0.1:80 10.50.0.2:8080 -w 3 -f masq
@@ -61,18 +54,18 @@ tool_says ok "add IPv6 dest with thresholds" dest add udp:[fd00::1]:53 [fd00:50:
 tool_says ok "add UDP dest" dest add udp:10.0.0.1:53 10.50.0.5:53 -w 1
 tool_says ok "add fwmark dest" dest add fwm:7 10.50.0.6:0 -w 1 -f droute
 tool_says exists "add of an existing dest reports exists" dest add tcp:10.0.0.1:80 10.50.0.4:80 -f tunnel
-witness=$(witness -Ln -t 10.0.0.1:80)
+witness=$(lib_ipvsadm -Ln -t 10.0.0.1:80)
 lib_assert_contains "$witness" "-> 10.50.0.2:8080 Masq 3 " "masq dest in ipvsadm"
 lib_assert_contains "$witness" "-> 10.50.0.3:80 Route 2 " "droute dest in ipvsadm"
 lib_assert_contains "$witness" "-> 10.50.0.4:80 Tunnel 1 " "tunnel dest in ipvsadm"
-lib_assert_contains "$(witness -Ln --thresholds -u '[fd00::1]:53')" "-> [fd00:50::2]:53 100 10 " \
+lib_assert_contains "$(lib_ipvsadm -Ln --thresholds -u '[fd00::1]:53')" "-> [fd00:50::2]:53 100 10 " \
 	"thresholds in ipvsadm"
 
 tool_says ok "edit weight" dest edit tcp:10.0.0.1:80 10.50.0.2:8080 -w 7 -f masq
-lib_assert_contains "$(witness -Ln -t 10.0.0.1:80)" "-> 10.50.0.2:8080 Masq 7 " \
+lib_assert_contains "$(lib_ipvsadm -Ln -t 10.0.0.1:80)" "-> 10.50.0.2:8080 Masq 7 " \
 	"edited weight in ipvsadm"
 tool_says ok "weight 0" dest edit tcp:10.0.0.1:80 10.50.0.3:80 -w 0 -f droute
-lib_assert_contains "$(witness -Ln -t 10.0.0.1:80)" "-> 10.50.0.3:80 Route 0 " \
+lib_assert_contains "$(lib_ipvsadm -Ln -t 10.0.0.1:80)" "-> 10.50.0.3:80 Route 0 " \
 	"weight 0 in ipvsadm"
 out=$("$T" dest edit tcp:10.0.0.1:80 10.50.0.99:80 -w 1 2>&1)
 lib_assert_contains "$out" "edit dest 10.50.0.99:80 of TCP 10.0.0.1:80: No such file or directory" \
