@@ -153,7 +153,7 @@ void audit_emit(struct audit *a, const char *event, json_t *fields)
 	json_object_set_new(line, "event", json_string(event));
 	json_object_update(line, fields);
 	json_decref(fields);
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(line);
 	if (!text || audit_append(a, text, strlen(text)) < 0) {
 		a->dropped++;

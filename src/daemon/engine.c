@@ -1,0 +1,312 @@
+/*
+ * The engine's wiring: check results update health, a task's health change
+ * schedules a reconcile round, and each round builds the desired table and
+ * hands it to the dataplane (or, without IPVS, logs the plan).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "vipd/log.h"
+#include "vipd/reconcile.h"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* desired_health_fn: the scheduler's task health, as the weight policy
+ * sees it (a task Marathon would kill is simply unhealthy here). */
+static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
+{
+	struct engine *e = ctx;
+
+	switch (sched_task_health(e->sched, app_id, task_id)) {
+	case HEALTH_HEALTHY:
+		return DESIRED_HEALTH_HEALTHY;
+	case HEALTH_UNHEALTHY:
+	case HEALTH_KILLABLE:
+		return DESIRED_HEALTH_UNHEALTHY;
+	case HEALTH_UNKNOWN:
+		break;
+	}
+	return DESIRED_HEALTH_UNKNOWN;
+}
+
+/* sched_event_cb */
+static void on_check_event(const struct sched_event *ev, void *arg)
+{
+	struct engine *e = arg;
+
+	if (ev->check_changed)
+		engine_audit_check(e, ev);
+	if (!ev->task_changed)
+		return;
+	engine_audit_task(e, ev);
+	engine_reconcile_now(e);
+}
+
+/* dataplane_op_cb */
+static void on_op(void *arg, const struct rc_op *op, int error, const char *msg)
+{
+	struct engine *e = arg;
+
+	if (error)
+		e->ops_failed++;
+	else
+		e->ops_applied++;
+	engine_audit_op(e, op, error, msg, false);
+}
+
+static void log_diags(const struct diag_list *dl)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < dl->count; i++) {
+		if (dl->items[i].severity == DIAG_ERROR)
+			log_warnx("%s", diag_format(&dl->items[i], line, sizeof(line)));
+		else
+			log_info("%s", diag_format(&dl->items[i], line, sizeof(line)));
+	}
+}
+
+/* Without IPVS: diff against the previous round's table and log the plan. */
+static void plan_only(struct engine *e, struct lb_table *desired)
+{
+	struct lb_keyset owned;
+	struct rc_plan plan;
+	char err[256];
+
+	lb_keyset_init(&owned);
+	lb_keyset_add_table(&owned, &e->last_desired);
+	lb_keyset_add_table(&owned, desired);
+	lb_keyset_sort(&owned);
+	rc_plan_init(&plan);
+	if (reconcile_plan(&e->last_desired, desired, &owned, &plan, err, sizeof(err)) < 0)
+		log_warnx("planning failed: %s", err);
+	for (size_t i = 0; i < plan.n; i++)
+		engine_audit_op(e, &plan.ops[i], 0, "", true);
+	rc_plan_free(&plan);
+	lb_keyset_free(&owned);
+}
+
+static void arm_next_change(struct engine *e, int64_t next_ms)
+{
+	ev_timer_stop(e->loop, &e->next_change);
+	if (next_ms == INT64_MAX)
+		return;
+	ev_timer_set(&e->next_change, fmax(0.0, (double)(next_ms - mono_ms()) / 1000.0), 0);
+	ev_timer_start(e->loop, &e->next_change);
+}
+
+static void reconcile_round(struct engine *e)
+{
+	struct diag_list diags = {0};
+	struct desired_input in = {
+	    .apps = &e->apps,
+	    .health = health_of,
+	    .health_ctx = e,
+	    .drain_ms = (int64_t)e->cfg.drain_s * 1000,
+	    .now_ms = mono_ms(),
+	};
+	struct lb_table table;
+	int64_t next = INT64_MAX;
+	char err[512];
+
+	lb_table_init(&table);
+	if (desired_build(&in, &e->dstate, &table, &diags, &next, err, sizeof(err)) < 0) {
+		log_warnx("cannot build the desired table: %s", err);
+		goto out;
+	}
+	if (e->log_desired_diags)
+		log_diags(&diags);
+	e->log_desired_diags = false;
+	e->rounds++;
+	if (e->dp && dataplane_apply(e->dp, &table, on_op, e, err, sizeof(err)) < 0)
+		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
+	if (!e->dp)
+		plan_only(e, &table);
+	lb_table_free(&e->last_desired);
+	e->last_desired = table;
+	lb_table_init(&table);
+	arm_next_change(e, next);
+out:
+	lb_table_free(&table);
+	diag_list_free(&diags);
+}
+
+/* ev_timer callbacks */
+static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	reconcile_round(w->data);
+}
+
+static void on_resync(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	reconcile_round(w->data);
+}
+
+static void on_reload_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	engine_reload(w->data, false);
+}
+
+static void on_run_for(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_info("run time over, stopping");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* ev_signal callbacks */
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_info("SIGHUP: reloading app definitions");
+	engine_reload(w->data, true);
+}
+
+static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_info("stopping; the kernel's IPVS state is left as it is");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	engine_audit_stats(w->data, "stats");
+}
+
+void engine_reconcile_now(struct engine *e)
+{
+	/* A zero timer coalesces the health changes of one loop turn into
+	 * one round. */
+	if (!ev_is_active(&e->reconcile_soon))
+		ev_timer_start(e->loop, &e->reconcile_soon);
+}
+
+static void watchers_init(struct engine *e, double run_for_s)
+{
+	ev_timer_init(&e->reconcile_soon, on_reconcile_soon, 0, 0);
+	ev_timer_init(&e->next_change, on_reconcile_soon, 0, 0);
+	ev_timer_init(&e->resync, on_resync, e->cfg.resync_s, e->cfg.resync_s);
+	ev_timer_init(&e->reload, on_reload_timer, e->cfg.reload_s, e->cfg.reload_s);
+	ev_timer_init(&e->run_for, on_run_for, run_for_s, 0);
+	ev_signal_init(&e->sig_hup, on_sighup, SIGHUP);
+	ev_signal_init(&e->sig_term, on_sigterm, SIGTERM);
+	ev_signal_init(&e->sig_int, on_sigterm, SIGINT);
+	ev_signal_init(&e->sig_usr1, on_sigusr1, SIGUSR1);
+	e->reconcile_soon.data = e->next_change.data = e->resync.data = e->reload.data = e;
+	e->sig_hup.data = e->sig_term.data = e->sig_int.data = e->sig_usr1.data = e;
+	if (e->cfg.resync_s)
+		ev_timer_start(e->loop, &e->resync);
+	if (e->cfg.reload_s)
+		ev_timer_start(e->loop, &e->reload);
+	if (run_for_s > 0)
+		ev_timer_start(e->loop, &e->run_for);
+	ev_signal_start(e->loop, &e->sig_hup);
+	ev_signal_start(e->loop, &e->sig_term);
+	ev_signal_start(e->loop, &e->sig_int);
+	ev_signal_start(e->loop, &e->sig_usr1);
+}
+
+/* Fail static across a restart: backends the kernel already has keep their
+ * weight until their health is known, instead of dropping to 0. */
+static int adopt_kernel_state(struct engine *e, char *err, size_t errlen)
+{
+	struct lb_table observed;
+	int rc;
+
+	lb_table_init(&observed);
+	rc = dataplane_observe(e->dp, &observed, err, errlen);
+	if (rc == 0 && desired_state_adopt(&e->dstate, &observed, dataplane_owned(e->dp),
+	                                   (int64_t)e->cfg.drain_s * 1000, mono_ms()) < 0) {
+		snprintf(err, errlen, "out of memory adopting the kernel's table");
+		rc = -1;
+	}
+	lb_table_free(&observed);
+	return rc;
+}
+
+static int open_dataplane(struct engine *e, char *err, size_t errlen)
+{
+	struct dataplane_settings ds = {
+	    .interface = e->cfg.interface,
+	    .state_path = "/run/vipd/owned.json",
+	    .timeout_tcp = e->cfg.timeout_tcp,
+	    .timeout_tcpfin = e->cfg.timeout_tcpfin,
+	    .timeout_udp = e->cfg.timeout_udp,
+	};
+
+	if (!e->cfg.ipvs) {
+		log_info("lb.ipvs is false: planning and logging IPVS operations, applying none");
+		return 0;
+	}
+	if (dataplane_open(&e->dp, &ds, err, errlen) < 0)
+		return -1;
+	return adopt_kernel_state(e, err, errlen);
+}
+
+int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config *cfg,
+                double run_for_s, char *err, size_t errlen)
+{
+	struct exec_settings es = {.run_as_user = cfg->run_as, .shell = cfg->shell};
+	struct runner_settings rs = {.native_curl = cfg->native_curl,
+	                             .shell = runner_detect_shell(cfg->shell)};
+	struct sched_settings ss = {.max_in_flight = cfg->max_in_flight};
+
+	memset(e, 0, sizeof(*e));
+	e->loop = loop;
+	e->cfg = *cfg;
+	desired_state_init(&e->dstate);
+	lb_table_init(&e->last_desired);
+	e->audit = audit_open(loop, cfg->audit_path, err, errlen);
+	if (!e->audit)
+		return -1;
+	e->exec = exec_ctx_new(loop, &es, err, errlen);
+	if (!e->exec)
+		return -1;
+	e->sched = sched_new(loop, e->exec, &rs, &ss, on_check_event, e);
+	if (!e->sched) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (open_dataplane(e, err, errlen) < 0)
+		return -1;
+	watchers_init(e, run_for_s);
+	engine_audit_stats(e, "start");
+	engine_reload(e, true);
+	return 0;
+}
+
+void engine_fini(struct engine *e)
+{
+	if (e->audit)
+		engine_audit_stats(e, "stop");
+	sched_free(e->sched);
+	exec_ctx_free(e->exec);
+	if (e->dp)
+		dataplane_close(e->dp);
+	audit_close(e->audit);
+	apps_set_free(&e->apps);
+	desired_state_free(&e->dstate);
+	lb_table_free(&e->last_desired);
+}

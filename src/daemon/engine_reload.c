@@ -1,0 +1,117 @@
+/*
+ * Reloading app definitions. Fail static: an app whose file now has errors
+ * (or cannot be read) keeps its last good definition, so a typo never takes
+ * a VIP or its backends out of the kernel; only a clean file removes apps.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine.h"
+#include "vipd/apps.h"
+#include "vipd/log.h"
+
+static uint64_t sig_mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t sig_stat(uint64_t h, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return sig_mix(h, "missing", 7);
+	h = sig_mix(h, path, strlen(path));
+	h = sig_mix(h, &st.st_mtim, sizeof(st.st_mtim));
+	h = sig_mix(h, &st.st_size, sizeof(st.st_size));
+	return sig_mix(h, &st.st_ino, sizeof(st.st_ino));
+}
+
+/* Changes when any definition file changes, appears or goes away. */
+static void apps_signature(const char *path, char *out, size_t len)
+{
+	uint64_t h = sig_stat(1469598103934665603ULL, path);
+	struct dirent **names = NULL;
+	char file[4096];
+	int n = scandir(path, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
+		h = sig_stat(h, file);
+		free(names[i]);
+	}
+	free(names);
+	snprintf(out, len, "%016llx", (unsigned long long)h);
+}
+
+static bool file_has_errors(const struct diag_list *dl, const char *file)
+{
+	for (size_t i = 0; i < dl->count; i++)
+		if (dl->items[i].severity == DIAG_ERROR && strcmp(dl->items[i].file, file) == 0)
+			return true;
+	return false;
+}
+
+/* The directory itself failing (unreadable) counts as an error of every file. */
+static bool source_broken(const struct apps_set *fresh, const char *apps_path, const char *file)
+{
+	return file_has_errors(&fresh->diags, file) || file_has_errors(&fresh->diags, apps_path);
+}
+
+/* Moves old apps into `fresh` where their file is broken now. */
+static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const char *apps_path)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < old->napps; i++) {
+		struct app *a = &old->apps[i];
+		struct app *grown;
+
+		if (!a->id || apps_find(fresh, a->id) ||
+		    !source_broken(fresh, apps_path, a->source))
+			continue;
+		grown = realloc(fresh->apps, (fresh->napps + 1) * sizeof(*grown));
+		if (!grown)
+			break;
+		fresh->apps = grown;
+		fresh->cap = fresh->napps + 1;
+		fresh->apps[fresh->napps++] = *a;
+		memset(a, 0, sizeof(*a));
+		log_warnx(
+		    "%s: keeping the last good definition of app %s until its errors are fixed",
+		    fresh->apps[fresh->napps - 1].source, fresh->apps[fresh->napps - 1].id);
+		kept++;
+	}
+	return kept;
+}
+
+int engine_reload(struct engine *e, bool force)
+{
+	struct apps_set fresh = {0}, old;
+	char sig[64], line[2048];
+	size_t kept;
+
+	apps_signature(e->cfg.apps_path, sig, sizeof(sig));
+	if (!force && strcmp(sig, e->apps_signature) == 0)
+		return 0;
+	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
+	apps_load_path(&fresh, e->cfg.apps_path);
+	for (size_t i = 0; i < fresh.diags.count; i++)
+		log_warnx("%s", diag_format(&fresh.diags.items[i], line, sizeof(line)));
+	kept = carry_over(&e->apps, &fresh, e->cfg.apps_path);
+	engine_audit_reload(e, &fresh, kept);
+	old = e->apps;
+	e->apps = fresh;
+	sched_sync(e->sched, &e->apps);
+	apps_set_free(&old);
+	e->log_desired_diags = true;
+	engine_reconcile_now(e);
+	return 0;
+}
