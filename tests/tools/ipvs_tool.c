@@ -9,6 +9,7 @@
  *   ipvs_tool dump             every service and destination, one line each
  *   ipvs_tool timeouts get | timeouts set TCP TCPFIN UDP
  *   ipvs_tool batch add|del NSVC NDEST [--bad]
+ *   ipvs_tool status-table     ipvs_status_of() for each operation and errno (no kernel)
  *
  * SVC is tcp:ADDR:PORT, udp:ADDR:PORT or fwm:MARK (fwm6:MARK for IPv6);
  * ADDR:PORT is 10.0.0.1:80 or [fd00::1]:80. Single operations print "ok",
@@ -412,6 +413,26 @@ static int cmd_batch(struct ipvs_nl *nl, int argc, char **argv)
 	return rc == 0 ? 0 : 3;
 }
 
+/* Needs no kernel: the tests check the idempotency rules on any host. */
+static int cmd_status_table(void)
+{
+	static const struct {
+		int value;
+		const char *name;
+	} errnos[] = {{0, "0"},         {EEXIST, "EEXIST"}, {ENOENT, "ENOENT"},
+	              {ESRCH, "ESRCH"}, {EINVAL, "EINVAL"}, {-EEXIST, "-EEXIST"}};
+	static const char *const status_names[] = {"failed", "ok", "exists", "absent"};
+
+	for (int op = IPVS_OP_ADD_SERVICE; op <= IPVS_OP_DEL_DEST; op++) {
+		printf("%s:", ipvs_op_name((enum ipvs_op)op));
+		for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+			printf(" %s=%s", errnos[i].name,
+			       status_names[ipvs_status_of((enum ipvs_op)op, errnos[i].value) + 1]);
+		printf("\n");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ipvs_nl *nl;
@@ -420,6 +441,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	if (strcmp(argv[1], "status-table") == 0)
+		return cmd_status_table();
 	if (ipvs_open(&nl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

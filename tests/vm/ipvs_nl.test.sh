@@ -7,7 +7,17 @@ here=$(dirname "$(readlink -f "$0")")
 tool=$VIPD_BUILD_DIR/tests/ipvs_tool
 [[ -x $tool ]] || lib_fail "$tool not built"
 
-lib_log "host"
+lib_log "host: idempotency rules"
+expected="add service: 0=ok EEXIST=exists ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=exists
+edit service: 0=ok EEXIST=failed ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=failed
+delete service: 0=ok EEXIST=failed ENOENT=absent ESRCH=absent EINVAL=failed -EEXIST=failed
+add dest: 0=ok EEXIST=exists ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=exists
+edit dest: 0=ok EEXIST=failed ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=failed
+delete dest: 0=ok EEXIST=failed ENOENT=absent ESRCH=absent EINVAL=failed -EEXIST=failed"
+lib_assert_eq "$expected" "$("$tool" status-table)" \
+	"EEXIST on add is exists, ENOENT/ESRCH on delete is absent, nothing else is"
+
+lib_log "host: no IPVS"
 if out=$("$tool" info 2>&1); then
 	echo "skip: this host has IPVS ($out); the no-IPVS message is not checked"
 else

@@ -105,6 +105,8 @@ lib_assert_contains "$out" "ok 11000 exists 0 absent 0 failed 0" "11000 operatio
 lib_assert_eq 1000 "$(ipvsadm -Ln | grep -c '^TCP  10\.100\.')" "ipvsadm counts 1000 services"
 lib_assert_eq 10000 "$(ipvsadm -Ln | awk '/^[A-Z]/ { ours = ($2 ~ /^10\.100\./) } /^  -> / && ours { n++ } END { print n + 0 }')" \
 	"ipvsadm counts 10000 destinations"
+diff <(tool_table) <(ipvsadm_table) >/dev/null || lib_fail "dump of 11000 entries differs from ipvsadm -Ln"
+echo "ok: dump equals ipvsadm -Ln ($(tool_table | wc -l) lines)"
 out=$("$T" batch add 1000 10) || lib_fail "batch add again: $out"
 lib_assert_contains "$out" "ok 0 exists 11000 absent 0 failed 0" "the same batch again is all exists"
 out=$("$T" batch del 1000 0 --bad)
