@@ -39,7 +39,7 @@ int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err, siz
 
 	*out = NULL;
 	if (b == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: batch: out of memory");
+		ipvs_set_error(err, errlen, "batch: out of memory");
 		return -1;
 	}
 	b->nl = nl;
@@ -160,6 +160,7 @@ static size_t chunk_end(const struct ipvs_batch *b, size_t first)
 int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err, size_t errlen)
 {
 	int errors[IPVS_BATCH_CHUNK_MSGS];
+	char transport[160];
 	size_t first = 0;
 	int failed = 0, transport_errno = 0;
 
@@ -168,8 +169,11 @@ int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *e
 		size_t bytes = b->ops[end - 1].off + b->ops[end - 1].len - b->ops[first].off;
 
 		if (ipvs_nl_transact(b->nl, b->buf + b->ops[first].off, bytes, end - first, errors,
-		                     err, errlen) < 0)
+		                     transport, sizeof(transport)) < 0) {
 			transport_errno = errno != 0 ? errno : EIO;
+			ipvs_set_error(err, errlen, "batch of %zu operations, at #%zu: %s", b->n,
+			               first, transport);
+		}
 		for (size_t i = first; i < end; i++)
 			failed += report(&b->ops[i], i, errors[i - first], cb, arg);
 		first = end;

@@ -147,13 +147,13 @@ static int send_datagram(struct ipvs_nl *nl, const unsigned char *buf, size_t le
 	if (n < 0) {
 		int saved = errno;
 
-		ipvs_set_error(err, errlen, "IPVS: netlink send: %s", strerror(saved));
+		ipvs_set_error(err, errlen, "netlink send: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if ((size_t)n != len) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "IPVS: netlink send: %zd of %zu bytes sent", n, len);
+		ipvs_set_error(err, errlen, "netlink send: %zd of %zu bytes sent", n, len);
 		return -1;
 	}
 	return 0;
@@ -173,21 +173,20 @@ static int recv_datagram(struct ipvs_nl *nl, char *err, size_t errlen)
 		int saved = errno;
 
 		if (saved == EAGAIN || saved == EWOULDBLOCK)
-			ipvs_set_error(err, errlen, "IPVS: no reply from the kernel within %d s",
+			ipvs_set_error(err, errlen, "no reply from the kernel within %d s",
 			               IPVS_REPLY_TIMEOUT_S);
 		else if (saved == ENOBUFS)
 			ipvs_set_error(err, errlen,
-			               "IPVS: the kernel dropped replies "
+			               "the kernel dropped replies "
 			               "(netlink receive buffer full)");
 		else
-			ipvs_set_error(err, errlen, "IPVS: netlink receive: %s", strerror(saved));
+			ipvs_set_error(err, errlen, "netlink receive: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if (mh.msg_flags & MSG_TRUNC) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "IPVS: netlink reply larger than %d bytes",
-		               IPVS_RBUF_LEN);
+		ipvs_set_error(err, errlen, "netlink reply larger than %d bytes", IPVS_RBUF_LEN);
 		return -1;
 	}
 	return (int)n;
@@ -243,6 +242,17 @@ fail:
 	return -1;
 }
 
+/* A dump that fails part way ends with NLMSG_DONE carrying -errno. */
+static int done_error(const struct nlmsghdr *nlh)
+{
+	int error;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(error)))
+		return 0;
+	memcpy(&error, nlmsg_data(nlh), sizeof(error));
+	return error < 0 ? -error : 0;
+}
+
 /*
  * Sends one request (NLM_F_DUMP, or NLM_F_ACK so that the end is known),
  * hands each reply to fn and reads up to NLMSG_DONE or the ack. Frees msg.
@@ -269,7 +279,7 @@ static int request(struct ipvs_nl *nl, struct nl_msg *msg, ipvs_reply_fn fn, voi
 			if (h->nlmsg_seq != seq || h->nlmsg_type == NLMSG_NOOP)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE)
-				result = 0;
+				result = done_error(h);
 			else if (h->nlmsg_type == NLMSG_ERROR)
 				result = ack_error(h);
 			else if (fn != NULL && fn_error == 0 && fn(h, arg) < 0)
@@ -294,16 +304,12 @@ static int request_or_error(struct ipvs_nl *nl, struct nl_msg *msg, ipvs_reply_f
 	int rc;
 
 	if (msg == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: %s: out of memory", what);
+		ipvs_set_error(err, errlen, "%s: out of memory", what);
 		return -1;
 	}
 	rc = request(nl, msg, fn, arg, transport, sizeof(transport));
-	if (rc < 0) {
-		ipvs_set_error(err, errlen, "%s: %s", what, transport);
-		return -1;
-	}
-	if (rc > 0) {
-		ipvs_set_error(err, errlen, "IPVS: %s: %s", what, strerror(rc));
+	if (rc != 0) {
+		ipvs_set_error(err, errlen, "%s: %s", what, rc < 0 ? transport : strerror(rc));
 		return -1;
 	}
 	return 0;
