@@ -160,9 +160,12 @@ vm_main() {
 	script=$(readlink -f "$1") || vm_die "no such script: $1"
 	[[ -f $script ]] || vm_die "no such script: $1"
 	shift
-	case $script in
-	/tmp/*) vm_die "$script is under /tmp, which the guest replaces with its own tmpfs" ;;
-	esac
+	local path
+	for path in "$script" "$(readlink -f "${VIPD_BUILD_DIR:-/}")"; do
+		case $path in
+		/tmp | /tmp/*) vm_die "$path is under /tmp, which the guest replaces with its own tmpfs" ;;
+		esac
+	done
 	command -v qemu-system-x86_64 >/dev/null ||
 		vm_die "qemu-system-x86_64 not found: apt-get install linux-image-amd64 qemu-system-x86 busybox-static"
 	# The initramfs has no libc: a dynamic busybox names its loader.
