@@ -23,7 +23,8 @@ enum health_state {
 enum health_rule {
 	HEALTH_RULE_NONE = 0,
 	HEALTH_RULE_GRACE_IGNORED, /* failure before the first success, within the grace period */
-	HEALTH_RULE_NOT_A_RESULT,  /* cancelled (or ignored) run: not a health result */
+	HEALTH_RULE_NOT_A_RESULT,  /* cancelled run (its task went away): not a health result */
+	HEALTH_RULE_IGNORED,       /* HTTP 1xx with ignoreHttp1xx: Marathon counts it neither way */
 	HEALTH_RULE_FIRST_SUCCESS, /* first success ever (rise 1): ends grace */
 	HEALTH_RULE_SUCCESS,       /* success, already healthy or rise 1 */
 	HEALTH_RULE_RISE_PENDING,  /* success, fewer than `rise` in a row */

@@ -34,6 +34,8 @@ const char *health_rule_name(enum health_rule r)
 		return "grace_ignored";
 	case HEALTH_RULE_NOT_A_RESULT:
 		return "not_a_result";
+	case HEALTH_RULE_IGNORED:
+		return "ignored";
 	case HEALTH_RULE_FIRST_SUCCESS:
 		return "first_success";
 	case HEALTH_RULE_SUCCESS:
@@ -157,13 +159,18 @@ bool health_check_in_grace(const struct health_check_state *st, double now)
 }
 
 /*
- * Whether an outcome is a health result at all. A cancelled run (its task
- * went away) says nothing about the backend. Every other outcome, including
- * a timeout, is a success or a failure.
+ * Outcomes that are not health results: a cancelled run (its task went
+ * away) says nothing about the backend, and Marathon counts a 1xx answer
+ * with ignoreHttp1xx neither healthy nor unhealthy. Every other outcome,
+ * a timeout included, is a success or a failure.
  */
-static bool outcome_is_result(enum check_outcome o)
+static enum health_rule non_result_rule(enum check_outcome o)
 {
-	return o != CHECK_CANCELLED;
+	if (o == CHECK_CANCELLED)
+		return HEALTH_RULE_NOT_A_RESULT;
+	if (o == CHECK_IGNORED)
+		return HEALTH_RULE_IGNORED;
+	return HEALTH_RULE_NONE;
 }
 
 static enum health_rule apply_success(struct health_check_state *st, double now)
@@ -216,8 +223,9 @@ int health_check_apply(struct health_check_state *st, const struct check_result 
 	enum health_state from = st->state;
 	enum health_rule rule;
 
-	if (!outcome_is_result(res->outcome)) {
-		rule = HEALTH_RULE_NOT_A_RESULT;
+	rule = non_result_rule(res->outcome);
+	if (rule != HEALTH_RULE_NONE) {
+		/* no change */
 	} else if (check_outcome_healthy(res->outcome)) {
 		st->reported = true;
 		st->last_outcome = res->outcome;

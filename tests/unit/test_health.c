@@ -288,6 +288,29 @@ static void test_cancelled_is_not_a_result(void **unused)
 	assert_int_equal(st.last_outcome, CHECK_OK);
 }
 
+/* An ignored 1xx answer (ignoreHttp1xx) is no result: it neither ends grace nor counts. */
+static void test_ignored_1xx_is_not_a_result(void **unused)
+{
+	struct health_check hc = make_hc(HC_PROTO_HTTP, 0, 1);
+	struct health_check_state st;
+	struct health_transition tr;
+
+	(void)unused;
+	hc.ignore_http1xx = true;
+	health_check_init(&st, &hc, 0.0);
+	assert_int_equal(feed(&st, CHECK_IGNORED, 10.0, &tr), 0);
+	assert_int_equal(tr.rule, HEALTH_RULE_IGNORED);
+	assert_false(st.reported);
+	assert_int_equal(st.state, HEALTH_UNKNOWN);
+	feed(&st, CHECK_OK, 11.0, &tr);
+	feed(&st, CHECK_FAIL_HTTP_STATUS, 12.0, &tr);
+	assert_int_equal(st.state, HEALTH_UNHEALTHY);
+	assert_int_equal(feed(&st, CHECK_IGNORED, 13.0, &tr), 0);
+	assert_int_equal(st.consecutive_failures, 1);
+	assert_int_equal(st.last_outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_string_equal(health_rule_name(HEALTH_RULE_IGNORED), "ignored");
+}
+
 static void test_rise(void **unused)
 {
 	struct health_check hc = make_hc(HC_PROTO_HTTP, 300, 0);
@@ -492,6 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_max_failures_one),
 	    cmocka_unit_test(test_success_resets_failures),
 	    cmocka_unit_test(test_cancelled_is_not_a_result),
+	    cmocka_unit_test(test_ignored_1xx_is_not_a_result),
 	    cmocka_unit_test(test_rise),
 	    cmocka_unit_test(test_fall),
 	    cmocka_unit_test(test_kill_overrides_fall),
