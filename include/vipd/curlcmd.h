@@ -58,14 +58,19 @@ struct curlcmd {
 
 /*
  * What the HTTP exchange produced, as the curl tool would have seen it with
- * the same options (user agent "curl/<version>", at most 50 redirects with -L,
- * CURLOPT_FAILONERROR with -f or not: both are handled).
+ * the same options (user agent "curl/<version>", at most 50 redirects with -L).
+ * With -f, a transfer made with CURLOPT_FAILONERROR (as the curl tool does)
+ * gives the exact exit status. A transfer made without it is read as the curl
+ * tool would have ended it: any status >= 400 is exit 22 and no body; that
+ * is exact unless the transfer failed after the status line but before the
+ * end of the headers (the curl tool then exits with that failure, 28, 56...).
  */
 struct curlcmd_http_result {
 	int curl_code;             /* CURLcode of the transfer; 0 = complete */
 	long http_status;          /* CURLINFO_RESPONSE_CODE of the last response; 0 = none */
-	const unsigned char *body; /* body bytes received (what curl writes to stdout) */
+	const unsigned char *body; /* every body byte received (what curl writes to stdout) */
 	size_t body_len;
+	bool failonerror; /* the transfer used CURLOPT_FAILONERROR */
 };
 
 const char *curlcmd_form_name(enum curlcmd_form f);

@@ -92,14 +92,19 @@ void curlcmd_emu_body(struct curlcmd_emu *e, const void *data, size_t len)
 
 /*
  * curl -f: with CURLOPT_FAILONERROR libcurl gives up with 22 once it has
- * the headers of a response >= 400; without it (a caller may not set it) a
- * complete transfer of such a response means the same.
+ * the headers of a response >= 400, before any body byte, and its CURLcode
+ * is the curl tool's exit status. A transfer made without it went on past
+ * those headers: a status >= 400 means the curl tool would have stopped
+ * there with 22, whatever happened to the rest of the body.
  */
-static bool failed_on_status(const struct curlcmd *c, int curl_code, long http_status)
+static bool failed_on_status(const struct curlcmd *c, int curl_code, long http_status,
+                             bool failonerror)
 {
 	if (!c->fail)
 		return false;
-	return curl_code == CURL_EXIT_HTTP_RETURNED_ERROR || (curl_code == 0 && http_status >= 400);
+	if (curl_code == CURL_EXIT_HTTP_RETURNED_ERROR)
+		return true;
+	return http_status >= 400 && (curl_code == 0 || !failonerror);
 }
 
 /*
@@ -136,8 +141,9 @@ int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status)
 
 	switch (c->form) {
 	case CURLCMD_FORM_PLAIN:
-		return failed_on_status(c, curl_code, http_status) ? CURL_EXIT_HTTP_RETURNED_ERROR
-		                                                   : curl_code;
+		return failed_on_status(c, curl_code, http_status, true)
+		           ? CURL_EXIT_HTTP_RETURNED_ERROR
+		           : curl_code;
 	case CURLCMD_FORM_GREP:
 		return grep_exit(c, http_status);
 	case CURLCMD_FORM_TEST:
@@ -162,10 +168,13 @@ int curlcmd_emulate_exit(const struct curlcmd *c, enum curlcmd_shell shell,
                          const struct curlcmd_http_result *r)
 {
 	struct curlcmd_emu e;
+	int curl_code = r->curl_code;
 
-	curlcmd_emu_init(&e, c, shell);
 	/* The curl tool writes no body for a response -f failed on. */
-	if (r->body != NULL && !failed_on_status(c, r->curl_code, r->http_status))
+	if (failed_on_status(c, r->curl_code, r->http_status, r->failonerror))
+		curl_code = CURL_EXIT_HTTP_RETURNED_ERROR;
+	curlcmd_emu_init(&e, c, shell);
+	if (r->body != NULL && curl_code != CURL_EXIT_HTTP_RETURNED_ERROR)
 		curlcmd_emu_body(&e, r->body, r->body_len);
-	return curlcmd_emu_finish(&e, r->curl_code, r->http_status);
+	return curlcmd_emu_finish(&e, curl_code, r->http_status);
 }

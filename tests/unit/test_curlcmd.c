@@ -206,7 +206,8 @@ static int run(const char *cmd, enum curlcmd_shell sh, int curl_code, long statu
                size_t body_len)
 {
 	struct curlcmd c = must_recognise(cmd);
-	struct curlcmd_http_result r = {curl_code, status, (const unsigned char *)body, body_len};
+	struct curlcmd_http_result r = {curl_code, status, (const unsigned char *)body, body_len,
+	                                false};
 
 	return curlcmd_emulate_exit(&c, sh, &r);
 }
@@ -231,6 +232,21 @@ static void test_emulate_plain(void **unused)
 		assert_int_equal(RUN(nf, sh, 0, 500, "boom"), 0);
 		assert_int_equal(RUN(nf, sh, 6, 0, ""), 6);
 	}
+}
+
+/* A transfer without FAILONERROR that stalled in the body of a 404: curl -f stopped at the
+ * headers with 22. With FAILONERROR the CURLcode is the curl tool's exit status. */
+static void test_emulate_fail_raw_or_strict(void **unused)
+{
+	struct curlcmd c = must_recognise("curl -sf -m 1 http://localhost:8080/");
+	struct curlcmd_http_result raw = {28, 404, (const unsigned char *)"go", 2, false};
+	struct curlcmd_http_result strict = {28, 404, NULL, 0, true};
+	struct curlcmd_http_result strict22 = {22, 404, NULL, 0, true};
+
+	(void)unused;
+	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &raw), 22);
+	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &strict), 28);
+	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &strict22), 22);
 }
 
 static void test_emulate_test_dcos(void **unused)
@@ -326,7 +342,7 @@ static void test_emulate_streamed(void **unused)
 	(void)unused;
 	for (sh = CURLCMD_SHELL_DASH; sh <= CURLCMD_SHELL_BUSYBOX; sh++) {
 		struct curlcmd_http_result r = {0, 200, (const unsigned char *)body,
-		                                sizeof(body) - 1};
+		                                sizeof(body) - 1, false};
 		int whole = curlcmd_emulate_exit(&c, sh, &r);
 		struct curlcmd_emu e;
 
@@ -429,6 +445,7 @@ int main(void)
 	    cmocka_unit_test(test_not_recognised),
 	    cmocka_unit_test(test_url_expand),
 	    cmocka_unit_test(test_emulate_plain),
+	    cmocka_unit_test(test_emulate_fail_raw_or_strict),
 	    cmocka_unit_test(test_emulate_test_dcos),
 	    cmocka_unit_test(test_emulate_test_output_null),
 	    cmocka_unit_test(test_emulate_test_fail_flag),

@@ -1,0 +1,508 @@
+/*
+ * Differential test of the curl command emulation against the real shells:
+ * a loopback HTTP server answers many response shapes, each recognised
+ * command runs through the real dash, bash and busybox sh, and the exit
+ * status must equal curlcmd_emulate_exit() fed by a libcurl transfer made
+ * with the command's curl options.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vipd/curlcmd.h"
+
+struct shape {
+	const char *path;
+	const char *head; /* status line and headers, without the blank line */
+	const char *body;
+	size_t body_len;
+	int delay_s;     /* wait before answering */
+	bool no_length;  /* no Content-Length: the body ends at close */
+	bool close_only; /* close without a byte: curl's "empty reply" */
+	int stall_s;     /* wait after the headers and half the body */
+};
+
+#define B(lit) lit, sizeof(lit) - 1
+
+static char big_body[100 * 1024];
+
+static struct shape shapes[] = {
+    {"/empty200", "HTTP/1.1 200 OK", B(""), 0, false, false, 0},
+    {"/ok", "HTTP/1.1 200 OK", B("OK"), 0, false, false, 0},
+    {"/oknl", "HTTP/1.1 200 OK", B("OK\n"), 0, false, false, 0},
+    {"/okcrlf", "HTTP/1.1 200 OK", B("OK\r\n"), 0, false, false, 0},
+    {"/nl", "HTTP/1.1 200 OK", B("\n"), 0, false, false, 0},
+    {"/spaces", "HTTP/1.1 200 OK", B("hello world 200"), 0, false, false, 0},
+    {"/lead200", "HTTP/1.1 200 OK", B("200 ok"), 0, false, false, 0},
+    {"/lead200nl", "HTTP/1.1 200 OK", B("200\n"), 0, false, false, 0},
+    {"/multiline", "HTTP/1.1 200 OK", B("line one\nline two\n"), 0, false, false, 0},
+    {"/multi200", "HTTP/1.1 500 Internal Server Error", B("200\n x"), 0, false, false, 0},
+    {"/leadspace", "HTTP/1.1 200 OK", B(" x"), 0, false, false, 0},
+    {"/trailspace", "HTTP/1.1 200 OK", B("ok "), 0, false, false, 0},
+    {"/nul", "HTTP/1.1 200 OK", B("\0"), 0, false, false, 0},
+    {"/nul200", "HTTP/1.1 500 Internal Server Error",
+     B("\0"
+       "200 x"),
+     0, false, false, 0},
+    {"/nulmid", "HTTP/1.1 200 OK", B("200\0 x"), 0, false, false, 0},
+    {"/nulnl", "HTTP/1.1 200 OK", B("\0\n"), 0, false, false, 0},
+    {"/bang", "HTTP/1.1 200 OK", B("! x"), 0, false, false, 0},
+    {"/paren", "HTTP/1.1 200 OK", B("( x"), 0, false, false, 0},
+    {"/dashn", "HTTP/1.1 200 OK", B("-n x"), 0, false, false, 0},
+    {"/equals", "HTTP/1.1 200 OK", B("= x"), 0, false, false, 0},
+    {"/301", "HTTP/1.1 301 Moved Permanently\r\nLocation: /empty200", B("moved"), 0, false, false,
+     0},
+    {"/302", "HTTP/1.1 302 Found\r\nLocation: /ok", B(""), 0, false, false, 0},
+    {"/302to404", "HTTP/1.1 302 Found\r\nLocation: /404", B(""), 0, false, false, 0},
+    {"/loop", "HTTP/1.1 302 Found\r\nLocation: /loop", B(""), 0, false, false, 0},
+    {"/204", "HTTP/1.1 204 No Content", B(""), 0, false, false, 0},
+    {"/404", "HTTP/1.1 404 Not Found", B("not found"), 0, false, false, 0},
+    {"/404empty", "HTTP/1.1 404 Not Found", B(""), 0, false, false, 0},
+    {"/500", "HTTP/1.1 500 Internal Server Error", B("boom"), 0, false, false, 0},
+    {"/500empty", "HTTP/1.1 500 Internal Server Error", B(""), 0, false, false, 0},
+    {"/503lead", "HTTP/1.1 503 Service Unavailable", B("200 busy"), 0, false, false, 0},
+    {"/http10", "HTTP/1.0 200 OK", B("old"), 0, true, false, 0},
+    {"/chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", B("2\r\nOK\r\n0\r\n\r\n"), 0,
+     true, false, 0},
+    {"/big", "HTTP/1.1 200 OK", big_body, sizeof(big_body), 0, false, false, 0},
+    {"/slow", "HTTP/1.1 200 OK", B(""), 3, false, false, 0},
+    {"/stall", "HTTP/1.1 200 OK", B("200 partial answer"), 0, false, false, 3},
+    {"/stallnl", "HTTP/1.1 200 OK", B("\nrest"), 0, false, false, 3},
+    {"/stall404", "HTTP/1.1 404 Not Found", B("gone"), 0, false, false, 3},
+    {"/close", "", B(""), 0, false, true, 0},
+    {"/refused", NULL, B(""), 0, false, false, 0}, /* PORT0 is a closed port */
+};
+
+#define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+/* Commands as operators write them; "@" stands for the path of the shape. */
+static const char *commands[] = {
+    "test \"$(curl -4 -w '%{http_code}' -s http://localhost:${PORT0}@|cut -f1 -d\" \")\" == "
+    "200",
+    "test \"$(curl -4 -w '%{http_code}' -s http://localhost:${PORT0}@|cut -f1 -d\" \")\" = 200",
+    "[ \"$(curl -w '%{http_code}' -s http://127.0.0.1:$PORT0@ | cut -d ' ' -f 1)\" == \"200\" ]",
+    "curl -f http://localhost:$PORT0@",
+    "curl -sf -o /dev/null http://127.0.0.1:$PORT0@",
+    "curl --fail --silent http://localhost:$PORT0@",
+    "curl -s http://localhost:$PORT0@",
+    "curl -s -o /dev/null -w \"%{http_code}\" http://localhost:$PORT0@ | grep -q 200",
+    "curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:$PORT0@ | grep -q 200",
+    "[ \"$(curl -s -o /dev/null -w '%{http_code}' http://localhost:$PORT0@)\" = 200 ]",
+    "test \"$(curl -s -w '%{http_code}' http://localhost:$PORT0@)\" = 200",
+    "curl -fsSL -m 0.5 http://localhost:$PORT0@",
+    "test \"$(curl -sL -m 0.5 -w '%{http_code}\\n' http://localhost:$PORT0@ | cut -d ' ' -f "
+    "1)\" = 200",
+    "curl -sfI http://localhost:$PORT0@",
+    "test \"$(curl -sf -w '%{http_code}' http://localhost:$PORT0@|cut -f1 -d\" \")\" == 404",
+    "curl -sS --max-time 0.5 --connect-timeout 1 -4 http://localhost:$PORT0@",
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+struct shell {
+	enum curlcmd_shell kind;
+	const char *path;
+	const char *argv0;
+	const char *argv1; /* "sh" for busybox, NULL otherwise */
+};
+
+static const struct shell shells[] = {
+    {CURLCMD_SHELL_DASH, "/usr/bin/dash", "dash", NULL},
+    {CURLCMD_SHELL_BASH, "/usr/bin/bash", "bash", NULL},
+    {CURLCMD_SHELL_BUSYBOX, "/usr/bin/busybox", "busybox", "sh"},
+};
+
+static pid_t server_pid = -1;
+static int server_port;
+static int closed_port;
+static char home_dir[] = "/tmp/vipd-curlcmd-diff-XXXXXX";
+
+static const struct shape *find_shape(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < NSHAPES; i++)
+		if (strcmp(shapes[i].path, path) == 0)
+			return &shapes[i];
+	return NULL;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w <= 0)
+			return;
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+/* One connection, in its own process so that a slow answer blocks nothing. */
+static void serve(int fd)
+{
+	char req[4096], path[256], method[16], hdr[512];
+	size_t len = 0;
+	const struct shape *s;
+
+	while (len < sizeof(req) - 1) {
+		ssize_t r = read(fd, req + len, sizeof(req) - 1 - len);
+
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	req[len] = '\0';
+	if (sscanf(req, "%15s %255s", method, path) != 2)
+		return;
+	s = find_shape(path);
+	if (s == NULL)
+		s = find_shape("/404");
+	if (s->delay_s > 0)
+		sleep((unsigned)s->delay_s);
+	if (s->close_only)
+		return;
+	if (s->no_length)
+		snprintf(hdr, sizeof(hdr), "%s\r\n\r\n", s->head);
+	else
+		snprintf(hdr, sizeof(hdr), "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		         s->head, s->body_len);
+	write_all(fd, hdr, strlen(hdr));
+	if (strcmp(method, "HEAD") == 0 || strncmp(s->head, "HTTP/1.1 204", 12) == 0)
+		return;
+	if (s->stall_s > 0) {
+		write_all(fd, s->body, s->body_len / 2);
+		sleep((unsigned)s->stall_s);
+		write_all(fd, s->body + s->body_len / 2, s->body_len - s->body_len / 2);
+		return;
+	}
+	write_all(fd, s->body, s->body_len);
+}
+
+static void server_loop(int lfd)
+{
+	signal(SIGCHLD, SIG_IGN); /* connection processes reap themselves */
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (fork() == 0) {
+			close(lfd);
+			serve(fd);
+			shutdown(fd, SHUT_WR);
+			close(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int setup(void **unused)
+{
+	int lfd, cfd;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(big_body); i++)
+		big_body[i] = (char)(i % 97 == 96 ? '\n' : 'a' + i % 26);
+	memcpy(big_body, "200 ", 4);
+	if (mkdtemp(home_dir) == NULL)
+		return -1;
+	/* A port with no listener: bound, never listened on, then closed. */
+	cfd = listen_loopback(&closed_port);
+	if (cfd < 0)
+		return -1;
+	close(cfd);
+	lfd = listen_loopback(&server_port);
+	if (lfd < 0)
+		return -1;
+	server_pid = fork();
+	if (server_pid < 0)
+		return -1;
+	if (server_pid == 0)
+		server_loop(lfd);
+	close(lfd);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return 0;
+}
+
+static int teardown(void **unused)
+{
+	(void)unused;
+	if (server_pid > 0) {
+		kill(server_pid, SIGTERM);
+		waitpid(server_pid, NULL, 0);
+	}
+	rmdir(home_dir);
+	curl_global_cleanup();
+	return 0;
+}
+
+/* The command with the shape's path in place of "@". */
+static void make_command(const char *tmpl, const char *path, char *buf, size_t len)
+{
+	const char *at = strchr(tmpl, '@');
+
+	snprintf(buf, len, "%.*s%s%s", (int)(at - tmpl), tmpl, path, at + 1);
+}
+
+/* Runs cmd through the real shell; returns its exit status, or -1. */
+static int run_shell(const struct shell *sh, const char *cmd, int port)
+{
+	char port_env[32], home_env[64];
+	char *envp[] = {"PATH=/usr/bin:/bin", port_env, home_env, "LC_ALL=C", NULL};
+	char *argv[5];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int i = 0, status;
+	struct timespec start, now;
+
+	snprintf(port_env, sizeof(port_env), "PORT0=%d", port);
+	/* An empty HOME: no ~/.curlrc can add options. */
+	snprintf(home_env, sizeof(home_env), "HOME=%s", home_dir);
+	argv[i++] = (char *)sh->argv0;
+	if (sh->argv1 != NULL)
+		argv[i++] = (char *)sh->argv1;
+	argv[i++] = "-c";
+	argv[i++] = (char *)cmd;
+	argv[i] = NULL;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, sh->path, &fa, NULL, argv, envp) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r < 0 || now.tv_sec - start.tv_sec > 20) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(2000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct body {
+	unsigned char *data;
+	size_t len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	unsigned char *grown = realloc(b->data, b->len + size * n + 1);
+
+	if (grown == NULL)
+		return 0;
+	b->data = grown;
+	memcpy(b->data + b->len, p, size * n);
+	b->len += size * n;
+	return size * n;
+}
+
+/* The HTTP exchange as the curl tool would make it for command c. */
+static void fetch(const struct curlcmd *c, const char *url, bool failonerror, struct body *b,
+                  struct curlcmd_http_result *r)
+{
+	CURL *h = curl_easy_init();
+	long status = 0;
+
+	assert_non_null(h);
+	b->data = NULL;
+	b->len = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "curl/" LIBCURL_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (failonerror)
+		curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	if (c->location) {
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 50L); /* the curl tool's default */
+	}
+	if (c->method == CURLCMD_HEAD)
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (c->ip_version == 4)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	if (c->ip_version == 6)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
+	if (c->max_time_s > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->max_time_s * 1000));
+	if (c->connect_timeout_s > 0)
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->connect_timeout_s * 1000));
+	r->curl_code = (int)curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	r->http_status = status;
+	r->body = b->data;
+	r->body_len = b->len;
+	r->failonerror = failonerror;
+	curl_easy_cleanup(h);
+}
+
+struct tally {
+	bool have[3];
+	unsigned runs[3];
+	unsigned retries;
+	bool verbose;
+};
+
+/*
+ * One command against one shape under every shell. Returns the number of
+ * disagreements; with `last` false they are only reported as a retry, since
+ * the real run and the libcurl transfer are two exchanges and a loaded
+ * machine can shift a timeout between them.
+ */
+static unsigned compare_case(const char *tmpl, const struct shape *s, struct tally *t, bool last)
+{
+	int port = s->head == NULL ? closed_port : server_port;
+	char cmd[1024], url[CURLCMD_URL_MAX], err[128], port_env[32];
+	char *envp[] = {port_env, NULL};
+	struct curlcmd c;
+	struct curlcmd_http_result raw, strict;
+	struct body braw, bstrict;
+	unsigned bad = 0;
+	size_t hi;
+
+	make_command(tmpl, s->path, cmd, sizeof(cmd));
+	if (curlcmd_recognise(cmd, &c, err, sizeof(err)) != 1)
+		fail_msg("not recognised: %s: %s", cmd, err);
+	/* Without a time limit a slow answer only costs time. */
+	if ((s->delay_s > 0 || s->stall_s > 0) && c.max_time_s == 0)
+		return 0;
+	snprintf(port_env, sizeof(port_env), "PORT0=%d", port);
+	assert_int_equal(curlcmd_url_expand(&c, envp, url, sizeof(url), err, sizeof(err)), 0);
+	fetch(&c, url, false, &braw, &raw);
+	fetch(&c, url, c.fail, &bstrict, &strict);
+	for (hi = 0; hi < 3; hi++) {
+		int real, emu_raw, emu_strict;
+
+		if (!t->have[hi])
+			continue;
+		real = run_shell(&shells[hi], cmd, port);
+		emu_raw = curlcmd_emulate_exit(&c, shells[hi].kind, &raw);
+		emu_strict = curlcmd_emulate_exit(&c, shells[hi].kind, &strict);
+		if (real == emu_raw && real == emu_strict) {
+			t->runs[hi]++;
+			if (t->verbose)
+				print_message("%-8s %-11s real %2d emulated %2d  %s\n",
+				              curlcmd_shell_name(shells[hi].kind), s->path, real,
+				              emu_raw, tmpl);
+			continue;
+		}
+		bad++;
+		print_message(
+		    "%s %s %s: real %d, emulated %d (FAILONERROR: %d); curl %d, HTTP %ld, "
+		    "body %zu bytes\n    %s\n",
+		    last ? "MISMATCH" : "RETRY", curlcmd_shell_name(shells[hi].kind), s->path, real,
+		    emu_raw, emu_strict, raw.curl_code, raw.http_status, raw.body_len, cmd);
+	}
+	free(braw.data);
+	free(bstrict.data);
+	return bad;
+}
+
+#define ATTEMPTS 3
+
+static void test_real_shells(void **unused)
+{
+	struct tally t = {.verbose = getenv("VIPD_DIFF_VERBOSE") != NULL};
+	unsigned mismatches = 0;
+	size_t si, ci, hi;
+
+	(void)unused;
+	for (hi = 0; hi < 3; hi++) {
+		t.have[hi] = access(shells[hi].path, X_OK) == 0;
+		if (!t.have[hi])
+			print_message("SKIP shell %s: %s not installed\n",
+			              curlcmd_shell_name(shells[hi].kind), shells[hi].path);
+	}
+	for (ci = 0; ci < NCOMMANDS; ci++) {
+		for (si = 0; si < NSHAPES; si++) {
+			int attempt;
+
+			for (attempt = 1; attempt <= ATTEMPTS; attempt++) {
+				unsigned bad = compare_case(commands[ci], &shapes[si], &t,
+				                            attempt == ATTEMPTS);
+
+				if (bad == 0)
+					break;
+				if (attempt == ATTEMPTS)
+					mismatches += bad;
+				else
+					t.retries++;
+			}
+		}
+	}
+	for (hi = 0; hi < 3; hi++)
+		print_message("%s: %u runs agreed\n", curlcmd_shell_name(shells[hi].kind),
+		              t.runs[hi]);
+	print_message("%u cases retried after a disagreement\n", t.retries);
+	assert_int_equal(mismatches, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_real_shells),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
