@@ -116,4 +116,19 @@ lib_assert_contains "$out" "ok 1000 exists 0 absent 0 failed 1" "only the bad op
 lib_assert_contains "$out" "failed #1000: add dest 10.50.0.2:8080 to TCP" "and it is named"
 lib_assert_eq 0 "$(ipvsadm -Ln | grep -c '^TCP  10\.100\.')" "the batch deleted the 1000 services"
 lib_assert_eq 5 "$(ipvsadm -Ln | grep -cE '^(TCP|UDP|FWM) ')" "the other services are untouched"
+lib_log "traffic through a service the library programmed"
+lib_modules veth
+lib_backend_netns be1 10.201.0.1/24 10.201.0.2/24
+lib_backend_netns be2 10.202.0.1/24 10.202.0.2/24
+lib_responder be1 backend-1 8080
+lib_responder be2 backend-2 8080
+lib_vip vip0 10.10.0.1/32
+lib_wait_port be1 10.201.0.2 8080
+lib_wait_port be2 10.202.0.2 8080
+tool_says ok "add NAT service" service add tcp:10.10.0.1:80 -s rr
+tool_says ok "add backend-1" dest add tcp:10.10.0.1:80 10.201.0.2:8080 -f masq -w 1
+tool_says ok "add backend-2" dest add tcp:10.10.0.1:80 10.202.0.2:8080 -f masq -w 1
+lib_assert_eq "backend-1 backend-2" "$(lib_who_answers http://10.10.0.1/ 6)" "both backends answer"
+tool_says ok "drain backend-1" dest edit tcp:10.10.0.1:80 10.201.0.2:8080 -f masq -w 0
+lib_assert_eq "backend-2" "$(lib_who_answers http://10.10.0.1/ 6)" "only backend-2 answers"
 echo "PASS"
