@@ -105,7 +105,10 @@ static void arm_next_change(struct engine *e, int64_t next_ms)
 	ev_timer_start(e->loop, &e->next_change);
 }
 
-static void reconcile_round(struct engine *e)
+/* `full` re-reads the kernel (resync, repairs drift by others); otherwise
+ * the round plans against what the last round left (a weight change is one
+ * operation, no dump). */
+static void reconcile_round(struct engine *e, bool full)
 {
 	struct diag_list diags = {0};
 	struct desired_input in = {
@@ -128,7 +131,8 @@ static void reconcile_round(struct engine *e)
 		log_diags(&diags);
 	e->log_desired_diags = false;
 	e->rounds++;
-	if (e->dp && dataplane_apply(e->dp, &table, on_op, e, err, sizeof(err)) < 0)
+	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, on_op, e, err,
+	                                                              sizeof(err)) < 0)
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
 	if (!e->dp)
 		plan_only(e, &table);
@@ -146,14 +150,14 @@ static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	reconcile_round(w->data);
+	reconcile_round(w->data, false);
 }
 
 static void on_resync(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	reconcile_round(w->data);
+	reconcile_round(w->data, true);
 }
 
 static void on_reload_timer(struct ev_loop *loop, ev_timer *w, int revents)
