@@ -16,16 +16,16 @@
  * Shell words we can read with certainty: unquoted characters that no shell
  * expands (no glob, brace, tilde, history, escape or operator characters),
  * single-quoted text, double-quoted text without backslash, backquote or
- * `!`, and $NAME / ${NAME} variables.
+ * `!`, and $NAME / ${NAME} variables. A word has one reading only, so every
+ * group is atomic or possessive: a failing command is rejected in linear
+ * time instead of backtracking through every way to cut it into pieces.
  */
 #define RE_DEFINE                                                                                  \
 	"(?(DEFINE)"                                                                               \
-	"(?<var>\\$(?:[A-Za-z_][A-Za-z0-9_]*|\\{[A-Za-z_][A-Za-z0-9_]*\\}))"                       \
-	"(?<bare>(?:[A-Za-z0-9_%+,./:=@-]|(?&var))+)"                                              \
-	"(?<sq>'[^'$]*')"                                                                          \
-	"(?<dq>\"(?:[^\"\\\\$`!]|(?&var))*\")"                                                     \
-	"(?<word>(?:(?&bare)|(?&sq)|(?&dq))+)"                                                     \
-	"(?<args>(?:[ \\t]+(?&word))+)"                                                            \
+	"(?<var>\\$(?>[A-Za-z_][A-Za-z0-9_]*+|\\{[A-Za-z_][A-Za-z0-9_]*+\\}))"                     \
+	"(?<part>(?>[A-Za-z0-9_%+,./:=@-]++|(?&var)|'[^'$]*+'|\"(?>[^\"\\\\$`!]++|(?&var))*+\"))"  \
+	"(?<word>(?>(?&part)++))"                                                                  \
+	"(?<args>(?>(?:[ \\t]++(?&word))++))"                                                      \
 	")"
 
 #define RE_STATUS "(?:[0-9]{3}|\"[0-9]{3}\"|'[0-9]{3}')"

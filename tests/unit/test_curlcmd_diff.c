@@ -498,9 +498,90 @@ static void test_real_shells(void **unused)
 	assert_int_equal(mismatches, 0);
 }
 
+/*
+ * The emulation's model of `test "$x" OP NNN` and `[ "$x" OP NNN ]` for any
+ * operand, including the ones that are themselves test operators: a string
+ * comparison, except dash with `==` (exit 2). Each shell runs all operands
+ * in one process and prints one status per line.
+ */
+static const char *operands[] = {
+    "",   "200", "0200", " 200", "200 ", "2OO", "!",   "(",  ")", "-a", "-o", "-n", "-z",
+    "-e", "-f",  "-t",   "=",    "==",   "!=",  "-eq", "\\", "-", "--", "[",  "]",  "200\n",
+};
+
+#define NOPERANDS (sizeof(operands) / sizeof(operands[0]))
+
+static void run_operands(const struct shell *sh, const char *script, char *out, size_t len)
+{
+	char *argv[NOPERANDS + 6];
+	int pipefd[2], i = 0, status;
+	size_t k, used = 0;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	ssize_t r;
+
+	argv[i++] = (char *)sh->argv0;
+	if (sh->argv1 != NULL)
+		argv[i++] = (char *)sh->argv1;
+	argv[i++] = "-c";
+	argv[i++] = (char *)script;
+	argv[i++] = "sh";
+	for (k = 0; k < NOPERANDS; k++)
+		argv[i++] = (char *)operands[k];
+	argv[i] = NULL;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	assert_int_equal(posix_spawn(&pid, sh->path, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	while (used < len - 1 && (r = read(pipefd[0], out + used, len - 1 - used)) > 0)
+		used += (size_t)r;
+	out[used] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+}
+
+static void test_test_builtin(void **unused)
+{
+	static const char *scripts[][2] = {
+	    {"==", "for x in \"$@\"; do test \"$x\" == 200; echo $?; done"},
+	    {"=", "for x in \"$@\"; do test \"$x\" = 200; echo $?; done"},
+	    {"==", "for x in \"$@\"; do [ \"$x\" == \"200\" ]; echo $?; done"},
+	    {"=", "for x in \"$@\"; do [ \"$x\" = '200' ]; echo $?; done"},
+	};
+	size_t hi, si, k;
+
+	(void)unused;
+	for (hi = 0; hi < 3; hi++) {
+		if (access(shells[hi].path, X_OK) != 0)
+			continue;
+		for (si = 0; si < sizeof(scripts) / sizeof(scripts[0]); si++) {
+			char out[1024], want[1024] = "";
+			bool eqeq = strcmp(scripts[si][0], "==") == 0;
+
+			for (k = 0; k < NOPERANDS; k++) {
+				int code = eqeq && shells[hi].kind == CURLCMD_SHELL_DASH ? 2
+				           : strcmp(operands[k], "200") == 0             ? 0
+				                                                         : 1;
+				size_t n = strlen(want);
+
+				snprintf(want + n, sizeof(want) - n, "%d\n", code);
+			}
+			run_operands(&shells[hi], scripts[si][1], out, sizeof(out));
+			if (strcmp(out, want) != 0)
+				fail_msg("%s: %s\nreal:\n%s\nmodel:\n%s", shells[hi].argv0,
+				         scripts[si][1], out, want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_test_builtin),
 	    cmocka_unit_test(test_real_shells),
 	};
 
