@@ -159,10 +159,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (engine_init(&e, ev_default_loop(0), &cfg, a.run_for, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
 		engine_fini(&e);
 		config_free(&cfg);
-		return 1;
+		fatalx("%s", err);
 	}
 	log_info("running: apps %s, audit %s, %s", cfg.apps_path, cfg.audit_path,
 	         cfg.ipvs ? "programming IPVS" : "IPVS untouched (--no-ipvs)");
