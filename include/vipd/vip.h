@@ -53,6 +53,15 @@ int vip_parse(const char *value, struct vip_ref *out, char *err, size_t errlen);
  * (container/portMappings for port mappings) and is skipped alone. -1 only
  * when out of memory. */
 int vip_collect(const struct apps_set *set, struct vip_list *out, struct diag_list *diags);
+struct vip_ranges;
+/* The same with the named-VIP ranges given (NULL: the defaults). An address
+ * label inside a named range is a located error and skipped (the allocator
+ * may give that address to a name); an address outside the private ranges
+ * (RFC 1918, IPv6 ULA fc00::/7) is kept with a located warning. */
+int vip_collect_in(const struct apps_set *set, const struct vip_ranges *ranges,
+                   struct vip_list *out, struct diag_list *diags);
+/* RFC 1918 for IPv4, ULA (fc00::/7) for IPv6. */
+bool vip_addr_is_private(const struct lb_addr *a);
 void vip_list_free(struct vip_list *l);
 
 /* The JSON pointer of a port's label, as vip_collect reports it. */
@@ -60,18 +69,44 @@ const char *vip_label_path(const struct app *a, size_t port, const char *key, ch
                            size_t len);
 
 /*
- * Named VIP addresses (vip_alloc.c). A name's home is FNV-1a-32(name) mod
- * (2^24 - 1) as an offset from 11.0.0.0, so 11.0.0.0-11.255.255.254, DC/OS's
- * range for named VIPs. Collisions are settled independently of the order
- * names arrive in: the distinct names are sorted by (home, name) and each in
- * turn takes the first free offset from its home upward, wrapping to
- * 11.0.0.0 after 11.255.255.254. So every node with the same set of names
- * gets the same addresses; a new name can move only names whose homes it
- * shares or crowds, never others.
+ * Named VIP addresses (vip_alloc.c). Each name gets one address in the IPv4
+ * range and one in the IPv6 range; DC/OS's ranges are the defaults:
+ * 11.0.0.0-11.255.255.254 and fd01:c::-fd01:c::ffff:ffff:ffff:ffff. Per
+ * family, a name's home is an offset from the range's first address:
+ * FNV-1a-32(name) mod size for IPv4 (so 11.0.0.0 + FNV-1a-32 mod (2^24 - 1)
+ * by default), FNV-1a-64(name) mod size for IPv6 (the hash itself for a
+ * whole /64). Collisions are settled independently of the order names
+ * arrive in: the distinct names are sorted by (home, name) and each in turn
+ * takes the first free offset from its home upward, wrapping to the first
+ * address after the last. So every node with the same set of names gets the
+ * same addresses (DC/OS settles collisions by arrival order and numbers IPv6
+ * sequentially, so its nodes can disagree). Adding or removing a name can
+ * move only names in the run of consecutive taken addresses it joins or
+ * leaves, never others.
  */
+struct vip_range {
+	struct lb_addr first, last; /* both included; same family; IPv6 within one /64 */
+};
+
+struct vip_ranges {
+	struct vip_range v4, v6;
+};
+
+#define VIP_RANGE4_DEFAULT "11.0.0.0-11.255.255.254"
+#define VIP_RANGE6_DEFAULT "fd01:c::-fd01:c::ffff:ffff:ffff:ffff"
+
+void vip_ranges_default(struct vip_ranges *r);
+/* "FIRST-LAST" of family af (AF_INET or AF_INET6). -1 with a message that
+ * quotes the text and says what was expected. */
+int vip_range_parse(const char *text, int af, struct vip_range *out, char *err, size_t errlen);
+bool vip_range_contains(const struct vip_range *r, const struct lb_addr *a);
+/* "11.0.0.0-11.255.255.254"; returns buf. */
+const char *vip_range_format(const struct vip_range *r, char *buf, size_t len);
+
 struct vip_alloc_entry {
 	char *name;
-	struct lb_addr addr;
+	struct lb_addr addr;  /* IPv4 */
+	struct lb_addr addr6; /* IPv6 */
 };
 
 struct vip_alloc {
@@ -81,13 +116,19 @@ struct vip_alloc {
 
 #define VIP_ALLOC_RANGE 0xffffffu /* addresses in 11.0.0.0-11.255.255.254 */
 
+/* The IPv4 home in the default range. */
 uint32_t vip_name_home(const char *name);
+/* The home offset in range r. */
+uint64_t vip_name_home_in(const struct vip_range *r, const char *name);
 /* Names may repeat. -1 with err filled when out of memory or when there are
- * more names than addresses. */
+ * more names than addresses. vip_alloc_build uses the default ranges. */
 int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, char *err,
                     size_t errlen);
+int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
+                       const struct vip_ranges *ranges, char *err, size_t errlen);
 /* -1 when the name was not in the set given to vip_alloc_build. */
 int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out);
+int vip_name_address6(const struct vip_alloc *va, const char *name, struct lb_addr *out);
 void vip_alloc_free(struct vip_alloc *va);
 
 /* The service keys of a VIP use: one per protocol (tcp,udp gives two). A

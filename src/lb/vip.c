@@ -5,6 +5,7 @@
  */
 #include "vipd/vip.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +197,42 @@ static int list_push(struct vip_list *l, const struct vip_use *u)
 	return 0;
 }
 
-static int collect_port(const struct apps_set *set, size_t ai, size_t pi, struct vip_list *out,
-                        struct diag_list *diags)
+bool vip_addr_is_private(const struct lb_addr *a)
+{
+	const uint8_t *b = a->af == AF_INET ? (const uint8_t *)&a->u.v4.s_addr : a->u.v6.s6_addr;
+
+	if (a->af == AF_INET6)
+		return (b[0] & 0xfe) == 0xfc;
+	return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168);
+}
+
+/* An address label the allocator could also give to a name is refused; one
+ * outside the private ranges is kept with a warning. 0 to keep the use. */
+static int check_address(const struct app *a, const char *path, const char *value,
+                         const struct vip_ref *ref, const struct vip_ranges *ranges,
+                         struct diag_list *diags)
+{
+	const struct vip_range *r = ref->addr.af == AF_INET ? &ranges->v4 : &ranges->v6;
+	char addr[INET6_ADDRSTRLEN], rbuf[2 * INET6_ADDRSTRLEN + 2];
+
+	lb_addr_format(&ref->addr, addr, sizeof(addr));
+	if (vip_range_contains(r, &ref->addr)) {
+		diag_add(diags, DIAG_ERROR, a->source, path,
+		         "VIP \"%s\": %s is inside the named-VIP range %s, where names get their "
+		         "addresses; use a name (/app:port) or an address outside it",
+		         value, addr, vip_range_format(r, rbuf, sizeof(rbuf)));
+		return -1;
+	}
+	if (!vip_addr_is_private(&ref->addr))
+		diag_add(diags, DIAG_WARNING, a->source, path,
+		         "VIP \"%s\": %s is not a private address (%s): it may be in use elsewhere "
+		         "in the network, and this node would send traffic for it to the VIP",
+		         value, addr, ref->addr.af == AF_INET ? "RFC 1918" : "IPv6 ULA fc00::/7");
+	return 0;
+}
+
+static int collect_port(const struct apps_set *set, const struct vip_ranges *ranges, size_t ai,
+                        size_t pi, struct vip_list *out, struct diag_list *diags)
 {
 	const struct app *a = &set->apps[ai];
 	const struct port_def *pd = &a->ports[pi];
@@ -205,15 +240,17 @@ static int collect_port(const struct apps_set *set, size_t ai, size_t pi, struct
 
 	for (size_t li = 0; li < pd->nlabels; li++) {
 		struct vip_use u = {.app = ai, .port = pi, .label = li};
+		const struct label *l = &pd->labels[li];
 
-		if (!vip_label_is_vip(pd->labels[li].key))
+		if (!vip_label_is_vip(l->key))
 			continue;
-		if (vip_parse(pd->labels[li].value, &u.ref, err, sizeof(err)) < 0) {
-			diag_add(diags, DIAG_ERROR, a->source,
-			         vip_label_path(a, pi, pd->labels[li].key, path, sizeof(path)),
-			         "%s", err);
+		vip_label_path(a, pi, l->key, path, sizeof(path));
+		if (vip_parse(l->value, &u.ref, err, sizeof(err)) < 0) {
+			diag_add(diags, DIAG_ERROR, a->source, path, "%s", err);
 			continue;
 		}
+		if (!u.ref.named && check_address(a, path, l->value, &u.ref, ranges, diags) < 0)
+			continue;
 		u.protocols = pd->protocols ? pd->protocols : PORT_PROTO_TCP;
 		if (list_push(out, &u) < 0)
 			return -1;
@@ -221,13 +258,25 @@ static int collect_port(const struct apps_set *set, size_t ai, size_t pi, struct
 	return 0;
 }
 
-int vip_collect(const struct apps_set *set, struct vip_list *out, struct diag_list *diags)
+int vip_collect_in(const struct apps_set *set, const struct vip_ranges *ranges,
+                   struct vip_list *out, struct diag_list *diags)
 {
+	struct vip_ranges defaults;
+
+	if (ranges == NULL) {
+		vip_ranges_default(&defaults);
+		ranges = &defaults;
+	}
 	for (size_t ai = 0; ai < set->napps; ai++)
 		for (size_t pi = 0; pi < set->apps[ai].nports; pi++)
-			if (collect_port(set, ai, pi, out, diags) < 0)
+			if (collect_port(set, ranges, ai, pi, out, diags) < 0)
 				return -1;
 	return 0;
+}
+
+int vip_collect(const struct apps_set *set, struct vip_list *out, struct diag_list *diags)
+{
+	return vip_collect_in(set, NULL, out, diags);
 }
 
 void vip_list_free(struct vip_list *l)

@@ -1,7 +1,7 @@
 /*
  * Addresses for named VIPs: a deterministic function of the set of names, so
- * that every node gives /web:80 the same address with no coordination. The
- * rule is in vip.h.
+ * that every node gives /web:80 the same IPv4 and IPv6 address with no
+ * coordination. The rule is in vip.h; the ranges are configurable.
  */
 #include "vipd/vip.h"
 
@@ -11,21 +11,187 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define VIP_ALLOC_BASE 0x0b000000u /* 11.0.0.0 */
-#define SLOT_EMPTY UINT32_MAX
-
-uint32_t vip_name_home(const char *name)
+static uint32_t fnv1a32(const char *s)
 {
 	uint32_t h = 2166136261u;
 
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return h % VIP_ALLOC_RANGE;
+	return h;
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h;
+}
+
+/* The low 64 bits of an IPv6 address, or the IPv4 address. */
+static uint64_t addr_low(const struct lb_addr *a)
+{
+	uint64_t v = 0;
+
+	if (a->af == AF_INET)
+		return ntohl(a->u.v4.s_addr);
+	for (int i = 8; i < 16; i++)
+		v = (v << 8) | a->u.v6.s6_addr[i];
+	return v;
+}
+
+/* Offsets run from 0 to this, both included. */
+static uint64_t range_last_offset(const struct vip_range *r)
+{
+	return addr_low(&r->last) - addr_low(&r->first);
+}
+
+static void range_addr_at(const struct vip_range *r, uint64_t off, struct lb_addr *out)
+{
+	uint64_t v = addr_low(&r->first) + off;
+
+	*out = r->first;
+	if (out->af == AF_INET) {
+		out->u.v4.s_addr = htonl((uint32_t)v);
+		return;
+	}
+	for (int i = 15; i >= 8; i--, v >>= 8)
+		out->u.v6.s6_addr[i] = (uint8_t)v;
+}
+
+void vip_ranges_default(struct vip_ranges *r)
+{
+	char err[128];
+
+	/* Constants: parsing them cannot fail. */
+	vip_range_parse(VIP_RANGE4_DEFAULT, AF_INET, &r->v4, err, sizeof(err));
+	vip_range_parse(VIP_RANGE6_DEFAULT, AF_INET6, &r->v6, err, sizeof(err));
+}
+
+static int range_check(const struct vip_range *r)
+{
+	if (lb_addr_cmp(&r->first, &r->last) > 0)
+		return -1;
+	/* Offsets are 64 bits wide: an IPv6 range stays inside one /64. */
+	if (r->first.af == AF_INET6 && memcmp(r->first.u.v6.s6_addr, r->last.u.v6.s6_addr, 8) != 0)
+		return -1;
+	return 0;
+}
+
+int vip_range_parse(const char *text, int af, struct vip_range *out, char *err, size_t errlen)
+{
+	const char *dash = strchr(text, '-');
+	char first[INET6_ADDRSTRLEN + 1];
+	size_t n = dash ? (size_t)(dash - text) : 0;
+	const char *fam = af == AF_INET ? "IPv4" : "IPv6";
+
+	memset(out, 0, sizeof(*out));
+	if (dash == NULL || n == 0 || n >= sizeof(first))
+		goto bad;
+	memcpy(first, text, n);
+	first[n] = '\0';
+	if (lb_addr_parse(first, &out->first) < 0 || out->first.af != af ||
+	    lb_addr_parse(dash + 1, &out->last) < 0 || out->last.af != af)
+		goto bad;
+	if (range_check(out) < 0) {
+		snprintf(err, errlen,
+		         "named VIP range \"%s\": the first address must not be after the last%s",
+		         text, af == AF_INET6 ? ", and both must be in one /64" : "");
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "named VIP range \"%s\": expected FIRST-LAST, two %s addresses", text,
+	         fam);
+	return -1;
+}
+
+bool vip_range_contains(const struct vip_range *r, const struct lb_addr *a)
+{
+	return a->af == r->first.af && lb_addr_cmp(a, &r->first) >= 0 &&
+	       lb_addr_cmp(a, &r->last) <= 0;
+}
+
+const char *vip_range_format(const struct vip_range *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s-%s", lb_addr_format(&r->first, a, sizeof(a)),
+	         lb_addr_format(&r->last, b, sizeof(b)));
+	return buf;
+}
+
+uint64_t vip_name_home_in(const struct vip_range *r, const char *name)
+{
+	uint64_t last = range_last_offset(r);
+
+	if (r->first.af == AF_INET)
+		return (uint64_t)fnv1a32(name) % (last + 1);
+	return last == UINT64_MAX ? fnv1a64(name) : fnv1a64(name) % (last + 1);
+}
+
+uint32_t vip_name_home(const char *name)
+{
+	return fnv1a32(name) % VIP_ALLOC_RANGE;
+}
+
+/* The offsets taken so far, as an open-addressing set (every offset is a
+ * valid value, so occupancy is a separate flag). */
+struct taken {
+	uint64_t *offs;
+	bool *used;
+	size_t cap;
+};
+
+static size_t taken_slot(const struct taken *t, uint64_t off)
+{
+	return (size_t)((off * 0x9e3779b97f4a7c15ull) >> 17) & (t->cap - 1);
+}
+
+static bool taken_has(const struct taken *t, uint64_t off)
+{
+	for (size_t i = taken_slot(t, off); t->used[i]; i = (i + 1) & (t->cap - 1))
+		if (t->offs[i] == off)
+			return true;
+	return false;
+}
+
+static void taken_put(struct taken *t, uint64_t off)
+{
+	size_t i = taken_slot(t, off);
+
+	while (t->used[i])
+		i = (i + 1) & (t->cap - 1);
+	t->used[i] = true;
+	t->offs[i] = off;
+}
+
+static int taken_init(struct taken *t, size_t n)
+{
+	t->cap = 16;
+	while (t->cap < n * 2)
+		t->cap *= 2;
+	t->offs = malloc(t->cap * sizeof(*t->offs));
+	t->used = calloc(t->cap, sizeof(*t->used));
+	if (t->offs == NULL || t->used == NULL) {
+		free(t->offs);
+		free(t->used);
+		return -1;
+	}
+	return 0;
+}
+
+static void taken_free(struct taken *t)
+{
+	free(t->offs);
+	free(t->used);
 }
 
 struct pending {
+	size_t idx; /* into vip_alloc.items */
 	const char *name;
-	uint32_t home;
+	uint64_t home;
 };
 
 static int pending_cmp(const void *a, const void *b)
@@ -43,112 +209,95 @@ static int entry_cmp(const void *a, const void *b)
 	              ((const struct vip_alloc_entry *)b)->name);
 }
 
-/* The offsets taken so far, as an open-addressing set. */
-struct taken {
-	uint32_t *slots;
-	size_t cap;
-};
-
-static bool taken_has(const struct taken *t, uint32_t off)
+static int str_cmp(const void *a, const void *b)
 {
-	size_t mask = t->cap - 1, i = (off * 2654435761u) & mask;
-
-	while (t->slots[i] != SLOT_EMPTY) {
-		if (t->slots[i] == off)
-			return true;
-		i = (i + 1) & mask;
-	}
-	return false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void taken_put(struct taken *t, uint32_t off)
+/* One family: names in (home, name) order take the first free offset from
+ * their home. The caller made sure there are no more names than offsets. */
+static int assign_family(struct vip_alloc *va, const struct vip_range *r, struct pending *p)
 {
-	size_t mask = t->cap - 1, i = (off * 2654435761u) & mask;
-
-	while (t->slots[i] != SLOT_EMPTY)
-		i = (i + 1) & mask;
-	t->slots[i] = off;
-}
-
-static int taken_init(struct taken *t, size_t n)
-{
-	t->cap = 16;
-	while (t->cap < n * 2)
-		t->cap *= 2;
-	t->slots = malloc(t->cap * sizeof(*t->slots));
-	if (t->slots == NULL)
-		return -1;
-	memset(t->slots, 0xff, t->cap * sizeof(*t->slots));
-	return 0;
-}
-
-/* Sorted by (home, name) with duplicates dropped; returns the count. */
-static size_t pending_unique(struct pending *p, const char *const *names, size_t n)
-{
-	size_t m = 0;
-
-	for (size_t i = 0; i < n; i++)
-		p[i] = (struct pending){.name = names[i], .home = vip_name_home(names[i])};
-	qsort(p, n, sizeof(*p), pending_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || strcmp(p[m - 1].name, p[i].name) != 0)
-			p[m++] = p[i];
-	return m;
-}
-
-static void assign(struct vip_alloc_entry *e, struct taken *t, const struct pending *p)
-{
-	uint32_t off = p->home;
-
-	while (taken_has(t, off))
-		off = (off + 1) % VIP_ALLOC_RANGE;
-	taken_put(t, off);
-	memset(&e->addr, 0, sizeof(e->addr));
-	e->addr.af = AF_INET;
-	e->addr.u.v4.s_addr = htonl(VIP_ALLOC_BASE + off);
-}
-
-static int assign_all(struct vip_alloc *va, struct pending *p, size_t m)
-{
+	uint64_t last = range_last_offset(r);
 	struct taken t;
 
-	if (taken_init(&t, m) < 0)
+	if (taken_init(&t, va->n) < 0)
 		return -1;
-	for (size_t i = 0; i < m; i++) {
-		va->items[i].name = strdup(p[i].name);
-		if (va->items[i].name == NULL) {
-			free(t.slots);
-			return -1;
-		}
-		va->n = i + 1;
-		assign(&va->items[i], &t, &p[i]);
+	for (size_t i = 0; i < va->n; i++)
+		p[i] = (struct pending){.idx = i,
+		                        .name = va->items[i].name,
+		                        .home = vip_name_home_in(r, va->items[i].name)};
+	qsort(p, va->n, sizeof(*p), pending_cmp);
+	for (size_t i = 0; i < va->n; i++) {
+		uint64_t off = p[i].home;
+		struct vip_alloc_entry *e = &va->items[p[i].idx];
+
+		while (taken_has(&t, off))
+			off = off == last ? 0 : off + 1;
+		taken_put(&t, off);
+		range_addr_at(r, off, r->first.af == AF_INET ? &e->addr : &e->addr6);
 	}
-	free(t.slots);
-	qsort(va->items, va->n, sizeof(*va->items), entry_cmp);
+	taken_free(&t);
 	return 0;
 }
 
-int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, char *err,
-                    size_t errlen)
+/* The distinct names, sorted, copied into va (freed by the caller on
+ * failure through vip_alloc_free). */
+static int copy_unique(struct vip_alloc *va, const char *const *names, size_t n)
 {
+	const char **sorted = malloc(n * sizeof(*sorted));
+	int rc = 0;
+
+	if (sorted == NULL)
+		return -1;
+	memcpy(sorted, names, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), str_cmp);
+	va->items = calloc(n, sizeof(*va->items));
+	if (va->items == NULL)
+		rc = -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (va->n > 0 && strcmp(va->items[va->n - 1].name, sorted[i]) == 0)
+			continue;
+		va->items[va->n].name = strdup(sorted[i]);
+		if (va->items[va->n].name == NULL)
+			rc = -1;
+		else
+			va->n++;
+	}
+	free(sorted);
+	return rc;
+}
+
+static bool too_many(const struct vip_range *r, size_t m)
+{
+	uint64_t last = range_last_offset(r);
+
+	return last != UINT64_MAX && (uint64_t)m > last + 1;
+}
+
+int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
+                       const struct vip_ranges *ranges, char *err, size_t errlen)
+{
+	const struct vip_range *fam[2] = {&ranges->v4, &ranges->v6};
 	struct pending *p = NULL;
-	size_t m;
+	char rbuf[2 * INET6_ADDRSTRLEN + 2];
 
 	memset(va, 0, sizeof(*va));
 	if (n == 0)
 		return 0;
-	p = malloc(n * sizeof(*p));
-	if (p == NULL)
+	if (copy_unique(va, names, n) < 0)
 		goto nomem;
-	m = pending_unique(p, names, n);
-	if (m > VIP_ALLOC_RANGE) {
-		snprintf(err, errlen, "%zu named VIPs, more than the %u addresses of 11.0.0.0/8", m,
-		         VIP_ALLOC_RANGE);
-		free(p);
-		return -1;
+	for (int f = 0; f < 2; f++) {
+		if (too_many(fam[f], va->n)) {
+			snprintf(err, errlen, "%zu named VIPs, more than the %llu addresses of %s",
+			         va->n, (unsigned long long)range_last_offset(fam[f]) + 1,
+			         vip_range_format(fam[f], rbuf, sizeof(rbuf)));
+			vip_alloc_free(va);
+			return -1;
+		}
 	}
-	va->items = calloc(m, sizeof(*va->items));
-	if (va->items == NULL || assign_all(va, p, m) < 0)
+	p = malloc(va->n * sizeof(*p));
+	if (p == NULL || assign_family(va, fam[0], p) < 0 || assign_family(va, fam[1], p) < 0)
 		goto nomem;
 	free(p);
 	return 0;
@@ -159,17 +308,41 @@ nomem:
 	return -1;
 }
 
-int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out)
+int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, char *err,
+                    size_t errlen)
+{
+	struct vip_ranges r;
+
+	vip_ranges_default(&r);
+	return vip_alloc_build_in(va, names, n, &r, err, errlen);
+}
+
+static const struct vip_alloc_entry *entry_find(const struct vip_alloc *va, const char *name)
 {
 	struct vip_alloc_entry probe = {.name = (char *)name};
-	const struct vip_alloc_entry *e;
 
 	if (va->n == 0)
-		return -1;
-	e = bsearch(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
+		return NULL;
+	return bsearch(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
+}
+
+int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out)
+{
+	const struct vip_alloc_entry *e = entry_find(va, name);
+
 	if (e == NULL)
 		return -1;
 	*out = e->addr;
+	return 0;
+}
+
+int vip_name_address6(const struct vip_alloc *va, const char *name, struct lb_addr *out)
+{
+	const struct vip_alloc_entry *e = entry_find(va, name);
+
+	if (e == NULL)
+		return -1;
+	*out = e->addr6;
 	return 0;
 }
 
