@@ -15,7 +15,7 @@
 
 /* The shapes recognised; anything else runs through the real shell. */
 enum curlcmd_form {
-	/* curl [opts] URL: the exit status is curl's own. */
+	/* curl [opts] URL [|| exit N]: the exit status is curl's own (or N when not 0). */
 	CURLCMD_FORM_PLAIN = 0,
 	/* test "$(curl [opts] -w '%{http_code}' URL [| cut -f1 -d" "])" (=|==) NNN, or [ ... ] */
 	CURLCMD_FORM_TEST,
@@ -49,6 +49,7 @@ struct curlcmd {
 	bool write_newline;       /* -w '%{http_code}\n' */
 	double max_time_s;        /* -m, --max-time; 0 = none */
 	double connect_timeout_s; /* --connect-timeout; 0 = libcurl's default */
+	int or_exit;              /* CURLCMD_FORM_PLAIN: N of `|| exit N`; -1 when absent */
 	/* CURLCMD_FORM_TEST */
 	bool cut_first_field;    /* piped through cut -f1 -d" " */
 	bool test_double_equals; /* `==`, which dash's test does not know */

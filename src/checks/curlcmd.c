@@ -31,8 +31,10 @@
 #define RE_STATUS "(?:[0-9]{3}|\"[0-9]{3}\"|'[0-9]{3}')"
 #define RE_SPACE_STR "(?:\" \"|' ')"
 
-/* curl [opts] URL */
-static const char re_plain[] = RE_DEFINE "\\A[ \\t\\n]*curl(?<curlargs>(?&args))[ \\t\\n]*\\z";
+/* curl [opts] URL [|| exit N] */
+static const char re_plain[] =
+    RE_DEFINE "\\A[ \\t\\n]*curl(?<curlargs>(?&args))"
+              "(?:[ \\t]*\\|\\|[ \\t]*exit[ \\t]+(?<orexit>[0-9]{1,3}))?[ \\t\\n]*\\z";
 
 /* curl [opts] -o /dev/null -w '%{http_code}' URL | grep -q 200 */
 static const char re_grep[] =
@@ -485,6 +487,7 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 
 	reason(why, whylen, "not one of the curl forms vipd can run natively");
 	memset(&c, 0, sizeof(c));
+	c.or_exit = -1;
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]) && md == NULL; i++) {
 		md = match_form(forms[i].re, &code, command);
 		c.form = forms[i].form;
@@ -503,6 +506,16 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 
 		group_text(md, "expect", expect, sizeof(expect));
 		copy_expect(&c, expect);
+	}
+	if (c.form == CURLCMD_FORM_PLAIN && group_set(md, "orexit")) {
+		char n[8];
+
+		group_text(md, "orexit", n, sizeof(n));
+		c.or_exit = atoi(n);
+		if (c.or_exit > 255) {
+			reason(why, whylen, "exit %d: beyond 255", c.or_exit);
+			goto done;
+		}
 	}
 	if (c.form == CURLCMD_FORM_TEST) {
 		char op[4];

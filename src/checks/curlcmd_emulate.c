@@ -133,6 +133,18 @@ static int grep_exit(const struct curlcmd *c, long http_status)
 	return strstr(code, c->expect) != NULL ? 0 : 1;
 }
 
+/* curl's own status; `A || exit N` turns any failure of A into N. */
+static int plain_exit(const struct curlcmd *c, int curl_code, long http_status)
+{
+	int code = curl_code;
+
+	if (failed_on_status(c, curl_code, http_status, true))
+		code = CURL_EXIT_HTTP_RETURNED_ERROR;
+	if (code != 0 && c->or_exit >= 0)
+		return c->or_exit;
+	return code;
+}
+
 int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status)
 {
 	const struct curlcmd *c = e->cmd;
@@ -141,9 +153,7 @@ int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status)
 
 	switch (c->form) {
 	case CURLCMD_FORM_PLAIN:
-		return failed_on_status(c, curl_code, http_status, true)
-		           ? CURL_EXIT_HTTP_RETURNED_ERROR
-		           : curl_code;
+		return plain_exit(c, curl_code, http_status);
 	case CURLCMD_FORM_GREP:
 		return grep_exit(c, http_status);
 	case CURLCMD_FORM_TEST:

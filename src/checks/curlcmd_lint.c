@@ -87,7 +87,7 @@ static void port_found(const char *s, PCRE2_SIZE *ov, int rc, void *arg)
 {
 	struct port_ctx *ctx = arg;
 	int g = rc > 1 && ov[2] != PCRE2_UNSET ? 1 : 2;
-	unsigned long idx = strtoul(s + ov[2 * g], NULL, 10);
+	unsigned long idx = strtoul(s + ov[2 * (size_t)g], NULL, 10);
 	size_t i;
 
 	if (idx < ctx->nports)

@@ -12,6 +12,10 @@
 	"test \"$(curl -4 -w '%{http_code}' -s http://localhost:${PORT0}/|cut -f1 -d\" \")\" == "  \
 	"200"
 
+static int run(const char *cmd, enum curlcmd_shell sh, int curl_code, long status, const char *body,
+               size_t body_len);
+#define RUN(cmd, sh, code, status, lit) run(cmd, sh, code, status, lit, sizeof(lit) - 1)
+
 static struct curlcmd must_recognise(const char *cmd)
 {
 	struct curlcmd c;
@@ -90,6 +94,33 @@ static void test_recognise_plain(void **unused)
 	assert_int_equal(c.method, CURLCMD_HEAD);
 	assert_false(c.fail);
 	assert_string_equal(c.url, "http://localhost:${PORT0}/");
+}
+
+static void test_recognise_or_exit(void **unused)
+{
+	struct curlcmd c;
+
+	(void)unused;
+	c = must_recognise("curl -f http://localhost:$PORT0/health");
+	assert_int_equal(c.or_exit, -1);
+	c = must_recognise("curl -f http://localhost:$PORT0/health || exit 1");
+	assert_int_equal(c.form, CURLCMD_FORM_PLAIN);
+	assert_int_equal(c.or_exit, 1);
+	c = must_recognise("curl -sf http://localhost:$PORT0/||exit 255 ");
+	assert_int_equal(c.or_exit, 255);
+	must_not_recognise("curl -f http://localhost:$PORT0/ || exit 256", "exit 256: beyond 255");
+	must_not_recognise("curl -f http://localhost:$PORT0/ || exit", NULL);
+	must_not_recognise("curl -f http://localhost:$PORT0/ || exit $X", NULL);
+	must_not_recognise("curl -f http://localhost:$PORT0/ || echo down", NULL);
+	assert_int_equal(
+	    RUN("curl -sf http://localhost:8080/ || exit 1", CURLCMD_SHELL_DASH, 7, 0, ""), 1);
+	assert_int_equal(
+	    RUN("curl -sf http://localhost:8080/ || exit 1", CURLCMD_SHELL_BASH, 0, 404, "x"), 1);
+	assert_int_equal(
+	    RUN("curl -sf http://localhost:8080/ || exit 3", CURLCMD_SHELL_BUSYBOX, 0, 200, "x"),
+	    0);
+	assert_int_equal(
+	    RUN("curl -sf http://localhost:8080/ || exit 0", CURLCMD_SHELL_DASH, 7, 0, ""), 0);
 }
 
 static void test_recognise_grep_and_test(void **unused)
@@ -211,8 +242,6 @@ static int run(const char *cmd, enum curlcmd_shell sh, int curl_code, long statu
 
 	return curlcmd_emulate_exit(&c, sh, &r);
 }
-
-#define RUN(cmd, sh, code, status, lit) run(cmd, sh, code, status, lit, sizeof(lit) - 1)
 
 static void test_emulate_plain(void **unused)
 {
@@ -441,6 +470,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_recognise_dcos_doc),
 	    cmocka_unit_test(test_recognise_plain),
+	    cmocka_unit_test(test_recognise_or_exit),
 	    cmocka_unit_test(test_recognise_grep_and_test),
 	    cmocka_unit_test(test_not_recognised),
 	    cmocka_unit_test(test_url_expand),

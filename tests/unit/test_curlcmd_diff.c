@@ -113,6 +113,8 @@ static const char *commands[] = {
     "curl -sfI http://localhost:$PORT0@",
     "test \"$(curl -sf -w '%{http_code}' http://localhost:$PORT0@|cut -f1 -d\" \")\" == 404",
     "curl -sS --max-time 0.5 --connect-timeout 1 -4 http://localhost:$PORT0@",
+    "curl -sf http://localhost:$PORT0@ || exit 1",
+    "curl -s -o /dev/null -L http://localhost:$PORT0@||exit 3",
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
