@@ -114,6 +114,7 @@ static void native_done(struct exec_run *er, const struct check_result *res, voi
 	hr.body = exec_run_body(er, &len);
 	hr.body_len = len;
 	hr.curl_code = exec_run_curl_code(er);
+	hr.failonerror = run->cc.fail; /* the request set fail_on_error for -f */
 	out.native = true;
 	switch (res->outcome) {
 	case CHECK_FAIL_TIMEOUT:
