@@ -50,5 +50,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     address_family = family
 
+    def handle_error(self, request, client_address):
+        # A client closing first (a health check that has read all it needs) is no error.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
 
 Server((addr, port), Handler).serve_forever()
