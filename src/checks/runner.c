@@ -186,6 +186,21 @@ static int native_request(struct runner_run *run, const struct runner_settings *
 	return 0;
 }
 
+/* Operators add a body expectation to Marathon's HTTP checks with a label:
+ * VIPD_BODY_REGEX_<n> for check n, or VIPD_BODY_REGEX for every HTTP check
+ * of the app (a PCRE2 pattern searched in the body). */
+static const char *body_regex_label(const struct app *app, const struct health_check *hc)
+{
+	char key[64];
+	const char *v;
+
+	if (!app)
+		return NULL;
+	snprintf(key, sizeof(key), "VIPD_BODY_REGEX_%td", hc - app->checks);
+	v = label_get(app->labels, app->nlabels, key);
+	return v ? v : label_get(app->labels, app->nlabels, "VIPD_BODY_REGEX");
+}
+
 struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settings *rs,
                                 const struct app *app, const struct task *task,
                                 const struct health_check *hc, runner_done_cb cb, void *arg,
@@ -203,6 +218,8 @@ struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settin
 	run->arg = arg;
 	if (exec_request_from_check(&req, app, task, hc, err, errlen) < 0)
 		goto fail;
+	if (req.kind == EXEC_HTTP || req.kind == EXEC_HTTPS)
+		req.body_regex = body_regex_label(app, hc);
 	if (req.kind == EXEC_COMMAND &&
 	    runner_native_refusal(rs, app, task, hc, why, sizeof(why))[0] == '\0')
 		run->native = native_request(run, rs, task, hc, &req, url, sizeof(url)) == 0;

@@ -51,6 +51,18 @@ expect_contains "$shell" "COMMAND shell (native curl checks are switched off)"
 out=$("$vipctl" check --app /svc "$TMP/app.json" | grep -c "svc.up"); expect_eq "$out" 5 "--app runs that app's checks"
 "$vipctl" check --app /nope "$TMP/app.json" >/dev/null 2>&1; expect_eq "$?" 2 "unknown --app"
 
+# An operator's body expectation on Marathon's HTTP checks (labels).
+cat > "$TMP/regex.json" <<JSON
+{"id": "/rx", "labels": {"VIPD_BODY_REGEX_0": "^up\\n\$", "VIPD_BODY_REGEX": "never-there"},
+ "portDefinitions": [{"port": 0}],
+ "healthChecks": [{"protocol": "HTTP", "path": "/", "timeoutSeconds": 2},
+                  {"protocol": "HTTP", "path": "/", "timeoutSeconds": 2}],
+ "tasks": [{"id": "rx.up", "host": "127.0.0.1", "ports": [$up]}]}
+JSON
+out=$("$vipctl" check "$TMP/regex.json")
+expect_contains "$out" "/rx rx.up check 0 HTTP direct: ok HTTP 200"
+expect_contains "$out" "/rx rx.up check 1 HTTP direct: body_mismatch HTTP 200"
+
 out=$("$vipctl" lint "$TMP/app.json"); rc=$?
 expect_eq "$rc" 1 "lint exit code with findings"
 expect_contains "$out" "app.json: /healthChecks/1/command/value: \`test ... == ...\` is not POSIX"
