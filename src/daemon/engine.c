@@ -13,12 +13,50 @@
 #include "vipd/log.h"
 #include "vipd/reconcile.h"
 
-static int64_t mono_ms(void)
+static double mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t mono_ms(void)
+{
+	return (int64_t)(mono_s() * 1000.0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double engine_apply_latency_ms(const struct engine *e, double p)
+{
+	size_t n = e->apply_latency_n < ENGINE_LATENCY_SAMPLES ? e->apply_latency_n
+	                                                       : ENGINE_LATENCY_SAMPLES;
+	double sorted[ENGINE_LATENCY_SAMPLES];
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	memcpy(sorted, e->apply_latency, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+	return sorted[i] * 1000.0;
+}
+
+/* Called after a round that applied a health change. */
+static void record_apply_latency(struct engine *e)
+{
+	if (e->health_change_at <= 0)
+		return;
+	e->apply_latency[e->apply_latency_n % ENGINE_LATENCY_SAMPLES] =
+	    mono_s() - e->health_change_at;
+	e->apply_latency_n++;
+	e->health_change_at = 0;
 }
 
 /* desired_health_fn: the scheduler's task health, as the weight policy
@@ -49,6 +87,8 @@ static void on_check_event(const struct sched_event *ev, void *arg)
 	if (!ev->task_changed)
 		return;
 	engine_audit_task(e, ev);
+	if (e->health_change_at <= 0)
+		e->health_change_at = mono_s();
 	engine_reconcile_now(e);
 }
 
@@ -136,6 +176,7 @@ static void reconcile_round(struct engine *e, bool full)
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
 	if (!e->dp)
 		plan_only(e, &table);
+	record_apply_latency(e);
 	lb_table_free(&e->last_desired);
 	e->last_desired = table;
 	lb_table_init(&table);

@@ -13,6 +13,8 @@
 #include "vipd/model.h"
 #include "vipd/sched.h"
 
+#define ENGINE_LATENCY_SAMPLES 4096
+
 struct engine {
 	struct ev_loop *loop;
 	struct vipd_config cfg;
@@ -32,6 +34,10 @@ struct engine {
 	ev_timer run_for;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
 	uint64_t rounds, ops_applied, ops_failed;
+	/* From a task's health change to the kernel holding its new weight. */
+	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
+	double apply_latency[ENGINE_LATENCY_SAMPLES];
+	size_t apply_latency_n;
 };
 
 int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config *cfg,
@@ -47,5 +53,7 @@ void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const 
                      bool dry_run);
 void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t kept);
 void engine_audit_stats(struct engine *e, const char *event);
+/* p in [0, 1] of the recorded health-change-to-kernel latencies, in ms. */
+double engine_apply_latency_ms(const struct engine *e, double p);
 
 #endif

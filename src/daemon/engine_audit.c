@@ -100,12 +100,11 @@ void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t ke
 void engine_audit_stats(struct engine *e, const char *event)
 {
 	struct sched_stats st = {0};
+	json_t *o;
 
 	if (e->sched)
 		sched_get_stats(e->sched, &st);
-	audit_emit(
-	    e->audit, event,
-	    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
+	o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
 	              "version", VIPD_VERSION, "ipvs", e->dp != NULL, "check_instances",
 	              (json_int_t)st.instances, "in_flight", (json_int_t)st.in_flight, "waiting",
 	              (json_int_t)st.waiting, "checks_completed", (json_int_t)st.completed,
@@ -113,5 +112,16 @@ void engine_audit_stats(struct engine *e, const char *event)
 	              (json_int_t)st.overload_skips, "overruns", (json_int_t)st.overruns,
 	              "timer_lateness_p99_ms", st.lateness_p99_ms, "wait_max_s", st.wait_max_s,
 	              "rounds", (json_int_t)e->rounds, "ops_applied", (json_int_t)e->ops_applied,
-	              "ops_failed", (json_int_t)e->ops_failed));
+	              "ops_failed", (json_int_t)e->ops_failed);
+	if (!o)
+		return;
+	json_object_set_new(o, "health_to_kernel_samples",
+	                    json_integer((json_int_t)e->apply_latency_n));
+	json_object_set_new(o, "health_to_kernel_p50_ms",
+	                    json_real(engine_apply_latency_ms(e, 0.5)));
+	json_object_set_new(o, "health_to_kernel_p99_ms",
+	                    json_real(engine_apply_latency_ms(e, 0.99)));
+	json_object_set_new(o, "audit_lines_dropped",
+	                    json_integer((json_int_t)audit_lines_dropped(e->audit)));
+	audit_emit(e->audit, event, o);
 }
