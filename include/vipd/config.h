@@ -13,21 +13,21 @@
 #define CONFIG_DEFAULT_PATH "/etc/vipd/vipd.json"
 
 struct vipd_config {
-	char *apps_path;	 /* "apps": file or directory of app definitions */
-	char *audit_path;	 /* "audit_log": file, or "-" for stdout */
-	char *run_as;		 /* "checks.run_as": user for COMMAND checks */
-	char *shell;		 /* "checks.shell" */
-	unsigned max_in_flight;	 /* "checks.max_in_flight" */
-	bool native_curl;	 /* "checks.native_curl" */
-	bool ipvs;		 /* "lb.ipvs": false = compute and log, touch no kernel state */
-	char *interface;	 /* "lb.interface": dummy interface holding VIP addresses */
-	unsigned drain_s;	 /* "lb.drain_seconds" */
-	unsigned resync_s;	 /* "lb.resync_seconds" */
-	uint32_t timeout_tcp;	 /* "lb.timeouts.tcp": IPVS idle timeout of TCP connections */
+	char *apps_path;         /* "apps": file or directory of app definitions */
+	char *audit_path;        /* "audit_log": file, or "-" for stdout */
+	char *run_as;            /* "checks.run_as": user for COMMAND checks */
+	char *shell;             /* "checks.shell" */
+	unsigned max_in_flight;  /* "checks.max_in_flight" */
+	bool native_curl;        /* "checks.native_curl" */
+	bool ipvs;               /* "lb.ipvs": false = compute and log, touch no kernel state */
+	char *interface;         /* "lb.interface": dummy interface holding VIP addresses */
+	unsigned drain_s;        /* "lb.drain_seconds" */
+	unsigned resync_s;       /* "lb.resync_seconds" */
+	uint32_t timeout_tcp;    /* "lb.timeouts.tcp": IPVS idle timeout of TCP connections */
 	uint32_t timeout_tcpfin; /* "lb.timeouts.tcpfin" */
-	uint32_t timeout_udp;	 /* "lb.timeouts.udp" */
-	unsigned reload_s;	 /* "reload_seconds": how often the apps path is re-read */
-	int verbosity;		 /* "log_level": 0 warn, 1 info, 2 debug */
+	uint32_t timeout_udp;    /* "lb.timeouts.udp" */
+	unsigned reload_s;       /* "reload_seconds": how often the apps path is re-read */
+	int verbosity;           /* "log_level": 0 warn, 1 info, 2 debug */
 };
 
 void config_defaults(struct vipd_config *c);

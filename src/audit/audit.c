@@ -111,7 +111,7 @@ static void format_ts(char *out, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ts.tv_nsec / 1000000) % 1000);
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ts.tv_nsec / 1000000) % 1000);
 }
 
 static int audit_append(struct audit *a, const char *line, size_t n)
@@ -153,7 +153,8 @@ void audit_emit(struct audit *a, const char *event, json_t *fields)
 	json_object_set_new(line, "event", json_string(event));
 	json_object_update(line, fields);
 	json_decref(fields);
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII |
+	                            JSON_REAL_PRECISION(6));
 	json_decref(line);
 	if (!text || audit_append(a, text, strlen(text)) < 0) {
 		a->dropped++;

@@ -13,20 +13,20 @@
 void config_defaults(struct vipd_config *c)
 {
 	*c = (struct vipd_config){
-		.apps_path = strdup("/etc/vipd/apps"),
-		.audit_path = strdup("-"),
-		.run_as = strdup("nobody"),
-		.shell = strdup("/bin/sh"),
-		.max_in_flight = 256,
-		.native_curl = true,
-		.ipvs = true,
-		.interface = strdup("vipd0"),
-		.drain_s = 30,
-		.resync_s = 30,
-		/* 0 leaves the kernel's value: IPVS's 900 s TCP idle timeout cuts
-		 * long-lived idle connections, so operators set it here. */
-		.reload_s = 5,
-		.verbosity = 1,
+	    .apps_path = strdup("/etc/vipd/apps"),
+	    .audit_path = strdup("-"),
+	    .run_as = strdup("nobody"),
+	    .shell = strdup("/bin/sh"),
+	    .max_in_flight = 256,
+	    .native_curl = true,
+	    .ipvs = true,
+	    .interface = strdup("vipd0"),
+	    .drain_s = 30,
+	    .resync_s = 30,
+	    /* 0 leaves the kernel's value: IPVS's 900 s TCP idle timeout cuts
+	     * long-lived idle connections, so operators set it here. */
+	    .reload_s = 5,
+	    .verbosity = 1,
 	};
 }
 
@@ -48,24 +48,27 @@ struct field {
 	size_t offset;
 };
 
-#define FIELD(p, t, m) {p, t, offsetof(struct vipd_config, m)}
+#define FIELD(p, t, m)                                                                             \
+	{                                                                                          \
+		p, t, offsetof(struct vipd_config, m)                                              \
+	}
 
 static const struct field fields[] = {
-	FIELD("/apps", F_STRING, apps_path),
-	FIELD("/audit_log", F_STRING, audit_path),
-	FIELD("/checks/run_as", F_STRING, run_as),
-	FIELD("/checks/shell", F_STRING, shell),
-	FIELD("/checks/max_in_flight", F_UINT, max_in_flight),
-	FIELD("/checks/native_curl", F_BOOL, native_curl),
-	FIELD("/lb/ipvs", F_BOOL, ipvs),
-	FIELD("/lb/interface", F_STRING, interface),
-	FIELD("/lb/drain_seconds", F_UINT, drain_s),
-	FIELD("/lb/resync_seconds", F_UINT, resync_s),
-	FIELD("/lb/timeouts/tcp", F_UINT, timeout_tcp),
-	FIELD("/lb/timeouts/tcpfin", F_UINT, timeout_tcpfin),
-	FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
-	FIELD("/reload_seconds", F_UINT, reload_s),
-	FIELD("/log_level", F_LEVEL, verbosity),
+    FIELD("/apps", F_STRING, apps_path),
+    FIELD("/audit_log", F_STRING, audit_path),
+    FIELD("/checks/run_as", F_STRING, run_as),
+    FIELD("/checks/shell", F_STRING, shell),
+    FIELD("/checks/max_in_flight", F_UINT, max_in_flight),
+    FIELD("/checks/native_curl", F_BOOL, native_curl),
+    FIELD("/lb/ipvs", F_BOOL, ipvs),
+    FIELD("/lb/interface", F_STRING, interface),
+    FIELD("/lb/drain_seconds", F_UINT, drain_s),
+    FIELD("/lb/resync_seconds", F_UINT, resync_s),
+    FIELD("/lb/timeouts/tcp", F_UINT, timeout_tcp),
+    FIELD("/lb/timeouts/tcpfin", F_UINT, timeout_tcpfin),
+    FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
+    FIELD("/reload_seconds", F_UINT, reload_s),
+    FIELD("/log_level", F_LEVEL, verbosity),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -89,7 +92,7 @@ static int is_section(const char *path)
 }
 
 static int set_field(struct vipd_config *c, const struct field *f, json_t *v, const char *file,
-		     struct diag_list *diags)
+                     struct diag_list *diags)
 {
 	static const char *const levels[] = {"warn", "info", "debug"};
 	char *base = (char *)c + f->offset;
@@ -119,25 +122,27 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 				return 0;
 			}
 		}
-		diag_add(diags, DIAG_ERROR, file, f->path, "expected \"warn\", \"info\" or \"debug\"");
+		diag_add(diags, DIAG_ERROR, file, f->path,
+		         "expected \"warn\", \"info\" or \"debug\"");
 		return -1;
 	}
 	diag_add(diags, DIAG_ERROR, file, f->path, "expected %s",
-		 f->type == F_STRING ? "a non-empty string"
-		 : f->type == F_UINT ? "an integer >= 0"
-				     : "true or false");
+	         f->type == F_STRING ? "a non-empty string"
+	         : f->type == F_UINT ? "an integer >= 0"
+	                             : "true or false");
 	return -1;
 }
 
 static int walk(struct vipd_config *c, json_t *obj, const char *prefix, const char *file,
-		struct diag_list *diags)
+                struct diag_list *diags)
 {
 	const char *key;
 	json_t *v;
 	char path[256];
 	int rc = 0;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct field *f;
 
 		snprintf(path, sizeof(path), "%s/%s", prefix, key);
@@ -161,8 +166,8 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
 	int rc;
 
 	if (!root) {
-		diag_add(diags, DIAG_ERROR, path, "", "%s (line %d, column %d)", jerr.text, jerr.line,
-			 jerr.column);
+		diag_add(diags, DIAG_ERROR, path, "", "%s (line %d, column %d)", jerr.text,
+		         jerr.line, jerr.column);
 		return -1;
 	}
 	if (!json_is_object(root)) {

@@ -28,11 +28,11 @@ static void assert_diags(const struct apps_set *set, const char *const *expected
 
 	for (size_t i = 0; i < set->diags.count && i < n; i++)
 		assert_string_equal(diag_format(&set->diags.items[i], line, sizeof(line)),
-				    expected[i]);
+		                    expected[i]);
 	if (set->diags.count != n) {
 		for (size_t i = 0; i < set->diags.count; i++)
 			print_message("got: %s\n",
-				      diag_format(&set->diags.items[i], line, sizeof(line)));
+			              diag_format(&set->diags.items[i], line, sizeof(line)));
 	}
 	assert_int_equal(set->diags.count, n);
 }
@@ -41,7 +41,7 @@ static void test_single_app_defaults(void **state)
 {
 	(void)state;
 	struct apps_set set = load("{\"id\": \"web\", \"portDefinitions\": [{\"port\": 80}],"
-				   " \"healthChecks\": [{}]}");
+	                           " \"healthChecks\": [{}]}");
 	const struct health_check *hc;
 
 	assert_int_equal(set.diags.count, 0);
@@ -71,9 +71,9 @@ static void test_app_wrapper_and_list(void **state)
 	assert_string_equal(set.apps[0].json_path, "/app");
 	apps_set_free(&set);
 	set = load("{\"apps\": [{\"id\": \"/a\"}, {\"id\": \"/b\", \"tasks\": [{\"id\": \"b.1\","
-		   " \"host\": \"10.1.0.2\", \"ports\": [31000, 31001], \"state\": "
-		   "\"TASK_KILLING\", \"startedAt\": \"2026-01-01T00:00:00.000Z\","
-		   " \"ipAddresses\": [{\"ipAddress\": \"9.0.0.2\", \"protocol\": \"IPv4\"}]}]}]}");
+	           " \"host\": \"10.1.0.2\", \"ports\": [31000, 31001], \"state\": "
+	           "\"TASK_KILLING\", \"startedAt\": \"2026-01-01T00:00:00.000Z\","
+	           " \"ipAddresses\": [{\"ipAddress\": \"9.0.0.2\", \"protocol\": \"IPv4\"}]}]}]}");
 	assert_int_equal(set.diags.count, 0);
 	assert_int_equal(set.napps, 2);
 	assert_string_equal(set.apps[1].json_path, "/apps/1");
@@ -90,11 +90,11 @@ static void test_app_wrapper_and_list(void **state)
 static void test_nested_groups_resolve_ids(void **state)
 {
 	(void)state;
-	struct apps_set set = load(
-		"{\"id\": \"/prod\", \"apps\": [{\"id\": \"web\"}, {\"id\": \"/abs\"}],"
-		" \"groups\": [{\"id\": \"backend\", \"apps\": [{\"id\": \"db\"},"
-		" {\"id\": \"../cache\"}, {\"id\": \"./q\"}], \"groups\": [{\"id\": \"/other\","
-		" \"apps\": [{\"id\": \"x\"}]}]}]}");
+	struct apps_set set =
+	    load("{\"id\": \"/prod\", \"apps\": [{\"id\": \"web\"}, {\"id\": \"/abs\"}],"
+	         " \"groups\": [{\"id\": \"backend\", \"apps\": [{\"id\": \"db\"},"
+	         " {\"id\": \"../cache\"}, {\"id\": \"./q\"}], \"groups\": [{\"id\": \"/other\","
+	         " \"apps\": [{\"id\": \"x\"}]}]}]}");
 
 	assert_int_equal(set.diags.count, 0);
 	assert_int_equal(set.napps, 6);
@@ -112,10 +112,10 @@ static void test_port_mappings_and_labels(void **state)
 {
 	(void)state;
 	struct apps_set set = load(
-		"{\"id\": \"/c\", \"container\": {\"docker\": {\"portMappings\": [{\"containerPort\":"
-		" 8080, \"hostPort\": 0, \"protocol\": \"tcp,udp\", \"name\": \"web\", \"labels\":"
-		" {\"VIP_0\": \"/c:80\"}}]}}, \"labels\": {\"VIPD_NETNS\": \"ns-${TASK_ID}\"},"
-		" \"tasks\": [{\"id\": \"c.1\"}]}");
+	    "{\"id\": \"/c\", \"container\": {\"docker\": {\"portMappings\": [{\"containerPort\":"
+	    " 8080, \"hostPort\": 0, \"protocol\": \"tcp,udp\", \"name\": \"web\", \"labels\":"
+	    " {\"VIP_0\": \"/c:80\"}}]}}, \"labels\": {\"VIPD_NETNS\": \"ns-${TASK_ID}\"},"
+	    " \"tasks\": [{\"id\": \"c.1\"}]}");
 	const struct port_def *p;
 
 	assert_int_equal(set.diags.count, 0);
@@ -134,11 +134,11 @@ static void test_command_check_fields(void **state)
 {
 	(void)state;
 	struct apps_set set = load(
-		"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\":"
-		" {\"value\": \"true\"}, \"gracePeriodSeconds\": 0, \"intervalSeconds\": 2,"
-		" \"timeoutSeconds\": 1, \"maxConsecutiveFailures\": 0, \"delaySeconds\": 0},"
-		" {\"protocol\": \"TCP\", \"port\": 9000}, {\"protocol\": \"MESOS_HTTPS\", \"port\": 1,"
-		" \"ignoreHttp1xx\": true, \"path\": \"/h\"}]}");
+	    "{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\":"
+	    " {\"value\": \"true\"}, \"gracePeriodSeconds\": 0, \"intervalSeconds\": 2,"
+	    " \"timeoutSeconds\": 1, \"maxConsecutiveFailures\": 0, \"delaySeconds\": 0},"
+	    " {\"protocol\": \"TCP\", \"port\": 9000}, {\"protocol\": \"MESOS_HTTPS\", \"port\": 1,"
+	    " \"ignoreHttp1xx\": true, \"path\": \"/h\"}]}");
 	const struct health_check *hc = set.apps[0].checks;
 
 	assert_int_equal(set.diags.count, 0);
@@ -164,97 +164,98 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"{\"id\": \"/web\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\":"
-	 " \"true\"}, \"intervalSeconds\": -5}]}",
-	 {"apps/web.json: /healthChecks/0/intervalSeconds: expected a positive integer, got -5"}},
-	{"{\"id\": \"/web\"",
-	 {"apps/web.json: invalid JSON at line 1, column 13: '}' expected near end of file"}},
-	{"", {"apps/web.json: invalid JSON at line 1, column 0: '[' or '{' expected near end of file"}},
-	{"42", {"apps/web.json: invalid JSON at line 1, column 2: '[' or '{' expected near '42'"}},
-	{"{\"id\": 7}", {"apps/web.json: /id: expected a string, got 7"}},
-	{"{\"cmd\": \"x\"}",
-	 {"apps/web.json: expected an app (with \"id\"), {\"app\": ...}, {\"apps\": [...]} or a "
-	  "group"}},
-	{"{\"apps\": [{\"cmd\": \"x\"}]}",
-	 {"apps/web.json: /apps/0: missing required field \"id\" (the app's id)"}},
-	{"{\"id\": \"Web_1\"}",
-	 {"apps/web.json: /id: expected an id of lowercase letters, digits, '-' and '.' (segment "
-	  "\"Web_1\" is not), got \"Web_1\""}},
-	{"{\"id\": \"/a/../..\"}",
-	 {"apps/web.json: /id: expected an id inside the root group, got \"/a/../..\""}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 70000}]}",
-	 {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
-	  "70000"}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": -1}]}",
-	 {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
-	  "-1"}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 80, \"protocol\": \"sctp\"}]}",
-	 {"apps/web.json: /portDefinitions/0/protocol: expected \"tcp\", \"udp\" or \"tcp,udp\", "
-	  "got \"sctp\""}},
-	{"{\"id\": \"/w\", \"portDefinitions\": {\"port\": 80}}",
-	 {"apps/web.json: /portDefinitions: expected an array, got an object"}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": \"80\"}]}",
-	 {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
-	  "\"80\""}},
-	{"{\"id\": \"/w\", \"ports\": [80, 99999]}",
-	 {"apps/web.json: /ports/1: expected a port number from 0 to 65535, got 99999"}},
-	{"{\"id\": \"/w\", \"container\": {\"portMappings\": [{\"containerPort\": 1, \"hostPort\":"
-	 " 65536}]}}",
-	 {"apps/web.json: /container/portMappings/0/hostPort: expected a port number from 0 to "
-	  "65535, got 65536"}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 1, \"labels\": {\"VIP_0\": 5}}]}",
-	 {"apps/web.json: /portDefinitions/0/labels/VIP_0: expected a string label value, got 5"}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"FTP\"}]}",
-	 {"apps/web.json: /healthChecks/0/protocol: expected one of HTTP, HTTPS, TCP, COMMAND, "
-	  "MESOS_HTTP, MESOS_HTTPS, MESOS_TCP, got \"FTP\""}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\"}]}",
-	 {"apps/web.json: /healthChecks/0: missing required field \"command\" for protocol "
-	  "COMMAND"}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {}}]}",
-	 {"apps/web.json: /healthChecks/0/command: missing required field \"value\" (the command to "
-	  "run)"}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\":"
-	 " \"\"}}]}",
-	 {"apps/web.json: /healthChecks/0/command/value: expected a command, got \"\""}},
-	{"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 1}], \"healthChecks\": [{\"portIndex\":"
-	 " 3}]}",
-	 {"apps/web.json: /healthChecks/0/portIndex: expected a port index below 1 (the app has 1 "
-	  "port), got 3"}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"TCP\"}]}",
-	 {"apps/web.json: /healthChecks/0: the app has no ports for this TCP check to use: add "
-	  "portDefinitions or set \"port\""}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"portIndex\": 0, \"port\": 80}]}",
-	 {"apps/web.json: /healthChecks/0: expected either \"portIndex\" or \"port\", got both"}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"port\": 8, \"timeoutSeconds\": 2.5,"
-	 " \"gracePeriodSeconds\": -1, \"ignoreHttp1xx\": \"yes\"}]}",
-	 {"apps/web.json: /healthChecks/0/gracePeriodSeconds: expected an integer >= 0, got -1",
-	  "apps/web.json: /healthChecks/0/timeoutSeconds: expected a positive integer, got 2.5",
-	  "apps/web.json: /healthChecks/0/ignoreHttp1xx: expected true or false, got \"yes\""}},
-	{"{\"id\": \"/w\", \"healthChecks\": [{\"port\": 8, \"path\": \"health\"}]}",
-	 {"apps/web.json: /healthChecks/0/path: expected a path starting with \"/\", got "
-	  "\"health\""}},
-	{"{\"id\": \"/w\", \"healthChecks\": [7]}",
-	 {"apps/web.json: /healthChecks/0: expected a health check object, got 7"}},
-	{"[{\"id\": \"/a\"}, {\"id\": \"/a\"}]",
-	 {"apps/web.json: /1/id: duplicate app id \"/a\" (first defined in apps/web.json at /0)"},
-	 1},
-	/* A broken task is skipped; its app stays. */
-	{"{\"id\": \"/w\", \"tasks\": [{\"id\": \"w.1\", \"state\": \"RUNNING\"}, {\"id\": \"w.2\","
-	 " \"ports\": [0]}, {\"host\": \"h\"}, {\"id\": \"w.3\"}]}",
-	 {"apps/web.json: /tasks/0/state: expected a Mesos task state such as \"TASK_RUNNING\" or "
-	  "\"TASK_KILLING\", got \"RUNNING\"",
-	  "apps/web.json: /tasks/1/ports/0: expected a port number from 1 to 65535, got 0",
-	  "apps/web.json: /tasks/2: missing required field \"id\" (the task's id)"},
-	 1},
-	/* One broken app does not stop its siblings. */
-	{"{\"apps\": [{\"id\": \"/ok1\"}, {\"id\": \"/bad\", \"healthChecks\": [{\"protocol\":"
-	 " \"X\"}]}, {\"id\": \"/ok2\"}]}",
-	 {"apps/web.json: /apps/1/healthChecks/0/protocol: expected one of HTTP, HTTPS, TCP, "
-	  "COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP, got \"X\""},
-	 2},
-	{"{\"id\": \"/g\", \"groups\": [3]}", {"apps/web.json: /groups/0: expected a group object, got 3"}},
-	{"{\"id\": \"/w\", \"labels\": {\"a~b/c\": false}}",
-	 {"apps/web.json: /labels/a~0b~1c: expected a string label value, got false"}},
+    {"{\"id\": \"/web\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\":"
+     " \"true\"}, \"intervalSeconds\": -5}]}",
+     {"apps/web.json: /healthChecks/0/intervalSeconds: expected a positive integer, got -5"}},
+    {"{\"id\": \"/web\"",
+     {"apps/web.json: invalid JSON at line 1, column 13: '}' expected near end of file"}},
+    {"", {"apps/web.json: invalid JSON at line 1, column 0: '[' or '{' expected near end of file"}},
+    {"42", {"apps/web.json: invalid JSON at line 1, column 2: '[' or '{' expected near '42'"}},
+    {"{\"id\": 7}", {"apps/web.json: /id: expected a string, got 7"}},
+    {"{\"cmd\": \"x\"}",
+     {"apps/web.json: expected an app (with \"id\"), {\"app\": ...}, {\"apps\": [...]} or a "
+      "group"}},
+    {"{\"apps\": [{\"cmd\": \"x\"}]}",
+     {"apps/web.json: /apps/0: missing required field \"id\" (the app's id)"}},
+    {"{\"id\": \"Web_1\"}",
+     {"apps/web.json: /id: expected an id of lowercase letters, digits, '-' and '.' (segment "
+      "\"Web_1\" is not), got \"Web_1\""}},
+    {"{\"id\": \"/a/../..\"}",
+     {"apps/web.json: /id: expected an id inside the root group, got \"/a/../..\""}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 70000}]}",
+     {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
+      "70000"}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": -1}]}",
+     {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
+      "-1"}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 80, \"protocol\": \"sctp\"}]}",
+     {"apps/web.json: /portDefinitions/0/protocol: expected \"tcp\", \"udp\" or \"tcp,udp\", "
+      "got \"sctp\""}},
+    {"{\"id\": \"/w\", \"portDefinitions\": {\"port\": 80}}",
+     {"apps/web.json: /portDefinitions: expected an array, got an object"}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": \"80\"}]}",
+     {"apps/web.json: /portDefinitions/0/port: expected a port number from 0 to 65535, got "
+      "\"80\""}},
+    {"{\"id\": \"/w\", \"ports\": [80, 99999]}",
+     {"apps/web.json: /ports/1: expected a port number from 0 to 65535, got 99999"}},
+    {"{\"id\": \"/w\", \"container\": {\"portMappings\": [{\"containerPort\": 1, \"hostPort\":"
+     " 65536}]}}",
+     {"apps/web.json: /container/portMappings/0/hostPort: expected a port number from 0 to "
+      "65535, got 65536"}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 1, \"labels\": {\"VIP_0\": 5}}]}",
+     {"apps/web.json: /portDefinitions/0/labels/VIP_0: expected a string label value, got 5"}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"FTP\"}]}",
+     {"apps/web.json: /healthChecks/0/protocol: expected one of HTTP, HTTPS, TCP, COMMAND, "
+      "MESOS_HTTP, MESOS_HTTPS, MESOS_TCP, got \"FTP\""}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\"}]}",
+     {"apps/web.json: /healthChecks/0: missing required field \"command\" for protocol "
+      "COMMAND"}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {}}]}",
+     {"apps/web.json: /healthChecks/0/command: missing required field \"value\" (the command to "
+      "run)"}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\":"
+     " \"\"}}]}",
+     {"apps/web.json: /healthChecks/0/command/value: expected a command, got \"\""}},
+    {"{\"id\": \"/w\", \"portDefinitions\": [{\"port\": 1}], \"healthChecks\": [{\"portIndex\":"
+     " 3}]}",
+     {"apps/web.json: /healthChecks/0/portIndex: expected a port index below 1 (the app has 1 "
+      "port), got 3"}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"protocol\": \"TCP\"}]}",
+     {"apps/web.json: /healthChecks/0: the app has no ports for this TCP check to use: add "
+      "portDefinitions or set \"port\""}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"portIndex\": 0, \"port\": 80}]}",
+     {"apps/web.json: /healthChecks/0: expected either \"portIndex\" or \"port\", got both"}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"port\": 8, \"timeoutSeconds\": 2.5,"
+     " \"gracePeriodSeconds\": -1, \"ignoreHttp1xx\": \"yes\"}]}",
+     {"apps/web.json: /healthChecks/0/gracePeriodSeconds: expected an integer >= 0, got -1",
+      "apps/web.json: /healthChecks/0/timeoutSeconds: expected a positive integer, got 2.5",
+      "apps/web.json: /healthChecks/0/ignoreHttp1xx: expected true or false, got \"yes\""}},
+    {"{\"id\": \"/w\", \"healthChecks\": [{\"port\": 8, \"path\": \"health\"}]}",
+     {"apps/web.json: /healthChecks/0/path: expected a path starting with \"/\", got "
+      "\"health\""}},
+    {"{\"id\": \"/w\", \"healthChecks\": [7]}",
+     {"apps/web.json: /healthChecks/0: expected a health check object, got 7"}},
+    {"[{\"id\": \"/a\"}, {\"id\": \"/a\"}]",
+     {"apps/web.json: /1/id: duplicate app id \"/a\" (first defined in apps/web.json at /0)"},
+     1},
+    /* A broken task is skipped; its app stays. */
+    {"{\"id\": \"/w\", \"tasks\": [{\"id\": \"w.1\", \"state\": \"RUNNING\"}, {\"id\": \"w.2\","
+     " \"ports\": [0]}, {\"host\": \"h\"}, {\"id\": \"w.3\"}]}",
+     {"apps/web.json: /tasks/0/state: expected a Mesos task state such as \"TASK_RUNNING\" or "
+      "\"TASK_KILLING\", got \"RUNNING\"",
+      "apps/web.json: /tasks/1/ports/0: expected a port number from 1 to 65535, got 0",
+      "apps/web.json: /tasks/2: missing required field \"id\" (the task's id)"},
+     1},
+    /* One broken app does not stop its siblings. */
+    {"{\"apps\": [{\"id\": \"/ok1\"}, {\"id\": \"/bad\", \"healthChecks\": [{\"protocol\":"
+     " \"X\"}]}, {\"id\": \"/ok2\"}]}",
+     {"apps/web.json: /apps/1/healthChecks/0/protocol: expected one of HTTP, HTTPS, TCP, "
+      "COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP, got \"X\""},
+     2},
+    {"{\"id\": \"/g\", \"groups\": [3]}",
+     {"apps/web.json: /groups/0: expected a group object, got 3"}},
+    {"{\"id\": \"/w\", \"labels\": {\"a~b/c\": false}}",
+     {"apps/web.json: /labels/a~0b~1c: expected a string label value, got false"}},
 };
 
 static void test_bad_corpus(void **state)
@@ -279,11 +280,11 @@ static void test_timeout_not_below_interval_warns(void **state)
 {
 	(void)state;
 	struct apps_set set = load("{\"id\": \"/w\", \"healthChecks\": [{\"port\": 80, "
-				   "\"intervalSeconds\": 5, \"timeoutSeconds\": 5}]}");
+	                           "\"intervalSeconds\": 5, \"timeoutSeconds\": 5}]}");
 	const char *expected[] = {
-		"apps/web.json: /healthChecks/0: warning: timeoutSeconds (5) is not below "
-		"intervalSeconds (5): a check still running when the next one is due is "
-		"cancelled and counts as a timeout"};
+	    "apps/web.json: /healthChecks/0: warning: timeoutSeconds (5) is not below "
+	    "intervalSeconds (5): a check still running when the next one is due is "
+	    "cancelled and counts as a timeout"};
 
 	assert_diags(&set, expected, 1);
 	assert_int_equal(diag_count(&set.diags, DIAG_ERROR), 0);
@@ -320,7 +321,7 @@ static void test_huge_document_refused(void **state)
 	memset(doc, ' ', len);
 	assert_int_equal(apps_load_buffer(&set, "big.json", doc, len), -1);
 	assert_string_equal(diag_format(&set.diags.items[0], line, sizeof(line)),
-			    "big.json: file too large: 33554433 bytes (the limit is 33554432)");
+	                    "big.json: file too large: 33554433 bytes (the limit is 33554432)");
 	apps_set_free(&set);
 	free(doc);
 }
@@ -335,9 +336,9 @@ static void test_many_apps_load(void **state)
 	off += (size_t)snprintf(doc + off, cap - off, "{\"apps\": [");
 	for (size_t i = 0; i < n; i++)
 		off += (size_t)snprintf(doc + off, cap - off,
-					"%s{\"id\": \"/app-%zu\", \"portDefinitions\": [{\"port\": "
-					"%zu}], \"healthChecks\": [{\"protocol\": \"TCP\"}]}",
-					i ? "," : "", i, 1000 + i);
+		                        "%s{\"id\": \"/app-%zu\", \"portDefinitions\": [{\"port\": "
+		                        "%zu}], \"healthChecks\": [{\"protocol\": \"TCP\"}]}",
+		                        i ? "," : "", i, 1000 + i);
 	off += (size_t)snprintf(doc + off, cap - off, "]}");
 	assert_int_equal(apps_load_buffer(&set, "many.json", doc, off), 0);
 	assert_int_equal(set.diags.count, 0);
@@ -376,25 +377,25 @@ static void test_missing_path(void **state)
 
 	assert_int_equal(apps_load_path(&set, "/nonexistent/apps"), -1);
 	assert_string_equal(diag_format(&set.diags.items[0], line, sizeof(line)),
-			    "/nonexistent/apps: cannot open: No such file or directory");
+	                    "/nonexistent/apps: cannot open: No such file or directory");
 	apps_set_free(&set);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_app_defaults),
-		cmocka_unit_test(test_app_wrapper_and_list),
-		cmocka_unit_test(test_nested_groups_resolve_ids),
-		cmocka_unit_test(test_port_mappings_and_labels),
-		cmocka_unit_test(test_command_check_fields),
-		cmocka_unit_test(test_bad_corpus),
-		cmocka_unit_test(test_timeout_not_below_interval_warns),
-		cmocka_unit_test(test_deep_nesting_is_an_error),
-		cmocka_unit_test(test_huge_document_refused),
-		cmocka_unit_test(test_many_apps_load),
-		cmocka_unit_test(test_examples_directory),
-		cmocka_unit_test(test_missing_path),
+	    cmocka_unit_test(test_single_app_defaults),
+	    cmocka_unit_test(test_app_wrapper_and_list),
+	    cmocka_unit_test(test_nested_groups_resolve_ids),
+	    cmocka_unit_test(test_port_mappings_and_labels),
+	    cmocka_unit_test(test_command_check_fields),
+	    cmocka_unit_test(test_bad_corpus),
+	    cmocka_unit_test(test_timeout_not_below_interval_warns),
+	    cmocka_unit_test(test_deep_nesting_is_an_error),
+	    cmocka_unit_test(test_huge_document_refused),
+	    cmocka_unit_test(test_many_apps_load),
+	    cmocka_unit_test(test_examples_directory),
+	    cmocka_unit_test(test_missing_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
