@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# Builds the benchmarks (RelWithDebInfo, build-bench/), starts the loopback
+# backend (haproxy serving a static 200), runs every measurement REPS times,
+# and rewrites the generated part of bench/README.md from the raw results
+# (build-bench/bench-results/results.jsonl).
+#
+#   bench/run.sh                 # everything, 3 repetitions
+#   REPS=5 bench/run.sh          # more repetitions
+#   bench/run.sh --report-only   # re-tabulate the last raw results
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$SRC/build-bench}
+OUT=$BUILD/bench-results
+RESULTS=$OUT/results.jsonl
+REPS=${REPS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+WARMUP=${WARMUP:-2}
+HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+BENCH=$BUILD/bench/bench_checks
+BACKEND_STATS_PORT=27199
+BACKEND_PID=
+CHECKER_PID=
+
+log() { printf 'run.sh: %s\n' "$*" >&2; }
+
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop_pid "$CHECKER_PID"
+	stop_pid "$BACKEND_PID"
+}
+
+# utime+stime of a process, in seconds.
+proc_cpu() {
+	local ticks
+	ticks=$(getconf CLK_TCK)
+	awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / t }' "/proc/$1/stat"
+}
+
+# Requests the backend answered since it started (haproxy `show info` CumReq).
+backend_reqs() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$BACKEND_STATS_PORT"
+	printf 'show info\n' >&3
+	while IFS= read -r line <&3; do
+		case $line in CumReq:*) echo "${line#CumReq: }" ;; esac
+	done
+	exec 3<&-
+}
+
+start_backend() {
+	"$HAPROXY" -c -q -f "$SRC/bench/haproxy/backend.cfg"
+	"$HAPROXY" -Ws -f "$SRC/bench/haproxy/backend.cfg" >"$OUT/backend.log" 2>&1 &
+	BACKEND_PID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null http://127.0.0.1:27180/ && break
+		sleep 0.1
+	done
+	# The worker does the work; -Ws keeps a master process in front of it.
+	BACKEND_WORKER=$(pgrep -P "$BACKEND_PID" haproxy | head -1)
+	[ -n "$BACKEND_WORKER" ] || BACKEND_WORKER=$BACKEND_PID
+	log "backend haproxy master $BACKEND_PID worker $BACKEND_WORKER"
+}
+
+# One bench_checks run, its JSON line extended with the backend's CPU and
+# requests during the whole run, the load average and the repetition.
+bench_run() {
+	local group=$1 rep=$2
+	shift 2
+	local cpu0 req0 cpu1 req1 load line
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	cpu0=$(proc_cpu "$BACKEND_WORKER")
+	req0=$(backend_reqs)
+	line=$("$BENCH" "$@" --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP")
+	cpu1=$(proc_cpu "$BACKEND_WORKER")
+	req1=$(backend_reqs)
+	line=${line%\}}
+	printf '%s, "group": "%s", "rep": %s, "loadavg": %s, "backend_cpu_s": %s, "backend_reqs": %s, "cmd": "bench_checks %s"}\n' \
+		"$line" "$group" "$rep" "$load" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')" "$((req1 - req0))" \
+		"$*" >>"$RESULTS"
+	log "$group #$rep: $(tail -1 "$RESULTS" | cut -c1-160)..."
+}
+
+# HAProxy 2.6 as the health checker: 1,000 servers, HTTP check every 100 ms,
+# a new connection each, against the same backend. Its CPU over a fixed
+# window, divided by the checks the backend answered in that window.
+haproxy_checker_run() {
+	local rep=$1 cfg=$OUT/checker.cfg cpu0 cpu1 req0 req1 t0 t1 load pid
+	{
+		cat "$SRC/bench/haproxy/checker.cfg"
+		for i in $(seq 0 999); do
+			printf '\tserver s%d 127.0.0.1:%d\n' "$i" $((27180 + i % 8))
+		done
+	} >"$cfg"
+	"$HAPROXY" -c -q -f "$cfg"
+	"$HAPROXY" -f "$cfg" >"$OUT/checker.log" 2>&1 &
+	CHECKER_PID=$!
+	pid=$CHECKER_PID
+	sleep "$WARMUP"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	cpu0=$(proc_cpu "$pid")
+	req0=$(backend_reqs)
+	t0=$(date +%s.%N)
+	sleep "$SECONDS_PER_RUN"
+	cpu1=$(proc_cpu "$pid")
+	req1=$(backend_reqs)
+	t1=$(date +%s.%N)
+	stop_pid "$CHECKER_PID"
+	CHECKER_PID=
+	python3 - "$rep" "$load" "$cpu0" "$cpu1" "$req0" "$req1" "$t0" "$t1" >>"$RESULTS" <<'EOF'
+import json, sys
+rep, load, c0, c1, r0, r1, t0, t1 = sys.argv[1:]
+cpu, n, wall = float(c1) - float(c0), int(r1) - int(r0), float(t1) - float(t0)
+print(json.dumps({"mode": "haproxy-checker", "group": "vs-haproxy", "kind": "haproxy",
+    "rep": int(rep), "loadavg": float(load), "instances": 1000, "interval_s": 0.1,
+    "offered_per_s": 10000.0, "wall_s": wall, "checks": n, "checks_per_s": n / wall,
+    "cpu_self_s": cpu, "cpu_children_s": 0.0,
+    "cpu_us_per_check": cpu * 1e6 / n if n else 0.0, "cpu_cores": cpu / wall,
+    "cmd": "haproxy -f checker.cfg (1,000 servers, check inter 100ms, option httpchk GET /, nbthread 1)"}))
+EOF
+	log "vs-haproxy haproxy #$rep: $(tail -1 "$RESULTS" | cut -c1-160)..."
+}
+
+measure() {
+	local rep
+	: >"$RESULTS"
+	{
+		echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "commit: $(git -C "$SRC" rev-parse --short HEAD)$(git -C "$SRC" diff --quiet -- src include || echo ' (working tree has uncommitted src/ changes)')"
+		echo "kernel: $(uname -r)"
+		echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+		echo "memory: $(free -m | awk '/Mem:/ {print $2}') MiB"
+		echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+		echo "haproxy: $("$HAPROXY" -v | head -1)"
+		echo "libcurl: $(curl --version | head -1 | cut -d' ' -f1-4)"
+		echo "sh: $(readlink -f /bin/sh)"
+		echo "user: $(id -un) (COMMAND checks run as nobody)"
+	} >"$OUT/machine.txt"
+	start_backend
+	for rep in $(seq "$REPS"); do
+		# 1. Each executor at 10,000 instances, offered above what it can do.
+		bench_run saturate "$rep" sched http --instances 10000 --interval 0.5
+		bench_run saturate "$rep" sched tcp --instances 10000 --interval 0.5
+		bench_run saturate "$rep" sched native --instances 10000 --interval 1
+		bench_run saturate "$rep" sched command --instances 10000 --interval 2
+		# 1b. The same 10,000 instances at a rate every executor keeps up with.
+		for k in http tcp native command; do
+			bench_run rate1000 "$rep" sched "$k" --instances 10000 --interval 10
+		done
+		# The backend's ports 27190-27197 answer with a 3-byte body.
+		bench_run rate1000 "$rep" sched http --instances 10000 --interval 10 \
+			--port-base 27190
+		# 2a. Native curl check vs the same command through /bin/sh, at a
+		# rate the shell path can sustain on 2 cores.
+		bench_run curl100 "$rep" sched native --instances 10000 --interval 100
+		bench_run curl100 "$rep" sched shellcurl --instances 10000 --interval 100
+		# 2b. HAProxy as checker vs vipd, 1,000 instances every 100 ms.
+		haproxy_checker_run "$rep"
+		bench_run vs-haproxy "$rep" sched http --instances 1000 --interval 0.1
+		# 2c. COMMAND `true` through /bin/sh at 2,000 offered spawns per
+		# second with the default in-flight limit (256), and with 32.
+		bench_run spawn "$rep" sched command --instances 10000 --interval 5
+		bench_run spawn "$rep" sched command --instances 10000 --interval 5 \
+			--max-in-flight 32
+		# 3. Idle memory per instance.
+		for k in http command; do
+			"$BENCH" memory "$k" --instances 10000 |
+				sed "s/}\$/, \"group\": \"memory\", \"rep\": $rep, \"cmd\": \"bench_checks memory $k --instances 10000\"}/" \
+					>>"$RESULTS"
+		done
+	done
+}
+
+report() {
+	python3 - "$RESULTS" "$OUT/machine.txt" "$SRC/bench/README.md" "$REPS" "$SECONDS_PER_RUN" \
+		"$WARMUP" <<'EOF'
+import json, statistics, sys
+
+results_path, machine_path, readme_path, reps, secs, warm = sys.argv[1:]
+rows = [json.loads(l) for l in open(results_path) if l.strip()]
+machine = open(machine_path).read().strip()
+
+def sel(group, kind=None, **kw):
+    out = []
+    for r in rows:
+        if r.get("group") != group or (kind and r.get("kind") != kind):
+            continue
+        if all(r.get(k) == v for k, v in kw.items()):
+            out.append(r)
+    return out
+
+def med(rs, key):
+    v = [r[key] for r in rs if key in r]
+    return statistics.median(v) if v else float("nan")
+
+def spread(rs, key, fmt="{:.0f}"):
+    v = [r[key] for r in rs if key in r]
+    if not v:
+        return "n/a"
+    m = statistics.median(v)
+    return (fmt + " ({}–{})").format(m, fmt.format(min(v)), fmt.format(max(v)))
+
+names = {"http": "HTTP (libcurl multi)", "tcp": "TCP connect",
+         "native": "native curl COMMAND", "command": "COMMAND `true` via /bin/sh",
+         "shellcurl": "curl COMMAND via /bin/sh (sh+curl+cut)", "haproxy": "HAProxy 2.6 checker"}
+
+def load(rs):
+    return spread(rs, "loadavg", "{:.1f}")
+
+def exec_table(group, kinds, extra=None):
+    extra = dict(extra or {})
+    lines = ["| executor | instances | offered/s | checks/s | CPU µs/check | CPU cores | "
+             "backend CPU µs/req | timer late p50 / p99 ms | outcome | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for k in kinds:
+        label = names[k]
+        want = dict(extra)
+        if k == "http-body":
+            k, label = "http", "HTTP, 3-byte body"
+            want["port_base"] = 27190
+        elif k in ("http", "tcp", "native"):
+            want["port_base"] = 27180
+        rs = sel(group, k, **want)
+        if not rs:
+            continue
+        for r in rs:
+            n = r.get("backend_reqs") or 0
+            r["backend_us_per_req"] = r.get("backend_cpu_s", 0) * 1e6 / n if n else 0.0
+        outc = sorted({o for r in rs for o in r.get("outcomes", {})})
+        lines.append("| {} | {} | {:.0f} | {} | {} | {} | {} | {} / {} | {} | {} |".format(
+            label, rs[0]["instances"], rs[0]["offered_per_s"],
+            spread(rs, "checks_per_s"), spread(rs, "cpu_us_per_check", "{:.1f}"),
+            spread(rs, "cpu_cores", "{:.2f}"),
+            spread(rs, "backend_us_per_req", "{:.1f}") if k not in ("command",) else "–",
+            spread(rs, "sched_late_p50_ms", "{:.1f}"), spread(rs, "sched_late_p99_ms", "{:.1f}"),
+            ", ".join(outc), load(rs)))
+    cmds = sorted({r["cmd"] for r in sel(group) if r.get("kind") in names})
+    lines.append("")
+    lines.append("Commands: " + "; ".join("`" + c + f" --seconds {secs} --warmup {warm}`"
+                                         for c in cmds))
+    return "\n".join(lines)
+
+out = []
+out.append(f"Generated by `bench/run.sh` (REPS={reps}, {secs} s measured after {warm} s "
+           "warm-up per run). Every cell: median (min–max) over the repetitions.\n")
+out.append("```\n" + machine + "\n```\n")
+
+out.append("### 1. Executors at 10,000 check instances, offered above capacity\n")
+out.append(exec_table("saturate", ["http", "tcp", "native", "command"]))
+out.append("\n### 1b. The same 10,000 instances at 1,000 checks/s offered\n")
+out.append(exec_table("rate1000", ["http", "http-body", "tcp", "native", "command"]))
+out.append("\n### 2a. Native curl COMMAND vs the same command through /bin/sh, 100 checks/s\n")
+out.append(exec_table("curl100", ["native", "shellcurl"]))
+out.append("\n### 2b. vipd HTTP checks vs HAProxy 2.6 as checker, 1,000 instances every 100 ms\n")
+out.append(exec_table("vs-haproxy", ["haproxy", "http"]))
+out.append("\n### 2c. COMMAND `true` through /bin/sh, 2,000 spawns/s offered\n")
+lines = ["| in-flight limit | checks/s | CPU µs/check | timer late p50 / p99 (worst window) / max ms | "
+         "loop probe p99 / max ms | waited | load avg |", "|---:|---:|---:|---:|---:|---:|---:|"]
+for lim in (256, 32):
+    rs = sel("spawn", "command", max_in_flight=lim)
+    if not rs:
+        continue
+    lines.append("| {} | {} | {} | {} / {} ({}) / {} | {} / {} | {} | {} |".format(
+        lim, spread(rs, "checks_per_s"), spread(rs, "cpu_us_per_check", "{:.0f}"),
+        spread(rs, "sched_late_p50_ms", "{:.1f}"), spread(rs, "sched_late_p99_ms", "{:.1f}"),
+        spread(rs, "sched_late_p99_worst_ms", "{:.1f}"), spread(rs, "sched_late_max_ms", "{:.0f}"),
+        spread(rs, "probe_late_p99_ms", "{:.1f}"), spread(rs, "probe_late_max_ms", "{:.0f}"),
+        spread(rs, "waited"), load(rs)))
+lines.append("")
+lines.append("Commands: " + "; ".join(sorted({"`" + r["cmd"] + f" --seconds {secs} --warmup {warm}`"
+                                             for r in sel("spawn", "command")})))
+out.append("\n".join(lines))
+
+out.append("\n### 3. Idle memory, 10,000 instances (intervals and delays of one hour)\n")
+lines = ["| check kind | model RSS B/instance | scheduler RSS B/instance | scheduler heap B/instance | "
+         "scheduler structs B/instance (malloc'd) | sizeof sched_inst / sched_task / health_check_state |",
+         "|---|---:|---:|---:|---:|---|"]
+for k in ("http", "command"):
+    rs = sel("memory", k)
+    if not rs:
+        continue
+    r = rs[0]
+    lines.append("| {} | {} | {} | {} | {} | {} / {} / {} |".format(
+        k, spread(rs, "model_rss_per_instance_b"), spread(rs, "sched_rss_per_instance_b"),
+        spread(rs, "sched_heap_per_instance_b"), r["sched_structs_per_instance_b"],
+        r["sizeof_sched_inst"], r["sizeof_sched_task"], r["sizeof_health_check_state"]))
+lines.append("")
+lines.append("Commands: `bench_checks memory http --instances 10000`; "
+             "`bench_checks memory command --instances 10000`")
+out.append("\n".join(lines))
+
+# Targets.
+def m(group, kind, key, **kw):
+    return med(sel(group, kind, **kw), key)
+
+t = ["| target | measured | met? |", "|---|---|---|"]
+sh, nat = m("curl100", "shellcurl", "cpu_us_per_check"), m("curl100", "native", "cpu_us_per_check")
+ratio = sh / nat if nat else float("nan")
+t.append(f"| native curl check ≥ 100× less CPU than through the shell | {sh:.0f} µs / {nat:.1f} µs "
+         f"= **{ratio:.0f}×** (100 checks/s, table 2a) | {'yes' if ratio >= 100 else 'NO'} |")
+hv, hh = m("vs-haproxy", "http", "cpu_us_per_check"), m("vs-haproxy", "haproxy", "cpu_us_per_check")
+t.append(f"| vipd HTTP CPU/check ≤ HAProxy's, same backend, 1,000 × 100 ms | vipd {hv:.1f} µs vs "
+         f"HAProxy {hh:.1f} µs = **{hv / hh:.2f}×** (table 2b) | {'yes' if hv <= hh else 'NO'} |")
+sp = m("spawn", "command", "checks_per_s", max_in_flight=256)
+sp32 = m("spawn", "command", "checks_per_s", max_in_flight=32)
+t.append(f"| COMMAND `true` ≥ 1,500 spawns/s (in-flight 256) | **{sp:.0f}/s** of 2,000 offered "
+         f"({sp32:.0f}/s with limit 32) (table 2c) | {'yes' if sp >= 1500 else 'NO'} |")
+lp = m("spawn", "command", "sched_late_p99_ms", max_in_flight=256)
+lp32 = m("spawn", "command", "sched_late_p99_ms", max_in_flight=32)
+t.append(f"| timer lateness p99 < 10 ms while spawning | **{lp:.1f} ms** ({lp32:.1f} ms with "
+         f"limit 32) (table 2c) | {'yes' if lp < 10 else 'NO'} |")
+targets = "\n".join(t)
+
+body = ("<!-- BEGIN generated by bench/run.sh -->\n### Targets\n\n" + targets + "\n\n" +
+        "\n".join(out) + "\n<!-- END generated by bench/run.sh -->")
+text = open(readme_path).read()
+a, b = text.index("<!-- BEGIN generated"), text.index("<!-- END generated by bench/run.sh -->")
+text = text[:a] + body + text[b + len("<!-- END generated by bench/run.sh -->"):]
+open(readme_path, "w").write(text)
+print(targets)
+EOF
+}
+
+mkdir -p "$OUT"
+if [ "${1:-}" != "--report-only" ]; then
+	trap cleanup EXIT
+	cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	ninja -C "$BUILD" bench_checks >/dev/null
+	ulimit -n "$(ulimit -Hn)"
+	measure
+fi
+report
