@@ -19,3 +19,13 @@ rc=$?
 lib_assert_eq 125 "$rc" "no usable kernel fails before booting"
 lib_assert_contains "$msg" "apt-get install linux-image-amd64 qemu-system-x86 busybox-static" \
 	"no usable kernel says what to install"
+
+out=$(bash "$here/vm.sh" "$here/guest/harness_hang.sh" fail)
+rc=$?
+lib_assert_eq 1 "$rc" "a failing scenario with a background job still ends"
+lib_assert_contains "$out" "FAIL: deliberately" "and says why"
+
+out=$(VIPD_VM_TIMEOUT=60 bash "$here/vm.sh" "$here/guest/harness_hang.sh" hang)
+rc=$?
+lib_assert_eq 124 "$rc" "a hung scenario is stopped inside the guest"
+lib_assert_contains "$out" "stopped at its time limit" "and the console says so"

@@ -120,11 +120,12 @@ lib_who_answers() {
 	done | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
+# Waits only for what it stopped: a bare `wait` would also wait for any other background
+# job of the scenario (a daemon it started), and hang the VM until its timeout.
 lib_cleanup() {
 	local pid
 	for pid in "${LIB_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	wait 2>/dev/null
 }
 trap lib_cleanup EXIT
