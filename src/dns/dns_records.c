@@ -1,0 +1,288 @@
+/*
+ * The responder's record set: zones, address records and SRV records under
+ * lowercase names, sorted for binary search once built.
+ */
+#include "vipd/dns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dns_records_init(struct dns_records *r, uint32_t ttl)
+{
+	memset(r, 0, sizeof(*r));
+	r->ttl = ttl;
+}
+
+void dns_records_free(struct dns_records *r)
+{
+	for (size_t i = 0; i < r->nzones; i++)
+		free(r->zones[i]);
+	free(r->zones);
+	for (size_t i = 0; i < r->nhosts; i++) {
+		free(r->hosts[i].name);
+		free(r->hosts[i].addrs);
+	}
+	free(r->hosts);
+	for (size_t i = 0; i < r->nsrvs; i++) {
+		free(r->srvs[i].name);
+		free(r->srvs[i].target);
+	}
+	free(r->srvs);
+	dns_records_init(r, r->ttl);
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *p = d; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+/* Grows *items (of elem bytes) so that one more fits. */
+static int grow(void **items, size_t n, size_t *cap, size_t elem)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(*items, c * elem);
+	if (p == NULL)
+		return -1;
+	*items = p;
+	*cap = c;
+	return 0;
+}
+
+int dns_records_add_zone(struct dns_records *r, const char *zone)
+{
+	char **z = realloc(r->zones, (r->nzones + 1) * sizeof(*z));
+
+	if (z == NULL)
+		return -1;
+	r->zones = z;
+	z[r->nzones] = lower_dup(zone);
+	if (z[r->nzones] == NULL)
+		return -1;
+	r->nzones++;
+	return 0;
+}
+
+/* Before dns_records_finish a name may have several entries; they merge. */
+int dns_records_add_addr(struct dns_records *r, const char *name, const struct lb_addr *a)
+{
+	struct dns_host *h;
+
+	if (grow((void **)&r->hosts, r->nhosts, &r->hosts_cap, sizeof(*r->hosts)) < 0)
+		return -1;
+	h = &r->hosts[r->nhosts];
+	memset(h, 0, sizeof(*h));
+	h->name = lower_dup(name);
+	h->addrs = malloc(sizeof(*h->addrs));
+	if (h->name == NULL || h->addrs == NULL) {
+		free(h->name);
+		free(h->addrs);
+		return -1;
+	}
+	h->addrs[0] = *a;
+	h->naddrs = h->cap = 1;
+	r->nhosts++;
+	return 0;
+}
+
+int dns_records_add_srv(struct dns_records *r, const char *name, const char *target, uint16_t port)
+{
+	struct dns_srv *s;
+
+	if (grow((void **)&r->srvs, r->nsrvs, &r->srvs_cap, sizeof(*r->srvs)) < 0)
+		return -1;
+	s = &r->srvs[r->nsrvs];
+	s->name = lower_dup(name);
+	s->target = lower_dup(target);
+	s->port = port;
+	if (s->name == NULL || s->target == NULL) {
+		free(s->name);
+		free(s->target);
+		return -1;
+	}
+	r->nsrvs++;
+	return 0;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dns_host *)a)->name, ((const struct dns_host *)b)->name);
+}
+
+static int srv_cmp(const void *a, const void *b)
+{
+	const struct dns_srv *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c == 0)
+		c = strcmp(x->target, y->target);
+	if (c == 0)
+		c = (x->port > y->port) - (x->port < y->port);
+	return c;
+}
+
+static int addr_qsort_cmp(const void *a, const void *b)
+{
+	return lb_addr_cmp(a, b);
+}
+
+/* Moves h's addresses into into's (both hold distinct arrays). */
+static void host_merge(struct dns_host *into, struct dns_host *h)
+{
+	struct lb_addr *p = realloc(into->addrs, (into->naddrs + h->naddrs) * sizeof(*p));
+
+	/* On allocation failure the later entry's addresses are lost: the
+	 * name still answers with the first ones. */
+	if (p != NULL) {
+		memcpy(p + into->naddrs, h->addrs, h->naddrs * sizeof(*p));
+		into->addrs = p;
+		into->naddrs += h->naddrs;
+		into->cap = into->naddrs;
+	}
+	free(h->name);
+	free(h->addrs);
+}
+
+static void hosts_finish(struct dns_records *r)
+{
+	size_t n = 0;
+
+	if (r->nhosts > 1)
+		qsort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+	for (size_t i = 0; i < r->nhosts; i++) {
+		if (n > 0 && strcmp(r->hosts[n - 1].name, r->hosts[i].name) == 0)
+			host_merge(&r->hosts[n - 1], &r->hosts[i]);
+		else
+			r->hosts[n++] = r->hosts[i];
+	}
+	r->nhosts = n;
+	for (size_t i = 0; i < n; i++) {
+		struct dns_host *h = &r->hosts[i];
+		size_t m = 0;
+
+		qsort(h->addrs, h->naddrs, sizeof(*h->addrs), addr_qsort_cmp);
+		for (size_t j = 0; j < h->naddrs; j++)
+			if (m == 0 || lb_addr_cmp(&h->addrs[m - 1], &h->addrs[j]) != 0)
+				h->addrs[m++] = h->addrs[j];
+		h->naddrs = m;
+	}
+}
+
+static void srvs_finish(struct dns_records *r)
+{
+	size_t n = 0;
+
+	if (r->nsrvs > 1)
+		qsort(r->srvs, r->nsrvs, sizeof(*r->srvs), srv_cmp);
+	for (size_t i = 0; i < r->nsrvs; i++) {
+		if (n > 0 && srv_cmp(&r->srvs[n - 1], &r->srvs[i]) == 0) {
+			free(r->srvs[i].name);
+			free(r->srvs[i].target);
+			continue;
+		}
+		r->srvs[n++] = r->srvs[i];
+	}
+	r->nsrvs = n;
+}
+
+void dns_records_finish(struct dns_records *r)
+{
+	hosts_finish(r);
+	srvs_finish(r);
+}
+
+const struct dns_host *dns_records_host(const struct dns_records *r, const char *name)
+{
+	struct dns_host probe = {.name = (char *)name};
+
+	if (r->nhosts == 0)
+		return NULL;
+	return bsearch(&probe, r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+}
+
+const struct dns_srv *dns_records_srv(const struct dns_records *r, const char *name, size_t *n)
+{
+	size_t lo = 0, hi = r->nsrvs, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(r->srvs[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < r->nsrvs && strcmp(r->srvs[end].name, name) == 0; end++)
+		;
+	*n = end - lo;
+	return *n ? &r->srvs[lo] : NULL;
+}
+
+/* name is zone or ends with "." zone. */
+static bool is_under(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+
+	if (n == z)
+		return strcmp(name, zone) == 0;
+	return n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
+}
+
+const char *dns_records_zone_of(const struct dns_records *r, const char *name)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < r->nzones; i++)
+		if (is_under(name, r->zones[i]) && (!best || strlen(r->zones[i]) > strlen(best)))
+			best = r->zones[i];
+	return best;
+}
+
+bool dns_records_name_exists(const struct dns_records *r, const char *name)
+{
+	size_t n;
+
+	if (dns_records_host(r, name) || dns_records_srv(r, name, &n))
+		return true;
+	/* Empty non-terminals (marathon.l4lb.thisdcos.directory): a linear
+	 * scan, reached only by names that own no record. */
+	for (size_t i = 0; i < r->nhosts; i++)
+		if (is_under(r->hosts[i].name, name))
+			return true;
+	for (size_t i = 0; i < r->nsrvs; i++)
+		if (is_under(r->srvs[i].name, name))
+			return true;
+	return false;
+}
+
+bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)
+{
+	if (a->ttl != b->ttl || a->nzones != b->nzones || a->nhosts != b->nhosts ||
+	    a->nsrvs != b->nsrvs)
+		return false;
+	for (size_t i = 0; i < a->nzones; i++)
+		if (strcmp(a->zones[i], b->zones[i]) != 0)
+			return false;
+	for (size_t i = 0; i < a->nhosts; i++) {
+		const struct dns_host *x = &a->hosts[i], *y = &b->hosts[i];
+
+		if (strcmp(x->name, y->name) != 0 || x->naddrs != y->naddrs)
+			return false;
+		for (size_t j = 0; j < x->naddrs; j++)
+			if (lb_addr_cmp(&x->addrs[j], &y->addrs[j]) != 0)
+				return false;
+	}
+	for (size_t i = 0; i < a->nsrvs; i++)
+		if (srv_cmp(&a->srvs[i], &b->srvs[i]) != 0)
+			return false;
+	return true;
+}
