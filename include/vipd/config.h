@@ -6,6 +6,7 @@
 #define VIPD_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vipd/model.h"
@@ -28,6 +29,11 @@ struct vipd_config {
 	uint32_t timeout_udp;    /* "lb.timeouts.udp" */
 	unsigned reload_s;       /* "reload_seconds": how often the apps path is re-read */
 	int verbosity;           /* "log_level": 0 warn, 1 info, 2 debug */
+	char *dns_listen;        /* "dns.listen": "ADDR:PORT" of the responder; NULL = none */
+	char **dns_zones;        /* "dns.zones": NULL-terminated; DC/OS's four by default */
+	size_t dns_nzones;
+	char *dns_framework;     /* "dns.framework": the names' second label */
+	unsigned dns_ttl;        /* "dns.ttl": seconds */
 };
 
 void config_defaults(struct vipd_config *c);

@@ -9,6 +9,27 @@
 #include <jansson.h>
 
 #include "vipd/config.h"
+#include "vipd/dns.h"
+#include "vipd/fqdn.h"
+
+static void zones_free(struct vipd_config *c)
+{
+	for (size_t i = 0; i < c->dns_nzones; i++)
+		free(c->dns_zones[i]);
+	free(c->dns_zones);
+	c->dns_zones = NULL;
+	c->dns_nzones = 0;
+}
+
+static void config_set_default_zones(struct vipd_config *c)
+{
+	size_t n;
+	const char *const *z = fqdn_default_zones(&n);
+
+	c->dns_zones = calloc(n + 1, sizeof(*c->dns_zones));
+	for (size_t i = 0; c->dns_zones && i < n; i++)
+		c->dns_zones[c->dns_nzones++] = strdup(z[i]);
+}
 
 void config_defaults(struct vipd_config *c)
 {
@@ -27,7 +48,10 @@ void config_defaults(struct vipd_config *c)
 	     * long-lived idle connections, so operators set it here. */
 	    .reload_s = 5,
 	    .verbosity = 1,
+	    .dns_framework = strdup(FQDN_FRAMEWORK_DEFAULT),
+	    .dns_ttl = DNS_TTL_DEFAULT,
 	};
+	config_set_default_zones(c);
 }
 
 void config_free(struct vipd_config *c)
@@ -37,10 +61,13 @@ void config_free(struct vipd_config *c)
 	free(c->run_as);
 	free(c->shell);
 	free(c->interface);
+	free(c->dns_listen);
+	free(c->dns_framework);
+	zones_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
-enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL };
+enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL, F_LISTEN, F_ZONES };
 
 struct field {
 	const char *path; /* JSON pointer */
@@ -69,6 +96,10 @@ static const struct field fields[] = {
     FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
     FIELD("/reload_seconds", F_UINT, reload_s),
     FIELD("/log_level", F_LEVEL, verbosity),
+    FIELD("/dns/listen", F_LISTEN, dns_listen),
+    FIELD("/dns/zones", F_ZONES, dns_zones),
+    FIELD("/dns/framework", F_STRING, dns_framework),
+    FIELD("/dns/ttl", F_UINT, dns_ttl),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -88,6 +119,37 @@ static int is_section(const char *path)
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (strncmp(fields[i].path, path, n) == 0 && fields[i].path[n] == '/')
 			return 1;
+	return 0;
+}
+
+/* A list of zones, each checked; the whole list replaces the default. */
+static int set_zones(struct vipd_config *c, json_t *v, const char *file, struct diag_list *diags)
+{
+	char err[512], path[64];
+	size_t i, n = json_is_array(v) ? json_array_size(v) : 0;
+	json_t *z;
+
+	if (n == 0) {
+		diag_add(diags, DIAG_ERROR, file, "/dns/zones", "expected a non-empty array of zones");
+		return -1;
+	}
+	json_array_foreach(v, i, z) {
+		snprintf(path, sizeof(path), "/dns/zones/%zu", i);
+		if (!json_is_string(z)) {
+			diag_add(diags, DIAG_ERROR, file, path, "expected a zone name");
+			return -1;
+		}
+		if (fqdn_zone_check(json_string_value(z), err, sizeof(err)) < 0) {
+			diag_add(diags, DIAG_ERROR, file, path, "%s", err);
+			return -1;
+		}
+	}
+	zones_free(c);
+	c->dns_zones = calloc(n + 1, sizeof(*c->dns_zones));
+	json_array_foreach(v, i, z) {
+		if (c->dns_zones)
+			c->dns_zones[c->dns_nzones++] = strdup(json_string_value(z));
+	}
 	return 0;
 }
 
@@ -115,6 +177,22 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 			break;
 		*(bool *)base = json_is_true(v);
 		return 0;
+	case F_LISTEN: {
+		struct lb_addr a;
+		uint16_t port;
+		char err[256];
+
+		if (!json_is_string(v) ||
+		    dns_listen_parse(json_string_value(v), &a, &port, err, sizeof(err)) < 0) {
+			diag_add(diags, DIAG_ERROR, file, f->path, "expected ADDR:PORT (IPv6 in brackets)");
+			return -1;
+		}
+		free(*(char **)base);
+		*(char **)base = strdup(json_string_value(v));
+		return 0;
+	}
+	case F_ZONES:
+		return set_zones(c, v, file, diags);
 	case F_LEVEL:
 		for (int i = 0; i < 3 && json_is_string(v); i++) {
 			if (strcmp(json_string_value(v), levels[i]) == 0) {

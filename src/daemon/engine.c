@@ -101,6 +101,9 @@ static void on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 		e->ops_failed++;
 	else
 		e->ops_applied++;
+	if (e->dns && !error && (op->kind == RC_ADD_SERVICE || op->kind == RC_EDIT_SERVICE) &&
+	    lb_keyset_add(&e->dns_added, &op->svc) < 0)
+		log_warnx("out of memory noting a service for DNS");
 	engine_audit_op(e, op, error, msg, false);
 }
 
@@ -145,6 +148,83 @@ static void arm_next_change(struct engine *e, int64_t next_ms)
 	ev_timer_start(e->loop, &e->next_change);
 }
 
+/* Answers names only for the services in `served` (sorted): DC/OS answered
+ * before its service existed, and clients reached whatever listened there. */
+static void dns_serve(struct engine *e, struct lb_keyset *served)
+{
+	struct dns_naming naming = {
+	    .framework = e->cfg.dns_framework,
+	    .zones = (const char *const *)e->cfg.dns_zones,
+	    .nzones = e->cfg.dns_nzones,
+	    .ttl = e->cfg.dns_ttl,
+	};
+	struct dns_records r;
+	char err[256];
+
+	lb_keyset_free(&e->dns_served);
+	e->dns_served = *served;
+	lb_keyset_init(served);
+	if (dns_records_from_vips(&e->apps, &e->dns_served, &naming, &r, err, sizeof(err)) < 0) {
+		log_warnx("DNS records not updated: %s", err);
+		return;
+	}
+	dns_server_set_records(e->dns, &r);
+}
+
+/* Keys of `a` that are also in `b` (sorted), or added to the kernel this
+ * round when `with_added`. */
+static int keys_kept(const struct lb_keyset *a, const struct lb_keyset *b,
+                     const struct lb_keyset *added, struct lb_keyset *out)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (lb_keyset_contains(b, &a->keys[i]) && lb_keyset_add(out, &a->keys[i]) < 0)
+			return -1;
+	for (size_t i = 0; added && i < added->n; i++)
+		if (lb_keyset_contains(b, &added->keys[i]) && lb_keyset_add(out, &added->keys[i]) < 0)
+			return -1;
+	lb_keyset_sort(out);
+	return 0;
+}
+
+/* Before applying: a VIP leaving loses its name before its service (its
+ * clients stop coming before the kernel stops taking them). */
+static void dns_before_apply(struct engine *e, const struct lb_keyset *planned)
+{
+	struct lb_keyset kept;
+
+	lb_keyset_free(&e->dns_added);
+	lb_keyset_init(&e->dns_added);
+	if (!e->dns)
+		return;
+	lb_keyset_init(&kept);
+	if (keys_kept(&e->dns_served, planned, NULL, &kept) < 0)
+		log_warnx("out of memory updating DNS");
+	else if (kept.n != e->dns_served.n)
+		dns_serve(e, &kept);
+	lb_keyset_free(&kept);
+}
+
+/* After applying: names for what the kernel now has; after an incomplete
+ * round only what was there and stays, and what was added. */
+static void dns_after_apply(struct engine *e, struct lb_keyset *planned, bool complete)
+{
+	struct lb_keyset now;
+
+	if (!e->dns)
+		return;
+	if (complete) {
+		dns_serve(e, planned);
+		return;
+	}
+	lb_keyset_sort(&e->dns_added);
+	lb_keyset_init(&now);
+	if (keys_kept(&e->dns_served, planned, &e->dns_added, &now) < 0)
+		log_warnx("out of memory updating DNS");
+	else
+		dns_serve(e, &now);
+	lb_keyset_free(&now);
+}
+
 /* `full` re-reads the kernel (resync, repairs drift by others); otherwise
  * the round plans against what the last round left (a weight change is one
  * operation, no dump). */
@@ -159,7 +239,9 @@ static void reconcile_round(struct engine *e, bool full)
 	    .now_ms = mono_ms(),
 	};
 	struct lb_table table;
+	struct lb_keyset planned;
 	int64_t next = INT64_MAX;
+	bool complete = true;
 	char err[512];
 
 	lb_table_init(&table);
@@ -171,11 +253,20 @@ static void reconcile_round(struct engine *e, bool full)
 		log_diags(&diags);
 	e->log_desired_diags = false;
 	e->rounds++;
+	lb_keyset_init(&planned);
+	if (e->dns && lb_keyset_add_table(&planned, &table) < 0)
+		log_warnx("out of memory listing services for DNS");
+	lb_keyset_sort(&planned);
+	dns_before_apply(e, &planned);
 	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, on_op, e, err,
-	                                                              sizeof(err)) < 0)
+	                                                              sizeof(err)) < 0) {
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
+		complete = false;
+	}
 	if (!e->dp)
 		plan_only(e, &table);
+	dns_after_apply(e, &planned, complete);
+	lb_keyset_free(&planned);
 	record_apply_latency(e);
 	lb_table_free(&e->last_desired);
 	e->last_desired = table;
@@ -323,6 +414,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 	e->cfg = *cfg;
 	desired_state_init(&e->dstate);
 	lb_table_init(&e->last_desired);
+	lb_keyset_init(&e->dns_served);
+	lb_keyset_init(&e->dns_added);
 	e->audit = audit_open(loop, cfg->audit_path, err, errlen);
 	if (!e->audit)
 		return -1;
@@ -335,6 +428,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	}
 	if (open_dataplane(e, err, errlen) < 0)
+		return -1;
+	if (cfg->dns_listen && !(e->dns = dns_server_open(loop, cfg->dns_listen, err, errlen)))
 		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
@@ -350,6 +445,9 @@ void engine_fini(struct engine *e)
 	exec_ctx_free(e->exec);
 	if (e->dp)
 		dataplane_close(e->dp);
+	dns_server_close(e->dns);
+	lb_keyset_free(&e->dns_served);
+	lb_keyset_free(&e->dns_added);
 	audit_close(e->audit);
 	apps_set_free(&e->apps);
 	desired_state_free(&e->dstate);

@@ -9,6 +9,7 @@
 #include "vipd/config.h"
 #include "vipd/dataplane.h"
 #include "vipd/desired.h"
+#include "vipd/dns.h"
 #include "vipd/exec.h"
 #include "vipd/model.h"
 #include "vipd/sched.h"
@@ -27,6 +28,9 @@ struct engine {
 	struct desired_state dstate;
 	struct lb_table last_desired;
 	bool log_desired_diags; /* once per reload, not every round */
+	struct dns_server *dns;         /* NULL when dns.listen is unset */
+	struct lb_keyset dns_served;    /* services in the kernel whose names are answered */
+	struct lb_keyset dns_added;     /* services added this round (their op succeeded) */
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;

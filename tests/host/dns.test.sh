@@ -37,7 +37,7 @@ PY
 "$tool" --listen "127.0.0.1:$port" --apps "$TMP/apps.json" --v6 --run-for 120 >"$TMP/records" 2>"$TMP/tool.err" &
 tool_pid=$!
 trap 'kill $tool_pid 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do grep -q '^ready$' "$TMP/records" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q '^ready$' "$TMP/records" 2>/dev/null && break; sleep 0.1; done
 grep -q '^ready$' "$TMP/records" || { cat "$TMP/tool.err" >&2; fail "dns_tool never got ready"; finish; }
 
 q() { dig @127.0.0.1 -p "$port" +time=2 +tries=1 "$@"; }
@@ -57,12 +57,12 @@ expect_eq "$(q +short _api._udp.prodapi.marathon.l4lb.thisdcos.directory SRV)" \
 out=$(q "$web" A)
 expect_contains "$out" "status: NOERROR"
 expect_contains "$out" "flags: qr aa rd;"
-expect_contains "$out" "$(printf '%s. 5\tIN A\t%s' "$web" "$web4")"
+expect_contains "$(echo "$out" | tr -s ' \t' ' ')" "$web. 5 IN A $web4"
 
 out=$(q nope.marathon.l4lb.thisdcos.directory A)
 expect_contains "$out" "status: NXDOMAIN"
 expect_contains "$out" "AUTHORITY: 1"
-expect_contains "$out" "l4lb.thisdcos.directory. 5	IN	SOA	ns.l4lb.thisdcos.directory. hostmaster.l4lb.thisdcos.directory."
+expect_contains "$(echo "$out" | tr -s ' \t' ' ')" "l4lb.thisdcos.directory. 5 IN SOA ns.l4lb.thisdcos.directory. hostmaster.l4lb.thisdcos.directory."
 out=$(q www.example.com A)
 expect_contains "$out" "status: REFUSED"
 
