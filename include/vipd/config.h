@@ -32,8 +32,8 @@ struct vipd_config {
 	char *dns_listen;        /* "dns.listen": "ADDR:PORT" of the responder; NULL = none */
 	char **dns_zones;        /* "dns.zones": NULL-terminated; DC/OS's four by default */
 	size_t dns_nzones;
-	char *dns_framework;     /* "dns.framework": the names' second label */
-	unsigned dns_ttl;        /* "dns.ttl": seconds */
+	char *dns_framework; /* "dns.framework": the names' second label */
+	unsigned dns_ttl;    /* "dns.ttl": seconds */
 };
 
 void config_defaults(struct vipd_config *c);

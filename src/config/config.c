@@ -130,10 +130,12 @@ static int set_zones(struct vipd_config *c, json_t *v, const char *file, struct 
 	json_t *z;
 
 	if (n == 0) {
-		diag_add(diags, DIAG_ERROR, file, "/dns/zones", "expected a non-empty array of zones");
+		diag_add(diags, DIAG_ERROR, file, "/dns/zones",
+		         "expected a non-empty array of zones");
 		return -1;
 	}
-	json_array_foreach(v, i, z) {
+	json_array_foreach(v, i, z)
+	{
 		snprintf(path, sizeof(path), "/dns/zones/%zu", i);
 		if (!json_is_string(z)) {
 			diag_add(diags, DIAG_ERROR, file, path, "expected a zone name");
@@ -146,7 +148,8 @@ static int set_zones(struct vipd_config *c, json_t *v, const char *file, struct 
 	}
 	zones_free(c);
 	c->dns_zones = calloc(n + 1, sizeof(*c->dns_zones));
-	json_array_foreach(v, i, z) {
+	json_array_foreach(v, i, z)
+	{
 		if (c->dns_zones)
 			c->dns_zones[c->dns_nzones++] = strdup(json_string_value(z));
 	}
@@ -184,7 +187,8 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 
 		if (!json_is_string(v) ||
 		    dns_listen_parse(json_string_value(v), &a, &port, err, sizeof(err)) < 0) {
-			diag_add(diags, DIAG_ERROR, file, f->path, "expected ADDR:PORT (IPv6 in brackets)");
+			diag_add(diags, DIAG_ERROR, file, f->path,
+			         "expected ADDR:PORT (IPv6 in brackets)");
 			return -1;
 		}
 		free(*(char **)base);

@@ -180,7 +180,8 @@ static int keys_kept(const struct lb_keyset *a, const struct lb_keyset *b,
 		if (lb_keyset_contains(b, &a->keys[i]) && lb_keyset_add(out, &a->keys[i]) < 0)
 			return -1;
 	for (size_t i = 0; added && i < added->n; i++)
-		if (lb_keyset_contains(b, &added->keys[i]) && lb_keyset_add(out, &added->keys[i]) < 0)
+		if (lb_keyset_contains(b, &added->keys[i]) &&
+		    lb_keyset_add(out, &added->keys[i]) < 0)
 			return -1;
 	lb_keyset_sort(out);
 	return 0;

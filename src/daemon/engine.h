@@ -27,10 +27,10 @@ struct engine {
 	struct dataplane *dp; /* NULL when lb.ipvs is false: plan and log only */
 	struct desired_state dstate;
 	struct lb_table last_desired;
-	bool log_desired_diags; /* once per reload, not every round */
-	struct dns_server *dns;         /* NULL when dns.listen is unset */
-	struct lb_keyset dns_served;    /* services in the kernel whose names are answered */
-	struct lb_keyset dns_added;     /* services added this round (their op succeeded) */
+	bool log_desired_diags;      /* once per reload, not every round */
+	struct dns_server *dns;      /* NULL when dns.listen is unset */
+	struct lb_keyset dns_served; /* services in the kernel whose names are answered */
+	struct lb_keyset dns_added;  /* services added this round (their op succeeded) */
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;
