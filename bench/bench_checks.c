@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "vipd/apps.h"
@@ -37,7 +39,7 @@ struct opts {
 	unsigned port_base;
 	unsigned nports;
 	unsigned max_in_flight;
-	double probe_s; /* period of the responsiveness probe timer */
+	double probe_s; /* period of the responsiveness probe timer; 0 = none */
 };
 
 struct counters {
@@ -63,6 +65,7 @@ struct bench {
 	double *probe_late;
 	size_t nprobe, probe_cap;
 	ev_timer poll;
+	double poll_cpu_s; /* our own polling, taken out of the check CPU */
 	bool measuring;
 };
 
@@ -227,19 +230,36 @@ static void probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_again(loop, w);
 }
 
-static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static double thread_cpu(void)
 {
-	struct bench *b = w->data;
-	struct sched_stats st;
+	struct timespec ts;
 
-	(void)loop;
-	(void)revents;
-	if (!b->measuring || b->npolls >= 4096)
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void poll_lateness(struct bench *b)
+{
+	struct sched_stats st;
+	double t0 = thread_cpu();
+
+	if (b->npolls >= 4096)
 		return;
 	sched_get_stats(b->sched, &st);
 	b->sched_p50[b->npolls] = st.lateness_p50_ms;
 	b->sched_p99[b->npolls] = st.lateness_p99_ms;
 	b->npolls++;
+	b->poll_cpu_s += thread_cpu() - t0;
+}
+
+static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct bench *b = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (b->measuring)
+		poll_lateness(b);
 }
 
 static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -326,14 +346,24 @@ static int run_sched(const struct opts *o)
 	b.sched = sched_new(b.loop, ctx, &rs, &ss, on_event, &b);
 	if (!b.sched)
 		return 1;
-	b.probe_cap = (size_t)(o->seconds / o->probe_s) + 16;
-	b.probe_late = calloc(b.probe_cap, sizeof(*b.probe_late));
 	ev_timer_init(&b.probe, probe_cb, 0., o->probe_s);
 	b.probe.data = &b;
-	b.probe_due = mono_now() + o->probe_s;
-	ev_timer_again(b.loop, &b.probe);
-	/* The ring holds 8192 samples: poll well before it wraps. */
-	ev_timer_init(&b.poll, poll_cb, 0.25, 0.25);
+	if (o->probe_s > 0) {
+		b.probe_cap = (size_t)(o->seconds / o->probe_s) + 16;
+		b.probe_late = calloc(b.probe_cap, sizeof(*b.probe_late));
+		b.probe_due = mono_now() + o->probe_s;
+		ev_timer_again(b.loop, &b.probe);
+	}
+	/* The ring holds the last 8192 samples: poll before it wraps, and no
+	 * more often than that (sorting it costs CPU we then subtract). */
+	double offered = (double)o->instances / o->interval_s;
+	double period = 4096.0 / offered;
+
+	if (period < 0.25)
+		period = 0.25;
+	if (period > o->seconds / 2)
+		period = o->seconds / 2;
+	ev_timer_init(&b.poll, poll_cb, period, period);
 	b.poll.data = &b;
 	ev_timer_start(b.loop, &b.poll);
 
@@ -348,10 +378,11 @@ static int run_sched(const struct opts *o)
 	w1 = mono_now();
 	cpu_now(&c1);
 	sched_get_stats(b.sched, &st1);
+	poll_lateness(&b);
 	b.measuring = false;
 
 	wall = w1 - w0;
-	cpu_self = (c1.self_user - c0.self_user) + (c1.self_sys - c0.self_sys);
+	cpu_self = (c1.self_user - c0.self_user) + (c1.self_sys - c0.self_sys) - b.poll_cpu_s;
 	cpu_child = (c1.child_user - c0.child_user) + (c1.child_sys - c0.child_sys);
 	uint64_t done = b.c.events - b.c.overrun;
 	double probe_p99 = pct(b.probe_late, b.nprobe, 0.99) * 1000;
@@ -368,7 +399,8 @@ static int run_sched(const struct opts *o)
 	       "%.1f, "
 	       "\"wall_s\": %.3f, \"checks\": %llu, \"checks_per_s\": %.1f, \"ok\": %llu, "
 	       "\"failed\": %llu, \"overruns\": %llu, \"native\": %llu, \"cpu_self_s\": %.3f, "
-	       "\"cpu_children_s\": %.3f, \"cpu_us_per_check\": %.2f, \"cpu_cores\": %.3f, "
+	       "\"cpu_children_s\": %.3f, \"bench_poll_cpu_s\": %.4f, \"cpu_us_per_check\": %.2f, "
+	       "\"cpu_cores\": %.3f, "
 	       "\"sched_started\": %llu, \"overload_skips\": %llu, \"waited\": %llu, "
 	       "\"sched_late_p50_ms\": %.3f, \"sched_late_p99_ms\": %.3f, "
 	       "\"sched_late_p99_worst_ms\": %.3f, "
@@ -379,7 +411,7 @@ static int run_sched(const struct opts *o)
 	       (double)o->instances / o->interval_s, wall, (unsigned long long)done,
 	       (double)done / wall, (unsigned long long)b.c.ok, (unsigned long long)b.c.failed,
 	       (unsigned long long)b.c.overrun, (unsigned long long)b.c.native, cpu_self, cpu_child,
-	       done ? (cpu_self + cpu_child) * 1e6 / (double)done : 0.0,
+	       b.poll_cpu_s, done ? (cpu_self + cpu_child) * 1e6 / (double)done : 0.0,
 	       (cpu_self + cpu_child) / wall, (unsigned long long)(st1.started - st0.started),
 	       (unsigned long long)(st1.overload_skips - st0.overload_skips),
 	       (unsigned long long)(st1.waited - st0.waited), sched_p50_med, sched_p99_med,
@@ -485,13 +517,85 @@ static int run_memory(const struct opts *o)
 	return 0;
 }
 
+static double cpu_total(void)
+{
+	struct cpu c;
+
+	cpu_now(&c);
+	return c.self_user + c.self_sys;
+}
+
+/* The pure per-run work of the native curl path, without I/O: recognising
+ * the command (done twice per run by runner_start: runner_native_refusal and
+ * native_request) and expanding its URL. CPU µs per call. */
+static int run_micro(const struct opts *o)
+{
+	const char *cmd = o->command ? o->command : NATIVE_COMMAND;
+	char *envp[] = {"PORT0=27180", "PORT=27180", "PORTS=27180", "HOST=127.0.0.1", NULL};
+	char why[160], url[CURLCMD_URL_MAX];
+	struct curlcmd cc;
+	size_t n = o->instances;
+	double t0, t1, t2;
+
+	if (!curlcmd_recognise(cmd, &cc, why, sizeof(why))) {
+		fprintf(stderr, "bench: not recognised: %s\n", why);
+		return 1;
+	}
+	t0 = cpu_total();
+	for (size_t i = 0; i < n; i++)
+		curlcmd_recognise(cmd, &cc, why, sizeof(why));
+	t1 = cpu_total();
+	for (size_t i = 0; i < n; i++)
+		curlcmd_url_expand(&cc, envp, url, sizeof(url), why, sizeof(why));
+	t2 = cpu_total();
+	printf("{\"mode\": \"micro\", \"calls\": %zu, \"recognise_us\": %.2f, "
+	       "\"url_expand_us\": %.3f, \"recognise_calls_per_run\": 2}\n",
+	       n, (t1 - t0) * 1e6 / (double)n, (t2 - t1) * 1e6 / (double)n);
+	return 0;
+}
+
+/* The floor under COMMAND checks on this machine: `sh -c true` spawned and
+ * waited for one at a time, without vipd. CPU of the children per spawn. */
+static int run_floor(const struct opts *o)
+{
+	extern char **environ;
+	char *argv[] = {"/bin/sh", "-c", (char *)(o->command ? o->command : "true"), NULL};
+	struct cpu c0, c1;
+	double w0, w1, child;
+	size_t n = o->instances;
+
+	cpu_now(&c0);
+	w0 = mono_now();
+	for (size_t i = 0; i < n; i++) {
+		pid_t pid;
+		int status;
+
+		if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+			return 1;
+		if (waitpid(pid, &status, 0) < 0)
+			return 1;
+	}
+	w1 = mono_now();
+	cpu_now(&c1);
+	child = (c1.child_user - c0.child_user) + (c1.child_sys - c0.child_sys);
+	printf("{\"mode\": \"floor\", \"spawns\": %zu, \"wall_s\": %.3f, "
+	       "\"spawns_per_s_sequential\": %.1f, \"child_cpu_us_per_spawn\": %.1f, "
+	       "\"self_cpu_us_per_spawn\": %.1f}\n",
+	       n, w1 - w0, (double)n / (w1 - w0), child * 1e6 / (double)n,
+	       ((c1.self_user - c0.self_user) + (c1.self_sys - c0.self_sys)) * 1e6 / (double)n);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: bench_checks sched KIND [--instances N] [--interval S] [--seconds S]\n"
 	        "                    [--warmup S] [--port-base P] [--nports K]\n"
 	        "                    [--max-in-flight M] [--shell PATH] [--command CMD]\n"
+	        "                    [--probe S (a probe timer every S s: loop lateness)]\n"
 	        "       bench_checks memory KIND [--instances N]\n"
+	        "       bench_checks micro native [--instances CALLS] [--command CMD]\n"
+	        "       bench_checks floor command [--instances SPAWNS] (sh -c true, no vipd)\n"
 	        "KIND: http, tcp, command (true), native or shellcurl (the DC/OS curl test)\n");
 }
 
@@ -502,8 +606,7 @@ int main(int argc, char **argv)
 	                 .seconds = 10,
 	                 .warmup_s = 2,
 	                 .port_base = 27180,
-	                 .nports = 8,
-	                 .probe_s = 0.01};
+	                 .nports = 8};
 
 	if (argc < 3) {
 		usage();
@@ -532,6 +635,8 @@ int main(int argc, char **argv)
 			o.shell = v;
 		else if (strcmp(k, "--command") == 0)
 			o.command = v;
+		else if (strcmp(k, "--probe") == 0)
+			o.probe_s = strtod(v, NULL);
 		else {
 			usage();
 			return 2;
@@ -545,6 +650,10 @@ int main(int argc, char **argv)
 		return run_sched(&o);
 	if (strcmp(o.mode, "memory") == 0)
 		return run_memory(&o);
+	if (strcmp(o.mode, "micro") == 0)
+		return run_micro(&o);
+	if (strcmp(o.mode, "floor") == 0)
+		return run_floor(&o);
 	usage();
 	return 2;
 }

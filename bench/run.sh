@@ -163,9 +163,18 @@ measure() {
 		bench_run vs-haproxy "$rep" sched http --instances 1000 --interval 0.1
 		# 2c. COMMAND `true` through /bin/sh at 2,000 offered spawns per
 		# second with the default in-flight limit (256), and with 32.
-		bench_run spawn "$rep" sched command --instances 10000 --interval 5
 		bench_run spawn "$rep" sched command --instances 10000 --interval 5 \
-			--max-in-flight 32
+			--probe 0.01
+		bench_run spawn "$rep" sched command --instances 10000 --interval 5 \
+			--max-in-flight 32 --probe 0.01
+		# The native path's pure per-run work (no I/O).
+		"$BENCH" micro native --instances 20000 |
+			sed "s/}\$/, \"group\": \"micro\", \"rep\": $rep, \"cmd\": \"bench_checks micro native --instances 20000\"}/" \
+				>>"$RESULTS"
+		# The machine's own cost of `sh -c true`, without vipd.
+		"$BENCH" floor command --instances 2000 |
+			sed "s/}\$/, \"group\": \"floor\", \"rep\": $rep, \"loadavg\": $(cut -d' ' -f1 /proc/loadavg), \"cmd\": \"bench_checks floor command --instances 2000\"}/" \
+				>>"$RESULTS"
 		# 3. Idle memory per instance.
 		for k in http command; do
 			"$BENCH" memory "$k" --instances 10000 |
@@ -173,6 +182,29 @@ measure() {
 					>>"$RESULTS"
 		done
 	done
+	syscalls
+}
+
+# System calls per check, vipd's HTTP executor vs HAProxy's checker, counted
+# by strace -c over a few seconds (strace slows both; the counts per check
+# are what matter). Once, not repeated.
+syscalls() {
+	local req0 req1 cfg=$OUT/checker.cfg pid
+	req0=$(backend_reqs)
+	strace -f -c -o "$OUT/strace-vipd-http.txt" "$BENCH" sched http --instances 1000 \
+		--interval 1 --seconds 4 --warmup 0.5 >/dev/null
+	req1=$(backend_reqs)
+	echo "$((req1 - req0))" >"$OUT/strace-vipd-http.checks"
+	"$HAPROXY" -f "$cfg" >"$OUT/checker.log" 2>&1 &
+	CHECKER_PID=$!
+	pid=$CHECKER_PID
+	sleep 1
+	req0=$(backend_reqs)
+	timeout -s INT 4 strace -f -c -o "$OUT/strace-haproxy.txt" -p "$pid" || true
+	req1=$(backend_reqs)
+	echo "$((req1 - req0))" >"$OUT/strace-haproxy.checks"
+	stop_pid "$CHECKER_PID"
+	CHECKER_PID=
 }
 
 report() {
@@ -270,6 +302,12 @@ for lim in (256, 32):
         spread(rs, "sched_late_p99_worst_ms", "{:.1f}"), spread(rs, "sched_late_max_ms", "{:.0f}"),
         spread(rs, "probe_late_p99_ms", "{:.1f}"), spread(rs, "probe_late_max_ms", "{:.0f}"),
         spread(rs, "waited"), load(rs)))
+rs = [r for r in rows if r.get("group") == "floor"]
+if rs:
+    lines.append("| none: `sh -c true` spawned and waited for one at a time, no vipd "
+                 "(`bench_checks floor command --instances 2000`) | {} sequential | {} (children only) "
+                 "| | | | {} |".format(spread(rs, "spawns_per_s_sequential"),
+                                    spread(rs, "child_cpu_us_per_spawn"), load(rs)))
 lines.append("")
 lines.append("Commands: " + "; ".join(sorted({"`" + r["cmd"] + f" --seconds {secs} --warmup {warm}`"
                                              for r in sel("spawn", "command")})))
@@ -292,6 +330,44 @@ lines.append("")
 lines.append("Commands: `bench_checks memory http --instances 10000`; "
              "`bench_checks memory command --instances 10000`")
 out.append("\n".join(lines))
+
+out.append("\n### 4. Where the CPU goes\n")
+rs = [r for r in rows if r.get("group") == "micro"]
+if rs:
+    out.append("Native curl path, pure work per run (no I/O), `bench_checks micro native "
+               "--instances 20000`: `curlcmd_recognise` {} µs per call (runner_start calls it "
+               "twice per run: runner_native_refusal and native_request), `curlcmd_url_expand` "
+               "{} µs.\n".format(spread(rs, "recognise_us", "{:.1f}"),
+                                 spread(rs, "url_expand_us", "{:.2f}")))
+import os
+def strace_counts(name):
+    path = os.path.join(os.path.dirname(results_path), "strace-" + name + ".txt")
+    cpath = os.path.join(os.path.dirname(results_path), "strace-" + name + ".checks")
+    if not os.path.exists(path) or not os.path.exists(cpath):
+        return None, {}
+    n = int(open(cpath).read().strip() or 0)
+    calls = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
+            calls[f[-1]] = int(f[3])
+    return n, calls
+nv, cv = strace_counts("vipd-http")
+nh, ch = strace_counts("haproxy")
+if nv and nh:
+    names_all = sorted(set(cv) | set(ch), key=lambda k: -(cv.get(k, 0) / nv + ch.get(k, 0) / nh))
+    lines = ["System calls per HTTP check (strace -c -f; checks counted by the backend): vipd "
+             f"{sum(cv.values()) / nv:.1f}, HAProxy 2.6 {sum(ch.values()) / nh:.1f}.\n",
+             "| syscall | vipd per check | HAProxy per check |", "|---|---:|---:|"]
+    for k in names_all:
+        a, b = cv.get(k, 0) / nv, ch.get(k, 0) / nh
+        if a >= 0.05 or b >= 0.05:
+            lines.append(f"| {k} | {a:.2f} | {b:.2f} |")
+    lines.append("")
+    lines.append(f"vipd: `strace -f -c bench_checks sched http --instances 1000 --interval 1 "
+                 f"--seconds 4 --warmup 0.5` ({nv} checks); HAProxy: `strace -f -c -p <checker>` "
+                 f"for 4 s ({nh} checks).")
+    out.append("\n".join(lines))
 
 # Targets.
 def m(group, kind, key, **kw):
@@ -327,7 +403,7 @@ EOF
 
 mkdir -p "$OUT"
 if [ "${1:-}" != "--report-only" ]; then
-	trap cleanup EXIT
+	trap cleanup EXIT INT TERM
 	cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	ninja -C "$BUILD" bench_checks >/dev/null
 	ulimit -n "$(ulimit -Hn)"
