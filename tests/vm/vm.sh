@@ -69,9 +69,18 @@ ln -sf /proc/self/fd/1 /newroot/dev/stdout
 ln -sf /proc/self/fd/2 /newroot/dev/stderr
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
-mkdir -p /newroot/run/vipd-vm
+mkdir -p /newroot/run/vipd-vm/hosttmp
+# The guest gets its own /tmp; the host's /tmp entries the run needs (a
+# checkout or build tree under /tmp, as a CI clone may be) are bound back.
+tmpbinds=$(sed -n 's/.*vipd_tmp=\([^ ]*\).*/\1/p' /proc/cmdline)
+[ -n "$tmpbinds" ] && mount --bind /newroot/tmp /newroot/run/vipd-vm/hosttmp
+mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+for name in $(echo "$tmpbinds" | tr ',' ' '); do
+	mkdir -p "/newroot/tmp/$name"
+	mount --bind "/newroot/run/vipd-vm/hosttmp/$name" "/newroot/tmp/$name" ||
+		fail "cannot bind the host's /tmp/$name"
+done
 cp /run.sh /newroot/run/vipd-vm/run.sh
 cp /stage2.sh /newroot/run/vipd-vm/stage2.sh
 umount /proc
@@ -164,10 +173,20 @@ vm_main() {
 	script=$(readlink -f "$1") || vm_die "no such script: $1"
 	[[ -f $script ]] || vm_die "no such script: $1"
 	shift
-	local path
-	for path in "$script" "$(readlink -f "${VIPD_BUILD_DIR:-/}")"; do
+	# Paths under the host's /tmp are bound into the guest's own /tmp by
+	# their first component (vipd_tmp= on the kernel command line).
+	local path name tmpbinds=""
+	for path in "$script" "$(readlink -f "${VIPD_BUILD_DIR:-/}")" \
+		"$(readlink -f "${VIPD_SOURCE_DIR:-/}")"; do
 		case $path in
-		/tmp | /tmp/*) vm_die "$path is under /tmp, which the guest replaces with its own tmpfs" ;;
+		/tmp) vm_die "$path is the host's /tmp itself, which the guest replaces with its own tmpfs" ;;
+		/tmp/*)
+			name=${path#/tmp/}
+			name=${name%%/*}
+			[[ $name =~ ^[A-Za-z0-9._-]+$ ]] ||
+				vm_die "/tmp/$name: only names of letters, digits, '.', '_' and '-' can be shared with the guest"
+			[[ ,$tmpbinds, == *,$name,* ]] || tmpbinds=${tmpbinds:+$tmpbinds,}$name
+			;;
 		esac
 	done
 	command -v qemu-system-x86_64 >/dev/null ||
@@ -194,7 +213,7 @@ vm_main() {
 		-accel tcg -cpu max -m "${VIPD_VM_MEM:-1G}" -smp 1 \
 		-nic none -display none -monitor none -serial stdio -no-reboot \
 		-kernel "/boot/vmlinuz-$version" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=3 vipd_run=$vm_rundir/run.sh" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=3 vipd_run=$vm_rundir/run.sh${tmpbinds:+ vipd_tmp=$tmpbinds}" \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		</dev/null 2>&1 | tr -d '\r' | tee "$log"
 	rc=${PIPESTATUS[0]}
