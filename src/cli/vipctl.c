@@ -15,6 +15,7 @@ static const struct {
     {"validate", cmd_validate, "validate FILE|DIR...   check app definitions, summarise them"},
     {"check", cmd_check,
      "check [--app ID] [--no-native] FILE|DIR...   run every check once, print each result"},
+    {"vips", cmd_vips, "vips [--no-checks] FILE|DIR...   each VIP: name, FQDNs, address, backends"},
     {"lint", cmd_lint, "lint FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
 };
 

@@ -1,0 +1,273 @@
+/*
+ * vipctl vips: each VIP service as the daemon would program it, with its
+ * name, FQDNs and address, and its backends with their health and weight:
+ * every check run once (as vipctl check does), then the desired table built
+ * from that health. --no-checks shows the definitions only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vipd/apps.h"
+#include "vipd/desired.h"
+#include "vipd/fqdn.h"
+#include "vipd/runner.h"
+#include "vipd/vip.h"
+
+/* One task's checks, run once. */
+struct task_health {
+	const struct app *app;
+	const struct task *task;
+	size_t pending, failed;
+};
+
+static void on_done(const struct check_result *res, void *arg)
+{
+	struct task_health *th = arg;
+
+	th->pending--;
+	if (!check_outcome_healthy(res->outcome))
+		th->failed++;
+}
+
+static size_t count_tasks(const struct apps_set *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->napps; i++)
+		if (set->apps[i].nchecks > 0)
+			n += set->apps[i].ntasks;
+	return n;
+}
+
+/* Starts every check of every task of apps with checks; a check that cannot
+ * start counts as failed. */
+static void start_checks(struct exec_ctx *ctx, struct task_health *ths, const struct apps_set *set)
+{
+	struct runner_settings rs = {.native_curl = true, .shell = runner_detect_shell(NULL)};
+	size_t n = 0;
+	char err[256];
+
+	for (size_t i = 0; i < set->napps; i++) {
+		const struct app *a = &set->apps[i];
+
+		for (size_t t = 0; a->nchecks > 0 && t < a->ntasks; t++) {
+			struct task_health *th = &ths[n++];
+
+			*th = (struct task_health){.app = a, .task = &a->tasks[t]};
+			for (size_t c = 0; c < a->nchecks; c++) {
+				th->pending++;
+				if (!runner_start(ctx, &rs, a, &a->tasks[t], &a->checks[c], on_done,
+				                  th, err, sizeof(err))) {
+					th->pending--;
+					th->failed++;
+				}
+			}
+		}
+	}
+}
+
+struct health_view {
+	const struct task_health *ths;
+	size_t n;
+	bool checked;
+};
+
+/* desired_health_fn */
+static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
+{
+	const struct health_view *hv = ctx;
+
+	if (!hv->checked)
+		return DESIRED_HEALTH_HEALTHY;
+	for (size_t i = 0; i < hv->n; i++)
+		if (strcmp(hv->ths[i].app->id, app_id) == 0 &&
+		    strcmp(hv->ths[i].task->id, task_id) == 0)
+			return hv->ths[i].failed || hv->ths[i].pending ? DESIRED_HEALTH_UNHEALTHY
+			                                               : DESIRED_HEALTH_HEALTHY;
+	return DESIRED_HEALTH_UNKNOWN;
+}
+
+/* The use that gives service k, for its label text. */
+static const struct vip_use *use_of(const struct vip_list *vl, const struct vip_alloc *va,
+                                    const struct lb_key *k)
+{
+	for (size_t i = 0; i < vl->n; i++) {
+		struct lb_key keys[2];
+		size_t nk = vip_keys(&vl->items[i], va, keys);
+
+		for (size_t j = 0; j < nk; j++)
+			if (lb_key_cmp(&keys[j], k) == 0)
+				return &vl->items[i];
+	}
+	return NULL;
+}
+
+static void print_fqdns(const char *name)
+{
+	size_t nz;
+	const char *const *zones = fqdn_default_zones(&nz);
+	char fqdn[FQDN_NAME_MAX + 1], err[256];
+
+	printf("  fqdn");
+	for (size_t z = 0; z < nz; z++) {
+		if (fqdn_build(name, FQDN_FRAMEWORK_DEFAULT, zones[z], fqdn, sizeof(fqdn), err,
+		               sizeof(err)) < 0) {
+			printf(" (none: %s)", err);
+			break;
+		}
+		printf(" %s", fqdn);
+	}
+	printf("\n");
+}
+
+static const char *phase_health(const struct desired_entry *e, bool checked)
+{
+	if (!checked)
+		return "unchecked";
+	switch (e->phase) {
+	case DESIRED_PHASE_IN:
+		return "healthy";
+	case DESIRED_PHASE_DRAINING:
+		return "draining";
+	case DESIRED_PHASE_OUT:
+		break;
+	}
+	return "unhealthy";
+}
+
+static size_t print_service(const struct lb_service *s, const struct vip_use *u,
+                            const struct desired_state *st, bool checked, size_t *healthy)
+{
+	char addr[INET6_ADDRSTRLEN + 8], label[VIP_NAME_MAX + 16];
+	size_t nb = 0;
+
+	if (u && u->ref.named)
+		snprintf(label, sizeof(label), "%s:%u", u->ref.name, (unsigned)u->ref.port);
+	else
+		lb_addr_port_format(&s->key.addr, s->key.port, label, sizeof(label));
+	printf("%s %s %s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
+	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)));
+	if (u && u->ref.named)
+		print_fqdns(u->ref.name);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct desired_entry *e = &st->entries[i];
+		const struct lb_dest *d;
+
+		if (lb_key_cmp(&e->svc, &s->key) != 0)
+			continue;
+		d = lb_service_find_dest(s, &e->addr, e->port);
+		printf("  backend %s %s weight %u\n",
+		       lb_addr_port_format(&e->addr, e->port, addr, sizeof(addr)),
+		       phase_health(e, checked), d ? d->weight : 0);
+		*healthy += checked && e->phase == DESIRED_PHASE_IN;
+		nb++;
+	}
+	if (nb == 0)
+		printf("  no backend\n");
+	return nb;
+}
+
+static int alloc_names(const struct vip_list *vl, struct vip_alloc *va)
+{
+	const char **names = calloc(vl->n + 1, sizeof(*names));
+	size_t n = 0;
+	char err[256];
+	int rc;
+
+	if (names == NULL)
+		return -1;
+	for (size_t i = 0; i < vl->n; i++)
+		if (vl->items[i].ref.named)
+			names[n++] = vl->items[i].ref.name;
+	rc = vip_alloc_build(va, names, n, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "vipctl: %s\n", err);
+	free(names);
+	return rc;
+}
+
+/* The table from the health found, and the listing. */
+static int list_vips(const struct apps_set *set, const struct health_view *hv)
+{
+	struct desired_input in = {.apps = set, .health = health_of, .health_ctx = (void *)hv};
+	struct diag_list diags = {0}, ignored = {0};
+	struct desired_state st;
+	struct vip_list vl = {0};
+	struct vip_alloc va = {0};
+	struct lb_table t;
+	size_t nb = 0, healthy = 0;
+	char err[512], line[2048];
+	int rc = CLI_EXIT_OK;
+
+	desired_state_init(&st);
+	lb_table_init(&t);
+	if (desired_build(&in, &st, &t, &diags, NULL, err, sizeof(err)) < 0 ||
+	    vip_collect(set, &vl, &ignored) < 0 || alloc_names(&vl, &va) < 0) {
+		fprintf(stderr, "vipctl: %s\n", err);
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < diags.count; i++)
+		fprintf(stderr, "%s\n", diag_format(&diags.items[i], line, sizeof(line)));
+	for (size_t i = 0; i < t.nsvcs; i++)
+		nb += print_service(&t.svcs[i], use_of(&vl, &va, &t.svcs[i].key), &st, hv->checked,
+		                    &healthy);
+	if (hv->checked)
+		printf("%zu VIP services, %zu backends, %zu healthy\n", t.nsvcs, nb, healthy);
+	else
+		printf("%zu VIP services, %zu backends (checks not run)\n", t.nsvcs, nb);
+out:
+	vip_alloc_free(&va);
+	vip_list_free(&vl);
+	lb_table_free(&t);
+	desired_state_free(&st);
+	diag_list_free(&diags);
+	diag_list_free(&ignored);
+	return rc;
+}
+
+int cmd_vips(int argc, char **argv)
+{
+	struct exec_settings es = {0};
+	struct apps_set set = {0};
+	struct health_view hv = {.checked = true};
+	struct task_health *ths = NULL;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct exec_ctx *ctx = NULL;
+	char err[256];
+	int first = 1, rc = CLI_EXIT_OK, lrc;
+
+	if (argc > 1 && strcmp(argv[1], "--no-checks") == 0) {
+		hv.checked = false;
+		first = 2;
+	}
+	if (first >= argc || argv[first][0] == '-') {
+		fprintf(stderr, "usage: vipctl vips [--no-checks] FILE|DIR...\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_load_apps(&set, argc - first, argv + first))
+		rc = CLI_EXIT_CONFIG;
+	if (hv.checked) {
+		hv.n = count_tasks(&set);
+		ths = calloc(hv.n + 1, sizeof(*ths));
+		ctx = exec_ctx_new(loop, &es, err, sizeof(err));
+		if (ths == NULL || ctx == NULL) {
+			fprintf(stderr, "vipctl: cannot set up the check executors: %s\n", err);
+			free(ths);
+			exec_ctx_free(ctx);
+			apps_set_free(&set);
+			return CLI_EXIT_FAIL;
+		}
+		start_checks(ctx, ths, &set);
+		while (exec_ctx_running(ctx) > 0)
+			ev_run(loop, EVRUN_ONCE);
+		hv.ths = ths;
+	}
+	lrc = list_vips(&set, &hv);
+	exec_ctx_free(ctx);
+	free(ths);
+	apps_set_free(&set);
+	return lrc != CLI_EXIT_OK ? lrc : rc;
+}
