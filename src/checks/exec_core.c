@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vipd/model.h"
+#include "vipd/errbuf.h"
 
 #define EXEC_DEFAULT_USER "nobody"
 #define EXEC_DEFAULT_SHELL "/bin/sh"
@@ -23,20 +24,6 @@
 #define EXEC_DEFAULT_BODY_MAX ((size_t)1024 * 1024)
 #define EXEC_DEFAULT_KILL_GRACE_S 2.0
 #define EXEC_DEFAULT_NOFILE 1024
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *exec_kind_name(enum exec_kind k)
 {
@@ -63,13 +50,13 @@ static int resolve_run_as(struct exec_ctx *ctx, const char *user, char *err, siz
 	errno = 0;
 	pw = getpwnam(user);
 	if (!pw) {
-		set_err(err, errlen, "run-as user \"%s\": %s", user,
-		        errno ? strerror(errno) : "no such user");
+		errbuf_set(err, errlen, "run-as user \"%s\": %s", user,
+		           errno ? strerror(errno) : "no such user");
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
-		set_err(err, errlen, "run-as user \"%s\" is root; checks must run unprivileged",
-		        user);
+		errbuf_set(err, errlen, "run-as user \"%s\" is root; checks must run unprivileged",
+		           user);
 		return -1;
 	}
 	ctx->drop_privileges = true;
@@ -87,24 +74,24 @@ struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *
 	if (!settings)
 		settings = &defaults;
 	if (!loop || !ev_is_default_loop(loop)) {
-		set_err(err, errlen,
-		        "executors need libev's default loop (ev_child works only there)");
+		errbuf_set(err, errlen,
+		           "executors need libev's default loop (ev_child works only there)");
 		return NULL;
 	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	ctx->loop = loop;
 	ctx->host_netns_fd = -1;
 	ctx->shell = strdup(settings->shell ? settings->shell : EXEC_DEFAULT_SHELL);
 	if (!ctx->shell) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (ctx->shell[0] != '/') {
-		set_err(err, errlen, "shell \"%s\" must be an absolute path", ctx->shell);
+		errbuf_set(err, errlen, "shell \"%s\" must be an absolute path", ctx->shell);
 		goto fail;
 	}
 	ctx->output_cap = settings->output_cap;
@@ -258,12 +245,12 @@ struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req
 	int rc = -1;
 
 	if (!ctx || !req || !cb) {
-		set_err(err, errlen, "exec_start: missing context, request or callback");
+		errbuf_set(err, errlen, "exec_start: missing context, request or callback");
 		return NULL;
 	}
 	if (!(req->timeout_s > 0)) {
-		set_err(err, errlen, "%s check: timeout must be positive, got %g",
-		        exec_kind_name(req->kind), req->timeout_s);
+		errbuf_set(err, errlen, "%s check: timeout must be positive, got %g",
+		           exec_kind_name(req->kind), req->timeout_s);
 		return NULL;
 	}
 	/* Relative timers count from the loop's cached time, which may be stale
@@ -281,7 +268,7 @@ struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req
 		rc = exec_tcp_start(&run, ctx, req, cb, arg, err, errlen);
 		break;
 	default:
-		set_err(err, errlen, "unknown check kind %d", (int)req->kind);
+		errbuf_set(err, errlen, "unknown check kind %d", (int)req->kind);
 		return NULL;
 	}
 	return rc < 0 ? NULL : run;
@@ -351,8 +338,8 @@ int exec_request_from_check(struct exec_request *req, const struct app *app,
 	if (hc->port_index >= 0) {
 		/* Marathon probes the task's host port at that index. */
 		if ((size_t)hc->port_index >= task->nports || !task->ports[hc->port_index]) {
-			set_err(err, errlen, "task %s has no port at portIndex %d (it has %zu)",
-			        task->id ? task->id : "?", hc->port_index, task->nports);
+			errbuf_set(err, errlen, "task %s has no port at portIndex %d (it has %zu)",
+			           task->id ? task->id : "?", hc->port_index, task->nports);
 			return -1;
 		}
 		req->port = task->ports[hc->port_index];
@@ -360,14 +347,14 @@ int exec_request_from_check(struct exec_request *req, const struct app *app,
 		req->port = (unsigned)hc->port;
 	}
 	if (!req->port || req->port > 65535) {
-		set_err(err, errlen, "task %s: check port %u is not a TCP port",
-		        task->id ? task->id : "?", req->port);
+		errbuf_set(err, errlen, "task %s: check port %u is not a TCP port",
+		           task->id ? task->id : "?", req->port);
 		return -1;
 	}
 	if (!req->host && task->nip_addresses)
 		req->host = task->ip_addresses[0];
 	if (!req->host) {
-		set_err(err, errlen, "task %s has no host to check", task->id ? task->id : "?");
+		errbuf_set(err, errlen, "task %s has no host to check", task->id ? task->id : "?");
 		return -1;
 	}
 	return 0;

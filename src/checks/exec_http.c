@@ -7,6 +7,7 @@
  */
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "vipd/errbuf.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -43,20 +44,6 @@ struct http_sock {
 	struct exec_ctx *ctx;
 	ev_io watcher;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void http_check_multi_info(struct exec_ctx *ctx);
 
@@ -135,13 +122,13 @@ static int http_sock_update(CURL *easy, curl_socket_t fd, int what, void *userp,
 int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		set_err(err, errlen, "curl_global_init failed");
+		errbuf_set(err, errlen, "curl_global_init failed");
 		return -1;
 	}
 	ctx->multi = curl_multi_init();
 	if (!ctx->multi) {
 		curl_global_cleanup();
-		set_err(err, errlen, "curl_multi_init failed");
+		errbuf_set(err, errlen, "curl_multi_init failed");
 		return -1;
 	}
 	ev_timer_init(&ctx->curl_timer, http_timer_cb, 0., 0.);
@@ -151,7 +138,7 @@ int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
 	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, http_timer_update) ||
 	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx)) {
 		exec_http_cleanup(ctx);
-		set_err(err, errlen, "curl_multi_setopt failed");
+		errbuf_set(err, errlen, "curl_multi_setopt failed");
 		return -1;
 	}
 	return 0;
@@ -421,8 +408,8 @@ static int http_compile_regex(struct http_run *h, const char *pattern, char *err
 	if (h->regex)
 		return 0;
 	pcre2_get_error_message(code, msg, sizeof(msg));
-	set_err(err, errlen, "body regex \"%s\" at offset %zu: %s", pattern, (size_t)offset,
-	        (char *)msg);
+	errbuf_set(err, errlen, "body regex \"%s\" at offset %zu: %s", pattern, (size_t)offset,
+	           (char *)msg);
 	return -1;
 }
 
@@ -486,13 +473,13 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 	char *url = NULL;
 
 	if (!req->url && (!req->host || !req->port || req->port > 65535)) {
-		set_err(err, errlen, "%s check needs a host and a port 1-65535",
-		        exec_kind_name(req->kind));
+		errbuf_set(err, errlen, "%s check needs a host and a port 1-65535",
+		           exec_kind_name(req->kind));
 		return -1;
 	}
 	h = (struct http_run *)exec_run_new(ctx, sizeof(*h), req, cb, arg);
 	if (!h) {
-		set_err(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
+		errbuf_set(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
 		return -1;
 	}
 	h->base.release = http_release;
@@ -509,8 +496,8 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 	if (!url || !h->easy)
 		goto fail_nomem;
 	if (http_setup_easy(h, req, url) < 0) {
-		set_err(err, errlen, "%s check: curl_easy_setopt failed",
-		        exec_kind_name(req->kind));
+		errbuf_set(err, errlen, "%s check: curl_easy_setopt failed",
+		           exec_kind_name(req->kind));
 		goto fail;
 	}
 	/* curl copied the URL. */
@@ -524,7 +511,7 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 	*out = &h->base;
 	return 0;
 fail_nomem:
-	set_err(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
+	errbuf_set(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
 fail:
 	free(url);
 	if (h->easy) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "vipd/log.h"
+#include "vipd/errbuf.h"
 
 struct exec_netns {
 	char *path;
@@ -27,20 +28,6 @@ struct exec_netns {
 	ino_t ino;
 	struct exec_netns *next;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void netns_entry_free(struct exec_netns *ns)
 {
@@ -78,11 +65,11 @@ static int netns_open(const char *path, struct stat *st, char *err, size_t errle
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		set_err(err, errlen, "netns %s: open: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "netns %s: open: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) < 0) {
-		set_err(err, errlen, "netns %s: fstat: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "netns %s: fstat: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -128,7 +115,7 @@ int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errl
 	if (!ns || !(ns->path = strdup(path))) {
 		free(ns);
 		close(fd);
-		set_err(err, errlen, "netns %s: out of memory", path);
+		errbuf_set(err, errlen, "netns %s: out of memory", path);
 		return -1;
 	}
 	ns->fd = fd;
@@ -147,8 +134,8 @@ static int host_netns_fd(struct exec_ctx *ctx, char *err, size_t errlen)
 	 * we must return to even if other threads were moved elsewhere. */
 	ctx->host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (ctx->host_netns_fd < 0)
-		set_err(err, errlen, "own netns: open /proc/thread-self/ns/net: %s",
-		        strerror(errno));
+		errbuf_set(err, errlen, "own netns: open /proc/thread-self/ns/net: %s",
+		           strerror(errno));
 	return ctx->host_netns_fd;
 }
 
@@ -166,7 +153,7 @@ int exec_netns_socket(struct exec_ctx *ctx, const char *path, int domain, int ty
 	if (nsfd < 0)
 		return -1;
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		set_err(err, errlen, "netns %s: setns: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "netns %s: setns: %s", path, strerror(errno));
 		return -1;
 	}
 	/* A socket stays in the namespace it was created in. */
@@ -178,7 +165,7 @@ int exec_netns_socket(struct exec_ctx *ctx, const char *path, int domain, int ty
 		fatal("netns %s: cannot return to vipd's own network namespace", path);
 	}
 	if (fd < 0) {
-		set_err(err, errlen, "netns %s: socket: %s", path, strerror(saved));
+		errbuf_set(err, errlen, "netns %s: socket: %s", path, strerror(saved));
 		return -1;
 	}
 	return fd;

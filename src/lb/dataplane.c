@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vipd/vipif.h"
+#include "vipd/errbuf.h"
 
 /* A plan that fails for a reason other than "already so" is re-planned from
  * a fresh read this many times in one round; a failure that persists is the
@@ -33,19 +34,6 @@ struct dataplane {
 	bool kernel_known;
 };
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int apply_timeouts(struct dataplane *dp, const struct dataplane_settings *s, char *err,
                           size_t errlen)
 {
@@ -64,7 +52,7 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 
 	*out = NULL;
 	if (dp == NULL) {
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
 	lb_keyset_init(&dp->owned);
@@ -80,7 +68,7 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 	if (s->state_path != NULL) {
 		dp->state_path = strdup(s->state_path);
 		if (dp->state_path == NULL) {
-			set_error(err, errlen, "dataplane: out of memory");
+			errbuf_set(err, errlen, "dataplane: out of memory");
 			goto fail;
 		}
 		if (dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
@@ -147,7 +135,7 @@ static int observe_service(struct dataplane *dp, const struct ipvs_service *is,
 	return 0;
 oom:
 	free(dests);
-	set_error(err, errlen, "dataplane: observe: out of memory");
+	errbuf_set(err, errlen, "dataplane: observe: out of memory");
 	return -1;
 }
 
@@ -289,7 +277,7 @@ static int commit_ops(struct dataplane *dp, const struct rc_op *ops, size_t n,
 
 	*out = NULL;
 	if (c.res == NULL) {
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
 	if (ipvs_batch_begin(dp->nl, &b, err, errlen) < 0)
@@ -366,7 +354,7 @@ static int apply_retries(struct round *r, const struct rc_op *adds, size_t n, ch
 	return 0;
 oom:
 	results_free(res, n);
-	set_error(err, errlen, "dataplane: out of memory");
+	errbuf_set(err, errlen, "dataplane: out of memory");
 	return -1;
 }
 
@@ -406,7 +394,7 @@ static int apply_plan(struct round *r, const struct rc_plan *plan, char *err, si
 	rc = apply_retries(r, retry, nretry, err, errlen);
 	goto out;
 oom:
-	set_error(err, errlen, "dataplane: out of memory");
+	errbuf_set(err, errlen, "dataplane: out of memory");
 out:
 	free(retry);
 	results_free(res, plan->n);
@@ -483,7 +471,7 @@ static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
 	if (dp->vif == NULL)
 		return 0;
 	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
 	if (vipif_addrs(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
@@ -527,8 +515,8 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 		if (r->failures == 0)
 			return 0;
 	}
-	set_error(err, errlen, "%zu IPVS operation%s still failing after %d plans, first: %s",
-	          r->failures, r->failures == 1 ? "" : "s", DATAPLANE_MAX_PLANS, r->first_failure);
+	errbuf_set(err, errlen, "%zu IPVS operation%s still failing after %d plans, first: %s",
+	           r->failures, r->failures == 1 ? "" : "s", DATAPLANE_MAX_PLANS, r->first_failure);
 	return -1;
 }
 
@@ -575,7 +563,7 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 	lb_keyset_init(&next);
 	if (owned_after(r, desired, observed, &next) < 0) {
 		lb_keyset_free(&next);
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
 	rc = persist_owned(r, &next, err, errlen);
@@ -599,7 +587,7 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 	lb_table_init(&observed);
 	dp->kernel_known = false;
 	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0) {
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	/* Written ahead: a service is recorded as vipd's before it is made, so
@@ -657,7 +645,7 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
 	rc_plan_init(&plan);
 	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0 ||
 	    quick_addrs(dp, desired, &ra) < 0) {
-		set_error(err, errlen, "dataplane: out of memory");
+		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	if (persist_owned(&r, &owned, err, errlen) < 0)

@@ -5,6 +5,7 @@
  *   {"version": 1, "owned": [{"protocol": "tcp", "address": "11.0.0.1", "port": 80}]}
  */
 #include "vipd/dataplane.h"
+#include "vipd/errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,19 +19,6 @@
 #include <unistd.h>
 
 #define STATE_VERSION 1
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int proto_parse(const char *s, uint8_t *out)
 {
@@ -67,20 +55,20 @@ static int entry_parse(json_t *e, size_t i, const char *path, struct lb_key *k, 
 
 	memset(k, 0, sizeof(*k));
 	if (!json_is_string(proto) || proto_parse(json_string_value(proto), &k->protocol) < 0) {
-		set_error(err, errlen,
-		          "%s: /owned/%zu/protocol: expected \"tcp\", \"udp\" or \"sctp\"", path,
-		          i);
+		errbuf_set(err, errlen,
+		           "%s: /owned/%zu/protocol: expected \"tcp\", \"udp\" or \"sctp\"", path,
+		           i);
 		return -1;
 	}
 	if (!json_is_string(addr) || lb_addr_parse(json_string_value(addr), &k->addr) < 0) {
-		set_error(err, errlen, "%s: /owned/%zu/address: expected an IPv4 or IPv6 address",
-		          path, i);
+		errbuf_set(err, errlen, "%s: /owned/%zu/address: expected an IPv4 or IPv6 address",
+		           path, i);
 		return -1;
 	}
 	if (!json_is_integer(port) || json_integer_value(port) < 0 ||
 	    json_integer_value(port) > 65535) {
-		set_error(err, errlen, "%s: /owned/%zu/port: expected an integer 0..65535", path,
-		          i);
+		errbuf_set(err, errlen, "%s: /owned/%zu/port: expected an integer 0..65535", path,
+		           i);
 		return -1;
 	}
 	k->port = (uint16_t)json_integer_value(port);
@@ -98,20 +86,20 @@ int dataplane_state_load(const char *path, struct lb_keyset *out, char *err, siz
 		return 0;
 	root = json_load_file(path, 0, &jerr);
 	if (root == NULL) {
-		set_error(err, errlen,
-		          "%s:%d:%d: %s (remove the file to start with no owned service: "
-		          "services vipd made before are then left alone)",
-		          path, jerr.line, jerr.column, jerr.text);
+		errbuf_set(err, errlen,
+		           "%s:%d:%d: %s (remove the file to start with no owned service: "
+		           "services vipd made before are then left alone)",
+		           path, jerr.line, jerr.column, jerr.text);
 		return -1;
 	}
 	owned = json_object_get(root, "owned");
 	if (!json_is_integer(json_object_get(root, "version")) ||
 	    json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
-		set_error(err, errlen, "%s: /version: expected %d", path, STATE_VERSION);
+		errbuf_set(err, errlen, "%s: /version: expected %d", path, STATE_VERSION);
 		goto out;
 	}
 	if (!json_is_array(owned)) {
-		set_error(err, errlen, "%s: /owned: expected an array", path);
+		errbuf_set(err, errlen, "%s: /owned: expected an array", path);
 		goto out;
 	}
 	json_array_foreach(owned, i, e)
@@ -121,7 +109,7 @@ int dataplane_state_load(const char *path, struct lb_keyset *out, char *err, siz
 		if (entry_parse(e, i, path, &k, err, errlen) < 0)
 			goto out;
 		if (lb_keyset_add(out, &k) < 0) {
-			set_error(err, errlen, "%s: out of memory", path);
+			errbuf_set(err, errlen, "%s: out of memory", path);
 			goto out;
 		}
 	}
@@ -196,27 +184,27 @@ int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err
 	if (root == NULL || (text = json_dumps(root, JSON_COMPACT)) == NULL ||
 	    asprintf(&tmp, "%s.tmp", path) < 0) {
 		tmp = NULL;
-		set_error(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	make_parent(path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		set_error(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		set_error(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		set_error(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		set_error(err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
+		errbuf_set(err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
 		goto out;
 	}
 	rc = 0;

@@ -6,6 +6,7 @@
  * dataplane_open has made sure of by then.
  */
 #include "vipd/dataplane.h"
+#include "vipd/errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,19 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const struct dataplane_sysctl sysctls[] = {
     {"net.ipv4.vs.conntrack", "1",
@@ -77,7 +65,7 @@ static int sysctl_set(const struct dataplane_sysctl *s, char *err, size_t errlen
 	if (fd < 0 && errno == EROFS)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_error(err, errlen, "sysctl %s: %s: %s", s->name, path, strerror(errno));
+		errbuf_set(err, errlen, "sysctl %s: %s: %s", s->name, path, strerror(errno));
 		return -1;
 	}
 	n = read(fd, cur, sizeof(cur) - 1);
@@ -87,10 +75,10 @@ static int sysctl_set(const struct dataplane_sysctl *s, char *err, size_t errlen
 		return 0;
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0 || write(fd, s->value, want) != (ssize_t)want) {
-		set_error(err, errlen,
-		          "cannot set sysctl %s=%s: %s (vipd needs CAP_NET_ADMIN and a "
-		          "writable /proc/sys)",
-		          s->name, s->value, strerror(errno));
+		errbuf_set(err, errlen,
+		           "cannot set sysctl %s=%s: %s (vipd needs CAP_NET_ADMIN and a "
+		           "writable /proc/sys)",
+		           s->name, s->value, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -6,6 +6,7 @@
  * of every interface of the host.
  */
 #include "vipd/vipif.h"
+#include "vipd/errbuf.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -25,26 +26,13 @@ struct vipif {
 	char name[IFNAMSIZ];
 };
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int link_create(struct vipif *vi, char *err, size_t errlen)
 {
 	struct rtnl_link *link = rtnl_link_alloc();
 	int rc;
 
 	if (link == NULL) {
-		set_error(err, errlen, "interface %s: out of memory", vi->name);
+		errbuf_set(err, errlen, "interface %s: out of memory", vi->name);
 		return -1;
 	}
 	rtnl_link_set_name(link, vi->name);
@@ -54,10 +42,10 @@ static int link_create(struct vipif *vi, char *err, size_t errlen)
 	rtnl_link_put(link);
 	/* Another process made it between our look-up and our add: adopt it. */
 	if (rc < 0 && rc != -NLE_EXIST) {
-		set_error(err, errlen,
-		          "cannot create dummy interface %s: %s (is the dummy module available? "
-		          "modprobe dummy)",
-		          vi->name, nl_geterror(rc));
+		errbuf_set(err, errlen,
+		           "cannot create dummy interface %s: %s (is the dummy module available? "
+		           "modprobe dummy)",
+		           vi->name, nl_geterror(rc));
 		return -1;
 	}
 	return 0;
@@ -72,14 +60,15 @@ static int link_up(struct vipif *vi, struct rtnl_link *link, char *err, size_t e
 		return 0;
 	change = rtnl_link_alloc();
 	if (change == NULL) {
-		set_error(err, errlen, "interface %s: out of memory", vi->name);
+		errbuf_set(err, errlen, "interface %s: out of memory", vi->name);
 		return -1;
 	}
 	rtnl_link_set_flags(change, IFF_UP);
 	rc = rtnl_link_change(vi->sock, link, change, 0);
 	rtnl_link_put(change);
 	if (rc < 0) {
-		set_error(err, errlen, "cannot set interface %s up: %s", vi->name, nl_geterror(rc));
+		errbuf_set(err, errlen, "cannot set interface %s up: %s", vi->name,
+		           nl_geterror(rc));
 		return -1;
 	}
 	return 0;
@@ -99,15 +88,16 @@ static int link_adopt(struct vipif *vi, char *err, size_t errlen)
 		rc = rtnl_link_get_kernel(vi->sock, 0, vi->name, &link);
 	}
 	if (rc < 0) {
-		set_error(err, errlen, "cannot read interface %s: %s", vi->name, nl_geterror(rc));
+		errbuf_set(err, errlen, "cannot read interface %s: %s", vi->name, nl_geterror(rc));
 		return -1;
 	}
 	type = rtnl_link_get_type(link);
 	if (type == NULL || strcmp(type, "dummy") != 0) {
-		set_error(err, errlen,
-		          "interface %s exists and is a %s interface, not a dummy: vipd owns every "
-		          "address on its VIP interface, so name one that nothing else uses",
-		          vi->name, type != NULL ? type : "non-virtual");
+		errbuf_set(
+		    err, errlen,
+		    "interface %s exists and is a %s interface, not a dummy: vipd owns every "
+		    "address on its VIP interface, so name one that nothing else uses",
+		    vi->name, type != NULL ? type : "non-virtual");
 		rtnl_link_put(link);
 		return -1;
 	}
@@ -124,24 +114,24 @@ int vipif_open(struct vipif **out, const char *name, char *err, size_t errlen)
 
 	*out = NULL;
 	if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
-		set_error(err, errlen, "interface name \"%s\": expected 1 to %d characters",
-		          name != NULL ? name : "", IFNAMSIZ - 1);
+		errbuf_set(err, errlen, "interface name \"%s\": expected 1 to %d characters",
+		           name != NULL ? name : "", IFNAMSIZ - 1);
 		return -1;
 	}
 	vi = calloc(1, sizeof(*vi));
 	if (vi == NULL) {
-		set_error(err, errlen, "interface %s: out of memory", name);
+		errbuf_set(err, errlen, "interface %s: out of memory", name);
 		return -1;
 	}
 	snprintf(vi->name, sizeof(vi->name), "%s", name);
 	vi->sock = nl_socket_alloc();
 	if (vi->sock == NULL) {
-		set_error(err, errlen, "interface %s: out of memory", name);
+		errbuf_set(err, errlen, "interface %s: out of memory", name);
 		goto fail;
 	}
 	rc = nl_connect(vi->sock, NETLINK_ROUTE);
 	if (rc < 0) {
-		set_error(err, errlen, "cannot open a route netlink socket: %s", nl_geterror(rc));
+		errbuf_set(err, errlen, "cannot open a route netlink socket: %s", nl_geterror(rc));
 		goto fail;
 	}
 	if (link_adopt(vi, err, errlen) < 0)
@@ -232,7 +222,7 @@ int vipif_addrs(struct vipif *vi, struct lb_addr **out, size_t *n, char *err, si
 	cb = base != NULL ? nl_cb_clone(base) : NULL;
 	nl_cb_put(base);
 	if (cb == NULL) {
-		set_error(err, errlen, "cannot list the addresses of %s: out of memory", vi->name);
+		errbuf_set(err, errlen, "cannot list the addresses of %s: out of memory", vi->name);
 		return -1;
 	}
 	rc = nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, collect_addr, &l);
@@ -242,8 +232,8 @@ int vipif_addrs(struct vipif *vi, struct lb_addr **out, size_t *n, char *err, si
 		rc = nl_recvmsgs(vi->sock, cb);
 	nl_cb_put(cb);
 	if (rc < 0 || l.failed) {
-		set_error(err, errlen, "cannot list the addresses of %s: %s", vi->name,
-		          l.failed ? strerror(l.failed) : nl_geterror(rc));
+		errbuf_set(err, errlen, "cannot list the addresses of %s: %s", vi->name,
+		           l.failed ? strerror(l.failed) : nl_geterror(rc));
 		free(l.items);
 		return -1;
 	}
@@ -289,14 +279,15 @@ int vipif_addr_add(struct vipif *vi, const struct lb_addr *a, char *err, size_t 
 	int rc;
 
 	if (ra == NULL) {
-		set_error(err, errlen, "bind %s: out of memory", lb_addr_format(a, ab, sizeof(ab)));
+		errbuf_set(err, errlen, "bind %s: out of memory",
+		           lb_addr_format(a, ab, sizeof(ab)));
 		return -1;
 	}
 	rc = rtnl_addr_add(vi->sock, ra, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_addr_put(ra);
 	if (rc < 0 && rc != -NLE_EXIST) {
-		set_error(err, errlen, "bind %s on %s: %s", lb_addr_format(a, ab, sizeof(ab)),
-		          vi->name, nl_geterror(rc));
+		errbuf_set(err, errlen, "bind %s on %s: %s", lb_addr_format(a, ab, sizeof(ab)),
+		           vi->name, nl_geterror(rc));
 		return -1;
 	}
 	return 0;
@@ -309,15 +300,15 @@ int vipif_addr_del(struct vipif *vi, const struct lb_addr *a, char *err, size_t 
 	int rc;
 
 	if (ra == NULL) {
-		set_error(err, errlen, "unbind %s: out of memory",
-		          lb_addr_format(a, ab, sizeof(ab)));
+		errbuf_set(err, errlen, "unbind %s: out of memory",
+		           lb_addr_format(a, ab, sizeof(ab)));
 		return -1;
 	}
 	rc = rtnl_addr_delete(vi->sock, ra, 0);
 	rtnl_addr_put(ra);
 	if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV) {
-		set_error(err, errlen, "unbind %s from %s: %s", lb_addr_format(a, ab, sizeof(ab)),
-		          vi->name, nl_geterror(rc));
+		errbuf_set(err, errlen, "unbind %s from %s: %s", lb_addr_format(a, ab, sizeof(ab)),
+		           vi->name, nl_geterror(rc));
 		return -1;
 	}
 	return 0;

@@ -1,0 +1,14 @@
+/*
+ * Low layers return -1 and describe the failure in a caller-supplied
+ * buffer (as redis's anetSetError); this fills one.
+ */
+#ifndef VIPD_ERRBUF_H
+#define VIPD_ERRBUF_H
+
+#include <stddef.h>
+
+/* Formats into err (when err is not NULL and errlen > 0). */
+void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

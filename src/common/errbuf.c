@@ -1,0 +1,16 @@
+/* The one formatter of caller-supplied error buffers. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vipd/errbuf.h"
+
+void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
