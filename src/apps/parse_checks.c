@@ -208,15 +208,10 @@ int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct ap
 	size_t i;
 	int rc = 0;
 
-	switch (pj_typed(c, japp, path, "healthChecks", JSON_ARRAY, &list)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, "healthChecks");
+	enum pj_status st = pj_array(c, japp, path, "healthChecks", &list, p, sizeof(p));
+
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	app->checks = calloc(json_array_size(list) + 1, sizeof(*app->checks));
 	if (!app->checks)
 		return -1;

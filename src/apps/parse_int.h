@@ -39,6 +39,10 @@ enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, cons
 /* Present and of the given type (JSON_ARRAY or JSON_OBJECT), else an error. */
 enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, const char *key,
                         json_type type, json_t **out);
+/* An optional array field: PJ_OK with the array in *out and its JSON
+ * pointer in apath; PJ_ABSENT; or PJ_BAD with the error added. */
+enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                        json_t **out, char *apath, size_t len);
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out,
               size_t *nout);
 

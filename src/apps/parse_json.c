@@ -176,6 +176,16 @@ enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, con
 	return PJ_OK;
 }
 
+enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                        json_t **out, char *apath, size_t len)
+{
+	enum pj_status st = pj_typed(c, obj, path, key, JSON_ARRAY, out);
+
+	if (st == PJ_OK)
+		path_key(apath, len, path, key);
+	return st;
+}
+
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out, size_t *nout)
 {
 	char lpath[PATH_MAX_LEN], p[PATH_MAX_LEN], got[64];

@@ -35,15 +35,10 @@ static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, 
 	json_t *list = NULL, *v;
 	size_t i;
 
-	switch (pj_typed(c, jt, path, "ports", JSON_ARRAY, &list)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, "ports");
+	enum pj_status st = pj_array(c, jt, path, "ports", &list, p, sizeof(p));
+
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	t->ports = calloc(json_array_size(list) + 1, sizeof(*t->ports));
 	if (!t->ports)
 		return -1;
@@ -68,15 +63,10 @@ static int parse_task_ips(struct pctx *c, const json_t *jt, const char *path, st
 	const char *addr;
 	size_t i;
 
-	switch (pj_typed(c, jt, path, "ipAddresses", JSON_ARRAY, &list)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, "ipAddresses");
+	enum pj_status st = pj_array(c, jt, path, "ipAddresses", &list, p, sizeof(p));
+
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	t->ip_addresses = calloc(json_array_size(list) + 1, sizeof(*t->ip_addresses));
 	if (!t->ip_addresses)
 		return -1;
