@@ -7,7 +7,8 @@ set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
 command -v dig >/dev/null || { echo "SKIP: no dig (bind9-dnsutils)"; exit 0; }
-port=$((30000 + RANDOM % 20000))
+# below the ephemeral range (32768-60999): a busy host can hold any port there in TIME-WAIT
+port=$((10000 + RANDOM % 10000))
 mkdir -p "$TMP/apps"
 cat > "$TMP/apps/web.json" <<'JSON'
 {"id": "/prod/web", "portDefinitions": [{"port": 0, "name": "http", "labels": {"VIP_0": "/prod/web:80"}}],
