@@ -7,7 +7,7 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
-port_a=$((20000 + RANDOM % 10000)); port_b=$((port_a + 1))
+port_a=$((25000 + RANDOM % 5000)); port_b=$((port_a + 1))
 
 python3 "$VIPD_SOURCE_DIR/examples/backends/backend.py" --http "$port_a:a" --http "$port_b:b:500" &
 backends=$!
