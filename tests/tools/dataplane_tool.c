@@ -7,6 +7,9 @@
  *       prints "op <op> ok" or "op <op> error <msg>" per operation, then
  *       "round <n> ops <count> failed <count>"
  *       -q: rounds after the first use dataplane_apply_quick (no read)
+ *       -T: after each round line, "time round <n> <ms> ms <quick|full>": the
+ *           round alone (dataplane_apply[_quick]), measured in the process
+ *           with CLOCK_MONOTONIC; reading FILE is not counted
  *   dataplane_tool [...] observe      the kernel's table as the data plane reads it
  *   dataplane_tool [...] owned        the owned set after open
  *   dataplane_tool sysctls            the sysctls set at open, with why
@@ -30,7 +33,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dataplane_tool [-q] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
+	fprintf(stderr, "usage: dataplane_tool [-q] [-T] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
 	                "apply FILE... | observe | owned | sysctls | bench NSVC NDEST\n");
 	return 2;
 }
@@ -136,7 +139,15 @@ static void print_table(const struct lb_table *t)
 	}
 }
 
-static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick)
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick, bool timed)
 {
 	char err[ERRLEN];
 	int status = 0;
@@ -145,6 +156,7 @@ static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick)
 		struct lb_table t;
 		struct counts c = {0};
 		int rc;
+		double t0;
 
 		lb_table_init(&t);
 		if (load_table(argv[i], &t, err, sizeof(err)) < 0) {
@@ -152,11 +164,16 @@ static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick)
 			lb_table_free(&t);
 			return 1;
 		}
+		t0 = now_ms();
 		if (quick && i > 0)
 			rc = dataplane_apply_quick(dp, &t, print_op, &c, err, sizeof(err));
 		else
 			rc = dataplane_apply(dp, &t, print_op, &c, err, sizeof(err));
+		t0 = now_ms() - t0;
 		printf("round %d ops %zu failed %zu\n", i + 1, c.ops, c.failed);
+		if (timed)
+			printf("time round %d %.3f ms %s\n", i + 1, t0,
+			       quick && i > 0 ? "quick" : "full");
 		if (rc < 0) {
 			printf("apply failed: %s\n", err);
 			status = 1;
@@ -164,14 +181,6 @@ static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick)
 		lb_table_free(&t);
 	}
 	return status;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void bench_table(struct lb_table *t, unsigned nsvc, unsigned ndest)
@@ -259,11 +268,13 @@ int main(int argc, char **argv)
 	struct dataplane *dp;
 	char err[ERRLEN];
 	int opt, status = 2;
-	bool quick = false;
+	bool quick = false, timed = false;
 
-	while ((opt = getopt(argc, argv, "+qi:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "+qTi:s:t:")) != -1) {
 		if (opt == 'q')
 			quick = true;
+		else if (opt == 'T')
+			timed = true;
 		else if (opt == 'i')
 			set.interface = optarg;
 		else if (opt == 's')
@@ -290,7 +301,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[0], "apply") == 0 && argc >= 2) {
-		status = cmd_apply(dp, argc - 1, argv + 1, quick);
+		status = cmd_apply(dp, argc - 1, argv + 1, quick, timed);
 	} else if (strcmp(argv[0], "observe") == 0) {
 		struct lb_table t;
 
