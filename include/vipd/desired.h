@@ -66,9 +66,12 @@ struct desired_state {
 	size_t cap;
 };
 
+struct vip_ranges;
+
 struct desired_input {
 	const struct apps_set *apps;
-	desired_health_fn health; /* NULL: every task of an app with checks is UNKNOWN */
+	const struct vip_ranges *ranges; /* named-VIP ranges; NULL: DC/OS's defaults */
+	desired_health_fn health;        /* NULL: every task of an app with checks is UNKNOWN */
 	void *health_ctx;
 	int64_t drain_ms; /* how long a backend leaving rotation keeps weight 0 */
 	int64_t now_ms;   /* monotonic */
@@ -91,7 +94,11 @@ int desired_state_adopt(struct desired_state *st, const struct lb_table *observe
  * Builds the desired table into `out` (initialised by the caller) and moves
  * `state` to this round. Rules:
  *  - Every VIP label gives a service per protocol, present even with no
- *    backend; apps sharing a VIP merge their backends; the app with the
+ *    backend. A named VIP gets its address in the family of its backends:
+ *    an IPv4 service for its IPv4 backends (or when it has none), an IPv6
+ *    service for its IPv6 ones, both when it has both. An address VIP keeps
+ *    its family; a backend of the other is left out with a located warning
+ *    at the VIP label. Apps sharing a VIP merge their backends; the app with the
  *    smallest id that sets a service attribute label (scheduler, forward,
  *    all-unhealthy, slow start) decides it, a different value from another
  *    app is a located warning.

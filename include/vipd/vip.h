@@ -135,5 +135,9 @@ void vip_alloc_free(struct vip_alloc *va);
  * named ref needs va. Returns the number of keys (0 when a name is not
  * allocated). */
 size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2]);
+/* The same in one family (AF_INET or AF_INET6): a named ref gives its
+ * address of that family, an address ref gives keys only in its own. */
+size_t vip_keys_af(const struct vip_use *u, const struct vip_alloc *va, int af,
+                   struct lb_key keys[2]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "vipd/vip.h"
 
@@ -228,6 +229,8 @@ static int cand_push(struct build *b, const struct cand *c)
 	return 0;
 }
 
+/* Backends of the key's family only: IPVS forwards a service's traffic to
+ * destinations of the service's own family. */
 static int add_use_key(struct build *b, const struct app *a, const struct lb_key *k,
                        const struct port_policy *p, const struct backend *bes, size_t nbes)
 {
@@ -239,6 +242,8 @@ static int add_use_key(struct build *b, const struct app *a, const struct lb_key
 	idx = (size_t)(s - b->out->svcs);
 	apply_attrs(b, a, s, &b->pol[idx], p);
 	for (size_t i = 0; i < nbes; i++) {
+		if (bes[i].addr.af != k->addr.af)
+			continue;
 		struct cand c = {
 		    .svc = *k,
 		    .addr = bes[i].addr,
@@ -251,6 +256,69 @@ static int add_use_key(struct build *b, const struct app *a, const struct lb_key
 		if (cand_push(b, &c) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static const char *af_name(int af)
+{
+	return af == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* An address VIP has one family; its backends of the other are reported
+ * where the VIP is declared and left out. */
+static void warn_cross_family(struct build *b, const struct app *a, const struct vip_use *u,
+                              const struct backend *bes, size_t nbes)
+{
+	const struct port_def *pd = &a->ports[u->port];
+	char path[1024], vip[INET6_ADDRSTRLEN + 16], be[INET6_ADDRSTRLEN + 16];
+
+	for (size_t i = 0; i < nbes; i++) {
+		if (bes[i].addr.af == u->ref.addr.af)
+			continue;
+		diag_add(b->diags, DIAG_WARNING, a->source,
+		         vip_label_path(a, u->port, pd->labels[u->label].key, path, sizeof(path)),
+		         "task \"%s\": backend %s is %s but VIP %s is %s; skipped (IPVS NAT "
+		         "cannot forward across address families)",
+		         a->tasks[bes[i].task].id,
+		         lb_addr_port_format(&bes[i].addr, bes[i].port, be, sizeof(be)),
+		         af_name(bes[i].addr.af),
+		         lb_addr_port_format(&u->ref.addr, u->ref.port, vip, sizeof(vip)),
+		         af_name(u->ref.addr.af));
+	}
+}
+
+static int add_use_af(struct build *b, const struct app *a, const struct vip_use *u, int af,
+                      const struct port_policy *p, const struct backend *bes, size_t nbes,
+                      const struct vip_alloc *va)
+{
+	struct lb_key keys[2];
+	size_t nk = vip_keys_af(u, va, af, keys);
+
+	for (size_t k = 0; k < nk; k++)
+		if (add_use_key(b, a, &keys[k], p, bes, nbes) < 0)
+			return -1;
+	return 0;
+}
+
+/* As DC/OS does, a named VIP has an IPv4 service for its IPv4 backends and
+ * an IPv6 one for its IPv6 backends; with no backend at all it keeps its
+ * IPv4 service, present as every VIP is. */
+static int add_use(struct build *b, const struct app *a, const struct vip_use *u,
+                   const struct port_policy *p, const struct backend *bes, size_t nbes,
+                   const struct vip_alloc *va)
+{
+	size_t n6 = 0;
+
+	if (!u->ref.named) {
+		warn_cross_family(b, a, u, bes, nbes);
+		return add_use_af(b, a, u, u->ref.addr.af, p, bes, nbes, va);
+	}
+	for (size_t i = 0; i < nbes; i++)
+		n6 += bes[i].addr.af == AF_INET6;
+	if ((n6 < nbes || nbes == 0) && add_use_af(b, a, u, AF_INET, p, bes, nbes, va) < 0)
+		return -1;
+	if (n6 > 0 && add_use_af(b, a, u, AF_INET6, p, bes, nbes, va) < 0)
+		return -1;
 	return 0;
 }
 
@@ -268,13 +336,8 @@ static int add_port_uses(struct build *b, const struct vip_use *uses, size_t fro
 	bes = desired_port_backends(b->diags, b->in, a, pi, p.scope, &nbes);
 	if (bes == NULL)
 		return -1;
-	for (size_t u = from; u < to && rc == 0; u++) {
-		struct lb_key keys[2];
-		size_t nk = vip_keys(&uses[u], va, keys);
-
-		for (size_t k = 0; k < nk && rc == 0; k++)
-			rc = add_use_key(b, a, &keys[k], &p, bes, nbes);
-	}
+	for (size_t u = from; u < to && rc == 0; u++)
+		rc = add_use(b, a, &uses[u], &p, bes, nbes, va);
 	free(bes);
 	return rc;
 }
@@ -316,7 +379,8 @@ static int add_all_uses(struct build *b, struct vip_list *vl, const struct vip_a
 	return 0;
 }
 
-static int alloc_names(const struct vip_list *vl, struct vip_alloc *va, char *err, size_t errlen)
+static int alloc_names(const struct vip_list *vl, const struct vip_ranges *ranges,
+                       struct vip_alloc *va, char *err, size_t errlen)
 {
 	const char **names = calloc(vl->n + 1, sizeof(*names));
 	size_t n = 0;
@@ -329,7 +393,7 @@ static int alloc_names(const struct vip_list *vl, struct vip_alloc *va, char *er
 	for (size_t i = 0; i < vl->n; i++)
 		if (vl->items[i].ref.named)
 			names[n++] = vl->items[i].ref.name;
-	rc = vip_alloc_build(va, names, n, err, errlen);
+	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
 	free(names);
 	return rc;
 }
@@ -512,13 +576,19 @@ static int walk(struct build *b, const struct desired_state *prev)
 
 static int build_table(struct build *b, struct desired_state *state, char *err, size_t errlen)
 {
+	const struct vip_ranges *ranges = b->in->ranges;
+	struct vip_ranges defaults;
 	struct vip_list vl = {0};
 	struct vip_alloc va = {0};
 	int rc = -1;
 
-	if (vip_collect(b->in->apps, &vl, b->diags) < 0)
+	if (ranges == NULL) {
+		vip_ranges_default(&defaults);
+		ranges = &defaults;
+	}
+	if (vip_collect_in(b->in->apps, ranges, &vl, b->diags) < 0)
 		goto nomem;
-	if (alloc_names(&vl, &va, err, errlen) < 0)
+	if (alloc_names(&vl, ranges, &va, err, errlen) < 0)
 		goto out;
 	if (add_all_uses(b, &vl, &va) < 0)
 		goto nomem;

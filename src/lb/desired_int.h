@@ -41,6 +41,7 @@ struct backend {
 	struct lb_addr addr;
 	uint16_t port;
 	enum desired_health health;
+	size_t task; /* index into app.tasks, to locate warnings */
 };
 
 /* The port's vipd labels (the port's first, else the app's); each malformed

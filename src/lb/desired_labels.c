@@ -265,6 +265,7 @@ struct backend *desired_port_backends(struct diag_list *diags, const struct desi
 		if (rc < 0)
 			continue;
 		be->health = task_health(b, a, t);
+		be->task = ti;
 		(*n)++;
 	}
 	return bes;

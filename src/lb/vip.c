@@ -285,18 +285,35 @@ void vip_list_free(struct vip_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2])
+static size_t keys_at(const struct vip_use *u, const struct lb_addr *addr, struct lb_key keys[2])
 {
-	struct lb_addr addr = u->ref.addr;
 	size_t n = 0;
 
-	if (u->ref.named && (va == NULL || vip_name_address(va, u->ref.name, &addr) < 0))
-		return 0;
 	if (u->protocols & PORT_PROTO_TCP)
 		keys[n++] =
-		    (struct lb_key){.addr = addr, .port = u->ref.port, .protocol = IPPROTO_TCP};
+		    (struct lb_key){.addr = *addr, .port = u->ref.port, .protocol = IPPROTO_TCP};
 	if (u->protocols & PORT_PROTO_UDP)
 		keys[n++] =
-		    (struct lb_key){.addr = addr, .port = u->ref.port, .protocol = IPPROTO_UDP};
+		    (struct lb_key){.addr = *addr, .port = u->ref.port, .protocol = IPPROTO_UDP};
 	return n;
+}
+
+size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2])
+{
+	return vip_keys_af(u, va, u->ref.named ? AF_INET : u->ref.addr.af, keys);
+}
+
+size_t vip_keys_af(const struct vip_use *u, const struct vip_alloc *va, int af,
+                   struct lb_key keys[2])
+{
+	struct lb_addr addr = u->ref.addr;
+	int rc;
+
+	if (!u->ref.named)
+		return addr.af == af ? keys_at(u, &addr, keys) : 0;
+	if (va == NULL)
+		return 0;
+	rc = af == AF_INET6 ? vip_name_address6(va, u->ref.name, &addr)
+	                    : vip_name_address(va, u->ref.name, &addr);
+	return rc < 0 ? 0 : keys_at(u, &addr, keys);
 }
