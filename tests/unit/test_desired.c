@@ -464,7 +464,9 @@ static void test_weight_labels_and_ipv6(void **state)
 	a->tasks[0].ports[1] = 31001;
 	a->tasks[0].nports = 2;
 	build(f, 0);
-	assert_int_equal(weight(f, "10.0.0.9", 80, "fd00:1::2", 31000), 5);
+	/* An IPv4 VIP cannot masquerade to an IPv6 backend (the kernel refuses
+	 * the destination): left out with a warning, see test_desired_v6.c. */
+	assert_int_equal(weight(f, "10.0.0.9", 80, "fd00:1::2", 31000), -1);
 	s = svc(f, "fd00::9", 443, IPPROTO_TCP);
 	assert_non_null(s);
 	assert_int_equal(s->ndests, 1);
