@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vipd/model.h"
+#include "vipd/vip.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/vipd/vipd.json"
 
@@ -32,12 +33,17 @@ struct vipd_config {
 	char *dns_listen;        /* "dns.listen": "ADDR:PORT" of the responder; NULL = none */
 	char **dns_zones;        /* "dns.zones": NULL-terminated; DC/OS's four by default */
 	size_t dns_nzones;
-	char *dns_framework; /* "dns.framework": the names' second label */
-	unsigned dns_ttl;    /* "dns.ttl": seconds */
+	char *dns_framework;          /* "dns.framework": the names' second label */
+	unsigned dns_ttl;             /* "dns.ttl": seconds */
+	char *vip_range4;             /* "lb.named_vip_range_v4": "FIRST-LAST"; NULL = DC/OS's */
+	char *vip_range6;             /* "lb.named_vip_range_v6" */
+	struct vip_ranges vip_ranges; /* the two above, parsed by config_load */
 };
 
 void config_defaults(struct vipd_config *c);
-/* Reads `path` over the defaults. 0, or -1 with located errors in diags. */
+/* Reads `path` over the defaults, then checks the settings that depend on
+ * each other or need parsing (the named-VIP ranges). 0, or -1 with located
+ * errors in diags. */
 int config_load(struct vipd_config *c, const char *path, struct diag_list *diags);
 void config_free(struct vipd_config *c);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -51,6 +52,7 @@ void config_defaults(struct vipd_config *c)
 	    .dns_framework = strdup(FQDN_FRAMEWORK_DEFAULT),
 	    .dns_ttl = DNS_TTL_DEFAULT,
 	};
+	vip_ranges_default(&c->vip_ranges);
 	config_set_default_zones(c);
 }
 
@@ -63,6 +65,8 @@ void config_free(struct vipd_config *c)
 	free(c->interface);
 	free(c->dns_listen);
 	free(c->dns_framework);
+	free(c->vip_range4);
+	free(c->vip_range6);
 	zones_free(c);
 	memset(c, 0, sizeof(*c));
 }
@@ -94,6 +98,8 @@ static const struct field fields[] = {
     FIELD("/lb/timeouts/tcp", F_UINT, timeout_tcp),
     FIELD("/lb/timeouts/tcpfin", F_UINT, timeout_tcpfin),
     FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
+    FIELD("/lb/named_vip_range_v4", F_STRING, vip_range4),
+    FIELD("/lb/named_vip_range_v6", F_STRING, vip_range6),
     FIELD("/reload_seconds", F_UINT, reload_s),
     FIELD("/log_level", F_LEVEL, verbosity),
     FIELD("/dns/listen", F_LISTEN, dns_listen),
@@ -241,6 +247,33 @@ static int walk(struct vipd_config *c, json_t *obj, const char *prefix, const ch
 	return rc;
 }
 
+/* A range is read after the walk, as a string first, so that its error
+ * quotes the operator's text whatever order the keys came in. */
+static int parse_range(const char *text, int af, const char *setting, struct vip_range *out,
+                       const char *file, struct diag_list *diags)
+{
+	char err[512];
+
+	if (text == NULL)
+		return 0;
+	if (vip_range_parse(text, af, out, err, sizeof(err)) < 0) {
+		diag_add(diags, DIAG_ERROR, file, setting, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int config_validate(struct vipd_config *c, const char *file, struct diag_list *diags)
+{
+	int rc = 0;
+
+	rc |= parse_range(c->vip_range4, AF_INET, "/lb/named_vip_range_v4", &c->vip_ranges.v4, file,
+	                  diags);
+	rc |= parse_range(c->vip_range6, AF_INET6, "/lb/named_vip_range_v6", &c->vip_ranges.v6,
+	                  file, diags);
+	return rc;
+}
+
 int config_load(struct vipd_config *c, const char *path, struct diag_list *diags)
 {
 	json_error_t jerr;
@@ -258,6 +291,7 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
 		return -1;
 	}
 	rc = walk(c, root, "", path, diags);
+	rc |= config_validate(c, path, diags);
 	json_decref(root);
 	return rc ? -1 : 0;
 }

@@ -234,6 +234,7 @@ static void reconcile_round(struct engine *e, bool full)
 	struct diag_list diags = {0};
 	struct desired_input in = {
 	    .apps = &e->apps,
+	    .ranges = &e->cfg.vip_ranges,
 	    .health = health_of,
 	    .health_ctx = e,
 	    .drain_ms = (int64_t)e->cfg.drain_s * 1000,
