@@ -205,6 +205,11 @@ void sched_inst_arm(struct sched *s, struct sched_inst *in)
 	              (double)(1ULL << 53);
 	double first;
 
+	/* The loop's cached time can be stale by the whole of a start-up or a
+	 * long reload: a timer armed from it is already late when it first
+	 * fires, and its next due time (and so the overrun cut-off) comes less
+	 * than an interval after the run began. */
+	ev_now_update(s->loop);
 	in->interval = in->hc->interval_s * scale;
 	first = in->hc->delay_s * scale + frac * in->interval;
 	in->next_due = now_wall(s) + first;
