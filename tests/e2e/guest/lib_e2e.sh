@@ -13,6 +13,24 @@ e2e_backend() {
 	LIB_PIDS+=($!)
 }
 
+# e2e_backend6 NS NAME HOSTIP NSIP HOSTIP6 NSIP6 [--udp]: as e2e_backend, with IPv6 addresses
+# (/64) on the veth pair too; the backend listens on both families (::).
+e2e_backend6() {
+	local ns=$1 name=$2 host_ip=$3 ns_ip=$4 host6=$5 ns6=$6
+	shift 6
+	lib_backend_netns "$ns" "$host_ip/24" "$ns_ip/24" "$host6/64" "$ns6/64"
+	ip netns exec "$ns" python3 "$E2E_DIR/backend.py" "$name" 8080 :: "$@" &
+	LIB_PIDS+=($!)
+}
+
+# e2e_backend_more NS NAME PORT [ARGS...]: one more backend.py in an existing namespace.
+e2e_backend_more() {
+	local ns=$1 name=$2 port=$3
+	shift 3
+	ip netns exec "$ns" python3 "$E2E_DIR/backend.py" "$name" "$port" "$@" &
+	LIB_PIDS+=($!)
+}
+
 # e2e_vipd CONFIG: start vipd in the background, its log in /tmp/e2e/vipd.log.
 e2e_vipd() {
 	"$VIPD" -c "$1" >>/tmp/e2e/vipd.log 2>&1 &
@@ -41,11 +59,35 @@ e2e_wait_for() {
 	lib_fail "$what: not within $secs s"
 }
 
-# e2e_dest_weight SERVICE DEST: the weight ipvsadm shows, or "none".
+# e2e_dest_weight SERVICE DEST: the weight ipvsadm shows, or "none". SERVICE is
+# ADDR:PORT (TCP) or udp:ADDR:PORT; IPv6 as [ADDR]:PORT. E2E_IPVSADM (default
+# ipvsadm) is the command asked, e.g. "ip netns exec node2 ipvsadm".
 e2e_dest_weight() {
-	ipvsadm -Ln -t "$1" 2>/dev/null | awk -v d="$2" '$2 == d { print $4; f = 1 } END { if (!f) print "none" }'
+	local flag=-t svc=$1
+	[[ $svc == udp:* ]] && flag=-u svc=${svc#udp:}
+	${E2E_IPVSADM:-ipvsadm} -Ln $flag "$svc" 2>/dev/null |
+		awk -v d="$2" '$2 == d { print $4; f = 1 } END { if (!f) print "none" }'
 }
 
 e2e_weight_is() { # SERVICE DEST WEIGHT
 	[[ $(e2e_dest_weight "$1" "$2") == "$3" ]]
 }
+
+# On failure, the audit logs and vipd's log (before lib.sh's cleanup).
+e2e_on_exit() {
+	local rc=$? f
+	if [[ $rc -ne 0 ]]; then
+		for f in /tmp/e2e/audit*.log; do
+			[[ -e $f ]] || continue
+			echo "--- $f (last 40 lines but stats):"
+			grep -v '"event":"stats"' "$f" | tail -n 40
+		done
+		for f in /tmp/e2e/vipd*.log; do
+			[[ -e $f ]] || continue
+			echo "--- $f (last 20 lines):"
+			tail -n 20 "$f"
+		done
+	fi
+	lib_cleanup
+}
+trap e2e_on_exit EXIT
