@@ -103,29 +103,57 @@ static int reason(char *why, size_t whylen, const char *fmt, ...)
 	return 0;
 }
 
-/* Matches `re` against the whole command; returns the match data or NULL. */
-static pcre2_match_data *match_form(const char *re, pcre2_code **code_out, const char *command)
+#define PATTERN_CACHE_MAX 8
+
+/* The form patterns are compiled once and kept for the process's life:
+ * recognition runs on every COMMAND check, and compiling was most of its
+ * cost. Keyed by the pattern's address (they are string constants); one
+ * thread, so no lock. */
+static pcre2_code *pattern_compiled(const char *re, bool *owned)
 {
+	static struct {
+		const char *re;
+		pcre2_code *code;
+	} cache[PATTERN_CACHE_MAX];
 	int errcode;
 	PCRE2_SIZE erroff;
 	pcre2_code *code;
+	size_t i;
+
+	*owned = false;
+	for (i = 0; i < PATTERN_CACHE_MAX && cache[i].re; i++)
+		if (cache[i].re == re)
+			return cache[i].code;
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+	if (code == NULL || i == PATTERN_CACHE_MAX) {
+		*owned = code != NULL; /* uncached: the caller frees it */
+		return code;
+	}
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* the interpreter when JIT is absent */
+	cache[i].re = re;
+	cache[i].code = code;
+	return code;
+}
+
+/* Matches `re` against the whole command; returns the match data or NULL.
+ * *code_out is what the caller must free (NULL for a cached pattern). */
+static pcre2_match_data *match_form(const char *re, pcre2_code **code_out, const char *command)
+{
+	bool owned;
+	pcre2_code *code = pattern_compiled(re, &owned);
 	pcre2_match_data *md;
 
 	*code_out = NULL;
-	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
 	if (code == NULL)
 		return NULL;
 	md = pcre2_match_data_create_from_pattern(code, NULL);
-	if (md == NULL) {
-		pcre2_code_free(code);
-		return NULL;
-	}
-	if (pcre2_match(code, (PCRE2_SPTR)command, strlen(command), 0, 0, md, NULL) < 0) {
+	if (md == NULL || pcre2_match(code, (PCRE2_SPTR)command, strlen(command), 0, 0, md, NULL) < 0) {
 		pcre2_match_data_free(md);
-		pcre2_code_free(code);
+		if (owned)
+			pcre2_code_free(code);
 		return NULL;
 	}
-	*code_out = code;
+	*code_out = owned ? code : NULL;
 	return md;
 }
 

@@ -78,26 +78,37 @@ static void build_env(const struct task *task, char store[ENV_MAX][64], char **e
 	envp[n] = NULL;
 }
 
+/* Whether the check runs natively: 0 with *cc and the expanded url filled,
+ * or -1 with the reason in why. One recognition per run. */
+static int native_plan(const struct runner_settings *rs, const struct task *task,
+                       const struct health_check *hc, struct curlcmd *cc, char *url, size_t urllen,
+                       char *why, size_t whylen)
+{
+	char store[ENV_MAX][64], *envp[ENV_MAX + 1];
+
+	if (hc_protocol_kind(hc->protocol) != HC_KIND_COMMAND) {
+		snprintf(why, whylen, "not a COMMAND check");
+		return -1;
+	}
+	if (!rs->native_curl) {
+		snprintf(why, whylen, "native curl checks are switched off");
+		return -1;
+	}
+	if (!curlcmd_recognise(hc->command, cc, why, whylen))
+		return -1;
+	build_env(task, store, envp);
+	return curlcmd_url_expand(cc, envp, url, urllen, why, whylen) == 0 ? 0 : -1;
+}
+
 const char *runner_native_refusal(const struct runner_settings *rs, const struct app *app,
                                   const struct task *task, const struct health_check *hc, char *why,
                                   size_t whylen)
 {
 	struct curlcmd cc;
-	char store[ENV_MAX][64], *envp[ENV_MAX + 1], url[CURLCMD_URL_MAX];
+	char url[CURLCMD_URL_MAX];
 
 	(void)app;
-	if (hc_protocol_kind(hc->protocol) != HC_KIND_COMMAND) {
-		snprintf(why, whylen, "not a COMMAND check");
-		return why;
-	}
-	if (!rs->native_curl) {
-		snprintf(why, whylen, "native curl checks are switched off");
-		return why;
-	}
-	if (!curlcmd_recognise(hc->command, &cc, why, whylen))
-		return why;
-	build_env(task, store, envp);
-	if (curlcmd_url_expand(&cc, envp, url, sizeof(url), why, whylen) == 0)
+	if (native_plan(rs, task, hc, &cc, url, sizeof(url), why, whylen) == 0)
 		why[0] = '\0';
 	return why;
 }
@@ -155,17 +166,9 @@ static void shell_done(struct exec_run *er, const struct check_result *res, void
 	free(run);
 }
 
-static int native_request(struct runner_run *run, const struct runner_settings *rs,
-                          const struct task *task, const struct health_check *hc,
-                          struct exec_request *req, char *url, size_t urllen)
+static void native_request(struct runner_run *run, const struct runner_settings *rs,
+                           struct exec_request *req, const char *url)
 {
-	char store[ENV_MAX][64], *envp[ENV_MAX + 1], why[160];
-
-	if (!curlcmd_recognise(hc->command, &run->cc, why, sizeof(why)))
-		return -1;
-	build_env(task, store, envp);
-	if (curlcmd_url_expand(&run->cc, envp, url, urllen, why, sizeof(why)) < 0)
-		return -1;
 	run->shell = rs->shell;
 	req->kind = strncmp(url, "https:", 6) == 0 ? EXEC_HTTPS : EXEC_HTTP;
 	req->url = url;
@@ -183,7 +186,6 @@ static int native_request(struct runner_run *run, const struct runner_settings *
 	run->command_timeout_s = req->timeout_s;
 	if (run->cc.max_time_s > 0 && run->cc.max_time_s < req->timeout_s)
 		req->timeout_s = run->cc.max_time_s;
-	return 0;
 }
 
 /* Operators add a body expectation to Marathon's HTTP checks with a label:
@@ -221,8 +223,10 @@ struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settin
 	if (req.kind == EXEC_HTTP || req.kind == EXEC_HTTPS)
 		req.body_regex = body_regex_label(app, hc);
 	if (req.kind == EXEC_COMMAND &&
-	    runner_native_refusal(rs, app, task, hc, why, sizeof(why))[0] == '\0')
-		run->native = native_request(run, rs, task, hc, &req, url, sizeof(url)) == 0;
+	    native_plan(rs, task, hc, &run->cc, url, sizeof(url), why, sizeof(why)) == 0) {
+		run->native = true;
+		native_request(run, rs, &req, url);
+	}
 	run->exec = exec_start(ctx, &req, run->native ? native_done : shell_done, run, err, errlen);
 	if (!run->exec)
 		goto fail;
