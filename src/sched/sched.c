@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sched_int.h"
 
@@ -92,17 +93,55 @@ static void inst_report(struct sched_inst *in, const struct check_result *res)
 	s->cb(&ev, s->cb_arg);
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool start_budget_left(struct sched *s)
+{
+	if (ev_now(s->loop) != s->iter_now) {
+		s->iter_now = ev_now(s->loop);
+		s->iter_spent = 0;
+	}
+	return s->iter_spent < SCHED_START_BUDGET_S;
+}
+
+static void inst_start_timed(struct sched_inst *in)
+{
+	struct sched *s = in->task->s;
+	double t0 = mono_now();
+
+	inst_start(in);
+	s->iter_spent += mono_now() - t0;
+}
+
 static void slot_freed(struct sched *s)
 {
 	struct sched_inst *next;
 	double waited;
 
-	while (s->in_flight < s->max_in_flight && (next = queue_pop(s))) {
+	while (s->in_flight < s->max_in_flight && start_budget_left(s) && (next = queue_pop(s))) {
 		waited = now_wall(s) - next->queued_at;
 		if (waited > s->wait_max)
 			s->wait_max = waited;
-		inst_start(next);
+		inst_start_timed(next);
 	}
+	/* Out of budget with slots free: go on next iteration, whether or not
+	 * a run completes meanwhile. */
+	if (s->qhead && s->in_flight < s->max_in_flight && !ev_is_active(&s->kick))
+		ev_timer_start(s->loop, &s->kick);
+}
+
+/* ev_timer callback: the next iteration's share of waiting starts. */
+static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	slot_freed(w->data);
 }
 
 /* runner_done_cb */
@@ -169,11 +208,12 @@ static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
 		s->stats_overload_skips++;
 		return;
 	}
-	if (s->in_flight >= s->max_in_flight) {
+	if (s->in_flight >= s->max_in_flight || !start_budget_left(s)) {
 		queue_push(s, in);
+		slot_freed(s);
 		return;
 	}
-	inst_start(in);
+	inst_start_timed(in);
 	slot_freed(s);
 }
 
@@ -245,6 +285,8 @@ struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
 	s->interval_scale = ss && ss->interval_scale > 0 ? ss->interval_scale : 1.0;
 	s->cb = cb;
 	s->cb_arg = arg;
+	ev_timer_init(&s->kick, on_kick, 0, 0);
+	s->kick.data = s;
 	if (sched_map_init(s) < 0) {
 		free(s);
 		return NULL;

@@ -7,6 +7,10 @@
 #include "vipd/sched.h"
 
 #define SCHED_LATENESS_SAMPLES 8192
+/* Loop time one iteration may spend starting checks: a spawn blocks until
+ * the child execs (vfork semantics), and hundreds in one iteration stall
+ * every timer behind them. The rest wait for the next iteration. */
+#define SCHED_START_BUDGET_S 0.002
 
 struct sched_task;
 
@@ -55,6 +59,9 @@ struct sched {
 	size_t in_flight;
 	struct sched_inst *qhead, *qtail;
 	size_t nwaiting;
+	ev_timer kick;     /* resumes starting waiting checks on the next iteration */
+	double iter_now;   /* ev_now of the iteration iter_spent belongs to */
+	double iter_spent; /* seconds spent starting checks in that iteration */
 	/* metrics */
 	uint64_t stats_started, stats_completed, stats_waited, stats_overload_skips, stats_overruns;
 	double wait_max;

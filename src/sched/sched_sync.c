@@ -139,8 +139,9 @@ static struct sched_task *task_new(struct sched *s, const struct app *a, const s
 	t->s = s;
 	t->app_id = strdup(a->id);
 	t->task_id = strdup(tk->id);
-	t->inst = calloc(a->nchecks + 1, sizeof(*t->inst));
-	t->hstates = calloc(a->nchecks + 1, sizeof(*t->hstates));
+	/* calloc(0) may return NULL: one element at least, not one extra. */
+	t->inst = calloc(a->nchecks ? a->nchecks : 1, sizeof(*t->inst));
+	t->hstates = calloc(a->nchecks ? a->nchecks : 1, sizeof(*t->hstates));
 	if (!t->app_id || !t->task_id || !t->inst || !t->hstates) {
 		sched_task_free(s, t);
 		return NULL;
@@ -253,6 +254,7 @@ void sched_free(struct sched *s)
 			sched_task_free(s, t);
 		}
 	}
+	ev_timer_stop(s->loop, &s->kick);
 	free(s->buckets);
 	free(s);
 }

@@ -107,6 +107,15 @@ static void run_loop(struct ev_loop *loop, double seconds)
 	ev_timer_stop(loop, &stop);
 }
 
+/* Runs the loop in short steps until `task` of /t has health `want` or
+ * `limit` seconds pass (a loaded machine spawns slowly). */
+static void run_until_health(struct ev_loop *loop, struct sched *s, const char *task,
+                             enum health_state want, double limit)
+{
+	for (double t = 0; t < limit && sched_task_health(s, "/t", task) != want; t += 0.1)
+		run_loop(loop, 0.1);
+}
+
 static void test_limit_and_queue(void **state)
 {
 	(void)state;
@@ -167,15 +176,20 @@ static void test_sync_adds_and_removes(void **state)
 	struct ev_loop *loop = ev_default_loop(0);
 	struct recorder r = {.ctx = ctx_new(loop)};
 	struct runner_settings rs = {.native_curl = true};
-	struct sched_settings ss = {.interval_scale = 0.2};
+	struct sched_settings ss = {.interval_scale = 0.5};
 	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
 	struct apps_set a, b;
 	struct sched_stats st;
 
 	load(&a, apps_json(3, "true", 1, NULL));
 	sched_sync(s, &a);
-	run_loop(loop, 0.5);
-	assert_int_equal(sched_task_health(s, "/t", "t.1"), HEALTH_HEALTHY);
+	for (int i = 0; i < 3; i++) {
+		char task[8];
+
+		snprintf(task, sizeof(task), "t.%d", i);
+		run_until_health(loop, s, task, HEALTH_HEALTHY, 10);
+		assert_int_equal(sched_task_health(s, "/t", task), HEALTH_HEALTHY);
+	}
 	/* t.1 goes away; t.0 and t.2 keep their health, nothing restarts them. */
 	load(&b, apps_json(3, "true", 1, "t.1"));
 	sched_sync(s, &b);
@@ -185,7 +199,7 @@ static void test_sync_adds_and_removes(void **state)
 	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_HEALTHY);
 	assert_int_equal(sched_task_health(s, "/t", "t.1"), HEALTH_UNKNOWN);
 	r.nseen = 0;
-	run_loop(loop, 0.5);
+	run_loop(loop, 1.5);
 	for (size_t i = 0; i < r.nseen; i++)
 		assert_string_not_equal(r.seen_tasks[i], "t.1");
 	assert_true(r.nseen > 0);
@@ -207,8 +221,10 @@ static void test_failing_check_turns_task_unhealthy(void **state)
 
 	load(&set, apps_json(1, "exit 3", 1, NULL));
 	sched_sync(s, &set);
-	run_loop(loop, 0.5);
+	run_until_health(loop, s, "t.0", HEALTH_UNHEALTHY, 10);
+	/* The first counted failure (grace 0) makes it unhealthy at once. */
 	assert_int_equal(r.task_unhealthy, 1);
+	assert_int_equal(r.task_healthy, 0);
 	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_UNHEALTHY);
 	sched_free(s);
 	exec_ctx_free(r.ctx);
