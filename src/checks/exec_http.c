@@ -22,6 +22,9 @@
 #define VIPD_VERSION "dev"
 #endif
 
+/* Body bytes kept for the output excerpt when nothing else reads the body. */
+#define HTTP_EXCERPT_MAX CHECK_OUTPUT_MAX
+
 struct http_run {
 	struct exec_run base;
 	CURL *easy;        /* in ctx->multi while set */
@@ -31,6 +34,7 @@ struct http_run {
 	bool connect_only;   /* a TCP check of a name: resolve, connect, done */
 	bool body_too_large; /* we aborted the transfer at body_max */
 	bool netns_failed;   /* the socket hook could not enter the namespace */
+	bool keep_body;      /* a regex or the caller reads it: else an excerpt only */
 	int curl_code;
 	char *body; /* the first body_keep bytes */
 	size_t body_len;
@@ -177,14 +181,15 @@ static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp
 	struct http_run *h = userp;
 	struct exec_ctx *ctx = h->base.ctx;
 	size_t n = size * nmemb, keep;
+	size_t cap = h->keep_body ? ctx->body_keep : HTTP_EXCERPT_MAX;
 
 	h->body_seen += n;
-	if (h->body_len < ctx->body_keep) {
-		keep = ctx->body_keep - h->body_len;
+	if (h->body_len < cap) {
+		keep = cap - h->body_len;
 		if (keep > n)
 			keep = n;
 		if (!h->body) {
-			h->body = malloc(ctx->body_keep);
+			h->body = malloc(cap);
 			if (!h->body)
 				return 0;
 		}
@@ -489,6 +494,9 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 	h->curl_code = -1;
 	if (req->body_regex && http_compile_regex(h, req->body_regex, err, errlen) < 0)
 		goto fail;
+	/* Marathon's checks look at the status only: they keep an excerpt for
+	 * the output, not a 64 KiB buffer per check. */
+	h->keep_body = req->body_regex || req->capture_body;
 	if (req->netns && !(h->netns = strdup(req->netns)))
 		goto fail_nomem;
 	url = req->url ? strdup(req->url) : http_url(req);
