@@ -87,9 +87,12 @@ bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)
 
 /* ---- the names of named VIPs (dns_vips.c) ---- */
 
+struct vip_ranges;
+
 struct dns_naming {
-	const char *framework;    /* "marathon" */
-	const char *const *zones; /* DC/OS's four by default */
+	const struct vip_ranges *ranges; /* named-VIP ranges; NULL = DC/OS's */
+	const char *framework;           /* "marathon" */
+	const char *const *zones;        /* DC/OS's four by default */
 	size_t nzones;
 	uint32_t ttl;
 };

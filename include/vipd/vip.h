@@ -124,6 +124,7 @@ uint64_t vip_name_home_in(const struct vip_range *r, const char *name);
  * more names than addresses. vip_alloc_build uses the default ranges. */
 int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, char *err,
                     size_t errlen);
+/* ranges NULL: the defaults. */
 int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
                        const struct vip_ranges *ranges, char *err, size_t errlen);
 /* -1 when the name was not in the set given to vip_alloc_build. */

@@ -95,7 +95,8 @@ static const struct vip_use *use_of(const struct vip_list *vl, const struct vip_
 {
 	for (size_t i = 0; i < vl->n; i++) {
 		struct lb_key keys[2];
-		size_t nk = vip_keys(&vl->items[i], va, keys);
+		/* A named VIP has a service per family of its backends. */
+		size_t nk = vip_keys_af(&vl->items[i], va, k->addr.af, keys);
 
 		for (size_t j = 0; j < nk; j++)
 			if (lb_key_cmp(&keys[j], k) == 0)

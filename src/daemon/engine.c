@@ -153,6 +153,7 @@ static void arm_next_change(struct engine *e, int64_t next_ms)
 static void dns_serve(struct engine *e, struct lb_keyset *served)
 {
 	struct dns_naming naming = {
+	    .ranges = &e->cfg.vip_ranges,
 	    .framework = e->cfg.dns_framework,
 	    .zones = (const char *const *)e->cfg.dns_zones,
 	    .nzones = e->cfg.dns_nzones,

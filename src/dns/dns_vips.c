@@ -82,7 +82,8 @@ static int add_use(const struct apps_set *set, const struct vip_use *u, const st
 	return 0;
 }
 
-static int alloc_names(const struct vip_list *vl, struct vip_alloc *va, char *err, size_t errlen)
+static int alloc_names(const struct vip_list *vl, const struct vip_ranges *ranges,
+                       struct vip_alloc *va, char *err, size_t errlen)
 {
 	const char **names = calloc(vl->n + 1, sizeof(*names));
 	size_t n = 0;
@@ -95,7 +96,7 @@ static int alloc_names(const struct vip_list *vl, struct vip_alloc *va, char *er
 	for (size_t i = 0; i < vl->n; i++)
 		if (vl->items[i].ref.named)
 			names[n++] = vl->items[i].ref.name;
-	rc = vip_alloc_build(va, names, n, err, errlen);
+	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
 	free(names);
 	return rc;
 }
@@ -113,9 +114,10 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 	for (size_t z = 0; z < naming->nzones; z++)
 		if (dns_records_add_zone(out, naming->zones[z]) < 0)
 			goto nomem;
-	if (vip_collect(set, &vl, &ignored) < 0)
+	/* The same ranges as the desired table, or names point at nothing. */
+	if (vip_collect_in(set, naming->ranges, &vl, &ignored) < 0)
 		goto nomem;
-	if (alloc_names(&vl, &va, err, errlen) < 0)
+	if (alloc_names(&vl, naming->ranges, &va, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < vl.n; i++)
 		if (vl.items[i].ref.named &&

@@ -278,6 +278,12 @@ static bool too_many(const struct vip_range *r, size_t m)
 int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
                        const struct vip_ranges *ranges, char *err, size_t errlen)
 {
+	struct vip_ranges defaults;
+
+	if (!ranges) {
+		vip_ranges_default(&defaults);
+		ranges = &defaults;
+	}
 	const struct vip_range *fam[2] = {&ranges->v4, &ranges->v6};
 	struct pending *p = NULL;
 	char rbuf[2 * INET6_ADDRSTRLEN + 2];

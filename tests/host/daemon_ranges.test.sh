@@ -43,6 +43,27 @@ expect_eq "$(grep -c '"op":"add_service"' "$TMP/audit.log")" 2 "one service per 
 expect_contains "$(cat "$TMP/audit.log")" "\"text\":\"add dest TCP $v4:80 -> 127.0.0.1:10001 weight 1 masq\""
 expect_contains "$(cat "$TMP/audit.log")" "\"text\":\"add dest TCP [$v6]:80 -> [::1]:10002 weight 1 masq\""
 
+# The DNS responder names the same addresses as the table.
+dns_port=$((12000 + RANDOM % 4000))
+cat > "$TMP/vipd-dns.json" <<JSON
+{"lb": {"named_vip_range_v4": "10.200.0.16-10.200.0.31",
+        "named_vip_range_v6": "fd02:0:0:7::10-fd02:0:0:7::1f"},
+ "dns": {"listen": "127.0.0.1:$dns_port"}}
+JSON
+"$vipd" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit2.log" --run-for 8 -c "$TMP/vipd-dns.json" \
+  2>"$TMP/vipd2.err" &
+vipd_pid=$!
+answer=""
+for _ in $(seq 50); do
+  answer=$(dig +short +time=1 +tries=1 -p "$dns_port" @127.0.0.1 web.marathon.l4lb.thisdcos.directory A 2>/dev/null)
+  [ -n "$answer" ] && break
+  sleep 0.1
+done
+expect_eq "$answer" "$v4" "A record of web.marathon.l4lb.thisdcos.directory with custom ranges"
+answer=$(dig +short +time=1 +tries=1 -p "$dns_port" @127.0.0.1 web.marathon.l4lb.thisdcos.directory AAAA 2>/dev/null)
+expect_eq "$answer" "$v6" "AAAA record with custom ranges"
+kill "$vipd_pid" 2>/dev/null; wait "$vipd_pid" 2>/dev/null
+
 # Bad ranges: each located, all reported, exit 2.
 cat > "$TMP/bad.json" <<'JSON'
 {"lb": {"named_vip_range_v4": "11.0.0.9-11.0.0.1", "named_vip_range_v6": "10.0.0.0-10.0.0.9"}}
