@@ -14,18 +14,24 @@ mkdir -p /tmp/e2e/apps
 cp "$VIPD_SOURCE_DIR/examples/vm/apps.json" /tmp/e2e/apps/
 cat >/tmp/e2e/vipd.json <<'JSON'
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit.log",
- "lb": {"interface": "vipd0", "drain_seconds": 5, "resync_seconds": 5}}
+ "lb": {"interface": "vipd0", "drain_seconds": 5, "resync_seconds": 5},
+ "dns": {"listen": "127.0.0.1:53"}}
 JSON
 
-echo "== vipd -c vipd.json (apps: examples/vm/apps.json, VIP 10.200.0.10:80)"
+echo "== vipd -c vipd.json (apps: examples/vm/apps.json, VIPs 10.200.0.10:80 and /web:80)"
 e2e_vipd /tmp/e2e/vipd.json
 e2e_wait_for "both backends in rotation" 10 bash -c \
 	"[[ \$(ipvsadm -Ln -t $SVC | grep -c ' 1 ') -eq 2 ]]"
+e2e_wait_for "the name resolves" 10 bash -c "[[ -n \$(dig +short @127.0.0.1 web.marathon.l4lb.thisdcos.directory A) ]]"
 echo "== ipvsadm -Ln"
 ipvsadm -Ln
 echo "== vipd0 holds the VIP"
 ip -o addr show dev vipd0 | awk '{ print $2, $4 }'
 echo "== 10 requests to http://10.200.0.10/ answered by: $(lib_who_answers http://10.200.0.10/ 10)"
+echo "== the named VIP /web:80 by its DC/OS name, from vipd's DNS responder"
+named=$(dig +short @127.0.0.1 web.marathon.l4lb.thisdcos.directory A)
+echo "dig web.marathon.l4lb.thisdcos.directory A -> $named"
+echo "== 10 requests to http://web.marathon.l4lb.thisdcos.directory/ ($named) answered by: $(lib_who_answers "http://$named/" 10)"
 
 echo "== backend a starts failing its health check"
 touch /tmp/e2e/a.down
