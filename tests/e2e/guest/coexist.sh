@@ -33,7 +33,7 @@ app() { # TASKS_JSON
 {"id": "/web",
  "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "10.200.0.10:80"}}],
  "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 1, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
+   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
  "tasks": [$1]}
 JSON
 }
