@@ -34,6 +34,10 @@ struct exec_settings {
 	size_t body_max;         /* HTTP transfer aborted past this many body bytes; 0 = 1 MiB */
 	double kill_grace_s;     /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
 	unsigned nofile_limit;   /* RLIMIT_NOFILE of commands; 0 = 1024 */
+	/* Run every HTTP check through libcurl, also those exec_http_raw.c would
+	 * take (for comparison); so does VIPD_HTTP_VIA_CURL=1 in the environment,
+	 * read when the context is made. */
+	bool http_via_curl;
 };
 
 /*
@@ -162,6 +166,7 @@ struct exec_ctx {
 	size_t nruns;
 	struct exec_netns *netns; /* cache, owned here, closed by exec_netns_free_all() */
 	int host_netns_fd;        /* vipd's own namespace, to return to; -1 until needed */
+	bool http_via_curl;       /* no exec_http_raw.c path */
 };
 
 struct exec_run {
@@ -176,6 +181,7 @@ struct exec_run {
 	void (*release)(struct exec_run *run);
 	void (*free_extra)(struct exec_run *run);
 	ev_timer soon; /* delivers a result decided at start on the next loop turn */
+	bool http_raw; /* an exec_http_raw.c run: its own body and curl-code accessors */
 	struct exec_run *prev, *next;
 };
 
@@ -201,6 +207,14 @@ void exec_http_cleanup(struct exec_ctx *ctx);
 const void *exec_http_body(const struct exec_run *run, size_t *len);
 int exec_http_curl_code(const struct exec_run *run);
 size_t exec_http_body_total(const struct exec_run *run);
+/* A plain HTTP check exec_http_raw.c runs without libcurl (Marathon's usual
+ * one: numeric host, no curl-tool knobs); the rest goes to exec_http_start. */
+bool exec_http_raw_eligible(const struct exec_ctx *ctx, const struct exec_request *req);
+int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                        exec_done_cb cb, void *arg, char *err, size_t errlen);
+const void *exec_http_raw_body(const struct exec_run *run, size_t *len);
+size_t exec_http_raw_body_total(const struct exec_run *run);
+int exec_http_raw_curl_code(const struct exec_run *run);
 
 /* An fd of the namespace at `path`, cached and owned by ctx (O_CLOEXEC);
  * -1 with err (path and errno) when it cannot be opened. */

@@ -65,6 +65,14 @@ static int resolve_run_as(struct exec_ctx *ctx, const char *user, char *err, siz
 	return 0;
 }
 
+/* Set, non-empty and not "0". */
+static bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] && strcmp(v, "0") != 0;
+}
+
 struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *settings, char *err,
                               size_t errlen)
 {
@@ -104,6 +112,7 @@ struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *
 	ctx->kill_grace_s =
 	    settings->kill_grace_s > 0 ? settings->kill_grace_s : EXEC_DEFAULT_KILL_GRACE_S;
 	ctx->nofile_limit = settings->nofile_limit ? settings->nofile_limit : EXEC_DEFAULT_NOFILE;
+	ctx->http_via_curl = settings->http_via_curl || env_flag("VIPD_HTTP_VIA_CURL");
 	if (resolve_run_as(ctx, settings->run_as_user ? settings->run_as_user : EXEC_DEFAULT_USER,
 	                   err, errlen) < 0)
 		goto fail;
@@ -262,7 +271,10 @@ struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req
 		break;
 	case EXEC_HTTP:
 	case EXEC_HTTPS:
-		rc = exec_http_start(&run, ctx, req, cb, arg, err, errlen);
+		if (exec_http_raw_eligible(ctx, req))
+			rc = exec_http_raw_start(&run, ctx, req, cb, arg, err, errlen);
+		else
+			rc = exec_http_start(&run, ctx, req, cb, arg, err, errlen);
 		break;
 	case EXEC_TCP:
 		rc = exec_tcp_start(&run, ctx, req, cb, arg, err, errlen);
@@ -280,21 +292,21 @@ const void *exec_run_body(const struct exec_run *run, size_t *len)
 		*len = 0;
 	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
 		return NULL;
-	return exec_http_body(run, len);
+	return run->http_raw ? exec_http_raw_body(run, len) : exec_http_body(run, len);
 }
 
 size_t exec_run_body_total(const struct exec_run *run)
 {
 	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
 		return 0;
-	return exec_http_body_total(run);
+	return run->http_raw ? exec_http_raw_body_total(run) : exec_http_body_total(run);
 }
 
 int exec_run_curl_code(const struct exec_run *run)
 {
 	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
 		return -1;
-	return exec_http_curl_code(run);
+	return run->http_raw ? exec_http_raw_curl_code(run) : exec_http_curl_code(run);
 }
 
 /* Marathon runs MESOS_* checks through Mesos; we run them as the plain kind.

@@ -1,0 +1,749 @@
+/*
+ * The direct HTTP/1.x path of exec_http_raw.c against an in-process server
+ * on 127.0.0.1 and ::1 (served from the checks' own loop): every case runs
+ * once raw and once through libcurl (http_via_curl) and must judge the same.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* for exec_http_raw_eligible() */
+#define VIPD_EXEC_INTERNAL
+#include "vipd/exec.h"
+
+/* ---- a tiny HTTP server on the test's loop, answering canned bytes ---- */
+
+struct conn {
+	int fd;
+	ev_io io;
+	char in[4096];
+	size_t in_len;
+	const char *out;
+	size_t out_len, out_off;
+	bool replying;
+	bool hold; /* after the reply, keep the connection open */
+};
+
+struct listener {
+	int fd;
+	unsigned port;
+	ev_io watcher;
+};
+
+static struct ev_loop *loop;
+static struct listener v4, v6;
+static int open_conns;
+static char last_request[4096]; /* what the last client sent, for the path check */
+
+static char long_reply[4096];
+
+static void conn_free(struct conn *c)
+{
+	ev_io_stop(loop, &c->io);
+	close(c->fd);
+	free(c);
+	open_conns--;
+}
+
+static void conn_send(struct conn *c, const char *raw, size_t len, bool hold)
+{
+	c->out = raw;
+	c->out_len = len;
+	c->hold = hold;
+	c->replying = true;
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->fd, EV_WRITE);
+	ev_io_start(loop, &c->io);
+}
+
+#define REPLY(c, lit) conn_send(c, lit, sizeof(lit) - 1, false)
+#define REPLY_HOLD(c, lit) conn_send(c, lit, sizeof(lit) - 1, true)
+
+static void conn_reset(struct conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_free(c);
+}
+
+static void conn_route(struct conn *c)
+{
+	char method[16], path[256];
+
+	snprintf(last_request, sizeof(last_request), "%s", c->in);
+	if (sscanf(c->in, "%15s %255s", method, path) != 2)
+		REPLY(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	else if (!strcmp(path, "/ok"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nall good");
+	else if (!strcmp(path, "/moved"))
+		REPLY(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: /ok\r\nContent-Length: "
+		         "5\r\n\r\nmoved");
+	else if (!strcmp(path, "/missing"))
+		REPLY(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+	else if (!strcmp(path, "/error"))
+		REPLY(c, "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\nboom");
+	else if (!strcmp(path, "/empty"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	else if (!strcmp(path, "/nocontent"))
+		REPLY_HOLD(c, "HTTP/1.1 204 No Content\r\n\r\n");
+	else if (!strcmp(path, "/info"))
+		REPLY(c, "HTTP/1.1 102 Processing\r\n\r\n");
+	else if (!strcmp(path, "/info-hold"))
+		REPLY_HOLD(c, "HTTP/1.1 102 Processing\r\n\r\n");
+	else if (!strcmp(path, "/continue"))
+		REPLY(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+		         "5\r\n\r\nfinal");
+	else if (!strcmp(path, "/continue-404"))
+		REPLY(c, "HTTP/1.1 100 Continue\r\nX-A: b\r\n\r\nHTTP/1.1 404 Not Found\r\n"
+		         "Content-Length: 0\r\n\r\n");
+	else if (!strcmp(path, "/chunked"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n"
+		         "A\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n");
+	else if (!strcmp(path, "/chunked-cut"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab");
+	else if (!strcmp(path, "/chunked-bad"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n");
+	else if (!strcmp(path, "/until-close"))
+		REPLY(c, "HTTP/1.0 200 OK\nServer: old\n\nbody until close");
+	else if (!strcmp(path, "/short"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+	else if (!strcmp(path, "/bad-length"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok");
+	else if (!strcmp(path, "/binary"))
+		REPLY(c, "HTTP/1.1 503 Busy\r\nContent-Length: 6\r\n\r\na\tb\x01\xff"
+		         "c");
+	else if (!strcmp(path, "/long"))
+		conn_send(c, long_reply, strlen(long_reply), false);
+	else if (!strcmp(path, "/garbage"))
+		REPLY(c, "garbage\r\n\r\n");
+	else if (!strcmp(path, "/bad-code"))
+		REPLY(c, "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n");
+	else if (!strcmp(path, "/bad-version"))
+		REPLY(c, "HTTP/1.3 200 OK\r\nContent-Length: 0\r\n\r\n");
+	else if (!strcmp(path, "/cut-status"))
+		REPLY(c, "HTTP/1.1 20");
+	else if (!strcmp(path, "/close"))
+		conn_free(c);
+	else if (!strcmp(path, "/reset"))
+		conn_reset(c);
+	else if (!strcmp(path, "/stall404"))
+		REPLY_HOLD(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nab");
+	else if (!strcmp(path, "/slow"))
+		return; /* never answers */
+	else
+		REPLY(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+}
+
+static void conn_write(struct conn *c)
+{
+	ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+
+	if (n > 0)
+		c->out_off += (size_t)n;
+	else if (errno == EAGAIN)
+		return;
+	if (n > 0 && c->out_off < c->out_len)
+		return;
+	if (c->hold) {
+		c->replying = false;
+		ev_io_stop(loop, &c->io);
+		ev_io_set(&c->io, c->fd, EV_READ);
+		ev_io_start(loop, &c->io);
+		return;
+	}
+	conn_free(c);
+}
+
+static void conn_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	ssize_t n;
+
+	(void)l;
+	if (c->replying) {
+		if (revents & EV_WRITE)
+			conn_write(c);
+		return;
+	}
+	n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return;
+		conn_free(c); /* the client went away */
+		return;
+	}
+	if (c->hold)
+		return; /* a held connection ignores anything more */
+	c->in_len += (size_t)n;
+	c->in[c->in_len] = '\0';
+	if (strstr(c->in, "\r\n\r\n"))
+		conn_route(c);
+}
+
+static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct conn *c;
+	int fd;
+
+	(void)l;
+	(void)revents;
+	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->fd = fd;
+	ev_io_init(&c->io, conn_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(loop, &c->io);
+	open_conns++;
+}
+
+/* Bound to port 0 (the kernel picks a free one); listening when backlog >= 0. */
+static unsigned bound_port(int family, int *keep_fd, int backlog)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = family == AF_INET ? sizeof(*sin) : sizeof(*sin6);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		sin6->sin6_addr = in6addr_loopback;
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	if (backlog >= 0)
+		assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	*keep_fd = fd;
+	return ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
+}
+
+static void listener_up(struct listener *l, int family)
+{
+	l->port = bound_port(family, &l->fd, 64);
+	ev_io_init(&l->watcher, accept_cb, l->fd, EV_READ);
+	ev_io_start(loop, &l->watcher);
+}
+
+static void listener_down(struct listener *l)
+{
+	ev_io_stop(loop, &l->watcher);
+	close(l->fd);
+}
+
+static int server_up(void **state)
+{
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(long_reply, sizeof(long_reply),
+	                     "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n");
+	memset(long_reply + n, 'y', 2000);
+	long_reply[n + 2000] = '\0';
+	listener_up(&v4, AF_INET);
+	listener_up(&v6, AF_INET6);
+	return 0;
+}
+
+static int server_down(void **state)
+{
+	(void)state;
+	listener_down(&v4);
+	listener_down(&v6);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+struct waiter {
+	int calls;
+	struct check_result res;
+	int curl_code;
+	size_t body_len, body_total;
+	char request[4096]; /* what the server saw */
+};
+
+static void on_done(struct exec_run *run, const struct check_result *res, void *arg)
+{
+	struct waiter *w = arg;
+
+	w->calls++;
+	w->res = *res;
+	w->curl_code = exec_run_curl_code(run);
+	exec_run_body(run, &w->body_len);
+	w->body_total = exec_run_body_total(run);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+}
+
+static void spin_until(const int *calls, double seconds)
+{
+	double until = now_s() + seconds;
+	ev_timer wake;
+
+	ev_timer_init(&wake, wake_cb, 0.02, 0.02);
+	ev_timer_start(loop, &wake);
+	while ((!calls || !*calls) && now_s() < until)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &wake);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static struct exec_ctx *new_ctx(bool via_curl)
+{
+	struct exec_settings s = {.http_via_curl = via_curl};
+	char err[256] = "";
+	struct exec_ctx *ctx = exec_ctx_new(loop, &s, err, sizeof(err));
+
+	if (!ctx)
+		fail_msg("exec_ctx_new: %s", err);
+	return ctx;
+}
+
+static struct exec_request http_req(const char *path)
+{
+	struct exec_request req = {
+	    .kind = EXEC_HTTP, .host = "127.0.0.1", .port = v4.port, .path = path, .timeout_s = 3};
+	return req;
+}
+
+static struct waiter run_req(bool via_curl, const struct exec_request *req)
+{
+	struct exec_ctx *ctx = new_ctx(via_curl);
+	struct waiter w = {0};
+	char err[256] = "";
+
+	last_request[0] = '\0';
+	if (!exec_start(ctx, req, on_done, &w, err, sizeof(err)))
+		fail_msg("exec_start: %s", err);
+	assert_int_equal(w.calls, 0); /* never from inside exec_start */
+	spin_until(&w.calls, req->timeout_s + 5);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(exec_ctx_running(ctx), 0);
+	snprintf(w.request, sizeof(w.request), "%s", last_request);
+	exec_ctx_free(ctx);
+	return w;
+}
+
+/*
+ * Runs `req` raw, checks it took the raw path (libcurl sends no
+ * "Connection: close"), then through libcurl, and asserts the two agree on
+ * everything a caller sees; the output too unless it holds a duration.
+ */
+static struct waiter run_both(const struct exec_request *req, bool same_output)
+{
+	struct waiter raw = run_req(false, req);
+	struct waiter curl = run_req(true, req);
+
+	if (raw.request[0])
+		assert_non_null(strstr(raw.request, "\r\nConnection: close\r\n"));
+	if (curl.request[0])
+		assert_null(strstr(curl.request, "Connection: close"));
+	assert_int_equal(raw.res.outcome, curl.res.outcome);
+	assert_int_equal(raw.res.http_status, curl.res.http_status);
+	assert_int_equal(raw.curl_code, curl.curl_code);
+	if (same_output)
+		assert_string_equal(raw.res.output, curl.res.output);
+	return raw;
+}
+
+static struct waiter run_path(const char *path)
+{
+	struct exec_request req = http_req(path);
+
+	return run_both(&req, true);
+}
+
+/* ---- tests ---- */
+
+static void test_request_is_what_curl_sends(void **state)
+{
+	struct exec_request req = http_req("ok");
+	struct waiter w;
+	char want[512];
+
+	(void)state;
+	w = run_req(false, &req); /* a path without its slash gets one, as in the URL */
+	snprintf(want, sizeof(want),
+	         "GET /ok HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: vipd/" VIPD_VERSION
+	         "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+	         v4.port);
+	assert_string_equal(w.request, want);
+	w = run_req(true, &req);
+	snprintf(want, sizeof(want),
+	         "GET /ok HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: vipd/" VIPD_VERSION
+	         "\r\nAccept: */*\r\n\r\n",
+	         v4.port);
+	assert_string_equal(w.request, want);
+}
+
+static void test_2xx_3xx_healthy(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/ok");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.res.http_status, 200);
+	assert_string_equal(w.res.output, "HTTP 200 all good");
+	assert_int_equal(w.curl_code, 0);
+	assert_int_equal(w.body_len, 8);
+	assert_int_equal(w.body_total, 8);
+	w = run_path("/moved"); /* 3xx healthy, not followed */
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.res.http_status, 301);
+	assert_string_equal(w.res.output, "HTTP 301 moved");
+	w = run_path("/empty");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200");
+	w = run_path("/nocontent"); /* no body, whatever the server leaves open */
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.res.http_status, 204);
+}
+
+static void test_4xx_5xx_unhealthy(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/missing");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.res.http_status, 404);
+	assert_string_equal(w.res.output, "HTTP 404 nope");
+	assert_int_equal(w.curl_code, 0);
+	w = run_path("/error");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.res.http_status, 500);
+	assert_string_equal(w.res.output, "HTTP 500 boom");
+}
+
+static void test_body_framing(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/chunked");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 abc0123456789");
+	w = run_path("/until-close"); /* HTTP/1.0, bare LF, no length */
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 body until close");
+	w = run_path("/binary");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_string_equal(w.res.output, "HTTP 503 a.b..c");
+	w = run_path("/long"); /* the excerpt fills the output, no more */
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(strlen(w.res.output), CHECK_OUTPUT_MAX - 1);
+	assert_int_equal(w.body_total, 2000);
+	w = run_path("/short");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 18);
+	assert_string_equal(w.res.output, "transfer closed with 7 bytes remaining to read");
+	w = run_path("/chunked-cut");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 18);
+	w = run_path("/chunked-bad");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 56);
+	w = run_path("/bad-length");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.res.http_status, 200);
+	assert_string_equal(w.res.output, "Invalid Content-Length: value");
+}
+
+static void test_1xx(void **state)
+{
+	struct exec_request req = http_req("/info");
+	struct waiter w;
+
+	(void)state;
+	/* a lone 1xx, then the server closes: Marathon judges the 1xx */
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.res.http_status, 102);
+	assert_string_equal(w.res.output, "HTTP 102, then Server returned nothing (no headers, "
+	                                  "no data)");
+	req.ignore_http1xx = true;
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_IGNORED);
+	/* ...or the deadline comes */
+	req.path = "/info-hold";
+	req.timeout_s = 0.3;
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_IGNORED);
+	assert_int_equal(w.res.http_status, 102);
+	assert_int_equal(w.curl_code, 28);
+	assert_string_equal(w.res.output, "HTTP 102, then Timeout was reached");
+	/* a 1xx followed by the final status: the final one decides */
+	req = http_req("/continue");
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.res.http_status, 200);
+	assert_string_equal(w.res.output, "HTTP 200 final");
+	req.ignore_http1xx = true;
+	req.path = "/continue-404";
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.res.http_status, 404);
+}
+
+static void test_malformed_status_line(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/garbage");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.res.http_status, 0);
+	assert_int_equal(w.curl_code, 1);
+	assert_string_equal(w.res.output, "Received HTTP/0.9 when not allowed");
+	w = run_path("/bad-code");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_string_equal(w.res.output, "Unsupported response code in HTTP response");
+	w = run_path("/bad-version");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_string_equal(w.res.output, "Unsupported HTTP version (1.3) in response");
+	w = run_path("/cut-status");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 52);
+}
+
+static void test_closed_or_reset_without_answer(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/close");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 52);
+	assert_string_equal(w.res.output, "Empty reply from server");
+	w = run_path("/reset");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 56);
+	assert_string_equal(w.res.output, "Recv failure: Connection reset by peer");
+}
+
+static void test_refused(void **state)
+{
+	struct exec_request req = http_req("/ok");
+	struct waiter w;
+	char want[128];
+	int fd;
+
+	(void)state;
+	req.port = bound_port(AF_INET, &fd, -1); /* bound, not listening */
+	w = run_both(&req, false);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 7);
+	snprintf(want, sizeof(want), "Failed to connect to 127.0.0.1 port %u after ", req.port);
+	assert_memory_equal(w.res.output, want, strlen(want));
+	assert_non_null(strstr(w.res.output, " ms: Couldn't connect to server"));
+	close(fd);
+}
+
+static void test_timeouts(void **state)
+{
+	struct exec_request req = http_req("/slow");
+	double started;
+	struct waiter w;
+
+	(void)state;
+	req.timeout_s = 0.3;
+	started = now_s();
+	w = run_req(false, &req);
+	assert_true(now_s() - started < 0.3 + 1);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_TIMEOUT);
+	assert_int_equal(w.res.http_status, 0);
+	assert_int_equal(w.curl_code, 28);
+	assert_non_null(strstr(w.res.output, "Operation timed out after "));
+	assert_non_null(strstr(w.res.output, " milliseconds with 0 bytes received"));
+	run_both(&req, false);
+	/* a status, then a body that never completes */
+	req.path = "/stall404";
+	w = run_both(&req, false);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_TIMEOUT);
+	assert_int_equal(w.res.http_status, 404);
+	assert_non_null(strstr(w.res.output, " milliseconds with 2 out of 100 bytes received"));
+}
+
+static void test_ipv6_loopback(void **state)
+{
+	struct exec_request req = http_req("/ok");
+	struct waiter w;
+	char want[64];
+
+	(void)state;
+	req.host = "::1";
+	req.port = v6.port;
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 all good");
+	snprintf(want, sizeof(want), "\r\nHost: [::1]:%u\r\n", v6.port);
+	assert_non_null(strstr(w.request, want));
+	req.host = "[::1]";
+	req.path = "/missing";
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_string_equal(w.res.output, "HTTP 404 nope");
+}
+
+static void test_missing_netns(void **state)
+{
+	struct exec_request req = http_req("/ok");
+	struct waiter w;
+
+	(void)state;
+	req.netns = "/run/netns/vipd-test-absent";
+	w = run_both(&req, true);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_NETNS);
+	assert_string_equal(w.res.output,
+	                    "netns /run/netns/vipd-test-absent: open: No such file or directory");
+}
+
+/* What stays on libcurl: anything the raw path would do differently. */
+static void test_eligibility(void **state)
+{
+	struct exec_ctx *raw = new_ctx(false), *curl = new_ctx(true);
+	struct exec_request req = http_req("/ok");
+
+	(void)state;
+	assert_true(exec_http_raw_eligible(raw, &req));
+	assert_false(exec_http_raw_eligible(curl, &req));
+	req.path = NULL;
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req.path = "/a/../b";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req.path = "/a b";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req.path = "/x#frag";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req.path = "/health?a=../b";
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req = http_req("/ok");
+	req.host = "localhost";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req.host = "[::1]";
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req = http_req("/ok");
+	req.kind = EXEC_HTTPS;
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = http_req("/ok");
+	req.capture_body = true;
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = http_req("/ok");
+	req.user_agent = "curl/8";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = http_req("/ok");
+	req.url = "http://127.0.0.1/";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	exec_ctx_free(raw);
+	exec_ctx_free(curl);
+}
+
+static void test_cancel_and_many_runs_leak_nothing(void **state)
+{
+	static const char *const paths[] = {"/ok", "/missing", "/slow", "/reset", "/chunked"};
+	struct exec_ctx *ctx = new_ctx(false);
+	struct exec_request req = http_req("/slow");
+	struct waiter w[25], never = {0};
+	struct exec_run *hanging;
+	char err[256];
+	int before, i;
+
+	(void)state;
+	spin_until(NULL, 0.1);
+	before = count_fds();
+	req.timeout_s = 10;
+	hanging = exec_start(ctx, &req, on_done, &never, err, sizeof(err));
+	assert_non_null(hanging);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 25; i++) {
+		req.path = paths[i % 5];
+		req.timeout_s = i % 5 == 2 ? 0.3 : 5;
+		assert_non_null(exec_start(ctx, &req, on_done, &w[i], err, sizeof(err)));
+	}
+	spin_until(NULL, 0.05);
+	exec_cancel(hanging);
+	for (i = 0; i < 25; i++) {
+		spin_until(&w[i].calls, 6);
+		assert_int_equal(w[i].calls, 1);
+		assert_int_equal(w[i].res.outcome, i % 5 == 1   ? CHECK_FAIL_HTTP_STATUS
+		                                   : i % 5 == 2 ? CHECK_FAIL_TIMEOUT
+		                                   : i % 5 == 3 ? CHECK_FAIL_CONNECT
+		                                                : CHECK_OK);
+	}
+	assert_int_equal(exec_ctx_running(ctx), 0);
+	spin_until(NULL, 0.2); /* the server side notices the closed connections */
+	assert_int_equal(never.calls, 0);
+	assert_int_equal(open_conns, 0);
+	assert_int_equal(count_fds(), before);
+	exec_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_request_is_what_curl_sends),
+	    cmocka_unit_test(test_2xx_3xx_healthy),
+	    cmocka_unit_test(test_4xx_5xx_unhealthy),
+	    cmocka_unit_test(test_body_framing),
+	    cmocka_unit_test(test_1xx),
+	    cmocka_unit_test(test_malformed_status_line),
+	    cmocka_unit_test(test_closed_or_reset_without_answer),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_ipv6_loopback),
+	    cmocka_unit_test(test_missing_netns),
+	    cmocka_unit_test(test_eligibility),
+	    cmocka_unit_test(test_cancel_and_many_runs_leak_nothing),
+	};
+
+	loop = ev_default_loop(0);
+	signal(SIGPIPE, SIG_IGN); /* the test server writes to closed clients */
+	return cmocka_run_group_tests(tests, server_up, server_down);
+}
