@@ -43,6 +43,7 @@ void config_defaults(struct vipd_config *c)
 	    .native_curl = true,
 	    .ipvs = true,
 	    .interface = strdup("vipd0"),
+	    .state_file = strdup("/run/vipd/owned.json"),
 	    .drain_s = 30,
 	    .resync_s = 30,
 	    /* 0 leaves the kernel's value: IPVS's 900 s TCP idle timeout cuts
@@ -63,6 +64,7 @@ void config_free(struct vipd_config *c)
 	free(c->run_as);
 	free(c->shell);
 	free(c->interface);
+	free(c->state_file);
 	free(c->dns_listen);
 	free(c->dns_framework);
 	free(c->vip_range4);
@@ -93,6 +95,7 @@ static const struct field fields[] = {
     FIELD("/checks/native_curl", F_BOOL, native_curl),
     FIELD("/lb/ipvs", F_BOOL, ipvs),
     FIELD("/lb/interface", F_STRING, interface),
+    FIELD("/lb/state_file", F_STRING, state_file),
     FIELD("/lb/drain_seconds", F_UINT, drain_s),
     FIELD("/lb/resync_seconds", F_UINT, resync_s),
     FIELD("/lb/timeouts/tcp", F_UINT, timeout_tcp),

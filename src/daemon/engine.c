@@ -389,7 +389,7 @@ static int open_dataplane(struct engine *e, char *err, size_t errlen)
 {
 	struct dataplane_settings ds = {
 	    .interface = e->cfg.interface,
-	    .state_path = "/run/vipd/owned.json",
+	    .state_path = e->cfg.state_file,
 	    .timeout_tcp = e->cfg.timeout_tcp,
 	    .timeout_tcpfin = e->cfg.timeout_tcpfin,
 	    .timeout_udp = e->cfg.timeout_udp,
