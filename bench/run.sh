@@ -236,7 +236,7 @@ def spread(rs, key, fmt="{:.0f}"):
     m = statistics.median(v)
     return (fmt + " ({}–{})").format(m, fmt.format(min(v)), fmt.format(max(v)))
 
-names = {"http": "HTTP (libcurl multi)", "tcp": "TCP connect",
+names = {"http": "HTTP (plain: raw HTTP/1.1 on the loop)", "tcp": "TCP connect",
          "native": "native curl COMMAND", "command": "COMMAND `true` via /bin/sh",
          "shellcurl": "curl COMMAND via /bin/sh (sh+curl+cut)", "haproxy": "HAProxy 2.6 checker"}
 
