@@ -144,6 +144,7 @@ const char *exec_kind_name(enum exec_kind k);
  * network-namespace cache of netns.c.
  */
 #include <curl/curl.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -224,6 +225,9 @@ int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errl
 int exec_netns_socket(struct exec_ctx *ctx, const char *path, int domain, int type, int protocol,
                       char *err, size_t errlen);
 void exec_netns_free_all(struct exec_ctx *ctx);
+/* A numeric IPv4 or IPv6 target (brackets allowed, as in URLs) and port as
+ * a socket address: Marathon's targets are addresses. -1 for anything else. */
+int exec_parse_addr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen);
 #endif
 
 #endif

@@ -127,6 +127,9 @@ int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, ch
 /* ranges NULL: the defaults. */
 int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
                        const struct vip_ranges *ranges, char *err, size_t errlen);
+/* The allocation for every named use in vl (ranges NULL: the defaults). */
+int vip_alloc_from_list(struct vip_alloc *va, const struct vip_list *vl,
+                        const struct vip_ranges *ranges, char *err, size_t errlen);
 /* -1 when the name was not in the set given to vip_alloc_build. */
 int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out);
 int vip_name_address6(const struct vip_alloc *va, const char *name, struct lb_addr *out);

@@ -581,37 +581,6 @@ static void raw_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		raw_read(r);
 }
 
-/* Numeric IPv4, or IPv6 bare or in brackets as in a URL. */
-static int raw_parse_host(const char *host, unsigned port, struct sockaddr_storage *ss,
-                          socklen_t *sslen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t len;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*sslen = sizeof(*sin);
-		return 0;
-	}
-	len = strlen(host);
-	if (len >= 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']') {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		host = buf;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
 /* libcurl rewrites or refuses some paths (dot segments, fragments, spaces
  * and controls); those keep going to it, so the backend sees the same
  * request either way. */
@@ -652,7 +621,7 @@ bool exec_http_raw_eligible(const struct exec_ctx *ctx, const struct exec_reques
 		return false;
 	if (req->path && !raw_path_plain(req->path))
 		return false;
-	return raw_parse_host(req->host, req->port, &ss, &sslen) == 0;
+	return exec_parse_addr(req->host, req->port, &ss, &sslen) == 0;
 }
 
 /* libcurl's request for the same URL (Host without the default port, its
@@ -716,7 +685,7 @@ int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struc
 	struct raw_run *r;
 	const void *addr;
 
-	if (raw_parse_host(req->host, req->port, &ss, &sslen) < 0) {
+	if (exec_parse_addr(req->host, req->port, &ss, &sslen) < 0) {
 		errbuf_set(err, errlen, "HTTP check: \"%s\" is not a numeric address", req->host);
 		return -1;
 	}

@@ -72,38 +72,6 @@ static void tcp_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	exec_run_finish(&t->base);
 }
 
-/* Marathon's targets are addresses (the agent's or the task's); brackets
- * around an IPv6 address are accepted as in URLs. */
-static int tcp_parse_target(const char *host, unsigned port, struct sockaddr_storage *ss,
-                            socklen_t *sslen)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t len;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*sslen = sizeof(*sin);
-		return 0;
-	}
-	len = strlen(host);
-	if (len >= 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']') {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		host = buf;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
 static void tcp_connect(struct tcp_run *t, const struct exec_request *req,
                         const struct sockaddr_storage *ss, socklen_t sslen)
 {
@@ -145,7 +113,7 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 	}
 	/* A name (Marathon's agent host often is one) would block the loop in
 	 * getaddrinfo(): libcurl resolves it asynchronously and connects only. */
-	if (tcp_parse_target(req->host, req->port, &ss, &sslen) < 0)
+	if (exec_parse_addr(req->host, req->port, &ss, &sslen) < 0)
 		return exec_http_start(out, ctx, req, cb, arg, err, errlen);
 	t = (struct tcp_run *)exec_run_new(ctx, sizeof(*t), req, cb, arg);
 	if (!t) {

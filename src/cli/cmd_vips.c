@@ -172,21 +172,13 @@ static size_t print_service(const struct lb_service *s, const struct vip_use *u,
 
 static int alloc_names(const struct vip_list *vl, struct vip_alloc *va)
 {
-	const char **names = calloc(vl->n + 1, sizeof(*names));
-	size_t n = 0;
 	char err[256];
-	int rc;
 
-	if (names == NULL)
-		return -1;
-	for (size_t i = 0; i < vl->n; i++)
-		if (vl->items[i].ref.named)
-			names[n++] = vl->items[i].ref.name;
-	rc = vip_alloc_build(va, names, n, err, sizeof(err));
-	if (rc < 0)
+	if (vip_alloc_from_list(va, vl, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
-	free(names);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /* The table from the health found, and the listing. */

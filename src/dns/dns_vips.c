@@ -82,25 +82,6 @@ static int add_use(const struct apps_set *set, const struct vip_use *u, const st
 	return 0;
 }
 
-static int alloc_names(const struct vip_list *vl, const struct vip_ranges *ranges,
-                       struct vip_alloc *va, char *err, size_t errlen)
-{
-	const char **names = calloc(vl->n + 1, sizeof(*names));
-	size_t n = 0;
-	int rc;
-
-	if (names == NULL) {
-		snprintf(err, errlen, "dns: out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < vl->n; i++)
-		if (vl->items[i].ref.named)
-			names[n++] = vl->items[i].ref.name;
-	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
-	free(names);
-	return rc;
-}
-
 int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *programmed,
                           const struct dns_naming *naming, struct dns_records *out, char *err,
                           size_t errlen)
@@ -117,7 +98,7 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 	/* The same ranges as the desired table, or names point at nothing. */
 	if (vip_collect_in(set, naming->ranges, &vl, &ignored) < 0)
 		goto nomem;
-	if (alloc_names(&vl, naming->ranges, &va, err, errlen) < 0)
+	if (vip_alloc_from_list(&va, &vl, naming->ranges, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < vl.n; i++)
 		if (vl.items[i].ref.named &&

@@ -379,25 +379,6 @@ static int add_all_uses(struct build *b, struct vip_list *vl, const struct vip_a
 	return 0;
 }
 
-static int alloc_names(const struct vip_list *vl, const struct vip_ranges *ranges,
-                       struct vip_alloc *va, char *err, size_t errlen)
-{
-	const char **names = calloc(vl->n + 1, sizeof(*names));
-	size_t n = 0;
-	int rc;
-
-	if (names == NULL) {
-		snprintf(err, errlen, "desired: out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < vl->n; i++)
-		if (vl->items[i].ref.named)
-			names[n++] = vl->items[i].ref.name;
-	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
-	free(names);
-	return rc;
-}
-
 static int health_rank(enum desired_health h)
 {
 	return h == DESIRED_HEALTH_HEALTHY ? 2 : h == DESIRED_HEALTH_UNHEALTHY ? 1 : 0;
@@ -588,7 +569,7 @@ static int build_table(struct build *b, struct desired_state *state, char *err, 
 	}
 	if (vip_collect_in(b->in->apps, ranges, &vl, b->diags) < 0)
 		goto nomem;
-	if (alloc_names(&vl, ranges, &va, err, errlen) < 0)
+	if (vip_alloc_from_list(&va, &vl, ranges, err, errlen) < 0)
 		goto out;
 	if (add_all_uses(b, &vl, &va) < 0)
 		goto nomem;

@@ -359,3 +359,22 @@ void vip_alloc_free(struct vip_alloc *va)
 	free(va->items);
 	memset(va, 0, sizeof(*va));
 }
+
+int vip_alloc_from_list(struct vip_alloc *va, const struct vip_list *vl,
+                        const struct vip_ranges *ranges, char *err, size_t errlen)
+{
+	const char **names = calloc(vl->n + 1, sizeof(*names));
+	size_t n = 0;
+	int rc;
+
+	if (names == NULL) {
+		snprintf(err, errlen, "named VIPs: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < vl->n; i++)
+		if (vl->items[i].ref.named)
+			names[n++] = vl->items[i].ref.name;
+	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
+	free(names);
+	return rc;
+}
