@@ -147,7 +147,8 @@ static pcre2_match_data *match_form(const char *re, pcre2_code **code_out, const
 	if (code == NULL)
 		return NULL;
 	md = pcre2_match_data_create_from_pattern(code, NULL);
-	if (md == NULL || pcre2_match(code, (PCRE2_SPTR)command, strlen(command), 0, 0, md, NULL) < 0) {
+	if (md == NULL ||
+	    pcre2_match(code, (PCRE2_SPTR)command, strlen(command), 0, 0, md, NULL) < 0) {
 		pcre2_match_data_free(md);
 		if (owned)
 			pcre2_code_free(code);
