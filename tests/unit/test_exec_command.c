@@ -25,16 +25,6 @@
 
 #include "exec_wait.h"
 
-static void spin(double seconds)
-{
-	double until = now_s() + seconds;
-
-	while (now_s() < until) {
-		ev_run(loop, EVRUN_NOWAIT);
-		usleep(10000);
-	}
-}
-
 static struct exec_ctx *new_ctx(const struct exec_settings *s)
 {
 	char err[256] = "";

@@ -25,6 +25,9 @@
 
 #include "vipd/exec.h"
 
+#define EXEC_WAIT_OWN_WAITER
+#include "exec_wait.h"
+
 #define BIG_BODY (4 * 1024 * 1024)
 
 /* ---- a tiny HTTP/1.1 server on the test's loop ---- */
@@ -42,7 +45,6 @@ struct conn {
 	bool hold; /* after the reply, keep the connection open (a stalled body) */
 };
 
-static struct ev_loop *loop;
 static int listen_fd = -1;
 static unsigned http_port;
 static ev_io accept_watcher;
@@ -251,45 +253,6 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 	w->body_len = len;
 	if (body)
 		memcpy(w->body, body, len < sizeof(w->body) ? len : sizeof(w->body));
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-static void wait_for(struct waiter *w, double limit_s)
-{
-	double until = now_s() + limit_s;
-	ev_timer wake;
-
-	ev_timer_init(&wake, wake_cb, 0.05, 0.05);
-	ev_timer_start(loop, &wake);
-	while (!w->calls && now_s() < until)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
-}
-
-static void spin(double seconds)
-{
-	double until = now_s() + seconds;
-	ev_timer wake;
-
-	ev_timer_init(&wake, wake_cb, 0.02, 0.02);
-	ev_timer_start(loop, &wake);
-	while (now_s() < until)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
 }
 
 static int count_fds(void)

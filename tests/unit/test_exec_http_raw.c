@@ -25,6 +25,9 @@
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 
+#define EXEC_WAIT_OWN_WAITER
+#include "exec_wait.h"
+
 /* ---- a tiny HTTP server on the test's loop, answering canned bytes ---- */
 
 struct conn {
@@ -44,7 +47,6 @@ struct listener {
 	ev_io watcher;
 };
 
-static struct ev_loop *loop;
 static struct listener v4, v6;
 static int open_conns;
 static char last_request[4096]; /* what the last client sent, for the path check */
@@ -291,33 +293,6 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 	w->curl_code = exec_run_curl_code(run);
 	exec_run_body(run, &w->body_len);
 	w->body_total = exec_run_body_total(run);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-static void spin_until(const int *calls, double seconds)
-{
-	double until = now_s() + seconds;
-	ev_timer wake;
-
-	ev_timer_init(&wake, wake_cb, 0.02, 0.02);
-	ev_timer_start(loop, &wake);
-	while ((!calls || !*calls) && now_s() < until)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
 }
 
 static int count_fds(void)
