@@ -22,7 +22,8 @@ echo "== vipd -c vipd.json (apps: examples/vm/apps.json, VIPs 10.200.0.10:80 and
 e2e_vipd /tmp/e2e/vipd.json
 e2e_wait_for "both backends in rotation" 10 bash -c \
 	"[[ \$(ipvsadm -Ln -t $SVC | grep -c ' 1 ') -eq 2 ]]"
-e2e_wait_for "the name resolves" 10 bash -c "[[ -n \$(dig +short @127.0.0.1 web.marathon.l4lb.thisdcos.directory A) ]]"
+e2e_wait_for "the name resolves" 10 bash -c \
+	"dig +short +time=1 +tries=1 @127.0.0.1 web.marathon.l4lb.thisdcos.directory A | grep -q '^11\\.'"
 echo "== ipvsadm -Ln"
 ipvsadm -Ln
 echo "== vipd0 holds the VIP"

@@ -53,10 +53,12 @@ JSON
 "$vipd" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit2.log" --run-for 8 -c "$TMP/vipd-dns.json" \
   2>"$TMP/vipd2.err" &
 vipd_pid=$!
+# dig +short prints its own errors ("connection refused" while the daemon
+# starts) on stdout: wait for an answer that is an address.
 answer=""
-for _ in $(seq 50); do
+for _ in $(seq 100); do
   answer=$(dig +short +time=1 +tries=1 -p "$dns_port" @127.0.0.1 web.marathon.l4lb.thisdcos.directory A 2>/dev/null)
-  [ -n "$answer" ] && break
+  [[ $answer =~ ^[0-9.]+$ ]] && break
   sleep 0.1
 done
 expect_eq "$answer" "$v4" "A record of web.marathon.l4lb.thisdcos.directory with custom ranges"
