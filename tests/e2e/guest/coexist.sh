@@ -2,11 +2,7 @@
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib_e2e.sh"
 
-lib_modules ip_vs ip_vs_wlc ip_vs_rr ip_vs_sh dummy veth
-e2e_backend ba a 10.61.1.1 10.61.1.2
-e2e_backend bb b 10.61.2.1 10.61.2.2
-lib_wait_port ba 10.61.1.2 8080
-lib_wait_port bb 10.61.2.2 8080
+e2e_two_backends ip_vs_rr ip_vs_sh
 
 lib_log "foreign services made with ipvsadm before vipd starts"
 ipvsadm -A -t 10.99.0.1:80 -s rr || lib_fail "ipvsadm -A 10.99.0.1:80"
@@ -28,17 +24,9 @@ echo "$before"
 lib_assert_eq 6 "$(echo "$before" | wc -l)" "three foreign services and their dests"
 
 mkdir -p /tmp/e2e/apps
-app() { # TASKS_JSON
-	cat >/tmp/e2e/apps/web.json <<JSON
-{"id": "/web",
- "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "10.200.0.10:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [$1]}
-JSON
-}
-TA='{"id": "web.a", "host": "10.61.1.2", "ports": [8080], "state": "TASK_RUNNING"}'
-TB='{"id": "web.b", "host": "10.61.2.2", "ports": [8080], "state": "TASK_RUNNING"}'
+app() { e2e_http_app /web 10.200.0.10:80 2 "$1" >/tmp/e2e/apps/web.json; } # TASKS_JSON
+TA=$(e2e_task web.a 10.61.1.2)
+TB=$(e2e_task web.b 10.61.2.2)
 app "$TA, $TB"
 cat >/tmp/e2e/vipd.json <<'JSON'
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit.log", "reload_seconds": 1,

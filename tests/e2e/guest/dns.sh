@@ -11,14 +11,8 @@ lib_wait_port db 10.62.2.2 8080
 touch /tmp/e2e/b.down # b fails its health check from the start
 
 mkdir -p /tmp/e2e/apps
-cat >/tmp/e2e/apps/web.json <<'JSON'
-{"id": "/web",
- "portDefinitions": [{"port": 0, "protocol": "tcp", "name": "http", "labels": {"VIP_0": "/web:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 1, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [{"id": "web.a", "host": "10.62.1.2", "ports": [8080], "state": "TASK_RUNNING"},
-           {"id": "web.b", "host": "10.62.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
-JSON
+e2e_http_app /web /web:80 1 "$(e2e_task web.a 10.62.1.2), $(e2e_task web.b 10.62.2.2)" http \
+	>/tmp/e2e/apps/web.json
 cat >/tmp/e2e/vipd.json <<'JSON'
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit.log", "reload_seconds": 1,
  "lb": {"interface": "vipd0", "drain_seconds": 2, "resync_seconds": 2},

@@ -9,14 +9,8 @@ lib_wait_port ba fd00:61:1::2 8080
 lib_wait_port bb fd00:61:2::2 8080
 
 mkdir -p /tmp/e2e/apps
-cat >/tmp/e2e/apps/web6.json <<'JSON'
-{"id": "/web6",
- "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "[fd00:200::10]:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [{"id": "web6.a", "host": "fd00:61:1::2", "ports": [8080], "state": "TASK_RUNNING"},
-           {"id": "web6.b", "host": "fd00:61:2::2", "ports": [8080], "state": "TASK_RUNNING"}]}
-JSON
+e2e_http_app /web6 '[fd00:200::10]:80' 2 "$(e2e_task web6.a fd00:61:1::2), $(e2e_task web6.b fd00:61:2::2)" \
+	>/tmp/e2e/apps/web6.json
 cat >/tmp/e2e/vipd.json <<'JSON'
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit.log", "reload_seconds": 1,
  "lb": {"interface": "vipd0", "drain_seconds": 30, "resync_seconds": 2}}

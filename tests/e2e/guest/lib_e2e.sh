@@ -31,6 +31,36 @@ e2e_backend_more() {
 	LIB_PIDS+=($!)
 }
 
+# e2e_two_backends [MODULE...]: the IPVS modules (and MODULEs), backends a and b
+# on port 8080 in namespaces ba (10.61.1.2) and bb (10.61.2.2), both listening.
+e2e_two_backends() {
+	lib_modules ip_vs ip_vs_wlc dummy veth "$@"
+	e2e_backend ba a 10.61.1.1 10.61.1.2
+	e2e_backend bb b 10.61.2.1 10.61.2.2
+	lib_wait_port ba 10.61.1.2 8080
+	lib_wait_port bb 10.61.2.2 8080
+}
+
+# e2e_task ID HOST [PORT]: a running task's JSON (port 8080 by default).
+e2e_task() {
+	printf '{"id": "%s", "host": "%s", "ports": [%s], "state": "TASK_RUNNING"}' "$1" "$2" "${3:-8080}"
+}
+
+# e2e_http_app ID VIP INTERVAL TASKS_JSON [PORT_NAME]: on stdout, an app with one
+# port labelled VIP_0=VIP and an HTTP check of /health every INTERVAL s
+# (timeout 1 s, no grace, no delay), with the tasks TASKS_JSON.
+e2e_http_app() {
+	local name=""
+	[[ -n ${5:-} ]] && name="\"name\": \"$5\", "
+	cat <<JSON
+{"id": "$1",
+ "portDefinitions": [{"port": 0, "protocol": "tcp", $name"labels": {"VIP_0": "$2"}}],
+ "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
+   "intervalSeconds": $3, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
+ "tasks": [$4]}
+JSON
+}
+
 # e2e_vipd CONFIG: start vipd in the background, its log in /tmp/e2e/vipd.log.
 e2e_vipd() {
 	"$VIPD" -c "$1" >>/tmp/e2e/vipd.log 2>&1 &

@@ -15,24 +15,14 @@ lib_wait_port bb 10.61.2.2 8080
 lib_wait_port node2 10.61.1.2 8081
 lib_wait_port node2 10.61.2.2 8081
 
-web() {
-	cat <<'JSON'
-{"id": "/web",
- "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "/web:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [{"id": "web.a", "host": "10.61.1.2", "ports": [8080], "state": "TASK_RUNNING"},
-           {"id": "web.b", "host": "10.61.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
-JSON
-}
+web() { e2e_http_app /web /web:80 2 "$(e2e_task web.a 10.61.1.2), $(e2e_task web.b 10.61.2.2)"; }
 api() {
-	cat <<'JSON'
+	cat <<JSON
 {"id": "/api",
  "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "/api:8080"}}],
  "healthChecks": [{"protocol": "TCP", "portIndex": 0,
    "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [{"id": "api.a", "host": "10.61.1.2", "ports": [8081], "state": "TASK_RUNNING"},
-           {"id": "api.b", "host": "10.61.2.2", "ports": [8081], "state": "TASK_RUNNING"}]}
+ "tasks": [$(e2e_task api.a 10.61.1.2 8081), $(e2e_task api.b 10.61.2.2 8081)]}
 JSON
 }
 mkdir -p /tmp/e2e/apps1 /tmp/e2e/apps2

@@ -2,21 +2,11 @@
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib_e2e.sh"
 
-lib_modules ip_vs ip_vs_wlc dummy veth
-e2e_backend ba a 10.61.1.1 10.61.1.2
-e2e_backend bb b 10.61.2.1 10.61.2.2
-lib_wait_port ba 10.61.1.2 8080
-lib_wait_port bb 10.61.2.2 8080
+e2e_two_backends
 
 mkdir -p /tmp/e2e/apps
-cat >/tmp/e2e/apps/web.json <<'JSON'
-{"id": "/web",
- "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "10.200.0.10:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
- "tasks": [{"id": "web.a", "host": "10.61.1.2", "ports": [8080], "state": "TASK_RUNNING"},
-           {"id": "web.b", "host": "10.61.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
-JSON
+e2e_http_app /web 10.200.0.10:80 2 "$(e2e_task web.a 10.61.1.2), $(e2e_task web.b 10.61.2.2)" \
+	>/tmp/e2e/apps/web.json
 SVC=10.200.0.10:80
 A=10.61.1.2:8080 B=10.61.2.2:8080
 RUN=0
