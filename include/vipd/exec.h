@@ -97,6 +97,9 @@ struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *
 void exec_ctx_free(struct exec_ctx *ctx);
 /* Runs in flight. */
 size_t exec_ctx_running(const struct exec_ctx *ctx);
+/* HTTP runs started on the raw client (exec_http_raw.c) rather than libcurl
+ * since the context was made: tests and benchmarks see which path ran. */
+size_t exec_ctx_raw_runs(const struct exec_ctx *ctx);
 
 /*
  * Starts one run. Returns NULL and fills err only when the request itself is
@@ -168,6 +171,7 @@ struct exec_ctx {
 	struct exec_netns *netns; /* cache, owned here, closed by exec_netns_free_all() */
 	int host_netns_fd;        /* vipd's own namespace, to return to; -1 until needed */
 	bool http_via_curl;       /* no exec_http_raw.c path */
+	size_t raw_runs;          /* started by exec_http_raw.c */
 };
 
 struct exec_run {
@@ -209,7 +213,8 @@ const void *exec_http_body(const struct exec_run *run, size_t *len);
 int exec_http_curl_code(const struct exec_run *run);
 size_t exec_http_body_total(const struct exec_run *run);
 /* A plain HTTP check exec_http_raw.c runs without libcurl (Marathon's usual
- * one: numeric host, no curl-tool knobs); the rest goes to exec_http_start. */
+ * one: numeric host; or a native curl check's http:// URL to an address or
+ * localhost, without -L); the rest goes to exec_http_start. */
 bool exec_http_raw_eligible(const struct exec_ctx *ctx, const struct exec_request *req);
 int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
                         exec_done_cb cb, void *arg, char *err, size_t errlen);

@@ -175,6 +175,11 @@ size_t exec_ctx_running(const struct exec_ctx *ctx)
 	return ctx->nruns;
 }
 
+size_t exec_ctx_raw_runs(const struct exec_ctx *ctx)
+{
+	return ctx->raw_runs;
+}
+
 static double elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;

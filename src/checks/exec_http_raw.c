@@ -1,23 +1,23 @@
 /*
- * Marathon's plain HTTP checks (numeric host, GET, status decides) run
- * directly on the loop as HAProxy runs its httpchk: one non-blocking socket,
- * one request, the response read until its body ends, one ev_io and one
- * deadline. Results, texts and curl codes are libcurl's for the same cases,
- * so a check judges the same whichever path exec_start picks.
+ * Plain HTTP checks run directly on the loop as HAProxy runs its httpchk:
+ * Marathon's (numeric host, GET, status decides) and the curl tool's own
+ * requests of native curl COMMAND checks (http:// to an address or
+ * localhost). One non-blocking socket, one request, the response read until
+ * its body ends (exec_http_raw_parse.c), one ev_io and one deadline. Results,
+ * texts and curl codes are libcurl's for the same cases, so a check judges
+ * the same whichever path exec_start picks.
  */
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/errbuf.h"
+#include "exec_http_raw_parse.h"
+#include "exec_http_raw_url.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,58 +25,46 @@
 #define VIPD_VERSION "dev"
 #endif
 
-/* Longer paths go through libcurl rather than a bigger buffer per run. */
-#define RAW_PATH_MAX 1024
-#define RAW_REQUEST_MAX (RAW_PATH_MAX + 256)
-/* Response bytes buffered at once; one header line must fit, or is skipped. */
-#define RAW_IN_MAX 4096
 /* As exec_http.c keeps for the output when nobody reads the body. */
 #define RAW_EXCERPT_MAX CHECK_OUTPUT_MAX
 
-enum raw_state {
-	RAW_SENDING,     /* connecting, then writing the request */
-	RAW_STATUS,      /* waiting for a status line (first, or after a 1xx) */
-	RAW_HEADERS,     /* header lines of that response */
-	RAW_BODY_LENGTH, /* Content-Length bytes */
-	RAW_BODY_EOF,    /* neither length nor chunked: the body ends at close */
-	RAW_CHUNK_SIZE,
-	RAW_CHUNK_DATA,
-	RAW_CHUNK_END, /* the CRLF after a chunk's data */
-	RAW_TRAILERS,  /* after the last chunk, until an empty line */
+#define RAW_CONNECT_FAILED                                                                         \
+	"Failed to connect to %s port %u after %ld ms: Couldn't connect to server"
+
+enum raw_open {
+	RAW_OPEN_PENDING,       /* connecting: wait until writable */
+	RAW_OPEN_CONNECTED,     /* connected at once */
+	RAW_OPEN_REFUSED,       /* no address left that accepts */
+	RAW_OPEN_SOCKET_FAILED, /* socket() or the namespace failed: nserr says why */
 };
 
 struct raw_run {
 	struct exec_run base;
 	int fd; /* -1 once closed */
 	ev_io io;
-	ev_timer deadline;
-	enum raw_state state;
-	bool connected;     /* a send succeeded: later errors are not connect errors */
-	bool final_status;  /* a non-1xx status line came */
-	bool chunked;       /* of the response being read */
-	bool has_length;    /* of the response being read */
-	bool skipping_line; /* discarding a header line longer than the buffer */
+	ev_timer deadline; /* the connect timeout until connected, then the whole one */
+	bool sending;      /* connecting, then writing the request */
+	bool connected;    /* a send succeeded: later errors are not connect errors */
 	bool ignore_http1xx;
-	int curl_code; /* the CURLcode libcurl would have given */
-	unsigned port;
-	unsigned long long body_left; /* Content-Length or chunk bytes still due */
-	unsigned long long body_length;
-	size_t body_seen; /* all body bytes received */
+	bool body_too_large;   /* stopped past body_max: the status decides */
+	bool connect_deadline; /* the deadline is --connect-timeout's until connected */
+	bool starting;         /* inside exec_start(): no callback from here */
+	int curl_code;         /* the CURLcode libcurl would have given */
+	double timeout_s;
+	char *netns;              /* copy of the request's, for the next address */
+	size_t next_addr;         /* of target.addrs, tried after a refused connect */
+	struct raw_target target; /* target.path is not kept past the start */
+	char *kept;               /* the body's head: excerpt, or body_keep bytes malloc'd */
+	size_t kept_len, kept_cap;
 	size_t request_len, request_sent;
-	size_t in_len;
-	size_t excerpt_len;
-	char host_text[INET6_ADDRSTRLEN]; /* for connect messages, as curl names it */
+	struct raw_resp resp;
 	char request[RAW_REQUEST_MAX];
-	char in[RAW_IN_MAX];
 	char excerpt[RAW_EXCERPT_MAX];
 };
 
-static void raw_close(struct raw_run *r)
+static void raw_close_fd(struct raw_run *r)
 {
-	struct ev_loop *loop = r->base.ctx->loop;
-
-	ev_io_stop(loop, &r->io);
-	ev_timer_stop(loop, &r->deadline);
+	ev_io_stop(r->base.ctx->loop, &r->io);
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
@@ -85,7 +73,21 @@ static void raw_close(struct raw_run *r)
 
 static void raw_release(struct exec_run *run)
 {
-	raw_close((struct raw_run *)run);
+	struct raw_run *r = (struct raw_run *)run;
+
+	raw_close_fd(r);
+	ev_timer_stop(run->ctx->loop, &r->deadline);
+	free(r->netns);
+	r->netns = NULL;
+}
+
+static void raw_free_extra(struct exec_run *run)
+{
+	struct raw_run *r = (struct raw_run *)run;
+
+	if (r->kept != r->excerpt)
+		free(r->kept);
+	r->kept = NULL;
 }
 
 const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
@@ -93,13 +95,13 @@ const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
 	const struct raw_run *r = (const struct raw_run *)run;
 
 	if (len)
-		*len = r->excerpt_len;
-	return r->excerpt_len ? r->excerpt : NULL;
+		*len = r->kept_len;
+	return r->kept_len ? r->kept : NULL;
 }
 
 size_t exec_http_raw_body_total(const struct exec_run *run)
 {
-	return ((const struct raw_run *)run)->body_seen;
+	return ((const struct raw_run *)run)->resp.body_seen;
 }
 
 int exec_http_raw_curl_code(const struct exec_run *run)
@@ -141,7 +143,8 @@ static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
 	va_list ap;
 
 	r->curl_code = curl_code;
-	if (!r->final_status && res->http_status >= 100 && res->http_status <= 199) {
+	res->http_status = r->resp.status;
+	if (!r->resp.final_status && res->http_status >= 100 && res->http_status <= 199) {
 		res->outcome = r->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
 		exec_run_set_output(&r->base, "HTTP %ld, then %s", res->http_status,
 		                    curl_easy_strerror((CURLcode)curl_code));
@@ -156,20 +159,21 @@ static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
 
 /* Marathon: 200-399 healthy, else unhealthy; the output shows the head of
  * the body, printable, as exec_http.c's http_output. */
-static void raw_judge(struct raw_run *r)
+static void raw_judge(struct raw_run *r, int curl_code)
 {
 	struct check_result *res = &r->base.result;
 	char *out = res->output;
 	size_t cap = sizeof(res->output), len, i;
 
-	r->curl_code = CURLE_OK;
+	r->curl_code = curl_code;
+	res->http_status = r->resp.status;
 	res->outcome =
 	    res->http_status >= 200 && res->http_status <= 399 ? CHECK_OK : CHECK_FAIL_HTTP_STATUS;
 	len = (size_t)snprintf(out, cap, "HTTP %ld", res->http_status);
-	if (len < cap - 1 && r->excerpt_len) {
+	if (len < cap - 1 && r->kept_len) {
 		out[len++] = ' ';
-		for (i = 0; i < r->excerpt_len && len < cap - 1; i++) {
-			unsigned char ch = (unsigned char)r->excerpt[i];
+		for (i = 0; i < r->kept_len && len < cap - 1; i++) {
+			unsigned char ch = (unsigned char)r->kept[i];
 
 			out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
 		}
@@ -178,9 +182,26 @@ static void raw_judge(struct raw_run *r)
 	exec_run_finish(&r->base);
 }
 
+/* A failure before any response (connect, send, namespace), with
+ * exec_http.c's outcome for it: from inside exec_start() delivered on the
+ * next loop turn, never from there; from the loop at once. */
+static void raw_fail_early(struct raw_run *r, enum check_outcome o, int curl_code, const char *text)
+{
+	r->curl_code = curl_code;
+	if (r->starting) {
+		ev_timer_stop(r->base.ctx->loop, &r->deadline);
+		exec_run_finish_soon(&r->base, o, "%s", text);
+		return;
+	}
+	r->base.result.outcome = o;
+	exec_run_set_output(&r->base, "%s", text);
+	exec_run_finish(&r->base);
+}
+
 static void raw_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct raw_run *r = w->data;
+	const struct raw_resp *p = &r->resp;
 	long ms = raw_elapsed_ms(r);
 
 	(void)loop;
@@ -188,325 +209,81 @@ static void raw_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!r->connected)
 		raw_fail(r, CURLE_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
 		         ms);
-	else if (r->final_status && r->has_length && !r->chunked)
+	else if (p->final_status && p->has_length && !p->chunked)
 		raw_fail(r, CURLE_OPERATION_TIMEDOUT,
 		         "Operation timed out after %ld milliseconds with %zu out of %llu bytes "
 		         "received",
-		         ms, r->body_seen, r->body_length);
+		         ms, p->body_seen, p->body_length);
 	else
 		raw_fail(r, CURLE_OPERATION_TIMEDOUT,
 		         "Operation timed out after %ld milliseconds with %zu bytes received", ms,
-		         r->body_seen);
+		         p->body_seen);
 }
 
-/* Returns true when the run was finished (body past body_max: the status
- * decides, as exec_http.c does when it cuts a runaway body). */
-static bool raw_body_bytes(struct raw_run *r, const char *data, size_t n)
+/* raw_resp_body_fn: keep the head of the body (allocated at the first
+ * byte when the caller reads it), stop a runaway one at body_max. */
+static bool raw_on_body(void *arg, const char *data, size_t n)
 {
-	size_t keep = RAW_EXCERPT_MAX - r->excerpt_len;
+	struct raw_run *r = arg;
+	size_t keep = r->kept_cap - r->kept_len;
 
 	if (keep > n)
 		keep = n;
-	memcpy(r->excerpt + r->excerpt_len, data, keep);
-	r->excerpt_len += keep;
-	r->body_seen += n;
-	if (r->body_seen > r->base.ctx->body_max) {
-		raw_judge(r);
-		return true;
-	}
-	return false;
-}
-
-/* libcurl's status-line rules (7.88): "HTTP/1.0", "HTTP/1.1" or HTTP/2
- * spelled either way, one space, exactly three digits. */
-static bool raw_parse_status(struct raw_run *r, const char *line, size_t len)
-{
-	const char *p = line + 5, *end = line + len;
-	int version;
-
-	if (end - p >= 4 && isdigit((unsigned char)p[0]) && p[1] == '.' &&
-	    isdigit((unsigned char)p[2]) && p[3] == ' ') {
-		version = (p[0] - '0') * 10 + (p[2] - '0');
-		p += 4;
-	} else if (end - p >= 2 && isdigit((unsigned char)p[0]) && p[1] == ' ') {
-		version = (p[0] - '0') * 10;
-		p += 2;
-	} else {
-		raw_fail(r, CURLE_UNSUPPORTED_PROTOCOL, "Unsupported HTTP version in response");
+	if (keep && !r->kept && !(r->kept = malloc(r->kept_cap)))
 		return false;
-	}
-	if (version != 10 && version != 11 && version != 20) {
-		raw_fail(r, CURLE_UNSUPPORTED_PROTOCOL,
-		         "Unsupported HTTP version (%d.%d) in response", version / 10,
-		         version % 10);
+	if (keep)
+		memcpy(r->kept + r->kept_len, data, keep);
+	r->kept_len += keep;
+	if (r->resp.body_seen > r->base.ctx->body_max) {
+		r->body_too_large = true;
 		return false;
-	}
-	if (end - p < 3 || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
-	    !isdigit((unsigned char)p[2]) || (end - p > 3 && !isspace((unsigned char)p[3]))) {
-		raw_fail(r, CURLE_UNSUPPORTED_PROTOCOL,
-		         "Unsupported response code in HTTP response");
-		return false;
-	}
-	r->base.result.http_status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-	r->final_status = r->base.result.http_status < 100 || r->base.result.http_status > 199;
-	r->chunked = false;
-	r->has_length = false;
-	r->state = RAW_HEADERS;
-	return true;
-}
-
-static bool raw_header_is(const char *line, size_t len, const char *name, const char **value)
-{
-	size_t n = strlen(name);
-
-	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return false;
-	*value = line + n + 1;
-	return true;
-}
-
-/* Only the headers that delimit the body matter to a status check. */
-static bool raw_parse_header(struct raw_run *r, const char *line, size_t len)
-{
-	const char *v, *end = line + len;
-	unsigned long long n = 0;
-
-	if (raw_header_is(line, len, "Transfer-Encoding", &v)) {
-		if (memmem(v, (size_t)(end - v), "chunked", 7))
-			r->chunked = true;
-		return true;
-	}
-	if (!raw_header_is(line, len, "Content-Length", &v))
-		return true;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	if (v == end || !isdigit((unsigned char)*v))
-		goto bad;
-	for (; v < end && isdigit((unsigned char)*v); v++) {
-		if (n > (~0ULL - 9) / 10)
-			goto bad;
-		n = n * 10 + (unsigned long long)(*v - '0');
-	}
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	if (v != end)
-		goto bad;
-	r->has_length = true;
-	r->body_length = n;
-	return true;
-bad:
-	raw_fail(r, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
-	return false;
-}
-
-/* The empty line: a 1xx is followed by another response (RFC 9110 15.2, as
- * libcurl reads it); a final one picks how its body is delimited. */
-static bool raw_end_of_headers(struct raw_run *r)
-{
-	long status = r->base.result.http_status;
-
-	if (!r->final_status) {
-		r->state = RAW_STATUS;
-		return true;
-	}
-	if (status == 204 || status == 304 || (r->has_length && !r->chunked && !r->body_length)) {
-		raw_judge(r);
-		return false;
-	}
-	if (r->chunked) {
-		r->state = RAW_CHUNK_SIZE;
-	} else if (r->has_length) {
-		r->body_left = r->body_length;
-		r->state = RAW_BODY_LENGTH;
-	} else {
-		r->state = RAW_BODY_EOF;
 	}
 	return true;
 }
 
-static bool raw_parse_chunk_size(struct raw_run *r, const char *line, size_t len)
+static void raw_step(struct raw_run *r, enum raw_resp_step step)
 {
-	unsigned long long n = 0;
-	size_t i;
-
-	for (i = 0; i < len && isxdigit((unsigned char)line[i]); i++) {
-		if (n >> 60)
-			goto bad;
-		n = n * 16 + (unsigned long long)(isdigit((unsigned char)line[i])
-		                                      ? line[i] - '0'
-		                                      : tolower((unsigned char)line[i]) - 'a' + 10);
-	}
-	if (!i || (i < len && line[i] != ';' && line[i] != ' ' && line[i] != '\t'))
-		goto bad;
-	r->body_left = n;
-	r->state = n ? RAW_CHUNK_DATA : RAW_TRAILERS;
-	return true;
-bad:
-	raw_fail(r, CURLE_RECV_ERROR,
-	         "Illegal or missing hexadecimal sequence in chunked-encoding");
-	return false;
-}
-
-/* One complete line (CR stripped) in a line state. Returns false when the
- * run was finished. */
-static bool raw_line(struct raw_run *r, const char *line, size_t len)
-{
-	switch (r->state) {
-	case RAW_STATUS:
-		return raw_parse_status(r, line, len);
-	case RAW_HEADERS:
-		return len ? raw_parse_header(r, line, len) : raw_end_of_headers(r);
-	case RAW_CHUNK_SIZE:
-		return raw_parse_chunk_size(r, line, len);
-	case RAW_CHUNK_END:
-		if (len) {
-			raw_fail(r, CURLE_RECV_ERROR,
-			         "Malformed encoding found in chunked-encoding");
-			return false;
-		}
-		r->state = RAW_CHUNK_SIZE;
-		return true;
-	case RAW_TRAILERS:
-		if (len)
-			return true;
-		raw_judge(r);
-		return false;
-	default:
-		return true;
-	}
-}
-
-static bool raw_in_line_state(const struct raw_run *r)
-{
-	return r->state == RAW_STATUS || r->state == RAW_HEADERS || r->state == RAW_CHUNK_SIZE ||
-	       r->state == RAW_CHUNK_END || r->state == RAW_TRAILERS;
-}
-
-/* Body bytes at the head of `data`; returns how many were used, or
- * (size_t)-1 when the run was finished. */
-static size_t raw_body(struct raw_run *r, const char *data, size_t avail)
-{
-	size_t n = avail;
-
-	if (r->state != RAW_BODY_EOF && r->body_left < n)
-		n = (size_t)r->body_left;
-	if (raw_body_bytes(r, data, n))
-		return (size_t)-1;
-	if (r->state == RAW_BODY_EOF)
-		return n;
-	r->body_left -= n;
-	if (r->body_left)
-		return n;
-	if (r->state == RAW_CHUNK_DATA) {
-		r->state = RAW_CHUNK_END;
-		return n;
-	}
-	raw_judge(r);
-	return (size_t)-1;
-}
-
-/* Everything buffered, as far as it goes. Returns false when the run was
- * finished. */
-static bool raw_consume(struct raw_run *r)
-{
-	size_t off = 0, used, len;
-	const char *nl;
-
-	while (off < r->in_len) {
-		if (!raw_in_line_state(r)) {
-			used = raw_body(r, r->in + off, r->in_len - off);
-			if (used == (size_t)-1)
-				return false;
-			off += used;
-			continue;
-		}
-		/* libcurl gives up on a first line that cannot be a status line
-		 * as soon as it sees five bytes, without waiting for its end. */
-		if (r->state == RAW_STATUS &&
-		    strncmp(r->in + off, "HTTP/", r->in_len - off < 5 ? r->in_len - off : 5) != 0) {
-			raw_fail(r, CURLE_UNSUPPORTED_PROTOCOL,
-			         "Received HTTP/0.9 when not allowed");
-			return false;
-		}
-		nl = memchr(r->in + off, '\n', r->in_len - off);
-		if (!nl)
-			break;
-		len = (size_t)(nl - (r->in + off));
-		if (r->skipping_line) {
-			r->skipping_line = false;
-			off += len + 1;
-			continue;
-		}
-		if (len && r->in[off + len - 1] == '\r')
-			len--;
-		if (!raw_line(r, r->in + off, len))
-			return false;
-		off = (size_t)(nl - r->in) + 1;
-	}
-	memmove(r->in, r->in + off, r->in_len - off);
-	r->in_len -= off;
-	if (r->in_len == sizeof(r->in)) {
-		/* A header line longer than the buffer says nothing we read. */
-		if (r->state != RAW_HEADERS && r->state != RAW_TRAILERS) {
-			raw_fail(r, CURLE_WEIRD_SERVER_REPLY, "Response line too long");
-			return false;
-		}
-		r->skipping_line = true;
-		r->in_len = 0;
-	}
-	return true;
-}
-
-static void raw_eof(struct raw_run *r)
-{
-	switch (r->state) {
-	case RAW_BODY_EOF:
-		raw_judge(r);
-		break;
-	case RAW_BODY_LENGTH:
-		raw_fail(r, CURLE_PARTIAL_FILE, "transfer closed with %llu bytes remaining to read",
-		         r->body_left);
-		break;
-	case RAW_CHUNK_SIZE:
-	case RAW_CHUNK_DATA:
-	case RAW_CHUNK_END:
-	case RAW_TRAILERS:
-		raw_fail(r, CURLE_PARTIAL_FILE,
-		         "transfer closed with outstanding read data remaining");
-		break;
-	default:
-		raw_fail(r, CURLE_GOT_NOTHING, "Empty reply from server");
-		break;
+	switch (step) {
+	case RAW_RESP_MORE:
+		return;
+	case RAW_RESP_DONE:
+		raw_judge(r, r->resp.curl_code);
+		return;
+	case RAW_RESP_FAILED:
+		raw_fail(r, r->resp.curl_code, "%s", r->resp.error);
+		return;
+	case RAW_RESP_STOPPED:
+		/* As exec_http.c: a body cut at body_max is libcurl's write
+		 * error, judged by its status; a failed allocation fails. */
+		if (r->body_too_large)
+			raw_judge(r, CURLE_WRITE_ERROR);
+		else
+			raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
+		return;
 	}
 }
 
 static void raw_read(struct raw_run *r)
 {
+	size_t room;
+	char *at = raw_resp_space(&r->resp, &room);
 	ssize_t n;
 
-	n = recv(r->fd, r->in + r->in_len, sizeof(r->in) - r->in_len, 0);
+	n = recv(r->fd, at, room, 0);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
 		raw_fail(r, CURLE_RECV_ERROR, "Recv failure: %s", strerror(errno));
 		return;
 	}
-	if (n == 0) {
-		raw_eof(r);
-		return;
-	}
-	r->in_len += (size_t)n;
-	raw_consume(r);
+	raw_step(r, n == 0 ? raw_resp_eof(&r->resp) : raw_resp_feed(&r->resp, (size_t)n));
 }
-
-#define RAW_CONNECT_FAILED                                                                         \
-	"Failed to connect to %s port %u after %ld ms: Couldn't connect to server"
 
 static void raw_wait_readable(struct raw_run *r)
 {
 	struct ev_loop *loop = r->base.ctx->loop;
 
-	r->state = RAW_STATUS;
+	r->sending = false;
 	ev_io_stop(loop, &r->io);
 	ev_io_set(&r->io, r->fd, EV_READ);
 	ev_io_start(loop, &r->io);
@@ -520,49 +297,101 @@ static void raw_wait_writable(struct raw_run *r)
 	ev_io_start(r->base.ctx->loop, &r->io);
 }
 
+/* Connected: from here the deadline is the whole transfer's again. */
+static void raw_mark_connected(struct raw_run *r)
+{
+	struct ev_loop *loop = r->base.ctx->loop;
+	double left;
+
+	if (r->connected)
+		return;
+	r->connected = true;
+	if (!r->connect_deadline)
+		return;
+	left = r->timeout_s - (double)raw_elapsed_ms(r) / 1000.0;
+	ev_timer_stop(loop, &r->deadline);
+	ev_timer_set(&r->deadline, left > 0. ? left : 0., 0.);
+	ev_timer_start(loop, &r->deadline);
+}
+
+/* The next address of the target, after the last one was refused (curl
+ * goes on down its list of addresses the same way). */
+static enum raw_open raw_open_next(struct raw_run *r, char *nserr, size_t nserrlen)
+{
+	struct exec_ctx *ctx = r->base.ctx;
+	const struct raw_target *t = &r->target;
+	size_t i;
+
+	while (r->next_addr < t->naddrs) {
+		i = r->next_addr++;
+		raw_close_fd(r);
+		r->fd = exec_netns_socket(ctx, r->netns, t->addrs[i].ss_family,
+		                          SOCK_STREAM | SOCK_NONBLOCK, 0, nserr, nserrlen);
+		if (r->fd < 0)
+			return RAW_OPEN_SOCKET_FAILED;
+		if (connect(r->fd, (const struct sockaddr *)&t->addrs[i], t->addrlens[i]) == 0)
+			return RAW_OPEN_CONNECTED;
+		if (errno == EINPROGRESS) {
+			ev_io_set(&r->io, r->fd, EV_WRITE);
+			ev_io_start(ctx->loop, &r->io);
+			return RAW_OPEN_PENDING;
+		}
+	}
+	return RAW_OPEN_REFUSED;
+}
+
+static void raw_send(struct raw_run *r);
+
+/* Connects to the next address, or reports that none accepted. */
+static void raw_connect_next(struct raw_run *r)
+{
+	char nserr[256], text[256];
+
+	switch (raw_open_next(r, nserr, sizeof(nserr))) {
+	case RAW_OPEN_PENDING:
+		return;
+	case RAW_OPEN_CONNECTED:
+		/* Loopback often connects at once: write without a loop turn. */
+		raw_mark_connected(r);
+		raw_send(r);
+		return;
+	case RAW_OPEN_REFUSED:
+		snprintf(text, sizeof(text), RAW_CONNECT_FAILED, r->target.name, r->target.port,
+		         raw_elapsed_ms(r));
+		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_COULDNT_CONNECT, text);
+		return;
+	case RAW_OPEN_SOCKET_FAILED:
+		/* libcurl reports a socket it could not open as a failed connect. */
+		raw_fail_early(r, r->netns ? CHECK_FAIL_NETNS : CHECK_FAIL_INTERNAL,
+		               CURLE_COULDNT_CONNECT, nserr);
+		return;
+	}
+}
+
 /* The first send also reports the connect's own error (the pending
  * SO_ERROR), which saves the getsockopt libcurl makes. */
 static void raw_send(struct raw_run *r)
 {
+	char text[128];
 	ssize_t n;
 
 	n = send(r->fd, r->request + r->request_sent, r->request_len - r->request_sent,
 	         MSG_NOSIGNAL);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		if (!r->connected)
-			raw_fail(r, CURLE_COULDNT_CONNECT, RAW_CONNECT_FAILED, r->host_text,
-			         r->port, raw_elapsed_ms(r));
-		else
-			raw_fail(r, CURLE_SEND_ERROR, "Send failure: %s", strerror(errno));
-		return;
-	}
-	r->connected = true;
-	r->request_sent += (size_t)n;
-	if (r->request_sent < r->request_len)
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		raw_wait_writable(r);
-	else
-		raw_wait_readable(r);
-}
-
-/* After a connect that completed at once, still inside exec_start(): a
- * failure is delivered on the next loop turn, never from here. */
-static void raw_send_first(struct raw_run *r)
-{
-	ssize_t n;
-
-	n = send(r->fd, r->request, r->request_len, MSG_NOSIGNAL);
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		ev_timer_stop(r->base.ctx->loop, &r->deadline);
-		r->curl_code = CURLE_SEND_ERROR;
-		exec_run_finish_soon(&r->base, CHECK_FAIL_CONNECT, "Send failure: %s",
-		                     strerror(errno));
 		return;
 	}
-	r->connected = true;
-	if (n > 0)
-		r->request_sent = (size_t)n;
+	if (n < 0 && !r->connected) {
+		raw_connect_next(r);
+		return;
+	}
+	if (n < 0) {
+		snprintf(text, sizeof(text), "Send failure: %s", strerror(errno));
+		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_SEND_ERROR, text);
+		return;
+	}
+	raw_mark_connected(r);
+	r->request_sent += (size_t)n;
 	if (r->request_sent < r->request_len)
 		raw_wait_writable(r);
 	else
@@ -575,120 +404,60 @@ static void raw_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (r->state == RAW_SENDING)
+	if (r->sending)
 		raw_send(r);
 	else
 		raw_read(r);
 }
 
-/* libcurl rewrites or refuses some paths (dot segments, fragments, spaces
- * and controls); those keep going to it, so the backend sees the same
- * request either way. */
-static bool raw_path_plain(const char *path)
+static int raw_target_of(struct raw_target *t, const struct exec_request *req)
 {
-	const char *p, *seg = path;
-	size_t seglen;
-
-	if (strlen(path) > RAW_PATH_MAX)
-		return false;
-	for (p = path;; p++) {
-		if (*p == '/' || *p == '?' || !*p) {
-			seglen = (size_t)(p - seg);
-			if ((seglen == 1 && seg[0] == '.') ||
-			    (seglen == 2 && seg[0] == '.' && seg[1] == '.'))
-				return false;
-			if (*p == '?' || !*p)
-				return true;
-			seg = p + 1;
-			continue;
-		}
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#' ||
-		    *p == '\\')
-			return false;
-	}
+	if (req->url)
+		return raw_target_from_url(t, req->url, req->ip_version);
+	if (!req->host)
+		return -1;
+	return raw_target_from_host(t, req->host, req->port, req->path, req->ip_version);
 }
 
 bool exec_http_raw_eligible(const struct exec_ctx *ctx, const struct exec_request *req)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
+	struct raw_target t;
 
-	if (ctx->http_via_curl || req->kind != EXEC_HTTP || req->url || !req->host || !req->port ||
-	    req->port > 65535)
+	if (ctx->http_via_curl || req->kind != EXEC_HTTP || req->body_regex ||
+	    req->follow_redirects)
 		return false;
-	if (req->body_regex || req->capture_body || req->follow_redirects || req->head_only ||
-	    req->user_agent || req->fail_on_error || req->ip_version || req->connect_timeout_s > 0)
+	if (req->user_agent &&
+	    (strlen(req->user_agent) > RAW_AGENT_MAX || strpbrk(req->user_agent, "\r\n")))
 		return false;
-	if (req->path && !raw_path_plain(req->path))
-		return false;
-	return exec_parse_addr(req->host, req->port, &ss, &sslen) == 0;
+	return raw_target_of(&t, req) == 0;
 }
 
-/* libcurl's request for the same URL (Host without the default port, its
- * Accept), plus Connection: close: the backend may close first, saving it a
- * wait for a next request that never comes. */
-static int raw_build_request(struct raw_run *r, const char *path, int family)
+/* The request of a Marathon check adds Connection: close (the backend may
+ * close first, saving it a wait for a next request that never comes); a
+ * native curl check sends exactly what the curl tool sends. */
+static int raw_prepare(struct raw_run *r, struct exec_ctx *ctx, const struct exec_request *req)
 {
-	const char *p = path && path[0] ? path : "/";
-	char port_text[8] = "";
+	const char *ua = req->user_agent ? req->user_agent : "vipd/" VIPD_VERSION;
 	int n;
 
-	if (r->port != 80)
-		snprintf(port_text, sizeof(port_text), ":%u", r->port);
-	n = snprintf(r->request, sizeof(r->request),
-	             "GET %s%s HTTP/1.1\r\nHost: %s%s%s%s\r\nUser-Agent: vipd/" VIPD_VERSION
-	             "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-	             p[0] == '/' ? "" : "/", p, family == AF_INET6 ? "[" : "", r->host_text,
-	             family == AF_INET6 ? "]" : "", port_text);
-	if (n < 0 || (size_t)n >= sizeof(r->request))
+	if (raw_target_of(&r->target, req) < 0)
+		return -1;
+	n = raw_request_build(r->request, sizeof(r->request), &r->target, req->head_only, ua,
+	                      !req->url);
+	r->target.path = NULL;
+	if (n < 0)
 		return -1;
 	r->request_len = (size_t)n;
+	r->kept = req->capture_body ? NULL : r->excerpt;
+	r->kept_cap = req->capture_body ? ctx->body_keep : sizeof(r->excerpt);
 	return 0;
-}
-
-static void raw_connect(struct raw_run *r, const char *netns, const struct sockaddr_storage *ss,
-                        socklen_t sslen)
-{
-	struct exec_ctx *ctx = r->base.ctx;
-	char nserr[256];
-
-	/* libcurl reports a socket it could not open as a failed connect. */
-	r->curl_code = CURLE_COULDNT_CONNECT;
-	r->fd = exec_netns_socket(ctx, netns, ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0, nserr,
-	                          sizeof(nserr));
-	if (r->fd < 0) {
-		exec_run_finish_soon(&r->base, netns ? CHECK_FAIL_NETNS : CHECK_FAIL_INTERNAL, "%s",
-		                     nserr);
-		return;
-	}
-	ev_timer_start(ctx->loop, &r->deadline);
-	if (connect(r->fd, (const struct sockaddr *)ss, sslen) == 0) {
-		/* Loopback often connects at once: write without a loop turn. */
-		raw_send_first(r);
-		return;
-	}
-	if (errno != EINPROGRESS) {
-		ev_timer_stop(ctx->loop, &r->deadline);
-		exec_run_finish_soon(&r->base, CHECK_FAIL_CONNECT, RAW_CONNECT_FAILED, r->host_text,
-		                     r->port, raw_elapsed_ms(r));
-		return;
-	}
-	ev_io_set(&r->io, r->fd, EV_WRITE);
-	ev_io_start(ctx->loop, &r->io);
 }
 
 int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
                         exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
 	struct raw_run *r;
-	const void *addr;
 
-	if (exec_parse_addr(req->host, req->port, &ss, &sslen) < 0) {
-		errbuf_set(err, errlen, "HTTP check: \"%s\" is not a numeric address", req->host);
-		return -1;
-	}
 	r = (struct raw_run *)exec_run_new(ctx, sizeof(*r), req, cb, arg);
 	if (!r) {
 		errbuf_set(err, errlen, "HTTP run: %s", strerror(ENOMEM));
@@ -697,23 +466,33 @@ int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struc
 	r->fd = -1;
 	r->base.http_raw = true;
 	r->base.release = raw_release;
+	r->base.free_extra = raw_free_extra;
 	r->ignore_http1xx = req->ignore_http1xx;
-	r->port = req->port;
-	r->state = RAW_SENDING;
+	r->sending = true;
 	r->curl_code = -1;
+	r->timeout_s = req->timeout_s;
+	raw_resp_init(&r->resp, req->head_only, req->fail_on_error, raw_on_body, r);
 	ev_init(&r->io, raw_io_cb);
 	r->io.data = r;
-	ev_timer_init(&r->deadline, raw_deadline_cb, req->timeout_s, 0.);
+	r->connect_deadline = req->connect_timeout_s > 0 && req->connect_timeout_s < req->timeout_s;
+	ev_timer_init(&r->deadline, raw_deadline_cb,
+	              r->connect_deadline ? req->connect_timeout_s : req->timeout_s, 0.);
 	r->deadline.data = r;
-	addr = ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
-	                               : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
-	if (!inet_ntop(ss.ss_family, addr, r->host_text, sizeof(r->host_text)) ||
-	    raw_build_request(r, req->path, ss.ss_family) < 0) {
-		errbuf_set(err, errlen, "HTTP check: path too long");
+	if (raw_prepare(r, ctx, req) < 0) {
+		errbuf_set(err, errlen, "HTTP check: not a target for the raw client");
 		exec_cancel(&r->base);
 		return -1;
 	}
+	if (req->netns && !(r->netns = strdup(req->netns))) {
+		errbuf_set(err, errlen, "HTTP run: %s", strerror(ENOMEM));
+		exec_cancel(&r->base);
+		return -1;
+	}
+	ctx->raw_runs++;
 	*out = &r->base;
-	raw_connect(r, req->netns, &ss, sslen);
+	ev_timer_start(ctx->loop, &r->deadline);
+	r->starting = true;
+	raw_connect_next(r);
+	r->starting = false;
 	return 0;
 }

@@ -3,7 +3,9 @@
  * a loopback HTTP server answers many response shapes, each recognised
  * command runs through the real dash, bash and busybox sh, and the exit
  * status must equal curlcmd_emulate_exit() fed by a libcurl transfer made
- * with the command's curl options.
+ * with the command's curl options, and the exit status vipd's native path
+ * gives (runner.c on the exec context), which must have run on the raw HTTP
+ * client for every command without -L.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,9 @@
 #include <unistd.h>
 
 #include "vipd/curlcmd.h"
+#include "vipd/exec.h"
+#include "vipd/model.h"
+#include "vipd/runner.h"
 
 struct shape {
 	const char *path;
@@ -132,6 +137,8 @@ static const struct shell shells[] = {
     {CURLCMD_SHELL_BUSYBOX, "/usr/bin/busybox", "busybox", "sh"},
 };
 
+static struct ev_loop *loop;
+static struct exec_ctx *ectx;
 static pid_t server_pid = -1;
 static int server_port;
 static int closed_port;
@@ -271,7 +278,9 @@ static int setup(void **unused)
 		server_loop(lfd);
 	close(lfd);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return 0;
+	loop = ev_default_loop(0);
+	ectx = exec_ctx_new(loop, &(struct exec_settings){0}, NULL, 0);
+	return ectx ? 0 : -1;
 }
 
 static int teardown(void **unused)
@@ -282,6 +291,8 @@ static int teardown(void **unused)
 		waitpid(server_pid, NULL, 0);
 	}
 	rmdir(home_dir);
+	if (ectx)
+		exec_ctx_free(ectx);
 	curl_global_cleanup();
 	return 0;
 }
@@ -399,6 +410,55 @@ static void fetch(const struct curlcmd *c, const char *url, bool failonerror, st
 	curl_easy_cleanup(h);
 }
 
+struct native_wait {
+	int calls;
+	struct check_result res;
+};
+
+static void native_cb(const struct check_result *res, void *arg)
+{
+	struct native_wait *w = arg;
+
+	w->calls++;
+	w->res = *res;
+}
+
+/*
+ * The check as vipd runs it natively (runner.c, the shell's quirks of
+ * `shell`): its exit status. Fails the test when the run was not native, or
+ * when it did not take the raw HTTP client although it could (`raw`).
+ */
+static int run_native(const char *cmd, int port, enum curlcmd_shell shell, bool raw)
+{
+	uint32_t ports[1] = {(uint32_t)port};
+	struct task task = {.id = "diff", .host = "127.0.0.1", .ports = ports, .nports = 1};
+	struct health_check hc = {.protocol = HC_PROTO_COMMAND,
+	                          .command = (char *)cmd,
+	                          .port_index = -1,
+	                          .timeout_s = 10};
+	struct runner_settings rs = {.native_curl = true, .shell = shell};
+	size_t raw_before = exec_ctx_raw_runs(ectx);
+	struct native_wait w = {0};
+	struct timespec start, now;
+	char err[256];
+
+	if (!runner_start(ectx, &rs, NULL, &task, &hc, native_cb, &w, err, sizeof(err)))
+		fail_msg("runner_start: %s: %s", cmd, err);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!w.calls) {
+		ev_run(loop, EVRUN_ONCE);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 20)
+			fail_msg("native run never ended: %s", cmd);
+	}
+	if (!w.res.native)
+		fail_msg("not run natively: %s", cmd);
+	if (exec_ctx_raw_runs(ectx) - raw_before != (raw ? 1u : 0u))
+		fail_msg("the native run took %s: %s",
+		         raw ? "libcurl, not the raw client" : "the raw client", cmd);
+	return w.res.exit_code;
+}
+
 struct tally {
 	bool have[3];
 	unsigned runs[3];
@@ -434,14 +494,17 @@ static unsigned compare_case(const char *tmpl, const struct shape *s, struct tal
 	fetch(&c, url, false, &braw, &raw);
 	fetch(&c, url, c.fail, &bstrict, &strict);
 	for (hi = 0; hi < 3; hi++) {
-		int real, emu_raw, emu_strict;
+		int real, emu_raw, emu_strict, native;
 
 		if (!t->have[hi])
 			continue;
 		real = run_shell(&shells[hi], cmd, port);
 		emu_raw = curlcmd_emulate_exit(&c, shells[hi].kind, &raw);
 		emu_strict = curlcmd_emulate_exit(&c, shells[hi].kind, &strict);
-		if (real == emu_raw && real == emu_strict) {
+		/* -L stays on libcurl; everything else here is http:// to
+		 * localhost or 127.0.0.1, the raw client's. */
+		native = run_native(cmd, port, shells[hi].kind, !c.location);
+		if (real == emu_raw && real == emu_strict && real == native) {
 			t->runs[hi]++;
 			if (t->verbose)
 				print_message("%-8s %-11s real %2d emulated %2d  %s\n",
@@ -451,10 +514,10 @@ static unsigned compare_case(const char *tmpl, const struct shape *s, struct tal
 		}
 		bad++;
 		print_message(
-		    "%s %s %s: real %d, emulated %d (FAILONERROR: %d); curl %d, HTTP %ld, "
-		    "body %zu bytes\n    %s\n",
+		    "%s %s %s: real %d, emulated %d (FAILONERROR: %d), native %d; curl %d, HTTP "
+		    "%ld, body %zu bytes\n    %s\n",
 		    last ? "MISMATCH" : "RETRY", curlcmd_shell_name(shells[hi].kind), s->path, real,
-		    emu_raw, emu_strict, raw.curl_code, raw.http_status, raw.body_len, cmd);
+		    emu_raw, emu_strict, native, raw.curl_code, raw.http_status, raw.body_len, cmd);
 	}
 	free(braw.data);
 	free(bstrict.data);
@@ -496,7 +559,8 @@ static void test_real_shells(void **unused)
 	for (hi = 0; hi < 3; hi++)
 		print_message("%s: %u runs agreed\n", curlcmd_shell_name(shells[hi].kind),
 		              t.runs[hi]);
-	print_message("%u cases retried after a disagreement\n", t.retries);
+	print_message("%u cases retried after a disagreement; %zu native runs on the raw client\n",
+	              t.retries, exec_ctx_raw_runs(ectx));
 	assert_int_equal(mismatches, 0);
 }
 

@@ -216,27 +216,41 @@ static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
 	open_conns++;
 }
 
-/* Bound to port 0 (the kernel picks a free one); listening when backlog >= 0. */
+/* Bound on loopback to a free port below 32768 (out of the kernel's
+ * ephemeral range, where clients' own ports land); listening when
+ * backlog >= 0. */
 static unsigned bound_port(int family, int *keep_fd, int backlog)
 {
+	static unsigned next;
 	struct sockaddr_storage ss = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len = family == AF_INET ? sizeof(*sin) : sizeof(*sin6);
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	unsigned tries;
 
 	assert_true(fd >= 0);
+	if (!next)
+		next = 20000 + (unsigned)getpid() % 10000;
 	ss.ss_family = (sa_family_t)family;
 	if (family == AF_INET)
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else
 		sin6->sin6_addr = in6addr_loopback;
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	for (tries = 0; tries < 1000; tries++) {
+		next = next >= 32767 ? 20000 : next + 1;
+		if (family == AF_INET)
+			sin->sin_port = htons((uint16_t)next);
+		else
+			sin6->sin6_port = htons((uint16_t)next);
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+			break;
+	}
+	assert_true(tries < 1000);
 	if (backlog >= 0)
 		assert_int_equal(listen(fd, backlog), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	*keep_fd = fd;
-	return ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
+	return next;
 }
 
 static void listener_up(struct listener *l, int family)
@@ -309,9 +323,12 @@ static int count_fds(void)
 	return n;
 }
 
+static size_t ctx_body_keep, ctx_body_max; /* 0: the defaults */
+
 static struct exec_ctx *new_ctx(bool via_curl)
 {
-	struct exec_settings s = {.http_via_curl = via_curl};
+	struct exec_settings s = {
+	    .http_via_curl = via_curl, .body_keep = ctx_body_keep, .body_max = ctx_body_max};
 	char err[256] = "";
 	struct exec_ctx *ctx = exec_ctx_new(loop, &s, err, sizeof(err));
 
@@ -340,25 +357,31 @@ static struct waiter run_req(bool via_curl, const struct exec_request *req)
 	spin_until(&w.calls, req->timeout_s + 5);
 	assert_int_equal(w.calls, 1);
 	assert_int_equal(exec_ctx_running(ctx), 0);
+	assert_int_equal(exec_ctx_raw_runs(ctx), via_curl ? 0 : 1);
 	snprintf(w.request, sizeof(w.request), "%s", last_request);
 	exec_ctx_free(ctx);
 	return w;
 }
 
 /*
- * Runs `req` raw, checks it took the raw path (libcurl sends no
- * "Connection: close"), then through libcurl, and asserts the two agree on
- * everything a caller sees; the output too unless it holds a duration.
+ * Runs `req` raw (run_req checks it took the raw path), then through
+ * libcurl, and asserts the two agree on everything a caller sees; the output
+ * too unless it holds a duration. A Marathon check's raw request adds
+ * "Connection: close"; a native curl check's (req->url) is libcurl's own.
  */
 static struct waiter run_both(const struct exec_request *req, bool same_output)
 {
 	struct waiter raw = run_req(false, req);
 	struct waiter curl = run_req(true, req);
 
-	if (raw.request[0])
+	if (raw.request[0] && !req->url)
 		assert_non_null(strstr(raw.request, "\r\nConnection: close\r\n"));
+	if (raw.request[0] && req->url)
+		assert_string_equal(raw.request, curl.request);
 	if (curl.request[0])
 		assert_null(strstr(curl.request, "Connection: close"));
+	assert_int_equal(raw.body_len, curl.body_len);
+	assert_int_equal(raw.body_total, curl.body_total);
 	assert_int_equal(raw.res.outcome, curl.res.outcome);
 	assert_int_equal(raw.res.http_status, curl.res.http_status);
 	assert_int_equal(raw.curl_code, curl.curl_code);
@@ -620,6 +643,182 @@ static void test_missing_netns(void **state)
 	                    "netns /run/netns/vipd-test-absent: open: No such file or directory");
 }
 
+/* ---- native curl checks' requests (runner.c's native_request) ---- */
+
+static struct exec_request native_req(const char *url)
+{
+	struct exec_request req = {.kind = EXEC_HTTP,
+	                           .url = url,
+	                           .timeout_s = 3,
+	                           .capture_body = true,
+	                           .user_agent = "curl/7.88.1"};
+	return req;
+}
+
+static struct waiter run_url(const char *fmt, unsigned port, const char *path,
+                             void (*tweak)(struct exec_request *))
+{
+	char url[256];
+	struct exec_request req;
+
+	snprintf(url, sizeof(url), fmt, port, path);
+	req = native_req(url);
+	if (tweak)
+		tweak(&req);
+	return run_both(&req, true);
+}
+
+/* What the curl tool sends for `target` on `host` (as written in Host:). */
+static void assert_curl_request(const char *got, const char *target, const char *host,
+                                unsigned port)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want),
+	         "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+	         target, host, port);
+	assert_string_equal(got, want);
+}
+
+/* The request line and headers are byte for byte the curl tool's (run_both
+ * compares them with libcurl's), Host written as curl writes it. */
+static void test_native_request_bytes(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/ok", NULL);
+	assert_curl_request(w.request, "/ok", "127.0.0.1", v4.port);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_url("http://localhost:%u%s", v4.port, "", NULL);
+	assert_curl_request(w.request, "/", "localhost", v4.port);
+	w = run_url("http://[::1]:%u%s", v6.port, "/ok?x=1&y", NULL);
+	assert_int_equal(w.res.http_status, 404); /* the server routes on the whole target */
+	assert_curl_request(w.request, "/ok?x=1&y", "[::1]", v6.port);
+}
+
+static void ipv4_only(struct exec_request *req)
+{
+	req->ip_version = 4;
+}
+
+static void ipv6_only(struct exec_request *req)
+{
+	req->ip_version = 6;
+}
+
+/* curl 7.88 resolves localhost itself and tries 127.0.0.1, then ::1 when
+ * that is refused; -4 and -6 keep one of them. The v4 and v6 listeners are
+ * on different ports, each on one loopback address only. */
+static void test_native_localhost_fallback(void **state)
+{
+	struct waiter w;
+	unsigned closed;
+	int fd;
+
+	(void)state;
+	w = run_url("http://localhost:%u%s", v4.port, "/ok", NULL);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_url("http://localhost:%u%s", v6.port, "/ok", NULL); /* 127.0.0.1 refuses */
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 all good");
+	w = run_url("http://localhost:%u%s", v6.port, "/ok", ipv6_only);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_url("http://localhost:%u%s", v4.port, "/ok", ipv6_only);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 7);
+	w = run_url("http://localhost:%u%s", v6.port, "/ok", ipv4_only);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 7);
+	/* Refused on both: curl names the host as written. */
+	closed = bound_port(AF_INET, &fd, -1);
+	close(fd);
+	w = run_url("http://localhost:%u%s", closed, "/ok", NULL);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.curl_code, 7);
+	assert_non_null(strstr(w.res.output, "Failed to connect to localhost port"));
+}
+
+static void head_only(struct exec_request *req)
+{
+	req->head_only = true;
+}
+
+static void fail_on_error(struct exec_request *req)
+{
+	req->fail_on_error = true;
+}
+
+/* curl -I reads no body; curl -f stops at a status >= 400 with 22. */
+static void test_native_head_and_fail(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/ok", head_only);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.body_total, 0);
+	assert_memory_equal(w.request, "HEAD /ok HTTP/1.1\r\n", 19);
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/missing", fail_on_error);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_HTTP_STATUS);
+	assert_int_equal(w.curl_code, 22);
+	assert_string_equal(w.res.output, "HTTP 404");
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/ok", fail_on_error);
+	assert_int_equal(w.curl_code, 0);
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/moved", fail_on_error);
+	assert_int_equal(w.curl_code, 0);
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/continue-404", fail_on_error);
+	assert_int_equal(w.curl_code, 22);
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/stall404", fail_on_error);
+	assert_int_equal(w.curl_code, 22);
+}
+
+/* The kept body is its first body_keep bytes; past body_max the transfer
+ * stops with libcurl's write error and the status decides. */
+static void test_native_body_capture(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	ctx_body_keep = 100;
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/long", NULL);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.body_len, 100);
+	assert_int_equal(w.body_total, 2000);
+	assert_int_equal(w.curl_code, 0);
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/chunked", NULL);
+	assert_int_equal(w.body_len, 13);
+	ctx_body_max = 1000;
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/long", NULL);
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 23);
+	assert_int_equal(w.body_len, 100);
+	ctx_body_keep = ctx_body_max = 0;
+}
+
+static void connect_timeout(struct exec_request *req)
+{
+	req->connect_timeout_s = 0.2;
+	req->timeout_s = 0.8;
+}
+
+/* --connect-timeout ends once connected: the whole timeout still holds. */
+static void test_native_connect_timeout(void **state)
+{
+	struct exec_request req;
+	struct waiter w;
+	char url[128];
+
+	(void)state;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/slow", v4.port);
+	req = native_req(url);
+	connect_timeout(&req);
+	w = run_both(&req, false);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_TIMEOUT);
+	assert_int_equal(w.curl_code, 28);
+	assert_true(w.res.latency_ms >= 700);
+}
+
 /* What stays on libcurl: anything the raw path would do differently. */
 static void test_eligibility(void **state)
 {
@@ -649,12 +848,36 @@ static void test_eligibility(void **state)
 	assert_false(exec_http_raw_eligible(raw, &req));
 	req = http_req("/ok");
 	req.capture_body = true;
-	assert_false(exec_http_raw_eligible(raw, &req));
+	assert_true(exec_http_raw_eligible(raw, &req));
 	req = http_req("/ok");
 	req.user_agent = "curl/8";
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req.user_agent = "curl/8\r\nX-Injected: 1";
 	assert_false(exec_http_raw_eligible(raw, &req));
 	req = http_req("/ok");
-	req.url = "http://127.0.0.1/";
+	req.body_regex = "ok";
+	assert_false(exec_http_raw_eligible(raw, &req));
+	/* Native curl checks: http:// to an address or localhost, without -L. */
+	req = native_req("http://127.0.0.1/");
+	assert_true(exec_http_raw_eligible(raw, &req));
+	assert_false(exec_http_raw_eligible(curl, &req));
+	req.head_only = req.fail_on_error = true;
+	req.connect_timeout_s = 1;
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req.follow_redirects = true;
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = native_req("https://127.0.0.1/");
+	req.kind = EXEC_HTTPS;
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = native_req("http://localhost:8080/health");
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req.ip_version = 6;
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req = native_req("http://[::1]:8080/");
+	assert_true(exec_http_raw_eligible(raw, &req));
+	req.ip_version = 4; /* curl -4 cannot reach an IPv6 address: libcurl says how */
+	assert_false(exec_http_raw_eligible(raw, &req));
+	req = native_req("http://example.com/");
 	assert_false(exec_http_raw_eligible(raw, &req));
 	exec_ctx_free(raw);
 	exec_ctx_free(curl);
@@ -714,6 +937,11 @@ int main(void)
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_ipv6_loopback),
 	    cmocka_unit_test(test_missing_netns),
+	    cmocka_unit_test(test_native_request_bytes),
+	    cmocka_unit_test(test_native_localhost_fallback),
+	    cmocka_unit_test(test_native_head_and_fail),
+	    cmocka_unit_test(test_native_body_capture),
+	    cmocka_unit_test(test_native_connect_timeout),
 	    cmocka_unit_test(test_eligibility),
 	    cmocka_unit_test(test_cancel_and_many_runs_leak_nothing),
 	};
