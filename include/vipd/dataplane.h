@@ -81,6 +81,27 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
                           void *arg, char *err, size_t errlen);
 
+/*
+ * A round for some services only (dataplane_patch.c): `part` holds the
+ * desired state of services that the remembered table already has, each
+ * complete (every destination); the others are left as they are. Planned
+ * against those services of the remembered table, with the order and
+ * callbacks of a whole-table round, and applied in one batch; the
+ * remembered table is patched in place. Binds no address and leaves the
+ * owned set alone (no service comes or goes). -1 with err, and nothing
+ * sent, without a remembered table or when part has a service it lacks;
+ * -1 after any operation failed (reported through cb), the remembered
+ * table then forgotten. On -1 the caller runs a whole-table round. `part`
+ * is sorted in place.
+ */
+int dataplane_apply_patch(struct dataplane *dp, struct lb_table *part, dataplane_op_cb cb,
+                          void *arg, char *err, size_t errlen);
+/* The plan dataplane_apply_patch applies: what reconcile_plan over the whole
+ * remembered table would give for part's services. Pure; -1 with err when
+ * kernel lacks one of them or out of memory. */
+int dataplane_patch_plan(const struct lb_table *kernel, struct lb_table *part, struct rc_plan *out,
+                         char *err, size_t errlen);
+
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 
 /* Closes sockets. Leaves every kernel service, dest and address in place (a

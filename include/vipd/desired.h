@@ -13,6 +13,7 @@
 
 #include "vipd/lbtable.h"
 #include "vipd/model.h"
+#include "vipd/vip.h"
 
 /* A task's health as the weight policy sees it. The health module's
  * HEALTH_KILLABLE is UNHEALTHY here. */
@@ -129,6 +130,46 @@ int desired_state_adopt(struct desired_state *st, const struct lb_table *observe
  */
 int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
                   struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen);
+
+/* One VIP use feeding one service, as a full build found it. */
+struct desired_feed {
+	struct lb_key svc;
+	size_t use; /* index into desired_index.uses */
+};
+
+/* What a full build leaves for desired_build_services: the VIP uses in the
+ * order the build walks them, the named-VIP addresses (the set of names,
+ * which a health change does not alter), and which use feeds which service.
+ * It refers to the apps_set by index: valid until the apps change. */
+struct desired_index {
+	struct vip_list uses;
+	struct vip_alloc alloc;
+	struct desired_feed *feeds; /* sorted by service, then use */
+	size_t nfeeds, feeds_cap;
+};
+
+void desired_index_init(struct desired_index *ix);
+void desired_index_free(struct desired_index *ix);
+
+/* desired_build, also filling ix (replacing what it held; emptied on -1). */
+int desired_build_indexed(const struct desired_input *in, struct desired_state *state,
+                          struct lb_table *out, struct diag_list *diags, int64_t *next_change_ms,
+                          struct desired_index *ix, char *err, size_t errlen);
+
+/*
+ * After health changes of tasks of the apps `app_ids` and nothing else
+ * (same apps, tasks and labels as when ix was built): rebuilds just the
+ * services those apps' VIP uses feed, each from every use feeding it (apps
+ * sharing a VIP merge their backends), as desired_build would. `out`
+ * (initialised by the caller) gets those services, complete; the entries
+ * of `state` for them move on to this round and the others stay as they
+ * are. *next_change_ms gets the earliest change among those services only.
+ * An app id not in ix gives no service. Labels' problems are not reported
+ * again. 0, or -1 with err (out of memory; state is then unchanged).
+ */
+int desired_build_services(const struct desired_input *in, const struct desired_index *ix,
+                           const char *const *app_ids, size_t napp_ids, struct desired_state *state,
+                           struct lb_table *out, int64_t *next_change_ms, char *err, size_t errlen);
 
 /* The weight of a backend ramping from ramp_start_ms: 1 + (full - 1) *
  * elapsed / slow_start, capped at full (0 stays 0). */

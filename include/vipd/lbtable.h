@@ -125,6 +125,16 @@ int lb_service_set_sched(struct lb_service *s, const char *name);
  * duplicates; O(n log n). */
 int lb_table_sort(struct lb_table *t);
 size_t lb_table_dest_count(const struct lb_table *t);
+/* Adds a copy of `from` (attributes and destinations) to t; NULL when out
+ * of memory. */
+struct lb_service *lb_table_add_copy(struct lb_table *t, const struct lb_service *from);
+/* Adds a copy of every service of src to dst, then sorts dst. */
+int lb_table_copy(struct lb_table *dst, const struct lb_table *src);
+/* Gives each service of t that `part` also has part's attributes and
+ * destinations (copied); t keeps its order and index. -1 with t unchanged
+ * when part has a service t lacks; -1 when out of memory leaves t partly
+ * patched (the caller forgets it). */
+int lb_table_patch(struct lb_table *t, const struct lb_table *part);
 
 void lb_keyset_init(struct lb_keyset *ks);
 void lb_keyset_free(struct lb_keyset *ks);

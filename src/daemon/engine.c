@@ -21,7 +21,7 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int64_t mono_ms(void)
+int64_t engine_mono_ms(void)
 {
 	return (int64_t)(mono_s() * 1000.0);
 }
@@ -49,7 +49,7 @@ double engine_apply_latency_ms(const struct engine *e, double p)
 }
 
 /* Called after a round that applied a health change. */
-static void record_apply_latency(struct engine *e)
+void engine_record_apply_latency(struct engine *e)
 {
 	if (e->health_change_at <= 0)
 		return;
@@ -61,7 +61,7 @@ static void record_apply_latency(struct engine *e)
 
 /* desired_health_fn: the scheduler's task health, as the weight policy
  * sees it (a task Marathon would kill is simply unhealthy here). */
-static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
+enum desired_health engine_health_of(void *ctx, const char *app_id, const char *task_id)
 {
 	struct engine *e = ctx;
 
@@ -77,6 +77,26 @@ static enum desired_health health_of(void *ctx, const char *app_id, const char *
 	return DESIRED_HEALTH_UNKNOWN;
 }
 
+static void reconcile_soon(struct engine *e)
+{
+	/* A zero timer coalesces the health changes of one loop turn into
+	 * one round. */
+	if (!ev_is_active(&e->reconcile_soon))
+		ev_timer_start(e->loop, &e->reconcile_soon);
+}
+
+struct desired_input engine_desired_input(struct engine *e)
+{
+	return (struct desired_input){
+	    .apps = &e->apps,
+	    .ranges = &e->cfg.vip_ranges,
+	    .health = engine_health_of,
+	    .health_ctx = e,
+	    .drain_ms = (int64_t)e->cfg.drain_s * 1000,
+	    .now_ms = engine_mono_ms(),
+	};
+}
+
 /* sched_event_cb */
 static void on_check_event(const struct sched_event *ev, void *arg)
 {
@@ -89,11 +109,15 @@ static void on_check_event(const struct sched_event *ev, void *arg)
 	engine_audit_task(e, ev);
 	if (e->health_change_at <= 0)
 		e->health_change_at = mono_s();
-	engine_reconcile_now(e);
+	if (engine_note_health_change(e, ev->app->id) < 0) {
+		log_warnx("out of memory noting a health change; rebuilding the whole table");
+		e->rebuild_all = true;
+	}
+	reconcile_soon(e);
 }
 
 /* dataplane_op_cb */
-static void on_op(void *arg, const struct rc_op *op, int error, const char *msg)
+void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 {
 	struct engine *e = arg;
 
@@ -139,12 +163,13 @@ static void plan_only(struct engine *e, struct lb_table *desired)
 	lb_keyset_free(&owned);
 }
 
-static void arm_next_change(struct engine *e, int64_t next_ms)
+void engine_arm_next_change(struct engine *e, int64_t next_ms)
 {
 	ev_timer_stop(e->loop, &e->next_change);
+	e->next_change_ms = next_ms;
 	if (next_ms == INT64_MAX)
 		return;
-	ev_timer_set(&e->next_change, fmax(0.0, (double)(next_ms - mono_ms()) / 1000.0), 0);
+	ev_timer_set(&e->next_change, fmax(0.0, (double)(next_ms - engine_mono_ms()) / 1000.0), 0);
 	ev_timer_start(e->loop, &e->next_change);
 }
 
@@ -233,14 +258,7 @@ static void dns_after_apply(struct engine *e, struct lb_keyset *planned, bool co
 static void reconcile_round(struct engine *e, bool full)
 {
 	struct diag_list diags = {0};
-	struct desired_input in = {
-	    .apps = &e->apps,
-	    .ranges = &e->cfg.vip_ranges,
-	    .health = health_of,
-	    .health_ctx = e,
-	    .drain_ms = (int64_t)e->cfg.drain_s * 1000,
-	    .now_ms = mono_ms(),
-	};
+	struct desired_input in = engine_desired_input(e);
 	struct lb_table table;
 	struct lb_keyset planned;
 	int64_t next = INT64_MAX;
@@ -248,7 +266,11 @@ static void reconcile_round(struct engine *e, bool full)
 	char err[512];
 
 	lb_table_init(&table);
-	if (desired_build(&in, &e->dstate, &table, &diags, &next, err, sizeof(err)) < 0) {
+	engine_forget_health_changes(e);
+	e->rebuild_all = false;
+	e->dindex_valid = desired_build_indexed(&in, &e->dstate, &table, &diags, &next, &e->dindex,
+	                                        err, sizeof(err)) == 0;
+	if (!e->dindex_valid) {
 		log_warnx("cannot build the desired table: %s", err);
 		goto out;
 	}
@@ -261,8 +283,8 @@ static void reconcile_round(struct engine *e, bool full)
 		log_warnx("out of memory listing services for DNS");
 	lb_keyset_sort(&planned);
 	dns_before_apply(e, &planned);
-	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, on_op, e, err,
-	                                                              sizeof(err)) < 0) {
+	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, engine_on_op,
+	                                                              e, err, sizeof(err)) < 0) {
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
 		complete = false;
 	}
@@ -270,11 +292,11 @@ static void reconcile_round(struct engine *e, bool full)
 		plan_only(e, &table);
 	dns_after_apply(e, &planned, complete);
 	lb_keyset_free(&planned);
-	record_apply_latency(e);
+	engine_record_apply_latency(e);
 	lb_table_free(&e->last_desired);
 	e->last_desired = table;
 	lb_table_init(&table);
-	arm_next_change(e, next);
+	engine_arm_next_change(e, next);
 out:
 	lb_table_free(&table);
 	diag_list_free(&diags);
@@ -283,9 +305,26 @@ out:
 /* ev_timer callbacks */
 static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct engine *e = w->data;
+
 	(void)loop;
 	(void)revents;
-	reconcile_round(w->data, false);
+	if (!e->rebuild_all && e->nchanged_apps == 0)
+		return; /* a round since (a resync) has applied them */
+	if (engine_patch_round(e) == 0)
+		return;
+	reconcile_round(e, false);
+}
+
+/* A drain deadline or a slow-start step: the whole table moves on. */
+static void on_next_change(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct engine *e = w->data;
+
+	(void)loop;
+	(void)revents;
+	e->next_change_ms = INT64_MAX;
+	reconcile_round(e, false);
 }
 
 static void on_resync(struct ev_loop *loop, ev_timer *w, int revents)
@@ -336,16 +375,15 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 
 void engine_reconcile_now(struct engine *e)
 {
-	/* A zero timer coalesces the health changes of one loop turn into
-	 * one round. */
-	if (!ev_is_active(&e->reconcile_soon))
-		ev_timer_start(e->loop, &e->reconcile_soon);
+	e->rebuild_all = true;
+	engine_forget_health_changes(e);
+	reconcile_soon(e);
 }
 
 static void watchers_init(struct engine *e, double run_for_s)
 {
 	ev_timer_init(&e->reconcile_soon, on_reconcile_soon, 0, 0);
-	ev_timer_init(&e->next_change, on_reconcile_soon, 0, 0);
+	ev_timer_init(&e->next_change, on_next_change, 0, 0);
 	ev_timer_init(&e->resync, on_resync, e->cfg.resync_s, e->cfg.resync_s);
 	ev_timer_init(&e->reload, on_reload_timer, e->cfg.reload_s, e->cfg.reload_s);
 	ev_timer_init(&e->run_for, on_run_for, run_for_s, 0);
@@ -377,7 +415,7 @@ static int adopt_kernel_state(struct engine *e, char *err, size_t errlen)
 	lb_table_init(&observed);
 	rc = dataplane_observe(e->dp, &observed, err, errlen);
 	if (rc == 0 && desired_state_adopt(&e->dstate, &observed, dataplane_owned(e->dp),
-	                                   (int64_t)e->cfg.drain_s * 1000, mono_ms()) < 0) {
+	                                   (int64_t)e->cfg.drain_s * 1000, engine_mono_ms()) < 0) {
 		snprintf(err, errlen, "out of memory adopting the kernel's table");
 		rc = -1;
 	}
@@ -416,6 +454,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 	e->loop = loop;
 	e->cfg = *cfg;
 	desired_state_init(&e->dstate);
+	desired_index_init(&e->dindex);
+	e->next_change_ms = INT64_MAX;
 	lb_table_init(&e->last_desired);
 	lb_keyset_init(&e->dns_served);
 	lb_keyset_init(&e->dns_added);
@@ -454,5 +494,8 @@ void engine_fini(struct engine *e)
 	audit_close(e->audit);
 	apps_set_free(&e->apps);
 	desired_state_free(&e->dstate);
+	desired_index_free(&e->dindex);
+	engine_forget_health_changes(e);
+	free(e->changed_apps);
 	lb_table_free(&e->last_desired);
 }

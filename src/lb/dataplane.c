@@ -16,23 +16,7 @@
 #include "vipd/vipif.h"
 #include "vipd/errbuf.h"
 
-/* A plan that fails for a reason other than "already so" is re-planned from
- * a fresh read this many times in one round; a failure that persists is the
- * kernel refusing (an unknown scheduler, an unroutable backend), which
- * another read will not change. */
-#define DATAPLANE_MAX_PLANS 3
-
-struct dataplane {
-	struct ipvs_nl *nl;
-	struct vipif *vif;      /* NULL: addresses are not managed */
-	char *state_path;       /* NULL: the owned set lives only in memory */
-	struct lb_keyset owned; /* sorted */
-	/* What the last complete round left in the kernel for vipd's services
-	 * (its desired table), for dataplane_apply_quick; valid while
-	 * kernel_known. */
-	struct lb_table kernel;
-	bool kernel_known;
-};
+#include "dataplane_int.h"
 
 static int apply_timeouts(struct dataplane *dp, const struct dataplane_settings *s, char *err,
                           size_t errlen)
@@ -302,15 +286,21 @@ out:
 	return rc;
 }
 
-struct round {
-	struct dataplane *dp;
-	dataplane_op_cb cb;
-	void *arg;
-	size_t failures; /* operations that failed in the last plan */
-	char first_failure[512];
-	struct lb_keyset failed;  /* services with a failed operation in the last plan */
-	struct lb_keyset deleted; /* services the last plan deleted */
-};
+void dataplane_round_init(struct round *r, struct dataplane *dp, dataplane_op_cb cb, void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	r->dp = dp;
+	r->cb = cb;
+	r->arg = arg;
+	lb_keyset_init(&r->failed);
+	lb_keyset_init(&r->deleted);
+}
+
+void dataplane_round_free(struct round *r)
+{
+	lb_keyset_free(&r->failed);
+	lb_keyset_free(&r->deleted);
+}
 
 static void report(struct round *r, const struct rc_op *op, int error, const char *msg)
 {
@@ -358,8 +348,7 @@ oom:
 	return -1;
 }
 
-/* Applies one plan; r->failures says whether it must be re-planned. */
-static int apply_plan(struct round *r, const struct rc_plan *plan, char *err, size_t errlen)
+int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err, size_t errlen)
 {
 	struct op_result *res;
 	struct rc_op *retry = NULL;
@@ -508,7 +497,7 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 		r->failed.sorted = false;
 		r->deleted.n = 0;
 		r->deleted.sorted = false;
-		rc = apply_plan(r, &plan, err, errlen);
+		rc = dataplane_apply_plan(r, &plan, err, errlen);
 		rc_plan_free(&plan);
 		if (rc < 0)
 			return -1;
@@ -520,31 +509,13 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 	return -1;
 }
 
-static int table_copy(struct lb_table *dst, const struct lb_table *src)
-{
-	for (size_t i = 0; i < src->nsvcs; i++) {
-		const struct lb_service *from = &src->svcs[i];
-		struct lb_service *to = lb_table_add_service(dst, &from->key);
-
-		if (to == NULL)
-			return -1;
-		memcpy(to->sched, from->sched, sizeof(to->sched));
-		to->fwd = from->fwd;
-		to->flags = from->flags;
-		for (size_t j = 0; j < from->ndests; j++)
-			if (lb_service_add_dest(to, &from->dests[j]) < 0)
-				return -1;
-	}
-	return lb_table_sort(dst);
-}
-
 /* After a complete round the kernel holds `desired` for vipd's services. A
  * copy that cannot be made only costs the next quick round its shortcut. */
 static void remember_kernel(struct dataplane *dp, const struct lb_table *desired)
 {
 	lb_table_free(&dp->kernel);
 	lb_table_init(&dp->kernel);
-	dp->kernel_known = table_copy(&dp->kernel, desired) == 0;
+	dp->kernel_known = lb_table_copy(&dp->kernel, desired) == 0;
 }
 
 /* After the plans: bind the addresses of the VIPs whose services exist, and
@@ -574,15 +545,14 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
                     char *err, size_t errlen)
 {
-	struct round r = {.dp = dp, .cb = cb, .arg = arg};
+	struct round r;
 	struct round_addrs ra = {0};
 	struct lb_keyset owned;
 	struct lb_table observed;
 	char ferr[512];
 	int rc = -1;
 
-	lb_keyset_init(&r.failed);
-	lb_keyset_init(&r.deleted);
+	dataplane_round_init(&r, dp, cb, arg);
 	lb_keyset_init(&owned);
 	lb_table_init(&observed);
 	dp->kernel_known = false;
@@ -608,8 +578,7 @@ out:
 	round_addrs_free(&ra);
 	lb_table_free(&observed);
 	lb_keyset_free(&owned);
-	lb_keyset_free(&r.failed);
-	lb_keyset_free(&r.deleted);
+	dataplane_round_free(&r);
 	return rc;
 }
 
@@ -627,7 +596,7 @@ static int quick_addrs(struct dataplane *dp, const struct lb_table *desired, str
 int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
                           void *arg, char *err, size_t errlen)
 {
-	struct round r = {.dp = dp, .cb = cb, .arg = arg};
+	struct round r;
 	struct round_addrs ra = {0};
 	struct lb_keyset owned;
 	struct rc_plan plan;
@@ -639,8 +608,7 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
 		lb_table_init(desired);
 		return rc;
 	}
-	lb_keyset_init(&r.failed);
-	lb_keyset_init(&r.deleted);
+	dataplane_round_init(&r, dp, cb, arg);
 	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
 	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0 ||
@@ -655,7 +623,7 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
 	if (dp->vif != NULL && unbind_unwanted(dp, &ra, err, errlen) < 0)
 		goto out;
 	dp->kernel_known = false;
-	if (apply_plan(&r, &plan, err, errlen) < 0 || r.failures > 0) {
+	if (dataplane_apply_plan(&r, &plan, err, errlen) < 0 || r.failures > 0) {
 		/* The remembered table was wrong or the kernel refused: the
 		 * full round reads the truth and re-plans. */
 		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
@@ -676,7 +644,6 @@ out:
 	rc_plan_free(&plan);
 	round_addrs_free(&ra);
 	lb_keyset_free(&owned);
-	lb_keyset_free(&r.failed);
-	lb_keyset_free(&r.deleted);
+	dataplane_round_free(&r);
 	return rc;
 }

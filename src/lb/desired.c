@@ -44,6 +44,9 @@ struct build {
 	size_t ncands, cands_cap;
 	struct desired_state next;
 	int64_t next_change;
+	const struct lb_keyset *only; /* build just these services; NULL: all */
+	struct desired_index *index;  /* records which use feeds which service; NULL: none */
+	size_t use;                   /* the use being added, for index */
 };
 
 void desired_state_init(struct desired_state *st)
@@ -234,9 +237,14 @@ static int cand_push(struct build *b, const struct cand *c)
 static int add_use_key(struct build *b, const struct app *a, const struct lb_key *k,
                        const struct port_policy *p, const struct backend *bes, size_t nbes)
 {
-	struct lb_service *s = lb_table_add_service(b->out, k);
+	struct lb_service *s;
 	size_t idx;
 
+	if (b->only != NULL && !lb_keyset_contains(b->only, k))
+		return 0;
+	if (b->index != NULL && desired_index_note(b->index, k, b->use) < 0)
+		return -1;
+	s = lb_table_add_service(b->out, k);
 	if (s == NULL || pol_reserve(b) < 0)
 		return -1;
 	idx = (size_t)(s - b->out->svcs);
@@ -336,8 +344,10 @@ static int add_port_uses(struct build *b, const struct vip_use *uses, size_t fro
 	bes = desired_port_backends(b->diags, b->in, a, pi, p.scope, &nbes);
 	if (bes == NULL)
 		return -1;
-	for (size_t u = from; u < to && rc == 0; u++)
+	for (size_t u = from; u < to && rc == 0; u++) {
+		b->use = u;
 		rc = add_use(b, a, &uses[u], &p, bes, nbes, va);
+	}
 	free(bes);
 	return rc;
 }
@@ -359,20 +369,18 @@ static int use_qsort_cmp(const void *x, const void *y, void *ctx)
 	return u->label < v->label ? -1 : u->label > v->label;
 }
 
-static int add_all_uses(struct build *b, struct vip_list *vl, const struct vip_alloc *va)
+/* Uses sorted (use_qsort_cmp): each run sharing an app port at once. */
+static int add_uses(struct build *b, const struct vip_use *uses, size_t n,
+                    const struct vip_alloc *va)
 {
 	size_t from = 0;
 
-	if (vl->n > 1)
-		qsort_r(vl->items, vl->n, sizeof(*vl->items), use_qsort_cmp, (void *)b->in->apps);
-
-	while (from < vl->n) {
+	while (from < n) {
 		size_t to = from + 1;
 
-		while (to < vl->n && vl->items[to].app == vl->items[from].app &&
-		       vl->items[to].port == vl->items[from].port)
+		while (to < n && uses[to].app == uses[from].app && uses[to].port == uses[from].port)
 			to++;
-		if (add_port_uses(b, vl->items, from, to, va) < 0)
+		if (add_port_uses(b, uses, from, to, va) < 0)
 			return -1;
 		from = to;
 	}
@@ -555,6 +563,19 @@ static int walk(struct build *b, const struct desired_state *prev)
 	return rc;
 }
 
+/* The table from sorted uses and the previous state's entries of the
+ * services built. */
+static int build_uses(struct build *b, const struct vip_use *uses, size_t n,
+                      const struct vip_alloc *va, const struct desired_state *prev)
+{
+	if (add_uses(b, uses, n, va) < 0)
+		return -1;
+	cands_merge(b);
+	if (walk(b, prev) < 0 || lb_table_sort(b->out) < 0)
+		return -1;
+	return 0;
+}
+
 static int build_table(struct build *b, struct desired_state *state, char *err, size_t errlen)
 {
 	const struct vip_ranges *ranges = b->in->ranges;
@@ -571,11 +592,12 @@ static int build_table(struct build *b, struct desired_state *state, char *err, 
 		goto nomem;
 	if (vip_alloc_from_list(&va, &vl, ranges, err, errlen) < 0)
 		goto out;
-	if (add_all_uses(b, &vl, &va) < 0)
+	if (vl.n > 1)
+		qsort_r(vl.items, vl.n, sizeof(*vl.items), use_qsort_cmp, (void *)b->in->apps);
+	if (build_uses(b, vl.items, vl.n, &va, state) < 0)
 		goto nomem;
-	cands_merge(b);
-	if (walk(b, state) < 0 || lb_table_sort(b->out) < 0)
-		goto nomem;
+	if (b->index != NULL)
+		desired_index_take(b->index, &vl, &va);
 	rc = 0;
 	goto out;
 nomem:
@@ -586,21 +608,60 @@ out:
 	return rc;
 }
 
-int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
-                  struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
+static void build_free(struct build *b)
 {
-	struct build b = {.in = in, .out = out, .diags = diags, .next_change = INT64_MAX};
-	int rc = build_table(&b, state, err, errlen);
+	free(b->pol);
+	free(b->cands);
+}
 
-	free(b.pol);
-	free(b.cands);
+int desired_build_indexed(const struct desired_input *in, struct desired_state *state,
+                          struct lb_table *out, struct diag_list *diags, int64_t *next_change_ms,
+                          struct desired_index *ix, char *err, size_t errlen)
+{
+	struct build b = {
+	    .in = in, .out = out, .diags = diags, .next_change = INT64_MAX, .index = ix};
+	int rc;
+
+	if (ix != NULL)
+		desired_index_free(ix);
+	rc = build_table(&b, state, err, errlen);
+	build_free(&b);
 	if (rc < 0) {
+		if (ix != NULL)
+			desired_index_free(ix);
 		desired_state_free(&b.next);
 		return -1;
 	}
+	if (ix != NULL)
+		desired_index_sort(ix);
 	desired_state_free(state);
 	*state = b.next;
 	if (next_change_ms != NULL)
 		*next_change_ms = b.next_change;
+	return 0;
+}
+
+int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
+                  struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
+{
+	return desired_build_indexed(in, state, out, diags, next_change_ms, NULL, err, errlen);
+}
+
+int desired_build_some(const struct desired_input *in, const struct vip_use *uses, size_t n,
+                       const struct vip_alloc *va, const struct lb_keyset *only,
+                       const struct desired_state *prev, struct lb_table *out,
+                       struct desired_state *next, struct diag_list *diags, int64_t *next_change_ms)
+{
+	struct build b = {
+	    .in = in, .out = out, .diags = diags, .next_change = INT64_MAX, .only = only};
+	int rc = build_uses(&b, uses, n, va, prev);
+
+	build_free(&b);
+	if (rc < 0) {
+		desired_state_free(&b.next);
+		return -1;
+	}
+	*next = b.next;
+	*next_change_ms = b.next_change;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * Shared between desired.c (the table and the weight policy) and
+ * Shared between desired.c (the table and the weight policy),
  * desired_labels.c (reading an app port's vipd labels and its tasks'
- * backend addresses) only.
+ * backend addresses) and desired_patch.c (rebuilding some services) only.
  */
 #ifndef VIPD_DESIRED_INT_H
 #define VIPD_DESIRED_INT_H
@@ -53,5 +53,22 @@ void desired_read_port_policy(struct diag_list *diags, const struct app *a, size
  * frees; NULL when out of memory. */
 struct backend *desired_port_backends(struct diag_list *diags, const struct desired_input *in,
                                       const struct app *a, size_t pi, enum scope sc, size_t *n);
+
+/* The services fed by `uses` (sorted as a full build walks them) that are
+ * in `only`, into out, and their state entries moved on from prev (which
+ * holds those services' entries) into next (initialised empty). -1 when out
+ * of memory. */
+int desired_build_some(const struct desired_input *in, const struct vip_use *uses, size_t n,
+                       const struct vip_alloc *va, const struct lb_keyset *only,
+                       const struct desired_state *prev, struct lb_table *out,
+                       struct desired_state *next, struct diag_list *diags,
+                       int64_t *next_change_ms);
+
+/* The index of a full build (desired_patch.c): each service key a use
+ * creates, noted as it is added; the build's uses and allocation taken
+ * over at its end (vl and va left empty); then sorted. */
+int desired_index_note(struct desired_index *ix, const struct lb_key *svc, size_t use);
+void desired_index_take(struct desired_index *ix, struct vip_list *vl, struct vip_alloc *va);
+void desired_index_sort(struct desired_index *ix);
 
 #endif

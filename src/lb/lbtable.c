@@ -354,6 +354,59 @@ int lb_table_sort(struct lb_table *t)
 	return 0;
 }
 
+struct lb_service *lb_table_add_copy(struct lb_table *t, const struct lb_service *from)
+{
+	struct lb_service *to = lb_table_add_service(t, &from->key);
+
+	if (to == NULL)
+		return NULL;
+	memcpy(to->sched, from->sched, sizeof(to->sched));
+	to->fwd = from->fwd;
+	to->flags = from->flags;
+	for (size_t j = 0; j < from->ndests; j++)
+		if (lb_service_add_dest(to, &from->dests[j]) < 0)
+			return NULL;
+	return to;
+}
+
+int lb_table_copy(struct lb_table *dst, const struct lb_table *src)
+{
+	for (size_t i = 0; i < src->nsvcs; i++)
+		if (lb_table_add_copy(dst, &src->svcs[i]) == NULL)
+			return -1;
+	return lb_table_sort(dst);
+}
+
+/* The attributes and destinations of `from` into `to` (same key). */
+static int service_assign(struct lb_service *to, const struct lb_service *from)
+{
+	struct lb_dest *dests = malloc((from->ndests ? from->ndests : 1) * sizeof(*dests));
+
+	if (dests == NULL)
+		return -1;
+	if (from->ndests > 0)
+		memcpy(dests, from->dests, from->ndests * sizeof(*dests));
+	free(to->dests);
+	to->dests = dests;
+	to->ndests = to->dests_cap = from->ndests;
+	to->dests_sorted = from->dests_sorted;
+	memcpy(to->sched, from->sched, sizeof(to->sched));
+	to->fwd = from->fwd;
+	to->flags = from->flags;
+	return 0;
+}
+
+int lb_table_patch(struct lb_table *t, const struct lb_table *part)
+{
+	for (size_t i = 0; i < part->nsvcs; i++)
+		if (lb_table_find(t, &part->svcs[i].key) == NULL)
+			return -1;
+	for (size_t i = 0; i < part->nsvcs; i++)
+		if (service_assign(lb_table_find(t, &part->svcs[i].key), &part->svcs[i]) < 0)
+			return -1;
+	return 0;
+}
+
 size_t lb_table_dest_count(const struct lb_table *t)
 {
 	size_t n = 0;

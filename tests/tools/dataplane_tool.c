@@ -7,9 +7,13 @@
  *       prints "op <op> ok" or "op <op> error <msg>" per operation, then
  *       "round <n> ops <count> failed <count>"
  *       -q: rounds after the first use dataplane_apply_quick (no read)
- *       -T: after each round line, "time round <n> <ms> ms <quick|full>": the
- *           round alone (dataplane_apply[_quick]), measured in the process
- *           with CLOCK_MONOTONIC; reading FILE is not counted
+ *       -p: rounds after the first use dataplane_apply_patch with just the
+ *           services whose contents differ from the previous FILE's (what
+ *           the daemon hands it after a health change)
+ *       -T: after each round line, "time round <n> <ms> ms <quick|patch|full>":
+ *           the round alone (dataplane_apply[_quick|_patch]), measured in the
+ *           process with CLOCK_MONOTONIC; reading FILE and finding the
+ *           changed services are not counted
  *   dataplane_tool [...] observe      the kernel's table as the data plane reads it
  *   dataplane_tool [...] owned        the owned set after open
  *   dataplane_tool sysctls            the sysctls set at open, with why
@@ -33,7 +37,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dataplane_tool [-q] [-T] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
+	fprintf(stderr, "usage: dataplane_tool [-q|-p] [-T] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
 	                "apply FILE... | observe | owned | sysctls | bench NSVC NDEST\n");
 	return 2;
 }
@@ -147,39 +151,102 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int cmd_apply(struct dataplane *dp, int argc, char **argv, bool quick, bool timed)
+enum round_kind {
+	ROUND_FULL,
+	ROUND_QUICK,
+	ROUND_PATCH,
+};
+
+static const char *round_kind_name(enum round_kind k)
 {
+	return k == ROUND_QUICK ? "quick" : k == ROUND_PATCH ? "patch" : "full";
+}
+
+static bool services_differ(const struct lb_service *a, const struct lb_service *b)
+{
+	if (strcmp(a->sched, b->sched) != 0 || a->flags != b->flags || a->ndests != b->ndests)
+		return true;
+	for (size_t j = 0; j < a->ndests; j++)
+		if (lb_dest_cmp(&a->dests[j], &b->dests[j]) != 0 ||
+		    a->dests[j].weight != b->dests[j].weight || a->dests[j].fwd != b->dests[j].fwd)
+			return true;
+	return false;
+}
+
+/* The services of cur (sorted) that prev (sorted) lacks or holds otherwise. */
+static int changed_services(const struct lb_table *prev, const struct lb_table *cur,
+                            struct lb_table *part)
+{
+	for (size_t i = 0; i < cur->nsvcs; i++) {
+		const struct lb_service *p = lb_table_find(prev, &cur->svcs[i].key);
+
+		if ((p == NULL || services_differ(p, &cur->svcs[i])) &&
+		    lb_table_add_copy(part, &cur->svcs[i]) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* One round of kind k; t is consumed by quick rounds, kept otherwise. */
+static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table *t,
+                       const struct lb_table *prev, struct counts *c, double *ms, char *err,
+                       size_t errlen)
+{
+	struct lb_table part;
+	double t0;
+	int rc;
+
+	*ms = 0;
+	lb_table_init(&part);
+	if (k == ROUND_PATCH && changed_services(prev, t, &part) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t0 = now_ms();
+	if (k == ROUND_QUICK)
+		rc = dataplane_apply_quick(dp, t, print_op, c, err, errlen);
+	else if (k == ROUND_PATCH)
+		rc = dataplane_apply_patch(dp, &part, print_op, c, err, errlen);
+	else
+		rc = dataplane_apply(dp, t, print_op, c, err, errlen);
+	*ms = now_ms() - t0;
+	lb_table_free(&part);
+	return rc;
+}
+
+static int cmd_apply(struct dataplane *dp, int argc, char **argv, enum round_kind later, bool timed)
+{
+	struct lb_table prev;
 	char err[ERRLEN];
 	int status = 0;
 
+	lb_table_init(&prev);
 	for (int i = 0; i < argc; i++) {
+		enum round_kind k = i > 0 ? later : ROUND_FULL;
 		struct lb_table t;
 		struct counts c = {0};
+		double ms = 0;
 		int rc;
-		double t0;
 
 		lb_table_init(&t);
-		if (load_table(argv[i], &t, err, sizeof(err)) < 0) {
+		if (load_table(argv[i], &t, err, sizeof(err)) < 0 || lb_table_sort(&t) < 0) {
 			fprintf(stderr, "%s\n", err);
 			lb_table_free(&t);
-			return 1;
+			status = 1;
+			break;
 		}
-		t0 = now_ms();
-		if (quick && i > 0)
-			rc = dataplane_apply_quick(dp, &t, print_op, &c, err, sizeof(err));
-		else
-			rc = dataplane_apply(dp, &t, print_op, &c, err, sizeof(err));
-		t0 = now_ms() - t0;
+		rc = apply_round(dp, k, &t, &prev, &c, &ms, err, sizeof(err));
 		printf("round %d ops %zu failed %zu\n", i + 1, c.ops, c.failed);
 		if (timed)
-			printf("time round %d %.3f ms %s\n", i + 1, t0,
-			       quick && i > 0 ? "quick" : "full");
+			printf("time round %d %.3f ms %s\n", i + 1, ms, round_kind_name(k));
 		if (rc < 0) {
 			printf("apply failed: %s\n", err);
 			status = 1;
 		}
-		lb_table_free(&t);
+		lb_table_free(&prev);
+		prev = t;
 	}
+	lb_table_free(&prev);
 	return status;
 }
 
@@ -268,11 +335,14 @@ int main(int argc, char **argv)
 	struct dataplane *dp;
 	char err[ERRLEN];
 	int opt, status = 2;
-	bool quick = false, timed = false;
+	enum round_kind later = ROUND_FULL;
+	bool timed = false;
 
-	while ((opt = getopt(argc, argv, "+qTi:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "+qpTi:s:t:")) != -1) {
 		if (opt == 'q')
-			quick = true;
+			later = ROUND_QUICK;
+		else if (opt == 'p')
+			later = ROUND_PATCH;
 		else if (opt == 'T')
 			timed = true;
 		else if (opt == 'i')
@@ -301,7 +371,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[0], "apply") == 0 && argc >= 2) {
-		status = cmd_apply(dp, argc - 1, argv + 1, quick, timed);
+		status = cmd_apply(dp, argc - 1, argv + 1, later, timed);
 	} else if (strcmp(argv[0], "observe") == 0) {
 		struct lb_table t;
 
