@@ -88,6 +88,13 @@ vipd_side() {
 		expect "$W/o" "round $k ops 1 failed 0" "quick round $k: one weight change"
 		bench vipd_weight_quick_round_ms "$(round_ms "$W/o" "$k")"
 	done
+	# One weight change, incremental rounds (the daemon's path for a health change: only
+	# the changed service is handed over, planned against the remembered table).
+	"$T" -p -T apply "$W/table" "${quick_files[@]}" >"$W/o" 2>&1
+	for ((k = 2; k <= QROUNDS + 1; k++)); do
+		expect "$W/o" "round $k ops 1 failed 0" "incremental round $k: one weight change"
+		bench vipd_weight_patch_round_ms "$(round_ms "$W/o" "$k")"
+	done
 	# Remove vipd's services (no flush: vipd deletes what it owns; without -s it owns
 	# what the process's first round adopted).
 	"$T" apply "$W/table" "$W/empty" >"$W/o" 2>&1
@@ -198,8 +205,13 @@ for l in stats:
     kind = "usr1" if l["event"] == "stats" else "stop"
     for k in ("health_to_kernel_p50_ms", "health_to_kernel_p99_ms", "health_to_kernel_samples",
               "rounds", "ops_applied", "ops_failed", "checks_completed", "timer_lateness_p99_ms",
-              "audit_lines_dropped"):
+              "audit_lines_dropped", "health_rounds", "health_round_fallbacks"):
         print("BENCH daemon_%s_%s_%s %s" % (name, kind, k, l[k]))
+for l in stats:
+    if l["event"] == "stats":
+        print("BENCHINFO %s: %d of %d rounds were health rounds (only the changed service "
+              "rebuilt and applied), %d fell back to the whole table"
+              % (name, l["health_rounds"], l["rounds"], l["health_round_fallbacks"]))
 # Cross-check: each task event to the first later ipvs op on that task's destination.
 pending, pairs, unmatched = {}, [], 0
 for l in lines:
