@@ -349,6 +349,10 @@ static void raw_connect_next(struct raw_run *r)
 
 	switch (raw_open_next(r, nserr, sizeof(nserr))) {
 	case RAW_OPEN_PENDING:
+		/* On loopback the handshake is often over by the time connect()
+		 * says EINPROGRESS: writing now saves a loop turn and an
+		 * epoll_ctl; a socket still connecting answers EAGAIN. */
+		raw_send(r);
 		return;
 	case RAW_OPEN_CONNECTED:
 		/* Loopback often connects at once: write without a loop turn. */
