@@ -338,7 +338,7 @@ rs = [r for r in rows if r.get("group") == "micro"]
 if rs:
     out.append("Native curl path, pure work per run (no I/O), `bench_checks micro native "
                "--instances 20000`: `curlcmd_recognise` {} µs per call (runner_start calls it "
-               "twice per run: runner_native_refusal and native_request), `curlcmd_url_expand` "
+               "once per run, in native_plan), `curlcmd_url_expand` "
                "{} µs.\n".format(spread(rs, "recognise_us", "{:.1f}"),
                                  spread(rs, "url_expand_us", "{:.2f}")))
 import os
