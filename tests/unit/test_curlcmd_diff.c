@@ -34,6 +34,8 @@
 #include "vipd/model.h"
 #include "vipd/runner.h"
 
+#include "test_ports.h"
+
 struct shape {
 	const char *path;
 	const char *head; /* status line and headers, without the blank line */
@@ -233,22 +235,10 @@ static void server_loop(int lfd)
 
 static int listen_loopback(int *port)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	unsigned p = 0;
+	int fd = test_bind_loopback(AF_INET, SOCK_STREAM, 64, &p);
 
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sa.sin_port);
+	*port = (int)p;
 	return fd;
 }
 

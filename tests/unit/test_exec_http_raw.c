@@ -27,6 +27,7 @@
 
 #define EXEC_WAIT_OWN_WAITER
 #include "exec_wait.h"
+#include "test_ports.h"
 
 /* ---- a tiny HTTP server on the test's loop, answering canned bytes ---- */
 
@@ -216,41 +217,15 @@ static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
 	open_conns++;
 }
 
-/* Bound on loopback to a free port below 32768 (out of the kernel's
- * ephemeral range, where clients' own ports land); listening when
- * backlog >= 0. */
+/* Bound on loopback (test_ports.h); listening when backlog >= 0. */
 static unsigned bound_port(int family, int *keep_fd, int backlog)
 {
-	static unsigned next;
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = family == AF_INET ? sizeof(*sin) : sizeof(*sin6);
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	unsigned tries;
+	unsigned port = 0;
 
-	assert_true(fd >= 0);
-	if (!next)
-		next = 20000 + (unsigned)getpid() % 10000;
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else
-		sin6->sin6_addr = in6addr_loopback;
-	for (tries = 0; tries < 1000; tries++) {
-		next = next >= 32767 ? 20000 : next + 1;
-		if (family == AF_INET)
-			sin->sin_port = htons((uint16_t)next);
-		else
-			sin6->sin6_port = htons((uint16_t)next);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
-			break;
-	}
-	assert_true(tries < 1000);
-	if (backlog >= 0)
-		assert_int_equal(listen(fd, backlog), 0);
-	*keep_fd = fd;
-	return next;
+	*keep_fd =
+	    test_bind_loopback(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, backlog, &port);
+	assert_true(*keep_fd >= 0);
+	return port;
 }
 
 static void listener_up(struct listener *l, int family)
