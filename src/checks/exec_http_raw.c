@@ -327,8 +327,15 @@ static enum raw_open raw_open_next(struct raw_run *r, char *nserr, size_t nserrl
 		raw_close_fd(r);
 		r->fd = exec_netns_socket(ctx, r->netns, t->addrs[i].ss_family,
 		                          SOCK_STREAM | SOCK_NONBLOCK, 0, nserr, nserrlen);
-		if (r->fd < 0)
+		/* curl skips an address of a family the host lacks (IPv6
+		 * disabled) and goes on down its list. */
+		if (r->fd < 0 && !r->netns && errno == EAFNOSUPPORT)
+			continue;
+		if (r->fd < 0) {
+			if (!r->netns)
+				snprintf(nserr, nserrlen, "socket: %s", strerror(errno));
 			return RAW_OPEN_SOCKET_FAILED;
+		}
 		if (connect(r->fd, (const struct sockaddr *)&t->addrs[i], t->addrlens[i]) == 0)
 			return RAW_OPEN_CONNECTED;
 		if (errno == EINPROGRESS) {
