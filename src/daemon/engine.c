@@ -255,7 +255,7 @@ static void dns_after_apply(struct engine *e, struct lb_keyset *planned, bool co
 /* `full` re-reads the kernel (resync, repairs drift by others); otherwise
  * the round plans against what the last round left (a weight change is one
  * operation, no dump). */
-static void reconcile_round(struct engine *e, bool full)
+void engine_round(struct engine *e, bool full)
 {
 	struct diag_list diags = {0};
 	struct desired_input in = engine_desired_input(e);
@@ -313,7 +313,7 @@ static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
 		return; /* a round since (a resync) has applied them */
 	if (engine_patch_round(e) == 0)
 		return;
-	reconcile_round(e, false);
+	engine_round(e, false);
 }
 
 /* A drain deadline or a slow-start step: the whole table moves on. */
@@ -324,14 +324,14 @@ static void on_next_change(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	e->next_change_ms = INT64_MAX;
-	reconcile_round(e, false);
+	engine_round(e, false);
 }
 
 static void on_resync(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	reconcile_round(w->data, true);
+	engine_round(w->data, true);
 }
 
 static void on_reload_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -476,7 +476,7 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
-	engine_reload(e, true);
+	engine_load_first(e);
 	return 0;
 }
 

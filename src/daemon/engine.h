@@ -61,6 +61,10 @@ void engine_fini(struct engine *e);
 /* A round soon that rebuilds the whole table (a reload). */
 void engine_reconcile_now(struct engine *e);
 int engine_reload(struct engine *e, bool force);
+/* engine_reload.c: the definitions at start-up, programmed before checks run. */
+int engine_load_first(struct engine *e);
+/* One round over the whole table now; `full` re-reads the kernel first. */
+void engine_round(struct engine *e, bool full);
 
 /* engine.c, for engine_patch.c */
 int64_t engine_mono_ms(void);

@@ -92,26 +92,52 @@ static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const cha
 	return kept;
 }
 
-int engine_reload(struct engine *e, bool force)
+/* Reads the definitions into e->apps when they changed (or `force`). The
+ * replaced set goes to *old: the scheduler borrows from it until synced. */
+static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 {
-	struct apps_set fresh = {0}, old;
+	struct apps_set fresh = {0};
 	char sig[64], line[2048];
 	size_t kept;
 
 	apps_signature(e->cfg.apps_path, sig, sizeof(sig));
 	if (!force && strcmp(sig, e->apps_signature) == 0)
-		return 0;
+		return false;
 	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
 	apps_load_path(&fresh, e->cfg.apps_path);
 	for (size_t i = 0; i < fresh.diags.count; i++)
 		log_warnx("%s", diag_format(&fresh.diags.items[i], line, sizeof(line)));
 	kept = carry_over(&e->apps, &fresh, e->cfg.apps_path);
 	engine_audit_reload(e, &fresh, kept);
-	old = e->apps;
+	*old = e->apps;
 	e->apps = fresh;
+	e->log_desired_diags = true;
+	return true;
+}
+
+int engine_reload(struct engine *e, bool force)
+{
+	struct apps_set old = {0};
+
+	if (!apps_reread(e, force, &old))
+		return 0;
 	sched_sync(e->sched, &e->apps);
 	apps_set_free(&old);
-	e->log_desired_diags = true;
 	engine_reconcile_now(e);
+	return 0;
+}
+
+/* The first round programs the whole table (seconds for 10,000
+ * destinations in a slow VM) before any check is armed: checks armed first
+ * would all come due during it and run late, together. Nothing is lost:
+ * until checks report, every task's health is unknown either way. */
+int engine_load_first(struct engine *e)
+{
+	struct apps_set old = {0};
+
+	apps_reread(e, true, &old);
+	engine_round(e, false);
+	sched_sync(e->sched, &e->apps);
+	apps_set_free(&old);
 	return 0;
 }

@@ -192,6 +192,27 @@ static void inst_overrun(struct sched_inst *in)
 	inst_report(in, &res);
 }
 
+/* libev moves a repeating timer that missed whole intervals (the loop was
+ * held: a start-up round, a long resync) to "now", the same instant for
+ * every such timer: the checks spread over the interval would run in one
+ * burst from then on, and next_due would trail the timer forever, counting
+ * the stall again in every later sample. Skip the missed intervals and
+ * re-arm on the instance's own phase instead, a full interval at least
+ * after this late run starts (the next due time cuts it off). */
+static void inst_next_due(struct sched *s, struct sched_inst *in)
+{
+	double now = now_wall(s), missed;
+
+	in->next_due += in->interval;
+	if (in->next_due > now || in->interval <= 0)
+		return;
+	missed = ceil((now + in->interval - in->next_due) / in->interval);
+	in->next_due += missed * in->interval;
+	ev_timer_stop(s->loop, &in->timer);
+	ev_timer_set(&in->timer, in->next_due - now, in->interval);
+	ev_timer_start(s->loop, &in->timer);
+}
+
 /* ev_timer callback: the instance is due. */
 static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -201,7 +222,7 @@ static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	lateness_record(s, now_wall(s) - in->next_due);
-	in->next_due += in->interval;
+	inst_next_due(s, in);
 	if (in->run)
 		inst_overrun(in);
 	if (in->queued) {
