@@ -1,7 +1,10 @@
 /*
  * Loopback ports for the tests' own servers: below 32768, out of the
  * kernel's ephemeral range where clients' ports land, so a test server never
- * takes a port a connection of the same machine is using. Header-only.
+ * takes a port a connection of the same machine is using; and below 10000,
+ * apart from the ports the script tests (tests/cli, tests/host) pick at
+ * random in 10000-30001, since CTest runs both kinds side by side.
+ * Header-only.
  */
 #ifndef VIPD_TEST_PORTS_H
 #define VIPD_TEST_PORTS_H
@@ -12,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TEST_PORT_FIRST 20000
-#define TEST_PORT_LAST 32767
+#define TEST_PORT_FIRST 5000
+#define TEST_PORT_LAST 9999
 
 /* A socket of `type` (SOCK_STREAM, with SOCK_NONBLOCK... as wanted) bound
  * on 127.0.0.1 or ::1 to a free port in the range, listening when
