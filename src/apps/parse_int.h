@@ -34,6 +34,10 @@ enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, co
                          const char **out);
 enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
                       long long min, long long max, const char *expected, long long *out);
+/* Item i of the array at apath: an integer in [min, max], else the located
+ * error "expected EXPECTED, got ..." and -1. */
+int pj_int_item(struct pctx *c, const json_t *v, const char *apath, size_t i, long long min,
+                long long max, const char *expected, long long *out);
 enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, const char *key,
                        bool *out);
 /* Present and of the given type (JSON_ARRAY or JSON_OBJECT), else an error. */

@@ -122,21 +122,47 @@ enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, co
 	return PJ_OK;
 }
 
+static bool pj_int_in(const json_t *v, long long min, long long max)
+{
+	return json_is_integer(v) && json_integer_value(v) >= min && json_integer_value(v) <= max;
+}
+
+static void pj_expected(struct pctx *c, const char *path, const char *expected, const json_t *v)
+{
+	char got[64];
+
+	pctx_error(c, path, "expected %s, got %s", expected, pj_describe(v, got, sizeof(got)));
+}
+
 enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
                       long long min, long long max, const char *expected, long long *out)
 {
 	const json_t *v = pj_field(obj, key);
-	char p[PATH_MAX_LEN], got[64];
+	char p[PATH_MAX_LEN];
 
 	if (!v)
 		return PJ_ABSENT;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+	if (!pj_int_in(v, min, max)) {
 		path_key(p, sizeof(p), path, key);
-		pctx_error(c, p, "expected %s, got %s", expected, pj_describe(v, got, sizeof(got)));
+		pj_expected(c, p, expected, v);
 		return PJ_BAD;
 	}
 	*out = json_integer_value(v);
 	return PJ_OK;
+}
+
+int pj_int_item(struct pctx *c, const json_t *v, const char *apath, size_t i, long long min,
+                long long max, const char *expected, long long *out)
+{
+	char p[PATH_MAX_LEN];
+
+	if (!pj_int_in(v, min, max)) {
+		path_index(p, sizeof(p), apath, i);
+		pj_expected(c, p, expected, v);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
 }
 
 enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, const char *key,

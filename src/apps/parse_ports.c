@@ -94,7 +94,7 @@ static int parse_port_list(struct pctx *c, const json_t *list, const char *path,
 /* Marathon before 1.x took "ports": [8080, 8081]. */
 static int parse_legacy_ports(struct pctx *c, const json_t *list, const char *path, struct app *app)
 {
-	char ip[PATH_MAX_LEN], got[64];
+	long long port;
 	size_t i;
 	json_t *v;
 	int rc = 0;
@@ -104,16 +104,12 @@ static int parse_legacy_ports(struct pctx *c, const json_t *list, const char *pa
 		return -1;
 	json_array_foreach(list, i, v)
 	{
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 65535) {
-			path_index(ip, sizeof(ip), path, i);
-			pctx_error(c, ip, "expected %s, got %s", PORT_EXPECTED,
-			           pj_describe(v, got, sizeof(got)));
+		if (pj_int_item(c, v, path, i, 0, 65535, PORT_EXPECTED, &port) < 0) {
 			rc = -1;
 			continue;
 		}
 		app->ports[app->nports++] = (struct port_def){
-		    .port = (uint32_t)json_integer_value(v),
+		    .port = (uint32_t)port,
 		    .protocols = PORT_PROTO_TCP,
 		};
 	}

@@ -31,8 +31,9 @@ static char *netns_for_task(const struct app *app, const char *task_id)
 
 static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, struct task *t)
 {
-	char p[PATH_MAX_LEN], ip[PATH_MAX_LEN], got[64];
+	char p[PATH_MAX_LEN];
 	json_t *list = NULL, *v;
+	long long port;
 	size_t i;
 
 	enum pj_status st = pj_array(c, jt, path, "ports", &list, p, sizeof(p));
@@ -44,14 +45,9 @@ static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, 
 		return -1;
 	json_array_foreach(list, i, v)
 	{
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 65535) {
-			path_index(ip, sizeof(ip), p, i);
-			pctx_error(c, ip, "expected a port number from 1 to 65535, got %s",
-			           pj_describe(v, got, sizeof(got)));
+		if (pj_int_item(c, v, p, i, 1, 65535, "a port number from 1 to 65535", &port) < 0)
 			return -1;
-		}
-		t->ports[t->nports++] = (uint32_t)json_integer_value(v);
+		t->ports[t->nports++] = (uint32_t)port;
 	}
 	return 0;
 }

@@ -11,33 +11,25 @@
 
 #include "engine.h"
 #include "vipd/apps.h"
+#include "vipd/hash.h"
 #include "vipd/log.h"
-
-static uint64_t sig_mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 1099511628211ULL;
-	return h;
-}
 
 static uint64_t sig_stat(uint64_t h, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return sig_mix(h, "missing", 7);
-	h = sig_mix(h, path, strlen(path));
-	h = sig_mix(h, &st.st_mtim, sizeof(st.st_mtim));
-	h = sig_mix(h, &st.st_size, sizeof(st.st_size));
-	return sig_mix(h, &st.st_ino, sizeof(st.st_ino));
+		return hash_fnv1a(h, "missing", 7);
+	h = hash_fnv1a(h, path, strlen(path));
+	h = hash_fnv1a(h, &st.st_mtim, sizeof(st.st_mtim));
+	h = hash_fnv1a(h, &st.st_size, sizeof(st.st_size));
+	return hash_fnv1a(h, &st.st_ino, sizeof(st.st_ino));
 }
 
 /* Changes when any definition file changes, appears or goes away. */
 static void apps_signature(const char *path, char *out, size_t len)
 {
-	uint64_t h = sig_stat(1469598103934665603ULL, path);
+	uint64_t h = sig_stat(HASH_VIPD_SEED, path);
 	struct dirent **names = NULL;
 	char file[4096];
 	int n = scandir(path, &names, NULL, alphasort);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vipd/hash.h"
+
 static uint32_t fnv1a32(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -22,11 +24,7 @@ static uint32_t fnv1a32(const char *s)
 
 static uint64_t fnv1a64(const char *s)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return h;
+	return hash_fnv1a(HASH_FNV1A_BASIS, s, strlen(s));
 }
 
 /* The low 64 bits of an IPv6 address, or the IPv4 address. */

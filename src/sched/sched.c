@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sched_int.h"
+#include "vipd/hash.h"
 
 static void inst_start(struct sched_inst *in);
 
@@ -242,13 +243,10 @@ static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
  * checks with the same interval do not fire in one burst. */
 uint64_t sched_hash(const char *a, const char *b, uint64_t salt)
 {
-	uint64_t h = 1469598103934665603ULL ^ salt;
+	uint64_t h = hash_fnv1a(HASH_VIPD_SEED ^ salt, a, strlen(a));
 
-	for (; *a; a++)
-		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (; *b; b++)
-		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+	h = hash_fnv1a(h, "\xff", 1);
+	h = hash_fnv1a(h, b, strlen(b));
 	/* FNV's last multiply leaves the high bits alike for names differing in
 	 * their last byte: finish with splitmix64's avalanche. */
 	h ^= h >> 30;

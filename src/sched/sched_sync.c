@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sched_int.h"
+#include "vipd/hash.h"
 
 #define SCHED_INITIAL_BUCKETS 256
 
@@ -56,29 +57,20 @@ static void map_grow(struct sched *s)
 	free(old);
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 1099511628211ULL;
-	return h;
-}
-
 static uint64_t mix_str(uint64_t h, const char *s)
 {
-	return s ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
+	return s ? hash_fnv1a(h, s, strlen(s) + 1) : hash_fnv1a(h, "\xff", 1);
 }
 
 /* Anything that changes what a check probes, or how, changes this. */
 static uint64_t task_fingerprint(const struct app *a, const struct task *t)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = HASH_VIPD_SEED;
 
 	h = mix_str(h, t->host);
 	h = mix_str(h, t->netns);
 	h = mix_str(h, t->started_at);
-	h = mix(h, t->ports, t->nports * sizeof(*t->ports));
+	h = hash_fnv1a(h, t->ports, t->nports * sizeof(*t->ports));
 	for (size_t i = 0; i < t->nip_addresses; i++)
 		h = mix_str(h, t->ip_addresses[i]);
 	for (size_t i = 0; i < a->nchecks; i++) {
@@ -88,7 +80,7 @@ static uint64_t task_fingerprint(const struct app *a, const struct task *t)
 		    hc->timeout_s,      hc->max_consecutive_failures, hc->delay_s,
 		    hc->ignore_http1xx, (unsigned)hc->port_index,     (unsigned)hc->port};
 
-		h = mix(h, v, sizeof(v));
+		h = hash_fnv1a(h, v, sizeof(v));
 		h = mix_str(h, hc->command);
 		h = mix_str(h, hc->path);
 	}
