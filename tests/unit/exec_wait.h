@@ -1,12 +1,14 @@
 /*
  * Shared by the executor tests: running the default loop for a bounded time
  * or until a run completes, and the simple completion recorder the COMMAND
- * and TCP tests use (the HTTP tests record more and define their own).
+ * and TCP tests use (the HTTP tests record more and define their own), and
+ * the open-fd count the leak checks compare.
  * Header-only (static inline: a test may not use every helper).
  */
 #ifndef VIPD_TEST_EXEC_WAIT_H
 #define VIPD_TEST_EXEC_WAIT_H
 
+#include <dirent.h>
 #include <time.h>
 
 #include "vipd/exec.h"
@@ -62,6 +64,21 @@ static inline void on_done(struct exec_run *run, const struct check_result *res,
 	w->res = *res;
 }
 #endif
+
+/* The process's open fds, to show that a run leaks none. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
 
 /* Runs the loop until the waiter is called or `limit_s` passes. */
 #define wait_for(w, limit_s) spin_until(&(w)->calls, (limit_s))

@@ -49,20 +49,6 @@ static struct check_result run_cmd(struct exec_ctx *ctx, const char *command, do
 	return w.res;
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* Our direct children, from /proc (CONFIG_PROC_CHILDREN). */
 static int count_children(void)
 {

@@ -255,20 +255,6 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 		memcpy(w->body, body, len < sizeof(w->body) ? len : sizeof(w->body));
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static struct exec_ctx *new_ctx(const struct exec_settings *s)
 {
 	char err[256] = "";

@@ -284,20 +284,6 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 	w->body_total = exec_run_body_total(run);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static size_t ctx_body_keep, ctx_body_max; /* 0: the defaults */
 
 static struct exec_ctx *new_ctx(bool via_curl)

@@ -23,20 +23,6 @@
 
 #include "exec_wait.h"
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* A TCP socket bound to 127.0.0.1 on a free port; listening with `backlog`
  * unless backlog < 0 (then connections to it are refused). */
 static int loopback_socket(int backlog, unsigned *port)
