@@ -91,6 +91,26 @@ static struct exec_ctx *ctx_new(struct ev_loop *loop)
 	return ctx;
 }
 
+/* A scheduler on the default loop with a fresh executor context, its
+ * events recorded in r; stop_sched frees both. */
+static struct sched *start_sched(struct recorder *r, const struct sched_settings *ss)
+{
+	static const struct runner_settings rs = {.native_curl = true};
+	struct ev_loop *loop = ev_default_loop(0);
+	struct sched *s;
+
+	r->ctx = ctx_new(loop);
+	s = sched_new(loop, r->ctx, &rs, ss, on_event, r);
+	assert_non_null(s);
+	return s;
+}
+
+static void stop_sched(struct sched *s, struct recorder *r)
+{
+	sched_free(s);
+	exec_ctx_free(r->ctx);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
@@ -121,10 +141,9 @@ static void test_limit_and_queue(void **state)
 {
 	(void)state;
 	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {.ctx = ctx_new(loop)};
-	struct runner_settings rs = {.native_curl = true};
+	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 2, .interval_scale = 0.5};
-	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched *s = start_sched(&r, &ss);
 	struct sched_stats st;
 	struct apps_set set;
 
@@ -139,8 +158,7 @@ static void test_limit_and_queue(void **state)
 	assert_true(r.max_running <= 2);
 	assert_true(st.waited > 0);
 	assert_true(r.events >= 4);
-	sched_free(s);
-	exec_ctx_free(r.ctx);
+	stop_sched(s, &r);
 	apps_set_free(&set);
 }
 
@@ -148,10 +166,9 @@ static void test_spread_over_interval(void **state)
 {
 	(void)state;
 	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {.ctx = ctx_new(loop)};
-	struct runner_settings rs = {.native_curl = true};
+	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 512, .interval_scale = 1.0};
-	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched *s = start_sched(&r, &ss);
 	struct apps_set set;
 	size_t early;
 	struct sched_stats st;
@@ -166,8 +183,7 @@ static void test_spread_over_interval(void **state)
 	print_message("started after 0.5 s: %zu of 200\n", early);
 	assert_true(early > 10);
 	assert_true(early < 120);
-	sched_free(s);
-	exec_ctx_free(r.ctx);
+	stop_sched(s, &r);
 	apps_set_free(&set);
 }
 
@@ -178,10 +194,9 @@ static void test_stall_keeps_phase(void **state)
 {
 	(void)state;
 	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {.ctx = ctx_new(loop)};
-	struct runner_settings rs = {.native_curl = true};
+	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 512, .interval_scale = 1.0};
-	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched *s = start_sched(&r, &ss);
 	struct apps_set set;
 	struct sched_stats st;
 
@@ -198,8 +213,7 @@ static void test_stall_keeps_phase(void **state)
 	              st.lateness_p99_ms, (size_t)st.started);
 	assert_true(st.started >= 50);
 	assert_true(st.lateness_p50_ms < 300);
-	sched_free(s);
-	exec_ctx_free(r.ctx);
+	stop_sched(s, &r);
 	apps_set_free(&set);
 }
 
@@ -207,10 +221,9 @@ static void test_sync_adds_and_removes(void **state)
 {
 	(void)state;
 	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {.ctx = ctx_new(loop)};
-	struct runner_settings rs = {.native_curl = true};
+	struct recorder r = {0};
 	struct sched_settings ss = {.interval_scale = 0.5};
-	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched *s = start_sched(&r, &ss);
 	struct apps_set a, b;
 	struct sched_stats st;
 
@@ -237,8 +250,7 @@ static void test_sync_adds_and_removes(void **state)
 		assert_string_not_equal(r.seen_tasks[i], "t.1");
 	assert_true(r.nseen > 0);
 	assert_int_equal(r.task_healthy, 3);
-	sched_free(s);
-	exec_ctx_free(r.ctx);
+	stop_sched(s, &r);
 	apps_set_free(&b);
 }
 
@@ -246,10 +258,9 @@ static void test_failing_check_turns_task_unhealthy(void **state)
 {
 	(void)state;
 	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {.ctx = ctx_new(loop)};
-	struct runner_settings rs = {.native_curl = true};
+	struct recorder r = {0};
 	struct sched_settings ss = {.interval_scale = 0.2};
-	struct sched *s = sched_new(loop, r.ctx, &rs, &ss, on_event, &r);
+	struct sched *s = start_sched(&r, &ss);
 	struct apps_set set;
 
 	load(&set, apps_json(1, "exit 3", 1, NULL));
@@ -259,8 +270,7 @@ static void test_failing_check_turns_task_unhealthy(void **state)
 	assert_int_equal(r.task_unhealthy, 1);
 	assert_int_equal(r.task_healthy, 0);
 	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_UNHEALTHY);
-	sched_free(s);
-	exec_ctx_free(r.ctx);
+	stop_sched(s, &r);
 	apps_set_free(&set);
 }
 
