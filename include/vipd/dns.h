@@ -132,6 +132,42 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 size_t dns_answer(const struct dns_records *r, const uint8_t *q, size_t qlen, bool tcp,
                   uint8_t *out);
 
+/* ---- who gets a TCP connection (dns_tcp_admit.c) ---- */
+
+/* Limits of the TCP side (RFC 7766 section 10: a server bounds the
+ * connections it holds, per client and in all, and how long a connection
+ * may take to deliver a query). */
+#define DNS_TCP_CONNS_MAX 64
+#define DNS_TCP_CONNS_PER_PEER 8
+/* From a connection's start or its previous answer to its next whole
+ * query; bytes trickling in do not extend it (a connection with nothing
+ * to ask is closed after the same time, the RFC's idle timeout). */
+#define DNS_TCP_QUERY_S 10.0
+
+/* What the admission needs to know of one open connection. */
+struct dns_tcp_slot {
+	struct lb_addr peer;
+	uint64_t waiting_since; /* when it began waiting for its query, as a sequence number */
+	bool answering;         /* a reply is being written to it: never dropped */
+};
+
+enum dns_tcp_verdict {
+	DNS_TCP_ADMIT,       /* room for it */
+	DNS_TCP_ADMIT_EVICT, /* room once *victim is closed */
+	DNS_TCP_REFUSE,      /* every connection it could replace is answering */
+};
+
+/*
+ * Whether a new connection from `peer` may join the `n` open ones. A peer at
+ * its cap (per_peer) replaces its own connection that has waited longest;
+ * when the server is at max, the new one replaces the connection that has
+ * waited longest of all. So a client holding connections open delays
+ * nobody but itself for more than the time it takes to connect.
+ */
+enum dns_tcp_verdict dns_tcp_admit(const struct dns_tcp_slot *slots, size_t n,
+                                   const struct lb_addr *peer, size_t max, size_t per_peer,
+                                   size_t *victim);
+
 /* ---- the sockets (dns_server.c) ---- */
 
 struct ev_loop;
@@ -139,6 +175,7 @@ struct dns_server;
 
 struct dns_server_stats {
 	uint64_t udp_queries, tcp_queries, dropped, tcp_refused;
+	uint64_t tcp_evicted, tcp_deadline; /* replaced by a newer one; closed at DNS_TCP_QUERY_S */
 };
 
 /* Binds UDP and TCP on "ADDR:PORT" ("127.0.0.1:53", "[::1]:5353") and

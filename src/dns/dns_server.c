@@ -1,10 +1,12 @@
 /*
  * The responder's sockets on the libev loop: one UDP socket and one TCP
  * listener on the configured address, and a bounded set of TCP connections
- * (RFC 7766: two-byte length prefix, several queries per connection, an idle
- * timeout). Answers come from dns_answer; nothing here parses DNS.
+ * (RFC 7766: two-byte length prefix, several queries per connection, a
+ * deadline per query, limits per client and in all, decided by
+ * dns_tcp_admit). Answers come from dns_answer; nothing here parses DNS.
  */
 #include "vipd/dns.h"
+#include "vipd/errbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,15 +19,15 @@
 
 #include <ev.h>
 
-#define TCP_CONNS_MAX 64
-#define TCP_IDLE_S 10.0
 #define UDP_BURST 64 /* datagrams per wake-up, so that TCP and timers get their turn */
 
 struct dns_conn {
 	struct dns_server *srv;
 	int fd;
+	struct lb_addr peer;
+	uint64_t waiting_since; /* dns_server.waits when its current query wait began */
 	ev_io io;
-	ev_timer idle;
+	ev_timer deadline; /* DNS_TCP_QUERY_S from that moment */
 	uint8_t in[2 + DNS_MSG_MAX];
 	size_t in_len;
 	uint8_t out[2 + DNS_MSG_MAX];
@@ -40,6 +42,7 @@ struct dns_server {
 	struct dns_records records;
 	struct dns_conn *conns;
 	size_t nconns;
+	uint64_t waits; /* query waits begun, to order connections by how long they waited */
 	struct dns_server_stats stats;
 	uint8_t buf[DNS_MSG_MAX], reply[DNS_MSG_MAX];
 };
@@ -72,9 +75,9 @@ int dns_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, cha
 	*port = (uint16_t)p;
 	return 0;
 bad:
-	snprintf(err, errlen,
-	         "DNS listen address \"%s\": expected ADDR:PORT (IPv6 in brackets), port 1-65535",
-	         text);
+	errbuf_set(err, errlen,
+	           "DNS listen address \"%s\": expected ADDR:PORT (IPv6 in brackets), port 1-65535",
+	           text);
 	return -1;
 }
 
@@ -118,8 +121,8 @@ static int bind_socket(const char *where, const struct lb_addr *a, uint16_t port
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, errlen, "DNS %s on %s: %s", type == SOCK_STREAM ? "TCP" : "UDP", where,
-	         strerror(errno));
+	errbuf_set(err, errlen, "DNS %s on %s: %s", type == SOCK_STREAM ? "TCP" : "UDP", where,
+	           strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -162,7 +165,7 @@ static void conn_close(struct dns_conn *c)
 	struct dns_server *s = c->srv;
 
 	ev_io_stop(s->loop, &c->io);
-	ev_timer_stop(s->loop, &c->idle);
+	ev_timer_stop(s->loop, &c->deadline);
 	close(c->fd);
 	c->fd = -1;
 	for (struct dns_conn **p = &s->conns; *p; p = &(*p)->next) {
@@ -173,6 +176,16 @@ static void conn_close(struct dns_conn *c)
 	}
 	s->nconns--;
 	free(c);
+}
+
+/* The connection begins waiting for its next query: it has
+ * DNS_TCP_QUERY_S to deliver all of it, however the bytes trickle in. */
+static void conn_wait_query(struct dns_conn *c)
+{
+	c->waiting_since = ++c->srv->waits;
+	ev_timer_stop(c->srv->loop, &c->deadline);
+	ev_timer_set(&c->deadline, DNS_TCP_QUERY_S, 0.0);
+	ev_timer_start(c->srv->loop, &c->deadline);
 }
 
 static void conn_watch(struct dns_conn *c, int events)
@@ -224,6 +237,7 @@ static void conn_write(struct dns_conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_len = c->out_off = 0;
+	conn_wait_query(c);
 	switch (conn_take_query(c)) {
 	case 1:
 		conn_write(c);
@@ -248,7 +262,6 @@ static void conn_read(struct dns_conn *c)
 		return;
 	}
 	c->in_len += (size_t)n;
-	ev_timer_again(c->srv->loop, &c->idle);
 	rc = conn_take_query(c);
 	if (rc < 0)
 		conn_close(c);
@@ -268,41 +281,87 @@ static void on_conn(struct ev_loop *loop, ev_io *w, int revents)
 		conn_read(c);
 }
 
-/* ev_timer callback: an idle connection is closed (RFC 7766 6.2.3). */
-static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
+/* ev_timer callback: no whole query within DNS_TCP_QUERY_S of the
+ * connection's start or its previous answer (idle, RFC 7766 6.2.3, or
+ * trickling its query). */
+static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct dns_conn *c = w->data;
+
 	(void)loop;
 	(void)revents;
-	conn_close(w->data);
+	c->srv->stats.tcp_deadline++;
+	conn_close(c);
+}
+
+static void peer_addr(const struct sockaddr_storage *ss, struct lb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = ss->ss_family;
+	if (a->af == AF_INET)
+		a->u.v4 = ((const struct sockaddr_in *)ss)->sin_addr;
+	else
+		a->u.v6 = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+/* Room for a connection from peer: true when it may be opened, after
+ * closing the connection dns_tcp_admit chose to replace. */
+static bool make_room(struct dns_server *s, const struct lb_addr *peer)
+{
+	struct dns_tcp_slot slots[DNS_TCP_CONNS_MAX];
+	struct dns_conn *conns[DNS_TCP_CONNS_MAX];
+	size_t n = 0, victim;
+
+	for (struct dns_conn *c = s->conns; c && n < DNS_TCP_CONNS_MAX; c = c->next, n++) {
+		slots[n] = (struct dns_tcp_slot){.peer = c->peer,
+		                                 .waiting_since = c->waiting_since,
+		                                 .answering = c->out_len > 0};
+		conns[n] = c;
+	}
+	switch (dns_tcp_admit(slots, n, peer, DNS_TCP_CONNS_MAX, DNS_TCP_CONNS_PER_PEER, &victim)) {
+	case DNS_TCP_ADMIT:
+		return true;
+	case DNS_TCP_ADMIT_EVICT:
+		s->stats.tcp_evicted++;
+		conn_close(conns[victim]);
+		return true;
+	case DNS_TCP_REFUSE:
+		break;
+	}
+	return false;
 }
 
 /* ev_io callback for the TCP listener */
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dns_server *s = w->data;
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct lb_addr peer;
 	struct dns_conn *c;
 	int fd;
 
 	(void)revents;
-	fd = accept4(s->tcp_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(s->tcp_fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (s->nconns >= TCP_CONNS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
+	peer_addr(&from, &peer);
+	if (!make_room(s, &peer) || (c = calloc(1, sizeof(*c))) == NULL) {
 		s->stats.tcp_refused++;
 		close(fd);
 		return;
 	}
 	c->srv = s;
 	c->fd = fd;
+	c->peer = peer;
 	ev_io_init(&c->io, on_conn, fd, EV_READ);
-	ev_init(&c->idle, on_conn_idle);
-	c->idle.repeat = TCP_IDLE_S;
-	c->io.data = c->idle.data = c;
+	ev_init(&c->deadline, on_conn_deadline);
+	c->io.data = c->deadline.data = c;
 	c->next = s->conns;
 	s->conns = c;
 	s->nconns++;
 	ev_io_start(loop, &c->io);
-	ev_timer_again(loop, &c->idle);
+	conn_wait_query(c);
 }
 
 /* ---- the server ---- */
@@ -318,7 +377,7 @@ struct dns_server *dns_server_open(struct ev_loop *loop, const char *where, char
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		snprintf(err, errlen, "DNS: out of memory");
+		errbuf_set(err, errlen, "DNS: out of memory");
 		return NULL;
 	}
 	s->loop = loop;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/fqdn.h"
 #include "vipd/vip.h"
 
@@ -108,7 +109,7 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 	rc = 0;
 	goto out;
 nomem:
-	snprintf(err, errlen, "dns: out of memory");
+	errbuf_set(err, errlen, "dns: out of memory");
 out:
 	if (rc < 0)
 		dns_records_free(out);

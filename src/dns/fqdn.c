@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vipd/errbuf.h"
+
 #define ZONE_MAX 200
 
 static const char *const default_zones[] = {
@@ -58,18 +60,18 @@ int fqdn_build(const char *name, const char *framework, const char *zone, char *
 	int w;
 
 	if (fqdn_label(name, nl, sizeof(nl)) < 0) {
-		snprintf(err, errlen, "VIP name \"%s\" has no character DNS can use", name);
+		errbuf_set(err, errlen, "VIP name \"%s\" has no character DNS can use", name);
 		return -1;
 	}
 	if (fqdn_label(framework, fl, sizeof(fl)) < 0) {
-		snprintf(err, errlen, "framework \"%s\" has no character DNS can use", framework);
+		errbuf_set(err, errlen, "framework \"%s\" has no character DNS can use", framework);
 		return -1;
 	}
 	w = snprintf(out, len, "%s.%s.%s", nl, fl, zone);
 	if (w < 0 || (size_t)w >= len || w > FQDN_NAME_MAX) {
-		snprintf(err, errlen,
-		         "the name of VIP \"%s\" in zone %s is longer than %d characters", name,
-		         zone, FQDN_NAME_MAX);
+		errbuf_set(err, errlen,
+		           "the name of VIP \"%s\" in zone %s is longer than %d characters", name,
+		           zone, FQDN_NAME_MAX);
 		return -1;
 	}
 	for (char *p = out; *p; p++)
@@ -103,9 +105,10 @@ int fqdn_zone_check(const char *zone, char *err, size_t errlen)
 		goto bad;
 	return 0;
 bad:
-	snprintf(err, errlen,
-	         "zone \"%s\": expected dot-separated labels of letters, digits and '-', each 1 to "
-	         "63 long, at most %d characters, no leading or trailing dot",
-	         zone, ZONE_MAX);
+	errbuf_set(
+	    err, errlen,
+	    "zone \"%s\": expected dot-separated labels of letters, digits and '-', each 1 to "
+	    "63 long, at most %d characters, no leading or trailing dot",
+	    zone, ZONE_MAX);
 	return -1;
 }

@@ -524,14 +524,77 @@ static void test_listen_parse(void **state)
 	assert_int_equal(dns_listen_parse("localhost:53", &a, &port, err, sizeof(err)), -1);
 }
 
+/* ---- who gets a TCP connection ---- */
+
+static struct dns_tcp_slot slot(const char *peer, uint64_t since, bool answering)
+{
+	struct dns_tcp_slot s = {.waiting_since = since, .answering = answering};
+
+	assert_int_equal(lb_addr_parse(peer, &s.peer), 0);
+	return s;
+}
+
+/* A peer at its cap replaces its own connection that has waited longest;
+ * one being answered is never dropped, and when all of them are, the new
+ * connection is refused. */
+static void test_tcp_admit_per_peer(void **state)
+{
+	struct dns_tcp_slot s[4] = {slot("10.0.0.1", 7, false), slot("10.0.0.2", 1, false),
+	                            slot("10.0.0.1", 3, true), slot("10.0.0.1", 5, false)};
+	struct lb_addr a1, a2, a3;
+	size_t victim = 99;
+
+	(void)state;
+	lb_addr_parse("10.0.0.1", &a1);
+	lb_addr_parse("10.0.0.2", &a2);
+	lb_addr_parse("10.0.0.3", &a3);
+	/* below both limits */
+	assert_int_equal(dns_tcp_admit(s, 4, &a3, 64, 3, &victim), DNS_TCP_ADMIT);
+	assert_int_equal(dns_tcp_admit(s, 4, &a2, 64, 3, &victim), DNS_TCP_ADMIT);
+	assert_int_equal(victim, 99);
+	/* 10.0.0.1 holds 3: its longest waiting that is not answering (since 5,
+	 * not 10.0.0.2's older one, not its own answering one since 3) */
+	assert_int_equal(dns_tcp_admit(s, 4, &a1, 64, 3, &victim), DNS_TCP_ADMIT_EVICT);
+	assert_int_equal(victim, 3);
+	/* all of 10.0.0.1's are being answered */
+	s[0].answering = s[3].answering = true;
+	assert_int_equal(dns_tcp_admit(s, 4, &a1, 64, 3, &victim), DNS_TCP_REFUSE);
+}
+
+/* At the global limit the connection that has waited longest of all goes,
+ * whoever holds it; answering ones stay. */
+static void test_tcp_admit_global(void **state)
+{
+	struct dns_tcp_slot s[4] = {slot("10.0.0.1", 9, false), slot("::1", 2, true),
+	                            slot("10.0.0.3", 4, false), slot("10.0.0.4", 6, false)};
+	struct lb_addr a;
+	size_t victim = 99;
+
+	(void)state;
+	lb_addr_parse("10.0.0.9", &a);
+	assert_int_equal(dns_tcp_admit(s, 4, &a, 5, 8, &victim), DNS_TCP_ADMIT);
+	assert_int_equal(dns_tcp_admit(s, 4, &a, 4, 8, &victim), DNS_TCP_ADMIT_EVICT);
+	assert_int_equal(victim, 2);
+	s[2].answering = true;
+	assert_int_equal(dns_tcp_admit(s, 4, &a, 4, 8, &victim), DNS_TCP_ADMIT_EVICT);
+	assert_int_equal(victim, 3);
+	s[0].answering = s[3].answering = true;
+	assert_int_equal(dns_tcp_admit(s, 4, &a, 4, 8, &victim), DNS_TCP_REFUSE);
+	/* the peer's own cap first: the IPv6 peer's only connection is answering */
+	assert_int_equal(lb_addr_parse("::1", &a), 0);
+	s[0].answering = false;
+	assert_int_equal(dns_tcp_admit(s, 4, &a, 4, 1, &victim), DNS_TCP_REFUSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_a_from_dig),     cmocka_unit_test(test_aaaa_and_nodata),
-	    cmocka_unit_test(test_srv_from_dig),   cmocka_unit_test(test_nxdomain_refused_soa),
-	    cmocka_unit_test(test_truncation),     cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_records_lookup), cmocka_unit_test(test_from_vips),
-	    cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_a_from_dig),       cmocka_unit_test(test_aaaa_and_nodata),
+	    cmocka_unit_test(test_srv_from_dig),     cmocka_unit_test(test_nxdomain_refused_soa),
+	    cmocka_unit_test(test_truncation),       cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_records_lookup),   cmocka_unit_test(test_from_vips),
+	    cmocka_unit_test(test_listen_parse),     cmocka_unit_test(test_tcp_admit_per_peer),
+	    cmocka_unit_test(test_tcp_admit_global),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
