@@ -63,6 +63,8 @@ struct dns_records {
 	size_t nhosts, hosts_cap;
 	struct dns_srv *srvs;
 	size_t nsrvs, srvs_cap;
+	const char **parents; /* names above the records' names, into them; sorted, unique */
+	size_t nparents;
 };
 
 void dns_records_init(struct dns_records *r, uint32_t ttl);
@@ -71,9 +73,10 @@ void dns_records_free(struct dns_records *r);
 int dns_records_add_zone(struct dns_records *r, const char *zone);
 int dns_records_add_addr(struct dns_records *r, const char *name, const struct lb_addr *a);
 int dns_records_add_srv(struct dns_records *r, const char *name, const char *target, uint16_t port);
-/* Sorts and merges duplicates. */
-void dns_records_finish(struct dns_records *r);
-/* Lookups on a finished set; name lowercase. */
+/* Sorts, merges duplicates and indexes the names above the records'. -1
+ * when out of memory: the set must then be freed, not served. */
+int dns_records_finish(struct dns_records *r) __attribute__((warn_unused_result));
+/* Lookups on a finished set; name lowercase; each O(log n). */
 const struct dns_host *dns_records_host(const struct dns_records *r, const char *name);
 /* The first SRV record of name and how many there are (0: none). */
 const struct dns_srv *dns_records_srv(const struct dns_records *r, const char *name, size_t *n);

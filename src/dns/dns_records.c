@@ -1,6 +1,7 @@
 /*
  * The responder's record set: zones, address records and SRV records under
- * lowercase names, sorted for binary search once built.
+ * lowercase names, and the names above them (empty non-terminals), each
+ * sorted for binary search once built, so that no answer scans the set.
  */
 #include "vipd/dns.h"
 
@@ -28,6 +29,7 @@ void dns_records_free(struct dns_records *r)
 		free(r->srvs[i].target);
 	}
 	free(r->srvs);
+	free(r->parents);
 	dns_records_init(r, r->ttl);
 }
 
@@ -135,13 +137,12 @@ static int addr_qsort_cmp(const void *a, const void *b)
 	return lb_addr_cmp(a, b);
 }
 
-/* Moves h's addresses into into's (both hold distinct arrays). */
-static void host_merge(struct dns_host *into, struct dns_host *h)
+/* Moves h's addresses into into's (both hold distinct arrays); h is freed
+ * either way. -1 when out of memory. */
+static int host_merge(struct dns_host *into, struct dns_host *h)
 {
 	struct lb_addr *p = realloc(into->addrs, (into->naddrs + h->naddrs) * sizeof(*p));
 
-	/* On allocation failure the later entry's addresses are lost: the
-	 * name still answers with the first ones. */
 	if (p != NULL) {
 		memcpy(p + into->naddrs, h->addrs, h->naddrs * sizeof(*p));
 		into->addrs = p;
@@ -150,19 +151,23 @@ static void host_merge(struct dns_host *into, struct dns_host *h)
 	}
 	free(h->name);
 	free(h->addrs);
+	return p != NULL ? 0 : -1;
 }
 
-static void hosts_finish(struct dns_records *r)
+static int hosts_finish(struct dns_records *r)
 {
 	size_t n = 0;
+	int rc = 0;
 
 	if (r->nhosts > 1)
 		qsort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
 	for (size_t i = 0; i < r->nhosts; i++) {
-		if (n > 0 && strcmp(r->hosts[n - 1].name, r->hosts[i].name) == 0)
-			host_merge(&r->hosts[n - 1], &r->hosts[i]);
-		else
+		if (n > 0 && strcmp(r->hosts[n - 1].name, r->hosts[i].name) == 0) {
+			if (host_merge(&r->hosts[n - 1], &r->hosts[i]) < 0)
+				rc = -1;
+		} else {
 			r->hosts[n++] = r->hosts[i];
+		}
 	}
 	r->nhosts = n;
 	for (size_t i = 0; i < n; i++) {
@@ -175,6 +180,7 @@ static void hosts_finish(struct dns_records *r)
 				h->addrs[m++] = h->addrs[j];
 		h->naddrs = m;
 	}
+	return rc;
 }
 
 static void srvs_finish(struct dns_records *r)
@@ -194,10 +200,62 @@ static void srvs_finish(struct dns_records *r)
 	r->nsrvs = n;
 }
 
-void dns_records_finish(struct dns_records *r)
+static int str_ptr_cmp(const void *a, const void *b)
 {
-	hosts_finish(r);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every name after a dot of name: its parents, up to the last label. */
+static size_t add_parents(const char *name, const char **out)
+{
+	size_t n = 0;
+
+	for (const char *p = strchr(name, '.'); p; p = strchr(p + 1, '.'))
+		if (out)
+			out[n++] = p + 1;
+		else
+			n++;
+	return n;
+}
+
+/* The sorted, unique parents of every record's name, pointing into the
+ * names: whether a name without records exists is then one search. */
+static int parents_finish(struct dns_records *r)
+{
+	size_t total = 0, n = 0;
+
+	for (size_t i = 0; i < r->nhosts; i++)
+		total += add_parents(r->hosts[i].name, NULL);
+	for (size_t i = 0; i < r->nsrvs; i++)
+		total += add_parents(r->srvs[i].name, NULL);
+	if (total == 0)
+		return 0;
+	r->parents = malloc(total * sizeof(*r->parents));
+	if (r->parents == NULL)
+		return -1;
+	for (size_t i = 0; i < r->nhosts; i++)
+		n += add_parents(r->hosts[i].name, r->parents + n);
+	for (size_t i = 0; i < r->nsrvs; i++)
+		n += add_parents(r->srvs[i].name, r->parents + n);
+	qsort(r->parents, n, sizeof(*r->parents), str_ptr_cmp);
+	r->nparents = 0;
+	for (size_t i = 0; i < n; i++)
+		if (r->nparents == 0 || strcmp(r->parents[r->nparents - 1], r->parents[i]) != 0)
+			r->parents[r->nparents++] = r->parents[i];
+	return 0;
+}
+
+int dns_records_finish(struct dns_records *r)
+{
+	int rc = hosts_finish(r);
+
 	srvs_finish(r);
+	free(r->parents);
+	r->parents = NULL;
+	r->nparents = 0;
+	if (parents_finish(r) < 0)
+		rc = -1;
+	return rc;
 }
 
 const struct dns_host *dns_records_host(const struct dns_records *r, const char *name)
@@ -253,15 +311,9 @@ bool dns_records_name_exists(const struct dns_records *r, const char *name)
 
 	if (dns_records_host(r, name) || dns_records_srv(r, name, &n))
 		return true;
-	/* Empty non-terminals (marathon.l4lb.thisdcos.directory): a linear
-	 * scan, reached only by names that own no record. */
-	for (size_t i = 0; i < r->nhosts; i++)
-		if (is_under(r->hosts[i].name, name))
-			return true;
-	for (size_t i = 0; i < r->nsrvs; i++)
-		if (is_under(r->srvs[i].name, name))
-			return true;
-	return false;
+	/* marathon.l4lb.thisdcos.directory and the like: parents of names */
+	return r->nparents > 0 &&
+	       bsearch(&name, r->parents, r->nparents, sizeof(*r->parents), str_ptr_cmp) != NULL;
 }
 
 bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)

@@ -105,7 +105,8 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 		if (vl.items[i].ref.named &&
 		    add_use(set, &vl.items[i], &va, programmed, naming, out) < 0)
 			goto nomem;
-	dns_records_finish(out);
+	if (dns_records_finish(out) < 0)
+		goto nomem;
 	rc = 0;
 	goto out;
 nomem:

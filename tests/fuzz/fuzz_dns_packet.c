@@ -40,7 +40,8 @@ static void setup(void)
 	    dns_records_add_srv(&records, "_http._tcp.web.marathon.l4lb.thisdcos.directory",
 	                        "web.marathon.l4lb.thisdcos.directory", 80) < 0)
 		abort();
-	dns_records_finish(&records);
+	if (dns_records_finish(&records) < 0)
+		abort();
 }
 
 static void one(const uint8_t *data, size_t size, bool tcp)

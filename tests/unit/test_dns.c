@@ -65,7 +65,7 @@ static void records(struct dns_records *r)
 		a = addr(s);
 		assert_int_equal(dns_records_add_addr(r, "big.marathon." ZONE, &a), 0);
 	}
-	dns_records_finish(r);
+	assert_int_equal(dns_records_finish(r), 0);
 }
 
 /* ---- encoding a query, walking a response ---- */
@@ -417,6 +417,70 @@ static void test_records_lookup(void **state)
 	dns_records_free(&r);
 }
 
+/* The rule the index must keep: a name exists when a record's name is it
+ * or ends with "." and it (what dns_records_name_exists scanned for). */
+static bool exists_by_scan(const struct dns_records *r, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < r->nhosts + r->nsrvs; i++) {
+		const char *rec = i < r->nhosts ? r->hosts[i].name : r->srvs[i - r->nhosts].name;
+		size_t l = strlen(rec);
+
+		if (strcmp(rec, name) == 0 ||
+		    (l > nl && rec[l - nl - 1] == '.' && strcmp(rec + l - nl, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Names above records (empty non-terminals, SRV's _tcp.<name> among them)
+ * are NODATA, everything else without records NXDOMAIN; the index answers
+ * as the scan did for every suffix of every record name and near misses. */
+static void test_records_parents(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"_tcp." WEB, "NODATA"},       {"_TCP.Web.Marathon." ZONE, "NODATA"},
+	    {"marathon." ZONE, "NODATA"},  {"eb.marathon." ZONE, "NXDOMAIN"},
+	    {"arathon." ZONE, "NXDOMAIN"}, {"x." WEB, "NXDOMAIN"},
+	    {"_udp." WEB, "NXDOMAIN"},     {"marathon.dclb.thisdcos.directory", "NXDOMAIN"},
+	};
+	struct dns_records r;
+	struct parsed p;
+	uint8_t q[512];
+	char name[300];
+	size_t n;
+
+	(void)state;
+	records(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = query(q, (uint16_t)i, cases[i][0], DNS_TYPE_A, false);
+		assert_true(ask(&r, q, n, false, &p) > 0);
+		assert_int_equal(p.counts[1], 0);
+		assert_int_equal(p.counts[2], 1); /* the SOA */
+		if (strcmp(cases[i][1], "NODATA") == 0)
+			assert_int_equal(rcode(&p), DNS_RCODE_NOERROR);
+		else
+			assert_int_equal(rcode(&p), DNS_RCODE_NXDOMAIN);
+	}
+	for (size_t i = 0; i < r.nhosts + r.nsrvs; i++) {
+		const char *rec = i < r.nhosts ? r.hosts[i].name : r.srvs[i - r.nhosts].name;
+
+		for (const char *t = rec; *t; t++) {
+			assert_int_equal(dns_records_name_exists(&r, t), exists_by_scan(&r, t));
+			snprintf(name, sizeof(name), "a%s", t);
+			assert_int_equal(dns_records_name_exists(&r, name),
+			                 exists_by_scan(&r, name));
+		}
+	}
+	dns_records_free(&r);
+	/* an empty set has no parents */
+	dns_records_init(&r, 5);
+	assert_int_equal(dns_records_finish(&r), 0);
+	assert_false(dns_records_name_exists(&r, ZONE));
+	dns_records_free(&r);
+}
+
 /* ---- the names of named VIPs, only when programmed ---- */
 
 static void add_label(struct port_def *p, const char *k, const char *v)
@@ -594,7 +658,7 @@ int main(void)
 	    cmocka_unit_test(test_truncation),       cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_records_lookup),   cmocka_unit_test(test_from_vips),
 	    cmocka_unit_test(test_listen_parse),     cmocka_unit_test(test_tcp_admit_per_peer),
-	    cmocka_unit_test(test_tcp_admit_global),
+	    cmocka_unit_test(test_tcp_admit_global), cmocka_unit_test(test_records_parents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
