@@ -70,9 +70,12 @@ struct dns_records {
 void dns_records_init(struct dns_records *r, uint32_t ttl);
 void dns_records_free(struct dns_records *r);
 /* Each returns -1 only when out of memory. Names are lowered. */
-int dns_records_add_zone(struct dns_records *r, const char *zone);
-int dns_records_add_addr(struct dns_records *r, const char *name, const struct lb_addr *a);
-int dns_records_add_srv(struct dns_records *r, const char *name, const char *target, uint16_t port);
+int dns_records_add_zone(struct dns_records *r, const char *zone)
+    __attribute__((warn_unused_result));
+int dns_records_add_addr(struct dns_records *r, const char *name, const struct lb_addr *a)
+    __attribute__((warn_unused_result));
+int dns_records_add_srv(struct dns_records *r, const char *name, const char *target, uint16_t port)
+    __attribute__((warn_unused_result));
 /* Sorts, merges duplicates and indexes the names above the records'. -1
  * when out of memory: the set must then be freed, not served. */
 int dns_records_finish(struct dns_records *r) __attribute__((warn_unused_result));
@@ -111,7 +114,7 @@ struct dns_naming {
  */
 int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *programmed,
                           const struct dns_naming *naming, struct dns_records *out, char *err,
-                          size_t errlen);
+                          size_t errlen) __attribute__((warn_unused_result));
 
 /* ---- one packet (dns_packet.c) ---- */
 
@@ -185,7 +188,7 @@ struct dns_server_stats {
  * starts their watchers on loop. Answers from an empty set (REFUSED) until
  * dns_server_set_records. NULL with err naming the address and the cause. */
 struct dns_server *dns_server_open(struct ev_loop *loop, const char *listen, char *err,
-                                   size_t errlen);
+                                   size_t errlen) __attribute__((warn_unused_result));
 /* Takes r's contents (r is left empty); the old set is freed. */
 void dns_server_set_records(struct dns_server *s, struct dns_records *r);
 const struct dns_records *dns_server_records(const struct dns_server *s);
@@ -195,6 +198,6 @@ void dns_server_close(struct dns_server *s);
 
 /* "ADDR:PORT" to a sockaddr; -1 with err quoting the text. */
 int dns_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, char *err,
-                     size_t errlen);
+                     size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -25,11 +25,11 @@ int fqdn_label(const char *name, char *out, size_t len);
 /* "<label(name)>.<label(framework)>.<zone>", lowercase. -1 with err when a
  * label is empty or the name is longer than 253 characters. */
 int fqdn_build(const char *name, const char *framework, const char *zone, char *out, size_t len,
-               char *err, size_t errlen);
+               char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* A zone as vipd serves it: dot-separated labels of [a-z0-9-] (upper case
  * accepted, lowered), each 1-63 long, at most 200 characters in all so that
  * names under it fit. No leading or trailing dot. -1 with err quoting it. */
-int fqdn_zone_check(const char *zone, char *err, size_t errlen);
+int fqdn_zone_check(const char *zone, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif
