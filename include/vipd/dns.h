@@ -1,8 +1,9 @@
 /*
  * vipd's DNS responder for VIP names: the record set (dns_records.c), the
  * names of named VIPs whose services are programmed (dns_vips.c), answering
- * one query packet with no I/O (dns_packet.c), and the UDP and TCP sockets
- * on the libev loop (dns_server.c).
+ * one query packet with no I/O (dns_packet.c), which TCP connection is let
+ * in (dns_tcp_admit.c), and the UDP and TCP sockets on the libev loop
+ * (dns_server.c).
  */
 #ifndef VIPD_DNS_H
 #define VIPD_DNS_H
