@@ -2,10 +2,12 @@
  * The daemon's configuration file. Unknown fields are errors (a typo in a
  * load balancer's config should not be silently ignored).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -280,9 +282,14 @@ static int config_validate(struct vipd_config *c, const char *file, struct diag_
 int config_load(struct vipd_config *c, const char *path, struct diag_list *diags)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root;
 	int rc;
 
+	if (access(path, R_OK) < 0) {
+		diag_add(diags, DIAG_ERROR, path, "", "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		diag_add(diags, DIAG_ERROR, path, "", "%s (line %d, column %d)", jerr.text,
 		         jerr.line, jerr.column);
@@ -297,4 +304,14 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
 	rc |= config_validate(c, path, diags);
 	json_decref(root);
 	return rc ? -1 : 0;
+}
+
+int config_read(struct vipd_config *c, const char *path, struct diag_list *diags)
+{
+	config_defaults(c);
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
+	if (path == NULL)
+		return 0;
+	return config_load(c, path, diags);
 }

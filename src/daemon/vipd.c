@@ -98,15 +98,9 @@ static void replace(char **field, const char *value)
 static int load_config(const struct args *a, struct vipd_config *cfg)
 {
 	struct diag_list diags = {0};
-	const char *path = a->config;
 	char line[1024];
-	int rc = 0;
+	int rc = config_read(cfg, a->config, &diags);
 
-	config_defaults(cfg);
-	if (!path && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
-		path = CONFIG_DEFAULT_PATH;
-	if (path && config_load(cfg, path, &diags) < 0)
-		rc = -1;
 	for (size_t i = 0; i < diags.count; i++)
 		log_warnx("%s", diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
