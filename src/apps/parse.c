@@ -12,6 +12,58 @@
 
 #define ID_MAX_LEN 256
 
+/* An app's fields vipd reads, and Marathon's others (AppDefinition and what
+ * /v2/apps adds): a key near one of the first and none of these is a typo. */
+static const char *const app_fields[] = {
+    "id", "labels", "portDefinitions", "ports", "container", "healthChecks", "tasks", NULL,
+};
+static const char *const app_marathon_fields[] = {
+    "cmd",
+    "args",
+    "user",
+    "env",
+    "instances",
+    "cpus",
+    "mem",
+    "disk",
+    "gpus",
+    "executor",
+    "constraints",
+    "uris",
+    "fetch",
+    "storeUrls",
+    "backoffSeconds",
+    "backoffFactor",
+    "maxLaunchDelaySeconds",
+    "readinessChecks",
+    "dependencies",
+    "upgradeStrategy",
+    "acceptedResourceRoles",
+    "ipAddress",
+    "version",
+    "versionInfo",
+    "residency",
+    "secrets",
+    "taskKillGracePeriodSeconds",
+    "requirePorts",
+    "killSelection",
+    "unreachableStrategy",
+    "networks",
+    "tasksStaged",
+    "tasksRunning",
+    "tasksHealthy",
+    "tasksUnhealthy",
+    "deployments",
+    "lastTaskFailure",
+    "role",
+    "check",
+    "resourceLimits",
+    "tty",
+    "taskStats",
+    "readinessCheckResults",
+    NULL,
+};
+
 /* Marathon's id segment rule: dot-separated labels of [a-z0-9-], not
  * starting or ending with a hyphen. */
 static int id_segment_valid(const char *s, size_t n)
@@ -166,6 +218,7 @@ static void parse_app(struct pctx *c, const json_t *japp, const char *path, cons
 	app.source = strdup(c->file);
 	app.json_path = strdup(path);
 	/* Every part is read even after an error: one run reports every problem. */
+	pj_warn_unknown(c, japp, path, app_fields, app_marathon_fields, true);
 	pj_labels(c, japp, path, &app.labels, &app.nlabels);
 	parse_ports(c, japp, path, &app);
 	parse_checks(c, japp, path, &app);

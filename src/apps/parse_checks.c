@@ -21,6 +21,17 @@ static const struct {
     {"MESOS_TCP", HC_PROTO_MESOS_TCP},
 };
 
+/* The fields vipd reads; Marathon's ipProtocol (MESOS_HTTP's IP version) it
+ * has no use for. */
+static const char *const hc_fields[] = {
+    "protocol",        "command",        "path",
+    "portIndex",       "port",           "gracePeriodSeconds",
+    "intervalSeconds", "timeoutSeconds", "maxConsecutiveFailures",
+    "delaySeconds",    "ignoreHttp1xx",  NULL,
+};
+static const char *const hc_marathon_fields[] = {"ipProtocol", NULL};
+static const char *const command_fields[] = {"value", NULL};
+
 static int parse_protocol(struct pctx *c, const json_t *jc, const char *path, enum hc_protocol *out)
 {
 	const char *s = NULL;
@@ -70,6 +81,7 @@ static int parse_command(struct pctx *c, const json_t *jc, const char *path,
 		break;
 	}
 	path_key(cpath, sizeof(cpath), path, "command");
+	pj_warn_unknown(c, cmd, cpath, command_fields, NULL, false);
 	switch (pj_string(c, cmd, cpath, "value", &value)) {
 	case PJ_BAD:
 		return -1;
@@ -192,6 +204,7 @@ static int parse_check(struct pctx *c, const json_t *jc, const char *path, struc
 		           pj_describe(jc, got, sizeof(got)));
 		return -1;
 	}
+	pj_warn_unknown(c, jc, path, hc_fields, hc_marathon_fields, false);
 	if (parse_protocol(c, jc, path, &hc->protocol) < 0)
 		return -1;
 	rc |= parse_command(c, jc, path, hc);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parse_int.h"
+#include "vipd/suggest.h"
 
 static void pctx_vadd(struct pctx *c, enum diag_severity sev, const char *path, const char *fmt,
                       va_list ap)
@@ -247,4 +248,35 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 	}
 	*nout = n;
 	return 0;
+}
+
+static bool name_listed(const char *key, const char *const *list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+void pj_warn_unknown(struct pctx *c, const json_t *obj, const char *path, const char *const *reads,
+                     const char *const *allowed, bool only_near)
+{
+	const char *key, *near;
+	json_t *v;
+	char p[PATH_MAX_LEN];
+
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		if (name_listed(key, reads) || name_listed(key, allowed))
+			continue;
+		near = suggest_nearest(key, reads);
+		if (near == NULL && only_near)
+			continue;
+		path_key(p, sizeof(p), path, key);
+		if (near)
+			pctx_warning(c, p, "unknown field \"%s\" is ignored; did you mean \"%s\"?",
+			             key, near);
+		else
+			pctx_warning(c, p, "unknown field \"%s\" is ignored", key);
+	}
 }

@@ -9,6 +9,13 @@
 
 #define PORT_EXPECTED "a port number from 0 to 65535"
 
+/* The fields vipd reads of a portDefinitions entry and of a portMappings
+ * entry, and Marathon's mapping fields it has no use for. */
+static const char *const definition_fields[] = {"port", "protocol", "name", "labels", NULL};
+static const char *const mapping_fields[] = {"containerPort", "hostPort", "protocol",
+                                             "name",          "labels",   NULL};
+static const char *const mapping_marathon_fields[] = {"servicePort", "networkNames", NULL};
+
 static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, unsigned *out)
 {
 	const char *s = NULL;
@@ -52,6 +59,10 @@ static int parse_port(struct pctx *c, const json_t *jp, const char *path, const 
 		           pj_describe(jp, got, sizeof(got)));
 		return -1;
 	}
+	if (strcmp(port_key, "containerPort") == 0)
+		pj_warn_unknown(c, jp, path, mapping_fields, mapping_marathon_fields, false);
+	else
+		pj_warn_unknown(c, jp, path, definition_fields, NULL, false);
 	if (pj_int(c, jp, path, port_key, 0, 65535, PORT_EXPECTED, &v) == PJ_BAD)
 		rc = -1;
 	out->port = (uint32_t)v;
