@@ -316,6 +316,8 @@ int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, si
 		           APPS_MAX_FILE_BYTES);
 		return -1;
 	}
+	/* A file read is counted even when it turns out not to be JSON. */
+	set->files_read++;
 	root = json_loadb(buf, len, 0, &jerr);
 	if (!root) {
 		pctx_error(&c, "", "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
@@ -324,6 +326,5 @@ int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, si
 	}
 	parse_document(&c, root);
 	json_decref(root);
-	set->files_read++;
 	return 0;
 }
