@@ -38,6 +38,15 @@ void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
 	va_end(ap);
 }
 
+char *pj_strdup(struct pctx *c, const char *path, const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy == NULL)
+		pctx_error(c, path, "out of memory");
+	return copy;
+}
+
 void path_key(char *out, size_t len, const char *base, const char *key)
 {
 	size_t n = (size_t)snprintf(out, len, "%s/", base);
@@ -232,8 +241,10 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 	}
 	path_key(lpath, sizeof(lpath), path, "labels");
 	*out = calloc(json_object_size(jl) + 1, sizeof(**out));
-	if (!*out)
+	if (!*out) {
+		pctx_error(c, lpath, "out of memory");
 		return -1;
+	}
 	json_object_foreach(jl, key, v)
 	{
 		if (!json_is_string(v)) {
@@ -242,8 +253,8 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 			           pj_describe(v, got, sizeof(got)));
 			continue;
 		}
-		(*out)[n].key = strdup(key);
-		(*out)[n].value = strdup(json_string_value(v));
+		(*out)[n].key = pj_strdup(c, lpath, key);
+		(*out)[n].value = pj_strdup(c, lpath, json_string_value(v));
 		n++;
 	}
 	*nout = n;

@@ -80,4 +80,21 @@ keys.json: /healthChecks/0/timeoutSecs: warning: unknown field "timeoutSecs" is 
 keys.json: /healthChecks/0/colour: warning: unknown field "colour" is ignored
 keys.json: /healthChecks/0/command/vaule: warning: unknown field "vaule" is ignored; did you mean "value"?' "validate keys warnings"
 expect_contains "$(echo "$out" | tail -n1)" ": 0 errors, 5 warnings"
+
+# A COMMAND over Linux's limit for one argument (MAX_ARG_STRLEN, 131072
+# bytes with the NUL) would fail every run with "Argument list too long":
+# validate and lint refuse it, located; one byte less is fine.
+for n in 131071 131072; do
+  python3 -c "import json,sys; print(json.dumps({'id': '/big', 'healthChecks': [{'protocol': 'COMMAND', 'command': {'value': 'true ' + 'x' * ($n - 5)}}]}))" > big$n.json
+done
+"$vipctl" validate big131071.json >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 0 "command at the limit exit code"
+expect_eq "$(cat "$TMP/err")" "" "command at the limit"
+big_error='big131072.json: /healthChecks/0/command/value: expected a command of at most 131071 bytes (Linux'"'"'s limit for one argument, MAX_ARG_STRLEN: every run would fail with "Argument list too long"), got 131072 bytes'
+"$vipctl" validate big131072.json >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "command over the limit: validate exit code"
+expect_eq "$(cat "$TMP/err")" "$big_error" "command over the limit: validate"
+"$vipctl" lint big131072.json >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "command over the limit: lint exit code"
+expect_eq "$(cat "$TMP/err")" "$big_error" "command over the limit: lint"
 finish
