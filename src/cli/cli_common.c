@@ -1,4 +1,5 @@
 /* Helpers shared by vipctl's subcommands: the command line and the config. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,17 @@ static int build_longopts(const struct cli_spec *spec, struct option *out, size_
 	return 0;
 }
 
-static int usage_error(const struct cli_spec *spec, const char *fmt, const char *what)
+static int usage_error(const struct cli_spec *spec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const struct cli_spec *spec, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "vipctl %s: ", spec->name);
-	fprintf(stderr, fmt, what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nusage: vipctl %s\n", spec->usage);
 	return CLI_EXIT_USAGE;
 }
@@ -98,7 +106,7 @@ int cli_parse(struct cli *cli, const struct cli_spec *spec, int argc, char **arg
 			return rc;
 	}
 	if (argc - optind < spec->min_operands)
-		return usage_error(spec, "%s", "expected a FILE or DIR to read");
+		return usage_error(spec, "expected a FILE or DIR to read");
 	*first = optind;
 	return -1;
 }

@@ -53,11 +53,12 @@ static int refuse_option(int c, char **argv)
 	const char *arg = argv[optind - 1];
 	int len = (int)strcspn(arg, "=");
 
-	if (strncmp(arg, "--", 2) != 0)
-		fprintf(stderr, "vipd: %s \"-%c\"\n",
-		        c == ':' ? "missing value for" : "unknown option", optopt);
+	if (strncmp(arg, "--", 2) != 0 && c == ':')
+		fprintf(stderr, "vipd: option \"-%c\" needs a value\n", optopt);
+	else if (strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, "vipd: unknown option \"-%c\"\n", optopt);
 	else if (c == ':')
-		fprintf(stderr, "vipd: missing value for \"%.*s\"\n", len, arg);
+		fprintf(stderr, "vipd: option \"%.*s\" needs a value\n", len, arg);
 	else if (optopt != 0)
 		fprintf(stderr, "vipd: option \"%.*s\" takes no value\n", len, arg);
 	else

@@ -57,7 +57,7 @@ expect_eq "$rc" 64 "unknown option exit code"
 expect_eq "$(head -n1 "$TMP/err")" 'vipd: unknown option "--colour"' "unknown option named"
 "$vipd" --apps >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 64 "missing value exit code"
-expect_eq "$(head -n1 "$TMP/err")" 'vipd: missing value for "--apps"' "missing value named"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: option "--apps" needs a value' "missing value named"
 
 out=$("$vipd" --apps examples/apps --check-config 2>&1); rc=$?
 expect_eq "$rc" 0 "check-config on the examples"
