@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vipd/desired.h"
 #include "vipd/vip.h"
 
 struct totals {
@@ -82,26 +81,17 @@ static void print_tasks(const struct app *a, struct totals *t)
 	t->tasks += a->ntasks;
 }
 
-/* What the daemon reports when it builds its table from these apps (VIP
- * labels, named-range clashes, VIPD_* labels, services shared by apps),
- * found by the daemon's own build. -1 when out of memory. */
+/* What the daemon reports when it builds its table from these apps, found
+ * by the daemon's own build. -1 when out of memory. */
 static int check_as_daemon(const struct vipd_config *cfg, const struct apps_set *set,
                            struct diag_list *diags)
 {
-	struct desired_input in = {.apps = set, .ranges = &cfg->vip_ranges};
-	struct desired_state st;
-	struct lb_table t;
 	char err[256];
-	int rc;
 
-	desired_state_init(&st);
-	lb_table_init(&t);
-	rc = desired_build(&in, &st, &t, diags, NULL, err, sizeof(err));
-	if (rc < 0)
-		fprintf(stderr, "vipctl: %s\n", err);
-	lb_table_free(&t);
-	desired_state_free(&st);
-	return rc;
+	if (config_check_apps(cfg, set, diags, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipctl: %s\n", err);
+	return -1;
 }
 
 int cmd_validate(struct cli *cli, int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "vipd/config.h"
+#include "vipd/desired.h"
 #include "vipd/dns.h"
 #include "vipd/fqdn.h"
 
@@ -314,4 +315,20 @@ int config_read(struct vipd_config *c, const char *path, struct diag_list *diags
 	if (path == NULL)
 		return 0;
 	return config_load(c, path, diags);
+}
+
+int config_check_apps(const struct vipd_config *c, const struct apps_set *set,
+                      struct diag_list *diags, char *err, size_t errlen)
+{
+	struct desired_input in = {.apps = set, .ranges = &c->vip_ranges};
+	struct desired_state st;
+	struct lb_table t;
+	int rc;
+
+	desired_state_init(&st);
+	lb_table_init(&t);
+	rc = desired_build(&in, &st, &t, diags, NULL, err, errlen);
+	lb_table_free(&t);
+	desired_state_free(&st);
+	return rc;
 }

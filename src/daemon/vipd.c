@@ -14,7 +14,6 @@
 
 #include "engine.h"
 #include "vipd/apps.h"
-#include "vipd/desired.h"
 #include "vipd/log.h"
 
 /* Exit codes, as vipctl's: bad input or config 2, bad usage 64. */
@@ -198,20 +197,12 @@ static int check_audit_path(const char *path)
 static int check_build(const struct vipd_config *cfg, const struct apps_set *set,
                        struct diag_list *diags)
 {
-	struct desired_input in = {.apps = set, .ranges = &cfg->vip_ranges};
-	struct desired_state st;
-	struct lb_table t;
 	char err[256];
-	int rc;
 
-	desired_state_init(&st);
-	lb_table_init(&t);
-	rc = desired_build(&in, &st, &t, diags, NULL, err, sizeof(err));
-	if (rc < 0)
-		fprintf(stderr, "vipd: error: %s\n", err);
-	lb_table_free(&t);
-	desired_state_free(&st);
-	return rc;
+	if (config_check_apps(cfg, set, diags, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipd: error: %s\n", err);
+	return -1;
 }
 
 static void print_diags(const struct diag_list *dl)
