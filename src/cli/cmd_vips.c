@@ -170,18 +170,6 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 	return nb;
 }
 
-static int alloc_names(const struct vip_list *vl, const struct vip_ranges *ranges,
-                       struct vip_alloc *va)
-{
-	char err[256];
-
-	if (vip_alloc_from_list(va, vl, ranges, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vipctl: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 /* The table from the health found, and the listing. */
 static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
                      const struct health_view *hv)
@@ -201,9 +189,9 @@ static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
 	lb_table_init(&t);
 	if (desired_build(&in, &st, &t, &diags, NULL, err, sizeof(err)) < 0 ||
 	    vip_collect_in(set, &cfg->vip_ranges, &vl, &ignored) < 0 ||
-	    alloc_names(&vl, &cfg->vip_ranges, &va) < 0) {
+	    vip_alloc_from_list(&va, &vl, &cfg->vip_ranges, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
-		rc = CLI_EXIT_FAIL;
+		rc = CLI_EXIT_CONFIG; /* the apps or the named ranges: the daemon fails alike */
 		goto out;
 	}
 	cli_print_diags(&diags);

@@ -63,6 +63,22 @@ expect_eq "$(cat "$TMP/err")" "$in_range" "validate with the config's ranges err
 "$vipctl" validate vips.json >/dev/null 2>&1; rc=$?
 expect_eq "$rc" 0 "validate with the default ranges exit code"
 
+# More names than the configured range holds: the daemon's build fails, and
+# validate and vips say why, exit 2.
+echo '{"lb": {"named_vip_range_v4": "10.99.0.0-10.99.0.0"}}' > narrow.json
+cat > two.json <<'JSON'
+{"apps": [{"id": "/a", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/a:80"}}]},
+          {"id": "/b", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/b:80"}}]}]}
+JSON
+too_many="vipctl: 2 named VIPs, more than the 1 addresses of 10.99.0.0-10.99.0.0"
+out=$("$vipctl" -c narrow.json validate two.json 2>"$TMP/err"); rc=$?
+expect_eq "$rc" 2 "validate, range too small: exit code"
+expect_eq "$(cat "$TMP/err")" "$too_many" "validate, range too small"
+expect_contains "$out" "2 VIP labels from 1 files: 1 errors, 0 warnings"
+"$vipctl" -c narrow.json vips --no-checks two.json >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "vips, range too small: exit code"
+expect_eq "$(cat "$TMP/err")" "$too_many" "vips, range too small"
+
 # A missing explicit config is an error; so is a bad one, located.
 "$vipctl" -c "$TMP/none.json" validate vips.json >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 2 "missing -c exit code"
