@@ -46,6 +46,18 @@ void config_defaults(struct vipd_config *c);
  * each other or need parsing (the named-VIP ranges). 0, or -1 with located
  * errors in diags. */
 int config_load(struct vipd_config *c, const char *path, struct diag_list *diags);
+/* vipd's and vipctl's one way to find their settings: the defaults, then
+ * `path` when given (a missing file is then an error), else
+ * CONFIG_DEFAULT_PATH when it exists. 0, or -1 with located errors. */
+int config_read(struct vipd_config *c, const char *path, struct diag_list *diags);
 void config_free(struct vipd_config *c);
+
+/* What vipd's table build reports for `set` under these settings (VIP
+ * labels, addresses inside the named ranges, vipd's labels, apps that
+ * disagree on a shared VIP), into diags: how vipctl validate and
+ * vipd --check-config see what the daemon would. 0, or -1 with err (out of
+ * memory). */
+int config_check_apps(const struct vipd_config *c, const struct apps_set *set,
+                      struct diag_list *diags, char *err, size_t errlen);
 
 #endif

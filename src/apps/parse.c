@@ -9,8 +9,61 @@
 
 #include "parse_int.h"
 #include "vipd/apps.h"
+#include "vipd/errbuf.h"
 
 #define ID_MAX_LEN 256
+
+/* An app's fields vipd reads, and Marathon's others (AppDefinition and what
+ * /v2/apps adds): a key near one of the first and none of these is a typo. */
+static const char *const app_fields[] = {
+    "id", "labels", "portDefinitions", "ports", "container", "healthChecks", "tasks", NULL,
+};
+static const char *const app_marathon_fields[] = {
+    "cmd",
+    "args",
+    "user",
+    "env",
+    "instances",
+    "cpus",
+    "mem",
+    "disk",
+    "gpus",
+    "executor",
+    "constraints",
+    "uris",
+    "fetch",
+    "storeUrls",
+    "backoffSeconds",
+    "backoffFactor",
+    "maxLaunchDelaySeconds",
+    "readinessChecks",
+    "dependencies",
+    "upgradeStrategy",
+    "acceptedResourceRoles",
+    "ipAddress",
+    "version",
+    "versionInfo",
+    "residency",
+    "secrets",
+    "taskKillGracePeriodSeconds",
+    "requirePorts",
+    "killSelection",
+    "unreachableStrategy",
+    "networks",
+    "tasksStaged",
+    "tasksRunning",
+    "tasksHealthy",
+    "tasksUnhealthy",
+    "deployments",
+    "lastTaskFailure",
+    "role",
+    "check",
+    "resourceLimits",
+    "tty",
+    "taskStats",
+    "readinessCheckResults",
+    NULL,
+};
 
 /* Marathon's id segment rule: dot-separated labels of [a-z0-9-], not
  * starting or ending with a hyphen. */
@@ -43,7 +96,7 @@ static int id_resolve(const char *parent, const char *id, char *out, size_t len,
 	char *save = NULL, *seg;
 
 	if (strlen(id) >= ID_MAX_LEN) {
-		snprintf(err, errlen, "expected an id shorter than %d characters", ID_MAX_LEN);
+		errbuf_set(err, errlen, "expected an id shorter than %d characters", ID_MAX_LEN);
 		return -1;
 	}
 	if (id[0] == '/')
@@ -58,7 +111,7 @@ static int id_resolve(const char *parent, const char *id, char *out, size_t len,
 			char *slash = strrchr(out, '/');
 
 			if (!slash) {
-				snprintf(err, errlen, "expected an id inside the root group");
+				errbuf_set(err, errlen, "expected an id inside the root group");
 				return -1;
 			}
 			*slash = '\0';
@@ -66,15 +119,15 @@ static int id_resolve(const char *parent, const char *id, char *out, size_t len,
 			continue;
 		}
 		if (!id_segment_valid(seg, strlen(seg))) {
-			snprintf(err, errlen,
-			         "expected an id of lowercase letters, digits, '-' and '.' "
-			         "(segment \"%s\" is not)",
-			         seg);
+			errbuf_set(err, errlen,
+			           "expected an id of lowercase letters, digits, '-' and '.' "
+			           "(segment \"%s\" is not)",
+			           seg);
 			return -1;
 		}
 		n += (size_t)snprintf(out + n, len - n, "/%s", seg);
 		if (n >= len) {
-			snprintf(err, errlen, "expected a shorter id");
+			errbuf_set(err, errlen, "expected a shorter id");
 			return -1;
 		}
 	}
@@ -162,16 +215,23 @@ static void parse_app(struct pctx *c, const json_t *japp, const char *path, cons
 	}
 	if (app_check_unique(c, id, path) < 0)
 		return;
-	app.id = strdup(id);
-	app.source = strdup(c->file);
-	app.json_path = strdup(path);
+	app.id = pj_strdup(c, path, id);
+	app.source = pj_strdup(c, path, c->file);
+	app.json_path = pj_strdup(c, path, path);
 	/* Every part is read even after an error: one run reports every problem. */
+	pj_warn_unknown(c, japp, path, app_fields, app_marathon_fields, true);
 	pj_labels(c, japp, path, &app.labels, &app.nlabels);
 	parse_ports(c, japp, path, &app);
 	parse_checks(c, japp, path, &app);
 	parse_tasks(c, japp, path, &app);
-	if (c->errors != errors_before || !app.id || apps_push(c->set, &app) < 0)
+	if (c->errors != errors_before) {
 		app_free(&app);
+		return;
+	}
+	if (apps_push(c->set, &app) < 0) {
+		pctx_error(c, path, "out of memory");
+		app_free(&app);
+	}
 }
 
 static void parse_group(struct pctx *c, const json_t *g, const char *path, const char *parent)
@@ -263,6 +323,8 @@ int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, si
 		           APPS_MAX_FILE_BYTES);
 		return -1;
 	}
+	/* A file read is counted even when it turns out not to be JSON. */
+	set->files_read++;
 	root = json_loadb(buf, len, 0, &jerr);
 	if (!root) {
 		pctx_error(&c, "", "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
@@ -271,6 +333,5 @@ int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, si
 	}
 	parse_document(&c, root);
 	json_decref(root);
-	set->files_read++;
 	return 0;
 }

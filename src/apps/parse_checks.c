@@ -21,6 +21,17 @@ static const struct {
     {"MESOS_TCP", HC_PROTO_MESOS_TCP},
 };
 
+/* The fields vipd reads; Marathon's ipProtocol (MESOS_HTTP's IP version) it
+ * has no use for. */
+static const char *const hc_fields[] = {
+    "protocol",        "command",        "path",
+    "portIndex",       "port",           "gracePeriodSeconds",
+    "intervalSeconds", "timeoutSeconds", "maxConsecutiveFailures",
+    "delaySeconds",    "ignoreHttp1xx",  NULL,
+};
+static const char *const hc_marathon_fields[] = {"ipProtocol", NULL};
+static const char *const command_fields[] = {"value", NULL};
+
 static int parse_protocol(struct pctx *c, const json_t *jc, const char *path, enum hc_protocol *out)
 {
 	const char *s = NULL;
@@ -49,6 +60,11 @@ static int parse_protocol(struct pctx *c, const json_t *jc, const char *path, en
 	return -1;
 }
 
+/* A COMMAND runs as `shell -c COMMAND`: one argument string, which Linux
+ * refuses past MAX_ARG_STRLEN (32 pages: 131072 bytes with its NUL) with
+ * E2BIG, so such a check could never run. */
+#define HC_COMMAND_MAX_BYTES (131072 - 1)
+
 static int parse_command(struct pctx *c, const json_t *jc, const char *path,
                          struct health_check *hc)
 {
@@ -70,6 +86,7 @@ static int parse_command(struct pctx *c, const json_t *jc, const char *path,
 		break;
 	}
 	path_key(cpath, sizeof(cpath), path, "command");
+	pj_warn_unknown(c, cmd, cpath, command_fields, NULL, false);
 	switch (pj_string(c, cmd, cpath, "value", &value)) {
 	case PJ_BAD:
 		return -1;
@@ -79,13 +96,21 @@ static int parse_command(struct pctx *c, const json_t *jc, const char *path,
 	case PJ_OK:
 		break;
 	}
+	path_key(p, sizeof(p), cpath, "value");
 	if (value[0] == '\0') {
-		path_key(p, sizeof(p), cpath, "value");
 		pctx_error(c, p, "expected a command, got \"\"");
 		return -1;
 	}
-	hc->command = strdup(value);
-	return 0;
+	if (strlen(value) > HC_COMMAND_MAX_BYTES) {
+		pctx_error(c, p,
+		           "expected a command of at most %d bytes (Linux's limit for one "
+		           "argument, MAX_ARG_STRLEN: every run would fail with \"Argument list "
+		           "too long\"), got %zu bytes",
+		           HC_COMMAND_MAX_BYTES, strlen(value));
+		return -1;
+	}
+	hc->command = pj_strdup(c, p, value);
+	return hc->command ? 0 : -1;
 }
 
 /* Reads an optional non-negative integer field into *out (left unchanged
@@ -169,8 +194,8 @@ static int parse_path(struct pctx *c, const json_t *jc, const char *path, struct
 		pctx_error(c, p, "expected a path starting with \"/\", got \"%s\"", s);
 		return -1;
 	}
-	hc->path = strdup(s);
-	return 0;
+	hc->path = pj_strdup(c, path, s);
+	return hc->path ? 0 : -1;
 }
 
 static int parse_check(struct pctx *c, const json_t *jc, const char *path, struct health_check *hc,
@@ -185,13 +210,16 @@ static int parse_check(struct pctx *c, const json_t *jc, const char *path, struc
 	    .timeout_s = HC_DEFAULT_TIMEOUT_S,
 	    .max_consecutive_failures = HC_DEFAULT_MAX_CONSECUTIVE_FAILURES,
 	    .delay_s = HC_DEFAULT_DELAY_S,
-	    .json_path = strdup(path),
+	    .json_path = pj_strdup(c, path, path),
 	};
+	if (hc->json_path == NULL)
+		return -1;
 	if (!json_is_object(jc)) {
 		pctx_error(c, path, "expected a health check object, got %s",
 		           pj_describe(jc, got, sizeof(got)));
 		return -1;
 	}
+	pj_warn_unknown(c, jc, path, hc_fields, hc_marathon_fields, false);
 	if (parse_protocol(c, jc, path, &hc->protocol) < 0)
 		return -1;
 	rc |= parse_command(c, jc, path, hc);
@@ -213,8 +241,10 @@ int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct ap
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
 	app->checks = calloc(json_array_size(list) + 1, sizeof(*app->checks));
-	if (!app->checks)
+	if (!app->checks) {
+		pctx_error(c, p, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);

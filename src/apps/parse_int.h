@@ -49,6 +49,15 @@ enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, con
                         json_t **out, char *apath, size_t len);
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out,
               size_t *nout);
+/* strdup, or NULL with an "out of memory" error at path (so that the app
+ * is skipped rather than kept with a field missing). */
+char *pj_strdup(struct pctx *c, const char *path, const char *s);
+/* A warning at each key of obj vipd does not read, naming the nearest of
+ * `reads` when one is near (a typo). Keys in `allowed` (NULL-terminated,
+ * may be NULL: fields of Marathon's that vipd has no use for) pass; with
+ * only_near, so does every key not near one of `reads`. */
+void pj_warn_unknown(struct pctx *c, const json_t *obj, const char *path, const char *const *reads,
+                     const char *const *allowed, bool only_near);
 
 int parse_ports(struct pctx *c, const json_t *japp, const char *path, struct app *app);
 int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct app *app);

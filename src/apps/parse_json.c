@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parse_int.h"
+#include "vipd/suggest.h"
 
 static void pctx_vadd(struct pctx *c, enum diag_severity sev, const char *path, const char *fmt,
                       va_list ap)
@@ -35,6 +36,15 @@ void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	pctx_vadd(c, DIAG_WARNING, path, fmt, ap);
 	va_end(ap);
+}
+
+char *pj_strdup(struct pctx *c, const char *path, const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy == NULL)
+		pctx_error(c, path, "out of memory");
+	return copy;
 }
 
 void path_key(char *out, size_t len, const char *base, const char *key)
@@ -231,8 +241,10 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 	}
 	path_key(lpath, sizeof(lpath), path, "labels");
 	*out = calloc(json_object_size(jl) + 1, sizeof(**out));
-	if (!*out)
+	if (!*out) {
+		pctx_error(c, lpath, "out of memory");
 		return -1;
+	}
 	json_object_foreach(jl, key, v)
 	{
 		if (!json_is_string(v)) {
@@ -241,10 +253,41 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 			           pj_describe(v, got, sizeof(got)));
 			continue;
 		}
-		(*out)[n].key = strdup(key);
-		(*out)[n].value = strdup(json_string_value(v));
+		(*out)[n].key = pj_strdup(c, lpath, key);
+		(*out)[n].value = pj_strdup(c, lpath, json_string_value(v));
 		n++;
 	}
 	*nout = n;
 	return 0;
+}
+
+static bool name_listed(const char *key, const char *const *list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+void pj_warn_unknown(struct pctx *c, const json_t *obj, const char *path, const char *const *reads,
+                     const char *const *allowed, bool only_near)
+{
+	const char *key, *near;
+	json_t *v;
+	char p[PATH_MAX_LEN];
+
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		if (name_listed(key, reads) || name_listed(key, allowed))
+			continue;
+		near = suggest_nearest(key, reads);
+		if (near == NULL && only_near)
+			continue;
+		path_key(p, sizeof(p), path, key);
+		if (near)
+			pctx_warning(c, p, "unknown field \"%s\" is ignored; did you mean \"%s\"?",
+			             key, near);
+		else
+			pctx_warning(c, p, "unknown field \"%s\" is ignored", key);
+	}
 }

@@ -9,6 +9,13 @@
 
 #define PORT_EXPECTED "a port number from 0 to 65535"
 
+/* The fields vipd reads of a portDefinitions entry and of a portMappings
+ * entry, and Marathon's mapping fields it has no use for. */
+static const char *const definition_fields[] = {"port", "protocol", "name", "labels", NULL};
+static const char *const mapping_fields[] = {"containerPort", "hostPort", "protocol",
+                                             "name",          "labels",   NULL};
+static const char *const mapping_marathon_fields[] = {"servicePort", "networkNames", NULL};
+
 static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, unsigned *out)
 {
 	const char *s = NULL;
@@ -52,6 +59,10 @@ static int parse_port(struct pctx *c, const json_t *jp, const char *path, const 
 		           pj_describe(jp, got, sizeof(got)));
 		return -1;
 	}
+	if (strcmp(port_key, "containerPort") == 0)
+		pj_warn_unknown(c, jp, path, mapping_fields, mapping_marathon_fields, false);
+	else
+		pj_warn_unknown(c, jp, path, definition_fields, NULL, false);
 	if (pj_int(c, jp, path, port_key, 0, 65535, PORT_EXPECTED, &v) == PJ_BAD)
 		rc = -1;
 	out->port = (uint32_t)v;
@@ -64,7 +75,9 @@ static int parse_port(struct pctx *c, const json_t *jp, const char *path, const 
 		rc = -1;
 	if (pj_string(c, jp, path, "name", &name) == PJ_BAD)
 		rc = -1;
-	out->name = name ? strdup(name) : NULL;
+	out->name = name ? pj_strdup(c, path, name) : NULL;
+	if (name && !out->name)
+		rc = -1;
 	if (pj_labels(c, jp, path, &out->labels, &out->nlabels) < 0)
 		rc = -1;
 	return rc;
@@ -79,8 +92,10 @@ static int parse_port_list(struct pctx *c, const json_t *list, const char *path,
 	int rc = 0;
 
 	app->ports = calloc(json_array_size(list) + 1, sizeof(*app->ports));
-	if (!app->ports)
+	if (!app->ports) {
+		pctx_error(c, path, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), path, i);
@@ -100,8 +115,10 @@ static int parse_legacy_ports(struct pctx *c, const json_t *list, const char *pa
 	int rc = 0;
 
 	app->ports = calloc(json_array_size(list) + 1, sizeof(*app->ports));
-	if (!app->ports)
+	if (!app->ports) {
+		pctx_error(c, path, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		if (pj_int_item(c, v, path, i, 0, 65535, PORT_EXPECTED, &port) < 0) {
@@ -122,7 +139,7 @@ static const json_t *find_port_mappings(const json_t *japp, char *path, size_t l
 {
 	const json_t *container = json_object_get(japp, "container");
 	const json_t *docker, *pm;
-	char cpath[PATH_MAX_LEN];
+	char cpath[PATH_MAX_LEN], dpath[PATH_MAX_LEN];
 
 	if (!json_is_object(container))
 		return NULL;
@@ -138,8 +155,9 @@ static const json_t *find_port_mappings(const json_t *japp, char *path, size_t l
 	pm = json_object_get(docker, "portMappings");
 	if (!pm || json_is_null(pm))
 		return NULL;
-	path_key(cpath, sizeof(cpath), cpath, "docker");
-	path_key(path, len, cpath, "portMappings");
+	/* Distinct buffers: snprintf from a buffer into itself is undefined. */
+	path_key(dpath, sizeof(dpath), cpath, "docker");
+	path_key(path, len, dpath, "portMappings");
 	return pm;
 }
 

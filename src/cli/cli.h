@@ -2,6 +2,9 @@
 #ifndef VIPD_CLI_H
 #define VIPD_CLI_H
 
+#include <getopt.h>
+
+#include "vipd/config.h"
 #include "vipd/model.h"
 
 /* Exit codes: 0 all well, 1 a check or operation failed, 2 bad input/config,
@@ -11,13 +14,58 @@
 #define CLI_EXIT_CONFIG 2
 #define CLI_EXIT_USAGE 64
 
-int cmd_validate(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_vips(int argc, char **argv);
-int cmd_lint(int argc, char **argv);
+/* What every subcommand shares: the daemon's config (-c), read as vipd reads
+ * it, so that vipctl gives the daemon's answers. */
+struct cli {
+	const char *config_path; /* -c; NULL: CONFIG_DEFAULT_PATH when it exists */
+	struct vipd_config cfg;
+	bool cfg_loaded;
+};
+
+/* One subcommand's command line. Its own options come on top of -c/--config
+ * and -h/--help, which every subcommand takes. */
+struct cli_spec {
+	const char *name;
+	const char *usage;             /* after "vipctl ": "check [--app ID] ... FILE|DIR..." */
+	const char *shortopts;         /* its own, "" when none */
+	const struct option *longopts; /* its own, NULL-terminated; NULL when none */
+	int min_operands;
+	/* Takes one of its own options; -1 when the value is refused (the
+	 * message printed). */
+	int (*on_option)(int opt, const char *arg, void *ctx);
+	void *ctx;
+};
+
+/* Parses argv (argv[0] the subcommand's name) with GNU permutation: options
+ * anywhere, "--" ends them. *first gets the first operand's index. Returns
+ * -1 to go on, or the exit code to leave with (0 after --help, 64 on bad
+ * usage with the offending option named on stderr). */
+int cli_parse(struct cli *cli, const struct cli_spec *spec, int argc, char **argv, int *first);
+
+/* The option getopt_long just refused, as the user wrote it. */
+const char *cli_refused_option(char **argv, char *buf, size_t len);
+
+/* Reads cli->config_path (or the default when it exists) over the
+ * defaults, as vipd does. 0, or -1 with the located errors on stderr. */
+int cli_load_config(struct cli *cli);
+void cli_free(struct cli *cli);
+
+struct exec_settings;
+struct runner_settings;
+/* The executors' and runner's settings from the loaded config, as vipd's
+ * engine sets them. */
+void cli_check_settings(const struct cli *cli, struct exec_settings *es,
+                        struct runner_settings *rs);
+
+int cmd_validate(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_vips(struct cli *cli, int argc, char **argv);
+int cmd_lint(struct cli *cli, int argc, char **argv);
 
 /* Loads every path into set and prints its diagnostics to stderr. Returns
  * the number of errors. */
 size_t cli_load_apps(struct apps_set *set, int npaths, char **paths);
+/* Prints each diagnostic of dl to stderr. */
+void cli_print_diags(const struct diag_list *dl);
 
 #endif

@@ -120,42 +120,61 @@ static size_t collect(const struct apps_set *set, const char *only, struct check
 	return job->n;
 }
 
-static int parse_args(int argc, char **argv, const char **only, bool *native, int *first)
-{
-	int i;
+struct check_opts {
+	const char *only;
+	bool no_native;
+};
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--no-native") == 0)
-			*native = false;
-		else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc)
-			*only = argv[++i];
-		else
-			return -1;
-	}
-	*first = i;
-	return i < argc ? 0 : -1;
+static int on_option(int opt, const char *arg, void *ctx)
+{
+	struct check_opts *o = ctx;
+
+	if (opt == 'a')
+		o->only = arg;
+	else
+		o->no_native = true;
+	return 0;
 }
 
-int cmd_check(int argc, char **argv)
+static const struct option check_longopts[] = {
+    {"app", required_argument, NULL, 'a'},
+    {"no-native", no_argument, NULL, 'N'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	struct runner_settings rs = {.native_curl = true, .shell = runner_detect_shell(NULL)};
-	struct exec_settings es = {0};
+	struct check_opts o = {0};
+	const struct cli_spec spec = {
+	    .name = "check",
+	    .usage = "check [-c CONFIG] [--app ID] [--no-native] FILE|DIR...",
+	    .shortopts = "",
+	    .longopts = check_longopts,
+	    .min_operands = 1,
+	    .on_option = on_option,
+	    .ctx = &o,
+	};
+	struct runner_settings rs;
+	struct exec_settings es;
 	struct apps_set set = {0};
 	struct check_job job = {0};
 	struct ev_loop *loop = ev_default_loop(0);
 	struct exec_ctx *ctx;
-	const char *only = NULL;
 	char err[256];
-	int first, rc = CLI_EXIT_OK;
+	int first, rc = cli_parse(cli, &spec, argc, argv, &first);
 
-	if (parse_args(argc, argv, &only, &rs.native_curl, &first) < 0) {
-		fprintf(stderr, "usage: vipctl check [--app ID] [--no-native] FILE|DIR...\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (rc >= 0)
+		return rc;
+	if (cli_load_config(cli) < 0)
+		return CLI_EXIT_CONFIG;
+	cli_check_settings(cli, &es, &rs);
+	if (o.no_native)
+		rs.native_curl = false;
+	rc = CLI_EXIT_OK;
 	if (cli_load_apps(&set, argc - first, argv + first))
 		rc = CLI_EXIT_CONFIG;
-	if (only && !apps_find(&set, only)) {
-		fprintf(stderr, "vipctl: no app \"%s\" in the definitions\n", only);
+	if (o.only && !apps_find(&set, o.only)) {
+		fprintf(stderr, "vipctl: no app \"%s\" in the definitions\n", o.only);
 		apps_set_free(&set);
 		return CLI_EXIT_CONFIG;
 	}
@@ -165,7 +184,7 @@ int cmd_check(int argc, char **argv)
 		apps_set_free(&set);
 		return CLI_EXIT_FAIL;
 	}
-	collect(&set, only, &job);
+	collect(&set, o.only, &job);
 	start_all(ctx, &rs, &job);
 	while (exec_ctx_running(ctx) > 0)
 		ev_run(loop, EVRUN_ONCE);

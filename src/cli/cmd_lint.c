@@ -29,16 +29,23 @@ static size_t lint_app(const struct app *a)
 	return total;
 }
 
-int cmd_lint(int argc, char **argv)
+int cmd_lint(struct cli *cli, int argc, char **argv)
 {
+	const struct cli_spec spec = {
+	    .name = "lint",
+	    .usage = "lint [-c CONFIG] FILE|DIR...",
+	    .shortopts = "",
+	    .min_operands = 1,
+	};
 	struct apps_set set = {0};
 	size_t errors, findings = 0;
+	int first, rc = cli_parse(cli, &spec, argc, argv, &first);
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: vipctl lint FILE|DIR...\n");
-		return CLI_EXIT_USAGE;
-	}
-	errors = cli_load_apps(&set, argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
+	if (cli_load_config(cli) < 0)
+		return CLI_EXIT_CONFIG;
+	errors = cli_load_apps(&set, argc - first, argv + first);
 	for (size_t i = 0; i < set.napps; i++)
 		findings += lint_app(&set.apps[i]);
 	printf("%zu finding%s in %zu apps\n", findings, findings == 1 ? "" : "s", set.napps);

@@ -4,9 +4,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
+#include "vipd/vip.h"
 
 struct totals {
 	size_t tasks, checks, vips;
@@ -20,11 +20,6 @@ static const char *proto_text(unsigned protocols)
 	return protocols == PORT_PROTO_UDP ? "udp" : "tcp";
 }
 
-static int is_vip_label(const char *key)
-{
-	return strncasecmp(key, "vip", 3) == 0;
-}
-
 static void print_ports(const struct app *a, struct totals *t)
 {
 	for (size_t i = 0; i < a->nports; i++) {
@@ -36,7 +31,7 @@ static void print_ports(const struct app *a, struct totals *t)
 		if (p->name)
 			printf(" name %s", p->name);
 		for (size_t j = 0; j < p->nlabels; j++) {
-			if (!is_vip_label(p->labels[j].key))
+			if (!vip_label_is_vip(p->labels[j].key))
 				continue;
 			printf(" %s=%s", p->labels[j].key, p->labels[j].value);
 			t->vips++;
@@ -86,18 +81,45 @@ static void print_tasks(const struct app *a, struct totals *t)
 	t->tasks += a->ntasks;
 }
 
-int cmd_validate(int argc, char **argv)
+/* What the daemon reports when it builds its table from these apps, found
+ * by the daemon's own build. -1, said, when the build fails. */
+static int check_as_daemon(const struct vipd_config *cfg, const struct apps_set *set,
+                           struct diag_list *diags)
 {
+	char err[256];
+
+	if (config_check_apps(cfg, set, diags, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipctl: %s\n", err);
+	return -1;
+}
+
+int cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_spec spec = {
+	    .name = "validate",
+	    .usage = "validate [-c CONFIG] FILE|DIR...",
+	    .shortopts = "",
+	    .min_operands = 1,
+	};
 	struct apps_set set = {0};
+	struct diag_list built = {0};
 	struct totals t = {0};
 	size_t errors, warnings;
+	int first, rc = cli_parse(cli, &spec, argc, argv, &first);
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: vipctl validate FILE|DIR...\n");
-		return CLI_EXIT_USAGE;
-	}
-	errors = cli_load_apps(&set, argc - 1, argv + 1);
-	warnings = diag_count(&set.diags, DIAG_WARNING);
+	if (rc >= 0)
+		return rc;
+	if (cli_load_config(cli) < 0)
+		return CLI_EXIT_CONFIG;
+	errors = cli_load_apps(&set, argc - first, argv + first);
+	/* A build that fails (more names than the named range holds) fails
+	 * the daemon's every round: an error of the input. */
+	if (check_as_daemon(&cli->cfg, &set, &built) < 0)
+		errors++;
+	cli_print_diags(&built);
+	errors += diag_count(&built, DIAG_ERROR);
+	warnings = diag_count(&set.diags, DIAG_WARNING) + diag_count(&built, DIAG_WARNING);
 	for (size_t i = 0; i < set.napps; i++) {
 		const struct app *a = &set.apps[i];
 
@@ -113,6 +135,7 @@ int cmd_validate(int argc, char **argv)
 	    set.napps, t.tasks, t.checks, t.by_kind[HC_KIND_HTTP], t.by_kind[HC_KIND_HTTPS],
 	    t.by_kind[HC_KIND_TCP], t.by_kind[HC_KIND_COMMAND], t.vips, set.files_read, errors,
 	    warnings);
+	diag_list_free(&built);
 	apps_set_free(&set);
 	return errors ? CLI_EXIT_CONFIG : CLI_EXIT_OK;
 }

@@ -43,9 +43,9 @@ static size_t count_tasks(const struct apps_set *set)
 
 /* Starts every check of every task of apps with checks; a check that cannot
  * start counts as failed. */
-static void start_checks(struct exec_ctx *ctx, struct task_health *ths, const struct apps_set *set)
+static void start_checks(struct exec_ctx *ctx, const struct runner_settings *rs,
+                         struct task_health *ths, const struct apps_set *set)
 {
-	struct runner_settings rs = {.native_curl = true, .shell = runner_detect_shell(NULL)};
 	size_t n = 0;
 	char err[256];
 
@@ -58,7 +58,7 @@ static void start_checks(struct exec_ctx *ctx, struct task_health *ths, const st
 			*th = (struct task_health){.app = a, .task = &a->tasks[t]};
 			for (size_t c = 0; c < a->nchecks; c++) {
 				th->pending++;
-				if (!runner_start(ctx, &rs, a, &a->tasks[t], &a->checks[c], on_done,
+				if (!runner_start(ctx, rs, a, &a->tasks[t], &a->checks[c], on_done,
 				                  th, err, sizeof(err))) {
 					th->pending--;
 					th->failed++;
@@ -105,15 +105,14 @@ static const struct vip_use *use_of(const struct vip_list *vl, const struct vip_
 	return NULL;
 }
 
-static void print_fqdns(const char *name)
+/* The names vipd's DNS responder answers for it, from the config's zones. */
+static void print_fqdns(const struct vipd_config *cfg, const char *name)
 {
-	size_t nz;
-	const char *const *zones = fqdn_default_zones(&nz);
 	char fqdn[FQDN_NAME_MAX + 1], err[256];
 
 	printf("  fqdn");
-	for (size_t z = 0; z < nz; z++) {
-		if (fqdn_build(name, FQDN_FRAMEWORK_DEFAULT, zones[z], fqdn, sizeof(fqdn), err,
+	for (size_t z = 0; z < cfg->dns_nzones; z++) {
+		if (fqdn_build(name, cfg->dns_framework, cfg->dns_zones[z], fqdn, sizeof(fqdn), err,
 		               sizeof(err)) < 0) {
 			printf(" (none: %s)", err);
 			break;
@@ -138,8 +137,9 @@ static const char *phase_health(const struct desired_entry *e, bool checked)
 	return "unhealthy";
 }
 
-static size_t print_service(const struct lb_service *s, const struct vip_use *u,
-                            const struct desired_state *st, bool checked, size_t *healthy)
+static size_t print_service(const struct vipd_config *cfg, const struct lb_service *s,
+                            const struct vip_use *u, const struct desired_state *st, bool checked,
+                            size_t *healthy)
 {
 	char addr[INET6_ADDRSTRLEN + 8], label[VIP_NAME_MAX + 16];
 	size_t nb = 0;
@@ -151,7 +151,7 @@ static size_t print_service(const struct lb_service *s, const struct vip_use *u,
 	printf("%s %s %s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
 	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)));
 	if (u && u->ref.named)
-		print_fqdns(u->ref.name);
+		print_fqdns(cfg, u->ref.name);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct desired_entry *e = &st->entries[i];
 		const struct lb_dest *d;
@@ -170,43 +170,37 @@ static size_t print_service(const struct lb_service *s, const struct vip_use *u,
 	return nb;
 }
 
-static int alloc_names(const struct vip_list *vl, struct vip_alloc *va)
-{
-	char err[256];
-
-	if (vip_alloc_from_list(va, vl, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vipctl: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 /* The table from the health found, and the listing. */
-static int list_vips(const struct apps_set *set, const struct health_view *hv)
+static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
+                     const struct health_view *hv)
 {
-	struct desired_input in = {.apps = set, .health = health_of, .health_ctx = (void *)hv};
+	struct desired_input in = {
+	    .apps = set, .ranges = &cfg->vip_ranges, .health = health_of, .health_ctx = (void *)hv};
 	struct diag_list diags = {0}, ignored = {0};
 	struct desired_state st;
 	struct vip_list vl = {0};
 	struct vip_alloc va = {0};
 	struct lb_table t;
 	size_t nb = 0, healthy = 0;
-	char err[512], line[2048];
+	char err[512] = "out of memory";
 	int rc = CLI_EXIT_OK;
 
 	desired_state_init(&st);
 	lb_table_init(&t);
 	if (desired_build(&in, &st, &t, &diags, NULL, err, sizeof(err)) < 0 ||
-	    vip_collect(set, &vl, &ignored) < 0 || alloc_names(&vl, &va) < 0) {
+	    vip_collect_in(set, &cfg->vip_ranges, &vl, &ignored) < 0 ||
+	    vip_alloc_from_list(&va, &vl, &cfg->vip_ranges, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
-		rc = CLI_EXIT_FAIL;
+		rc = CLI_EXIT_CONFIG; /* the apps or the named ranges: the daemon fails alike */
 		goto out;
 	}
-	for (size_t i = 0; i < diags.count; i++)
-		fprintf(stderr, "%s\n", diag_format(&diags.items[i], line, sizeof(line)));
+	cli_print_diags(&diags);
+	/* The daemon refuses what was reported as an error: bad input. */
+	if (diag_count(&diags, DIAG_ERROR) > 0)
+		rc = CLI_EXIT_CONFIG;
 	for (size_t i = 0; i < t.nsvcs; i++)
-		nb += print_service(&t.svcs[i], use_of(&vl, &va, &t.svcs[i].key), &st, hv->checked,
-		                    &healthy);
+		nb += print_service(cfg, &t.svcs[i], use_of(&vl, &va, &t.svcs[i].key), &st,
+		                    hv->checked, &healthy);
 	if (hv->checked)
 		printf("%zu VIP services, %zu backends, %zu healthy\n", t.nsvcs, nb, healthy);
 	else
@@ -221,25 +215,48 @@ out:
 	return rc;
 }
 
-int cmd_vips(int argc, char **argv)
+static int on_option(int opt, const char *arg, void *ctx)
 {
-	struct exec_settings es = {0};
-	struct apps_set set = {0};
+	struct health_view *hv = ctx;
+
+	(void)opt;
+	(void)arg;
+	hv->checked = false;
+	return 0;
+}
+
+static const struct option vips_longopts[] = {
+    {"no-checks", no_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_vips(struct cli *cli, int argc, char **argv)
+{
 	struct health_view hv = {.checked = true};
+	const struct cli_spec spec = {
+	    .name = "vips",
+	    .usage = "vips [-c CONFIG] [--no-checks] FILE|DIR...",
+	    .shortopts = "",
+	    .longopts = vips_longopts,
+	    .min_operands = 1,
+	    .on_option = on_option,
+	    .ctx = &hv,
+	};
+	struct exec_settings es;
+	struct runner_settings rs;
+	struct apps_set set = {0};
 	struct task_health *ths = NULL;
 	struct ev_loop *loop = ev_default_loop(0);
 	struct exec_ctx *ctx = NULL;
-	char err[256];
-	int first = 1, rc = CLI_EXIT_OK, lrc;
+	char err[256] = "out of memory";
+	int first, rc = cli_parse(cli, &spec, argc, argv, &first), lrc;
 
-	if (argc > 1 && strcmp(argv[1], "--no-checks") == 0) {
-		hv.checked = false;
-		first = 2;
-	}
-	if (first >= argc || argv[first][0] == '-') {
-		fprintf(stderr, "usage: vipctl vips [--no-checks] FILE|DIR...\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (rc >= 0)
+		return rc;
+	if (cli_load_config(cli) < 0)
+		return CLI_EXIT_CONFIG;
+	cli_check_settings(cli, &es, &rs);
+	rc = CLI_EXIT_OK;
 	if (cli_load_apps(&set, argc - first, argv + first))
 		rc = CLI_EXIT_CONFIG;
 	if (hv.checked) {
@@ -253,12 +270,12 @@ int cmd_vips(int argc, char **argv)
 			apps_set_free(&set);
 			return CLI_EXIT_FAIL;
 		}
-		start_checks(ctx, ths, &set);
+		start_checks(ctx, &rs, ths, &set);
 		while (exec_ctx_running(ctx) > 0)
 			ev_run(loop, EVRUN_ONCE);
 		hv.ths = ths;
 	}
-	lrc = list_vips(&set, &hv);
+	lrc = list_vips(&cli->cfg, &set, &hv);
 	exec_ctx_free(ctx);
 	free(ths);
 	apps_set_free(&set);

@@ -1,6 +1,6 @@
 /*
  * vipctl: the operator's command line. Each subcommand is one cmd_*.c file;
- * this file only dispatches.
+ * this file reads the options before the subcommand and dispatches.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 
 static const struct {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *usage;
 } commands[] = {
     {"validate", cmd_validate, "validate FILE|DIR...   check app definitions, summarise them"},
@@ -23,26 +23,75 @@ static const struct {
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: vipctl COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: vipctl [-c CONFIG] COMMAND [OPTIONS] [--] ARGS\n\n"
+	             "options (before or after the command):\n"
+	             "  -c, --config FILE   vipd's settings (default " CONFIG_DEFAULT_PATH
+	             " when it exists)\n"
+	             "  -h, --help          this help, or the command's\n"
+	             "  --version           vipctl's version\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %s\n", commands[i].usage);
-	return out == stderr ? CLI_EXIT_USAGE : 0;
+	return out == stderr ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+/* Options before the subcommand; '+' stops at the first operand, the
+ * subcommand, whose own parse takes the rest. -1 to go on, else exit. */
+static int parse_global(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	char name[64];
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			cli->config_path = optarg;
+			break;
+		case 'h':
+			return usage(stdout);
+		case 'V':
+			printf("vipctl %s\n", VIPD_VERSION);
+			return CLI_EXIT_OK;
+		case ':':
+			fprintf(stderr, "vipctl: option \"%s\" needs a value\n",
+			        cli_refused_option(argv, name, sizeof(name)));
+			return usage(stderr);
+		default:
+			fprintf(stderr, "vipctl: unknown option \"%s\"\n",
+			        cli_refused_option(argv, name, sizeof(name)));
+			return usage(stderr);
+		}
+	}
+	return -1;
+}
+
+static int dispatch(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 1)
+		return usage(stderr);
+	if (strcmp(argv[0], "help") == 0)
+		return usage(stdout);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(cli, argc, argv);
+	fprintf(stderr, "vipctl: unknown command \"%s\"\n", argv[0]);
+	return usage(stderr);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(stderr);
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return usage(stdout);
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("vipctl %s\n", VIPD_VERSION);
-		return 0;
-	}
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "vipctl: unknown command \"%s\"\n", argv[1]);
-	return usage(stderr);
+	struct cli cli = {0};
+	int rc = parse_global(&cli, argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	rc = dispatch(&cli, argc - optind, argv + optind);
+	cli_free(&cli);
+	return rc;
 }

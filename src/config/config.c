@@ -2,14 +2,17 @@
  * The daemon's configuration file. Unknown fields are errors (a typo in a
  * load balancer's config should not be silently ignored).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "vipd/config.h"
+#include "vipd/desired.h"
 #include "vipd/dns.h"
 #include "vipd/fqdn.h"
 
@@ -280,9 +283,14 @@ static int config_validate(struct vipd_config *c, const char *file, struct diag_
 int config_load(struct vipd_config *c, const char *path, struct diag_list *diags)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root;
 	int rc;
 
+	if (access(path, R_OK) < 0) {
+		diag_add(diags, DIAG_ERROR, path, "", "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		diag_add(diags, DIAG_ERROR, path, "", "%s (line %d, column %d)", jerr.text,
 		         jerr.line, jerr.column);
@@ -297,4 +305,30 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
 	rc |= config_validate(c, path, diags);
 	json_decref(root);
 	return rc ? -1 : 0;
+}
+
+int config_read(struct vipd_config *c, const char *path, struct diag_list *diags)
+{
+	config_defaults(c);
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
+	if (path == NULL)
+		return 0;
+	return config_load(c, path, diags);
+}
+
+int config_check_apps(const struct vipd_config *c, const struct apps_set *set,
+                      struct diag_list *diags, char *err, size_t errlen)
+{
+	struct desired_input in = {.apps = set, .ranges = &c->vip_ranges};
+	struct desired_state st;
+	struct lb_table t;
+	int rc;
+
+	desired_state_init(&st);
+	lb_table_init(&t);
+	rc = desired_build(&in, &st, &t, diags, NULL, err, errlen);
+	lb_table_free(&t);
+	desired_state_free(&st);
+	return rc;
 }

@@ -3,7 +3,10 @@
  * libev's default loop (commands are reaped with ev_child, which needs it),
  * and runs until SIGTERM/SIGINT, leaving the kernel's state in place.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,10 @@
 #include "engine.h"
 #include "vipd/apps.h"
 #include "vipd/log.h"
+
+/* Exit codes, as vipctl's: bad input or config 2, bad usage 64. */
+#define VIPD_EXIT_CONFIG 2
+#define VIPD_EXIT_USAGE 64
 
 static void usage(FILE *out)
 {
@@ -24,8 +31,11 @@ static void usage(FILE *out)
 	        "  --no-ipvs           run checks and plan, but change nothing in the kernel\n"
 	        "  --interface NAME    dummy interface for VIP addresses\n"
 	        "  --run-for SECONDS   stop after this long (demos and tests)\n"
-	        "  --check-config      validate the config and app definitions, then exit\n"
-	        "  -v                  more log output (twice: debug)\n");
+	        "  --check-config      check what start-up checks (settings, the check user,\n"
+	        "                      the audit log, the app definitions), then exit\n"
+	        "  -v                  more log output (twice: debug)\n"
+	        "  -h, --help          this help\n"
+	        "  --version           vipd's version\n");
 }
 
 struct args {
@@ -36,22 +46,38 @@ struct args {
 	int verbose;
 };
 
+/* getopt_long's '?' or ':': the option named as the user wrote it. */
+static int refuse_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) != 0 && c == ':')
+		fprintf(stderr, "vipd: option \"-%c\" needs a value\n", optopt);
+	else if (strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, "vipd: unknown option \"-%c\"\n", optopt);
+	else if (c == ':')
+		fprintf(stderr, "vipd: option \"%.*s\" needs a value\n", len, arg);
+	else if (optopt != 0)
+		fprintf(stderr, "vipd: option \"%.*s\" takes no value\n", len, arg);
+	else
+		fprintf(stderr, "vipd: unknown option \"%.*s\"\n", len, arg);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"apps", required_argument, NULL, 'a'},
-	    {"audit", required_argument, NULL, 'A'},
-	    {"no-ipvs", no_argument, NULL, 'n'},
-	    {"interface", required_argument, NULL, 'i'},
-	    {"run-for", required_argument, NULL, 'r'},
-	    {"check-config", no_argument, NULL, 'k'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},    {"apps", required_argument, NULL, 'a'},
+	    {"audit", required_argument, NULL, 'A'},     {"no-ipvs", no_argument, NULL, 'n'},
+	    {"interface", required_argument, NULL, 'i'}, {"run-for", required_argument, NULL, 'r'},
+	    {"check-config", no_argument, NULL, 'k'},    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -80,11 +106,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			printf("vipd %s\n", VIPD_VERSION);
+			exit(0);
 		default:
-			return -1;
+			return refuse_option(c, argv);
 		}
 	}
-	return optind == argc ? 0 : -1;
+	if (optind < argc) {
+		fprintf(stderr, "vipd: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	return 0;
 }
 
 static void replace(char **field, const char *value)
@@ -98,17 +131,13 @@ static void replace(char **field, const char *value)
 static int load_config(const struct args *a, struct vipd_config *cfg)
 {
 	struct diag_list diags = {0};
-	const char *path = a->config;
 	char line[1024];
-	int rc = 0;
+	int rc = config_read(cfg, a->config, &diags);
 
-	config_defaults(cfg);
-	if (!path && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
-		path = CONFIG_DEFAULT_PATH;
-	if (path && config_load(cfg, path, &diags) < 0)
-		rc = -1;
+	/* Every config problem stops vipd: each is an error. */
 	for (size_t i = 0; i < diags.count; i++)
-		log_warnx("%s", diag_format(&diags.items[i], line, sizeof(line)));
+		fprintf(stderr, "vipd: error: %s\n",
+		        diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
 	replace(&cfg->apps_path, a->apps);
 	replace(&cfg->audit_path, a->audit);
@@ -120,19 +149,93 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 	return rc;
 }
 
+/* The check user, as the executors resolve it when vipd runs as root. */
+static int check_run_as(const char *user)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		fprintf(stderr, "vipd: error: /checks/run_as: run-as user \"%s\": %s\n", user,
+		        errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr,
+		        "vipd: error: /checks/run_as: run-as user \"%s\" is root; checks must run "
+		        "unprivileged\n",
+		        user);
+		return -1;
+	}
+	return 0;
+}
+
+/* The audit log opens for appending, created when missing: the file, or
+ * else its directory, must be writable. Nothing is created here. */
+static int check_audit_path(const char *path)
+{
+	char dir[4096];
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) == 0)
+			return 0;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (access(dirname(dir), W_OK | X_OK) == 0)
+			return 0;
+	}
+	fprintf(stderr, "vipd: error: /audit_log: cannot write \"%s\": %s\n", path,
+	        strerror(errno));
+	return -1;
+}
+
+/* What the first table build reports: VIP labels, named-range clashes,
+ * vipd's labels, apps disagreeing on a shared VIP. */
+static int check_build(const struct vipd_config *cfg, const struct apps_set *set,
+                       struct diag_list *diags)
+{
+	char err[256];
+
+	if (config_check_apps(cfg, set, diags, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipd: error: %s\n", err);
+	return -1;
+}
+
+static void print_diags(const struct diag_list *dl)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < dl->count; i++)
+		fprintf(stderr, "%s\n", diag_format(&dl->items[i], line, sizeof(line)));
+}
+
+/* Fatal problems say "error:" and give exit 2; problems in app definitions
+ * (vipd skips a broken app and runs) are listed located, and give exit 2
+ * too. */
 static int check_config(const struct vipd_config *cfg)
 {
 	struct apps_set set = {0};
-	char line[2048];
+	struct diag_list built = {0};
 	size_t errors;
+	int fatal = 0;
 
+	fatal |= check_run_as(cfg->run_as);
+	fatal |= check_audit_path(cfg->audit_path);
 	apps_load_path(&set, cfg->apps_path);
-	for (size_t i = 0; i < set.diags.count; i++)
-		fprintf(stderr, "%s\n", diag_format(&set.diags.items[i], line, sizeof(line)));
-	errors = diag_count(&set.diags, DIAG_ERROR);
-	printf("config ok; %zu apps from %s: %zu errors\n", set.napps, cfg->apps_path, errors);
+	fatal |= check_build(cfg, &set, &built);
+	print_diags(&set.diags);
+	print_diags(&built);
+	errors = diag_count(&set.diags, DIAG_ERROR) + diag_count(&built, DIAG_ERROR);
+	if (fatal == 0)
+		printf("config ok; %zu apps from %s: %zu errors\n", set.napps, cfg->apps_path,
+		       errors);
+	diag_list_free(&built);
 	apps_set_free(&set);
-	return errors ? 2 : 0;
+	return fatal || errors ? VIPD_EXIT_CONFIG : 0;
 }
 
 int main(int argc, char **argv)
@@ -146,11 +249,11 @@ int main(int argc, char **argv)
 	log_init(stderr, LOG_LEVEL_INFO);
 	if (parse_args(argc, argv, &a) < 0) {
 		usage(stderr);
-		return 64;
+		return VIPD_EXIT_USAGE;
 	}
 	if (load_config(&a, &cfg) < 0) {
 		config_free(&cfg);
-		return 2;
+		return VIPD_EXIT_CONFIG;
 	}
 	log_init(stderr, (enum log_level)cfg.verbosity);
 	if (a.check_only) {

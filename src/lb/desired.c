@@ -588,6 +588,7 @@ static int build_table(struct build *b, struct desired_state *state, char *err, 
 		vip_ranges_default(&defaults);
 		ranges = &defaults;
 	}
+	desired_check_labels(b->in->apps, b->diags);
 	if (vip_collect_in(b->in->apps, ranges, &vl, b->diags) < 0)
 		goto nomem;
 	if (vip_alloc_from_list(&va, &vl, ranges, err, errlen) < 0)

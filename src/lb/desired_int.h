@@ -48,6 +48,10 @@ struct backend {
  * one is a located DIAG_ERROR and leaves its default. */
 void desired_read_port_policy(struct diag_list *diags, const struct app *a, size_t pi,
                               struct port_policy *p);
+/* Every app's and port's vipd labels: an unknown VIPD_* key is a located
+ * DIAG_WARNING naming the nearest known one, an invalid VIPD_HEALTH_RISE or
+ * _FALL a located DIAG_ERROR. */
+void desired_check_labels(const struct apps_set *set, struct diag_list *diags);
 /* The port's backends: TASK_RUNNING tasks with a usable address, with their
  * health; a task without one is a located DIAG_WARNING. calloc'd, caller
  * frees; NULL when out of memory. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/health.h"
+#include "vipd/suggest.h"
 #include "vipd/vip.h"
 
 #include "desired_int.h"
@@ -165,6 +167,126 @@ void desired_read_port_policy(struct diag_list *diags, const struct app *a, size
 	p->weight = 1;
 	read_weight_and_scope(b, a, pi, p);
 	read_service_attrs(b, a, pi, p);
+}
+
+/* ---- label keys ---- */
+
+/* vipd's labels read on a port (and on the app, for every port). */
+static const char *const port_label_keys[] = {
+    DESIRED_LABEL_WEIGHT,        DESIRED_LABEL_SCHEDULER,  DESIRED_LABEL_FORWARD,
+    DESIRED_LABEL_ALL_UNHEALTHY, DESIRED_LABEL_SLOW_START, NULL,
+};
+
+/* vipd's labels read on an app; VIPD_BODY_REGEX_<n> besides. */
+static const char *const app_label_keys[] = {
+    DESIRED_LABEL_WEIGHT,
+    DESIRED_LABEL_SCHEDULER,
+    DESIRED_LABEL_FORWARD,
+    DESIRED_LABEL_ALL_UNHEALTHY,
+    DESIRED_LABEL_SLOW_START,
+    HEALTH_LABEL_RISE,
+    HEALTH_LABEL_FALL,
+    "VIPD_BODY_REGEX",
+    "VIPD_NETNS",
+    NULL,
+};
+
+#define BODY_REGEX_PREFIX "VIPD_BODY_REGEX_"
+
+static bool key_listed(const char *key, const char *const *keys)
+{
+	for (size_t i = 0; keys[i]; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_body_regex_n(const char *key)
+{
+	size_t n = strlen(BODY_REGEX_PREFIX);
+
+	if (strncmp(key, BODY_REGEX_PREFIX, n) != 0 || key[n] == '\0')
+		return false;
+	return strspn(key + n, "0123456789") == strlen(key + n);
+}
+
+static void warn_label_key(struct diag_list *diags, const struct app *a, const char *path,
+                           const char *key, const char *const *keys)
+{
+	const char *near = suggest_nearest(key, keys);
+
+	if (near != NULL)
+		diag_add(diags, DIAG_WARNING, a->source, path,
+		         "unknown vipd label \"%s\" is ignored; did you mean \"%s\"?", key, near);
+	else
+		diag_add(diags, DIAG_WARNING, a->source, path,
+		         "unknown vipd label \"%s\" is ignored", key);
+}
+
+static void check_port_label_keys(struct diag_list *diags, const struct app *a, size_t pi)
+{
+	const struct port_def *pd = &a->ports[pi];
+	char path[1024];
+
+	for (size_t i = 0; i < pd->nlabels; i++) {
+		const char *key = pd->labels[i].key;
+
+		if (strncmp(key, "VIPD_", 5) != 0 || key_listed(key, port_label_keys))
+			continue;
+		vip_label_path(a, pi, key, path, sizeof(path));
+		if (key_listed(key, app_label_keys) || is_body_regex_n(key))
+			diag_add(
+			    diags, DIAG_WARNING, a->source, path,
+			    "label \"%s\" is read on the app's labels only; here it is ignored",
+			    key);
+		else
+			warn_label_key(diags, a, path, key, port_label_keys);
+	}
+}
+
+/* The rise/fall labels, read by the health rules' own parser. */
+static void check_hysteresis(struct diag_list *diags, const struct app *a)
+{
+	struct health_hysteresis hy;
+	char path[1024], err[256];
+
+	if (health_hysteresis_from_labels(a->labels, a->nlabels, &hy, err, sizeof(err)) == 0)
+		return;
+	/* err names the label first: "label KEY: ..." */
+	for (size_t i = 0; i < a->nlabels; i++) {
+		const char *key = a->labels[i].key;
+		size_t n = strlen(key);
+
+		if (strncmp(err, "label ", 6) == 0 && strncmp(err + 6, key, n) == 0 &&
+		    err[6 + n] == ':') {
+			app_label_path(a, key, path, sizeof(path));
+			diag_add(diags, DIAG_ERROR, a->source, path, "%s", err);
+			return;
+		}
+	}
+	diag_add(diags, DIAG_ERROR, a->source, a->json_path ? a->json_path : "", "%s", err);
+}
+
+void desired_check_labels(const struct apps_set *set, struct diag_list *diags)
+{
+	char path[1024];
+
+	for (size_t ai = 0; ai < set->napps; ai++) {
+		const struct app *a = &set->apps[ai];
+
+		for (size_t i = 0; i < a->nlabels; i++) {
+			const char *key = a->labels[i].key;
+
+			if (strncmp(key, "VIPD_", 5) != 0 || key_listed(key, app_label_keys) ||
+			    is_body_regex_n(key))
+				continue;
+			app_label_path(a, key, path, sizeof(path));
+			warn_label_key(diags, a, path, key, app_label_keys);
+		}
+		for (size_t pi = 0; pi < a->nports; pi++)
+			check_port_label_keys(diags, a, pi);
+		check_hysteresis(diags, a);
+	}
 }
 
 /* ---- backends ---- */

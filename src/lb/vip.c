@@ -3,6 +3,7 @@
  * located error for each malformed label, and turning a use into the IPVS
  * service keys it stands for.
  */
+#include "vipd/errbuf.h"
 #include "vipd/vip.h"
 
 #include <arpa/inet.h>
@@ -93,32 +94,32 @@ static int parse_v6(const char *value, char *host, struct vip_ref *out, char *er
 		goto bad;
 	return 0;
 bad:
-	snprintf(err, errlen, "VIP \"%s\": \"%s\" is not an IPv6 address", value, host);
+	errbuf_set(err, errlen, "VIP \"%s\": \"%s\" is not an IPv6 address", value, host);
 	return -1;
 }
 
 static int parse_host(const char *value, char *host, struct vip_ref *out, char *err, size_t errlen)
 {
 	if (host[0] == '\0') {
-		snprintf(err, errlen, "VIP \"%s\": expected an address or a name before the port",
-		         value);
+		errbuf_set(err, errlen, "VIP \"%s\": expected an address or a name before the port",
+		           value);
 		return -1;
 	}
 	if (host[0] == '[' || strchr(host, ':') != NULL)
 		return parse_v6(value, host, out, err, errlen);
 	if (all_digits_and_dots(host)) {
 		if (lb_addr_parse(host, &out->addr) < 0 || out->addr.af != AF_INET) {
-			snprintf(err, errlen, "VIP \"%s\": \"%s\" is not an IPv4 address", value,
-			         host);
+			errbuf_set(err, errlen, "VIP \"%s\": \"%s\" is not an IPv4 address", value,
+			           host);
 			return -1;
 		}
 		return 0;
 	}
 	if (normalise_name(host, out->name, sizeof(out->name)) < 0) {
-		snprintf(err, errlen,
-		         "VIP \"%s\": \"%s\" is not a name (segments of letters, digits, '-', "
-		         "'.' or '_' separated by '/')",
-		         value, host);
+		errbuf_set(err, errlen,
+		           "VIP \"%s\": \"%s\" is not a name (segments of letters, digits, '-', "
+		           "'.' or '_' separated by '/')",
+		           value, host);
 		return -1;
 	}
 	out->named = true;
@@ -133,17 +134,18 @@ int vip_parse(const char *value, struct vip_ref *out, char *err, size_t errlen)
 
 	memset(out, 0, sizeof(*out));
 	if (colon == NULL) {
-		snprintf(err, errlen, "VIP \"%s\": expected <address or name>:<port>", value);
+		errbuf_set(err, errlen, "VIP \"%s\": expected <address or name>:<port>", value);
 		return -1;
 	}
 	if (parse_port(colon + 1, &out->port) < 0) {
-		snprintf(err, errlen, "VIP \"%s\": port \"%s\" is not a number from 1 to 65535",
-		         value, colon + 1);
+		errbuf_set(err, errlen, "VIP \"%s\": port \"%s\" is not a number from 1 to 65535",
+		           value, colon + 1);
 		return -1;
 	}
 	hl = (size_t)(colon - value);
 	if (hl >= sizeof(host)) {
-		snprintf(err, errlen, "VIP \"%s\": longer than %d characters", value, VIP_NAME_MAX);
+		errbuf_set(err, errlen, "VIP \"%s\": longer than %d characters", value,
+		           VIP_NAME_MAX);
 		return -1;
 	}
 	memcpy(host, value, hl);

@@ -12,9 +12,52 @@ cat > "$TMP/bad.json" <<'JSON'
 JSON
 "$vipd" -c "$TMP/bad.json" --check-config >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 2 "bad config exit code"
-expect_eq "$(cat "$TMP/err")" "vipd: warning: $TMP/bad.json: /lb/drain_seconds: expected an integer >= 0
-vipd: warning: $TMP/bad.json: /lb/colour: unknown setting
-vipd: warning: $TMP/bad.json: /log_level: expected \"warn\", \"info\" or \"debug\"" "bad config messages"
+expect_eq "$(cat "$TMP/err")" "vipd: error: $TMP/bad.json: /lb/drain_seconds: expected an integer >= 0
+vipd: error: $TMP/bad.json: /lb/colour: unknown setting
+vipd: error: $TMP/bad.json: /log_level: expected \"warn\", \"info\" or \"debug\"" "bad config messages"
+
+# An explicit config that is missing is an error (the default may be absent).
+"$vipd" -c "$TMP/missing.json" --check-config >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "missing -c file exit code"
+expect_eq "$(cat "$TMP/err")" "vipd: error: $TMP/missing.json: cannot open: No such file or directory" "missing -c file message"
+
+# What start-up checks, --check-config checks: the check user, the audit log,
+# and the first table build (here an address VIP inside the configured named
+# range). Fatal problems say error:, and nothing is created.
+cat > "$TMP/apps.json" <<'JSON'
+{"id": "/dns", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "10.99.0.53:53"}}]}
+JSON
+cat > "$TMP/start.json" <<JSON
+{"apps": "$TMP/apps.json", "audit_log": "$TMP/no-such-dir/audit.log",
+ "checks": {"run_as": "vipd-no-such-user"}, "lb": {"named_vip_range_v4": "10.99.0.0-10.99.0.255"}}
+JSON
+out=$("$vipd" -c "$TMP/start.json" --check-config 2>"$TMP/err"); rc=$?
+expect_eq "$rc" 2 "start-up problems exit code"
+expect_eq "$out" "" "no 'config ok' with fatal problems"
+expect_eq "$(cat "$TMP/err")" "vipd: error: /checks/run_as: run-as user \"vipd-no-such-user\": no such user
+vipd: error: /audit_log: cannot write \"$TMP/no-such-dir/audit.log\": No such file or directory
+$TMP/apps.json: /portDefinitions/0/labels/VIP_0: VIP \"10.99.0.53:53\": 10.99.0.53 is inside the named-VIP range 10.99.0.0-10.99.0.255, where names get their addresses; use a name (/app:port) or an address outside it" "start-up problems"
+if [ -e "$TMP/no-such-dir" ]; then fail "--check-config created the audit directory"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  touch "$TMP/audit.log" && chmod 0444 "$TMP/audit.log"
+  "$vipd" --apps examples/apps --audit "$TMP/audit.log" --check-config >/dev/null 2>"$TMP/err"; rc=$?
+  expect_eq "$rc" 2 "read-only audit log exit code"
+  expect_eq "$(cat "$TMP/err")" "vipd: error: /audit_log: cannot write \"$TMP/audit.log\": Permission denied" "read-only audit log"
+fi
+
+# First contact: version and help on stdout with exit 0, an unknown option named.
+out=$("$vipd" --version); rc=$?
+expect_eq "$rc" 0 "--version exit code"
+case "$out" in "vipd "[0-9]*) ;; *) fail "--version printed [$out]" ;; esac
+out=$("$vipd" --help 2>/dev/null); rc=$?
+expect_eq "$rc" 0 "--help exit code"
+expect_contains "$out" "usage: vipd [-c CONFIG]"
+"$vipd" --colour >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 64 "unknown option exit code"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: unknown option "--colour"' "unknown option named"
+"$vipd" --apps >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 64 "missing value exit code"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: option "--apps" needs a value' "missing value named"
 
 out=$("$vipd" --apps examples/apps --check-config 2>&1); rc=$?
 expect_eq "$rc" 0 "check-config on the examples"

@@ -72,8 +72,8 @@ cat > "$TMP/bad.json" <<'JSON'
 JSON
 "$vipd" -c "$TMP/bad.json" --check-config >/dev/null 2>"$TMP/err"
 expect_eq "$?" 2 "bad ranges exit code"
-expect_eq "$(cat "$TMP/err")" "vipd: warning: $TMP/bad.json: /lb/named_vip_range_v4: named VIP range \"11.0.0.9-11.0.0.1\": the first address must not be after the last
-vipd: warning: $TMP/bad.json: /lb/named_vip_range_v6: named VIP range \"10.0.0.0-10.0.0.9\": expected FIRST-LAST, two IPv6 addresses" "bad range messages"
+expect_eq "$(cat "$TMP/err")" "vipd: error: $TMP/bad.json: /lb/named_vip_range_v4: named VIP range \"11.0.0.9-11.0.0.1\": the first address must not be after the last
+vipd: error: $TMP/bad.json: /lb/named_vip_range_v6: named VIP range \"10.0.0.0-10.0.0.9\": expected FIRST-LAST, two IPv6 addresses" "bad range messages"
 
 echo '{"lb": {"named_vip_range_v6": "fd01:c::-fd01:d::1", "named_vip_range_v4": 11}}' >"$TMP/bad2.json"
 "$vipd" -c "$TMP/bad2.json" --check-config >/dev/null 2>"$TMP/err"

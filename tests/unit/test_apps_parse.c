@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "vipd/apps.h"
+#include "vipd/suggest.h"
 
 static struct apps_set load(const char *json)
 {
@@ -381,6 +382,104 @@ static void test_missing_path(void **state)
 	apps_set_free(&set);
 }
 
+/* A COMMAND is one argument of `sh -c`: Linux refuses one longer than
+ * MAX_ARG_STRLEN (131072 bytes with its NUL) every run. */
+static char *command_app(size_t command_len)
+{
+	const char *head = "{\"id\": \"big\", \"healthChecks\": [{\"protocol\": \"COMMAND\", "
+	                   "\"command\": {\"value\": \"";
+	const char *tail = "\"}}]}";
+	size_t hl = strlen(head), tl = strlen(tail);
+	char *doc = malloc(hl + command_len + tl + 1);
+
+	assert_non_null(doc);
+	memcpy(doc, head, hl);
+	memset(doc + hl, 'x', command_len);
+	memcpy(doc + hl + command_len, tail, tl + 1);
+	return doc;
+}
+
+static void test_command_over_arg_limit(void **state)
+{
+	(void)state;
+	char *doc = command_app(131071);
+	struct apps_set set = load(doc);
+	static const char *const expected[] = {
+	    "apps/web.json: /healthChecks/0/command/value: expected a command of at most 131071 "
+	    "bytes (Linux's limit for one argument, MAX_ARG_STRLEN: every run would fail with "
+	    "\"Argument list too long\"), got 131072 bytes",
+	};
+
+	assert_int_equal(set.diags.count, 0);
+	assert_int_equal(set.napps, 1);
+	assert_int_equal(strlen(set.apps[0].checks[0].command), 131071);
+	apps_set_free(&set);
+	free(doc);
+
+	doc = command_app(131072);
+	set = load(doc);
+	assert_diags(&set, expected, 1);
+	assert_int_equal(set.napps, 0);
+	apps_set_free(&set);
+	free(doc);
+}
+
+static void test_unknown_fields_warn(void **state)
+{
+	(void)state;
+	struct apps_set set =
+	    load("{\"id\": \"web\", \"cpus\": 1, \"mem\": 64, \"healthchecks\": [],"
+	         " \"portDefinitions\": [{\"port\": 80, \"protocl\": \"tcp\", \"lables\": {}}],"
+	         " \"healthChecks\": [{\"protocol\": \"HTTP\", \"timeoutSecs\": 3, \"ipProtocol\": "
+	         "\"IPv4\", \"x-team\": \"a\"}]}");
+	static const char *const expected[] = {
+	    "apps/web.json: /healthchecks: warning: unknown field \"healthchecks\" is ignored; did "
+	    "you mean \"healthChecks\"?",
+	    "apps/web.json: /portDefinitions/0/protocl: warning: unknown field \"protocl\" is "
+	    "ignored; did you mean \"protocol\"?",
+	    "apps/web.json: /portDefinitions/0/lables: warning: unknown field \"lables\" is "
+	    "ignored; did you mean \"labels\"?",
+	    "apps/web.json: /healthChecks/0/timeoutSecs: warning: unknown field \"timeoutSecs\" is "
+	    "ignored; did you mean \"timeoutSeconds\"?",
+	    "apps/web.json: /healthChecks/0/x-team: warning: unknown field \"x-team\" is ignored",
+	};
+
+	assert_diags(&set, expected, 5);
+	/* Warnings only: the app loads, with the fields vipd does read. */
+	assert_int_equal(set.napps, 1);
+	assert_int_equal(set.apps[0].checks[0].timeout_s, 20);
+	apps_set_free(&set);
+}
+
+static void test_docker_port_mappings_located(void **state)
+{
+	(void)state;
+	struct apps_set set = load("{\"id\": \"web\", \"container\": {\"docker\": "
+	                           "{\"portMappings\": [{\"containerPort\": -1}]}}}");
+	static const char *const expected[] = {
+	    "apps/web.json: /container/docker/portMappings/0/containerPort: expected a port number "
+	    "from 0 to 65535, got -1",
+	};
+
+	assert_diags(&set, expected, 1);
+	apps_set_free(&set);
+}
+
+static void test_suggest_nearest(void **state)
+{
+	(void)state;
+	static const char *const known[] = {"VIPD_WEIGHT", "VIPD_SCHEDULER", "timeoutSeconds",
+	                                    NULL};
+
+	assert_int_equal(suggest_distance("kitten", "sitting"), 3);
+	assert_int_equal(suggest_distance("", "abc"), 3);
+	assert_int_equal(suggest_distance("same", "same"), 0);
+	assert_string_equal(suggest_nearest("VIPD_WEIGHTT", known), "VIPD_WEIGHT");
+	assert_string_equal(suggest_nearest("VIPD_SCHEDULAR", known), "VIPD_SCHEDULER");
+	assert_string_equal(suggest_nearest("timeoutSecs", known), "timeoutSeconds");
+	assert_null(suggest_nearest("colour", known));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +495,10 @@ int main(void)
 	    cmocka_unit_test(test_many_apps_load),
 	    cmocka_unit_test(test_examples_directory),
 	    cmocka_unit_test(test_missing_path),
+	    cmocka_unit_test(test_command_over_arg_limit),
+	    cmocka_unit_test(test_unknown_fields_warn),
+	    cmocka_unit_test(test_docker_port_mappings_located),
+	    cmocka_unit_test(test_suggest_nearest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
