@@ -414,39 +414,48 @@ static void native_cb(const struct check_result *res, void *arg)
 }
 
 /*
- * The check as vipd runs it natively (runner.c, the shell's quirks of
- * `shell`): its exit status. Fails the test when the run was not native, or
- * when it did not take the raw HTTP client although it could (`raw`).
+ * The check as vipd runs it for `task` (runner.c, the shell's quirks of
+ * `shell`): natively when `native`, else through the real /bin/sh. Fails the
+ * test when a native run did not run natively, or when it did not take the
+ * raw HTTP client although it could (`raw`).
  */
-static int run_native(const char *cmd, int port, enum curlcmd_shell shell, bool raw)
+static struct check_result run_task(const char *cmd, const struct task *task,
+                                    enum curlcmd_shell shell, bool native, bool raw)
 {
-	uint32_t ports[1] = {(uint32_t)port};
-	struct task task = {.id = "diff", .host = "127.0.0.1", .ports = ports, .nports = 1};
 	struct health_check hc = {.protocol = HC_PROTO_COMMAND,
 	                          .command = (char *)cmd,
 	                          .port_index = -1,
 	                          .timeout_s = 10};
-	struct runner_settings rs = {.native_curl = true, .shell = shell};
+	struct runner_settings rs = {.native_curl = native, .shell = shell};
 	size_t raw_before = exec_ctx_raw_runs(ectx);
 	struct native_wait w = {0};
 	struct timespec start, now;
 	char err[256];
 
-	if (!runner_start(ectx, &rs, NULL, &task, &hc, native_cb, &w, err, sizeof(err)))
+	if (!runner_start(ectx, &rs, NULL, task, &hc, native_cb, &w, err, sizeof(err)))
 		fail_msg("runner_start: %s: %s", cmd, err);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!w.calls) {
 		ev_run(loop, EVRUN_ONCE);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec > 20)
-			fail_msg("native run never ended: %s", cmd);
+			fail_msg("run never ended: %s", cmd);
 	}
-	if (!w.res.native)
-		fail_msg("not run natively: %s", cmd);
-	if (exec_ctx_raw_runs(ectx) - raw_before != (raw ? 1u : 0u))
+	if (w.res.native != native)
+		fail_msg("%s natively: %s", native ? "not run" : "run", cmd);
+	if (native && exec_ctx_raw_runs(ectx) - raw_before != (raw ? 1u : 0u))
 		fail_msg("the native run took %s: %s",
 		         raw ? "libcurl, not the raw client" : "the raw client", cmd);
-	return w.res.exit_code;
+	return w.res;
+}
+
+/* The exit status of the native run of cmd for a one-port task on 127.0.0.1. */
+static int run_native(const char *cmd, int port, enum curlcmd_shell shell, bool raw)
+{
+	uint32_t ports[1] = {(uint32_t)port};
+	struct task task = {.id = "diff", .host = "127.0.0.1", .ports = ports, .nports = 1};
+
+	return run_task(cmd, &task, shell, true, raw).exit_code;
 }
 
 struct tally {
@@ -634,11 +643,47 @@ static void test_test_builtin(void **unused)
 	}
 }
 
+/*
+ * The task environment is one (task_env.c) for the shell and the native
+ * path, with no limit a real task reaches: an agent FQDN of 70 characters
+ * (curl resolves *.localhost to loopback itself, as libcurl does) and $PORT39
+ * of a 40-port task reach curl whole on both paths. The native path used to
+ * cut HOST at 58 characters (curl code 6) and stop after 36 ports (code 7).
+ */
+static void test_task_env_both_paths(void **unused)
+{
+	static const char long_host[] =
+	    "a123456789.b123456789.c123456789.d123456789.e123456789.f1234.localhost";
+	uint32_t ports[40];
+	struct task fqdn = {.id = "web.1", .host = (char *)long_host, .ports = ports, .nports = 1};
+	struct task many = {.id = "web.2", .host = "127.0.0.1", .ports = ports, .nports = 40};
+	static const char fqdn_cmd[] = "curl -sf -o /dev/null http://$HOST:$PORT0/ok";
+	static const char many_cmd[] = "curl -sf -o /dev/null http://$HOST:$PORT39/ok";
+	size_t i;
+
+	(void)unused;
+	assert_int_equal(strlen(long_host), 70);
+	ports[0] = (uint32_t)server_port;
+	assert_int_equal(run_task(fqdn_cmd, &fqdn, CURLCMD_SHELL_DASH, false, false).exit_code, 0);
+	/* Not an address nor "localhost": the native run takes libcurl. */
+	assert_int_equal(run_task(fqdn_cmd, &fqdn, CURLCMD_SHELL_DASH, true, false).exit_code, 0);
+	/* Every port but the last is closed, so only $PORT39 itself passes. */
+	for (i = 0; i < 39; i++)
+		ports[i] = (uint32_t)closed_port;
+	ports[39] = (uint32_t)server_port;
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, false, false).exit_code, 0);
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, true, true).exit_code, 0);
+	ports[39] = (uint32_t)closed_port;
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, false, false).exit_code, 7);
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, true, true).exit_code, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_test_builtin),
 	    cmocka_unit_test(test_real_shells),
+	    cmocka_unit_test(test_task_env_both_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
