@@ -541,6 +541,7 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 		group_text(md, "op", op, sizeof(op));
 		c.test_double_equals = strcmp(op, "==") == 0;
 		c.cut_first_field = group_set(md, "cut");
+		c.test_bracket = group_set(md, "bracket");
 	}
 	n = split_words(args, words, WORDS_MAX);
 	if (n < 0) {

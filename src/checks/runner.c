@@ -129,12 +129,16 @@ static void native_done(struct exec_run *er, const struct check_result *res, voi
 	}
 	if (res->outcome == CHECK_FAIL_TIMEOUT)
 		hr.curl_code = CURLE_OPERATION_TIMEDOUT;
-	code = curlcmd_emulate_exit(&run->cc, run->shell, &hr);
+	code = curlcmd_emulate(&run->cc, run->shell, &hr, out.output, sizeof(out.output));
 	out.exit_code = code;
 	out.signal = 0;
 	out.outcome = code == 0 ? CHECK_OK : CHECK_FAIL_EXIT;
-	snprintf(out.output, sizeof(out.output), "native %s: HTTP %ld, curl code %d, exit %d",
-	         curlcmd_form_name(run->cc.form), res->http_status, hr.curl_code, code);
+	/* What the shell itself said (dash's test on `==`) is what the shell
+	 * path would have shown; otherwise the exchange behind the status. */
+	if (!out.output[0])
+		snprintf(out.output, sizeof(out.output),
+		         "native %s: HTTP %ld, curl code %d, exit %d",
+		         curlcmd_form_name(run->cc.form), res->http_status, hr.curl_code, code);
 	run->cb(&out, run->arg);
 	free(run);
 }
