@@ -12,6 +12,8 @@
 
 #define CURLCMD_URL_MAX 1024
 #define CURLCMD_EXPECT_MAX 4
+/* Operand bytes kept for a shell message: more than a check's output keeps. */
+#define CURLCMD_OPERAND_KEEP 512
 
 /* The shapes recognised; anything else runs through the real shell. */
 enum curlcmd_form {
@@ -53,6 +55,7 @@ struct curlcmd {
 	/* CURLCMD_FORM_TEST */
 	bool cut_first_field;    /* piped through cut -f1 -d" " */
 	bool test_double_equals; /* `==`, which dash's test does not know */
+	bool test_bracket;       /* written `[ ... ]` rather than `test ...` */
 	/* CURLCMD_FORM_TEST and _GREP: the status text compared with, e.g. "200" */
 	char expect[CURLCMD_EXPECT_MAX];
 };
@@ -98,6 +101,11 @@ int curlcmd_url_expand(const struct curlcmd *c, char *const *envp, char *buf, si
 int curlcmd_emulate_exit(const struct curlcmd *c, enum curlcmd_shell shell,
                          const struct curlcmd_http_result *r);
 
+/* The same, and into msg what the shell itself would write to stderr, as
+ * curlcmd_emu_message() gives it. */
+int curlcmd_emulate(const struct curlcmd *c, enum curlcmd_shell shell,
+                    const struct curlcmd_http_result *r, char *msg, size_t msglen);
+
 /*
  * The same, fed as the transfer runs so that no body needs keeping: init,
  * then every body chunk libcurl delivers (CURLOPT_WRITEFUNCTION), then
@@ -111,11 +119,24 @@ struct curlcmd_emu {
 	bool line_open; /* cut: bytes since the last line end */
 	size_t matched; /* bytes of cmd->expect seen so far in the test operand */
 	bool mismatch;  /* the test operand can no longer equal cmd->expect */
+	/* The test operand's first bytes as the shell has it (NULs dropped,
+	 * trailing newlines held back until another byte follows), kept only
+	 * where the shell quotes it in an error: dash's test with `==`. */
+	char operand[CURLCMD_OPERAND_KEEP];
+	size_t operand_len;
+	size_t newlines_held;
 };
 
 void curlcmd_emu_init(struct curlcmd_emu *e, const struct curlcmd *c, enum curlcmd_shell shell);
 void curlcmd_emu_body(struct curlcmd_emu *e, const void *data, size_t len);
 int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status);
+/*
+ * After finish: the message the shell itself writes to stderr for this run,
+ * without its "$0: LINE: " prefix and final newline, e.g. dash's
+ * "test: web-1\n200: unexpected operator"; "" when the shell writes none.
+ * Returns msg.
+ */
+const char *curlcmd_emu_message(const struct curlcmd_emu *e, char *msg, size_t msglen);
 
 enum curlcmd_lint_code {
 	CURLCMD_LINT_TEST_DOUBLE_EQUALS = 0, /* `test a == b`: dash exits 2 */

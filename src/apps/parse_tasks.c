@@ -2,6 +2,7 @@
  * An app's tasks (the /v2/apps?embed=apps.tasks shape): the future backends.
  * A broken task is reported and skipped; its app and sibling tasks stay.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +14,128 @@
 #define NETNS_LABEL "VIPD_NETNS"
 #define NETNS_TASK_VAR "${TASK_ID}"
 
-static char *netns_for_task(const struct app *app, const char *task_id)
+/* RFC 1123 and RFC 1035 limits on a host name and on one of its labels. */
+#define HOST_NAME_MAX_LEN 253
+#define HOST_LABEL_MAX_LEN 63
+
+/* The task's namespace path into t->netns (NULL when the app has no
+ * VIPD_NETNS label). The id was checked first (task_id_valid), so it adds
+ * one path component that is neither "." nor "..". */
+static int netns_for_task(struct pctx *c, const char *path, const struct app *app, struct task *t)
 {
 	const char *tmpl = label_get(app->labels, app->nlabels, NETNS_LABEL);
 	const char *var;
-	char *out = NULL;
 
 	if (!tmpl || !tmpl[0])
-		return NULL;
+		return 0;
 	var = strstr(tmpl, NETNS_TASK_VAR);
-	if (asprintf(&out, "%s%.*s%s%s", tmpl[0] == '/' ? "" : "/var/run/netns/",
-	             var ? (int)(var - tmpl) : (int)strlen(tmpl), tmpl, var ? task_id : "",
-	             var ? var + strlen(NETNS_TASK_VAR) : "") < 0)
-		return NULL;
-	return out;
+	if (asprintf(&t->netns, "%s%.*s%s%s", tmpl[0] == '/' ? "" : "/var/run/netns/",
+	             var ? (int)(var - tmpl) : (int)strlen(tmpl), tmpl, var ? t->id : "",
+	             var ? var + strlen(NETNS_TASK_VAR) : "") < 0) {
+		t->netns = NULL;
+		pctx_error(c, path, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* An RFC 1123 label: letters, digits and '-', not at either end. */
+static bool host_label_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > HOST_LABEL_MAX_LEN || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* RFC 1123 host name, optionally with the root's trailing dot. */
+static bool host_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+	const char *dot;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > HOST_NAME_MAX_LEN)
+		return false;
+	for (;;) {
+		dot = memchr(s, '.', len);
+		if (!dot)
+			return host_label_valid(s, len);
+		if (!host_label_valid(s, (size_t)(dot - s)))
+			return false;
+		len -= (size_t)(dot - s) + 1;
+		s = dot + 1;
+	}
+}
+
+/* Mesos gives a task's host to its checks as $HOST, which commands use
+ * unquoted: anything but a name or an address would be split, globbed or
+ * taken as options by the shell and curl. */
+static bool task_host_valid(const char *s)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1 ||
+	       host_name_valid(s);
+}
+
+/* Marathon's task ids are the app id with '_' for '/', a '.' and a UUID (or
+ * an instance id): letters, digits, '-', '_' and '.', starting with a letter,
+ * digit or '_'. The id becomes $MESOS_TASK_ID and a component of the
+ * VIPD_NETNS path, so a '/' or ".." must never pass. */
+static bool task_id_valid(const char *s)
+{
+	size_t i;
+
+	if (!is_alnum(s[0]) && s[0] != '_')
+		return false;
+	if (strstr(s, ".."))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* Field `key` of the task: a copy in *out (NULL when absent), checked by
+ * `valid` when given; -1 after a located error. */
+static int task_string(struct pctx *c, const json_t *jt, const char *path, const char *key,
+                       bool (*valid)(const char *), const char *expected, char **out)
+{
+	const char *s = NULL;
+	char p[PATH_MAX_LEN], got[64];
+
+	*out = NULL;
+	switch (pj_string(c, jt, path, key, &s)) {
+	case PJ_ABSENT:
+		return 0;
+	case PJ_BAD:
+		return -1;
+	case PJ_OK:
+		break;
+	}
+	path_key(p, sizeof(p), path, key);
+	if (valid && !valid(s)) {
+		pctx_error(c, p, "expected %s, got %s", expected,
+		           pj_describe(json_object_get(jt, key), got, sizeof(got)));
+		return -1;
+	}
+	*out = strdup(s);
+	if (!*out) {
+		pctx_error(c, p, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, struct task *t)
@@ -41,8 +150,10 @@ static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, 
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
 	t->ports = calloc(json_array_size(list) + 1, sizeof(*t->ports));
-	if (!t->ports)
+	if (!t->ports) {
+		pctx_error(c, p, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		if (pj_int_item(c, v, p, i, 1, 65535, "a port number from 1 to 65535", &port) < 0)
@@ -64,8 +175,10 @@ static int parse_task_ips(struct pctx *c, const json_t *jt, const char *path, st
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
 	t->ip_addresses = calloc(json_array_size(list) + 1, sizeof(*t->ip_addresses));
-	if (!t->ip_addresses)
+	if (!t->ip_addresses) {
+		pctx_error(c, p, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);
@@ -79,7 +192,11 @@ static int parse_task_ips(struct pctx *c, const json_t *jt, const char *path, st
 				pctx_error(c, ip, "missing required field \"ipAddress\"");
 			return -1;
 		}
-		t->ip_addresses[t->nip_addresses++] = strdup(addr);
+		t->ip_addresses[t->nip_addresses] = strdup(addr);
+		if (!t->ip_addresses[t->nip_addresses++]) {
+			pctx_error(c, ip, "out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -99,9 +216,13 @@ static int parse_task_state(struct pctx *c, const json_t *jt, const char *path, 
 	case PJ_OK:
 		break;
 	}
+	path_key(p, sizeof(p), path, "state");
 	t->state_text = strdup(s);
+	if (!t->state_text) {
+		pctx_error(c, p, "out of memory");
+		return -1;
+	}
 	if (task_state_parse(s, &t->state) < 0) {
-		path_key(p, sizeof(p), path, "state");
 		pctx_error(c, p,
 		           "expected a Mesos task state such as \"TASK_RUNNING\" or "
 		           "\"TASK_KILLING\", got \"%s\"",
@@ -114,7 +235,6 @@ static int parse_task_state(struct pctx *c, const json_t *jt, const char *path, 
 static int parse_task(struct pctx *c, const json_t *jt, const char *path, const struct app *app,
                       struct task *t)
 {
-	const char *s = NULL;
 	char got[64];
 	int rc = 0;
 
@@ -123,28 +243,24 @@ static int parse_task(struct pctx *c, const json_t *jt, const char *path, const 
 		           pj_describe(jt, got, sizeof(got)));
 		return -1;
 	}
-	switch (pj_string(c, jt, path, "id", &s)) {
-	case PJ_ABSENT:
+	if (task_string(c, jt, path, "id", task_id_valid,
+	                "a Marathon task id (letters, digits, '-', '_' and '.', no \"..\")",
+	                &t->id) < 0)
+		return -1;
+	if (!t->id) {
 		pctx_error(c, path, "missing required field \"id\" (the task's id)");
 		return -1;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
 	}
-	t->id = strdup(s);
-	s = NULL;
-	if (pj_string(c, jt, path, "host", &s) == PJ_BAD)
+	if (task_string(c, jt, path, "host", task_host_valid, "a host name or an IP address",
+	                &t->host) < 0)
 		rc = -1;
-	t->host = s ? strdup(s) : NULL;
-	s = NULL;
-	if (pj_string(c, jt, path, "startedAt", &s) == PJ_BAD)
+	if (task_string(c, jt, path, "startedAt", NULL, NULL, &t->started_at) < 0)
 		rc = -1;
-	t->started_at = s ? strdup(s) : NULL;
 	rc |= parse_task_ports(c, jt, path, t);
 	rc |= parse_task_ips(c, jt, path, t);
 	rc |= parse_task_state(c, jt, path, t);
-	t->netns = netns_for_task(app, t->id);
+	if (rc == 0)
+		rc = netns_for_task(c, path, app, t);
 	return rc;
 }
 
@@ -162,8 +278,11 @@ int parse_tasks(struct pctx *c, const json_t *japp, const char *path, struct app
 	}
 	path_key(p, sizeof(p), path, "tasks");
 	app->tasks = calloc(json_array_size(list) + 1, sizeof(*app->tasks));
-	if (!app->tasks)
+	if (!app->tasks) {
+		/* Counted against the app: without its tasks it must not look empty. */
+		pctx_error(c, p, "out of memory");
 		return -1;
+	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vipd/curlcmd.h"
+#include "vipd/errbuf.h"
 
 /*
  * Shell words we can read with certainty: unquoted characters that no shell
@@ -88,20 +89,8 @@ const char *curlcmd_shell_name(enum curlcmd_shell s)
 	return "invalid";
 }
 
-static int reason(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return 0;
-}
+/* Not recognised, with why: 0 as curlcmd_recognise() returns it. */
+#define reason(why, whylen, ...) (errbuf_set((why), (whylen), __VA_ARGS__), 0)
 
 #define PATTERN_CACHE_MAX 8
 
@@ -514,7 +503,7 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 	size_t i;
 	int n, ret = 0;
 
-	reason(why, whylen, "not one of the curl forms vipd can run natively");
+	errbuf_set(why, whylen, "not one of the curl forms vipd can run natively");
 	memset(&c, 0, sizeof(c));
 	c.or_exit = -1;
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]) && md == NULL; i++) {
@@ -526,7 +515,7 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 	words = calloc(WORDS_MAX, sizeof(*words));
 	args = malloc(strlen(command) + 1);
 	if (words == NULL || args == NULL) {
-		reason(why, whylen, "out of memory");
+		errbuf_set(why, whylen, "out of memory");
 		goto done;
 	}
 	group_text(md, "curlargs", args, strlen(command) + 1);
@@ -542,7 +531,7 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 		group_text(md, "orexit", n, sizeof(n));
 		c.or_exit = atoi(n);
 		if (c.or_exit > 255) {
-			reason(why, whylen, "exit %d: beyond 255", c.or_exit);
+			errbuf_set(why, whylen, "exit %d: beyond 255", c.or_exit);
 			goto done;
 		}
 	}
@@ -552,16 +541,17 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 		group_text(md, "op", op, sizeof(op));
 		c.test_double_equals = strcmp(op, "==") == 0;
 		c.cut_first_field = group_set(md, "cut");
+		c.test_bracket = group_set(md, "bracket");
 	}
 	n = split_words(args, words, WORDS_MAX);
 	if (n < 0) {
-		reason(why, whylen, "too many or too long curl arguments");
+		errbuf_set(why, whylen, "too many or too long curl arguments");
 		goto done;
 	}
 	if (parse_options(&c, words, n, why, whylen) == 0 || check_form(&c, why, whylen) == 0)
 		goto done;
 	*out = c;
-	reason(why, whylen, "recognised as %s", curlcmd_form_name(c.form));
+	errbuf_set(why, whylen, "recognised as %s", curlcmd_form_name(c.form));
 	ret = 1;
 done:
 	free(args);
@@ -617,8 +607,8 @@ int curlcmd_url_expand(const struct curlcmd *c, char *const *envp, char *buf, si
 			if (piece == NULL)
 				piece = "";
 			if (!safe_value(piece)) {
-				snprintf(err, errlen, "$%s=\"%s\": not a plain host name or port",
-				         name, piece);
+				errbuf_set(err, errlen, "$%s=\"%s\": not a plain host name or port",
+				           name, piece);
 				return -1;
 			}
 			n = strlen(piece);
@@ -627,7 +617,7 @@ int curlcmd_url_expand(const struct curlcmd *c, char *const *envp, char *buf, si
 			p++;
 		}
 		if (used + n + 1 > len) {
-			snprintf(err, errlen, "URL longer than %zu bytes", len - 1);
+			errbuf_set(err, errlen, "URL longer than %zu bytes", len - 1);
 			return -1;
 		}
 		memcpy(buf + used, piece, n);

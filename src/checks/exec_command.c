@@ -7,6 +7,7 @@
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/log.h"
+#include "vipd/task_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,6 @@
 
 #include <linux/close_range.h>
 
-#define CMD_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CMD_STACK_SIZE ((size_t)64 * 1024)
 /* Niceness of check commands (vipd runs at its own, usually 0). */
 #define EXEC_COMMAND_NICE 10
@@ -167,86 +167,24 @@ static pid_t spawn(struct spawn_args *a)
 	return pid;
 }
 
-static void free_env(char **env);
-
-/* Appends one formatted "NAME=value"; env has room (counted by the caller). */
-static int env_add(char **env, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int env_add(char **env, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return -1;
-	env[(*n)++] = s;
-	return 0;
-}
-
-/* PORTS is the comma-separated list of the task's host ports. */
-static int env_add_ports(char **env, size_t *n, const uint32_t *ports, size_t nports)
-{
-	char *s = malloc(sizeof("PORTS=") + nports * sizeof("65535,4294967295"));
-	size_t len, i;
-
-	if (!s)
-		return -1;
-	len = (size_t)sprintf(s, "PORTS=");
-	for (i = 0; i < nports; i++)
-		len += (size_t)sprintf(s + len, "%s%u", i ? "," : "", ports[i]);
-	env[(*n)++] = s;
-	return 0;
-}
-
-/* The "NAME=value" strings Marathon and Mesos give a task, and so its
- * command health checks, NULL-terminated. */
+/* The task environment (task_env.c): the same one the native path expands
+ * its URL with. */
 static char **build_env(const struct exec_request *req)
 {
-	size_t nextra = 0, n = 0, i;
+	struct task_env_src src = {.host = req->host,
+	                           .task_id = req->task_id,
+	                           .app_id = req->app_id,
+	                           .ports = req->ports,
+	                           .nports = req->nports,
+	                           .extra_env = req->extra_env};
 	char **env;
 
-	while (req->extra_env && req->extra_env[nextra])
-		nextra++;
-	env = calloc(6 + req->nports + nextra + 1, sizeof(*env));
-	if (!env)
-		return NULL;
-	if (env_add(env, &n, "%s", CMD_PATH) < 0)
-		goto fail;
-	if (req->host && env_add(env, &n, "HOST=%s", req->host) < 0)
-		goto fail;
-	if (req->task_id && env_add(env, &n, "MESOS_TASK_ID=%s", req->task_id) < 0)
-		goto fail;
-	if (req->app_id && env_add(env, &n, "MARATHON_APP_ID=%s", req->app_id) < 0)
-		goto fail;
-	for (i = 0; i < req->nports; i++)
-		if (env_add(env, &n, "PORT%zu=%u", i, req->ports[i]) < 0)
-			goto fail;
-	if (req->nports && (env_add(env, &n, "PORT=%u", req->ports[0]) < 0 ||
-	                    env_add_ports(env, &n, req->ports, req->nports) < 0))
-		goto fail;
-	for (i = 0; i < nextra; i++)
-		if (env_add(env, &n, "%s", req->extra_env[i]) < 0)
-			goto fail;
-	return env;
-fail:
-	free_env(env);
-	return NULL;
+	return task_env_build(&src, &env, NULL, 0) == 0 ? env : NULL;
 }
 
 static void free_env(char **env)
 {
-	size_t i;
-
-	if (!env)
-		return;
-	for (i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
+	task_env_free(env);
 }
 
 /* Moves fd above stdio so dup2() onto 0..2 in the child cannot clobber it. */

@@ -60,9 +60,12 @@ static struct exec_netns *netns_find(struct exec_ctx *ctx, const char *path)
 	return NULL;
 }
 
+/* The path comes from an app label (VIPD_NETNS) with the task id, checked by
+ * the parser, in it: O_NONBLOCK so that a FIFO there cannot hold the loop in
+ * open(); setns() refuses any fd that is not a network namespace. */
 static int netns_open(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		errbuf_set(err, errlen, "netns %s: open: %s", path, strerror(errno));

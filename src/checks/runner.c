@@ -11,9 +11,9 @@
 
 #include <curl/curl.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/runner.h"
-
-#define ENV_MAX 40
+#include "vipd/task_env.h"
 
 struct runner_run {
 	struct exec_run *exec;
@@ -51,53 +51,36 @@ static const char *curl_tool_user_agent(void)
 	return ua;
 }
 
-/* The variables a curl URL may use, as the COMMAND executor sets them. */
-static void build_env(const struct task *task, char store[ENV_MAX][64], char **envp)
-{
-	size_t n = 0, off;
-	char ports[512] = "";
-
-	for (size_t i = 0; i < task->nports && n < ENV_MAX - 4; i++) {
-		snprintf(store[n], sizeof(store[n]), "PORT%zu=%u", i, task->ports[i]);
-		envp[n] = store[n];
-		n++;
-		off = strlen(ports);
-		snprintf(ports + off, sizeof(ports) - off, "%s%u", i ? "," : "", task->ports[i]);
-	}
-	if (task->nports) {
-		snprintf(store[n], sizeof(store[n]), "PORT=%u", task->ports[0]);
-		envp[n] = store[n];
-		n++;
-		snprintf(store[n], sizeof(store[n]), "PORTS=%.57s", ports);
-		envp[n] = store[n];
-		n++;
-	}
-	snprintf(store[n], sizeof(store[n]), "HOST=%.58s", task->host ? task->host : "");
-	envp[n] = store[n];
-	n++;
-	envp[n] = NULL;
-}
-
 /* Whether the check runs natively: 0 with *cc and the expanded url filled,
  * or -1 with the reason in why. One recognition per run. */
-static int native_plan(const struct runner_settings *rs, const struct task *task,
-                       const struct health_check *hc, struct curlcmd *cc, char *url, size_t urllen,
-                       char *why, size_t whylen)
+static int native_plan(const struct runner_settings *rs, const struct app *app,
+                       const struct task *task, const struct health_check *hc, struct curlcmd *cc,
+                       char *url, size_t urllen, char *why, size_t whylen)
 {
-	char store[ENV_MAX][64], *envp[ENV_MAX + 1];
+	/* The environment the shell path would give the command. */
+	struct task_env_src src = {.host = task->host,
+	                           .task_id = task->id,
+	                           .app_id = app ? app->id : NULL,
+	                           .ports = task->ports,
+	                           .nports = task->nports};
+	char **env;
+	int rc;
 
 	if (hc_protocol_kind(hc->protocol) != HC_KIND_COMMAND) {
-		snprintf(why, whylen, "not a COMMAND check");
+		errbuf_set(why, whylen, "not a COMMAND check");
 		return -1;
 	}
 	if (!rs->native_curl) {
-		snprintf(why, whylen, "native curl checks are switched off");
+		errbuf_set(why, whylen, "native curl checks are switched off");
 		return -1;
 	}
 	if (!curlcmd_recognise(hc->command, cc, why, whylen))
 		return -1;
-	build_env(task, store, envp);
-	return curlcmd_url_expand(cc, envp, url, urllen, why, whylen) == 0 ? 0 : -1;
+	if (task_env_build(&src, &env, why, whylen) < 0)
+		return -1;
+	rc = curlcmd_url_expand(cc, env, url, urllen, why, whylen);
+	task_env_free(env);
+	return rc == 0 ? 0 : -1;
 }
 
 const char *runner_native_refusal(const struct runner_settings *rs, const struct app *app,
@@ -107,8 +90,7 @@ const char *runner_native_refusal(const struct runner_settings *rs, const struct
 	struct curlcmd cc;
 	char url[CURLCMD_URL_MAX];
 
-	(void)app;
-	if (native_plan(rs, task, hc, &cc, url, sizeof(url), why, whylen) == 0)
+	if (native_plan(rs, app, task, hc, &cc, url, sizeof(url), why, whylen) == 0)
 		why[0] = '\0';
 	return why;
 }
@@ -147,12 +129,16 @@ static void native_done(struct exec_run *er, const struct check_result *res, voi
 	}
 	if (res->outcome == CHECK_FAIL_TIMEOUT)
 		hr.curl_code = CURLE_OPERATION_TIMEDOUT;
-	code = curlcmd_emulate_exit(&run->cc, run->shell, &hr);
+	code = curlcmd_emulate(&run->cc, run->shell, &hr, out.output, sizeof(out.output));
 	out.exit_code = code;
 	out.signal = 0;
 	out.outcome = code == 0 ? CHECK_OK : CHECK_FAIL_EXIT;
-	snprintf(out.output, sizeof(out.output), "native %s: HTTP %ld, curl code %d, exit %d",
-	         curlcmd_form_name(run->cc.form), res->http_status, hr.curl_code, code);
+	/* What the shell itself said (dash's test on `==`) is what the shell
+	 * path would have shown; otherwise the exchange behind the status. */
+	if (!out.output[0])
+		snprintf(out.output, sizeof(out.output),
+		         "native %s: HTTP %ld, curl code %d, exit %d",
+		         curlcmd_form_name(run->cc.form), res->http_status, hr.curl_code, code);
 	run->cb(&out, run->arg);
 	free(run);
 }
@@ -213,7 +199,7 @@ struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settin
 	char url[CURLCMD_URL_MAX], why[160];
 
 	if (!run) {
-		snprintf(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	run->cb = cb;
@@ -223,7 +209,7 @@ struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settin
 	if (req.kind == EXEC_HTTP || req.kind == EXEC_HTTPS)
 		req.body_regex = body_regex_label(app, hc);
 	if (req.kind == EXEC_COMMAND &&
-	    native_plan(rs, task, hc, &run->cc, url, sizeof(url), why, sizeof(why)) == 0) {
+	    native_plan(rs, app, task, hc, &run->cc, url, sizeof(url), why, sizeof(why)) == 0) {
 		run->native = true;
 		native_request(run, rs, &req, url);
 	}

@@ -41,13 +41,21 @@ expect_contains "$out" "15 checks run: not all healthy"
 shell=$("$vipctl" check --no-native "$TMP/app.json")
 for task in up bad closed; do
   for c in 0 1; do
-    native_line=$(echo "$out" | grep "svc.$task check $c " | sed -E 's/.*: ([a-z_]+( exit [0-9]+)?) .*/\1/')
+    native_line=$(echo "$out" | grep "svc.$task check $c " | sed -E 's/.* native: ([a-z_]+( exit [0-9]+)?) .*/\1/')
     shell_line=$(echo "$shell" | grep "svc.$task check $c " | sed -E 's/.*\): ([a-z_]+( exit [0-9]+)?) .*/\1/')
     [ -n "$native_line" ] || fail "task $task check $c: no native outcome parsed"
     expect_eq "$shell_line" "$native_line" "task $task check $c: shell vs native outcome"
   done
 done
 expect_contains "$shell" "COMMAND shell (native curl checks are switched off)"
+# Where the shell itself speaks (dash's test on `==`), the native output is
+# its message, without the shell's "$0: LINE: " prefix.
+for task in up bad closed; do
+  native_msg=$(echo "$out" | grep "svc.$task check 1 " | sed -E 's/.* \| //')
+  shell_msg=$(echo "$shell" | grep "svc.$task check 1 " | sed -E 's/.* \| [^:]*: [0-9]+: //')
+  expect_contains "$native_msg" "unexpected operator"
+  expect_eq "$shell_msg" "$native_msg" "task $task check 1: shell vs native message"
+done
 
 out=$("$vipctl" check --app /svc "$TMP/app.json" | grep -c "svc.up"); expect_eq "$out" 5 "--app runs that app's checks"
 "$vipctl" check --app /nope "$TMP/app.json" >/dev/null 2>&1; expect_eq "$?" 2 "unknown --app"

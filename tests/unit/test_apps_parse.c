@@ -480,6 +480,122 @@ static void test_suggest_nearest(void **state)
 	assert_null(suggest_nearest("colour", known));
 }
 
+/*
+ * A task's host becomes $HOST (used unquoted in commands) and its id
+ * $MESOS_TASK_ID and a component of the VIPD_NETNS path: a host that is
+ * neither a host name nor an IP address, or an id Marathon would not give,
+ * is a located error and only that task is skipped.
+ */
+static void test_task_host_and_id_are_checked(void **state)
+{
+	static const char *good_hosts[] = {
+	    "127.0.0.1",
+	    "::1",
+	    "fe80::1",
+	    "h",
+	    "agent-1.example.com",
+	    "agent-1.example.com.",
+	    "a123456789.b123456789.c123456789.d123456789.e123456789.f1234.localhost",
+	    "300.1.1.1", /* a host name by RFC 1123's letter: it only fails to resolve */
+	};
+	static const char *bad_hosts[][2] = {
+	    {"127.0.0.1 -o /some/path http://127.0.0.1:1/ok",
+	     "\"127.0.0.1 -o /some/path http://127.0.0.1...\""},
+	    {"", "\"\""},
+	    {"agent_1.example.com", "\"agent_1.example.com\""},
+	    {"-agent", "\"-agent\""},
+	    {"agent-.example.com", "\"agent-.example.com\""},
+	    {"a..b", "\"a..b\""},
+	    {"[::1]", "\"[::1]\""},
+	    {"10.0.0.1;id", "\"10.0.0.1;id\""},
+	    {"$(id)", "\"$(id)\""},
+	    {"agent.example.com..", "\"agent.example.com..\""},
+	    /* a 64-character label */
+	    {"a123456789b123456789c123456789d123456789e123456789f123456789abcd.com",
+	     "\"a123456789b123456789c123456789d123456789...\""},
+	};
+	static const char *good_ids[] = {
+	    "w.1",
+	    "prod_web.8b4d5e6f-5b70-11ef-b2c3-0242ac110002",
+	    "prod_web.instance-8b4d5e6f-5b70-11ef-b2c3-0242ac110002._app.1",
+	    "_x",
+	};
+	/* As written in JSON, and as the message quotes it. */
+	static const char *bad_ids[][2] = {
+	    {"../../etc", "../../etc"}, {"..", ".."},   {".", "."},
+	    {".hidden", ".hidden"},     {"-rf", "-rf"}, {"a/b", "a/b"},
+	    {"a..b", "a..b"},           {"w 1", "w 1"}, {"", ""},
+	    {"w.1\\n", "w.1\n"},        {"w$1", "w$1"}, {"w.1/../x", "w.1/../x"},
+	};
+	char doc[1024], want[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good_hosts) / sizeof(good_hosts[0]); i++) {
+		snprintf(doc, sizeof(doc),
+		         "{\"id\": \"/w\", \"tasks\": [{\"id\": \"w.1\", \"host\": \"%s\"}]}",
+		         good_hosts[i]);
+		struct apps_set set = load(doc);
+
+		print_message("host %s\n", good_hosts[i]);
+		assert_diags(&set, NULL, 0);
+		assert_int_equal(set.apps[0].ntasks, 1);
+		assert_string_equal(set.apps[0].tasks[0].host, good_hosts[i]);
+		apps_set_free(&set);
+	}
+	for (i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+		snprintf(doc, sizeof(doc),
+		         "{\"id\": \"/w\", \"tasks\": [{\"id\": \"w.1\", \"host\": \"%s\"},"
+		         " {\"id\": \"w.2\", \"host\": \"10.0.0.2\"}]}",
+		         bad_hosts[i][0]);
+		snprintf(
+		    want, sizeof(want),
+		    "apps/web.json: /tasks/0/host: expected a host name or an IP address, got %s",
+		    bad_hosts[i][1]);
+		struct apps_set set = load(doc);
+		const char *expected[] = {want};
+
+		assert_diags(&set, expected, 1);
+		assert_int_equal(set.napps, 1);
+		assert_int_equal(set.apps[0].ntasks, 1);
+		assert_string_equal(set.apps[0].tasks[0].id, "w.2");
+		apps_set_free(&set);
+	}
+	for (i = 0; i < sizeof(good_ids) / sizeof(good_ids[0]); i++) {
+		snprintf(doc, sizeof(doc),
+		         "{\"id\": \"/w\", \"labels\": {\"VIPD_NETNS\": \"/run/netns/${TASK_ID}\"},"
+		         " \"tasks\": [{\"id\": \"%s\", \"host\": \"10.0.0.1\"}]}",
+		         good_ids[i]);
+		snprintf(want, sizeof(want), "/run/netns/%s", good_ids[i]);
+		struct apps_set set = load(doc);
+
+		assert_diags(&set, NULL, 0);
+		assert_int_equal(set.apps[0].ntasks, 1);
+		assert_string_equal(set.apps[0].tasks[0].netns, want);
+		apps_set_free(&set);
+	}
+	for (i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		snprintf(doc, sizeof(doc),
+		         "{\"id\": \"/w\", \"labels\": {\"VIPD_NETNS\": \"/run/netns/${TASK_ID}\"},"
+		         " \"tasks\": [{\"id\": \"w.0\", \"host\": \"10.0.0.1\"}, {\"id\": \"%s\","
+		         " \"host\": \"10.0.0.2\"}]}",
+		         bad_ids[i][0]);
+		snprintf(
+		    want, sizeof(want),
+		    "apps/web.json: /tasks/1/id: expected a Marathon task id (letters, digits, "
+		    "'-', '_' and '.', no \"..\"), got \"%s\"",
+		    bad_ids[i][1]);
+		struct apps_set set = load(doc);
+		const char *expected[] = {want};
+
+		print_message("id %s\n", bad_ids[i][0]);
+		assert_diags(&set, expected, 1);
+		assert_int_equal(set.apps[0].ntasks, 1);
+		assert_string_equal(set.apps[0].tasks[0].netns, "/run/netns/w.0");
+		apps_set_free(&set);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +615,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_fields_warn),
 	    cmocka_unit_test(test_docker_port_mappings_located),
 	    cmocka_unit_test(test_suggest_nearest),
+	    cmocka_unit_test(test_task_host_and_id_are_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

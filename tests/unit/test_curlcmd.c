@@ -465,6 +465,42 @@ static void test_names(void **unused)
 	                    "no_status_check");
 }
 
+/*
+ * The DC/OS form under dash: the native output is dash's own message, with
+ * the operand it quotes (body, then the code curl's -w appends); bash takes
+ * `==` as `=` and says nothing, nor does dash for `=`.
+ */
+static void test_emulate_shell_message(void **unused)
+{
+	const char *dcos = "test \"$(curl -s -w '%{http_code}' http://localhost:$PORT0/)\" == 200";
+	const char *bracket = "[ \"$(curl -s -w '%{http_code}' http://localhost:$PORT0/ | cut -f1 "
+	                      "-d ' ')\" == \"200\" ]";
+	const char *posix = "test \"$(curl -s -w '%{http_code}' http://localhost:$PORT0/)\" = 200";
+	struct curlcmd_http_result r = {0, 200, (const unsigned char *)"web-1\n", 6, false};
+	struct curlcmd_http_result none = {7, 0, NULL, 0, false};
+	char msg[128];
+	struct curlcmd c;
+
+	(void)unused;
+	c = must_recognise(dcos);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &r, msg, sizeof(msg)), 2);
+	assert_string_equal(msg, "test: web-1\n200: unexpected operator");
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &none, msg, sizeof(msg)), 2);
+	assert_string_equal(msg, "test: 000: unexpected operator");
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_BASH, &r, msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "");
+	c = must_recognise(bracket);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &r, msg, sizeof(msg)), 2);
+	assert_string_equal(msg, "[: web-1\n200: unexpected operator");
+	c = must_recognise(posix);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &r, msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "");
+	/* The message is cut to the buffer, never overrun. */
+	c = must_recognise(dcos);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &r, msg, 8), 2);
+	assert_string_equal(msg, "test: w");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +517,7 @@ int main(void)
 	    cmocka_unit_test(test_emulate_test_fail_flag),
 	    cmocka_unit_test(test_emulate_grep),
 	    cmocka_unit_test(test_emulate_streamed),
+	    cmocka_unit_test(test_emulate_shell_message),
 	    cmocka_unit_test(test_lint),
 	    cmocka_unit_test(test_names),
 	};

@@ -295,15 +295,17 @@ static void make_command(const char *tmpl, const char *path, char *buf, size_t l
 	snprintf(buf, len, "%.*s%s%s", (int)(at - tmpl), tmpl, path, at + 1);
 }
 
-/* Runs cmd through the real shell; returns its exit status, or -1. */
-static int run_shell(const struct shell *sh, const char *cmd, int port)
+/* Runs cmd through the real shell; returns its exit status, or -1. With
+ * `out`, its stdout and stderr (at most len - 1 bytes) are kept there. */
+static int run_shell(const struct shell *sh, const char *cmd, int port, char *out, size_t len)
 {
 	char port_env[32], home_env[64];
 	char *envp[] = {"PATH=/usr/bin:/bin", port_env, home_env, "LC_ALL=C", NULL};
 	char *argv[5];
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int i = 0, status;
+	int i = 0, status, pipefd[2] = {-1, -1};
+	size_t used = 0;
 	struct timespec start, now;
 
 	snprintf(port_env, sizeof(port_env), "PORT0=%d", port);
@@ -318,17 +320,30 @@ static int run_shell(const struct shell *sh, const char *cmd, int port)
 	if (posix_spawn_file_actions_init(&fa) != 0)
 		return -1;
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (out != NULL) {
+		assert_int_equal(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
+		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+		out[0] = '\0';
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	}
 	if (posix_spawn(&pid, sh->path, &fa, NULL, argv, envp) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		return -1;
 	}
 	posix_spawn_file_actions_destroy(&fa);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
+		ssize_t got;
 
+		while (pipefd[0] >= 0 && used < len - 1 &&
+		       (got = read(pipefd[0], out + used, len - 1 - used)) > 0)
+			used += (size_t)got;
 		if (r == pid)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -338,6 +353,14 @@ static int run_shell(const struct shell *sh, const char *cmd, int port)
 			return -1;
 		}
 		usleep(2000);
+	}
+	if (pipefd[0] >= 0) {
+		ssize_t got;
+
+		while (used < len - 1 && (got = read(pipefd[0], out + used, len - 1 - used)) > 0)
+			used += (size_t)got;
+		out[used] = '\0';
+		close(pipefd[0]);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -414,39 +437,52 @@ static void native_cb(const struct check_result *res, void *arg)
 }
 
 /*
- * The check as vipd runs it natively (runner.c, the shell's quirks of
- * `shell`): its exit status. Fails the test when the run was not native, or
- * when it did not take the raw HTTP client although it could (`raw`).
+ * The check as vipd runs it for `task` (runner.c, the shell's quirks of
+ * `shell`): natively when `native`, else through the real /bin/sh. Fails the
+ * test when a native run did not run natively, or when it did not take the
+ * raw HTTP client although it could (`raw`).
  */
-static int run_native(const char *cmd, int port, enum curlcmd_shell shell, bool raw)
+static struct check_result run_task(const char *cmd, const struct task *task,
+                                    enum curlcmd_shell shell, bool native, bool raw)
 {
-	uint32_t ports[1] = {(uint32_t)port};
-	struct task task = {.id = "diff", .host = "127.0.0.1", .ports = ports, .nports = 1};
 	struct health_check hc = {.protocol = HC_PROTO_COMMAND,
 	                          .command = (char *)cmd,
 	                          .port_index = -1,
 	                          .timeout_s = 10};
-	struct runner_settings rs = {.native_curl = true, .shell = shell};
+	struct runner_settings rs = {.native_curl = native, .shell = shell};
 	size_t raw_before = exec_ctx_raw_runs(ectx);
 	struct native_wait w = {0};
 	struct timespec start, now;
 	char err[256];
 
-	if (!runner_start(ectx, &rs, NULL, &task, &hc, native_cb, &w, err, sizeof(err)))
+	if (!runner_start(ectx, &rs, NULL, task, &hc, native_cb, &w, err, sizeof(err)))
 		fail_msg("runner_start: %s: %s", cmd, err);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!w.calls) {
 		ev_run(loop, EVRUN_ONCE);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec > 20)
-			fail_msg("native run never ended: %s", cmd);
+			fail_msg("run never ended: %s", cmd);
 	}
-	if (!w.res.native)
-		fail_msg("not run natively: %s", cmd);
-	if (exec_ctx_raw_runs(ectx) - raw_before != (raw ? 1u : 0u))
+	if (w.res.native != native)
+		fail_msg("%s natively: %s", native ? "not run" : "run", cmd);
+	if (native && exec_ctx_raw_runs(ectx) - raw_before != (raw ? 1u : 0u))
 		fail_msg("the native run took %s: %s",
 		         raw ? "libcurl, not the raw client" : "the raw client", cmd);
-	return w.res.exit_code;
+	return w.res;
+}
+
+/* The exit status of the native run of cmd for a one-port task on 127.0.0.1,
+ * and its output in out. */
+static int run_native(const char *cmd, int port, enum curlcmd_shell shell, bool raw,
+                      char out[CHECK_OUTPUT_MAX])
+{
+	uint32_t ports[1] = {(uint32_t)port};
+	struct task task = {.id = "diff", .host = "127.0.0.1", .ports = ports, .nports = 1};
+	struct check_result res = run_task(cmd, &task, shell, true, raw);
+
+	memcpy(out, res.output, CHECK_OUTPUT_MAX);
+	return res.exit_code;
 }
 
 struct tally {
@@ -485,15 +521,37 @@ static unsigned compare_case(const char *tmpl, const struct shape *s, struct tal
 	fetch(&c, url, c.fail, &bstrict, &strict);
 	for (hi = 0; hi < 3; hi++) {
 		int real, emu_raw, emu_strict, native;
+		char real_out[CHECK_OUTPUT_MAX + 64], native_out[CHECK_OUTPUT_MAX];
+		char want_out[CHECK_OUTPUT_MAX + 64];
+		bool said;
 
 		if (!t->have[hi])
 			continue;
-		real = run_shell(&shells[hi], cmd, port);
+		/* Where the shell itself speaks (dash's test on `==`), the
+		 * native output is its message. Every such command here has
+		 * curl -s, so the message is all the real run writes. */
+		said = shells[hi].kind == CURLCMD_SHELL_DASH && c.test_double_equals;
+		real = run_shell(&shells[hi], cmd, port, said ? real_out : NULL, sizeof(real_out));
 		emu_raw = curlcmd_emulate_exit(&c, shells[hi].kind, &raw);
 		emu_strict = curlcmd_emulate_exit(&c, shells[hi].kind, &strict);
 		/* -L stays on libcurl; everything else here is http:// to
 		 * localhost or 127.0.0.1, the raw client's. */
-		native = run_native(cmd, port, shells[hi].kind, !c.location);
+		native = run_native(cmd, port, shells[hi].kind, !c.location, native_out);
+		snprintf(want_out, sizeof(want_out), "%s: 1: %s\n", shells[hi].argv0, native_out);
+		/* A check's output keeps CHECK_OUTPUT_MAX - 1 bytes: a longer
+		 * message must start the same. */
+		if (strlen(native_out) == CHECK_OUTPUT_MAX - 1)
+			want_out[strlen(want_out) - 1] = '\0';
+		if (said && (strncmp(real_out, want_out, strlen(want_out)) != 0 ||
+		             (strlen(native_out) < CHECK_OUTPUT_MAX - 1 &&
+		              strcmp(real_out, want_out) != 0))) {
+			bad++;
+			print_message("%s %s %s: real output \"%s\", native \"%s\"\n    %s\n",
+			              last ? "MISMATCH" : "RETRY",
+			              curlcmd_shell_name(shells[hi].kind), s->path, real_out,
+			              native_out, cmd);
+			continue;
+		}
 		if (real == emu_raw && real == emu_strict && real == native) {
 			t->runs[hi]++;
 			if (t->verbose)
@@ -561,8 +619,9 @@ static void test_real_shells(void **unused)
  * in one process and prints one status per line.
  */
 static const char *operands[] = {
-    "",   "200", "0200", " 200", "200 ", "2OO", "!",   "(",  ")", "-a", "-o", "-n", "-z",
-    "-e", "-f",  "-t",   "=",    "==",   "!=",  "-eq", "\\", "-", "--", "[",  "]",  "200\n",
+    "",   "200", "0200", " 200", "200 ", "2OO",   "!",  "(",          ")",   "-a",
+    "-o", "-n",  "-z",   "-e",   "-f",   "-t",    "=",  "==",         "!=",  "-eq",
+    "\\", "-",   "--",   "[",    "]",    "200\n", "-x", "web-1\n200", "a b",
 };
 
 #define NOPERANDS (sizeof(operands) / sizeof(operands[0]))
@@ -634,11 +693,112 @@ static void test_test_builtin(void **unused)
 	}
 }
 
+/*
+ * The task environment is one (task_env.c) for the shell and the native
+ * path, with no limit a real task reaches: an agent FQDN of 70 characters
+ * (curl resolves *.localhost to loopback itself, as libcurl does) and $PORT39
+ * of a 40-port task reach curl whole on both paths. The native path used to
+ * cut HOST at 58 characters (curl code 6) and stop after 36 ports (code 7).
+ */
+static void test_task_env_both_paths(void **unused)
+{
+	static const char long_host[] =
+	    "a123456789.b123456789.c123456789.d123456789.e123456789.f1234.localhost";
+	uint32_t ports[40];
+	struct task fqdn = {.id = "web.1", .host = (char *)long_host, .ports = ports, .nports = 1};
+	struct task many = {.id = "web.2", .host = "127.0.0.1", .ports = ports, .nports = 40};
+	static const char fqdn_cmd[] = "curl -sf -o /dev/null http://$HOST:$PORT0/ok";
+	static const char many_cmd[] = "curl -sf -o /dev/null http://$HOST:$PORT39/ok";
+	size_t i;
+
+	(void)unused;
+	assert_int_equal(strlen(long_host), 70);
+	ports[0] = (uint32_t)server_port;
+	assert_int_equal(run_task(fqdn_cmd, &fqdn, CURLCMD_SHELL_DASH, false, false).exit_code, 0);
+	/* Not an address nor "localhost": the native run takes libcurl. */
+	assert_int_equal(run_task(fqdn_cmd, &fqdn, CURLCMD_SHELL_DASH, true, false).exit_code, 0);
+	/* Every port but the last is closed, so only $PORT39 itself passes. */
+	for (i = 0; i < 39; i++)
+		ports[i] = (uint32_t)closed_port;
+	ports[39] = (uint32_t)server_port;
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, false, false).exit_code, 0);
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, true, true).exit_code, 0);
+	ports[39] = (uint32_t)closed_port;
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, false, false).exit_code, 7);
+	assert_int_equal(run_task(many_cmd, &many, CURLCMD_SHELL_DASH, true, true).exit_code, 7);
+}
+
+/*
+ * The emulation's model of dash's message for `test X == 200` and
+ * `[ X == 200 ]` (curlcmd_emu_message) against dash itself, for every
+ * operand above, the test operators among them: the operand is the whole
+ * output of "$(...)", fed to the emulation as curl's body.
+ */
+static void dash_message(const char *script, const char *operand, char *out, size_t len)
+{
+	char *argv[] = {"dash", "-c", (char *)script, "sh", (char *)operand, NULL};
+	posix_spawn_file_actions_t fa;
+	int pipefd[2], status;
+	size_t used = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	assert_int_equal(posix_spawn(&pid, shells[0].path, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	while (used < len - 1 && (r = read(pipefd[0], out + used, len - 1 - used)) > 0)
+		used += (size_t)r;
+	out[used] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+}
+
+static void test_dash_test_messages(void **unused)
+{
+	static const char *forms[][2] = {
+	    {"test \"$(curl -s -w '%{http_code}' http://localhost/)\" == 200",
+	     "test \"$(printf %s \"$1\")\" == 200"},
+	    {"[ \"$(curl -s -w '%{http_code}' http://localhost/)\" == \"200\" ]",
+	     "[ \"$(printf %s \"$1\")\" == \"200\" ]"},
+	};
+	char real[512], msg[512], want[600], err[128];
+	struct curlcmd_emu e;
+	struct curlcmd c;
+	size_t fi, k;
+
+	(void)unused;
+	if (access(shells[0].path, X_OK) != 0)
+		skip();
+	for (fi = 0; fi < 2; fi++) {
+		assert_int_equal(curlcmd_recognise(forms[fi][0], &c, err, sizeof(err)), 1);
+		c.write_code = false; /* the operand alone, as the body */
+		for (k = 0; k < NOPERANDS; k++) {
+			curlcmd_emu_init(&e, &c, CURLCMD_SHELL_DASH);
+			curlcmd_emu_body(&e, operands[k], strlen(operands[k]));
+			assert_int_equal(curlcmd_emu_finish(&e, 0, 200), 2);
+			curlcmd_emu_message(&e, msg, sizeof(msg));
+			snprintf(want, sizeof(want), "sh: 1: %s\n", msg);
+			dash_message(forms[fi][1], operands[k], real, sizeof(real));
+			if (strcmp(real, want) != 0)
+				fail_msg("operand \"%s\": dash said \"%s\", the model \"%s\"",
+				         operands[k], real, want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_test_builtin),
+	    cmocka_unit_test(test_dash_test_messages),
 	    cmocka_unit_test(test_real_shells),
+	    cmocka_unit_test(test_task_env_both_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
