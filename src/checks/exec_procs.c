@@ -87,12 +87,21 @@ static int proc_stat(pid_t pid, pid_t *ppid, pid_t *session)
 	return 0;
 }
 
+static bool proc_scan_forced;
+
+void exec_procs_force_proc_scan(bool on)
+{
+	proc_scan_forced = on;
+}
+
 /* Kernels built without CONFIG_PROC_CHILDREN have no children files. */
 static bool children_files_exist(void)
 {
 	static int exist = -1;
 	char path[64];
 
+	if (proc_scan_forced)
+		return false;
 	if (exist < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(),
 		         (int)getpid());

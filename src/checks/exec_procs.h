@@ -8,6 +8,7 @@
 #ifndef VIPD_EXEC_PROCS_H
 #define VIPD_EXEC_PROCS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,5 +26,9 @@ void exec_procs_signal_tree(pid_t root, int sig);
  * session) except the live run leaders listed in `keep`. Returns how many
  * processes were signalled. */
 size_t exec_procs_kill_orphans(const pid_t *keep, size_t nkeep);
+
+/* For tests: find children by scanning every /proc/PID/stat, as on kernels
+ * built without /proc/PID/task/TID/children files. */
+void exec_procs_force_proc_scan(bool on);
 
 #endif
