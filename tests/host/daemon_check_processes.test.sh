@@ -24,7 +24,7 @@ cat > "$TMP/apps/bg.json" <<JSON
    $(check "setsid sleep $setsid_arg & sleep 0.2" 1 1),
    $(check "(sleep $fork_arg &) ; sleep 0.2" 1 1),
    $(check "nohup sleep $nohup_arg >/dev/null 2>&1 & sleep 0.2" 1 1),
-   $(check "setsid sleep $timeout_arg & sleep 30" 2 1)],
+   $(check "setsid sleep $timeout_arg & sleep 30" 3 2)],
  "tasks": [{"id": "bg.a", "host": "127.0.0.1", "ports": [1]}]}
 JSON
 
@@ -49,7 +49,12 @@ for _ in $(seq 50); do [ "$(left "$timeout_arg")" -ge 1 ] && break; sleep 0.1; d
 expect_eq "$(left "$timeout_arg")" 1 "the in-flight check's background sleep"
 kill -TERM $vipd_pid; wait $vipd_pid; rc=$?
 expect_eq "$rc" 0 "vipd exit code after SIGTERM"
-sleep 0.3
+gone() { # all the sleeps gone (a busy host may take a moment to kill them)
+  for arg in "$setsid_arg" "$fork_arg" "$nohup_arg" "$timeout_arg"; do
+    [ "$(left "$arg")" -eq 0 ] || return 1
+  done
+}
+for _ in $(seq 30); do gone && break; sleep 0.1; done
 for arg in "$setsid_arg" "$fork_arg" "$nohup_arg" "$timeout_arg"; do
   expect_eq "$(left "$arg")" 0 "processes running \`sleep $arg\` after vipd stopped"
 done

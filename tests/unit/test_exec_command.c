@@ -255,6 +255,22 @@ static int count_procs_with_arg(const char *arg)
 	return found;
 }
 
+/* Runs the loop until no process has `arg` and we have no child left
+ * (killed processes are gone and reaped), or 3 s pass on a busy host: a
+ * leftover sleep lives for 97 s. */
+static void spin_until_gone(const char *arg)
+{
+	for (int i = 0; i < 60 && (count_procs_with_arg(arg) || count_children()); i++)
+		spin(0.05);
+}
+
+/* Runs the loop until n processes have `arg` or 3 s pass. */
+static void spin_until_count(const char *arg, int n)
+{
+	for (int i = 0; i < 60 && count_procs_with_arg(arg) != n; i++)
+		spin(0.05);
+}
+
 /* A sleep argument no other process on the host uses. */
 static const char *unique_sleep(int variant)
 {
@@ -283,7 +299,7 @@ static void expect_no_process_left(const char *fmt, int variant, double timeout_
 	r = run_cmd(ctx, command, timeout_s);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	assert_int_equal(r.outcome, outcome);
-	spin(0.3);
+	spin_until_gone(arg);
 	if (count_procs_with_arg(arg) != 0)
 		fail_msg("`%s` left %d process(es) running", command, count_procs_with_arg(arg));
 	/* and no zombie: every orphan was reaped */
@@ -337,10 +353,10 @@ static void test_cancel_ends_escaped_processes(void **state)
 	         arg);
 	run = exec_start(ctx, &req, on_done, &w, err, sizeof(err));
 	assert_non_null(run);
-	spin(0.3);
+	spin_until_count(arg, 2);
 	assert_int_equal(count_procs_with_arg(arg), 2);
 	exec_cancel(run);
-	spin(0.3);
+	spin_until_gone(arg);
 	assert_int_equal(w.calls, 0);
 	assert_int_equal(count_procs_with_arg(arg), 0);
 	assert_int_equal(count_children(), 0);
@@ -358,15 +374,16 @@ static void test_one_run_ending_leaves_other_runs_alone(void **state)
 	struct waiter slow = {0};
 
 	(void)state;
-	snprintf(command, sizeof(command), "setsid sleep %s & sleep 1; echo still-here", arg);
+	snprintf(command, sizeof(command), "setsid sleep %s & sleep 4; echo still-here", arg);
 	assert_non_null(exec_start(ctx, &req, on_done, &slow, NULL, 0));
-	spin(0.2);
+	spin_until_count(arg, 1);
 	assert_int_equal(run_cmd(ctx, "setsid sleep 30 & true", 5).outcome, CHECK_OK);
+	assert_int_equal(slow.calls, 0);
 	assert_int_equal(count_procs_with_arg(arg), 1);
 	wait_for(&slow, 10);
 	assert_int_equal(slow.res.outcome, CHECK_OK);
 	assert_string_equal(slow.res.output, "still-here\n");
-	spin(0.3);
+	spin_until_gone(arg);
 	assert_int_equal(count_procs_with_arg(arg), 0);
 	assert_int_equal(count_children(), 0);
 	exec_ctx_free(ctx);
