@@ -89,6 +89,9 @@ typedef void (*exec_done_cb)(struct exec_run *run, const struct check_result *re
  * `loop` must be libev's default loop: commands are reaped with ev_child,
  * which libev only supports there (its SIGCHLD handler reaps every child of
  * the process, so nothing else in vipd may wait for children of its own).
+ * From its first COMMAND run the process is the child subreaper of the
+ * runs' orphans, and kills any child of its own outside its session that
+ * is not a run in flight (each run is a session of its own).
  * Returns NULL and fills err on failure (unknown run-as user, curl set-up).
  */
 struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *settings, char *err,
@@ -111,8 +114,8 @@ struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req
                             void *arg, char *err, size_t errlen);
 
 /*
- * Stops a run in flight and frees it; its callback is NOT called. A command's
- * whole process group gets SIGKILL (the default loop reaps it); an HTTP
+ * Stops a run in flight and frees it; its callback is NOT called. Every
+ * process of a command's run gets SIGKILL (the default loop reaps them); an HTTP
  * transfer or TCP connection is closed.
  */
 void exec_cancel(struct exec_run *run);

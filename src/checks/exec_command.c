@@ -1,13 +1,17 @@
 /*
- * COMMAND checks: `shell -c command` in its own process group, as an
- * unprivileged user, with Marathon's task environment, resource limits,
- * stdin from /dev/null and stdout+stderr in one bounded buffer; SIGTERM then
- * SIGKILL to the group at the deadline; reaped with ev_child.
+ * COMMAND checks: `shell -c command` in its own session and process group,
+ * as an unprivileged user, with Marathon's task environment, resource
+ * limits, stdin from /dev/null and stdout+stderr in one bounded buffer;
+ * SIGTERM then SIGKILL to every process of the run at the deadline; reaped
+ * with ev_child. No process of a run outlives it (exec_procs.c).
  */
 #define VIPD_EXEC_INTERNAL
+#include "vipd/errbuf.h"
 #include "vipd/exec.h"
 #include "vipd/log.h"
 #include "vipd/task_env.h"
+
+#include "exec_procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -64,12 +69,6 @@ struct spawn_args {
 	const char *step;
 };
 
-static void set_err(char *err, size_t errlen, const char *msg, int e)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s%s%s", msg, e ? ": " : "", e ? strerror(e) : "");
-}
-
 static int child_fail(struct spawn_args *a, const char *step)
 {
 	a->err = errno;
@@ -95,8 +94,16 @@ static int spawn_child(void *arg)
 	 * expect default dispositions, SIGPIPE included. */
 	for (sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	if (setpgid(0, 0) < 0)
-		return child_fail(a, "setpgid");
+	/* A session of its own (so also a process group): anything of the
+	 * run can be told from vipd's other children by its session, which
+	 * no process can leave for vipd's. */
+	if (setsid() < 0)
+		return child_fail(a, "setsid");
+	/* The leader adopts what its children orphan (a `setsid cmd &`, a
+	 * double fork), so while it lives every process of the run is in its
+	 * tree; kept across execve. Without it (Linux < 3.4) orphans go to
+	 * vipd or init. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0)
 		return child_fail(a, "setns");
 	if (a->drop_privileges) {
@@ -265,12 +272,35 @@ static void cmd_output_cb(struct ev_loop *loop, ev_io *w, int revents)
 		cmd_close_output(c);
 }
 
-static void cmd_kill_group(struct cmd_run *c, int sig)
+/* Every process of a run whose leader lives: its tree (the leader adopted
+ * those that left its group) and its group. While the leader is unreaped
+ * (c->pid != 0) its pid, also the group id, cannot have been reused. */
+static void cmd_signal_run(struct cmd_run *c, int sig)
 {
-	/* The group id is the leader's pid; while the leader is unreaped
-	 * (c->pid != 0) the id cannot have been reused. */
-	if (c->pid > 0)
-		kill(-c->pid, sig);
+	if (c->pid <= 0)
+		return;
+	exec_procs_signal_tree(c->pid, sig);
+	kill(-c->pid, sig);
+}
+
+/* The processes orphaned by runs whose leaders have exited: they were
+ * re-parented to vipd (their subreaper), and are killed, whichever run
+ * they came from, since that run is over. Live leaders are kept. */
+static void cmd_kill_orphans(struct exec_ctx *ctx)
+{
+	pid_t *live = malloc((ctx->nruns + 1) * sizeof(*live));
+	struct exec_run *r;
+	size_t n = 0;
+
+	/* Without the list no orphan can be told from a leader: the next
+	 * run's end sweeps. */
+	if (!live)
+		return;
+	for (r = ctx->runs; r && n < ctx->nruns; r = r->next)
+		if (r->kind == EXEC_COMMAND && ((struct cmd_run *)r)->pid > 0)
+			live[n++] = ((struct cmd_run *)r)->pid;
+	exec_procs_kill_orphans(live, n);
+	free(live);
 }
 
 static void cmd_release(struct exec_run *run)
@@ -281,9 +311,13 @@ static void cmd_release(struct exec_run *run)
 	ev_timer_stop(loop, &c->deadline);
 	ev_child_stop(loop, &c->child_watcher);
 	/* Cancelled while running: the default loop's SIGCHLD handler reaps
-	 * the leader even without our watcher. */
-	cmd_kill_group(c, SIGKILL);
-	c->pid = 0;
+	 * the leader even without our watcher (and every orphan: libev waits
+	 * for any child). */
+	if (c->pid > 0) {
+		cmd_signal_run(c, SIGKILL);
+		c->pid = 0;
+		cmd_kill_orphans(run->ctx);
+	}
 	cmd_close_output(c);
 }
 
@@ -312,11 +346,13 @@ static void cmd_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 	(void)revents;
 	ev_child_stop(loop, w);
-	/* Background processes of the command die with it. libev reaped the
-	 * leader moments ago, within this loop iteration, so its pid cannot
-	 * have been handed to a new group yet. */
-	cmd_kill_group(c, SIGKILL);
+	/* Background processes of the command die with it: its group (libev
+	 * reaped the leader moments ago, within this loop iteration, so its
+	 * pid cannot have been handed to a new group yet) and those that
+	 * left the group, orphaned to vipd when the leader exited. */
+	kill(-c->pid, SIGKILL);
 	c->pid = 0;
+	cmd_kill_orphans(c->base.ctx);
 	/* What the leader wrote is in the pipe already; stragglers' later
 	 * output is not waited for. */
 	if (c->out_fd >= 0)
@@ -336,10 +372,10 @@ static void cmd_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (!c->timed_out) {
 		c->timed_out = true;
-		cmd_kill_group(c, SIGTERM);
+		cmd_signal_run(c, SIGTERM);
 	} else if (!c->killed) {
 		c->killed = true;
-		cmd_kill_group(c, SIGKILL);
+		cmd_signal_run(c, SIGKILL);
 	} else {
 		c->base.result.outcome = CHECK_FAIL_TIMEOUT;
 		c->base.result.signal = SIGKILL;
@@ -437,18 +473,23 @@ int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct
 	char **env;
 
 	if (!req->command || !req->command[0]) {
-		set_err(err, errlen, "COMMAND check without a command", 0);
+		errbuf_set(err, errlen, "COMMAND check without a command");
 		return -1;
 	}
+	/* What a run's leader orphans when it exits comes to us, to be
+	 * killed and reaped, not to init, where it would outlive vipd.
+	 * Idempotent, and as cheap as the syscall. */
+	if (exec_procs_adopt_orphans(NULL, 0) < 0)
+		log_debug("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
 	env = build_env(req);
 	if (!env) {
-		set_err(err, errlen, "COMMAND environment", ENOMEM);
+		errbuf_set(err, errlen, "COMMAND environment: %s", strerror(ENOMEM));
 		return -1;
 	}
 	c = (struct cmd_run *)exec_run_new(ctx, sizeof(*c), req, cb, arg);
 	if (!c) {
 		free_env(env);
-		set_err(err, errlen, "COMMAND run", ENOMEM);
+		errbuf_set(err, errlen, "COMMAND run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	c->out_fd = -1;

@@ -84,12 +84,92 @@ static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const cha
 	return kept;
 }
 
+/* A diagnostic's path is NULL for the whole document. */
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static uint64_t diag_hash(const struct diag *d)
+{
+	const char *file = or_empty(d->file), *path = or_empty(d->path);
+	const char *msg = or_empty(d->message);
+	uint64_t h = hash_fnv1a(HASH_VIPD_SEED, file, strlen(file) + 1);
+
+	h = hash_fnv1a(h, path, strlen(path) + 1);
+	return hash_fnv1a(h, msg, strlen(msg));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool diag_same(const struct diag *a, const struct diag *b)
+{
+	return a->severity == b->severity && strcmp(or_empty(a->file), or_empty(b->file)) == 0 &&
+	       strcmp(or_empty(a->path), or_empty(b->path)) == 0 &&
+	       strcmp(or_empty(a->message), or_empty(b->message)) == 0;
+}
+
+/* The warnings of the previous load, by hash (sorted), to look up each of
+ * this load's in O(log n): thousands of apps reload without a quadratic
+ * pass on the loop. NULL when there are none (or no memory: then every
+ * warning is logged, as before). */
+static uint64_t *warning_hashes(const struct diag_list *prev, size_t *n)
+{
+	uint64_t *hashes = malloc((prev->count + 1) * sizeof(*hashes));
+
+	*n = 0;
+	if (!hashes)
+		return NULL;
+	for (size_t i = 0; i < prev->count; i++)
+		if (prev->items[i].severity == DIAG_WARNING)
+			hashes[(*n)++] = diag_hash(&prev->items[i]);
+	qsort(hashes, *n, sizeof(*hashes), cmp_u64);
+	return hashes;
+}
+
+static bool warned_before(const struct diag_list *prev, const uint64_t *hashes, size_t n,
+                          const struct diag *d)
+{
+	uint64_t h;
+
+	if (d->severity != DIAG_WARNING || n == 0)
+		return false;
+	h = diag_hash(d);
+	if (!bsearch(&h, hashes, n, sizeof(*hashes), cmp_u64))
+		return false;
+	for (size_t i = 0; i < prev->count; i++)
+		if (diag_same(&prev->items[i], d))
+			return true;
+	return false;
+}
+
+/* A warning is logged when it is new: the previous load did not give it in
+ * the same words (file, JSON path, values), so a check that is added or
+ * changed is warned about once, not on every reload. Errors are logged each
+ * time: their app stays on its last good definition until they are fixed. */
+static void log_new_diags(const struct diag_list *prev, const struct diag_list *fresh)
+{
+	size_t n;
+	uint64_t *hashes = warning_hashes(prev, &n);
+	char line[2048];
+
+	for (size_t i = 0; i < fresh->count; i++)
+		if (!warned_before(prev, hashes, n, &fresh->items[i]))
+			log_warnx("%s", diag_format(&fresh->items[i], line, sizeof(line)));
+	free(hashes);
+}
+
 /* Reads the definitions into e->apps when they changed (or `force`). The
  * replaced set goes to *old: the scheduler borrows from it until synced. */
 static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 {
 	struct apps_set fresh = {0};
-	char sig[64], line[2048];
+	char sig[64];
 	size_t kept;
 
 	apps_signature(e->cfg.apps_path, sig, sizeof(sig));
@@ -97,8 +177,7 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 		return false;
 	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
 	apps_load_path(&fresh, e->cfg.apps_path);
-	for (size_t i = 0; i < fresh.diags.count; i++)
-		log_warnx("%s", diag_format(&fresh.diags.items[i], line, sizeof(line)));
+	log_new_diags(&e->apps.diags, &fresh.diags);
 	kept = carry_over(&e->apps, &fresh, e->cfg.apps_path);
 	engine_audit_reload(e, &fresh, kept);
 	*old = e->apps;

@@ -165,6 +165,7 @@ static void inst_start(struct sched_inst *in)
 	struct check_result res = {.outcome = CHECK_FAIL_CONFIG, .exit_code = -1};
 	char err[CHECK_OUTPUT_MAX];
 
+	in->run_started = mono_now();
 	in->run =
 	    runner_start(s->exec, &s->rs, t->app, t->task, in->hc, inst_done, in, err, sizeof(err));
 	s->stats_started++;
@@ -178,11 +179,14 @@ static void inst_start(struct sched_inst *in)
 }
 
 /* A run still going when the next one is due is cancelled and counted as a
- * timeout, as the check's own deadline would have. */
+ * timeout, as the check's own deadline would have; its latency is the time
+ * it ran, as the executor measures a finished run's. */
 static void inst_overrun(struct sched_inst *in)
 {
 	struct sched *s = in->task->s;
-	struct check_result res = {.outcome = CHECK_FAIL_TIMEOUT, .exit_code = -1};
+	struct check_result res = {.outcome = CHECK_FAIL_TIMEOUT,
+	                           .exit_code = -1,
+	                           .latency_ms = (mono_now() - in->run_started) * 1000.0};
 
 	runner_cancel(in->run);
 	in->run = NULL;

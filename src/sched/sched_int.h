@@ -22,6 +22,7 @@ struct sched_inst {
 	double interval;
 	double next_due; /* wall-clock seconds */
 	struct runner_run *run;
+	double run_started; /* monotonic seconds, while run is set */
 	bool queued;
 	double queued_at;
 	struct sched_inst *qnext;

@@ -1,7 +1,8 @@
 /*
  * COMMAND executor against real processes: outcomes, Marathon's environment,
- * the unprivileged user, limits, bounded output, deadlines, cancel, and no
- * leaked fd or process after many runs.
+ * the unprivileged user, limits, bounded output, deadlines, cancel, no
+ * process left by a run (even one that left its group: setsid, double fork,
+ * nohup), and no leaked fd or process after many runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +225,170 @@ static void test_background_leftovers_are_killed_on_exit(void **state)
 	exec_ctx_free(ctx);
 }
 
+/* Processes anywhere on the host whose argv holds `arg`: a run's leftover
+ * that escaped to init is found as well as one re-parented to us. */
+static int count_procs_with_arg(const char *arg)
+{
+	char path[300], buf[4096];
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	size_t n, off;
+	FILE *f;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		for (off = 0; off < n; off += strlen(buf + off) + 1)
+			if (strcmp(buf + off, arg) == 0)
+				found++;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Runs the loop until no process has `arg` and we have no child left
+ * (killed processes are gone and reaped), or 3 s pass on a busy host: a
+ * leftover sleep lives for 97 s. */
+static void spin_until_gone(const char *arg)
+{
+	for (int i = 0; i < 60 && (count_procs_with_arg(arg) || count_children()); i++)
+		spin(0.05);
+}
+
+/* Runs the loop until n processes have `arg` or 3 s pass. */
+static void spin_until_count(const char *arg, int n)
+{
+	for (int i = 0; i < 60 && count_procs_with_arg(arg) != n; i++)
+		spin(0.05);
+}
+
+/* A sleep argument no other process on the host uses. */
+static const char *unique_sleep(int variant)
+{
+	static char arg[32];
+
+	snprintf(arg, sizeof(arg), "97.%d%d", (int)getpid(), variant);
+	return arg;
+}
+
+/* Runs `fmt` (with the unique sleep argument for %s) and shows that no
+ * process of the run is left, though the command's background sleep left
+ * its process group (setsid), its parent (double fork) or ignores SIGHUP
+ * (nohup). The executor adopts the orphans itself: the test's own
+ * subreaper flag (see main) is cleared first. */
+static void expect_no_process_left(const char *fmt, int variant, double timeout_s,
+                                   enum check_outcome outcome)
+{
+	struct exec_settings s = {.kill_grace_s = 0.3};
+	struct exec_ctx *ctx = new_ctx(&s);
+	const char *arg = unique_sleep(variant);
+	char command[256];
+	struct check_result r;
+
+	snprintf(command, sizeof(command), fmt, arg);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	r = run_cmd(ctx, command, timeout_s);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	assert_int_equal(r.outcome, outcome);
+	spin_until_gone(arg);
+	if (count_procs_with_arg(arg) != 0)
+		fail_msg("`%s` left %d process(es) running", command, count_procs_with_arg(arg));
+	/* and no zombie: every orphan was reaped */
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+static void test_setsid_background_ends_with_the_run(void **state)
+{
+	(void)state;
+	expect_no_process_left("setsid sleep %s & sleep 0.2", 1, 5, CHECK_OK);
+}
+
+static void test_double_fork_background_ends_with_the_run(void **state)
+{
+	(void)state;
+	expect_no_process_left("(sleep %s &) ; sleep 0.2", 2, 5, CHECK_OK);
+}
+
+static void test_nohup_background_ends_with_the_run(void **state)
+{
+	(void)state;
+	expect_no_process_left("nohup sleep %s >/dev/null 2>&1 & sleep 0.2", 3, 5, CHECK_OK);
+}
+
+/* The same escapes from a run killed at its deadline: one still the
+ * shell's child, one orphaned before the deadline (a double fork of a
+ * setsid), both outside the group the deadline signals. */
+static void test_escaped_processes_end_with_a_timed_out_run(void **state)
+{
+	(void)state;
+	expect_no_process_left("setsid sleep %s & sleep 30", 4, 0.3, CHECK_FAIL_TIMEOUT);
+	expect_no_process_left("(setsid sleep %s &) ; sleep 30", 5, 0.3, CHECK_FAIL_TIMEOUT);
+	expect_no_process_left("(setsid sh -c 'trap \"\" TERM; sleep %s') & sleep 30", 6, 0.3,
+	                       CHECK_FAIL_TIMEOUT);
+}
+
+/* A cancelled run (the scheduler's overrun) leaves nothing either. */
+static void test_cancel_ends_escaped_processes(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	const char *arg = unique_sleep(7);
+	char command[128];
+	struct exec_request req = {.kind = EXEC_COMMAND, .command = command, .timeout_s = 20};
+	struct waiter w = {0};
+	struct exec_run *run;
+	char err[256];
+
+	(void)state;
+	snprintf(command, sizeof(command), "(setsid sleep %s &) ; setsid sleep %s & sleep 30", arg,
+	         arg);
+	run = exec_start(ctx, &req, on_done, &w, err, sizeof(err));
+	assert_non_null(run);
+	spin_until_count(arg, 2);
+	assert_int_equal(count_procs_with_arg(arg), 2);
+	exec_cancel(run);
+	spin_until_gone(arg);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(count_procs_with_arg(arg), 0);
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
+/* Another run's live leader is no orphan: ending one run leaves the
+ * other (and its background process) running. */
+static void test_one_run_ending_leaves_other_runs_alone(void **state)
+{
+	struct exec_ctx *ctx = new_ctx(NULL);
+	const char *arg = unique_sleep(8);
+	char command[128];
+	struct exec_request req = {.kind = EXEC_COMMAND, .command = command, .timeout_s = 20};
+	struct waiter slow = {0};
+
+	(void)state;
+	snprintf(command, sizeof(command), "setsid sleep %s & sleep 4; echo still-here", arg);
+	assert_non_null(exec_start(ctx, &req, on_done, &slow, NULL, 0));
+	spin_until_count(arg, 1);
+	assert_int_equal(run_cmd(ctx, "setsid sleep 30 & true", 5).outcome, CHECK_OK);
+	assert_int_equal(slow.calls, 0);
+	assert_int_equal(count_procs_with_arg(arg), 1);
+	wait_for(&slow, 10);
+	assert_int_equal(slow.res.outcome, CHECK_OK);
+	assert_string_equal(slow.res.output, "still-here\n");
+	spin_until_gone(arg);
+	assert_int_equal(count_procs_with_arg(arg), 0);
+	assert_int_equal(count_children(), 0);
+	exec_ctx_free(ctx);
+}
+
 static void test_cancel_kills_and_does_not_call_back(void **state)
 {
 	struct exec_ctx *ctx = new_ctx(NULL);
@@ -403,6 +568,12 @@ int main(void)
 	    cmocka_unit_test(test_timeout_kills_the_group),
 	    cmocka_unit_test(test_timeout_ignoring_sigterm_gets_sigkill),
 	    cmocka_unit_test(test_background_leftovers_are_killed_on_exit),
+	    cmocka_unit_test(test_setsid_background_ends_with_the_run),
+	    cmocka_unit_test(test_double_fork_background_ends_with_the_run),
+	    cmocka_unit_test(test_nohup_background_ends_with_the_run),
+	    cmocka_unit_test(test_escaped_processes_end_with_a_timed_out_run),
+	    cmocka_unit_test(test_cancel_ends_escaped_processes),
+	    cmocka_unit_test(test_one_run_ending_leaves_other_runs_alone),
 	    cmocka_unit_test(test_cancel_kills_and_does_not_call_back),
 	    cmocka_unit_test(test_ctx_free_cancels_runs_in_flight),
 	    cmocka_unit_test(test_many_runs_leak_no_fd_and_no_process),

@@ -26,6 +26,8 @@ struct recorder {
 	size_t nfirst;
 	char seen_tasks[64][64];
 	size_t nseen;
+	size_t overruns;
+	double overrun_latency_ms; /* of the first run cancelled at its next interval */
 };
 
 static void on_event(const struct sched_event *ev, void *arg)
@@ -40,6 +42,10 @@ static void on_event(const struct sched_event *ev, void *arg)
 		r->task_unhealthy++;
 	if (ev->task_changed && ev->task_tr.to == HEALTH_HEALTHY)
 		r->task_healthy++;
+	if (ev->res->outcome == CHECK_FAIL_TIMEOUT &&
+	    strcmp(ev->res->output, "still running when the next interval began") == 0 &&
+	    r->overruns++ == 0)
+		r->overrun_latency_ms = ev->res->latency_ms;
 	if (r->nseen < 64) {
 		snprintf(r->seen_tasks[r->nseen], sizeof(r->seen_tasks[0]), "%s", ev->task->id);
 		r->nseen++;
@@ -274,6 +280,35 @@ static void test_failing_check_turns_task_unhealthy(void **state)
 	apps_set_free(&set);
 }
 
+/* A run cancelled when its next interval begins ran about an interval: its
+ * result says so (it said 0.0 ms), like a run the executor's own deadline
+ * ends. */
+static void test_overrun_reports_the_time_it_ran(void **state)
+{
+	(void)state;
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {0};
+	struct sched_settings ss = {.interval_scale = 1.0};
+	struct sched *s = start_sched(&r, &ss);
+	struct apps_set set;
+	struct sched_stats st;
+
+	/* interval 1 s, timeout 5 s: the next interval cuts the run off, about
+	 * 1 s after it started (less the start's lateness on a busy host) */
+	load(&set, apps_json(1, "sleep 30", 1, NULL));
+	sched_sync(s, &set);
+	for (double t = 0; t < 10 && !r.overruns; t += 0.1)
+		run_loop(loop, 0.1);
+	sched_get_stats(s, &st);
+	assert_true(st.overruns >= 1);
+	assert_int_equal(r.overruns, st.overruns);
+	print_message("cancelled run's latency %.1f ms (interval 1000 ms)\n", r.overrun_latency_ms);
+	assert_true(r.overrun_latency_ms >= 500);
+	assert_true(r.overrun_latency_ms < 3000);
+	stop_sched(s, &r);
+	apps_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +317,7 @@ int main(void)
 	    cmocka_unit_test(test_stall_keeps_phase),
 	    cmocka_unit_test(test_sync_adds_and_removes),
 	    cmocka_unit_test(test_failing_check_turns_task_unhealthy),
+	    cmocka_unit_test(test_overrun_reports_the_time_it_ran),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
