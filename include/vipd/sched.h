@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/health.h"
 #include "vipd/runner.h"
 
@@ -57,7 +58,7 @@ struct sched;
 
 struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
                         const struct runner_settings *rs, const struct sched_settings *ss,
-                        sched_event_cb cb, void *arg);
+                        sched_event_cb cb, void *arg) VIPD_MUST_CHECK;
 void sched_free(struct sched *s);
 
 /*

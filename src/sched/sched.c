@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sched_int.h"
+#include "vipd/clock.h"
 #include "vipd/hash.h"
+#include "vipd/percentile.h"
 
 static void inst_start(struct sched_inst *in);
 
@@ -94,14 +95,6 @@ static void inst_report(struct sched_inst *in, const struct check_result *res)
 	s->cb(&ev, s->cb_arg);
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bool start_budget_left(struct sched *s)
 {
 	if (ev_now(s->loop) != s->iter_now) {
@@ -114,10 +107,10 @@ static bool start_budget_left(struct sched *s)
 static void inst_start_timed(struct sched_inst *in)
 {
 	struct sched *s = in->task->s;
-	double t0 = mono_now();
+	double t0 = clock_now_s();
 
 	inst_start(in);
-	s->iter_spent += mono_now() - t0;
+	s->iter_spent += clock_now_s() - t0;
 }
 
 static void slot_freed(struct sched *s)
@@ -313,28 +306,11 @@ struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
 	return s;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double percentile(double *sorted, size_t n, double p)
-{
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)ceil(p * (double)n) - 1;
-	return sorted[i < n ? i : n - 1];
-}
-
 void sched_get_stats(const struct sched *s, struct sched_stats *out)
 {
 	size_t n =
 	    s->lateness_next < SCHED_LATENESS_SAMPLES ? s->lateness_next : SCHED_LATENESS_SAMPLES;
-	double *sorted = malloc((n + 1) * sizeof(*sorted));
+	double *samples = malloc((n + 1) * sizeof(*samples));
 
 	*out = (struct sched_stats){
 	    .tasks = s->ntasks,
@@ -349,11 +325,10 @@ void sched_get_stats(const struct sched *s, struct sched_stats *out)
 	    .wait_max_s = s->wait_max,
 	    .lateness_max_ms = s->lateness_max * 1000,
 	};
-	if (!sorted)
+	if (!samples)
 		return;
-	memcpy(sorted, s->lateness, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_double);
-	out->lateness_p50_ms = percentile(sorted, n, 0.50) * 1000;
-	out->lateness_p99_ms = percentile(sorted, n, 0.99) * 1000;
-	free(sorted);
+	memcpy(samples, s->lateness, n * sizeof(*samples));
+	out->lateness_p50_ms = percentile_nearest_rank(samples, n, 0.50) * 1000;
+	out->lateness_p99_ms = percentile_nearest_rank(samples, n, 0.99) * 1000;
+	free(samples);
 }
