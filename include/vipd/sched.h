@@ -1,7 +1,8 @@
 /*
  * The check scheduler: one timer per check instance (task x health check) on
  * the libev loop, with delaySeconds, intervalSeconds and spread start times;
- * a global limit on checks in flight (excess waits in a FIFO, counted); the
+ * checks due within a few milliseconds of each other started in one loop
+ * wake-up; a global limit on checks in flight (excess waits in a FIFO, counted); the
  * health state of every instance and task, updated with the health rules.
  * Tasks appearing and disappearing are synced in without disturbing others.
  */
@@ -18,9 +19,14 @@
 struct sched_settings {
 	unsigned max_in_flight; /* 0 = SCHED_DEFAULT_MAX_IN_FLIGHT */
 	double interval_scale;  /* tests and benchmarks: multiply every interval/delay; 0 = 1 */
+	/* Checks due within one batch (seconds, on a grid shared by every
+	 * instance) start together in one loop wake-up, up to that much late.
+	 * 0 = SCHED_DEFAULT_START_BATCH_S; negative: each at its own time. */
+	double start_batch_s;
 };
 
 #define SCHED_DEFAULT_MAX_IN_FLIGHT 256
+#define SCHED_DEFAULT_START_BATCH_S 0.002
 
 /* One result, with what it changed. */
 struct sched_event {
@@ -48,6 +54,7 @@ struct sched_stats {
 	uint64_t waited;         /* runs that had to wait for a slot */
 	uint64_t overload_skips; /* due again while still waiting: run once, counted here */
 	uint64_t overruns;       /* still running at the next interval: cancelled as timeouts */
+	uint64_t start_wakeups;  /* loop wake-ups (iterations) that started at least one check */
 	double wait_max_s;
 	double lateness_p50_ms; /* timer firing after its due time */
 	double lateness_p99_ms;
