@@ -74,14 +74,18 @@ static void plan_only(struct engine *e, struct lb_table *desired)
 	char err[256];
 
 	lb_keyset_init(&owned);
-	lb_keyset_add_table(&owned, &e->last_desired);
-	lb_keyset_add_table(&owned, desired);
-	lb_keyset_sort(&owned);
 	rc_plan_init(&plan);
+	if (lb_keyset_add_table(&owned, &e->last_desired) < 0 ||
+	    lb_keyset_add_table(&owned, desired) < 0) {
+		log_warnx("planning failed: out of memory");
+		goto out;
+	}
+	lb_keyset_sort(&owned);
 	if (reconcile_plan(&e->last_desired, desired, &owned, &plan, err, sizeof(err)) < 0)
 		log_warnx("planning failed: %s", err);
 	for (size_t i = 0; i < plan.n; i++)
 		engine_audit_op(e, &plan.ops[i], 0, "", true);
+out:
 	rc_plan_free(&plan);
 	lb_keyset_free(&owned);
 }
