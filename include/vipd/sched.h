@@ -63,9 +63,13 @@ struct sched_stats {
 
 struct sched;
 
+/* A scheduler with no instances on `loop`, starting runs through `exec`
+ * and reporting every result to cb(arg). NULL: out of memory. */
 struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
                         const struct runner_settings *rs, const struct sched_settings *ss,
                         sched_event_cb cb, void *arg) VIPD_MUST_CHECK;
+/* Stops every timer and cancels every run in flight (no event is reported
+ * for them); NULL is fine. */
 void sched_free(struct sched *s);
 
 /*
@@ -80,6 +84,8 @@ void sched_sync(struct sched *s, const struct apps_set *set);
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);
 
+/* Counters since sched_new; lateness percentiles (nearest rank) over the
+ * last 8,192 runs, 0 when none (or out of memory). */
 void sched_get_stats(const struct sched *s, struct sched_stats *out);
 
 #endif

@@ -3,6 +3,7 @@
  * and the audit log, and the timers and signals between them. A check
  * result that changes a task's health schedules a round (engine_round.c).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
