@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "vipd/apps.h"
+#include "vipd/clock.h"
+#include "vipd/percentile.h"
 #include "vipd/sched.h"
 
 /* The scheduler's private structures, for their sizes only. */
@@ -39,7 +41,8 @@ struct opts {
 	unsigned port_base;
 	unsigned nports;
 	unsigned max_in_flight;
-	double probe_s; /* period of the responsiveness probe timer; 0 = none */
+	double probe_s;       /* period of the responsiveness probe timer; 0 = none */
+	double start_batch_s; /* sched_settings.start_batch_s: 0 default, negative off */
 };
 
 struct counters {
@@ -68,14 +71,6 @@ struct bench {
 	double poll_cpu_s; /* our own polling, taken out of the check CPU */
 	bool measuring;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double tv_s(const struct timeval *tv)
 {
@@ -220,7 +215,7 @@ static void on_event(const struct sched_event *ev, void *arg)
 static void probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct bench *b = w->data;
-	double now = mono_now();
+	double now = clock_now_s();
 
 	(void)loop;
 	(void)revents;
@@ -279,24 +274,6 @@ static void run_for(struct ev_loop *loop, double seconds)
 	ev_timer_stop(loop, &stop);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double pct(double *v, size_t n, double p)
-{
-	size_t i;
-
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	i = (size_t)ceil(p * (double)n);
-	return v[i ? i - 1 : 0];
-}
-
 static double max_of(const double *v, size_t n)
 {
 	double m = 0;
@@ -324,7 +301,8 @@ static int run_sched(const struct opts *o)
 	struct runner_settings rs = {.native_curl = strcmp(o->kind, "native") == 0,
 	                             .shell = runner_detect_shell(o->shell)};
 	struct sched_settings ss = {.max_in_flight = o->max_in_flight,
-	                            .interval_scale = o->interval_s / 10.0};
+	                            .interval_scale = o->interval_s / 10.0,
+	                            .start_batch_s = o->start_batch_s};
 	struct exec_ctx *ctx;
 	struct apps_set set;
 	struct sched_stats st0, st1;
@@ -351,7 +329,7 @@ static int run_sched(const struct opts *o)
 	if (o->probe_s > 0) {
 		b.probe_cap = (size_t)(o->seconds / o->probe_s) + 16;
 		b.probe_late = calloc(b.probe_cap, sizeof(*b.probe_late));
-		b.probe_due = mono_now() + o->probe_s;
+		b.probe_due = clock_now_s() + o->probe_s;
 		ev_timer_again(b.loop, &b.probe);
 	}
 	/* The ring holds the last 8192 samples: poll before it wraps, and no
@@ -373,9 +351,9 @@ static int run_sched(const struct opts *o)
 	b.measuring = true;
 	sched_get_stats(b.sched, &st0);
 	cpu_now(&c0);
-	w0 = mono_now();
+	w0 = clock_now_s();
 	run_for(b.loop, o->seconds);
-	w1 = mono_now();
+	w1 = clock_now_s();
 	cpu_now(&c1);
 	sched_get_stats(b.sched, &st1);
 	poll_lateness(&b);
@@ -385,14 +363,14 @@ static int run_sched(const struct opts *o)
 	cpu_self = (c1.self_user - c0.self_user) + (c1.self_sys - c0.self_sys) - b.poll_cpu_s;
 	cpu_child = (c1.child_user - c0.child_user) + (c1.child_sys - c0.child_sys);
 	uint64_t done = b.c.events - b.c.overrun;
-	double probe_p99 = pct(b.probe_late, b.nprobe, 0.99) * 1000;
+	double probe_p99 = percentile_nearest_rank(b.probe_late, b.nprobe, 0.99) * 1000;
 	double probe_max = max_of(b.probe_late, b.nprobe) * 1000;
-	double probe_p50 = pct(b.probe_late, b.nprobe, 0.50) * 1000;
+	double probe_p50 = percentile_nearest_rank(b.probe_late, b.nprobe, 0.50) * 1000;
 	/* Each poll saw the last 8192 lateness samples: the median of their
 	 * p99s, and the worst. */
 	double sched_p99_worst = max_of(b.sched_p99, b.npolls);
-	double sched_p99_med = pct(b.sched_p99, b.npolls, 0.50);
-	double sched_p50_med = pct(b.sched_p50, b.npolls, 0.50);
+	double sched_p99_med = percentile_nearest_rank(b.sched_p99, b.npolls, 0.50);
+	double sched_p50_med = percentile_nearest_rank(b.sched_p50, b.npolls, 0.50);
 
 	printf("{\"mode\": \"sched\", \"kind\": \"%s\", \"shell\": \"%s\", \"instances\": %zu, "
 	       "\"interval_s\": %g, \"port_base\": %u, \"max_in_flight\": %u, \"offered_per_s\": "
@@ -401,7 +379,8 @@ static int run_sched(const struct opts *o)
 	       "\"failed\": %llu, \"overruns\": %llu, \"native\": %llu, \"cpu_self_s\": %.3f, "
 	       "\"cpu_children_s\": %.3f, \"bench_poll_cpu_s\": %.4f, \"cpu_us_per_check\": %.2f, "
 	       "\"cpu_cores\": %.3f, "
-	       "\"sched_started\": %llu, \"overload_skips\": %llu, \"waited\": %llu, "
+	       "\"sched_started\": %llu, \"start_wakeups\": %llu, \"overload_skips\": %llu, "
+	       "\"waited\": %llu, "
 	       "\"sched_late_p50_ms\": %.3f, \"sched_late_p99_ms\": %.3f, "
 	       "\"sched_late_p99_worst_ms\": %.3f, "
 	       "\"sched_late_max_ms\": %.3f, \"probe_late_p50_ms\": %.3f, "
@@ -413,6 +392,7 @@ static int run_sched(const struct opts *o)
 	       (unsigned long long)b.c.overrun, (unsigned long long)b.c.native, cpu_self, cpu_child,
 	       b.poll_cpu_s, done ? (cpu_self + cpu_child) * 1e6 / (double)done : 0.0,
 	       (cpu_self + cpu_child) / wall, (unsigned long long)(st1.started - st0.started),
+	       (unsigned long long)(st1.start_wakeups - st0.start_wakeups),
 	       (unsigned long long)(st1.overload_skips - st0.overload_skips),
 	       (unsigned long long)(st1.waited - st0.waited), sched_p50_med, sched_p99_med,
 	       sched_p99_worst, st1.lateness_max_ms, probe_p50, probe_p99, probe_max);
@@ -568,7 +548,7 @@ static int run_floor(const struct opts *o)
 	size_t n = o->instances;
 
 	cpu_now(&c0);
-	w0 = mono_now();
+	w0 = clock_now_s();
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid;
 		int status;
@@ -578,7 +558,7 @@ static int run_floor(const struct opts *o)
 		if (waitpid(pid, &status, 0) < 0)
 			return 1;
 	}
-	w1 = mono_now();
+	w1 = clock_now_s();
 	cpu_now(&c1);
 	child = (c1.child_user - c0.child_user) + (c1.child_sys - c0.child_sys);
 	printf("{\"mode\": \"floor\", \"spawns\": %zu, \"wall_s\": %.3f, "
@@ -596,6 +576,7 @@ static void usage(void)
 	        "                    [--warmup S] [--port-base P] [--nports K]\n"
 	        "                    [--max-in-flight M] [--shell PATH] [--command CMD]\n"
 	        "                    [--probe S (a probe timer every S s: loop lateness)]\n"
+	        "                    [--batch S (start batch; negative: none)]\n"
 	        "       bench_checks memory KIND [--instances N]\n"
 	        "       bench_checks micro native [--instances CALLS] [--command CMD]\n"
 	        "       bench_checks floor command [--instances SPAWNS] (sh -c true, no vipd)\n"
@@ -640,6 +621,8 @@ int main(int argc, char **argv)
 			o.command = v;
 		else if (strcmp(k, "--probe") == 0)
 			o.probe_s = strtod(v, NULL);
+		else if (strcmp(k, "--batch") == 0)
+			o.start_batch_s = strtod(v, NULL);
 		else {
 			usage();
 			return 2;

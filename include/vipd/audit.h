@@ -13,6 +13,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "vipd/errbuf.h"
+
 #define AUDIT_FORMAT_VERSION 1
 /* Lines waiting for a slow reader beyond this are dropped and counted. */
 #define AUDIT_BUFFER_MAX (8u * 1024 * 1024)
@@ -21,7 +23,8 @@ struct audit;
 
 /* `path` "-" is stdout; otherwise a file opened for appending. NULL and err
  * when it cannot be opened. */
-struct audit *audit_open(struct ev_loop *loop, const char *path, char *err, size_t errlen);
+struct audit *audit_open(struct ev_loop *loop, const char *path, char *err,
+                         size_t errlen) VIPD_MUST_CHECK;
 /* Writes what is buffered (blocking, at shutdown) and closes. */
 void audit_close(struct audit *a);
 

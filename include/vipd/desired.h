@@ -1,8 +1,8 @@
 /*
  * The desired IPVS table: from apps, their VIP labels, their tasks and the
- * tasks' health, with vipd's weight policy (drain, slow start, what to do
- * when every backend is unhealthy). Pure: time comes in as a value, and the
- * state carried between rounds lives in a struct the caller owns.
+ * tasks' health, with vipd's weight policy (docs/weights-and-draining.md).
+ * Pure: time comes in as a value, and the state carried between rounds lives
+ * in a struct the caller owns.
  */
 #ifndef VIPD_DESIRED_H
 #define VIPD_DESIRED_H
@@ -82,51 +82,21 @@ void desired_state_init(struct desired_state *st);
 void desired_state_free(struct desired_state *st);
 
 /*
- * Fail static across a restart: seeds an empty state with the destinations
- * the kernel already has for services in `owned`. Until its task's health is
- * first known, an adopted backend keeps the kernel's weight (a weight-0 one
- * drains), so a restart neither drops traffic to live backends nor sends any
- * to a backend that was out. -1 when out of memory.
+ * Seeds an empty state with the destinations the kernel already has for
+ * services in `owned`: until its task's health is first known, an adopted
+ * backend keeps the kernel's weight (a weight-0 one drains; "Restarts" in
+ * docs/weights-and-draining.md). -1 when out of memory.
  */
 int desired_state_adopt(struct desired_state *st, const struct lb_table *observed,
                         const struct lb_keyset *owned, int64_t drain_ms, int64_t now_ms);
 
 /*
- * Builds the desired table into `out` (initialised by the caller) and moves
- * `state` to this round. Rules:
- *  - Every VIP label gives a service per protocol, present even with no
- *    backend. A named VIP gets its address in the family of its backends:
- *    an IPv4 service for its IPv4 backends (or when it has none), an IPv6
- *    service for its IPv6 ones, both when it has both. An address VIP keeps
- *    its family; a backend of the other is left out with a located warning
- *    at the VIP label. Apps sharing a VIP merge their backends; the app with the
- *    smallest id that sets a service attribute label (scheduler, forward,
- *    all-unhealthy, slow start) decides it, a different value from another
- *    app is a located warning.
- *  - Only TASK_RUNNING tasks are backends; TASK_KILLING or a vanished task
- *    leaves rotation like an unhealthy one.
- *  - Backend address: the agent's host (an IP literal, else a warning and the
- *    task is skipped) and the task's host port at the port's index, when the
- *    port is a portDefinition, a mapping with a hostPort, or the task reports
- *    a host port there; otherwise the task's first ipAddress and the container
- *    port. Label network-scope=host|container chooses explicitly.
- *  - Health: a task of an app without checks is healthy; UNKNOWN is not in
- *    rotation. A backend leaving rotation (unhealthy, unknown, killing, gone)
- *    gets weight 0 at once and leaves the table at now + drain_ms.
- *  - VIPD_ALL_UNHEALTHY=keep: when none of a service's running backends is
- *    healthy and some are unhealthy, all the unhealthy ones stay in rotation
- *    at full weight (Envoy's panic mode, DC/OS l4lb's behaviour); backends
- *    still UNKNOWN stay out. The default, none, leaves the service with no
- *    backend in rotation.
- *  - VIPD_SLOW_START_SECONDS=S: a backend coming back into rotation after
- *    being out (unhealthy, unknown, draining) starts at weight 1 and ramps
- *    linearly to its full weight over S seconds. A backend that is healthy at
- *    first sight (no checks) or in panic mode starts at full weight.
- * *next_change_ms gets the earliest time at which the table would change
- * with no new input (a drain deadline, a slow-start step), INT64_MAX when
- * none: the caller arms a timer for it. Malformed labels and unusable tasks
- * go to diags with their location. 0, or -1 with err (out of memory; state
- * is then unchanged).
+ * Builds the desired table into `out` (initialised by the caller) by the
+ * weight policy of docs/weights-and-draining.md, and moves `state` to this
+ * round. *next_change_ms gets the earliest time at which the table would
+ * change with no new input (a drain deadline, a slow-start step), INT64_MAX
+ * when none. Malformed labels and unusable tasks go to diags with their
+ * location. 0, or -1 with err (out of memory; state is then unchanged).
  */
 int desired_build(const struct desired_input *in, struct desired_state *state, struct lb_table *out,
                   struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen);

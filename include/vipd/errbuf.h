@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+/* On a function whose result must be acted on (an error, an fd, an
+ * allocation): the compiler rejects a call that drops it. */
+#define VIPD_MUST_CHECK __attribute__((warn_unused_result))
+
 /* Formats into err (when err is not NULL and errlen > 0). */
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

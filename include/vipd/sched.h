@@ -1,7 +1,8 @@
 /*
  * The check scheduler: one timer per check instance (task x health check) on
  * the libev loop, with delaySeconds, intervalSeconds and spread start times;
- * a global limit on checks in flight (excess waits in a FIFO, counted); the
+ * checks due within a few milliseconds of each other started in one loop
+ * wake-up; a global limit on checks in flight (excess waits in a FIFO, counted); the
  * health state of every instance and task, updated with the health rules.
  * Tasks appearing and disappearing are synced in without disturbing others.
  */
@@ -11,15 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/health.h"
 #include "vipd/runner.h"
 
 struct sched_settings {
 	unsigned max_in_flight; /* 0 = SCHED_DEFAULT_MAX_IN_FLIGHT */
 	double interval_scale;  /* tests and benchmarks: multiply every interval/delay; 0 = 1 */
+	/* Checks due within one batch (seconds, on a grid shared by every
+	 * instance) start together in one loop wake-up, up to that much late.
+	 * 0 = SCHED_DEFAULT_START_BATCH_S; negative: each at its own time. */
+	double start_batch_s;
 };
 
 #define SCHED_DEFAULT_MAX_IN_FLIGHT 256
+#define SCHED_DEFAULT_START_BATCH_S 0.002
 
 /* One result, with what it changed. */
 struct sched_event {
@@ -47,6 +54,7 @@ struct sched_stats {
 	uint64_t waited;         /* runs that had to wait for a slot */
 	uint64_t overload_skips; /* due again while still waiting: run once, counted here */
 	uint64_t overruns;       /* still running at the next interval: cancelled as timeouts */
+	uint64_t start_wakeups;  /* loop wake-ups (iterations) that started at least one check */
 	double wait_max_s;
 	double lateness_p50_ms; /* timer firing after its due time */
 	double lateness_p99_ms;
@@ -55,9 +63,13 @@ struct sched_stats {
 
 struct sched;
 
+/* A scheduler with no instances on `loop`, starting runs through `exec`
+ * and reporting every result to cb(arg). NULL: out of memory. */
 struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
                         const struct runner_settings *rs, const struct sched_settings *ss,
-                        sched_event_cb cb, void *arg);
+                        sched_event_cb cb, void *arg) VIPD_MUST_CHECK;
+/* Stops every timer and cancels every run in flight (no event is reported
+ * for them); NULL is fine. */
 void sched_free(struct sched *s);
 
 /*
@@ -72,6 +84,8 @@ void sched_sync(struct sched *s, const struct apps_set *set);
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);
 
+/* Counters since sched_new; lateness percentiles (nearest rank) over the
+ * last 8,192 runs, 0 when none (or out of memory). */
 void sched_get_stats(const struct sched *s, struct sched_stats *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vipd/audit.h"
+#include "vipd/errbuf.h"
 
 struct audit {
 	struct ev_loop *loop;
@@ -62,7 +63,7 @@ struct audit *audit_open(struct ev_loop *loop, const char *path, char *err, size
 	int flags;
 
 	if (!a) {
-		snprintf(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	a->loop = loop;
@@ -73,7 +74,7 @@ struct audit *audit_open(struct ev_loop *loop, const char *path, char *err, size
 		a->owns_fd = true;
 	}
 	if (a->fd < 0) {
-		snprintf(err, errlen, "cannot open audit log %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot open audit log %s: %s", path, strerror(errno));
 		free(a);
 		return NULL;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vipd/model.h"
+#include "vipd/clock.h"
 #include "vipd/errbuf.h"
 
 #define EXEC_DEFAULT_USER "nobody"
@@ -180,18 +181,9 @@ size_t exec_ctx_raw_runs(const struct exec_ctx *ctx)
 	return ctx->raw_runs;
 }
 
-static double elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-}
-
 void exec_run_finish(struct exec_run *run)
 {
-	run->result.latency_ms = elapsed_ms(&run->started);
+	run->result.latency_ms = clock_ms_since(&run->started);
 	ev_timer_stop(run->ctx->loop, &run->soon);
 	/* Release before calling back: the callback may free other runs or
 	 * start new ones, and must find the context consistent. */
@@ -240,7 +232,7 @@ struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct ex
 	run->kind = req->kind;
 	run->cb = cb;
 	run->arg = arg;
-	clock_gettime(CLOCK_MONOTONIC, &run->started);
+	clock_now_ts(&run->started);
 	run->result.outcome = CHECK_FAIL_INTERNAL;
 	run->result.exit_code = -1;
 	ev_timer_init(&run->soon, soon_cb, 0., 0.);

@@ -9,6 +9,7 @@
  */
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "vipd/clock.h"
 #include "vipd/errbuf.h"
 #include "exec_http_raw_parse.h"
 #include "exec_http_raw_url.h"
@@ -126,11 +127,7 @@ static enum check_outcome raw_error_outcome(int curl_code)
 
 static long raw_elapsed_ms(const struct raw_run *r)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - r->base.started.tv_sec) * 1000 +
-	       (now.tv_nsec - r->base.started.tv_nsec) / 1000000;
+	return (long)clock_ms_since(&r->base.started);
 }
 
 /* As exec_http.c's http_judge for a failed transfer: after a lone 1xx,

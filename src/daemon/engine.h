@@ -10,8 +10,10 @@
 #include "vipd/dataplane.h"
 #include "vipd/desired.h"
 #include "vipd/dns.h"
+#include "vipd/errbuf.h"
 #include "vipd/exec.h"
 #include "vipd/model.h"
+#include "vipd/reconcile.h"
 #include "vipd/sched.h"
 
 #define ENGINE_LATENCY_SAMPLES 4096
@@ -55,34 +57,66 @@ struct engine {
 	size_t apply_latency_n;
 };
 
+/* engine.c: the wiring. */
+/* Opens the audit log, the executors, the scheduler, the dataplane (lb.ipvs:
+ * adopting the kernel's table) and the DNS server, then programs the
+ * definitions before any check runs. -1 with err set; engine_fini releases
+ * whatever was opened either way. */
 int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config *cfg,
-                double run_for_s, char *err, size_t errlen);
+                double run_for_s, char *err, size_t errlen) VIPD_MUST_CHECK;
 void engine_fini(struct engine *e);
 /* A round soon that rebuilds the whole table (a reload). */
 void engine_reconcile_now(struct engine *e);
-int engine_reload(struct engine *e, bool force);
-/* engine_reload.c: the definitions at start-up, programmed before checks run. */
-int engine_load_first(struct engine *e);
+
+/* engine_reload.c */
+/* Re-reads the definitions when they changed (or `force`), syncs the
+ * scheduler and runs a whole-table round soon. Cannot fail: a file with
+ * errors keeps its apps' last good definitions (logged). */
+void engine_reload(struct engine *e, bool force);
+/* The definitions at start-up, programmed before checks run. */
+void engine_load_first(struct engine *e);
+
+/* engine_round.c: the reconcile round. */
 /* One round over the whole table now; `full` re-reads the kernel first. */
 void engine_round(struct engine *e, bool full);
-
-/* engine.c, for engine_patch.c */
-int64_t engine_mono_ms(void);
+/* desired_health_fn over the scheduler's task health. */
 enum desired_health engine_health_of(void *ctx, const char *app_id, const char *task_id);
 /* The desired table's input as of now: the apps, their tasks' health, the
  * drain time. */
 struct desired_input engine_desired_input(struct engine *e);
+/* dataplane_op_cb: counts, notes services added for DNS, audits. */
 void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg);
-void engine_record_apply_latency(struct engine *e);
+/* Arms the drain/slow-start timer for next_ms (monotonic ms); INT64_MAX disarms. */
 void engine_arm_next_change(struct engine *e, int64_t next_ms);
 
 /* engine_patch.c: the round after health changes only. */
-int engine_note_health_change(struct engine *e, const char *app_id);
+/* Notes an app whose task health changed; -1: out of memory. */
+int engine_note_health_change(struct engine *e, const char *app_id) VIPD_MUST_CHECK;
 void engine_forget_health_changes(struct engine *e);
 /* Rebuilds and applies only the services of the apps whose health changed;
  * 0 when done, -1 when a whole-table round must run instead (nothing to go
  * on, or anything failed: logged at debug level). */
-int engine_patch_round(struct engine *e);
+int engine_patch_round(struct engine *e) VIPD_MUST_CHECK;
+
+/* engine_dns.c: which names are answered. */
+enum engine_dns_phase {
+	ENGINE_DNS_BEFORE_APPLY,     /* a VIP leaving loses its name before its service */
+	ENGINE_DNS_AFTER_COMPLETE,   /* the kernel holds every planned service */
+	ENGINE_DNS_AFTER_INCOMPLETE, /* it holds what was served and stays, and what was added */
+};
+/* Pure: adds to `out` (empty, sorted on return) the services whose names may
+ * be answered at `phase` of a round. `served`: answered until now; `planned`
+ * (sorted): the round's table; `added`: services whose add or edit the kernel
+ * accepted this round (NULL: none). A name is answered only while its service
+ * is in the kernel. -1: out of memory. */
+int engine_dns_answerable(enum engine_dns_phase phase, const struct lb_keyset *served,
+                          const struct lb_keyset *planned, const struct lb_keyset *added,
+                          struct lb_keyset *out) VIPD_MUST_CHECK;
+/* Around a round's apply: the names answered before and after it. */
+void engine_dns_before_apply(struct engine *e, const struct lb_keyset *planned);
+void engine_dns_after_apply(struct engine *e, const struct lb_keyset *planned, bool complete);
+/* Notes a service the kernel accepted (an add or edit without error). */
+void engine_dns_note_op(struct engine *e, const struct rc_op *op, int error);
 
 /* engine_audit.c: one audit line per event. */
 void engine_audit_check(struct engine *e, const struct sched_event *ev);
@@ -90,8 +124,16 @@ void engine_audit_task(struct engine *e, const struct sched_event *ev);
 void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const char *msg,
                      bool dry_run);
 void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t kept);
-void engine_audit_stats(struct engine *e, const char *event);
-/* p in [0, 1] of the recorded health-change-to-kernel latencies, in ms. */
+
+/* engine_stats.c: latencies and counters. */
+/* A task's health changed: starts the health-to-kernel clock unless running. */
+void engine_note_health_change_time(struct engine *e);
+/* A round applied the changes: records the time since the oldest of them. */
+void engine_record_apply_latency(struct engine *e);
+/* Nearest-rank percentile p in [0, 1] of the recorded health-change-to-kernel
+ * latencies, in ms; 0 without samples. */
 double engine_apply_latency_ms(const struct engine *e, double p);
+/* One audit event `event` with the scheduler's and the engine's counters. */
+void engine_audit_stats(struct engine *e, const char *event);
 
 #endif

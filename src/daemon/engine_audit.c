@@ -1,7 +1,7 @@
 /*
  * The audit log's events (the contract is docs/audit-log.md): health
  * transitions of checks and tasks, kernel operations with their results,
- * reloads, and counters at start, stop and on SIGUSR1.
+ * reloads. The counters at start, stop and on SIGUSR1: engine_stats.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -95,36 +95,4 @@ void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t ke
 	                     "tasks", (json_int_t)tasks, "check_instances", (json_int_t)checks,
 	                     "errors", (json_int_t)diag_count(&set->diags, DIAG_ERROR),
 	                     "kept_last_good", (json_int_t)kept));
-}
-
-void engine_audit_stats(struct engine *e, const char *event)
-{
-	struct sched_stats st = {0};
-	json_t *o;
-
-	if (e->sched)
-		sched_get_stats(e->sched, &st);
-	o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
-	              "version", VIPD_VERSION, "ipvs", e->dp != NULL, "check_instances",
-	              (json_int_t)st.instances, "in_flight", (json_int_t)st.in_flight, "waiting",
-	              (json_int_t)st.waiting, "checks_completed", (json_int_t)st.completed,
-	              "waited", (json_int_t)st.waited, "overload_skips",
-	              (json_int_t)st.overload_skips, "overruns", (json_int_t)st.overruns,
-	              "timer_lateness_p99_ms", st.lateness_p99_ms, "wait_max_s", st.wait_max_s,
-	              "rounds", (json_int_t)e->rounds, "ops_applied", (json_int_t)e->ops_applied,
-	              "ops_failed", (json_int_t)e->ops_failed);
-	if (!o)
-		return;
-	json_object_set_new(o, "health_rounds", json_integer((json_int_t)e->health_rounds));
-	json_object_set_new(o, "health_round_fallbacks",
-	                    json_integer((json_int_t)e->health_fallbacks));
-	json_object_set_new(o, "health_to_kernel_samples",
-	                    json_integer((json_int_t)e->apply_latency_n));
-	json_object_set_new(o, "health_to_kernel_p50_ms",
-	                    json_real(engine_apply_latency_ms(e, 0.5)));
-	json_object_set_new(o, "health_to_kernel_p99_ms",
-	                    json_real(engine_apply_latency_ms(e, 0.99)));
-	json_object_set_new(o, "audit_lines_dropped",
-	                    json_integer((json_int_t)audit_lines_dropped(e->audit)));
-	audit_emit(e->audit, event, o);
 }

@@ -186,23 +186,22 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 	return true;
 }
 
-int engine_reload(struct engine *e, bool force)
+void engine_reload(struct engine *e, bool force)
 {
 	struct apps_set old = {0};
 
 	if (!apps_reread(e, force, &old))
-		return 0;
+		return;
 	sched_sync(e->sched, &e->apps);
 	apps_set_free(&old);
 	engine_reconcile_now(e);
-	return 0;
 }
 
 /* The first round programs the whole table (seconds for 10,000
  * destinations in a slow VM) before any check is armed: checks armed first
  * would all come due during it and run late, together. Nothing is lost:
  * until checks report, every task's health is unknown either way. */
-int engine_load_first(struct engine *e)
+void engine_load_first(struct engine *e)
 {
 	struct apps_set old = {0};
 
@@ -210,5 +209,4 @@ int engine_load_first(struct engine *e)
 	engine_round(e, false);
 	sched_sync(e->sched, &e->apps);
 	apps_set_free(&old);
-	return 0;
 }

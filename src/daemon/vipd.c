@@ -120,12 +120,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static void replace(char **field, const char *value)
+/* -1: out of memory (the field keeps its value). */
+static int replace(char **field, const char *value) VIPD_MUST_CHECK;
+static int replace(char **field, const char *value)
 {
+	char *copy;
+
 	if (!value)
-		return;
+		return 0;
+	copy = strdup(value);
+	if (!copy)
+		return -1;
 	free(*field);
-	*field = strdup(value);
+	*field = copy;
+	return 0;
 }
 
 static int load_config(const struct args *a, struct vipd_config *cfg)
@@ -139,9 +147,11 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 		fprintf(stderr, "vipd: error: %s\n",
 		        diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
-	replace(&cfg->apps_path, a->apps);
-	replace(&cfg->audit_path, a->audit);
-	replace(&cfg->interface, a->interface);
+	if (replace(&cfg->apps_path, a->apps) < 0 || replace(&cfg->audit_path, a->audit) < 0 ||
+	    replace(&cfg->interface, a->interface) < 0) {
+		log_warnx("out of memory reading the options");
+		rc = -1;
+	}
 	if (a->no_ipvs)
 		cfg->ipvs = false;
 	if (a->verbose)

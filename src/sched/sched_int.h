@@ -20,7 +20,7 @@ struct sched_inst {
 	const struct health_check *hc; /* borrowed from the current set */
 	ev_timer timer;
 	double interval;
-	double next_due; /* wall-clock seconds */
+	double next_due; /* wall-clock seconds; the timer fires at its batch instant */
 	struct runner_run *run;
 	double run_started; /* monotonic seconds, while run is set */
 	bool queued;
@@ -49,6 +49,7 @@ struct sched {
 	struct runner_settings rs;
 	unsigned max_in_flight;
 	double interval_scale;
+	double start_batch; /* seconds; <= 0: each timer at its own due time */
 	sched_event_cb cb;
 	void *cb_arg;
 	/* task map: chained hash on (app id, task id) */
@@ -65,6 +66,8 @@ struct sched {
 	double iter_spent; /* seconds spent starting checks in that iteration */
 	/* metrics */
 	uint64_t stats_started, stats_completed, stats_waited, stats_overload_skips, stats_overruns;
+	uint64_t stats_start_wakeups;
+	unsigned start_iteration; /* ev_iteration of the last wake-up that started a check */
 	double wait_max;
 	double lateness[SCHED_LATENESS_SAMPLES];
 	size_t lateness_next;

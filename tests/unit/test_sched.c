@@ -309,6 +309,80 @@ static void test_overrun_reports_the_time_it_ran(void **state)
 	apps_set_free(&set);
 }
 
+/* n tasks of /t with one TCP check each on 127.0.0.1:1 (nothing listens:
+ * refused at once, no process), every `interval` seconds. */
+static char *tcp_apps_json(size_t ntasks, unsigned interval)
+{
+	size_t cap = 256 + ntasks * 96, off = 0;
+	char *doc = malloc(cap);
+
+	off +=
+	    (size_t)snprintf(doc + off, cap - off,
+	                     "{\"id\": \"/t\", \"portDefinitions\": [{\"port\": 0}], "
+	                     "\"healthChecks\": [{\"protocol\": \"TCP\", \"intervalSeconds\": %u, "
+	                     "\"timeoutSeconds\": 1, \"gracePeriodSeconds\": 0, "
+	                     "\"delaySeconds\": 0}], \"tasks\": [",
+	                     interval);
+	for (size_t i = 0; i < ntasks; i++)
+		off += (size_t)snprintf(
+		    doc + off, cap - off,
+		    "%s{\"id\": \"t.%zu\", \"host\": \"127.0.0.1\", \"ports\": [1]}", i ? "," : "",
+		    i);
+	snprintf(doc + off, cap - off, "]}");
+	return doc;
+}
+
+/* Checks started, and loop wake-ups that started them, in `seconds` of 10
+ * instances sharing one interval of 50 ms. */
+static void starts_per_wakeup(double batch_s, double seconds, struct sched_stats *st)
+{
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {0};
+	struct sched_settings ss = {
+	    .max_in_flight = 512, .interval_scale = 0.025, .start_batch_s = batch_s};
+	struct sched *s = start_sched(&r, &ss);
+	struct apps_set set;
+
+	load(&set, tcp_apps_json(10, 2));
+	sched_sync(s, &set);
+	run_loop(loop, seconds);
+	sched_get_stats(s, st);
+	print_message("batch %g s: %llu checks started in %llu wake-ups, lateness max %.1f ms\n",
+	              batch_s, (unsigned long long)st->started,
+	              (unsigned long long)st->start_wakeups, st->lateness_max_ms);
+	stop_sched(s, &r);
+	apps_set_free(&set);
+}
+
+/* Checks due within one start batch start in one loop wake-up: with the
+ * batch as long as their interval, the 10 instances, spread over it, start
+ * together each time (two wake-ups at most for the first round, which may
+ * straddle a batch instant); each alone when batching is off. */
+static void test_due_checks_start_in_one_wakeup(void **state)
+{
+	struct sched_stats batched, alone;
+
+	(void)state;
+	starts_per_wakeup(0.05, 0.6, &batched);
+	assert_true(batched.started >= 50);
+	assert_true(batched.started >= 6 * batched.start_wakeups);
+	starts_per_wakeup(-1, 0.6, &alone);
+	assert_true(alone.started >= 50);
+	assert_true(alone.start_wakeups > 3 * batched.start_wakeups);
+}
+
+/* The default batch (SCHED_DEFAULT_START_BATCH_S) delays no check by more
+ * than itself plus the loop's own slack. */
+static void test_default_batch_keeps_lateness_small(void **state)
+{
+	struct sched_stats st;
+
+	(void)state;
+	starts_per_wakeup(0, 0.6, &st);
+	assert_true(st.started >= 50);
+	assert_true(st.lateness_p50_ms <= SCHED_DEFAULT_START_BATCH_S * 1000 + 1.5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +392,8 @@ int main(void)
 	    cmocka_unit_test(test_sync_adds_and_removes),
 	    cmocka_unit_test(test_failing_check_turns_task_unhealthy),
 	    cmocka_unit_test(test_overrun_reports_the_time_it_ran),
+	    cmocka_unit_test(test_due_checks_start_in_one_wakeup),
+	    cmocka_unit_test(test_default_batch_keeps_lateness_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
