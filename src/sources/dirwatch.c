@@ -212,6 +212,9 @@ struct dirwatch *dirwatch_open(struct ev_loop *loop, const char *path, double se
 	w->max_wait_s = max_wait_s;
 	w->cb = cb;
 	w->arg = arg;
+	ev_init(&w->io, on_events);
+	ev_timer_init(&w->settle, on_settled, 0, 0);
+	w->io.data = w->settle.data = w;
 	w->path = strdup(path);
 	if (!w->path || split_path(w, path) < 0) {
 		errbuf_set(err, errlen, "out of memory");
@@ -219,9 +222,7 @@ struct dirwatch *dirwatch_open(struct ev_loop *loop, const char *path, double se
 	}
 	if (start_watches(w, err, errlen) < 0)
 		goto fail;
-	ev_io_init(&w->io, on_events, w->fd, EV_READ);
-	ev_timer_init(&w->settle, on_settled, 0, 0);
-	w->io.data = w->settle.data = w;
+	ev_io_set(&w->io, w->fd, EV_READ);
 	ev_io_start(loop, &w->io);
 	return w;
 fail:
@@ -233,10 +234,9 @@ void dirwatch_close(struct dirwatch *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0) {
-		stop_watchers(w);
+	stop_watchers(w);
+	if (w->fd >= 0)
 		close(w->fd);
-	}
 	free(w->path);
 	free(w->parent);
 	free(w->name);
