@@ -13,8 +13,14 @@
 
 /* Loads a file, or every *.json file of a directory in name order. Returns 0
  * when the path could be read (even if some apps in it were broken), -1 when
- * it could not; either way the problems are in set->diags. */
+ * it could not; either way the problems are in set->diags. Only regular
+ * files (or symbolic links to them) are read, and never with a blocking
+ * call: a FIFO, device or socket is refused with a located error. */
 int apps_load_path(struct apps_set *set, const char *path);
+
+/* Whether a directory entry's name is one apps_load_path reads (*.json, not
+ * hidden). */
+bool apps_is_definition_name(const char *name);
 
 /* Parses one document; `name` is the file name used in diagnostics. */
 int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, size_t len);

@@ -1,48 +1,126 @@
 /*
  * Reading app definition files: one file, or the *.json files of a
  * directory in name order (so every node reads the same set the same way).
+ * Only regular files are read, without blocking and up to a size limit.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vipd/apps.h"
 
-static int read_file(struct apps_set *set, const char *path, char **buf, size_t *len)
+static const char *file_kind(mode_t mode)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	size_t n;
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "of an unknown kind";
+}
 
-	if (!f) {
+static int refuse_kind(struct apps_set *set, const char *path, mode_t mode)
+{
+	diag_add(&set->diags, DIAG_ERROR, path, "", "not a regular file (%s)", file_kind(mode));
+	return -1;
+}
+
+/* A FIFO opened for reading waits for a writer and a read from it waits for
+ * data: either would stop the loop for good. So the kind is checked before
+ * opening (opening a device can have effects of its own), the open never
+ * waits (O_NONBLOCK), and the kind is checked again on the fd, in case the
+ * name was replaced in between. Symbolic links to regular files are
+ * followed: Kubernetes ConfigMap volumes are made of them. */
+static int open_regular(struct apps_set *set, const char *path, struct stat *st)
+{
+	int fd;
+
+	if (stat(path, st) < 0) {
 		diag_add(&set->diags, DIAG_ERROR, path, "", "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) < 0 || (size_t)st.st_size > APPS_MAX_FILE_BYTES) {
+	if (!S_ISREG(st->st_mode))
+		return refuse_kind(set, path, st->st_mode);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		diag_add(&set->diags, DIAG_ERROR, path, "", "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0) {
+		diag_add(&set->diags, DIAG_ERROR, path, "", "cannot read: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return refuse_kind(set, path, st->st_mode);
+	}
+	return fd;
+}
+
+/* Reads at most `size` bytes: a file that grows meanwhile is read as it was
+ * when measured, and the parser reports what that cut off. */
+static int read_all(int fd, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t got = read(fd, buf + n, size - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*len = n;
+	return 0;
+}
+
+static int read_file(struct apps_set *set, const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	int fd = open_regular(set, path, &st);
+
+	if (fd < 0)
+		return -1;
+	if ((size_t)st.st_size > APPS_MAX_FILE_BYTES) {
 		diag_add(&set->diags, DIAG_ERROR, path, "",
 		         "file too large: %lld bytes (the limit is %u)", (long long)st.st_size,
 		         APPS_MAX_FILE_BYTES);
-		fclose(f);
+		close(fd);
 		return -1;
 	}
 	*buf = malloc((size_t)st.st_size + 1);
 	if (!*buf) {
-		fclose(f);
+		diag_add(&set->diags, DIAG_ERROR, path, "", "out of memory");
+		close(fd);
 		return -1;
 	}
-	n = fread(*buf, 1, (size_t)st.st_size, f);
-	if (ferror(f)) {
+	if (read_all(fd, *buf, (size_t)st.st_size, len) < 0) {
 		diag_add(&set->diags, DIAG_ERROR, path, "", "cannot read: %s", strerror(errno));
 		free(*buf);
 		*buf = NULL;
-		fclose(f);
+		close(fd);
 		return -1;
 	}
-	fclose(f);
-	*len = n;
+	close(fd);
 	return 0;
 }
 
@@ -59,7 +137,7 @@ static int load_file(struct apps_set *set, const char *path)
 	return rc;
 }
 
-static int has_json_suffix(const char *name)
+bool apps_is_definition_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -78,7 +156,7 @@ static int load_dir(struct apps_set *set, const char *dir)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		if (has_json_suffix(names[i]->d_name)) {
+		if (apps_is_definition_name(names[i]->d_name)) {
 			snprintf(path, sizeof(path), "%s%s%s", dir,
 			         dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]->d_name);
 			load_file(set, path);
@@ -99,6 +177,8 @@ int apps_load_path(struct apps_set *set, const char *path)
 	}
 	if (S_ISDIR(st.st_mode))
 		return load_dir(set, path);
+	if (!S_ISREG(st.st_mode))
+		return refuse_kind(set, path, st.st_mode);
 	load_file(set, path);
 	return 0;
 }

@@ -72,7 +72,7 @@ static void on_reload_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	engine_reload(w->data, false);
+	engine_reload_poll(w->data);
 }
 
 static void on_run_for(struct ev_loop *loop, ev_timer *w, int revents)
@@ -129,8 +129,7 @@ static void watchers_init(struct engine *e, double run_for_s)
 	e->sig_hup.data = e->sig_term.data = e->sig_int.data = e->sig_usr1.data = e;
 	if (e->cfg.resync_s)
 		ev_timer_start(e->loop, &e->resync);
-	if (e->cfg.reload_s)
-		ev_timer_start(e->loop, &e->reload);
+	engine_watch_apps(e);
 	if (run_for_s > 0)
 		ev_timer_start(e->loop, &e->run_for);
 	ev_signal_start(e->loop, &e->sig_hup);
@@ -218,6 +217,7 @@ void engine_fini(struct engine *e)
 {
 	if (e->audit)
 		engine_audit_stats(e, "stop");
+	engine_unwatch_apps(e);
 	sched_free(e->sched);
 	exec_ctx_free(e->exec);
 	if (e->dp)

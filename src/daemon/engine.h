@@ -45,7 +45,8 @@ struct engine {
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;
-	ev_timer reload;
+	ev_timer reload;             /* polling: only while apps_watch cannot watch */
+	struct dirwatch *apps_watch; /* inotify on the apps path; NULL when polling */
 	ev_timer run_for;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
 	uint64_t rounds, ops_applied, ops_failed;
@@ -75,6 +76,11 @@ void engine_reconcile_now(struct engine *e);
 void engine_reload(struct engine *e, bool force);
 /* The definitions at start-up, programmed before checks run. */
 void engine_load_first(struct engine *e);
+/* Changes seen through inotify, or polled every reload_seconds (the reload
+ * timer) while inotify cannot watch. */
+void engine_watch_apps(struct engine *e);
+void engine_reload_poll(struct engine *e);
+void engine_unwatch_apps(struct engine *e);
 
 /* engine_round.c: the reconcile round. */
 /* One round over the whole table now; `full` re-reads the kernel first. */

@@ -2,6 +2,8 @@
  * Reloading app definitions. Fail static: an app whose file now has errors
  * (or cannot be read) keeps its last good definition, so a typo never takes
  * a VIP or its backends out of the kernel; only a clean file removes apps.
+ * Changes are seen through inotify (src/sources/dirwatch.c); polling every
+ * reload_seconds is the fallback while inotify cannot watch.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -11,9 +13,12 @@
 
 #include "engine.h"
 #include "vipd/apps.h"
+#include "vipd/dirwatch.h"
 #include "vipd/hash.h"
 #include "vipd/log.h"
 
+/* stat() never opens the file: a FIFO or a device among the definitions
+ * cannot block the loop here. */
 static uint64_t sig_stat(uint64_t h, const char *path)
 {
 	struct stat st;
@@ -26,20 +31,41 @@ static uint64_t sig_stat(uint64_t h, const char *path)
 	return hash_fnv1a(h, &st.st_ino, sizeof(st.st_ino));
 }
 
-/* Changes when any definition file changes, appears or goes away. */
-static void apps_signature(const char *path, char *out, size_t len)
+/* A directory counts by which one it is and the definition files in it, not
+ * by its own mtime: an editor's swap file or a temporary file coming and
+ * going is not a change of the definitions, and re-reading them all for it
+ * would be a reload the operator did not make. */
+static uint64_t sig_dir(uint64_t h, const char *path, const struct stat *st)
 {
-	uint64_t h = sig_stat(HASH_VIPD_SEED, path);
 	struct dirent **names = NULL;
 	char file[4096];
 	int n = scandir(path, &names, NULL, alphasort);
 
+	h = hash_fnv1a(h, path, strlen(path));
+	h = hash_fnv1a(h, &st->st_ino, sizeof(st->st_ino));
+	if (n < 0)
+		return hash_fnv1a(h, "unreadable", 10);
 	for (int i = 0; i < n; i++) {
-		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
-		h = sig_stat(h, file);
+		if (apps_is_definition_name(names[i]->d_name)) {
+			snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
+			h = sig_stat(h, file);
+		}
 		free(names[i]);
 	}
 	free(names);
+	return h;
+}
+
+/* Changes when any definition file changes, appears or goes away. */
+static void apps_signature(const char *path, char *out, size_t len)
+{
+	struct stat st;
+	uint64_t h;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		h = sig_dir(HASH_VIPD_SEED, path, &st);
+	else
+		h = sig_stat(HASH_VIPD_SEED, path);
 	snprintf(out, len, "%016llx", (unsigned long long)h);
 }
 
@@ -209,4 +235,64 @@ void engine_load_first(struct engine *e)
 	engine_round(e, false);
 	sched_sync(e->sched, &e->apps);
 	apps_set_free(&old);
+}
+
+/* A burst of changes (an editor's write-then-rename, a tool rewriting the
+ * directory) is read once, this long after its last event: long enough for
+ * `cp` or an editor to finish, short next to a check interval. */
+#define APPS_SETTLE_S 0.15
+#define APPS_MAX_WAIT_S 1.0
+
+static void on_apps_watch(void *arg, enum dirwatch_event ev);
+
+static int watch_apps(struct engine *e, char *err, size_t errlen)
+{
+	e->apps_watch = dirwatch_open(e->loop, e->cfg.apps_path, APPS_SETTLE_S, APPS_MAX_WAIT_S,
+	                              on_apps_watch, e, err, errlen);
+	return e->apps_watch ? 0 : -1;
+}
+
+/* dirwatch callback */
+static void on_apps_watch(void *arg, enum dirwatch_event ev)
+{
+	struct engine *e = arg;
+
+	if (ev == DIRWATCH_LOST) {
+		engine_unwatch_apps(e);
+		log_warnx("%s: lost the inotify watch; checking for changes every %u s instead",
+		          e->cfg.apps_path, e->cfg.reload_s);
+		ev_timer_start(e->loop, &e->reload);
+	}
+	engine_reload(e, false);
+}
+
+void engine_watch_apps(struct engine *e)
+{
+	char err[512];
+
+	if (!e->cfg.reload_s)
+		return; /* reload_seconds 0: only SIGHUP reloads */
+	if (watch_apps(e, err, sizeof(err)) == 0) {
+		log_info("%s: watching for changes", e->cfg.apps_path);
+		return;
+	}
+	log_warnx("%s: cannot watch for changes (%s); checking every %u s instead",
+	          e->cfg.apps_path, err, e->cfg.reload_s);
+	ev_timer_start(e->loop, &e->reload);
+}
+
+/* The fallback timer: each tick also tries to get the watch back. */
+void engine_reload_poll(struct engine *e)
+{
+	if (!e->apps_watch && watch_apps(e, NULL, 0) == 0) {
+		ev_timer_stop(e->loop, &e->reload);
+		log_info("%s: watching for changes again", e->cfg.apps_path);
+	}
+	engine_reload(e, false);
+}
+
+void engine_unwatch_apps(struct engine *e)
+{
+	dirwatch_close(e->apps_watch);
+	e->apps_watch = NULL;
 }

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "vipd/apps.h"
 #include "vipd/suggest.h"
@@ -596,6 +600,149 @@ static void test_task_host_and_id_are_checked(void **state)
 	}
 }
 
+/* A scratch directory of definition files for the source-reading tests. */
+static void scratch_dir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/vipd-apps-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void scratch_path(char *out, size_t len, const char *dir, const char *name)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void remove_scratch(const char *dir)
+{
+	char cmd[1100];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Reading a FIFO waits for a writer for good: a FIFO named *.json in the
+ * apps directory froze vipd (every check, and SIGTERM). It is refused with
+ * its location and the other files still load; the alarm turns a hang into a
+ * failure. */
+static void test_fifo_in_directory_refused(void **state)
+{
+	(void)state;
+	char dir[64], fifo[128], good[128], want[256];
+	struct apps_set set = {0};
+
+	scratch_dir(dir, sizeof(dir));
+	scratch_path(fifo, sizeof(fifo), dir, "x.json");
+	scratch_path(good, sizeof(good), dir, "web.json");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	write_text(good, "{\"id\": \"/web\"}");
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", fifo);
+	const char *expected[] = {want};
+
+	alarm(10);
+	assert_int_equal(apps_load_path(&set, dir), 0);
+	alarm(0);
+	assert_diags(&set, expected, 1);
+	assert_int_equal(set.napps, 1);
+	assert_non_null(apps_find(&set, "/web"));
+	apps_set_free(&set);
+	remove_scratch(dir);
+}
+
+/* The apps path itself a FIFO, a device or a socket: refused, nothing read. */
+static void test_special_apps_path_refused(void **state)
+{
+	(void)state;
+	char dir[64], fifo[96], sock_path[96], want[256];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	scratch_dir(dir, sizeof(dir));
+	scratch_path(fifo, sizeof(fifo), dir, "apps.json");
+	scratch_path(sock_path, sizeof(sock_path), dir, "apps.sock");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_true(sock >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	assert_int_equal(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	alarm(10);
+	{
+		struct apps_set set = {0};
+
+		snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", fifo);
+		const char *expected[] = {want};
+		assert_int_equal(apps_load_path(&set, fifo), -1);
+		assert_diags(&set, expected, 1);
+		assert_int_equal(set.napps, 0);
+		apps_set_free(&set);
+	}
+	{
+		struct apps_set set = {0};
+		const char *expected[] = {"/dev/null: not a regular file (a character device)"};
+
+		assert_int_equal(apps_load_path(&set, "/dev/null"), -1);
+		assert_diags(&set, expected, 1);
+		apps_set_free(&set);
+	}
+	{
+		struct apps_set set = {0};
+
+		snprintf(want, sizeof(want), "%s: not a regular file (a socket)", sock_path);
+		const char *expected[] = {want};
+		assert_int_equal(apps_load_path(&set, sock_path), -1);
+		assert_diags(&set, expected, 1);
+		apps_set_free(&set);
+	}
+	alarm(0);
+	close(sock);
+	remove_scratch(dir);
+}
+
+/* Symbolic links to regular files are read (Kubernetes ConfigMap volumes
+ * are links into a timestamped directory); a link to a FIFO, a dangling link
+ * and a directory named *.json are refused with their location. */
+static void test_links_and_directories_in_directory(void **state)
+{
+	(void)state;
+	char dir[64], real[128], link_ok[128], fifo[128], link_fifo[128], dangling[128],
+	    subdir[128], want[3][256];
+	struct apps_set set = {0};
+
+	scratch_dir(dir, sizeof(dir));
+	scratch_path(real, sizeof(real), dir, ".data-web");
+	scratch_path(link_ok, sizeof(link_ok), dir, "a-web.json");
+	scratch_path(fifo, sizeof(fifo), dir, ".pipe");
+	scratch_path(link_fifo, sizeof(link_fifo), dir, "b-pipe.json");
+	scratch_path(dangling, sizeof(dangling), dir, "c-gone.json");
+	scratch_path(subdir, sizeof(subdir), dir, "d-dir.json");
+	write_text(real, "{\"id\": \"/web\"}");
+	assert_int_equal(symlink(".data-web", link_ok), 0);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(symlink(".pipe", link_fifo), 0);
+	assert_int_equal(symlink("nowhere", dangling), 0);
+	assert_int_equal(mkdir(subdir, 0755), 0);
+	snprintf(want[0], sizeof(want[0]), "%s: not a regular file (a FIFO)", link_fifo);
+	snprintf(want[1], sizeof(want[1]), "%s: cannot open: No such file or directory", dangling);
+	snprintf(want[2], sizeof(want[2]), "%s: not a regular file (a directory)", subdir);
+	const char *expected[] = {want[0], want[1], want[2]};
+
+	alarm(10);
+	assert_int_equal(apps_load_path(&set, dir), 0);
+	alarm(0);
+	assert_diags(&set, expected, 3);
+	assert_int_equal(set.napps, 1);
+	assert_string_equal(set.apps[0].source, link_ok);
+	apps_set_free(&set);
+	remove_scratch(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +763,9 @@ int main(void)
 	    cmocka_unit_test(test_docker_port_mappings_located),
 	    cmocka_unit_test(test_suggest_nearest),
 	    cmocka_unit_test(test_task_host_and_id_are_checked),
+	    cmocka_unit_test(test_fifo_in_directory_refused),
+	    cmocka_unit_test(test_special_apps_path_refused),
+	    cmocka_unit_test(test_links_and_directories_in_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
