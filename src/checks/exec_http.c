@@ -8,9 +8,7 @@
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/errbuf.h"
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "exec_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -203,96 +201,10 @@ static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp
 	return n;
 }
 
-static enum check_outcome http_error_outcome(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return CHECK_FAIL_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-		return CHECK_FAIL_CONNECT;
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-	case CURLE_USE_SSL_FAILED:
-		return CHECK_FAIL_TLS;
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_FAILED_INIT:
-		return CHECK_FAIL_INTERNAL;
-	default:
-		return CHECK_FAIL_PROTOCOL;
-	}
-}
-
-/* The audit log shows the head of the body; keep it printable. */
-static void http_output(struct http_run *h, const char *prefix)
-{
-	char *out = h->base.result.output;
-	size_t cap = sizeof(h->base.result.output), len, i;
-
-	len = (size_t)snprintf(out, cap, "%s", prefix);
-	if (len >= cap - 1 || !h->body_len)
-		return;
-	out[len++] = ' ';
-	for (i = 0; i < h->body_len && len < cap - 1; i++) {
-		unsigned char ch = (unsigned char)h->body[i];
-
-		out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
-	}
-	out[len] = '\0';
-}
-
-static bool http_body_matches(struct http_run *h)
-{
-	pcre2_match_data *md;
-	int rc;
-
-	md = pcre2_match_data_create_from_pattern(h->regex, NULL);
-	if (!md)
-		return false;
-	rc = pcre2_match(h->regex, (PCRE2_SPTR)(h->body ? h->body : ""), h->body_len, 0, 0, md,
-	                 NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
-}
-
-/* Marathon: 200-399 healthy; 1xx ignored under ignoreHttp1xx; else unhealthy. */
-static void http_judge_status(struct http_run *h)
-{
-	struct check_result *r = &h->base.result;
-	long status = r->http_status;
-	char prefix[64];
-
-	snprintf(prefix, sizeof(prefix), "HTTP %ld", status);
-	if (status >= 200 && status <= 399) {
-		if (h->regex && !http_body_matches(h)) {
-			r->outcome = CHECK_FAIL_BODY;
-			snprintf(prefix, sizeof(prefix), "HTTP %ld, body does not match:", status);
-		} else {
-			r->outcome = CHECK_OK;
-		}
-	} else if (status >= 100 && status <= 199) {
-		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-	} else {
-		r->outcome = CHECK_FAIL_HTTP_STATUS;
-	}
-	http_output(h, prefix);
-}
-
 static void http_judge(struct http_run *h, CURLcode rc)
 {
 	struct check_result *r = &h->base.result;
+	struct http_answer a;
 
 	h->curl_code = (int)rc;
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
@@ -305,24 +217,15 @@ static void http_judge(struct http_run *h, CURLcode rc)
 		r->outcome = CHECK_OK;
 		return;
 	}
-	/* A body past body_max was cut by us: the status decides, as for a
-	 * checker that stops reading after the head; so does fail_on_error. */
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large) ||
-	    (rc == CURLE_HTTP_RETURNED_ERROR && r->http_status >= 400)) {
-		http_judge_status(h);
-		return;
-	}
-	/* Only a 1xx came, then the connection ended or timed out (curl waits
-	 * for a final status after a 1xx): Marathon judges the 1xx. */
-	if (r->http_status >= 100 && r->http_status <= 199) {
-		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-		exec_run_set_output(&h->base, "HTTP %ld, then %s", r->http_status,
-		                    curl_easy_strerror(rc));
-		return;
-	}
-	r->outcome = http_error_outcome(rc);
-	exec_run_set_output(&h->base, "%s",
-	                    h->curl_error[0] ? h->curl_error : curl_easy_strerror(rc));
+	a = (struct http_answer){.curl_code = (int)rc,
+	                         .status = r->http_status,
+	                         .error = h->curl_error,
+	                         .body = h->body,
+	                         .body_len = h->body_len,
+	                         .body_regex = h->regex,
+	                         .ignore_http1xx = h->ignore_http1xx,
+	                         .body_cut = h->body_too_large};
+	r->outcome = http_verdict(&a, r->output, sizeof(r->output));
 }
 
 /* Finished transfers, judged and freed here only (exec_run_finish ->

@@ -12,6 +12,7 @@
 #include "vipd/errbuf.h"
 #include "exec_http_raw_parse.h"
 #include "exec_http_raw_url.h"
+#include "exec_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -109,21 +110,6 @@ int exec_http_raw_curl_code(const struct exec_run *run)
 	return ((const struct raw_run *)run)->curl_code;
 }
 
-/* The subset of exec_http.c's CURLcode mapping this file can produce. */
-static enum check_outcome raw_error_outcome(int curl_code)
-{
-	switch (curl_code) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return CHECK_FAIL_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-		return CHECK_FAIL_CONNECT;
-	default:
-		return CHECK_FAIL_PROTOCOL;
-	}
-}
-
 static long raw_elapsed_ms(const struct raw_run *r)
 {
 	struct timespec now;
@@ -133,53 +119,35 @@ static long raw_elapsed_ms(const struct raw_run *r)
 	       (now.tv_nsec - r->base.started.tv_nsec) / 1000000;
 }
 
-/* As exec_http.c's http_judge for a failed transfer: after a lone 1xx,
- * Marathon judges the 1xx; otherwise the error decides. */
+/* The answer so far, judged by the rule exec_http.c applies too. */
+static void raw_judge(struct raw_run *r, int curl_code, const char *error)
+{
+	struct check_result *res = &r->base.result;
+	struct http_answer a = {.curl_code = curl_code,
+	                        .status = r->resp.status,
+	                        .error = error,
+	                        .body = r->kept,
+	                        .body_len = r->kept_len,
+	                        .ignore_http1xx = r->ignore_http1xx,
+	                        .body_cut = r->body_too_large};
+
+	r->curl_code = curl_code;
+	res->http_status = r->resp.status;
+	res->outcome = http_verdict(&a, res->output, sizeof(res->output));
+	exec_run_finish(&r->base);
+}
+
 static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
 {
-	struct check_result *res = &r->base.result;
+	char error[CHECK_OUTPUT_MAX];
 	va_list ap;
 
-	r->curl_code = curl_code;
-	res->http_status = r->resp.status;
-	if (!r->resp.final_status && res->http_status >= 100 && res->http_status <= 199) {
-		res->outcome = r->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-		exec_run_set_output(&r->base, "HTTP %ld, then %s", res->http_status,
-		                    curl_easy_strerror((CURLcode)curl_code));
-	} else {
-		res->outcome = raw_error_outcome(curl_code);
-		va_start(ap, fmt);
-		vsnprintf(res->output, sizeof(res->output), fmt, ap);
-		va_end(ap);
-	}
-	exec_run_finish(&r->base);
-}
-
-/* Marathon: 200-399 healthy, else unhealthy; the output shows the head of
- * the body, printable, as exec_http.c's http_output. */
-static void raw_judge(struct raw_run *r, int curl_code)
-{
-	struct check_result *res = &r->base.result;
-	char *out = res->output;
-	size_t cap = sizeof(res->output), len, i;
-
-	r->curl_code = curl_code;
-	res->http_status = r->resp.status;
-	res->outcome =
-	    res->http_status >= 200 && res->http_status <= 399 ? CHECK_OK : CHECK_FAIL_HTTP_STATUS;
-	len = (size_t)snprintf(out, cap, "HTTP %ld", res->http_status);
-	if (len < cap - 1 && r->kept_len) {
-		out[len++] = ' ';
-		for (i = 0; i < r->kept_len && len < cap - 1; i++) {
-			unsigned char ch = (unsigned char)r->kept[i];
-
-			out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
-		}
-		out[len] = '\0';
-	}
-	exec_run_finish(&r->base);
+	va_start(ap, fmt);
+	vsnprintf(error, sizeof(error), fmt, ap);
+	va_end(ap);
+	raw_judge(r, curl_code, error);
 }
 
 /* A failure before any response (connect, send, namespace), with
@@ -247,7 +215,7 @@ static void raw_step(struct raw_run *r, enum raw_resp_step step)
 	case RAW_RESP_MORE:
 		return;
 	case RAW_RESP_DONE:
-		raw_judge(r, r->resp.curl_code);
+		raw_judge(r, r->resp.curl_code, NULL);
 		return;
 	case RAW_RESP_FAILED:
 		raw_fail(r, r->resp.curl_code, "%s", r->resp.error);
@@ -256,7 +224,7 @@ static void raw_step(struct raw_run *r, enum raw_resp_step step)
 		/* As exec_http.c: a body cut at body_max is libcurl's write
 		 * error, judged by its status; a failed allocation fails. */
 		if (r->body_too_large)
-			raw_judge(r, CURLE_WRITE_ERROR);
+			raw_judge(r, CURLE_WRITE_ERROR, NULL);
 		else
 			raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
 		return;
@@ -369,7 +337,8 @@ static void raw_connect_next(struct raw_run *r)
 	case RAW_OPEN_REFUSED:
 		snprintf(text, sizeof(text), RAW_CONNECT_FAILED, r->target.name, r->target.port,
 		         raw_elapsed_ms(r));
-		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_COULDNT_CONNECT, text);
+		raw_fail_early(r, http_curl_outcome(CURLE_COULDNT_CONNECT), CURLE_COULDNT_CONNECT,
+		               text);
 		return;
 	case RAW_OPEN_SOCKET_FAILED:
 		/* libcurl reports a socket it could not open as a failed connect. */
@@ -398,7 +367,7 @@ static void raw_send(struct raw_run *r)
 	}
 	if (n < 0) {
 		snprintf(text, sizeof(text), "Send failure: %s", strerror(errno));
-		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_SEND_ERROR, text);
+		raw_fail_early(r, http_curl_outcome(CURLE_SEND_ERROR), CURLE_SEND_ERROR, text);
 		return;
 	}
 	raw_mark_connected(r);
