@@ -78,15 +78,17 @@ static const char *raw_url_host(struct raw_target *t, const char *s)
 /* ":port" as curl writes it back: 1-65535 without leading zeros. */
 static const char *raw_url_port(struct raw_target *t, const char *s)
 {
+	const char *digits;
 	unsigned long port = 0;
 	size_t n = 0;
 
 	t->port = 80;
 	if (*s != ':')
 		return s;
-	for (s++; *s >= '0' && *s <= '9' && n < 5; s++, n++)
+	digits = ++s;
+	for (; *s >= '0' && *s <= '9' && n < 5; s++, n++)
 		port = port * 10 + (unsigned long)(*s - '0');
-	if (!n || port == 0 || port > 65535 || s[-n] == '0')
+	if (!n || port == 0 || port > 65535 || digits[0] == '0')
 		return NULL;
 	t->port = (unsigned)port;
 	return s;
