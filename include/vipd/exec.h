@@ -30,10 +30,11 @@ struct exec_settings {
 	const char *run_as_user; /* COMMAND user when vipd runs as root; NULL = "nobody" */
 	const char *shell;       /* NULL = "/bin/sh", run as `shell -c command` */
 	size_t output_cap;       /* command output bytes kept; 0 or > CHECK_OUTPUT_MAX-1 = that */
-	size_t body_keep;        /* HTTP body bytes kept for the regex and callers; 0 = 64 KiB */
-	size_t body_max;         /* HTTP transfer aborted past this many body bytes; 0 = 1 MiB */
-	double kill_grace_s;     /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
-	unsigned nofile_limit;   /* RLIMIT_NOFILE of commands; 0 = 1024 */
+	/* HTTP body bytes kept for the regex and callers; 0 = 64 KiB. The rest
+	 * is read and dropped, as `curl -o /dev/null` does. */
+	size_t body_keep;
+	double kill_grace_s;   /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
+	unsigned nofile_limit; /* RLIMIT_NOFILE of commands; 0 = 1024 */
 	/* Run every HTTP check through libcurl, also those exec_http_raw.c would
 	 * take (for comparison); so does VIPD_HTTP_VIA_CURL=1 in the environment,
 	 * read when the context is made. */
@@ -158,7 +159,6 @@ struct exec_ctx {
 	char *shell;
 	size_t output_cap;
 	size_t body_keep;
-	size_t body_max;
 	double kill_grace_s;
 	unsigned nofile_limit;
 	bool drop_privileges; /* vipd runs as root: commands switch to run_uid/run_gid */

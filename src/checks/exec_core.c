@@ -22,7 +22,6 @@
 #define EXEC_DEFAULT_USER "nobody"
 #define EXEC_DEFAULT_SHELL "/bin/sh"
 #define EXEC_DEFAULT_BODY_KEEP ((size_t)64 * 1024)
-#define EXEC_DEFAULT_BODY_MAX ((size_t)1024 * 1024)
 #define EXEC_DEFAULT_KILL_GRACE_S 2.0
 #define EXEC_DEFAULT_NOFILE 1024
 
@@ -107,9 +106,6 @@ struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *
 	if (!ctx->output_cap || ctx->output_cap > CHECK_OUTPUT_MAX - 1)
 		ctx->output_cap = CHECK_OUTPUT_MAX - 1;
 	ctx->body_keep = settings->body_keep ? settings->body_keep : EXEC_DEFAULT_BODY_KEEP;
-	ctx->body_max = settings->body_max ? settings->body_max : EXEC_DEFAULT_BODY_MAX;
-	if (ctx->body_max < ctx->body_keep)
-		ctx->body_max = ctx->body_keep;
 	ctx->kill_grace_s =
 	    settings->kill_grace_s > 0 ? settings->kill_grace_s : EXEC_DEFAULT_KILL_GRACE_S;
 	ctx->nofile_limit = settings->nofile_limit ? settings->nofile_limit : EXEC_DEFAULT_NOFILE;

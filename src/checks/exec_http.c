@@ -29,10 +29,9 @@ struct http_run {
 	pcre2_code *regex; /* NULL = no body check */
 	char *netns;       /* copy of the request's, for the socket hook */
 	bool ignore_http1xx;
-	bool connect_only;   /* a TCP check of a name: resolve, connect, done */
-	bool body_too_large; /* we aborted the transfer at body_max */
-	bool netns_failed;   /* the socket hook could not enter the namespace */
-	bool keep_body;      /* a regex or the caller reads it: else an excerpt only */
+	bool connect_only; /* a TCP check of a name: resolve, connect, done */
+	bool netns_failed; /* the socket hook could not enter the namespace */
+	bool keep_body;    /* a regex or the caller reads it: else an excerpt only */
 	int curl_code;
 	char *body; /* the first body_keep bytes */
 	size_t body_len;
@@ -173,7 +172,8 @@ static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
 	return fd;
 }
 
-/* CURLOPT_WRITEFUNCTION: keep the head of the body, stop a runaway one. */
+/* CURLOPT_WRITEFUNCTION: keep the head of the body and read the rest, as
+ * `curl -o /dev/null` does: a large status page is no failure. */
 static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_run *h = userp;
@@ -193,10 +193,6 @@ static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp
 		}
 		memcpy(h->body + h->body_len, data, keep);
 		h->body_len += keep;
-	}
-	if (h->body_seen > ctx->body_max) {
-		h->body_too_large = true;
-		return 0; /* CURLE_WRITE_ERROR */
 	}
 	return n;
 }
@@ -223,8 +219,7 @@ static void http_judge(struct http_run *h, CURLcode rc)
 	                         .body = h->body,
 	                         .body_len = h->body_len,
 	                         .body_regex = h->regex,
-	                         .ignore_http1xx = h->ignore_http1xx,
-	                         .body_cut = h->body_too_large};
+	                         .ignore_http1xx = h->ignore_http1xx};
 	r->outcome = http_verdict(&a, r->output, sizeof(r->output));
 }
 

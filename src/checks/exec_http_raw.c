@@ -47,7 +47,6 @@ struct raw_run {
 	bool sending;      /* connecting, then writing the request */
 	bool connected;    /* a send succeeded: later errors are not connect errors */
 	bool ignore_http1xx;
-	bool body_too_large;   /* stopped past body_max: the status decides */
 	bool connect_deadline; /* the deadline is --connect-timeout's until connected */
 	bool starting;         /* inside exec_start(): no callback from here */
 	int curl_code;         /* the CURLcode libcurl would have given */
@@ -128,8 +127,7 @@ static void raw_judge(struct raw_run *r, int curl_code, const char *error)
 	                        .error = error,
 	                        .body = r->kept,
 	                        .body_len = r->kept_len,
-	                        .ignore_http1xx = r->ignore_http1xx,
-	                        .body_cut = r->body_too_large};
+	                        .ignore_http1xx = r->ignore_http1xx};
 
 	r->curl_code = curl_code;
 	res->http_status = r->resp.status;
@@ -189,7 +187,7 @@ static void raw_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* raw_resp_body_fn: keep the head of the body (allocated at the first
- * byte when the caller reads it), stop a runaway one at body_max. */
+ * byte when the caller reads it) and read the rest, as curl -o /dev/null. */
 static bool raw_on_body(void *arg, const char *data, size_t n)
 {
 	struct raw_run *r = arg;
@@ -202,10 +200,6 @@ static bool raw_on_body(void *arg, const char *data, size_t n)
 	if (keep)
 		memcpy(r->kept + r->kept_len, data, keep);
 	r->kept_len += keep;
-	if (r->resp.body_seen > r->base.ctx->body_max) {
-		r->body_too_large = true;
-		return false;
-	}
 	return true;
 }
 
@@ -221,12 +215,9 @@ static void raw_step(struct raw_run *r, enum raw_resp_step step)
 		raw_fail(r, r->resp.curl_code, "%s", r->resp.error);
 		return;
 	case RAW_RESP_STOPPED:
-		/* As exec_http.c: a body cut at body_max is libcurl's write
-		 * error, judged by its status; a failed allocation fails. */
-		if (r->body_too_large)
-			raw_judge(r, CURLE_WRITE_ERROR, NULL);
-		else
-			raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
+		/* Only a failed allocation stops the body: libcurl's write
+		 * error, as exec_http.c's callback gives it. */
+		raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
 		return;
 	}
 }

@@ -24,7 +24,6 @@ struct http_answer {
 	size_t body_len;
 	const pcre2_code *body_regex; /* NULL = no body check */
 	bool ignore_http1xx;          /* Marathon's ignoreHttp1xx */
-	bool body_cut;                /* the client stopped reading at its body cap */
 };
 
 /*

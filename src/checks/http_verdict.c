@@ -45,12 +45,11 @@ static bool http_status_1xx(long status)
 	return status >= 100 && status <= 199;
 }
 
-/* A complete answer, or one whose end does not matter to the verdict: the
- * body cut by the client's own cap, or curl -f stopping at a status >= 400
- * (libcurl's 22 comes once every header is in). */
+/* A complete answer, or curl -f stopping at a status >= 400 (libcurl's 22
+ * comes once every header is in): the status decides. */
 static bool http_judged_by_status(const struct http_answer *a)
 {
-	return a->curl_code == CURLE_OK || (a->curl_code == CURLE_WRITE_ERROR && a->body_cut) ||
+	return a->curl_code == CURLE_OK ||
 	       (a->curl_code == CURLE_HTTP_RETURNED_ERROR && a->status >= 400);
 }
 

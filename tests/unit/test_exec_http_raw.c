@@ -53,6 +53,11 @@ static int open_conns;
 static char last_request[4096]; /* what the last client sent, for the path check */
 
 static char long_reply[4096];
+/* Bodies past the 1 MiB that once failed the transfer: Content-Length and
+ * until close. */
+#define HUGE_BODY (3 * 1024 * 1024)
+static char *huge_reply, *huge_close_reply;
+static size_t huge_reply_len, huge_close_reply_len;
 
 static void conn_free(struct conn *c)
 {
@@ -132,6 +137,10 @@ static void conn_route(struct conn *c)
 		         "c");
 	else if (!strcmp(path, "/long"))
 		conn_send(c, long_reply, strlen(long_reply), false);
+	else if (!strcmp(path, "/huge"))
+		conn_send(c, huge_reply, huge_reply_len, false);
+	else if (!strcmp(path, "/huge-close"))
+		conn_send(c, huge_close_reply, huge_close_reply_len, false);
 	else if (!strcmp(path, "/garbage"))
 		REPLY(c, "garbage\r\n\r\n");
 	else if (!strcmp(path, "/bad-code"))
@@ -241,6 +250,19 @@ static void listener_down(struct listener *l)
 	close(l->fd);
 }
 
+/* head, then HUGE_BODY bytes of 'z' */
+static char *make_reply(const char *head, size_t *len)
+{
+	size_t n = strlen(head);
+	char *reply = malloc(n + HUGE_BODY);
+
+	assert_non_null(reply);
+	memcpy(reply, head, n);
+	memset(reply + n, 'z', HUGE_BODY);
+	*len = n + HUGE_BODY;
+	return reply;
+}
+
 static int server_up(void **state)
 {
 	size_t n;
@@ -250,6 +272,9 @@ static int server_up(void **state)
 	                     "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n");
 	memset(long_reply + n, 'y', 2000);
 	long_reply[n + 2000] = '\0';
+	huge_reply =
+	    make_reply("HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\n\r\n", &huge_reply_len);
+	huge_close_reply = make_reply("HTTP/1.0 200 OK\r\n\r\n", &huge_close_reply_len);
 	listener_up(&v4, AF_INET);
 	listener_up(&v6, AF_INET6);
 	return 0;
@@ -260,6 +285,8 @@ static int server_down(void **state)
 	(void)state;
 	listener_down(&v4);
 	listener_down(&v6);
+	free(huge_reply);
+	free(huge_close_reply);
 	return 0;
 }
 
@@ -284,12 +311,11 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 	w->body_total = exec_run_body_total(run);
 }
 
-static size_t ctx_body_keep, ctx_body_max; /* 0: the defaults */
+static size_t ctx_body_keep; /* 0: the default */
 
 static struct exec_ctx *new_ctx(bool via_curl)
 {
-	struct exec_settings s = {
-	    .http_via_curl = via_curl, .body_keep = ctx_body_keep, .body_max = ctx_body_max};
+	struct exec_settings s = {.http_via_curl = via_curl, .body_keep = ctx_body_keep};
 	char err[256] = "";
 	struct exec_ctx *ctx = exec_ctx_new(loop, &s, err, sizeof(err));
 
@@ -453,6 +479,28 @@ static void test_body_framing(void **state)
 	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
 	assert_int_equal(w.res.http_status, 200);
 	assert_string_equal(w.res.output, "Invalid Content-Length: value");
+}
+
+/* A status page past 1 MiB is read to its end, as curl -o /dev/null reads
+ * it: healthy, CURLcode 0, whether its length is given or it ends at close. */
+static void test_large_body_read_to_end(void **state)
+{
+	struct waiter w;
+	char want[CHECK_OUTPUT_MAX];
+
+	(void)state;
+	memset(want, 'z', sizeof(want));
+	memcpy(want, "HTTP 200 ", 9);
+	want[sizeof(want) - 1] = '\0';
+	w = run_path("/huge");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 0);
+	assert_int_equal(w.body_total, HUGE_BODY);
+	assert_string_equal(w.res.output, want);
+	w = run_path("/huge-close");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 0);
+	assert_int_equal(w.body_total, HUGE_BODY);
 }
 
 static void test_1xx(void **state)
@@ -734,8 +782,8 @@ static void test_native_head_and_fail(void **state)
 	assert_int_equal(w.curl_code, 22);
 }
 
-/* The kept body is its first body_keep bytes; past body_max the transfer
- * stops with libcurl's write error and the status decides. */
+/* The kept body is its first body_keep bytes; the rest is read to its end
+ * and dropped, as `curl -o /dev/null` does. */
 static void test_native_body_capture(void **state)
 {
 	struct waiter w;
@@ -749,12 +797,13 @@ static void test_native_body_capture(void **state)
 	assert_int_equal(w.curl_code, 0);
 	w = run_url("http://127.0.0.1:%u%s", v4.port, "/chunked", NULL);
 	assert_int_equal(w.body_len, 13);
-	ctx_body_max = 1000;
-	w = run_url("http://127.0.0.1:%u%s", v4.port, "/long", NULL);
+	/* past 1 MiB: curl exits 0 where this client once gave 23 */
+	w = run_url("http://127.0.0.1:%u%s", v4.port, "/huge", NULL);
 	assert_int_equal(w.res.outcome, CHECK_OK);
-	assert_int_equal(w.curl_code, 23);
+	assert_int_equal(w.curl_code, 0);
 	assert_int_equal(w.body_len, 100);
-	ctx_body_keep = ctx_body_max = 0;
+	assert_int_equal(w.body_total, HUGE_BODY);
+	ctx_body_keep = 0;
 }
 
 static void connect_timeout(struct exec_request *req)
@@ -891,6 +940,7 @@ int main(void)
 	    cmocka_unit_test(test_2xx_3xx_healthy),
 	    cmocka_unit_test(test_4xx_5xx_unhealthy),
 	    cmocka_unit_test(test_body_framing),
+	    cmocka_unit_test(test_large_body_read_to_end),
 	    cmocka_unit_test(test_1xx),
 	    cmocka_unit_test(test_malformed_status_line),
 	    cmocka_unit_test(test_closed_or_reset_without_answer),
