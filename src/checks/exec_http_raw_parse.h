@@ -9,8 +9,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Response bytes buffered at once; one header line must fit, or is skipped. */
+/* Response bytes buffered at once; a longer status line keeps its head,
+ * a longer header line is skipped. */
 #define RAW_RESP_IN_MAX 4096
+/* libcurl 7.88's limits (CURL_MAX_HTTP_HEADER, and Debian's backport of
+ * MAX_HTTP_RESP_HEADER_SIZE): one status or header line, CRLF included, must
+ * be shorter than the first; all of a request's, 1xx responses included,
+ * may add up to the second. */
+#define RAW_RESP_LINE_MAX (100 * 1024)
+#define RAW_RESP_HEADERS_MAX (300 * 1024)
 #define RAW_RESP_ERROR_MAX 256
 
 enum raw_resp_state {
@@ -36,13 +43,15 @@ typedef bool (*raw_resp_body_fn)(void *arg, const char *data, size_t len);
 
 struct raw_resp {
 	enum raw_resp_state state;
-	bool head_only;     /* the request was HEAD: no body follows the headers */
-	bool fail_on_error; /* curl -f: a final status >= 400 ends it with 22 */
-	bool final_status;  /* a non-1xx status line came */
-	bool chunked;       /* of the response being read */
-	bool has_length;    /* of the response being read */
-	bool skipping_line; /* discarding a header line longer than the buffer */
-	long status;        /* of the last status line; 0 before one */
+	bool head_only;      /* the request was HEAD: no body follows the headers */
+	bool fail_on_error;  /* curl -f: a final status >= 400 ends it with 22 */
+	bool final_status;   /* a non-1xx status line came */
+	bool chunked;        /* of the response being read */
+	bool has_length;     /* of the response being read */
+	bool skipping_line;  /* discarding a header line longer than the buffer */
+	size_t line_dropped; /* bytes of the current line no longer in the buffer */
+	size_t header_bytes; /* status and header lines so far, for RAW_RESP_HEADERS_MAX */
+	long status;         /* of the last status line; 0 before one */
 	int curl_code;
 	unsigned long long body_left; /* Content-Length or chunk bytes still due */
 	unsigned long long body_length;

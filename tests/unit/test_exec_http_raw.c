@@ -59,6 +59,15 @@ static char long_reply[4096];
 static char *huge_reply, *huge_close_reply;
 static size_t huge_reply_len, huge_close_reply_len;
 
+/* Replies made at set-up, for heads past the client's 4 KiB buffer. */
+struct made_reply {
+	const char *path;
+	char *raw;
+	size_t len;
+};
+static struct made_reply made[8];
+static size_t nmade;
+
 static void conn_free(struct conn *c)
 {
 	ev_io_stop(loop, &c->io);
@@ -87,6 +96,19 @@ static void conn_reset(struct conn *c)
 
 	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	conn_free(c);
+}
+
+static bool made_reply_send(struct conn *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < nmade; i++) {
+		if (!strcmp(path, made[i].path)) {
+			conn_send(c, made[i].raw, made[i].len, false);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void conn_route(struct conn *c)
@@ -137,6 +159,18 @@ static void conn_route(struct conn *c)
 		         "c");
 	else if (!strcmp(path, "/long"))
 		conn_send(c, long_reply, strlen(long_reply), false);
+	else if (made_reply_send(c, path))
+		return;
+	else if (!strcmp(path, "/cl-over"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\nbody");
+	else if (!strcmp(path, "/cl-max"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\nbody");
+	else if (!strcmp(path, "/cl-plus"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length:\t+4 \r\n\r\nbody");
+	else if (!strcmp(path, "/cl-junk"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 4x\r\n\r\nbody and more");
+	else if (!strcmp(path, "/cl-neg"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\nbody");
 	else if (!strcmp(path, "/huge"))
 		conn_send(c, huge_reply, huge_reply_len, false);
 	else if (!strcmp(path, "/huge-close"))
@@ -263,6 +297,48 @@ static char *make_reply(const char *head, size_t *len)
 	return reply;
 }
 
+/* A reply whose status line, CRLF included, is status_len bytes; then, when
+ * header_len, one header line of that length; then headers of 1000 bytes
+ * and one filler line so that the whole head (blank line included) is
+ * head_len bytes when head_len is not 0; then a 2-byte body. */
+static void make_head(const char *path, size_t status_len, size_t header_len, size_t head_len)
+{
+	static const char tail[] = "Content-Length: 2\r\n\r\nok";
+	size_t cap = status_len + header_len + head_len + sizeof(tail) + 64, n;
+	char *raw = malloc(cap);
+
+	assert_non_null(raw);
+	assert_true(nmade < sizeof(made) / sizeof(made[0]));
+	n = (size_t)snprintf(raw, cap, "HTTP/1.1 200 ");
+	memset(raw + n, 'O', status_len - n - 2);
+	n = status_len - 2;
+	n += (size_t)snprintf(raw + n, cap - n, "\r\n");
+	if (header_len) {
+		n += (size_t)snprintf(raw + n, cap - n, "X-A: ");
+		memset(raw + n, 'a', header_len - 7);
+		n += header_len - 7;
+		n += (size_t)snprintf(raw + n, cap - n, "\r\n");
+	}
+	while (head_len && n + 1000 + sizeof(tail) - 1 - 2 + 8 < head_len) {
+		n += (size_t)snprintf(raw + n, cap - n, "X-B: ");
+		memset(raw + n, 'b', 993);
+		n += 993;
+		n += (size_t)snprintf(raw + n, cap - n, "\r\n");
+	}
+	if (head_len) {
+		size_t fill = head_len - n - (sizeof(tail) - 1 - 2); /* this line, CRLF included */
+
+		n += (size_t)snprintf(raw + n, cap - n, "X-C: ");
+		memset(raw + n, 'c', fill - 7);
+		n += fill - 7;
+		n += (size_t)snprintf(raw + n, cap - n, "\r\n");
+	}
+	n += (size_t)snprintf(raw + n, cap - n, "%s", tail);
+	if (head_len)
+		assert_int_equal(n - 2, head_len);
+	made[nmade++] = (struct made_reply){.path = path, .raw = raw, .len = n};
+}
+
 static int server_up(void **state)
 {
 	size_t n;
@@ -275,6 +351,13 @@ static int server_up(void **state)
 	huge_reply =
 	    make_reply("HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\n\r\n", &huge_reply_len);
 	huge_close_reply = make_reply("HTTP/1.0 200 OK\r\n\r\n", &huge_close_reply_len);
+	make_head("/status-5k", 5000, 0, 0);
+	make_head("/status-100k-1", 100 * 1024 - 1, 0, 0);
+	make_head("/status-100k", 100 * 1024, 0, 0);
+	make_head("/header-100k-1", 17, 100 * 1024 - 1, 0);
+	make_head("/header-100k", 17, 100 * 1024, 0);
+	make_head("/head-300k", 17, 0, 300 * 1024);
+	make_head("/head-300k+1", 17, 0, 300 * 1024 + 1);
 	listener_up(&v4, AF_INET);
 	listener_up(&v6, AF_INET6);
 	return 0;
@@ -287,6 +370,8 @@ static int server_down(void **state)
 	listener_down(&v6);
 	free(huge_reply);
 	free(huge_close_reply);
+	while (nmade)
+		free(made[--nmade].raw);
 	return 0;
 }
 
@@ -501,6 +586,68 @@ static void test_large_body_read_to_end(void **state)
 	assert_int_equal(w.res.outcome, CHECK_OK);
 	assert_int_equal(w.curl_code, 0);
 	assert_int_equal(w.body_total, HUGE_BODY);
+}
+
+/* A status line past the 4 KiB buffer is read as curl reads it; curl's own
+ * limits (a line of 100 KiB, a head of 300 KiB) fail as they fail there. */
+static void test_long_head(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/status-5k");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.res.http_status, 200);
+	assert_int_equal(w.curl_code, 0);
+	assert_string_equal(w.res.output, "HTTP 200 ok");
+	w = run_path("/status-100k-1");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_path("/status-100k");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_INTERNAL);
+	assert_int_equal(w.res.http_status, 0);
+	assert_int_equal(w.curl_code, 27);
+	assert_string_equal(w.res.output, "Out of memory");
+	w = run_path("/header-100k-1");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_path("/header-100k");
+	assert_int_equal(w.res.http_status, 200);
+	assert_int_equal(w.curl_code, 27);
+	w = run_path("/head-300k");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	w = run_path("/head-300k+1");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_CONNECT);
+	assert_int_equal(w.res.http_status, 200);
+	assert_int_equal(w.curl_code, 56);
+	assert_string_equal(w.res.output, "Too large response headers: 307201 > 307200");
+}
+
+/* Content-Length as curl 7.88 reads it: past INT64_MAX the body ends at
+ * close; a sign, blanks and what follows the digits as curlx_strtoofft. */
+static void test_content_length_range(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/cl-over");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 0);
+	assert_string_equal(w.res.output, "HTTP 200 body");
+	w = run_path("/cl-max");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 18);
+	assert_string_equal(w.res.output,
+	                    "transfer closed with 9223372036854775803 bytes remaining to read");
+	w = run_path("/cl-plus");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 body");
+	w = run_path("/cl-junk");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.body_total, 4);
+	assert_string_equal(w.res.output, "HTTP 200 body");
+	w = run_path("/cl-neg");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 8);
+	assert_string_equal(w.res.output, "Invalid Content-Length: value");
 }
 
 static void test_1xx(void **state)
@@ -941,6 +1088,8 @@ int main(void)
 	    cmocka_unit_test(test_4xx_5xx_unhealthy),
 	    cmocka_unit_test(test_body_framing),
 	    cmocka_unit_test(test_large_body_read_to_end),
+	    cmocka_unit_test(test_long_head),
+	    cmocka_unit_test(test_content_length_range),
 	    cmocka_unit_test(test_1xx),
 	    cmocka_unit_test(test_malformed_status_line),
 	    cmocka_unit_test(test_closed_or_reset_without_answer),
