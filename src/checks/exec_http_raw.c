@@ -56,6 +56,7 @@ struct raw_run {
 	struct raw_target target; /* target.path is not kept past the start */
 	char *kept;               /* the body's head: excerpt, or body_keep bytes malloc'd */
 	size_t kept_len, kept_cap;
+	size_t body_total; /* body bytes, codings undone, as libcurl's write callback counts */
 	size_t request_len, request_sent;
 	struct raw_resp resp;
 	char request[RAW_REQUEST_MAX];
@@ -77,6 +78,7 @@ static void raw_release(struct exec_run *run)
 
 	raw_close_fd(r);
 	ev_timer_stop(run->ctx->loop, &r->deadline);
+	raw_resp_free(&r->resp);
 	free(r->netns);
 	r->netns = NULL;
 }
@@ -101,7 +103,7 @@ const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
 
 size_t exec_http_raw_body_total(const struct exec_run *run)
 {
-	return ((const struct raw_run *)run)->resp.body_seen;
+	return ((const struct raw_run *)run)->body_total;
 }
 
 int exec_http_raw_curl_code(const struct exec_run *run)
@@ -200,6 +202,7 @@ static bool raw_on_body(void *arg, const char *data, size_t n)
 	if (keep)
 		memcpy(r->kept + r->kept_len, data, keep);
 	r->kept_len += keep;
+	r->body_total += n;
 	return true;
 }
 

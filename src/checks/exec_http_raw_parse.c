@@ -132,8 +132,8 @@ static enum raw_resp_step raw_resp_header(struct raw_resp *p, const char *line, 
 	const char *v, *end = line + len;
 
 	if (raw_resp_header_is(line, len, "Transfer-Encoding", &v)) {
-		if (memmem(v, (size_t)(end - v), "chunked", 7))
-			p->chunked = true;
+		if (raw_decode_header(&p->decode, v, (size_t)(end - v), &p->chunked) < 0)
+			return raw_resp_fail(p, p->decode.curl_code, "%s", p->decode.error);
 		return RAW_RESP_MORE;
 	}
 	if (raw_resp_header_is(line, len, "Content-Length", &v))
@@ -254,8 +254,19 @@ static enum raw_resp_step raw_resp_body(struct raw_resp *p, const char *data, si
 		n = (size_t)p->body_left;
 	*used = n;
 	p->body_seen += n;
-	if (!p->on_body(p->arg, data, n))
+	switch (raw_decode_write(&p->decode, data, n, p->on_body, p->arg)) {
+	case RAW_DECODE_OK:
+		break;
+	case RAW_DECODE_FAILED:
+		/* libcurl's chunked reader names a decoder's error that has no
+		 * text of its own (the first text stands). */
+		if (!p->decode.error[0] && p->state == RAW_RESP_CHUNK_DATA)
+			return raw_resp_fail(p, p->decode.curl_code,
+			                     "Failed reading the chunked-encoded stream");
+		return raw_resp_fail(p, p->decode.curl_code, "%s", p->decode.error);
+	case RAW_DECODE_STOPPED:
 		return RAW_RESP_STOPPED;
+	}
 	if (p->state == RAW_RESP_BODY_EOF)
 		return RAW_RESP_MORE;
 	p->body_left -= n;
@@ -358,4 +369,9 @@ enum raw_resp_step raw_resp_eof(struct raw_resp *p)
 	default:
 		return raw_resp_fail(p, CURLE_GOT_NOTHING, "Empty reply from server");
 	}
+}
+
+void raw_resp_free(struct raw_resp *p)
+{
+	raw_decode_free(&p->decode);
 }

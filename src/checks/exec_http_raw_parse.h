@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exec_http_raw_decode.h"
+
 /* Response bytes buffered at once; a longer status line keeps its head,
  * a longer header line is skipped. */
 #define RAW_RESP_IN_MAX 4096
@@ -38,7 +40,8 @@ enum raw_resp_step {
 	RAW_RESP_STOPPED, /* the body callback asked to stop */
 };
 
-/* Body bytes as they arrive; returns false to stop the transfer. */
+/* Body bytes as they arrive, codings undone; returns false to stop the
+ * transfer. */
 typedef bool (*raw_resp_body_fn)(void *arg, const char *data, size_t len);
 
 struct raw_resp {
@@ -55,10 +58,11 @@ struct raw_resp {
 	int curl_code;
 	unsigned long long body_left; /* Content-Length or chunk bytes still due */
 	unsigned long long body_length;
-	size_t body_seen; /* all body bytes received */
+	size_t body_seen; /* all body bytes received, before Transfer-Encoding is undone */
 	size_t in_len;
 	raw_resp_body_fn on_body;
 	void *arg;
+	struct raw_decode decode; /* Transfer-Encoding's codings but chunked */
 	char error[RAW_RESP_ERROR_MAX];
 	char in[RAW_RESP_IN_MAX];
 };
@@ -71,5 +75,7 @@ char *raw_resp_space(struct raw_resp *p, size_t *room);
 enum raw_resp_step raw_resp_feed(struct raw_resp *p, size_t n);
 /* The server closed the connection. */
 enum raw_resp_step raw_resp_eof(struct raw_resp *p);
+/* Releases the decoders of the body's codings. */
+void raw_resp_free(struct raw_resp *p);
 
 #endif

@@ -111,6 +111,56 @@ static bool made_reply_send(struct conn *c, const char *path)
 	return false;
 }
 
+/* "hello gzip" gzipped, "hello deflate" in zlib's wrapper, "hello raw
+ * deflate" without it (Python's gzip and zlib modules made them). */
+#define GZIP_HELLO                                                                                 \
+	"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\x57\x48\xaf\xca\x2c\x00\x00" \
+	"\x19"                                                                                     \
+	"\x6a\xd2\xdf\x0a\x00\x00\x00"
+#define ZLIB_HELLO                                                                                 \
+	"\x78\x9c\xcb\x48\xcd\xc9\xc9\x57\x48\x49\x4d\xcb\x49\x2c\x49\x05\x00\x23\x0c\x05\x0a"
+#define RAW_DEFLATE_HELLO                                                                          \
+	"\xcb\x48\xcd\xc9\xc9\x57\x28\x4a\x2c\x57\x48\x49\x4d\xcb\x49\x2c\x49\x05\x00"
+#define TE_HEAD(codings) "HTTP/1.1 200 OK\r\nTransfer-Encoding: " codings "\r\n\r\n"
+
+/* Transfer codings curl 7.88 undoes (or refuses) after the chunks. */
+static void route_coding(struct conn *c, const char *path)
+{
+	if (!strcmp(path, "/te-gzip-plain"))
+		REPLY(c, TE_HEAD("gzip, chunked") "4\r\nbody\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-gzip"))
+		REPLY(c, TE_HEAD("gzip, chunked") "1e\r\n" GZIP_HELLO "\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-gzip-close"))
+		REPLY(c, TE_HEAD("x-gzip") GZIP_HELLO);
+	else if (!strcmp(path, "/te-gzip-extra"))
+		REPLY(c, TE_HEAD("gzip, chunked") "21\r\n" GZIP_HELLO "xyz\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-gzip-close-extra"))
+		REPLY(c, TE_HEAD("gzip") GZIP_HELLO "xyz");
+	else if (!strcmp(path, "/te-gzip-empty"))
+		REPLY(c, TE_HEAD("gzip, chunked") "0\r\n\r\n");
+	else if (!strcmp(path, "/te-gzip-404"))
+		REPLY(c, "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+		         "4\r\nnope\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-deflate"))
+		REPLY(c, TE_HEAD("deflate, chunked") "15\r\n" ZLIB_HELLO "\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-deflate-raw"))
+		REPLY(c, TE_HEAD("Deflate ,chunked") "13\r\n" RAW_DEFLATE_HELLO "\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-two"))
+		REPLY(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+		         "chunked\r\n\r\n1e\r\n" GZIP_HELLO "\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-identity"))
+		REPLY(c, TE_HEAD("identity, CHUNKED") "4\r\nbody\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-unknown"))
+		REPLY(c, TE_HEAD("xyz, chunked") "4\r\nbody\r\n0\r\n\r\n");
+	else if (!strcmp(path, "/te-six"))
+		REPLY(c,
+		      TE_HEAD(
+		          "identity, none, identity, none, identity, none, chunked") "4\r\nbody\r\n"
+		                                                                     "0\r\n\r\n");
+	else
+		REPLY(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+}
+
 static void conn_route(struct conn *c)
 {
 	char method[16], path[256];
@@ -161,6 +211,8 @@ static void conn_route(struct conn *c)
 		conn_send(c, long_reply, strlen(long_reply), false);
 	else if (made_reply_send(c, path))
 		return;
+	else if (!strncmp(path, "/te-", 4))
+		route_coding(c, path);
 	else if (!strcmp(path, "/cl-over"))
 		REPLY(c, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\nbody");
 	else if (!strcmp(path, "/cl-max"))
@@ -650,6 +702,66 @@ static void test_content_length_range(void **state)
 	assert_string_equal(w.res.output, "Invalid Content-Length: value");
 }
 
+/* Transfer-Encoding as curl 7.88 reads it: the codings before chunked are
+ * undone (gzip, deflate with or without zlib's wrapper), a body that is not
+ * what it says fails with curl's code 61 and zlib's text, bytes past the
+ * end with 23, an unknown coding or more than five with 61. */
+static void test_transfer_codings(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	w = run_path("/te-gzip-plain");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.res.http_status, 200);
+	assert_int_equal(w.curl_code, 61);
+	assert_string_equal(w.res.output,
+	                    "Error while processing content unencoding: incorrect header check");
+	w = run_path("/te-gzip");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 0);
+	assert_int_equal(w.body_total, 10);
+	assert_string_equal(w.res.output, "HTTP 200 hello gzip");
+	w = run_path("/te-gzip-close");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 hello gzip");
+	w = run_path("/te-two");
+	assert_string_equal(w.res.output, "HTTP 200 hello gzip");
+	w = run_path("/te-gzip-extra");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 23);
+	assert_string_equal(w.res.output, "Failed reading the chunked-encoded stream");
+	w = run_path("/te-gzip-close-extra");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 23);
+	assert_string_equal(w.res.output, "Failed writing received data to disk/application");
+	w = run_path("/te-gzip-empty");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200");
+	w = run_path("/te-gzip-404");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.res.http_status, 404);
+	assert_int_equal(w.curl_code, 61);
+	w = run_path("/te-deflate");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 hello deflate");
+	w = run_path("/te-deflate-raw");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 hello raw deflate");
+	w = run_path("/te-identity");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_string_equal(w.res.output, "HTTP 200 body");
+	w = run_path("/te-unknown");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 61);
+	assert_string_equal(w.res.output, "Unrecognized content encoding type. libcurl "
+	                                  "understands deflate, gzip, br, zstd content encodings.");
+	w = run_path("/te-six");
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
+	assert_int_equal(w.curl_code, 61);
+	assert_string_equal(w.res.output, "Reject response due to more than 5 content encodings");
+}
+
 static void test_1xx(void **state)
 {
 	struct exec_request req = http_req("/info");
@@ -1090,6 +1202,7 @@ int main(void)
 	    cmocka_unit_test(test_large_body_read_to_end),
 	    cmocka_unit_test(test_long_head),
 	    cmocka_unit_test(test_content_length_range),
+	    cmocka_unit_test(test_transfer_codings),
 	    cmocka_unit_test(test_1xx),
 	    cmocka_unit_test(test_malformed_status_line),
 	    cmocka_unit_test(test_closed_or_reset_without_answer),
