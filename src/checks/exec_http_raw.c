@@ -295,7 +295,7 @@ static enum raw_open raw_open_next(struct raw_run *r, char *nserr, size_t nserrl
 			continue;
 		if (r->fd < 0) {
 			if (!r->netns)
-				snprintf(nserr, nserrlen, "socket: %s", strerror(errno));
+				errbuf_set(nserr, nserrlen, "socket: %s", strerror(errno));
 			return RAW_OPEN_SOCKET_FAILED;
 		}
 		if (connect(r->fd, (const struct sockaddr *)&t->addrs[i], t->addrlens[i]) == 0)

@@ -6,11 +6,11 @@
  */
 #define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "vipd/errbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -108,7 +108,7 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 	struct tcp_run *t;
 
 	if (!req->host || !req->port || req->port > 65535) {
-		snprintf(err, errlen, "TCP check needs a host and a port 1-65535");
+		errbuf_set(err, errlen, "TCP check needs a host and a port 1-65535");
 		return -1;
 	}
 	/* A name (Marathon's agent host often is one) would block the loop in
@@ -117,7 +117,7 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 		return exec_http_start(out, ctx, req, cb, arg, err, errlen);
 	t = (struct tcp_run *)exec_run_new(ctx, sizeof(*t), req, cb, arg);
 	if (!t) {
-		snprintf(err, errlen, "TCP run: %s", strerror(ENOMEM));
+		errbuf_set(err, errlen, "TCP run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	t->fd = -1;
