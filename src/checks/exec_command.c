@@ -4,8 +4,8 @@
  * stdin from /dev/null and stdout+stderr in one bounded buffer; SIGTERM then
  * SIGKILL to the group at the deadline; reaped with ev_child.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "exec_int.h"
 #include "vipd/log.h"
 
 #include <errno.h>
@@ -492,8 +492,9 @@ out:
 	close(a.stdin_fd);
 }
 
-int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                       exec_done_cb cb, void *arg, char *err, size_t errlen)
+static int exec_command_start(struct exec_run **out, struct exec_ctx *ctx,
+                              const struct exec_request *req, exec_done_cb cb, void *arg, char *err,
+                              size_t errlen)
 {
 	struct cmd_run *c;
 	char **env;
@@ -507,14 +508,13 @@ int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct
 		set_err(err, errlen, "COMMAND environment", ENOMEM);
 		return -1;
 	}
-	c = (struct cmd_run *)exec_run_new(ctx, sizeof(*c), req, cb, arg);
+	c = (struct cmd_run *)exec_run_new(ctx, &exec_command_ops, sizeof(*c), req, cb, arg);
 	if (!c) {
 		free_env(env);
 		set_err(err, errlen, "COMMAND run", ENOMEM);
 		return -1;
 	}
 	c->out_fd = -1;
-	c->base.release = cmd_release;
 	/* Watchers are initialised before any exit path can stop them. */
 	ev_init(&c->deadline, cmd_deadline_cb);
 	ev_init(&c->child_watcher, cmd_child_cb);
@@ -525,3 +525,9 @@ int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct
 	*out = &c->base;
 	return 0;
 }
+
+const struct exec_ops exec_command_ops = {
+    .name = "command",
+    .launch = exec_command_start,
+    .release = cmd_release,
+};

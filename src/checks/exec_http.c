@@ -5,7 +5,6 @@
  * freed in one place. Also gives the raw status and capped body to callers
  * that must reproduce the curl tool's output.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/errbuf.h"
 #include "exec_int.h"
@@ -268,7 +267,7 @@ static void http_free_extra(struct exec_run *run)
 	h->body = NULL;
 }
 
-const void *exec_http_body(const struct exec_run *run, size_t *len)
+static const void *http_body(const struct exec_run *run, size_t *len)
 {
 	const struct http_run *h = (const struct http_run *)run;
 
@@ -277,12 +276,12 @@ const void *exec_http_body(const struct exec_run *run, size_t *len)
 	return h->body;
 }
 
-size_t exec_http_body_total(const struct exec_run *run)
+static size_t http_body_total(const struct exec_run *run)
 {
 	return ((const struct http_run *)run)->body_seen;
 }
 
-int exec_http_curl_code(const struct exec_run *run)
+static int http_curl_code(const struct exec_run *run)
 {
 	return ((const struct http_run *)run)->curl_code;
 }
@@ -369,8 +368,9 @@ static int http_setup_easy(struct http_run *h, const struct exec_request *req, c
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                    exec_done_cb cb, void *arg, char *err, size_t errlen)
+/* Also a TCP check of a name: libcurl resolves it and connects only. */
+static int http_launch(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                       exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct http_run *h;
 	char *url = NULL;
@@ -380,13 +380,11 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 		           exec_kind_name(req->kind));
 		return -1;
 	}
-	h = (struct http_run *)exec_run_new(ctx, sizeof(*h), req, cb, arg);
+	h = (struct http_run *)exec_run_new(ctx, &exec_http_ops, sizeof(*h), req, cb, arg);
 	if (!h) {
 		errbuf_set(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
 		return -1;
 	}
-	h->base.release = http_release;
-	h->base.free_extra = http_free_extra;
 	h->ignore_http1xx = req->ignore_http1xx;
 	h->connect_only = req->kind == EXEC_TCP;
 	h->curl_code = -1;
@@ -427,3 +425,13 @@ fail:
 	exec_cancel(&h->base);
 	return -1;
 }
+
+const struct exec_ops exec_http_ops = {
+    .name = "http",
+    .launch = http_launch,
+    .release = http_release,
+    .free_extra = http_free_extra,
+    .body = http_body,
+    .body_total = http_body_total,
+    .curl_code = http_curl_code,
+};

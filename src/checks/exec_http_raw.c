@@ -7,7 +7,6 @@
  * texts and curl codes are libcurl's for the same cases, so a check judges
  * the same whichever path exec_start picks.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/errbuf.h"
 #include "exec_http_raw_parse.h"
@@ -92,7 +91,7 @@ static void raw_free_extra(struct exec_run *run)
 	r->kept = NULL;
 }
 
-const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
+static const void *raw_body(const struct exec_run *run, size_t *len)
 {
 	const struct raw_run *r = (const struct raw_run *)run;
 
@@ -101,12 +100,12 @@ const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
 	return r->kept_len ? r->kept : NULL;
 }
 
-size_t exec_http_raw_body_total(const struct exec_run *run)
+static size_t raw_body_total(const struct exec_run *run)
 {
 	return ((const struct raw_run *)run)->body_total;
 }
 
-int exec_http_raw_curl_code(const struct exec_run *run)
+static int raw_curl_code(const struct exec_run *run)
 {
 	return ((const struct raw_run *)run)->curl_code;
 }
@@ -427,20 +426,17 @@ static int raw_prepare(struct raw_run *r, struct exec_ctx *ctx, const struct exe
 	return 0;
 }
 
-int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                        exec_done_cb cb, void *arg, char *err, size_t errlen)
+static int raw_launch(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                      exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct raw_run *r;
 
-	r = (struct raw_run *)exec_run_new(ctx, sizeof(*r), req, cb, arg);
+	r = (struct raw_run *)exec_run_new(ctx, &exec_http_raw_ops, sizeof(*r), req, cb, arg);
 	if (!r) {
 		errbuf_set(err, errlen, "HTTP run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	r->fd = -1;
-	r->base.http_raw = true;
-	r->base.release = raw_release;
-	r->base.free_extra = raw_free_extra;
 	r->ignore_http1xx = req->ignore_http1xx;
 	r->sending = true;
 	r->curl_code = -1;
@@ -470,3 +466,13 @@ int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struc
 	r->starting = false;
 	return 0;
 }
+
+const struct exec_ops exec_http_raw_ops = {
+    .name = "http-raw",
+    .launch = raw_launch,
+    .release = raw_release,
+    .free_extra = raw_free_extra,
+    .body = raw_body,
+    .body_total = raw_body_total,
+    .curl_code = raw_curl_code,
+};

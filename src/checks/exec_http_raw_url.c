@@ -4,8 +4,8 @@
  * userinfo, no fragment); `localhost` is resolved as curl resolves it itself,
  * without the resolver: 127.0.0.1 first, then ::1 (measured with curl -v).
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "exec_int.h"
 #include "exec_http_raw_url.h"
 
 #include <arpa/inet.h>

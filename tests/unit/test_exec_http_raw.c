@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* for exec_http_raw_eligible() */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+/* for exec_http_raw_eligible() */
+#include "exec_int.h"
 
 #define EXEC_WAIT_OWN_WAITER
 #include "exec_wait.h"
@@ -434,6 +434,7 @@ struct waiter {
 	struct check_result res;
 	int curl_code;
 	size_t body_len, body_total;
+	const char *executor;
 	char request[4096]; /* what the server saw */
 };
 
@@ -446,6 +447,7 @@ static void on_done(struct exec_run *run, const struct check_result *res, void *
 	w->curl_code = exec_run_curl_code(run);
 	exec_run_body(run, &w->body_len);
 	w->body_total = exec_run_body_total(run);
+	w->executor = exec_run_executor(run);
 }
 
 static size_t ctx_body_keep; /* 0: the default */
@@ -482,6 +484,7 @@ static struct waiter run_req(bool via_curl, const struct exec_request *req)
 	assert_int_equal(w.calls, 1);
 	assert_int_equal(exec_ctx_running(ctx), 0);
 	assert_int_equal(exec_ctx_raw_runs(ctx), via_curl ? 0 : 1);
+	assert_string_equal(w.executor, via_curl ? "http" : "http-raw");
 	snprintf(w.request, sizeof(w.request), "%s", last_request);
 	exec_ctx_free(ctx);
 	return w;
