@@ -32,9 +32,13 @@ enum check_outcome http_curl_outcome(int curl_code)
 	case CURLE_SSL_CLIENTCERT:
 	case CURLE_USE_SSL_FAILED:
 		return CHECK_FAIL_TLS;
-	case CURLE_OUT_OF_MEMORY:
 	case CURLE_FAILED_INIT:
 		return CHECK_FAIL_INTERNAL;
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl 7.88's answer to a status or header line of 100 KiB
+		 * (its header buffer's cap), for which curl exits 27: the
+		 * backend's failure, not ours. */
+		return CHECK_FAIL_PROTOCOL;
 	default:
 		return CHECK_FAIL_PROTOCOL;
 	}

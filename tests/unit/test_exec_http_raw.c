@@ -678,7 +678,7 @@ static void test_long_head(void **state)
 	w = run_path("/status-100k-1");
 	assert_int_equal(w.res.outcome, CHECK_OK);
 	w = run_path("/status-100k");
-	assert_int_equal(w.res.outcome, CHECK_FAIL_INTERNAL);
+	assert_int_equal(w.res.outcome, CHECK_FAIL_PROTOCOL);
 	assert_int_equal(w.res.http_status, 0);
 	assert_int_equal(w.curl_code, 27);
 	assert_string_equal(w.res.output, "Out of memory");
