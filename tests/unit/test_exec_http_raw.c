@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "vipd/exec.h"
 /* for exec_http_raw_eligible() */
@@ -65,7 +66,7 @@ struct made_reply {
 	char *raw;
 	size_t len;
 };
-static struct made_reply made[8];
+static struct made_reply made[12];
 static size_t nmade;
 
 static void conn_free(struct conn *c)
@@ -391,6 +392,48 @@ static void make_head(const char *path, size_t status_len, size_t header_len, si
 	made[nmade++] = (struct made_reply){.path = path, .raw = raw, .len = n};
 }
 
+/* GZIP_BIG_BODY bytes of text, gzipped and sent in chunks of 1000 bytes:
+ * zlib's output runs past one 16 KiB piece, its input over many reads. */
+#define GZIP_BIG_BODY (2 * 1024 * 1024)
+static void make_gzip_chunked(const char *path)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
+	size_t plain_len = GZIP_BIG_BODY, cap, n, off, piece;
+	char *plain = malloc(plain_len), *gz, *raw;
+	z_stream z = {0};
+	size_t i;
+
+	assert_non_null(plain);
+	for (i = 0; i < plain_len; i++)
+		plain[i] = "health check body, "[i % 19];
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	cap = deflateBound(&z, plain_len);
+	gz = malloc(cap);
+	assert_non_null(gz);
+	z.next_in = (Bytef *)plain;
+	z.avail_in = (uInt)plain_len;
+	z.next_out = (Bytef *)gz;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	n = z.total_out;
+	deflateEnd(&z);
+	raw = malloc(sizeof(head) + n + (n / 1000 + 1) * 16 + 16);
+	assert_non_null(raw);
+	off = (size_t)sprintf(raw, "%s", head);
+	for (i = 0; i < n; i += piece) {
+		piece = n - i < 1000 ? n - i : 1000;
+		off += (size_t)sprintf(raw + off, "%zx\r\n", piece);
+		memcpy(raw + off, gz + i, piece);
+		off += piece;
+		off += (size_t)sprintf(raw + off, "\r\n");
+	}
+	off += (size_t)sprintf(raw + off, "0\r\n\r\n");
+	free(plain);
+	free(gz);
+	assert_true(nmade < sizeof(made) / sizeof(made[0]));
+	made[nmade++] = (struct made_reply){.path = path, .raw = raw, .len = off};
+}
+
 static int server_up(void **state)
 {
 	size_t n;
@@ -410,6 +453,7 @@ static int server_up(void **state)
 	make_head("/header-100k", 17, 100 * 1024, 0);
 	make_head("/head-300k", 17, 0, 300 * 1024);
 	make_head("/head-300k+1", 17, 0, 300 * 1024 + 1);
+	make_gzip_chunked("/te-gzip-big");
 	listener_up(&v4, AF_INET);
 	listener_up(&v6, AF_INET6);
 	return 0;
@@ -745,6 +789,11 @@ static void test_transfer_codings(void **state)
 	assert_int_equal(w.curl_code, 0);
 	assert_int_equal(w.body_total, 10);
 	assert_string_equal(w.res.output, "HTTP 200 hello gzip");
+	w = run_path("/te-gzip-big");
+	assert_int_equal(w.res.outcome, CHECK_OK);
+	assert_int_equal(w.curl_code, 0);
+	assert_int_equal(w.body_total, GZIP_BIG_BODY);
+	assert_memory_equal(w.res.output, "HTTP 200 health check body, health", 34);
 	w = run_path("/te-gzip-close");
 	assert_int_equal(w.res.outcome, CHECK_OK);
 	assert_string_equal(w.res.output, "HTTP 200 hello gzip");
