@@ -232,7 +232,7 @@ static enum raw_resp_step raw_resp_head_limits(struct raw_resp *p, size_t len, b
 		return RAW_RESP_MORE;
 	p->header_bytes += len;
 	if (p->header_bytes > RAW_RESP_HEADERS_MAX)
-		return raw_resp_fail(p, CURLE_RECV_ERROR, "Too large response headers: %zu > %u",
+		return raw_resp_fail(p, CURLE_RECV_ERROR, "Too large response headers: %zu > %zu",
 		                     p->header_bytes, RAW_RESP_HEADERS_MAX);
 	return RAW_RESP_MORE;
 }

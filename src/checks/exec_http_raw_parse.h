@@ -18,8 +18,8 @@
  * MAX_HTTP_RESP_HEADER_SIZE): one status or header line, CRLF included, must
  * be shorter than the first; all of a request's, 1xx responses included,
  * may add up to the second. */
-#define RAW_RESP_LINE_MAX (100 * 1024)
-#define RAW_RESP_HEADERS_MAX (300 * 1024)
+#define RAW_RESP_LINE_MAX ((size_t)100 * 1024)
+#define RAW_RESP_HEADERS_MAX ((size_t)300 * 1024)
 #define RAW_RESP_ERROR_MAX 256
 
 enum raw_resp_state {

@@ -38,7 +38,6 @@ enum check_outcome http_curl_outcome(int curl_code)
 		/* libcurl 7.88's answer to a status or header line of 100 KiB
 		 * (its header buffer's cap), for which curl exits 27: the
 		 * backend's failure, not ours. */
-		return CHECK_FAIL_PROTOCOL;
 	default:
 		return CHECK_FAIL_PROTOCOL;
 	}
