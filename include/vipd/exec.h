@@ -30,10 +30,11 @@ struct exec_settings {
 	const char *run_as_user; /* COMMAND user when vipd runs as root; NULL = "nobody" */
 	const char *shell;       /* NULL = "/bin/sh", run as `shell -c command` */
 	size_t output_cap;       /* command output bytes kept; 0 or > CHECK_OUTPUT_MAX-1 = that */
-	size_t body_keep;        /* HTTP body bytes kept for the regex and callers; 0 = 64 KiB */
-	size_t body_max;         /* HTTP transfer aborted past this many body bytes; 0 = 1 MiB */
-	double kill_grace_s;     /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
-	unsigned nofile_limit;   /* RLIMIT_NOFILE of commands; 0 = 1024 */
+	/* HTTP body bytes kept for the regex and callers; 0 = 64 KiB. The rest
+	 * is read and dropped, as `curl -o /dev/null` does. */
+	size_t body_keep;
+	double kill_grace_s;   /* SIGTERM to SIGKILL of a timed-out command; 0 = 2 s */
+	unsigned nofile_limit; /* RLIMIT_NOFILE of commands; 0 = 1024 */
 	/* Run every HTTP check through libcurl, also those exec_http_raw.c would
 	 * take (for comparison); so does VIPD_HTTP_VIA_CURL=1 in the environment,
 	 * read when the context is made. */
@@ -129,6 +130,10 @@ size_t exec_run_body_total(const struct exec_run *run);
 /* HTTP/HTTPS during the callback: libcurl's CURLcode of the transfer, which is
  * also what the curl tool exits with; -1 for other kinds. */
 int exec_run_curl_code(const struct exec_run *run);
+/* During the callback: the executor that ran it, as chosen by exec_start():
+ * "command", "http" (libcurl; also a TCP check of a name), "http-raw" or
+ * "tcp". */
+const char *exec_run_executor(const struct exec_run *run);
 
 /*
  * Fills req for check `hc` of `task` of `app` with Marathon's semantics:
@@ -142,100 +147,5 @@ int exec_request_from_check(struct exec_request *req, const struct app *app,
                             size_t errlen);
 
 const char *exec_kind_name(enum exec_kind k);
-
-#ifdef VIPD_EXEC_INTERNAL
-/*
- * Shared by the executor files of src/checks/ only (they define
- * VIPD_EXEC_INTERNAL): the common part of a run, the context, and the
- * network-namespace cache of netns.c.
- */
-#include <curl/curl.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <time.h>
-
-struct exec_netns;
-
-struct exec_ctx {
-	struct ev_loop *loop;
-	char *shell;
-	size_t output_cap;
-	size_t body_keep;
-	size_t body_max;
-	double kill_grace_s;
-	unsigned nofile_limit;
-	bool drop_privileges; /* vipd runs as root: commands switch to run_uid/run_gid */
-	uid_t run_uid;
-	gid_t run_gid;
-	CURLM *multi;
-	ev_timer curl_timer;   /* the one CURLMOPT_TIMERFUNCTION timer */
-	struct exec_run *runs; /* in flight, doubly linked */
-	size_t nruns;
-	struct exec_netns *netns; /* cache, owned here, closed by exec_netns_free_all() */
-	int host_netns_fd;        /* vipd's own namespace, to return to; -1 until needed */
-	bool http_via_curl;       /* no exec_http_raw.c path */
-	size_t raw_runs;          /* started by exec_http_raw.c */
-};
-
-struct exec_run {
-	struct exec_ctx *ctx;
-	enum exec_kind kind;
-	exec_done_cb cb;
-	void *arg;
-	struct timespec started; /* CLOCK_MONOTONIC */
-	struct check_result result;
-	/* Set by the executor: release() frees every resource touching ctx (it
-	 * runs before the callback); free_extra() what exec_run_body() exposes. */
-	void (*release)(struct exec_run *run);
-	void (*free_extra)(struct exec_run *run);
-	ev_timer soon; /* delivers a result decided at start on the next loop turn */
-	bool http_raw; /* an exec_http_raw.c run: its own body and curl-code accessors */
-	struct exec_run *prev, *next;
-};
-
-/* Allocates `size` bytes (a struct starting with struct exec_run) and links it. */
-struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct exec_request *req,
-                              exec_done_cb cb, void *arg);
-/* Records the latency, releases, unlinks, calls back, frees. */
-void exec_run_finish(struct exec_run *run);
-/* Finishes with this outcome and text on the next loop turn. */
-void exec_run_finish_soon(struct exec_run *run, enum check_outcome o, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void exec_run_set_output(struct exec_run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                       exec_done_cb cb, void *arg, char *err, size_t errlen);
-int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                    exec_done_cb cb, void *arg, char *err, size_t errlen);
-int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                   exec_done_cb cb, void *arg, char *err, size_t errlen);
-int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen);
-void exec_http_cleanup(struct exec_ctx *ctx);
-const void *exec_http_body(const struct exec_run *run, size_t *len);
-int exec_http_curl_code(const struct exec_run *run);
-size_t exec_http_body_total(const struct exec_run *run);
-/* A plain HTTP check exec_http_raw.c runs without libcurl (Marathon's usual
- * one: numeric host; or a native curl check's http:// URL to an address or
- * localhost, without -L); the rest goes to exec_http_start. */
-bool exec_http_raw_eligible(const struct exec_ctx *ctx, const struct exec_request *req);
-int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                        exec_done_cb cb, void *arg, char *err, size_t errlen);
-const void *exec_http_raw_body(const struct exec_run *run, size_t *len);
-size_t exec_http_raw_body_total(const struct exec_run *run);
-int exec_http_raw_curl_code(const struct exec_run *run);
-
-/* An fd of the namespace at `path`, cached and owned by ctx (O_CLOEXEC);
- * -1 with err (path and errno) when it cannot be opened. */
-int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errlen);
-/* socket() created inside the namespace at `path` (NULL = here), from the
- * loop thread, which is back in its own namespace on return. */
-int exec_netns_socket(struct exec_ctx *ctx, const char *path, int domain, int type, int protocol,
-                      char *err, size_t errlen);
-void exec_netns_free_all(struct exec_ctx *ctx);
-/* A numeric IPv4 or IPv6 target (brackets allowed, as in URLs) and port as
- * a socket address: Marathon's targets are addresses. -1 for anything else. */
-int exec_parse_addr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen);
-#endif
 
 #endif

@@ -5,9 +5,9 @@
  * SIGTERM then SIGKILL to every process of the run at the deadline; reaped
  * with ev_child. No process of a run outlives it (exec_procs.c).
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/errbuf.h"
 #include "vipd/exec.h"
+#include "exec_int.h"
 #include "vipd/log.h"
 #include "vipd/task_env.h"
 
@@ -297,7 +297,7 @@ static void cmd_kill_orphans(struct exec_ctx *ctx)
 	if (!live)
 		return;
 	for (r = ctx->runs; r && n < ctx->nruns; r = r->next)
-		if (r->kind == EXEC_COMMAND && ((struct cmd_run *)r)->pid > 0)
+		if (r->ops == &exec_command_ops && ((struct cmd_run *)r)->pid > 0)
 			live[n++] = ((struct cmd_run *)r)->pid;
 	exec_procs_kill_orphans(live, n);
 	free(live);
@@ -466,8 +466,9 @@ out:
 	close(a.stdin_fd);
 }
 
-int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                       exec_done_cb cb, void *arg, char *err, size_t errlen)
+static int exec_command_start(struct exec_run **out, struct exec_ctx *ctx,
+                              const struct exec_request *req, exec_done_cb cb, void *arg, char *err,
+                              size_t errlen)
 {
 	struct cmd_run *c;
 	char **env;
@@ -486,14 +487,13 @@ int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct
 		errbuf_set(err, errlen, "COMMAND environment: %s", strerror(ENOMEM));
 		return -1;
 	}
-	c = (struct cmd_run *)exec_run_new(ctx, sizeof(*c), req, cb, arg);
+	c = (struct cmd_run *)exec_run_new(ctx, &exec_command_ops, sizeof(*c), req, cb, arg);
 	if (!c) {
 		free_env(env);
 		errbuf_set(err, errlen, "COMMAND run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	c->out_fd = -1;
-	c->base.release = cmd_release;
 	/* Watchers are initialised before any exit path can stop them. */
 	ev_init(&c->deadline, cmd_deadline_cb);
 	ev_init(&c->child_watcher, cmd_child_cb);
@@ -504,3 +504,9 @@ int exec_command_start(struct exec_run **out, struct exec_ctx *ctx, const struct
 	*out = &c->base;
 	return 0;
 }
+
+const struct exec_ops exec_command_ops = {
+    .name = "command",
+    .launch = exec_command_start,
+    .release = cmd_release,
+};

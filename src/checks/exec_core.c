@@ -1,11 +1,12 @@
 /*
  * The executors' common part: the context shared by all runs, the life of a
- * run (start, deliver its result once, cancel), and building a request from
- * the model with Marathon's rules. The kinds live in exec_command.c,
- * exec_http.c and exec_tcp.c.
+ * run (start, deliver its result once, cancel), the choice of an executor
+ * per run, and building a request from the model with Marathon's rules. The
+ * kinds live in exec_command.c, exec_http.c, exec_http_raw.c and exec_tcp.c,
+ * each behind its struct exec_ops.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "exec_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +24,6 @@
 #define EXEC_DEFAULT_USER "nobody"
 #define EXEC_DEFAULT_SHELL "/bin/sh"
 #define EXEC_DEFAULT_BODY_KEEP ((size_t)64 * 1024)
-#define EXEC_DEFAULT_BODY_MAX ((size_t)1024 * 1024)
 #define EXEC_DEFAULT_KILL_GRACE_S 2.0
 #define EXEC_DEFAULT_NOFILE 1024
 
@@ -108,9 +108,6 @@ struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *
 	if (!ctx->output_cap || ctx->output_cap > CHECK_OUTPUT_MAX - 1)
 		ctx->output_cap = CHECK_OUTPUT_MAX - 1;
 	ctx->body_keep = settings->body_keep ? settings->body_keep : EXEC_DEFAULT_BODY_KEEP;
-	ctx->body_max = settings->body_max ? settings->body_max : EXEC_DEFAULT_BODY_MAX;
-	if (ctx->body_max < ctx->body_keep)
-		ctx->body_max = ctx->body_keep;
 	ctx->kill_grace_s =
 	    settings->kill_grace_s > 0 ? settings->kill_grace_s : EXEC_DEFAULT_KILL_GRACE_S;
 	ctx->nofile_limit = settings->nofile_limit ? settings->nofile_limit : EXEC_DEFAULT_NOFILE;
@@ -143,8 +140,8 @@ static void run_unlink(struct exec_run *run)
 
 static void run_free(struct exec_run *run)
 {
-	if (run->free_extra)
-		run->free_extra(run);
+	if (run->ops->free_extra)
+		run->ops->free_extra(run);
 	free(run);
 }
 
@@ -153,8 +150,7 @@ void exec_cancel(struct exec_run *run)
 	if (!run)
 		return;
 	ev_timer_stop(run->ctx->loop, &run->soon);
-	if (run->release)
-		run->release(run);
+	run->ops->release(run);
 	run_unlink(run);
 	run_free(run);
 }
@@ -187,8 +183,7 @@ void exec_run_finish(struct exec_run *run)
 	ev_timer_stop(run->ctx->loop, &run->soon);
 	/* Release before calling back: the callback may free other runs or
 	 * start new ones, and must find the context consistent. */
-	if (run->release)
-		run->release(run);
+	run->ops->release(run);
 	run_unlink(run);
 	run->cb(run, &run->result, run->arg);
 	run_free(run);
@@ -221,14 +216,15 @@ void exec_run_finish_soon(struct exec_run *run, enum check_outcome o, const char
 	ev_timer_start(run->ctx->loop, &run->soon);
 }
 
-struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct exec_request *req,
-                              exec_done_cb cb, void *arg)
+struct exec_run *exec_run_new(struct exec_ctx *ctx, const struct exec_ops *ops, size_t size,
+                              const struct exec_request *req, exec_done_cb cb, void *arg)
 {
 	struct exec_run *run = calloc(1, size);
 
 	if (!run)
 		return NULL;
 	run->ctx = ctx;
+	run->ops = ops;
 	run->kind = req->kind;
 	run->cb = cb;
 	run->arg = arg;
@@ -245,11 +241,35 @@ struct exec_run *exec_run_new(struct exec_ctx *ctx, size_t size, const struct ex
 	return run;
 }
 
+/* The one place a run's executor is chosen. */
+static const struct exec_ops *exec_ops_of(const struct exec_ctx *ctx,
+                                          const struct exec_request *req)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	switch (req->kind) {
+	case EXEC_COMMAND:
+		return &exec_command_ops;
+	case EXEC_HTTP:
+	case EXEC_HTTPS:
+		return exec_http_raw_eligible(ctx, req) ? &exec_http_raw_ops : &exec_http_ops;
+	case EXEC_TCP:
+		/* A name (Marathon's agent host often is one) would block the
+		 * loop in getaddrinfo(): libcurl resolves it asynchronously and
+		 * connects only. */
+		if (req->host && exec_parse_addr(req->host, req->port, &ss, &sslen) < 0)
+			return &exec_http_ops;
+		return &exec_tcp_ops;
+	}
+	return NULL;
+}
+
 struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req, exec_done_cb cb,
                             void *arg, char *err, size_t errlen)
 {
+	const struct exec_ops *ops;
 	struct exec_run *run = NULL;
-	int rc = -1;
 
 	if (!ctx || !req || !cb) {
 		errbuf_set(err, errlen, "exec_start: missing context, request or callback");
@@ -263,48 +283,47 @@ struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req
 	/* Relative timers count from the loop's cached time, which may be stale
 	 * by the time spent in this loop iteration. */
 	ev_now_update(ctx->loop);
-	switch (req->kind) {
-	case EXEC_COMMAND:
-		rc = exec_command_start(&run, ctx, req, cb, arg, err, errlen);
-		break;
-	case EXEC_HTTP:
-	case EXEC_HTTPS:
-		if (exec_http_raw_eligible(ctx, req))
-			rc = exec_http_raw_start(&run, ctx, req, cb, arg, err, errlen);
-		else
-			rc = exec_http_start(&run, ctx, req, cb, arg, err, errlen);
-		break;
-	case EXEC_TCP:
-		rc = exec_tcp_start(&run, ctx, req, cb, arg, err, errlen);
-		break;
-	default:
+	ops = exec_ops_of(ctx, req);
+	if (!ops) {
 		errbuf_set(err, errlen, "unknown check kind %d", (int)req->kind);
 		return NULL;
 	}
-	return rc < 0 ? NULL : run;
+	return ops->launch(&run, ctx, req, cb, arg, err, errlen) < 0 ? NULL : run;
+}
+
+const char *exec_run_executor(const struct exec_run *run)
+{
+	return run ? run->ops->name : "none";
+}
+
+/* HTTP and HTTPS runs only: a TCP check of a name runs on libcurl too, but
+ * has no body or CURLcode for its caller. */
+static bool run_is_http(const struct exec_run *run)
+{
+	return run && (run->kind == EXEC_HTTP || run->kind == EXEC_HTTPS);
 }
 
 const void *exec_run_body(const struct exec_run *run, size_t *len)
 {
 	if (len)
 		*len = 0;
-	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+	if (!run_is_http(run) || !run->ops->body)
 		return NULL;
-	return run->http_raw ? exec_http_raw_body(run, len) : exec_http_body(run, len);
+	return run->ops->body(run, len);
 }
 
 size_t exec_run_body_total(const struct exec_run *run)
 {
-	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+	if (!run_is_http(run) || !run->ops->body_total)
 		return 0;
-	return run->http_raw ? exec_http_raw_body_total(run) : exec_http_body_total(run);
+	return run->ops->body_total(run);
 }
 
 int exec_run_curl_code(const struct exec_run *run)
 {
-	if (!run || (run->kind != EXEC_HTTP && run->kind != EXEC_HTTPS))
+	if (!run_is_http(run) || !run->ops->curl_code)
 		return -1;
-	return run->http_raw ? exec_http_raw_curl_code(run) : exec_http_curl_code(run);
+	return run->ops->curl_code(run);
 }
 
 /* Marathon runs MESOS_* checks through Mesos; we run them as the plain kind.

@@ -5,12 +5,9 @@
  * freed in one place. Also gives the raw status and capped body to callers
  * that must reproduce the curl tool's output.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/errbuf.h"
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "exec_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,10 +28,9 @@ struct http_run {
 	pcre2_code *regex; /* NULL = no body check */
 	char *netns;       /* copy of the request's, for the socket hook */
 	bool ignore_http1xx;
-	bool connect_only;   /* a TCP check of a name: resolve, connect, done */
-	bool body_too_large; /* we aborted the transfer at body_max */
-	bool netns_failed;   /* the socket hook could not enter the namespace */
-	bool keep_body;      /* a regex or the caller reads it: else an excerpt only */
+	bool connect_only; /* a TCP check of a name: resolve, connect, done */
+	bool netns_failed; /* the socket hook could not enter the namespace */
+	bool keep_body;    /* a regex or the caller reads it: else an excerpt only */
 	int curl_code;
 	char *body; /* the first body_keep bytes */
 	size_t body_len;
@@ -175,7 +171,8 @@ static curl_socket_t http_open_socket(void *clientp, curlsocktype purpose,
 	return fd;
 }
 
-/* CURLOPT_WRITEFUNCTION: keep the head of the body, stop a runaway one. */
+/* CURLOPT_WRITEFUNCTION: keep the head of the body and read the rest, as
+ * `curl -o /dev/null` does: a large status page is no failure. */
 static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_run *h = userp;
@@ -196,103 +193,13 @@ static size_t http_write_body(char *data, size_t size, size_t nmemb, void *userp
 		memcpy(h->body + h->body_len, data, keep);
 		h->body_len += keep;
 	}
-	if (h->body_seen > ctx->body_max) {
-		h->body_too_large = true;
-		return 0; /* CURLE_WRITE_ERROR */
-	}
 	return n;
-}
-
-static enum check_outcome http_error_outcome(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return CHECK_FAIL_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-		return CHECK_FAIL_CONNECT;
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-	case CURLE_USE_SSL_FAILED:
-		return CHECK_FAIL_TLS;
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_FAILED_INIT:
-		return CHECK_FAIL_INTERNAL;
-	default:
-		return CHECK_FAIL_PROTOCOL;
-	}
-}
-
-/* The audit log shows the head of the body; keep it printable. */
-static void http_output(struct http_run *h, const char *prefix)
-{
-	char *out = h->base.result.output;
-	size_t cap = sizeof(h->base.result.output), len, i;
-
-	len = (size_t)snprintf(out, cap, "%s", prefix);
-	if (len >= cap - 1 || !h->body_len)
-		return;
-	out[len++] = ' ';
-	for (i = 0; i < h->body_len && len < cap - 1; i++) {
-		unsigned char ch = (unsigned char)h->body[i];
-
-		out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
-	}
-	out[len] = '\0';
-}
-
-static bool http_body_matches(struct http_run *h)
-{
-	pcre2_match_data *md;
-	int rc;
-
-	md = pcre2_match_data_create_from_pattern(h->regex, NULL);
-	if (!md)
-		return false;
-	rc = pcre2_match(h->regex, (PCRE2_SPTR)(h->body ? h->body : ""), h->body_len, 0, 0, md,
-	                 NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
-}
-
-/* Marathon: 200-399 healthy; 1xx ignored under ignoreHttp1xx; else unhealthy. */
-static void http_judge_status(struct http_run *h)
-{
-	struct check_result *r = &h->base.result;
-	long status = r->http_status;
-	char prefix[64];
-
-	snprintf(prefix, sizeof(prefix), "HTTP %ld", status);
-	if (status >= 200 && status <= 399) {
-		if (h->regex && !http_body_matches(h)) {
-			r->outcome = CHECK_FAIL_BODY;
-			snprintf(prefix, sizeof(prefix), "HTTP %ld, body does not match:", status);
-		} else {
-			r->outcome = CHECK_OK;
-		}
-	} else if (status >= 100 && status <= 199) {
-		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-	} else {
-		r->outcome = CHECK_FAIL_HTTP_STATUS;
-	}
-	http_output(h, prefix);
 }
 
 static void http_judge(struct http_run *h, CURLcode rc)
 {
 	struct check_result *r = &h->base.result;
+	struct http_answer a;
 
 	h->curl_code = (int)rc;
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
@@ -305,24 +212,14 @@ static void http_judge(struct http_run *h, CURLcode rc)
 		r->outcome = CHECK_OK;
 		return;
 	}
-	/* A body past body_max was cut by us: the status decides, as for a
-	 * checker that stops reading after the head; so does fail_on_error. */
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->body_too_large) ||
-	    (rc == CURLE_HTTP_RETURNED_ERROR && r->http_status >= 400)) {
-		http_judge_status(h);
-		return;
-	}
-	/* Only a 1xx came, then the connection ended or timed out (curl waits
-	 * for a final status after a 1xx): Marathon judges the 1xx. */
-	if (r->http_status >= 100 && r->http_status <= 199) {
-		r->outcome = h->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-		exec_run_set_output(&h->base, "HTTP %ld, then %s", r->http_status,
-		                    curl_easy_strerror(rc));
-		return;
-	}
-	r->outcome = http_error_outcome(rc);
-	exec_run_set_output(&h->base, "%s",
-	                    h->curl_error[0] ? h->curl_error : curl_easy_strerror(rc));
+	a = (struct http_answer){.curl_code = (int)rc,
+	                         .status = r->http_status,
+	                         .error = h->curl_error,
+	                         .body = h->body,
+	                         .body_len = h->body_len,
+	                         .body_regex = h->regex,
+	                         .ignore_http1xx = h->ignore_http1xx};
+	r->outcome = http_verdict(&a, r->output, sizeof(r->output));
 }
 
 /* Finished transfers, judged and freed here only (exec_run_finish ->
@@ -370,7 +267,7 @@ static void http_free_extra(struct exec_run *run)
 	h->body = NULL;
 }
 
-const void *exec_http_body(const struct exec_run *run, size_t *len)
+static const void *http_body(const struct exec_run *run, size_t *len)
 {
 	const struct http_run *h = (const struct http_run *)run;
 
@@ -379,12 +276,12 @@ const void *exec_http_body(const struct exec_run *run, size_t *len)
 	return h->body;
 }
 
-size_t exec_http_body_total(const struct exec_run *run)
+static size_t http_body_total(const struct exec_run *run)
 {
 	return ((const struct http_run *)run)->body_seen;
 }
 
-int exec_http_curl_code(const struct exec_run *run)
+static int http_curl_code(const struct exec_run *run)
 {
 	return ((const struct http_run *)run)->curl_code;
 }
@@ -471,8 +368,9 @@ static int http_setup_easy(struct http_run *h, const struct exec_request *req, c
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                    exec_done_cb cb, void *arg, char *err, size_t errlen)
+/* Also a TCP check of a name: libcurl resolves it and connects only. */
+static int http_launch(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                       exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct http_run *h;
 	char *url = NULL;
@@ -482,13 +380,11 @@ int exec_http_start(struct exec_run **out, struct exec_ctx *ctx, const struct ex
 		           exec_kind_name(req->kind));
 		return -1;
 	}
-	h = (struct http_run *)exec_run_new(ctx, sizeof(*h), req, cb, arg);
+	h = (struct http_run *)exec_run_new(ctx, &exec_http_ops, sizeof(*h), req, cb, arg);
 	if (!h) {
 		errbuf_set(err, errlen, "%s run: %s", exec_kind_name(req->kind), strerror(ENOMEM));
 		return -1;
 	}
-	h->base.release = http_release;
-	h->base.free_extra = http_free_extra;
 	h->ignore_http1xx = req->ignore_http1xx;
 	h->connect_only = req->kind == EXEC_TCP;
 	h->curl_code = -1;
@@ -529,3 +425,13 @@ fail:
 	exec_cancel(&h->base);
 	return -1;
 }
+
+const struct exec_ops exec_http_ops = {
+    .name = "http",
+    .launch = http_launch,
+    .release = http_release,
+    .free_extra = http_free_extra,
+    .body = http_body,
+    .body_total = http_body_total,
+    .curl_code = http_curl_code,
+};

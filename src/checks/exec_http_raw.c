@@ -7,12 +7,12 @@
  * texts and curl codes are libcurl's for the same cases, so a check judges
  * the same whichever path exec_start picks.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
 #include "vipd/clock.h"
 #include "vipd/errbuf.h"
 #include "exec_http_raw_parse.h"
 #include "exec_http_raw_url.h"
+#include "exec_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,7 +47,6 @@ struct raw_run {
 	bool sending;      /* connecting, then writing the request */
 	bool connected;    /* a send succeeded: later errors are not connect errors */
 	bool ignore_http1xx;
-	bool body_too_large;   /* stopped past body_max: the status decides */
 	bool connect_deadline; /* the deadline is --connect-timeout's until connected */
 	bool starting;         /* inside exec_start(): no callback from here */
 	int curl_code;         /* the CURLcode libcurl would have given */
@@ -57,6 +56,7 @@ struct raw_run {
 	struct raw_target target; /* target.path is not kept past the start */
 	char *kept;               /* the body's head: excerpt, or body_keep bytes malloc'd */
 	size_t kept_len, kept_cap;
+	size_t body_total; /* body bytes, codings undone, as libcurl's write callback counts */
 	size_t request_len, request_sent;
 	struct raw_resp resp;
 	char request[RAW_REQUEST_MAX];
@@ -78,6 +78,7 @@ static void raw_release(struct exec_run *run)
 
 	raw_close_fd(r);
 	ev_timer_stop(run->ctx->loop, &r->deadline);
+	raw_resp_free(&r->resp);
 	free(r->netns);
 	r->netns = NULL;
 }
@@ -91,7 +92,7 @@ static void raw_free_extra(struct exec_run *run)
 	r->kept = NULL;
 }
 
-const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
+static const void *raw_body(const struct exec_run *run, size_t *len)
 {
 	const struct raw_run *r = (const struct raw_run *)run;
 
@@ -100,29 +101,14 @@ const void *exec_http_raw_body(const struct exec_run *run, size_t *len)
 	return r->kept_len ? r->kept : NULL;
 }
 
-size_t exec_http_raw_body_total(const struct exec_run *run)
+static size_t raw_body_total(const struct exec_run *run)
 {
-	return ((const struct raw_run *)run)->resp.body_seen;
+	return ((const struct raw_run *)run)->body_total;
 }
 
-int exec_http_raw_curl_code(const struct exec_run *run)
+static int raw_curl_code(const struct exec_run *run)
 {
 	return ((const struct raw_run *)run)->curl_code;
-}
-
-/* The subset of exec_http.c's CURLcode mapping this file can produce. */
-static enum check_outcome raw_error_outcome(int curl_code)
-{
-	switch (curl_code) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return CHECK_FAIL_TIMEOUT;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-		return CHECK_FAIL_CONNECT;
-	default:
-		return CHECK_FAIL_PROTOCOL;
-	}
 }
 
 static long raw_elapsed_ms(const struct raw_run *r)
@@ -130,53 +116,34 @@ static long raw_elapsed_ms(const struct raw_run *r)
 	return (long)clock_ms_since(&r->base.started);
 }
 
-/* As exec_http.c's http_judge for a failed transfer: after a lone 1xx,
- * Marathon judges the 1xx; otherwise the error decides. */
+/* The answer so far, judged by the rule exec_http.c applies too. */
+static void raw_judge(struct raw_run *r, int curl_code, const char *error)
+{
+	struct check_result *res = &r->base.result;
+	struct http_answer a = {.curl_code = curl_code,
+	                        .status = r->resp.status,
+	                        .error = error,
+	                        .body = r->kept,
+	                        .body_len = r->kept_len,
+	                        .ignore_http1xx = r->ignore_http1xx};
+
+	r->curl_code = curl_code;
+	res->http_status = r->resp.status;
+	res->outcome = http_verdict(&a, res->output, sizeof(res->output));
+	exec_run_finish(&r->base);
+}
+
 static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
 {
-	struct check_result *res = &r->base.result;
+	char error[CHECK_OUTPUT_MAX];
 	va_list ap;
 
-	r->curl_code = curl_code;
-	res->http_status = r->resp.status;
-	if (!r->resp.final_status && res->http_status >= 100 && res->http_status <= 199) {
-		res->outcome = r->ignore_http1xx ? CHECK_IGNORED : CHECK_FAIL_HTTP_STATUS;
-		exec_run_set_output(&r->base, "HTTP %ld, then %s", res->http_status,
-		                    curl_easy_strerror((CURLcode)curl_code));
-	} else {
-		res->outcome = raw_error_outcome(curl_code);
-		va_start(ap, fmt);
-		vsnprintf(res->output, sizeof(res->output), fmt, ap);
-		va_end(ap);
-	}
-	exec_run_finish(&r->base);
-}
-
-/* Marathon: 200-399 healthy, else unhealthy; the output shows the head of
- * the body, printable, as exec_http.c's http_output. */
-static void raw_judge(struct raw_run *r, int curl_code)
-{
-	struct check_result *res = &r->base.result;
-	char *out = res->output;
-	size_t cap = sizeof(res->output), len, i;
-
-	r->curl_code = curl_code;
-	res->http_status = r->resp.status;
-	res->outcome =
-	    res->http_status >= 200 && res->http_status <= 399 ? CHECK_OK : CHECK_FAIL_HTTP_STATUS;
-	len = (size_t)snprintf(out, cap, "HTTP %ld", res->http_status);
-	if (len < cap - 1 && r->kept_len) {
-		out[len++] = ' ';
-		for (i = 0; i < r->kept_len && len < cap - 1; i++) {
-			unsigned char ch = (unsigned char)r->kept[i];
-
-			out[len++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
-		}
-		out[len] = '\0';
-	}
-	exec_run_finish(&r->base);
+	va_start(ap, fmt);
+	vsnprintf(error, sizeof(error), fmt, ap);
+	va_end(ap);
+	raw_judge(r, curl_code, error);
 }
 
 /* A failure before any response (connect, send, namespace), with
@@ -218,7 +185,7 @@ static void raw_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* raw_resp_body_fn: keep the head of the body (allocated at the first
- * byte when the caller reads it), stop a runaway one at body_max. */
+ * byte when the caller reads it) and read the rest, as curl -o /dev/null. */
 static bool raw_on_body(void *arg, const char *data, size_t n)
 {
 	struct raw_run *r = arg;
@@ -231,10 +198,7 @@ static bool raw_on_body(void *arg, const char *data, size_t n)
 	if (keep)
 		memcpy(r->kept + r->kept_len, data, keep);
 	r->kept_len += keep;
-	if (r->resp.body_seen > r->base.ctx->body_max) {
-		r->body_too_large = true;
-		return false;
-	}
+	r->body_total += n;
 	return true;
 }
 
@@ -244,18 +208,15 @@ static void raw_step(struct raw_run *r, enum raw_resp_step step)
 	case RAW_RESP_MORE:
 		return;
 	case RAW_RESP_DONE:
-		raw_judge(r, r->resp.curl_code);
+		raw_judge(r, r->resp.curl_code, NULL);
 		return;
 	case RAW_RESP_FAILED:
 		raw_fail(r, r->resp.curl_code, "%s", r->resp.error);
 		return;
 	case RAW_RESP_STOPPED:
-		/* As exec_http.c: a body cut at body_max is libcurl's write
-		 * error, judged by its status; a failed allocation fails. */
-		if (r->body_too_large)
-			raw_judge(r, CURLE_WRITE_ERROR);
-		else
-			raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
+		/* Only a failed allocation stops the body: libcurl's write
+		 * error, as exec_http.c's callback gives it. */
+		raw_fail(r, CURLE_WRITE_ERROR, "Failure writing output to destination");
 		return;
 	}
 }
@@ -330,7 +291,7 @@ static enum raw_open raw_open_next(struct raw_run *r, char *nserr, size_t nserrl
 			continue;
 		if (r->fd < 0) {
 			if (!r->netns)
-				snprintf(nserr, nserrlen, "socket: %s", strerror(errno));
+				errbuf_set(nserr, nserrlen, "socket: %s", strerror(errno));
 			return RAW_OPEN_SOCKET_FAILED;
 		}
 		if (connect(r->fd, (const struct sockaddr *)&t->addrs[i], t->addrlens[i]) == 0)
@@ -366,7 +327,8 @@ static void raw_connect_next(struct raw_run *r)
 	case RAW_OPEN_REFUSED:
 		snprintf(text, sizeof(text), RAW_CONNECT_FAILED, r->target.name, r->target.port,
 		         raw_elapsed_ms(r));
-		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_COULDNT_CONNECT, text);
+		raw_fail_early(r, http_curl_outcome(CURLE_COULDNT_CONNECT), CURLE_COULDNT_CONNECT,
+		               text);
 		return;
 	case RAW_OPEN_SOCKET_FAILED:
 		/* libcurl reports a socket it could not open as a failed connect. */
@@ -395,7 +357,7 @@ static void raw_send(struct raw_run *r)
 	}
 	if (n < 0) {
 		snprintf(text, sizeof(text), "Send failure: %s", strerror(errno));
-		raw_fail_early(r, CHECK_FAIL_CONNECT, CURLE_SEND_ERROR, text);
+		raw_fail_early(r, http_curl_outcome(CURLE_SEND_ERROR), CURLE_SEND_ERROR, text);
 		return;
 	}
 	raw_mark_connected(r);
@@ -461,20 +423,17 @@ static int raw_prepare(struct raw_run *r, struct exec_ctx *ctx, const struct exe
 	return 0;
 }
 
-int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                        exec_done_cb cb, void *arg, char *err, size_t errlen)
+static int raw_launch(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                      exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct raw_run *r;
 
-	r = (struct raw_run *)exec_run_new(ctx, sizeof(*r), req, cb, arg);
+	r = (struct raw_run *)exec_run_new(ctx, &exec_http_raw_ops, sizeof(*r), req, cb, arg);
 	if (!r) {
 		errbuf_set(err, errlen, "HTTP run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	r->fd = -1;
-	r->base.http_raw = true;
-	r->base.release = raw_release;
-	r->base.free_extra = raw_free_extra;
 	r->ignore_http1xx = req->ignore_http1xx;
 	r->sending = true;
 	r->curl_code = -1;
@@ -504,3 +463,13 @@ int exec_http_raw_start(struct exec_run **out, struct exec_ctx *ctx, const struc
 	r->starting = false;
 	return 0;
 }
+
+const struct exec_ops exec_http_raw_ops = {
+    .name = "http-raw",
+    .launch = raw_launch,
+    .release = raw_release,
+    .free_extra = raw_free_extra,
+    .body = raw_body,
+    .body_total = raw_body_total,
+    .curl_code = raw_curl_code,
+};

@@ -10,9 +10,13 @@
 #include <stddef.h>
 #include <curl/curl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* Of a status line too long for the buffer: "HTTP/1.1 200 " and more. */
+#define RAW_STATUS_HEAD 64
 
 static enum raw_resp_step raw_resp_fail(struct raw_resp *p, int curl_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -95,37 +99,46 @@ static bool raw_resp_header_is(const char *line, size_t len, const char *name, c
 	return true;
 }
 
+/* Content-Length as libcurl 7.88 reads it (curlx_strtoofft): blanks, an
+ * optional '+', decimal digits, anything after them ignored. A value past
+ * INT64_MAX is not an error there: the length stays unknown and the body
+ * ends at close. */
+static enum raw_resp_step raw_resp_content_length(struct raw_resp *p, const char *v,
+                                                  const char *end)
+{
+	unsigned long long n = 0;
+	unsigned digit;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	if (v < end && *v == '+')
+		v++;
+	if (v == end || !isdigit((unsigned char)*v))
+		return raw_resp_fail(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
+	for (; v < end && isdigit((unsigned char)*v); v++) {
+		digit = (unsigned)(*v - '0');
+		if (n > ((unsigned long long)INT64_MAX - digit) / 10)
+			return RAW_RESP_MORE;
+		n = n * 10 + digit;
+	}
+	p->has_length = true;
+	p->body_length = n;
+	return RAW_RESP_MORE;
+}
+
 /* Only the headers that delimit the body matter to a status check. */
 static enum raw_resp_step raw_resp_header(struct raw_resp *p, const char *line, size_t len)
 {
 	const char *v, *end = line + len;
-	unsigned long long n = 0;
 
 	if (raw_resp_header_is(line, len, "Transfer-Encoding", &v)) {
-		if (memmem(v, (size_t)(end - v), "chunked", 7))
-			p->chunked = true;
+		if (raw_decode_header(&p->decode, v, (size_t)(end - v), &p->chunked) < 0)
+			return raw_resp_fail(p, p->decode.curl_code, "%s", p->decode.error);
 		return RAW_RESP_MORE;
 	}
-	if (!raw_resp_header_is(line, len, "Content-Length", &v))
-		return RAW_RESP_MORE;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	if (v == end || !isdigit((unsigned char)*v))
-		goto bad;
-	for (; v < end && isdigit((unsigned char)*v); v++) {
-		if (n > (~0ULL - 9) / 10)
-			goto bad;
-		n = n * 10 + (unsigned long long)(*v - '0');
-	}
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	if (v != end)
-		goto bad;
-	p->has_length = true;
-	p->body_length = n;
+	if (raw_resp_header_is(line, len, "Content-Length", &v))
+		return raw_resp_content_length(p, v, end);
 	return RAW_RESP_MORE;
-bad:
-	return raw_resp_fail(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
 }
 
 /* The empty line: a 1xx is followed by another response (RFC 9110 15.2, as
@@ -202,6 +215,28 @@ static enum raw_resp_step raw_resp_line(struct raw_resp *p, const char *line, si
 	}
 }
 
+static bool raw_resp_in_head(const struct raw_resp *p)
+{
+	return p->state == RAW_RESP_STATUS || p->state == RAW_RESP_HEADERS;
+}
+
+/* libcurl's size limits on the head, for a status or header line of
+ * `len` bytes (its newline included, once it has come). */
+static enum raw_resp_step raw_resp_head_limits(struct raw_resp *p, size_t len, bool complete)
+{
+	if (!raw_resp_in_head(p))
+		return RAW_RESP_MORE;
+	if (len >= RAW_RESP_LINE_MAX)
+		return raw_resp_fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+	if (!complete)
+		return RAW_RESP_MORE;
+	p->header_bytes += len;
+	if (p->header_bytes > RAW_RESP_HEADERS_MAX)
+		return raw_resp_fail(p, CURLE_RECV_ERROR, "Too large response headers: %zu > %zu",
+		                     p->header_bytes, RAW_RESP_HEADERS_MAX);
+	return RAW_RESP_MORE;
+}
+
 static bool raw_resp_in_line_state(const struct raw_resp *p)
 {
 	return p->state == RAW_RESP_STATUS || p->state == RAW_RESP_HEADERS ||
@@ -219,8 +254,19 @@ static enum raw_resp_step raw_resp_body(struct raw_resp *p, const char *data, si
 		n = (size_t)p->body_left;
 	*used = n;
 	p->body_seen += n;
-	if (!p->on_body(p->arg, data, n))
+	switch (raw_decode_write(&p->decode, data, n, p->on_body, p->arg)) {
+	case RAW_DECODE_OK:
+		break;
+	case RAW_DECODE_FAILED:
+		/* libcurl's chunked reader names a decoder's error that has no
+		 * text of its own (the first text stands). */
+		if (!p->decode.error[0] && p->state == RAW_RESP_CHUNK_DATA)
+			return raw_resp_fail(p, p->decode.curl_code,
+			                     "Failed reading the chunked-encoded stream");
+		return raw_resp_fail(p, p->decode.curl_code, "%s", p->decode.error);
+	case RAW_DECODE_STOPPED:
 		return RAW_RESP_STOPPED;
+	}
 	if (p->state == RAW_RESP_BODY_EOF)
 		return RAW_RESP_MORE;
 	p->body_left -= n;
@@ -257,6 +303,10 @@ static enum raw_resp_step raw_resp_step_at(struct raw_resp *p, size_t *off, bool
 	}
 	len = (size_t)(nl - at);
 	*off += len + 1;
+	step = raw_resp_head_limits(p, p->line_dropped + len + 1, true);
+	p->line_dropped = 0;
+	if (step != RAW_RESP_MORE)
+		return step;
 	if (p->skipping_line) {
 		p->skipping_line = false;
 		return RAW_RESP_MORE;
@@ -264,6 +314,22 @@ static enum raw_resp_step raw_resp_step_at(struct raw_resp *p, size_t *off, bool
 	if (len && at[len - 1] == '\r')
 		len--;
 	return raw_resp_line(p, at, len);
+}
+
+/* A line fills the buffer. A status line keeps its head, all that is read of
+ * it (curl takes one of any length up to RAW_RESP_LINE_MAX); a header line
+ * longer than the buffer says nothing we read and is skipped. */
+static enum raw_resp_step raw_resp_drop_line(struct raw_resp *p)
+{
+	size_t keep = p->state == RAW_RESP_STATUS ? RAW_STATUS_HEAD : 0;
+
+	if (p->state != RAW_RESP_STATUS && p->state != RAW_RESP_HEADERS &&
+	    p->state != RAW_RESP_TRAILERS)
+		return raw_resp_fail(p, CURLE_WEIRD_SERVER_REPLY, "Response line too long");
+	p->line_dropped += p->in_len - keep;
+	p->in_len = keep;
+	p->skipping_line = p->state != RAW_RESP_STATUS;
+	return raw_resp_head_limits(p, p->line_dropped + p->in_len, false);
 }
 
 enum raw_resp_step raw_resp_feed(struct raw_resp *p, size_t n)
@@ -280,14 +346,9 @@ enum raw_resp_step raw_resp_feed(struct raw_resp *p, size_t n)
 	}
 	memmove(p->in, p->in + off, p->in_len - off);
 	p->in_len -= off;
-	if (p->in_len == sizeof(p->in)) {
-		/* A header line longer than the buffer says nothing we read. */
-		if (p->state != RAW_RESP_HEADERS && p->state != RAW_RESP_TRAILERS)
-			return raw_resp_fail(p, CURLE_WEIRD_SERVER_REPLY, "Response line too long");
-		p->skipping_line = true;
-		p->in_len = 0;
-	}
-	return RAW_RESP_MORE;
+	if (p->in_len < sizeof(p->in))
+		return raw_resp_head_limits(p, p->line_dropped + p->in_len, false);
+	return raw_resp_drop_line(p);
 }
 
 enum raw_resp_step raw_resp_eof(struct raw_resp *p)
@@ -308,4 +369,9 @@ enum raw_resp_step raw_resp_eof(struct raw_resp *p)
 	default:
 		return raw_resp_fail(p, CURLE_GOT_NOTHING, "Empty reply from server");
 	}
+}
+
+void raw_resp_free(struct raw_resp *p)
+{
+	raw_decode_free(&p->decode);
 }

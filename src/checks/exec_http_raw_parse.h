@@ -9,8 +9,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Response bytes buffered at once; one header line must fit, or is skipped. */
+#include "exec_http_raw_decode.h"
+
+/* Response bytes buffered at once; a longer status line keeps its head,
+ * a longer header line is skipped. */
 #define RAW_RESP_IN_MAX 4096
+/* libcurl 7.88's limits (CURL_MAX_HTTP_HEADER, and Debian's backport of
+ * MAX_HTTP_RESP_HEADER_SIZE): one status or header line, CRLF included, must
+ * be shorter than the first; all of a request's, 1xx responses included,
+ * may add up to the second. */
+#define RAW_RESP_LINE_MAX ((size_t)100 * 1024)
+#define RAW_RESP_HEADERS_MAX ((size_t)300 * 1024)
 #define RAW_RESP_ERROR_MAX 256
 
 enum raw_resp_state {
@@ -31,25 +40,29 @@ enum raw_resp_step {
 	RAW_RESP_STOPPED, /* the body callback asked to stop */
 };
 
-/* Body bytes as they arrive; returns false to stop the transfer. */
+/* Body bytes as they arrive, codings undone; returns false to stop the
+ * transfer. */
 typedef bool (*raw_resp_body_fn)(void *arg, const char *data, size_t len);
 
 struct raw_resp {
 	enum raw_resp_state state;
-	bool head_only;     /* the request was HEAD: no body follows the headers */
-	bool fail_on_error; /* curl -f: a final status >= 400 ends it with 22 */
-	bool final_status;  /* a non-1xx status line came */
-	bool chunked;       /* of the response being read */
-	bool has_length;    /* of the response being read */
-	bool skipping_line; /* discarding a header line longer than the buffer */
-	long status;        /* of the last status line; 0 before one */
+	bool head_only;      /* the request was HEAD: no body follows the headers */
+	bool fail_on_error;  /* curl -f: a final status >= 400 ends it with 22 */
+	bool final_status;   /* a non-1xx status line came */
+	bool chunked;        /* of the response being read */
+	bool has_length;     /* of the response being read */
+	bool skipping_line;  /* discarding a header line longer than the buffer */
+	size_t line_dropped; /* bytes of the current line no longer in the buffer */
+	size_t header_bytes; /* status and header lines so far, for RAW_RESP_HEADERS_MAX */
+	long status;         /* of the last status line; 0 before one */
 	int curl_code;
 	unsigned long long body_left; /* Content-Length or chunk bytes still due */
 	unsigned long long body_length;
-	size_t body_seen; /* all body bytes received */
+	size_t body_seen; /* all body bytes received, before Transfer-Encoding is undone */
 	size_t in_len;
 	raw_resp_body_fn on_body;
 	void *arg;
+	struct raw_decode decode; /* Transfer-Encoding's codings but chunked */
 	char error[RAW_RESP_ERROR_MAX];
 	char in[RAW_RESP_IN_MAX];
 };
@@ -62,5 +75,7 @@ char *raw_resp_space(struct raw_resp *p, size_t *room);
 enum raw_resp_step raw_resp_feed(struct raw_resp *p, size_t n);
 /* The server closed the connection. */
 enum raw_resp_step raw_resp_eof(struct raw_resp *p);
+/* Releases the decoders of the body's codings. */
+void raw_resp_free(struct raw_resp *p);
 
 #endif

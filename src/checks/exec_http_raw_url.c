@@ -4,8 +4,8 @@
  * userinfo, no fragment); `localhost` is resolved as curl resolves it itself,
  * without the resolver: 127.0.0.1 first, then ::1 (measured with curl -v).
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "exec_int.h"
 #include "exec_http_raw_url.h"
 
 #include <arpa/inet.h>
@@ -78,15 +78,17 @@ static const char *raw_url_host(struct raw_target *t, const char *s)
 /* ":port" as curl writes it back: 1-65535 without leading zeros. */
 static const char *raw_url_port(struct raw_target *t, const char *s)
 {
+	const char *digits;
 	unsigned long port = 0;
 	size_t n = 0;
 
 	t->port = 80;
 	if (*s != ':')
 		return s;
-	for (s++; *s >= '0' && *s <= '9' && n < 5; s++, n++)
+	digits = ++s;
+	for (; *s >= '0' && *s <= '9' && n < 5; s++, n++)
 		port = port * 10 + (unsigned long)(*s - '0');
-	if (!n || port == 0 || port > 65535 || s[-n] == '0')
+	if (!n || port == 0 || port > 65535 || digits[0] == '0')
 		return NULL;
 	t->port = (unsigned)port;
 	return s;

@@ -4,13 +4,13 @@
  * connect on the loop, an ev_io for writability and an ev_timer deadline;
  * targets given by name go through libcurl's connect-only mode instead.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "vipd/errbuf.h"
+#include "exec_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,28 +100,28 @@ static void tcp_connect(struct tcp_run *t, const struct exec_request *req,
 	ev_timer_start(ctx->loop, &t->deadline);
 }
 
-int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
-                   exec_done_cb cb, void *arg, char *err, size_t errlen)
+/* exec_start() gives a target that is a name to exec_http_ops instead. */
+static int tcp_launch(struct exec_run **out, struct exec_ctx *ctx, const struct exec_request *req,
+                      exec_done_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct tcp_run *t;
 
 	if (!req->host || !req->port || req->port > 65535) {
-		snprintf(err, errlen, "TCP check needs a host and a port 1-65535");
+		errbuf_set(err, errlen, "TCP check needs a host and a port 1-65535");
 		return -1;
 	}
-	/* A name (Marathon's agent host often is one) would block the loop in
-	 * getaddrinfo(): libcurl resolves it asynchronously and connects only. */
-	if (exec_parse_addr(req->host, req->port, &ss, &sslen) < 0)
-		return exec_http_start(out, ctx, req, cb, arg, err, errlen);
-	t = (struct tcp_run *)exec_run_new(ctx, sizeof(*t), req, cb, arg);
+	if (exec_parse_addr(req->host, req->port, &ss, &sslen) < 0) {
+		errbuf_set(err, errlen, "TCP check: \"%s\" is not an address", req->host);
+		return -1;
+	}
+	t = (struct tcp_run *)exec_run_new(ctx, &exec_tcp_ops, sizeof(*t), req, cb, arg);
 	if (!t) {
-		snprintf(err, errlen, "TCP run: %s", strerror(ENOMEM));
+		errbuf_set(err, errlen, "TCP run: %s", strerror(ENOMEM));
 		return -1;
 	}
 	t->fd = -1;
-	t->base.release = tcp_release;
 	ev_init(&t->connect_watcher, tcp_connected_cb);
 	t->connect_watcher.data = t;
 	ev_init(&t->deadline, tcp_deadline_cb);
@@ -130,3 +130,9 @@ int exec_tcp_start(struct exec_run **out, struct exec_ctx *ctx, const struct exe
 	tcp_connect(t, req, &ss, sslen);
 	return 0;
 }
+
+const struct exec_ops exec_tcp_ops = {
+    .name = "tcp",
+    .launch = tcp_launch,
+    .release = tcp_release,
+};

@@ -4,8 +4,8 @@
  * thread (setns in, socket(), setns back), as `ip netns exec` would not do
  * for a single socket.
  */
-#define VIPD_EXEC_INTERNAL
 #include "vipd/exec.h"
+#include "exec_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

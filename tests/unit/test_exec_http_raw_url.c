@@ -123,6 +123,30 @@ static void test_urls_left_to_libcurl(void **state)
 	expect_refused("http://127.0.0.1/", 6);
 }
 
+/* The port at each length curl accepts, and a leading zero refused at each
+ * (curl writes the port back without it). The digits are looked at from the
+ * colon on: the clang UBSan build aborted here on the first URL with a port
+ * when the first digit was reached by a negative unsigned index. */
+static void test_port_digits(void **state)
+{
+	static const char *const refused[] = {
+	    "http://127.0.0.1:0/",     "http://127.0.0.1:01/",     "http://127.0.0.1:001/",
+	    "http://127.0.0.1:0001/",  "http://127.0.0.1:00001/",  "http://127.0.0.1:65536/",
+	    "http://127.0.0.1:99999/", "http://127.0.0.1:100000/",
+	};
+	size_t i;
+
+	(void)state;
+	expect_url("http://127.0.0.1:1/", 0, "127.0.0.1", 1, "/", "127.0.0.1 1");
+	expect_url("http://127.0.0.1:80/", 0, "127.0.0.1", 80, "/", "127.0.0.1 80");
+	expect_url("http://127.0.0.1:808/x", 0, "127.0.0.1", 808, "/x", "127.0.0.1 808");
+	expect_url("http://127.0.0.1:8080", 0, "127.0.0.1", 8080, "", "127.0.0.1 8080");
+	expect_url("http://[::1]:10000/", 0, "::1", 10000, "/", "::1 10000");
+	expect_url("http://localhost:65535/", 4, "localhost", 65535, "/", "127.0.0.1 65535");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		expect_refused(refused[i], 0);
+}
+
 static void test_marathon_targets(void **state)
 {
 	struct raw_target t;
@@ -176,9 +200,8 @@ static void test_request_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_urls_taken),
-	    cmocka_unit_test(test_urls_left_to_libcurl),
-	    cmocka_unit_test(test_marathon_targets),
+	    cmocka_unit_test(test_urls_taken),    cmocka_unit_test(test_urls_left_to_libcurl),
+	    cmocka_unit_test(test_port_digits),   cmocka_unit_test(test_marathon_targets),
 	    cmocka_unit_test(test_request_bytes),
 	};
 

@@ -148,6 +148,60 @@ static void test_full_accept_queue_times_out(void **state)
 	exec_ctx_free(ctx);
 }
 
+struct ran {
+	int calls;
+	const char *executor;
+	int curl_code;
+	struct check_result res;
+};
+
+static void on_ran(struct exec_run *run, const struct check_result *res, void *arg)
+{
+	struct ran *r = arg;
+
+	r->calls++;
+	r->executor = exec_run_executor(run);
+	r->curl_code = exec_run_curl_code(run);
+	r->res = *res;
+}
+
+/* exec_start() picks the executor once: an address connects on the loop, a
+ * name goes to libcurl's connect-only mode; neither has a CURLcode for its
+ * caller. */
+static void test_executor_chosen_by_target(void **state)
+{
+	static const char *const hosts[] = {"127.0.0.1", "localhost"};
+	static const char *const executors[] = {"tcp", "http"};
+	struct exec_ctx *ctx = new_ctx();
+	unsigned port;
+	int lfd = loopback_socket(16, &port);
+	struct exec_request req = {.kind = EXEC_TCP, .port = port, .timeout_s = 2};
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct ran r = {0};
+
+		req.host = hosts[i];
+		assert_non_null(exec_start(ctx, &req, on_ran, &r, err, sizeof(err)));
+		spin_until(&r.calls, 5);
+		assert_int_equal(r.calls, 1);
+		assert_string_equal(r.executor, executors[i]);
+		assert_int_equal(r.res.outcome, CHECK_OK);
+		assert_int_equal(r.curl_code, -1);
+	}
+	/* a bad port is refused with one text whichever executor would run it */
+	req.port = 0;
+	for (i = 0; i < 2; i++) {
+		req.host = hosts[i];
+		assert_null(exec_start(ctx, &req, on_ran, NULL, err, sizeof(err)));
+		assert_string_equal(err, "TCP check needs a host and a port 1-65535");
+	}
+	close(lfd);
+	exec_ctx_free(ctx);
+}
+
 /* Names are resolved without blocking the loop ("localhost" from
  * /etc/hosts: no query leaves the host). */
 static void test_name_is_resolved(void **state)
@@ -244,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_closed_port_is_refused),
 	    cmocka_unit_test(test_full_accept_queue_times_out),
 	    cmocka_unit_test(test_name_is_resolved),
+	    cmocka_unit_test(test_executor_chosen_by_target),
 	    cmocka_unit_test(test_missing_netns),
 	    cmocka_unit_test(test_cancel_and_many_runs_leak_nothing),
 	};
