@@ -6,6 +6,7 @@
  */
 #include "vipd/etcd.h"
 #include "vipd/errbuf.h"
+#include "cluster_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define GOT_MAX 40 /* characters of a wrong value quoted in a message */
 
 struct dec {
 	const char *where;
@@ -49,8 +48,7 @@ const char *etcd_op_path(enum etcd_op op)
 	return "?";
 }
 
-/* The wrong value as JSON, cut to GOT_MAX characters. */
-static void dec_got(const json_t *v, char *buf, size_t len)
+void cluster_json_got(const json_t *v, char *buf, size_t len)
 {
 	char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 
@@ -58,8 +56,8 @@ static void dec_got(const json_t *v, char *buf, size_t len)
 		snprintf(buf, len, "%s", v ? "?" : "nothing");
 		return;
 	}
-	if (strlen(text) > GOT_MAX)
-		snprintf(buf, len, "%.*s…", GOT_MAX, text);
+	if (strlen(text) > CLUSTER_GOT_MAX)
+		snprintf(buf, len, "%.*s…", CLUSTER_GOT_MAX, text);
 	else
 		snprintf(buf, len, "%s", text);
 	free(text);
@@ -67,19 +65,19 @@ static void dec_got(const json_t *v, char *buf, size_t len)
 
 static void dec_fail(struct dec *d, const char *path, const char *what, const json_t *v)
 {
-	char got[GOT_MAX + 8];
+	char got[CLUSTER_GOT_MAX + 8];
 
-	dec_got(v, got, sizeof(got));
+	cluster_json_got(v, got, sizeof(got));
 	errbuf_set(d->err, d->errlen, "%s: %s: expected %s, got %s", d->where, path, what, got);
 }
 
 static void dec_warn(struct dec *d, const char *path, const char *what, const json_t *v)
 {
-	char got[GOT_MAX + 8], msg[512];
+	char got[CLUSTER_GOT_MAX + 8], msg[512];
 
 	if (!d->warn)
 		return;
-	dec_got(v, got, sizeof(got));
+	cluster_json_got(v, got, sizeof(got));
 	snprintf(msg, sizeof(msg), "%s: %s: expected %s, got %s (skipped)", d->where, path, what,
 	         got);
 	d->warn(d->warn_arg, msg);
