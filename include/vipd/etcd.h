@@ -125,14 +125,17 @@ struct etcd_config {
 /* status 0: r is the decoded answer (valid during the call only). status -1:
  * err says what failed; r is NULL. */
 typedef void (*etcd_done_fn)(void *arg, int status, const struct etcd_resp *r, const char *err);
-/* One call per watch response (r) ; then once with r NULL when the stream
- * ends (status -1 and err: broken or refused; status 0: cancelled by etcd_watch_cancel
- * is never reported). After the end call the watch is freed. */
+/* One call per watch response (status 0, r); then, when the stream ends
+ * (broken, refused by every endpoint, cancelled by etcd after a compaction,
+ * or an answer that does not decode), one call with status -1, r NULL and
+ * err: the caller reads again. The watch is freed after that call;
+ * etcd_watch_cancel ends a watch without one. */
 typedef void (*etcd_watch_fn)(void *arg, int status, const struct etcd_resp *r, const char *err);
 
 struct etcd_client *etcd_client_new(struct ev_loop *loop, const struct etcd_config *cfg,
                                     etcd_warn_fn warn, void *warn_arg, char *err, size_t errlen);
-/* Aborts every request and watch without calling their callbacks. */
+/* Aborts every request and watch without calling their callbacks. Not to
+ * be called from one of the client's callbacks. */
 void etcd_client_free(struct etcd_client *c);
 /* The endpoint the next request goes to first (the last that answered). */
 const char *etcd_client_endpoint(const struct etcd_client *c);

@@ -531,6 +531,17 @@ static void req_answered(struct etcd_req *q, long http_status)
 			req_finish(q, -1, NULL);
 		return;
 	}
+	if (http_status < 200 || http_status > 299) {
+		/* JSON, but not etcd's error object: a proxy or another server. */
+		errbuf_set(q->last_error, sizeof(q->last_error), "%s: HTTP status %ld", where,
+		           http_status);
+		etcd_resp_free(&r);
+		if (http_status >= 500)
+			req_fail_over(q);
+		else
+			req_finish(q, -1, NULL);
+		return;
+	}
 	c->current = q->endpoint;
 	if (q->authing)
 		req_got_token(q, &r);

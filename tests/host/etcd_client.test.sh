@@ -4,8 +4,9 @@
 # puts under a lease, range reads, a watch from a past revision seeing puts
 # and deletes (and the deletes a revoked lease causes), keep-alive, the
 # create-if-absent txn, a compacted start revision reported to the caller,
-# failover from a closed port to the live endpoint, a bad answer as a located
-# warning, and user/password auth that never prints the password.
+# failover from a closed port to the live endpoint, TLS with a client
+# certificate, a bad answer as a located warning, and user/password auth
+# that never prints the password.
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 tool="$VIPD_BUILD_DIR/tests/etcd_tool"
@@ -148,6 +149,46 @@ await "$F" "^warning: etcd http://127.0.0.1:$fport /v3/kv/range: /kvs/1/value: e
 await "$F" '^get rev 7 count 2$' "the answer is still used" >/dev/null
 await "$F" '^kv /t/good ok lease 0$' "the good key is kept" >/dev/null
 stop_tool "$F"
+
+# TLS: a second member that requires client certificates signed by our CA.
+( cd "$TMP" &&
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=test-ca &&
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 &&
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext &&
+  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
+    -days 1 -extfile server.ext &&
+  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=vipd &&
+  printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
+  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt \
+    -days 1 -extfile client.ext ) >"$TMP/openssl.log" 2>&1 || fail "openssl: $(cat "$TMP/openssl.log")"
+sport=$(free_port); spport=$(free_port)
+S="https://127.0.0.1:$sport"
+etcd --name s --data-dir "$TMP/etcd-tls" \
+  --listen-client-urls "$S" --advertise-client-urls "$S" \
+  --cert-file "$TMP/server.crt" --key-file "$TMP/server.key" \
+  --client-cert-auth --trusted-ca-file "$TMP/ca.crt" \
+  --listen-peer-urls "http://127.0.0.1:$spport" --initial-advertise-peer-urls "http://127.0.0.1:$spport" \
+  --initial-cluster "s=http://127.0.0.1:$spport" >"$TMP/etcd-tls.log" 2>&1 &
+pids+=($!)
+sctl() { ETCDCTL_API=3 etcdctl --endpoints "$S" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key" "$@"; }
+for _ in $(seq 100); do sctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+T="$TMP/tls.out"
+start_tool "$T" --endpoints "$S" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key"
+send put /t/tls yes
+await "$T" '^put ok rev' "put over TLS with a client certificate" >/dev/null
+stop_tool "$T"
+expect_eq "$(sctl get /t/tls --print-value-only)" "yes" "etcdctl reads the TLS put"
+N="$TMP/nocert.out"
+start_tool "$N" --endpoints "$S" --cacert "$TMP/ca.crt"
+send get /t/tls
+await "$N" "^error get: etcd $S /v3/kv/range: " "without a client certificate the member refuses" >/dev/null
+stop_tool "$N"
+N="$TMP/noca.out"
+start_tool "$N" --endpoints "$S" --cert "$TMP/client.crt" --key "$TMP/client.key"
+send get /t/tls
+await "$N" "^error get: etcd $S /v3/kv/range: SSL certificate problem: unable to get local issuer certificate\$" \
+  "a member whose certificate the CA bundle does not vouch for is refused" >/dev/null
+stop_tool "$N"
 
 # Auth: with etcd's auth on, user and password give a token; a wrong password
 # is refused, and neither password appears in anything the client says.
