@@ -27,12 +27,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-etcd --name t --data-dir "$TMP/etcd" \
-  --listen-client-urls "$E" --advertise-client-urls "$E" \
-  --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-  --initial-cluster "t=http://127.0.0.1:$pport" >"$TMP/etcd.log" 2>&1 &
-pids+=($!)
+start_etcd() {
+  etcd --name t --data-dir "$TMP/etcd" \
+    --listen-client-urls "$E" --advertise-client-urls "$E" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "t=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 3>&- &
+  etcd_pid=$!
+  pids+=($etcd_pid)
+}
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" "$@"; }
+start_etcd
 for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
 ctl endpoint health >/dev/null 2>&1 || { cat "$TMP/etcd.log" >&2; fail "etcd never got healthy"; finish; }
 
@@ -49,6 +53,8 @@ start_tool() { # out-file tool-args...
 # leak report would land there).
 stop_tool() { # out-file
   exec 3>&-
+  for _ in $(seq 50); do kill -0 "$tool_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$tool_pid" 2>/dev/null && { fail "etcd_tool did not exit at the end of its input"; kill "$tool_pid"; }
   wait "$tool_pid"
   expect_eq "$?" 0 "etcd_tool exit status"
   [ -s "$1.err" ] && fail "etcd_tool stderr: $(cat "$1.err")"
@@ -125,8 +131,29 @@ send watch /t/ $((rev + 1))
 await "$O" "^watch created rev $rev\$" "a fresh watch from the current revision" >/dev/null
 stop_tool "$O"
 
+# etcd down: with retry rounds, a request waits (backing off) and is
+# answered once etcd is back; without, it fails at once, located.
+kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null
+R="$TMP/retry.out"
+start_tool "$R" --endpoints "$E" --retry-rounds 8
+send get /t/backends/
+sleep 0.5
+expect_eq "$(grep -c -e '^get' -e '^error' "$R")" 0 "no answer while etcd is down and retries remain"
+start_etcd
+await "$R" '^kv /t/backends/c v3 lease 0$' "the request is answered once etcd is back" >/dev/null
+stop_tool "$R"
+kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null
+R="$TMP/noretry.out"
+start_tool "$R" --endpoints "$E"
+send get /t/backends/
+await "$R" "^error get: etcd $E /v3/kv/range: Failed to connect to 127.0.0.1 port $cport" \
+  "without retry rounds, a refused connection is an error at once" >/dev/null
+stop_tool "$R"
+start_etcd
+for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+
 # A member answering garbage: one bad key is a located warning, the others stay.
-python3 - "$fport" >"$TMP/fake.log" 2>&1 <<'PY' &
+python3 - "$fport" >"$TMP/fake.log" 2>&1 3>&- <<'PY' &
 import http.server, json, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -168,7 +195,7 @@ etcd --name s --data-dir "$TMP/etcd-tls" \
   --cert-file "$TMP/server.crt" --key-file "$TMP/server.key" \
   --client-cert-auth --trusted-ca-file "$TMP/ca.crt" \
   --listen-peer-urls "http://127.0.0.1:$spport" --initial-advertise-peer-urls "http://127.0.0.1:$spport" \
-  --initial-cluster "s=http://127.0.0.1:$spport" >"$TMP/etcd-tls.log" 2>&1 &
+  --initial-cluster "s=http://127.0.0.1:$spport" >"$TMP/etcd-tls.log" 2>&1 3>&- &
 pids+=($!)
 sctl() { ETCDCTL_API=3 etcdctl --endpoints "$S" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key" "$@"; }
 for _ in $(seq 100); do sctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
