@@ -142,7 +142,7 @@ static int seg_decode(const char *s, size_t n, char *out, size_t outlen)
 static void vip_text(const struct vip_ref *v, char *buf, size_t len)
 {
 	if (v->named)
-		snprintf(buf, len, "%s:%u", v->name, (unsigned)v->port);
+		(void)snprintf(buf, len, "%s:%u", v->name, (unsigned)v->port);
 	else
 		lb_addr_port_format(&v->addr, v->port, buf, len);
 }
@@ -153,7 +153,7 @@ static void vip_segment_text(uint8_t protocol, const struct vip_ref *v, char *bu
 	char vip[VIP_NAME_MAX + 8];
 
 	vip_text(v, vip, sizeof(vip));
-	snprintf(buf, len, "%s:%s", proto_text(protocol), vip);
+	(void)snprintf(buf, len, "%s:%s", proto_text(protocol), vip);
 }
 
 int cluster_node_prefix(const char *prefix, const char *node, char *out, size_t outlen)
@@ -405,7 +405,7 @@ static const char *vdec_string(struct vdec *d, const char *field, size_t max)
 	if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < max &&
 	    strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
-	snprintf(what, sizeof(what), "a string of 1-%zu characters", max - 1);
+	(void)snprintf(what, sizeof(what), "a string of 1-%zu characters", max - 1);
 	vdec_fail(d, field, what);
 	return NULL;
 }
@@ -420,7 +420,7 @@ static int vdec_int(struct vdec *d, const char *field, json_int_t lo, json_int_t
 		*out = json_integer_value(v);
 		return 0;
 	}
-	snprintf(what, sizeof(what), "an integer %lld-%lld", (long long)lo, (long long)hi);
+	(void)snprintf(what, sizeof(what), "an integer %lld-%lld", (long long)lo, (long long)hi);
 	return vdec_fail(d, field, what);
 }
 
@@ -510,9 +510,9 @@ static int vdec_backend_state(struct vdec *d, const struct cluster_key *k,
 		return -1;
 	if (vdec_agree(d, "node", strcmp(node, k->node) == 0, k->node) < 0)
 		return -1;
-	snprintf(b->app, sizeof(b->app), "%s", app);
-	snprintf(b->task, sizeof(b->task), "%s", task);
-	snprintf(b->node, sizeof(b->node), "%s", node);
+	(void)snprintf(b->app, sizeof(b->app), "%s", app);
+	(void)snprintf(b->task, sizeof(b->task), "%s", task);
+	(void)snprintf(b->node, sizeof(b->node), "%s", node);
 	return 0;
 }
 
@@ -573,7 +573,7 @@ int cluster_vip_decode(const char *prefix, const char *key, const char *value, s
 	if (!root)
 		return -1;
 	d.root = root;
-	snprintf(out->name, sizeof(out->name), "%s", k.name);
+	(void)snprintf(out->name, sizeof(out->name), "%s", k.name);
 	if (vdec_vip_address(&d, "ipv4", AF_INET, out->ipv4, sizeof(out->ipv4)) == 0 &&
 	    vdec_vip_address(&d, "ipv6", AF_INET6, out->ipv6, sizeof(out->ipv6)) == 0) {
 		if (out->ipv4[0] || out->ipv6[0])

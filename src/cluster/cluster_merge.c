@@ -131,7 +131,7 @@ int cluster_merge(const char *self, const struct cluster_backend *local, size_t 
 
 	memset(out, 0, sizeof(*out));
 	c = calloc(n_local + n_remote + 1, sizeof(*c));
-	out->all = calloc(n_local + n_remote + 1, sizeof(*out->all));
+	out->all = calloc(n_local + n_remote + 1, sizeof(const struct cluster_backend *));
 	out->vips = calloc(n_local + n_remote + 1, sizeof(*out->vips));
 	if (!c || !out->all || !out->vips) {
 		free(c);

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ETCD_BODY_MAX (256u * 1024 * 1024) /* a range of 100,000 backends fits */
-#define ETCD_WHERE_MAX 320
+#define ETCD_BODY_MAX ((size_t)256 * 1024 * 1024) /* a range of 100,000 backends fits */
+#define ETCD_ENDPOINT_MAX 256
+#define ETCD_WHERE_MAX (ETCD_ENDPOINT_MAX + 64)
 #define ETCD_ERR_MAX 512
 /* gRPC's Unauthenticated: the token expired or the server restarted. */
 #define ETCD_GRPC_UNAUTHENTICATED 16
@@ -70,6 +71,7 @@ struct etcd_sock {
 
 static void client_dispatch(struct etcd_client *c);
 static int req_start_transfer(struct etcd_req *q);
+static void req_finish(struct etcd_req *q, int status, const struct etcd_resp *r);
 
 /* CURLMOPT_TIMERFUNCTION */
 static int client_timer_update(CURLM *multi, long timeout_ms, void *userp)
@@ -146,11 +148,20 @@ struct etcd_client *etcd_client_new(struct ev_loop *loop, const struct etcd_conf
                                     etcd_warn_fn warn, void *warn_arg, char *err, size_t errlen)
 {
 	struct etcd_client *c;
+	size_t i;
 
 	if (cfg->n_endpoints == 0 || cfg->n_endpoints > ETCD_ENDPOINTS_MAX) {
 		errbuf_set(err, errlen, "etcd: between 1 and %d endpoints, got %zu",
 		           ETCD_ENDPOINTS_MAX, cfg->n_endpoints);
 		return NULL;
+	}
+	for (i = 0; i < cfg->n_endpoints; i++) {
+		if (!cfg->endpoints[i] || strlen(cfg->endpoints[i]) > ETCD_ENDPOINT_MAX) {
+			errbuf_set(err, errlen,
+			           "etcd: endpoint %zu: expected a URL of at most %d bytes", i + 1,
+			           ETCD_ENDPOINT_MAX);
+			return NULL;
+		}
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		errbuf_set(err, errlen, "etcd: curl_global_init failed");
@@ -287,7 +298,7 @@ static const char *req_path(const struct etcd_req *q)
 
 static void req_where(const struct etcd_req *q, char *buf, size_t len)
 {
-	snprintf(buf, len, "etcd %s %s", q->c->cfg.endpoints[q->endpoint], req_path(q));
+	(void)snprintf(buf, len, "etcd %s %s", q->c->cfg.endpoints[q->endpoint], req_path(q));
 }
 
 static char *auth_body(const struct etcd_config *cfg)
@@ -365,7 +376,7 @@ static int req_start_transfer(struct etcd_req *q)
 	int rc = -1;
 
 	q->authing = c->cfg.user && !c->token && q->op != ETCD_OP_AUTH;
-	snprintf(url, sizeof(url), "%s%s", c->cfg.endpoints[q->endpoint], req_path(q));
+	(void)snprintf(url, sizeof(url), "%s%s", c->cfg.endpoints[q->endpoint], req_path(q));
 	if (q->authing) {
 		auth = auth_body(&c->cfg);
 		if (!auth)
@@ -394,11 +405,7 @@ static void req_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (req_start_transfer(q) < 0) {
 		errbuf_set(q->last_error, sizeof(q->last_error), "etcd: cannot start a request");
-		q->dead = true;
-		if (q->watch_fn)
-			q->watch_fn(q->arg, -1, NULL, q->last_error);
-		else
-			q->done(q->arg, -1, NULL, q->last_error);
+		req_finish(q, -1, NULL);
 		if (!q->c->dispatching)
 			client_sweep(q->c);
 	}
@@ -407,18 +414,20 @@ static void req_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static struct etcd_req *req_new(struct etcd_client *c, enum etcd_op op, json_t *body, char *err,
                                 size_t errlen)
 {
+	struct etcd_watch *w;
 	struct etcd_req *q;
 
 	if (!body) {
 		errbuf_set(err, errlen, "etcd: cannot build the request");
 		return NULL;
 	}
-	q = calloc(1, sizeof(struct etcd_watch));
+	w = calloc(1, sizeof(*w)); /* room for a watch: any request may be one */
+	q = w ? &w->req : NULL;
 	if (q)
 		q->body = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (!q || !q->body) {
-		free(q);
+		free(w);
 		errbuf_set(err, errlen, "etcd: out of memory");
 		return NULL;
 	}
@@ -562,6 +571,12 @@ static void watch_deliver_lines(struct etcd_req *q)
 		line = (size_t)(nl - q->buf);
 		if (etcd_decode(ETCD_OP_WATCH, q->buf, line, where, &r, req_warn, q->c,
 		                q->last_error, sizeof(q->last_error)) < 0) {
+			if (r.error_code == ETCD_GRPC_UNAUTHENTICATED) {
+				/* The token expired: the caller's next watch authenticates again.
+				 */
+				free(q->c->token);
+				q->c->token = NULL;
+			}
 			etcd_resp_free(&r);
 			req_finish(q, -1, NULL);
 			return;

@@ -53,13 +53,13 @@ void cluster_json_got(const json_t *v, char *buf, size_t len)
 	char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 
 	if (!text) {
-		snprintf(buf, len, "%s", v ? "?" : "nothing");
+		(void)snprintf(buf, len, "%s", v ? "?" : "nothing");
 		return;
 	}
 	if (strlen(text) > CLUSTER_GOT_MAX)
-		snprintf(buf, len, "%.*s…", CLUSTER_GOT_MAX, text);
+		(void)snprintf(buf, len, "%.*s…", CLUSTER_GOT_MAX, text);
 	else
-		snprintf(buf, len, "%s", text);
+		(void)snprintf(buf, len, "%s", text);
 	free(text);
 }
 
@@ -78,8 +78,8 @@ static void dec_warn(struct dec *d, const char *path, const char *what, const js
 	if (!d->warn)
 		return;
 	cluster_json_got(v, got, sizeof(got));
-	snprintf(msg, sizeof(msg), "%s: %s: expected %s, got %s (skipped)", d->where, path, what,
-	         got);
+	(void)snprintf(msg, sizeof(msg), "%s: %s: expected %s, got %s (skipped)", d->where, path,
+	               what, got);
 	d->warn(d->warn_arg, msg);
 }
 
@@ -113,7 +113,7 @@ static int dec_int64(const json_t *obj, const char *field, const char *base, int
 {
 	const json_t *v = json_object_get(obj, field);
 
-	snprintf(path, pathlen, "%s/%s", base, field);
+	(void)snprintf(path, pathlen, "%s/%s", base, field);
 	*out = 0;
 	if (!v)
 		return required ? -1 : 0;
@@ -154,7 +154,7 @@ static int dec_kv(struct dec *d, const json_t *v, const char *base, struct etcd_
 		dec_warn(d, base, "an object", v);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/key", base);
+	(void)snprintf(path, sizeof(path), "%s/key", base);
 	if (!json_object_get(v, "key")) {
 		dec_warn(d, path, "base64", NULL);
 		return -1;
@@ -163,7 +163,7 @@ static int dec_kv(struct dec *d, const json_t *v, const char *base, struct etcd_
 		dec_warn(d, path, "base64", bad);
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/value", base);
+	(void)snprintf(path, sizeof(path), "%s/value", base);
 	if (dec_bytes(v, "value", &kv->value, &kv->value_len, &bad) < 0) {
 		dec_warn(d, path, "base64", bad);
 		goto fail;
@@ -188,7 +188,7 @@ static int dec_kvs(struct dec *d, const json_t *obj, const char *base, struct et
 
 	if (!arr)
 		return 0;
-	snprintf(path, sizeof(path), "%s/kvs", base);
+	(void)snprintf(path, sizeof(path), "%s/kvs", base);
 	if (!json_is_array(arr)) {
 		dec_fail(d, path, "an array", arr);
 		return -1;
@@ -199,7 +199,7 @@ static int dec_kvs(struct dec *d, const json_t *obj, const char *base, struct et
 		return -1;
 	}
 	for (i = 0; i < json_array_size(arr); i++) {
-		snprintf(path, sizeof(path), "%s/kvs/%zu", base, i);
+		(void)snprintf(path, sizeof(path), "%s/kvs/%zu", base, i);
 		if (dec_kv(d, json_array_get(arr, i), path, &r->kvs[r->n_kvs]) < 0)
 			r->skipped++;
 		else
@@ -225,11 +225,11 @@ static int dec_event(struct dec *d, const json_t *v, const char *base, struct et
 	} else if (json_is_string(type) && strcmp(json_string_value(type), "DELETE") == 0) {
 		ev->type = ETCD_EVENT_DELETE;
 	} else {
-		snprintf(path, sizeof(path), "%s/type", base);
+		(void)snprintf(path, sizeof(path), "%s/type", base);
 		dec_warn(d, path, "\"PUT\" or \"DELETE\"", type);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/kv", base);
+	(void)snprintf(path, sizeof(path), "%s/kv", base);
 	return dec_kv(d, json_object_get(v, "kv"), path, &ev->kv);
 }
 
@@ -241,7 +241,7 @@ static int dec_events(struct dec *d, const json_t *obj, const char *base, struct
 
 	if (!arr)
 		return 0;
-	snprintf(path, sizeof(path), "%s/events", base);
+	(void)snprintf(path, sizeof(path), "%s/events", base);
 	if (!json_is_array(arr)) {
 		dec_fail(d, path, "an array", arr);
 		return -1;
@@ -252,7 +252,7 @@ static int dec_events(struct dec *d, const json_t *obj, const char *base, struct
 		return -1;
 	}
 	for (i = 0; i < json_array_size(arr); i++) {
-		snprintf(path, sizeof(path), "%s/events/%zu", base, i);
+		(void)snprintf(path, sizeof(path), "%s/events/%zu", base, i);
 		if (dec_event(d, json_array_get(arr, i), path, &r->events[r->n_events]) < 0)
 			r->skipped++;
 		else
@@ -271,7 +271,7 @@ static int dec_bool(struct dec *d, const json_t *obj, const char *field, const c
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v)) {
-		snprintf(path, sizeof(path), "%s/%s", base, field);
+		(void)snprintf(path, sizeof(path), "%s/%s", base, field);
 		dec_fail(d, path, "true or false", v);
 		return -1;
 	}
@@ -296,7 +296,7 @@ static int dec_header(struct dec *d, const json_t *obj, const char *base, bool r
 	const json_t *h = json_object_get(obj, "header");
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/header", base);
+	(void)snprintf(path, sizeof(path), "%s/header", base);
 	if (!h) {
 		if (!required)
 			return 0;
@@ -351,7 +351,7 @@ static int dec_txn(struct dec *d, const json_t *obj, struct etcd_resp *r)
 		range = json_object_get(json_array_get(arr, i), "response_range");
 		if (!range)
 			continue;
-		snprintf(path, sizeof(path), "/responses/%zu/response_range", i);
+		(void)snprintf(path, sizeof(path), "/responses/%zu/response_range", i);
 		if (!json_is_object(range)) {
 			dec_fail(d, path, "an object", range);
 			return -1;

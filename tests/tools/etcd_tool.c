@@ -122,7 +122,7 @@ static int run_request(char **w, int n, char *err, size_t errlen)
 		return etcd_delete(client, w[1], NULL, on_done, "del", err, errlen);
 	if (strcmp(w[0], "create") == 0 && n == 3)
 		return etcd_create(client, w[1], w[2], 0, on_done, "create", err, errlen);
-	snprintf(err, errlen, "unknown command or wrong arguments");
+	(void)snprintf(err, errlen, "unknown command or wrong arguments");
 	return -1;
 }
 
