@@ -15,6 +15,8 @@ PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod
   # benchmarks and witnesses
   haproxy bind9-dnsutils
+  # the cluster store (etcd v3) and its test witness (etcdctl)
+  etcd-server etcd-client
 )
 
 missing=()

@@ -1,0 +1,136 @@
+/*
+ * The cluster's records in etcd (docs/cluster-keys.md, layout version 1) and
+ * the pure rules that merge every node's backends into one set per VIP.
+ * No I/O: the etcd client (vipd/etcd.h) moves the bytes.
+ */
+#ifndef VIPD_CLUSTER_H
+#define VIPD_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipd/lbtable.h"
+#include "vipd/vip.h"
+
+#define CLUSTER_PREFIX_DEFAULT "/vipd/v1/"
+#define CLUSTER_NODE_MAX 64 /* a host name label: 63 characters */
+#define CLUSTER_ID_MAX 512  /* app and task ids */
+#define CLUSTER_KEY_MAX 2048
+
+enum cluster_health {
+	CLUSTER_HEALTH_UNKNOWN = 0,
+	CLUSTER_HEALTH_HEALTHY,
+	CLUSTER_HEALTH_UNHEALTHY,
+};
+
+/* One VIP backend a node publishes: backends/<node>/<vip-key>/<backend-key>. */
+struct cluster_backend {
+	char node[CLUSTER_NODE_MAX];
+	struct vip_ref vip;
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	struct lb_addr addr;
+	uint16_t port;
+	uint32_t weight; /* 0-65535 */
+	enum cluster_health health;
+	char app[CLUSTER_ID_MAX];
+	char task[CLUSTER_ID_MAX];
+};
+
+/* A named VIP's recorded addresses: vips/<name>. Either may be absent (""). */
+struct cluster_vip_assign {
+	char name[VIP_NAME_MAX];
+	char ipv4[INET_ADDRSTRLEN];
+	char ipv6[INET6_ADDRSTRLEN];
+};
+
+enum cluster_key_kind {
+	CLUSTER_KEY_BACKEND,
+	CLUSTER_KEY_VIP,
+};
+
+/* What a key alone says (a watch's DELETE has no value). */
+struct cluster_key {
+	enum cluster_key_kind kind;
+	char node[CLUSTER_NODE_MAX]; /* backend */
+	uint8_t protocol;            /* backend */
+	struct vip_ref vip;          /* backend */
+	struct lb_addr addr;         /* backend */
+	uint16_t port;               /* backend */
+	char name[VIP_NAME_MAX];     /* vip */
+};
+
+const char *cluster_health_name(enum cluster_health h);
+
+/* A node name: 1-63 of [A-Za-z0-9._-], as a host name's first label. */
+bool cluster_node_valid(const char *node);
+
+/* The keys; -1 with a message when a part does not fit or is not valid. */
+int cluster_backend_key(const char *prefix, const struct cluster_backend *b, char *out,
+                        size_t outlen, char *err, size_t errlen);
+int cluster_vip_key(const char *prefix, const char *name, char *out, size_t outlen, char *err,
+                    size_t errlen);
+/* The node's own keys: "<prefix>backends/<node>/" (a range prefix). */
+int cluster_node_prefix(const char *prefix, const char *node, char *out, size_t outlen);
+
+/* The JSON values (malloc'd; NULL when out of memory). */
+char *cluster_backend_value(const struct cluster_backend *b);
+char *cluster_vip_value(const struct cluster_vip_assign *a);
+
+/* Reads a key under prefix. -1 with "<key>: ..." when it is not one of
+ * the layout's keys or a part does not parse. */
+int cluster_key_parse(const char *prefix, const char *key, struct cluster_key *out, char *err,
+                      size_t errlen);
+/* A key and its value; the value must agree with the key. -1 with a
+ * message located by key and JSON pointer: "<key>: /weight: expected ...". */
+int cluster_backend_decode(const char *prefix, const char *key, const char *value, size_t value_len,
+                           struct cluster_backend *out, char *err, size_t errlen);
+int cluster_vip_decode(const char *prefix, const char *key, const char *value, size_t value_len,
+                       struct cluster_vip_assign *out, char *err, size_t errlen);
+
+/* ---- merge and failure rules */
+
+/* A record read from etcd, with whether its node's lease still lives (a
+ * record whose lease expired is one the watch reported deleted, or whose
+ * node the caller knows to have lost its lease). */
+struct cluster_remote {
+	struct cluster_backend b;
+	bool lease_alive;
+};
+
+enum cluster_rule {
+	CLUSTER_RULE_LIVE,            /* no expired node had backends for this VIP */
+	CLUSTER_RULE_EXPIRED_DROPPED, /* expired nodes' backends removed */
+	CLUSTER_RULE_EXPIRED_KEPT,    /* kept: without them the VIP had no healthy backend */
+};
+
+const char *cluster_rule_name(enum cluster_rule r);
+
+struct cluster_vip_backends {
+	uint8_t protocol;
+	struct vip_ref vip;
+	const struct cluster_backend **backends; /* into the inputs; by address, port */
+	size_t n;
+	enum cluster_rule rule;
+	size_t expired; /* expired nodes' backends the rule dropped or kept */
+};
+
+struct cluster_merged {
+	struct cluster_vip_backends *vips; /* by protocol, then VIP */
+	size_t n;
+	const struct cluster_backend **all; /* storage of every vips[i].backends */
+};
+
+/* The backend set of every VIP: all local backends (whatever their health:
+ * the local weight policy drains them), the healthy backends of nodes whose
+ * lease lives, and the healthy backends of expired nodes only for a VIP that
+ * would otherwise have no healthy backend (DC/OS keeps unreachable agents'
+ * backends then). Remote records of `self` are ignored (the local ones are
+ * the truth); a backend (address, port) listed twice is taken once, local
+ * first, then live, then expired. -1 only when out of memory. */
+int cluster_merge(const char *self, const struct cluster_backend *local, size_t n_local,
+                  const struct cluster_remote *remote, size_t n_remote, struct cluster_merged *out,
+                  char *err, size_t errlen);
+void cluster_merged_free(struct cluster_merged *m);
+
+#endif
