@@ -1,0 +1,105 @@
+/*
+ * vipd's read-only HTTP API (docs/api.md): /v1/status, /v1/vips and
+ * /metrics, served by libmicrohttpd driven from the libev loop. It reads the
+ * engine's state through the pointers of an api_state on each request and
+ * counts check events itself.
+ */
+#ifndef VIPD_API_H
+#define VIPD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vipd/config.h"
+#include "vipd/desired.h"
+#include "vipd/errbuf.h"
+#include "vipd/health.h"
+#include "vipd/lbtable.h"
+#include "vipd/sched.h"
+
+#define API_SCHEMA_VERSION 1
+/* Limits against slow or hostile clients. */
+#define API_CONNECTION_LIMIT 64
+#define API_PER_IP_CONNECTION_LIMIT 8
+#define API_CONNECTION_TIMEOUT_S 10
+#define API_CONNECTION_MEMORY_LIMIT (32 * 1024)
+#define API_REQUEST_DEADLINE_S 10.0 /* from connect, or the previous request's end */
+
+/* The owner's state, read on each request; every pointer outlives the api. */
+struct api_state {
+	const struct vipd_config *cfg;
+	const struct apps_set *apps;
+	const struct lb_table *table;      /* the last desired table */
+	const struct desired_index *index; /* which VIP use feeds which service */
+	const bool *index_valid;
+	const struct sched *sched;
+	const uint64_t *rounds, *ops_applied, *ops_failed;
+	bool ipvs;           /* false: the table is planned, not applied */
+	double started_at;   /* monotonic seconds */
+	double started_wall; /* wall-clock seconds since the epoch */
+};
+
+#define API_KIND_COUNT 4   /* enum hc_kind */
+#define API_HEALTH_COUNT 4 /* enum health_state */
+
+/* What the api counts from check events (api_note_check). */
+struct api_counters {
+	uint64_t checks_run[API_KIND_COUNT];
+	uint64_t checks_failed[API_KIND_COUNT];
+	uint64_t task_transitions[API_HEALTH_COUNT]; /* by the health entered */
+};
+
+/* One backend of one VIP service: a running task of an app whose VIP label
+ * feeds the service, with the weight the table gives it (0 when absent). */
+struct api_backend {
+	const struct app *app;
+	const struct task *task;
+	struct lb_addr addr;
+	uint16_t port;
+	enum health_state health;
+	uint32_t weight;
+	bool in_table;
+};
+
+struct api_vip {
+	struct lb_key svc;
+	const char *name; /* the named VIP ("/web"), NULL for an address label */
+	struct api_backend *backends;
+	size_t nbackends;
+};
+
+struct api_vips {
+	struct api_vip *items;
+	size_t n;
+};
+
+/* Every VIP service of the table with its backends; -1 when out of memory. */
+int api_vips_build(const struct api_state *st, struct api_vips *out) VIPD_MUST_CHECK;
+void api_vips_free(struct api_vips *v);
+
+/* The documents of docs/api.md; NULL when out of memory. */
+json_t *api_status_json(const struct api_state *st, double now_mono);
+json_t *api_vips_json(const struct api_state *st, const struct api_vips *v);
+/* Prometheus text format 0.0.4; malloc'd, NULL when out of memory. */
+char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
+                       const struct api_vips *v, size_t *len);
+
+/* "ADDR:PORT" (IPv6 in brackets), or just "PORT" for loopback. */
+int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, char *err,
+                     size_t errlen) VIPD_MUST_CHECK;
+
+struct ev_loop;
+struct api;
+
+/* Listens on `listen`; NULL with err set. */
+struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_state *st,
+                     char *err, size_t errlen);
+/* Closes every connection and the socket; NULL is fine. */
+void api_close(struct api *a);
+/* Counts one check result (NULL a: nothing). */
+void api_note_check(struct api *a, const struct sched_event *ev);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * /metrics: Prometheus's text exposition format 0.0.4 (docs/api.md lists
+ * every family). Names follow Prometheus's conventions: the vipd_ prefix,
+ * base units (seconds), _total on counters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vipd/api.h"
+
+static const char *const kind_names[API_KIND_COUNT] = {"http", "https", "tcp", "command"};
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_info(FILE *f, const struct api_state *st)
+{
+	family(f, "vipd_build_info", "gauge", "vipd's version, as a label; always 1.");
+	fprintf(f, "vipd_build_info{version=\"%s\"} 1\n", VIPD_VERSION);
+	family(f, "vipd_start_time_seconds", "gauge",
+	       "When vipd started, in seconds since the epoch.");
+	fprintf(f, "vipd_start_time_seconds %.3f\n", st->started_wall);
+}
+
+static void put_checks(FILE *f, const struct api_counters *c, const struct sched_stats *ss)
+{
+	family(f, "vipd_checks_total", "counter", "Health checks completed, by kind.");
+	for (int k = 0; k < API_KIND_COUNT; k++)
+		fprintf(f, "vipd_checks_total{kind=\"%s\"} %llu\n", kind_names[k],
+		        (unsigned long long)c->checks_run[k]);
+	family(f, "vipd_checks_failed_total", "counter",
+	       "Health checks that did not pass, by kind.");
+	for (int k = 0; k < API_KIND_COUNT; k++)
+		fprintf(f, "vipd_checks_failed_total{kind=\"%s\"} %llu\n", kind_names[k],
+		        (unsigned long long)c->checks_failed[k]);
+	family(f, "vipd_checks_in_flight", "gauge", "Health checks running now.");
+	fprintf(f, "vipd_checks_in_flight %zu\n", ss->in_flight);
+	family(f, "vipd_checks_waiting", "gauge", "Health checks due and waiting for a slot.");
+	fprintf(f, "vipd_checks_waiting %zu\n", ss->waiting);
+	family(f, "vipd_checks_overload_skips_total", "counter",
+	       "Checks due again while still waiting for a slot, run once.");
+	fprintf(f, "vipd_checks_overload_skips_total %llu\n",
+	        (unsigned long long)ss->overload_skips);
+	family(f, "vipd_checks_overruns_total", "counter",
+	       "Checks still running at their next interval, cancelled as timeouts.");
+	fprintf(f, "vipd_checks_overruns_total %llu\n", (unsigned long long)ss->overruns);
+	family(f, "vipd_check_timer_lateness_p99_seconds", "gauge",
+	       "99th percentile of check timers' lateness over the last 8192 runs.");
+	fprintf(f, "vipd_check_timer_lateness_p99_seconds %.6f\n", ss->lateness_p99_ms / 1000.0);
+	family(f, "vipd_check_timer_lateness_max_seconds", "gauge",
+	       "Largest check timer lateness over the last 8192 runs.");
+	fprintf(f, "vipd_check_timer_lateness_max_seconds %.6f\n", ss->lateness_max_ms / 1000.0);
+}
+
+static void put_transitions(FILE *f, const struct api_counters *c)
+{
+	family(f, "vipd_task_health_transitions_total", "counter",
+	       "Changes of a task's health, by the health entered.");
+	for (int h = 0; h < API_HEALTH_COUNT; h++)
+		fprintf(f, "vipd_task_health_transitions_total{to=\"%s\"} %llu\n",
+		        health_state_name((enum health_state)h),
+		        (unsigned long long)c->task_transitions[h]);
+}
+
+static void put_rounds(FILE *f, const struct api_state *st)
+{
+	family(f, "vipd_reconcile_rounds_total", "counter",
+	       "Rounds that brought the IPVS table in line with the desired one.");
+	fprintf(f, "vipd_reconcile_rounds_total %llu\n", (unsigned long long)*st->rounds);
+	family(f, "vipd_ipvs_operations_total", "counter",
+	       "IPVS operations sent to the kernel, by result (none under --no-ipvs).");
+	fprintf(f, "vipd_ipvs_operations_total{result=\"applied\"} %llu\n",
+	        (unsigned long long)*st->ops_applied);
+	fprintf(f, "vipd_ipvs_operations_total{result=\"failed\"} %llu\n",
+	        (unsigned long long)*st->ops_failed);
+}
+
+static void put_backends(FILE *f, const struct api_vips *v)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+
+	family(f, "vipd_vip_backends", "gauge", "Running tasks behind a VIP, by health.");
+	for (size_t i = 0; i < v->n; i++) {
+		size_t count[API_HEALTH_COUNT] = {0};
+
+		for (size_t b = 0; b < v->items[i].nbackends; b++)
+			count[v->items[i].backends[b].health % API_HEALTH_COUNT]++;
+		lb_addr_port_format(&v->items[i].svc.addr, v->items[i].svc.port, addr,
+		                    sizeof(addr));
+		for (int h = 0; h < API_HEALTH_COUNT; h++)
+			fprintf(f,
+			        "vipd_vip_backends{vip=\"%s\",protocol=\"%s\",state=\"%s\"} %zu\n",
+			        addr, lb_proto_name(v->items[i].svc.protocol),
+			        health_state_name((enum health_state)h), count[h]);
+	}
+}
+
+char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
+                       const struct api_vips *v, size_t *len)
+{
+	struct sched_stats ss = {0};
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	sched_get_stats(st->sched, &ss);
+	put_info(f, st);
+	put_checks(f, c, &ss);
+	put_transitions(f, c);
+	put_rounds(f, st);
+	put_backends(f, v);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

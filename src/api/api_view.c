@@ -1,0 +1,204 @@
+/*
+ * The API's view of the engine: every VIP service of the last desired table
+ * with the running tasks behind it, and the JSON documents of docs/api.md
+ * (/v1/status, /v1/vips) built from it. Pure: the state and time come in.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vipd/api.h"
+#include "vipd/fqdn.h"
+#include "vipd/vip.h"
+
+void api_vips_free(struct api_vips *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->items[i].backends);
+	free(v->items);
+	memset(v, 0, sizeof(*v));
+}
+
+/* The table's destination for a task on app port `pi`: the task's host or
+ * one of its own addresses, on the host port or (container scope) the
+ * container port. */
+static const struct lb_dest *task_dest(const struct lb_service *s, const struct app *a, size_t pi,
+                                       const struct task *t)
+{
+	uint16_t ports[2] = {(uint16_t)task_port(t, pi), (uint16_t)a->ports[pi].port};
+	struct lb_addr addr;
+	const struct lb_dest *d;
+
+	for (size_t p = 0; s && p < 2; p++) {
+		if (ports[p] == 0)
+			continue;
+		if (t->host && lb_addr_parse(t->host, &addr) == 0 &&
+		    (d = lb_service_find_dest(s, &addr, ports[p])))
+			return d;
+		for (size_t i = 0; i < t->nip_addresses; i++)
+			if (lb_addr_parse(t->ip_addresses[i], &addr) == 0 &&
+			    (d = lb_service_find_dest(s, &addr, ports[p])))
+				return d;
+	}
+	return NULL;
+}
+
+static void backend_fill(struct api_backend *b, const struct api_state *st,
+                         const struct lb_service *s, const struct app *a, size_t pi,
+                         const struct task *t)
+{
+	const struct lb_dest *d = task_dest(s, a, pi, t);
+
+	memset(b, 0, sizeof(*b));
+	b->app = a;
+	b->task = t;
+	b->health = a->nchecks ? sched_task_health(st->sched, a->id, t->id) : HEALTH_HEALTHY;
+	if (d) {
+		b->addr = d->addr;
+		b->port = d->port;
+		b->weight = d->weight;
+		b->in_table = true;
+		return;
+	}
+	if (!t->host || lb_addr_parse(t->host, &b->addr) < 0)
+		b->addr.af = 0;
+	b->port = (uint16_t)task_port(t, pi);
+}
+
+/* Adds the running tasks of the app of `use` to vip; -1 when out of memory. */
+static int vip_add_use(struct api_vip *vip, const struct api_state *st, const struct lb_service *s,
+                       const struct vip_use *use)
+{
+	const struct app *a = &st->apps->apps[use->app];
+	struct api_backend *grown;
+
+	grown = realloc(vip->backends, (vip->nbackends + a->ntasks + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	vip->backends = grown;
+	for (size_t i = 0; i < a->ntasks; i++) {
+		if (a->tasks[i].state != TASK_STATE_RUNNING)
+			continue;
+		backend_fill(&vip->backends[vip->nbackends++], st, s, a, use->port, &a->tasks[i]);
+	}
+	if (use->ref.named && !vip->name)
+		vip->name = use->ref.name;
+	return 0;
+}
+
+int api_vips_build(const struct api_state *st, struct api_vips *out)
+{
+	const struct desired_index *ix = st->index;
+
+	memset(out, 0, sizeof(*out));
+	if (!*st->index_valid || ix->nfeeds == 0)
+		return 0;
+	out->items = calloc(ix->nfeeds, sizeof(*out->items));
+	if (!out->items)
+		return -1;
+	for (size_t f = 0; f < ix->nfeeds; f++) {
+		const struct desired_feed *feed = &ix->feeds[f];
+		struct api_vip *vip;
+
+		if (out->n == 0 || lb_key_cmp(&out->items[out->n - 1].svc, &feed->svc) != 0)
+			out->items[out->n++].svc = feed->svc;
+		vip = &out->items[out->n - 1];
+		if (vip_add_use(vip, st, lb_table_find(st->table, &feed->svc),
+		                &ix->uses.items[feed->use]) < 0) {
+			api_vips_free(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static json_t *status_checks(const struct sched_stats *ss)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "tasks",
+	                 (json_int_t)ss->tasks, "instances", (json_int_t)ss->instances, "in_flight",
+	                 (json_int_t)ss->in_flight, "waiting", (json_int_t)ss->waiting, "completed",
+	                 (json_int_t)ss->completed, "waited", (json_int_t)ss->waited,
+	                 "overload_skips", (json_int_t)ss->overload_skips, "overruns",
+	                 (json_int_t)ss->overruns, "wait_max_seconds", ss->wait_max_s,
+	                 "timer_lateness_p99_ms", ss->lateness_p99_ms, "timer_lateness_max_ms",
+	                 ss->lateness_max_ms);
+}
+
+static json_t *status_apps(const struct api_state *st)
+{
+	size_t tasks = 0;
+
+	for (size_t i = 0; i < st->apps->napps; i++)
+		tasks += st->apps->apps[i].ntasks;
+	return json_pack("{s:s, s:I, s:I, s:I, s:I}", "path", st->cfg->apps_path, "apps",
+	                 (json_int_t)st->apps->napps, "tasks", (json_int_t)tasks, "files_read",
+	                 (json_int_t)st->apps->files_read, "errors",
+	                 (json_int_t)diag_count(&st->apps->diags, DIAG_ERROR));
+}
+
+json_t *api_status_json(const struct api_state *st, double now_mono)
+{
+	struct sched_stats ss = {0};
+	char started[32];
+	time_t t = (time_t)st->started_wall;
+	struct tm tm;
+
+	sched_get_stats(st->sched, &ss);
+	if (!gmtime_r(&t, &tm) || !strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		started[0] = '\0';
+	return json_pack("{s:i, s:s, s:s, s:f, s:o, s:o, s:{s:b, s:I, s:I, s:I, s:I}}", "schema",
+	                 API_SCHEMA_VERSION, "version", VIPD_VERSION, "started", started,
+	                 "uptime_seconds", now_mono - st->started_at, "apps", status_apps(st),
+	                 "checks", status_checks(&ss), "lb", "ipvs", st->ipvs, "services",
+	                 (json_int_t)st->table->nsvcs, "rounds", (json_int_t)*st->rounds,
+	                 "ops_applied", (json_int_t)*st->ops_applied, "ops_failed",
+	                 (json_int_t)*st->ops_failed);
+}
+
+static json_t *vip_fqdns(const struct api_state *st, const char *name)
+{
+	json_t *arr = json_array();
+	char fqdn[FQDN_NAME_MAX + 1], err[256];
+
+	for (size_t z = 0; arr && name && z < st->cfg->dns_nzones; z++)
+		if (fqdn_build(name, st->cfg->dns_framework, st->cfg->dns_zones[z], fqdn,
+		               sizeof(fqdn), err, sizeof(err)) == 0)
+			json_array_append_new(arr, json_string(fqdn));
+	return arr;
+}
+
+static json_t *backend_json(const struct api_backend *b)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+
+	if (b->addr.af)
+		lb_addr_port_format(&b->addr, b->port, addr, sizeof(addr));
+	else
+		addr[0] = '\0';
+	return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:b}", "app", b->app->id, "task", b->task->id,
+	                 "address", b->addr.af ? addr : NULL, "health",
+	                 health_state_name(b->health), "weight", (json_int_t)b->weight,
+	                 "in_rotation", b->in_table && b->weight > 0);
+}
+
+static json_t *vip_json(const struct api_state *st, const struct api_vip *v)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	json_t *backends = json_array();
+
+	for (size_t i = 0; backends && i < v->nbackends; i++)
+		json_array_append_new(backends, backend_json(&v->backends[i]));
+	lb_addr_port_format(&v->svc.addr, v->svc.port, addr, sizeof(addr));
+	return json_pack("{s:s, s:s, s:s?, s:o, s:o}", "vip", addr, "protocol",
+	                 lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",
+	                 vip_fqdns(st, v->name), "backends", backends);
+}
+
+json_t *api_vips_json(const struct api_state *st, const struct api_vips *v)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < v->n; i++)
+		json_array_append_new(arr, vip_json(st, &v->items[i]));
+	return json_pack("{s:i, s:o}", "schema", API_SCHEMA_VERSION, "vips", arr);
+}
