@@ -38,13 +38,14 @@ int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, cha
                      size_t errlen)
 {
 	char with_addr[64];
+	const char *full = text;
 
 	/* A port alone listens on loopback: the API is local unless asked. */
 	if (text[0] && strspn(text, "0123456789") == strlen(text) && strlen(text) < 16) {
 		snprintf(with_addr, sizeof(with_addr), "127.0.0.1:%s", text);
-		text = with_addr;
+		full = with_addr;
 	}
-	if (dns_listen_parse(text, addr, port, err, errlen) == 0)
+	if (dns_listen_parse(full, addr, port, err, errlen) == 0)
 		return 0;
 	errbuf_set(err, errlen,
 	           "API listen address \"%s\": expected PORT or ADDR:PORT (IPv6 in brackets), "

@@ -65,7 +65,16 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 	b->port = (uint16_t)task_port(t, pi);
 }
 
-/* Adds the running tasks of the app of `use` to vip; -1 when out of memory. */
+static bool vip_has_task(const struct api_vip *vip, const struct task *t)
+{
+	for (size_t i = 0; i < vip->nbackends; i++)
+		if (vip->backends[i].task == t)
+			return true;
+	return false;
+}
+
+/* Adds the running tasks of the app of `use` to vip, once each (an app may
+ * carry the same VIP on two labels); -1 when out of memory. */
 static int vip_add_use(struct api_vip *vip, const struct api_state *st, const struct lb_service *s,
                        const struct vip_use *use)
 {
@@ -77,7 +86,7 @@ static int vip_add_use(struct api_vip *vip, const struct api_state *st, const st
 		return -1;
 	vip->backends = grown;
 	for (size_t i = 0; i < a->ntasks; i++) {
-		if (a->tasks[i].state != TASK_STATE_RUNNING)
+		if (a->tasks[i].state != TASK_STATE_RUNNING || vip_has_task(vip, &a->tasks[i]))
 			continue;
 		backend_fill(&vip->backends[vip->nbackends++], st, s, a, use->port, &a->tasks[i]);
 	}
@@ -175,7 +184,7 @@ static json_t *backend_json(const struct api_backend *b)
 		lb_addr_port_format(&b->addr, b->port, addr, sizeof(addr));
 	else
 		addr[0] = '\0';
-	return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:b}", "app", b->app->id, "task", b->task->id,
+	return json_pack("{s:s, s:s, s:s*, s:s, s:I, s:b}", "app", b->app->id, "task", b->task->id,
 	                 "address", b->addr.af ? addr : NULL, "health",
 	                 health_state_name(b->health), "weight", (json_int_t)b->weight,
 	                 "in_rotation", b->in_table && b->weight > 0);
@@ -189,7 +198,7 @@ static json_t *vip_json(const struct api_state *st, const struct api_vip *v)
 	for (size_t i = 0; backends && i < v->nbackends; i++)
 		json_array_append_new(backends, backend_json(&v->backends[i]));
 	lb_addr_port_format(&v->svc.addr, v->svc.port, addr, sizeof(addr));
-	return json_pack("{s:s, s:s, s:s?, s:o, s:o}", "vip", addr, "protocol",
+	return json_pack("{s:s, s:s, s:s*, s:o, s:o}", "vip", addr, "protocol",
 	                 lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",
 	                 vip_fqdns(st, v->name), "backends", backends);
 }

@@ -24,7 +24,8 @@ mkdir -p "$TMP/apps"
 cat > "$TMP/apps/web.json" <<JSON
 {"id": "/web", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/web:80"}}],
  "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 1, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0}],
+   "intervalSeconds": 1, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0,
+   "maxConsecutiveFailures": 0}],
  "tasks": [{"id": "web.a", "host": "127.0.0.1", "ports": [$port_a]},
            {"id": "web.b", "host": "127.0.0.1", "ports": [$port_b]}]}
 JSON
