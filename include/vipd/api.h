@@ -35,6 +35,7 @@ struct api_state {
 	const struct lb_table *table;      /* the last desired table */
 	const struct desired_index *index; /* which VIP use feeds which service */
 	const bool *index_valid;
+	const bool *index_stale; /* the apps changed since the index was built */
 	const struct sched *sched;
 	const uint64_t *rounds, *ops_applied, *ops_failed;
 	bool ipvs;           /* false: the table is planned, not applied */
@@ -76,7 +77,9 @@ struct api_vips {
 	size_t n;
 };
 
-/* Every VIP service of the table with its backends; -1 when out of memory. */
+/* Every VIP service of the table with its backends: 0; 1 (and none) while
+ * the index is stale (the apps were reloaded, a whole-table round is due:
+ * the index's app positions may not match them); -1 when out of memory. */
 int api_vips_build(const struct api_state *st, struct api_vips *out) VIPD_MUST_CHECK;
 void api_vips_free(struct api_vips *v);
 

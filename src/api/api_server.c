@@ -108,16 +108,21 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, 
 	return respond_json(c, status, json_pack("{s:s, s:s}", "error", msg, "path", url));
 }
 
-static enum MHD_Result serve_vips_or_metrics(struct api *a, struct MHD_Connection *c, bool metrics)
+static enum MHD_Result serve_vips_or_metrics(struct api *a, struct MHD_Connection *c,
+                                             const char *url, bool metrics)
 {
 	struct api_vips v;
 	enum MHD_Result rc;
+	int built = api_vips_build(&a->st, &v);
 	char *text;
 	size_t len = 0;
 
-	if (api_vips_build(&a->st, &v) < 0)
+	if (built < 0)
 		return MHD_NO;
-	if (!metrics) {
+	if (!metrics && built > 0) {
+		/* For one turn of the loop after a reload: the next round rebuilds. */
+		rc = respond_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "reloading, try again", url);
+	} else if (!metrics) {
 		rc = respond_json(c, MHD_HTTP_OK, api_vips_json(&a->st, &v));
 	} else {
 		text = api_metrics_text(&a->st, &a->counters, &v, &len);
@@ -144,9 +149,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(url, "/v1/status") == 0)
 		return respond_json(c, MHD_HTTP_OK, api_status_json(&a->st, clock_now_s()));
 	if (strcmp(url, "/v1/vips") == 0)
-		return serve_vips_or_metrics(a, c, false);
+		return serve_vips_or_metrics(a, c, url, false);
 	if (strcmp(url, "/metrics") == 0)
-		return serve_vips_or_metrics(a, c, true);
+		return serve_vips_or_metrics(a, c, url, true);
 	return respond_error(c, MHD_HTTP_NOT_FOUND, "not found", url);
 }
 

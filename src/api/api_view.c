@@ -100,7 +100,9 @@ int api_vips_build(const struct api_state *st, struct api_vips *out)
 	const struct desired_index *ix = st->index;
 
 	memset(out, 0, sizeof(*out));
-	if (!*st->index_valid || ix->nfeeds == 0)
+	if (!*st->index_valid || (st->index_stale && *st->index_stale))
+		return 1;
+	if (ix->nfeeds == 0)
 		return 0;
 	out->items = calloc(ix->nfeeds, sizeof(*out->items));
 	if (!out->items)

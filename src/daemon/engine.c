@@ -124,6 +124,7 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 	    .table = &e->last_desired,
 	    .index = &e->dindex,
 	    .index_valid = &e->dindex_valid,
+	    .index_stale = &e->rebuild_all,
 	    .sched = e->sched,
 	    .rounds = &e->rounds,
 	    .ops_applied = &e->ops_applied,

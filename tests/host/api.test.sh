@@ -118,6 +118,15 @@ get /metrics > "$TMP/metrics"
 expect_eq "$(metric 'vipd_task_health_transitions_total{to="unhealthy"}')" 2 "transitions to unhealthy"
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"healthy\"}")" 0 "healthy backends"
 
+# A reload adds an app without checks: its VIP and task appear, healthy.
+cat > "$TMP/apps/db.json" <<JSON
+{"id": "/db", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "10.0.0.9:5432"}}],
+ "tasks": [{"id": "db.1", "host": "127.0.0.1", "ports": [$port_b]}]}
+JSON
+kill -HUP $vipd_pid
+wait_for /v1/vips "[(v['vip'], b['task'], b['health'], b['weight']) for v in d['vips'] for b in v['backends']][0]" \
+  "10.0.0.9:5432 db.1 healthy 1" 10
+
 kill -TERM $vipd_pid; wait $vipd_pid; rc=$?
 expect_eq "$rc" 0 "vipd exit code after SIGTERM"
 finish

@@ -195,8 +195,25 @@ static void test_vips_before_first_build(void **state)
 	struct api_vips v;
 
 	f->index_valid = false;
-	assert_int_equal(api_vips_build(&f->st, &v), 0);
+	assert_int_equal(api_vips_build(&f->st, &v), 1);
 	assert_int_equal(v.n, 0);
+	api_vips_free(&v);
+}
+
+/* After a reload the index's app positions may not match the apps. */
+static void test_vips_stale_index(void **state)
+{
+	struct fixture *f = *state;
+	struct api_vips v;
+	bool stale = true;
+
+	f->st.index_stale = &stale;
+	assert_int_equal(api_vips_build(&f->st, &v), 1);
+	assert_int_equal(v.n, 0);
+	api_vips_free(&v);
+	stale = false;
+	assert_int_equal(api_vips_build(&f->st, &v), 0);
+	assert_int_equal(v.n, 2);
 	api_vips_free(&v);
 }
 
@@ -243,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_listen_malformed),
 	    cmocka_unit_test_setup_teardown(test_vips_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vips_before_first_build, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vips_stale_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
 	};
 
