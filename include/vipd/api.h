@@ -18,6 +18,7 @@
 #include "vipd/errbuf.h"
 #include "vipd/health.h"
 #include "vipd/lbtable.h"
+#include "vipd/reconcile.h"
 #include "vipd/sched.h"
 
 #define API_SCHEMA_VERSION 1
@@ -46,11 +47,21 @@ struct api_state {
 #define API_KIND_COUNT 4   /* enum hc_kind */
 #define API_HEALTH_COUNT 4 /* enum health_state */
 
-/* What the api counts from check events (api_note_check). */
+#define API_OP_KIND_COUNT 6 /* enum rc_op_kind */
+
+/* What the api records from the engine's events (api_note_*). */
 struct api_counters {
 	uint64_t checks_run[API_KIND_COUNT];
 	uint64_t checks_failed[API_KIND_COUNT];
 	uint64_t task_transitions[API_HEALTH_COUNT]; /* by the health entered */
+	uint64_t ops[API_OP_KIND_COUNT][2];          /* kernel operations: [kind][failed] */
+	uint64_t loads;                              /* of the definitions, the first included */
+	double last_load_wall;                       /* seconds since the epoch; 0: none */
+	size_t last_load_apps, last_load_kept;       /* kept: at their last good definition */
+	size_t last_load_errors;
+	double last_error_wall; /* of the last failed kernel operation; 0: none */
+	char last_error_op[160];
+	char last_error_msg[256];
 };
 
 /* One backend of one VIP service: a running task of an app whose VIP label
@@ -84,7 +95,7 @@ int api_vips_build(const struct api_state *st, struct api_vips *out) VIPD_MUST_C
 void api_vips_free(struct api_vips *v);
 
 /* The documents of docs/api.md; NULL when out of memory. */
-json_t *api_status_json(const struct api_state *st, double now_mono);
+json_t *api_status_json(const struct api_state *st, const struct api_counters *c, double now_mono);
 json_t *api_vips_json(const struct api_state *st, const struct api_vips *v);
 /* Prometheus text format 0.0.4; malloc'd, NULL when out of memory. */
 char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
@@ -102,7 +113,21 @@ struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_
                      char *err, size_t errlen);
 /* Closes every connection and the socket; NULL is fine. */
 void api_close(struct api *a);
-/* Counts one check result (NULL a: nothing). */
+/* The engine's events, recorded for /v1/status and /metrics (NULL a:
+ * nothing): a check result, a kernel operation's result, a load of the
+ * definitions. */
 void api_note_check(struct api *a, const struct sched_event *ev);
+void api_note_op(struct api *a, const struct rc_op *op, int error, const char *msg);
+void api_note_load(struct api *a, const struct apps_set *set, size_t kept);
+
+/* api_note.c: the same into plain counters, for the server and the tests. */
+void api_counters_note_check(struct api_counters *c, const struct sched_event *ev);
+/* A kernel operation's result (error: 0 or an errno; msg may be NULL). */
+void api_counters_note_op(struct api_counters *c, const struct rc_op *op, int error,
+                          const char *msg, double now_wall);
+/* The definitions were read: `set` as loaded, `kept` apps at their last
+ * good definition. */
+void api_counters_note_load(struct api_counters *c, const struct apps_set *set, size_t kept,
+                            double now_wall);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vipd/api.h"
 
@@ -64,17 +65,28 @@ static void put_transitions(FILE *f, const struct api_counters *c)
 		        (unsigned long long)c->task_transitions[h]);
 }
 
-static void put_rounds(FILE *f, const struct api_state *st)
+static void put_rounds(FILE *f, const struct api_state *st, const struct api_counters *c)
 {
+	char kind[32];
+
 	family(f, "vipd_reconcile_rounds_total", "counter",
 	       "Rounds that brought the IPVS table in line with the desired one.");
 	fprintf(f, "vipd_reconcile_rounds_total %llu\n", (unsigned long long)*st->rounds);
 	family(f, "vipd_ipvs_operations_total", "counter",
-	       "IPVS operations sent to the kernel, by result (none under --no-ipvs).");
-	fprintf(f, "vipd_ipvs_operations_total{result=\"applied\"} %llu\n",
-	        (unsigned long long)*st->ops_applied);
-	fprintf(f, "vipd_ipvs_operations_total{result=\"failed\"} %llu\n",
-	        (unsigned long long)*st->ops_failed);
+	       "Kernel IPVS operations by kind and result (none under --no-ipvs).");
+	for (int k = 0; k < API_OP_KIND_COUNT; k++) {
+		/* "add dest" -> "add_dest", as the audit log spells it. */
+		snprintf(kind, sizeof(kind), "%s", rc_op_kind_name((enum rc_op_kind)k));
+		for (char *sp = strchr(kind, ' '); sp; sp = strchr(sp, ' '))
+			*sp = '_';
+		for (int failed = 0; failed < 2; failed++)
+			fprintf(f, "vipd_ipvs_operations_total{op=\"%s\",result=\"%s\"} %llu\n",
+			        kind, failed ? "error" : "ok",
+			        (unsigned long long)c->ops[k][failed]);
+	}
+	family(f, "vipd_definition_loads_total", "counter",
+	       "Loads of the app definitions, the first at start included.");
+	fprintf(f, "vipd_definition_loads_total %llu\n", (unsigned long long)c->loads);
 }
 
 static void put_backends(FILE *f, const struct api_vips *v)
@@ -110,7 +122,7 @@ char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
 	put_info(f, st);
 	put_checks(f, c, &ss);
 	put_transitions(f, c);
-	put_rounds(f, st);
+	put_rounds(f, st, c);
 	put_backends(f, v);
 	if (fclose(f) != 0) {
 		free(buf);

@@ -56,18 +56,20 @@ int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, cha
 
 void api_note_check(struct api *a, const struct sched_event *ev)
 {
-	enum hc_kind k;
+	if (a)
+		api_counters_note_check(&a->counters, ev);
+}
 
-	if (!a)
-		return;
-	k = hc_protocol_kind(ev->hc->protocol);
-	if ((unsigned)k < API_KIND_COUNT) {
-		a->counters.checks_run[k]++;
-		if (!check_outcome_healthy(ev->res->outcome))
-			a->counters.checks_failed[k]++;
-	}
-	if (ev->task_changed && (unsigned)ev->task_tr.to < API_HEALTH_COUNT)
-		a->counters.task_transitions[ev->task_tr.to]++;
+void api_note_op(struct api *a, const struct rc_op *op, int error, const char *msg)
+{
+	if (a)
+		api_counters_note_op(&a->counters, op, error, msg, ev_time());
+}
+
+void api_note_load(struct api *a, const struct apps_set *set, size_t kept)
+{
+	if (a)
+		api_counters_note_load(&a->counters, set, kept, ev_time());
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body, size_t len,
@@ -147,7 +149,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", url);
 	if (strcmp(url, "/v1/status") == 0)
-		return respond_json(c, MHD_HTTP_OK, api_status_json(&a->st, clock_now_s()));
+		return respond_json(c, MHD_HTTP_OK,
+		                    api_status_json(&a->st, &a->counters, clock_now_s()));
 	if (strcmp(url, "/v1/vips") == 0)
 		return serve_vips_or_metrics(a, c, url, false);
 	if (strcmp(url, "/metrics") == 0)

@@ -147,23 +147,56 @@ static json_t *status_apps(const struct api_state *st)
 	                 (json_int_t)diag_count(&st->apps->diags, DIAG_ERROR));
 }
 
-json_t *api_status_json(const struct api_state *st, double now_mono)
+/* "2026-12-01T15:24:07Z"; "" when it cannot be formatted. */
+static const char *iso_time(double wall, char *buf, size_t len)
+{
+	time_t t = (time_t)wall;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		buf[0] = '\0';
+	return buf;
+}
+
+static json_t *status_loads(const struct api_counters *c)
+{
+	char at[32];
+
+	if (c->loads == 0)
+		return json_pack("{s:I}", "count", (json_int_t)0);
+	return json_pack("{s:I, s:s, s:I, s:I, s:I}", "count", (json_int_t)c->loads, "last",
+	                 iso_time(c->last_load_wall, at, sizeof(at)), "apps",
+	                 (json_int_t)c->last_load_apps, "kept_last_good",
+	                 (json_int_t)c->last_load_kept, "errors", (json_int_t)c->last_load_errors);
+}
+
+static json_t *status_lb(const struct api_state *st, const struct api_counters *c)
+{
+	json_t *lb = json_pack("{s:b, s:I, s:I, s:I, s:I}", "ipvs", st->ipvs, "services",
+	                       (json_int_t)st->table->nsvcs, "rounds", (json_int_t)*st->rounds,
+	                       "ops_applied", (json_int_t)*st->ops_applied, "ops_failed",
+	                       (json_int_t)*st->ops_failed);
+	char at[32];
+
+	if (lb && c->last_error_wall > 0)
+		json_object_set_new(lb, "last_error",
+		                    json_pack("{s:s, s:s, s:s}", "at",
+		                              iso_time(c->last_error_wall, at, sizeof(at)), "op",
+		                              c->last_error_op, "error", c->last_error_msg));
+	return lb;
+}
+
+json_t *api_status_json(const struct api_state *st, const struct api_counters *c, double now_mono)
 {
 	struct sched_stats ss = {0};
 	char started[32];
-	time_t t = (time_t)st->started_wall;
-	struct tm tm;
 
 	sched_get_stats(st->sched, &ss);
-	if (!gmtime_r(&t, &tm) || !strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		started[0] = '\0';
-	return json_pack("{s:i, s:s, s:s, s:f, s:o, s:o, s:{s:b, s:I, s:I, s:I, s:I}}", "schema",
-	                 API_SCHEMA_VERSION, "version", VIPD_VERSION, "started", started,
-	                 "uptime_seconds", now_mono - st->started_at, "apps", status_apps(st),
-	                 "checks", status_checks(&ss), "lb", "ipvs", st->ipvs, "services",
-	                 (json_int_t)st->table->nsvcs, "rounds", (json_int_t)*st->rounds,
-	                 "ops_applied", (json_int_t)*st->ops_applied, "ops_failed",
-	                 (json_int_t)*st->ops_failed);
+	return json_pack("{s:i, s:s, s:s, s:f, s:o, s:o, s:o, s:o}", "schema", API_SCHEMA_VERSION,
+	                 "version", VIPD_VERSION, "started",
+	                 iso_time(st->started_wall, started, sizeof(started)), "uptime_seconds",
+	                 now_mono - st->started_at, "apps", status_apps(st), "loads",
+	                 status_loads(c), "checks", status_checks(&ss), "lb", status_lb(st, c));
 }
 
 static json_t *vip_fqdns(const struct api_state *st, const char *name)

@@ -85,6 +85,9 @@ expect_eq "$(echo "$status" | json "d['checks']['instances'] == 2 and d['checks'
   True "check load in the status"
 expect_eq "$(echo "$status" | json "d['lb']['rounds'] >= 1 and d['uptime_seconds'] > 0")" True \
   "rounds and uptime in the status"
+expect_eq "$(echo "$status" | json "d['loads']['count'], d['loads']['apps'], d['loads']['errors']")" \
+  "1 1 0" "the first load in the status"
+expect_eq "$(echo "$status" | json "'last_error' in d['lb']")" False "no kernel error under --no-ipvs"
 
 # The metrics, linted by Prometheus's own tool, with the values caused here.
 get /metrics > "$TMP/metrics"
@@ -126,6 +129,8 @@ JSON
 kill -HUP $vipd_pid
 wait_for /v1/vips "[(v['vip'], b['task'], b['health'], b['weight']) for v in d['vips'] for b in v['backends']][0]" \
   "10.0.0.9:5432 db.1 healthy 1" 10
+expect_eq "$(get /v1/status | json "d['loads']['count'], d['loads']['apps'], d['loads']['kept_last_good']")" \
+  "2 2 0" "the reload in the status"
 
 kill -TERM $vipd_pid; wait $vipd_pid; rc=$?
 expect_eq "$rc" 0 "vipd exit code after SIGTERM"

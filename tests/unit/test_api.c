@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <ev.h>
 
 #include "vipd/api.h"
@@ -229,6 +231,7 @@ static void test_metrics_text(void **state)
 	c.checks_run[HC_KIND_TCP] = 7;
 	c.checks_failed[HC_KIND_TCP] = 2;
 	c.task_transitions[HEALTH_UNHEALTHY] = 4;
+	c.ops[RC_EDIT_DEST][1] = 5;
 	assert_int_equal(api_vips_build(&f->st, &v), 0);
 	lb_addr_port_format(&v.items[1].svc.addr, v.items[1].svc.port, web, sizeof(web));
 	text = api_metrics_text(&f->st, &c, &v, &len);
@@ -239,6 +242,10 @@ static void test_metrics_text(void **state)
 	assert_non_null(strstr(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n"));
 	assert_non_null(strstr(text, "\nvipd_task_health_transitions_total{to=\"unhealthy\"} 4\n"));
 	assert_non_null(strstr(text, "\nvipd_reconcile_rounds_total 3\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_ipvs_operations_total{op=\"edit_dest\",result=\"error\"} 5\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_ipvs_operations_total{op=\"add_service\",result=\"ok\"} 0\n"));
 	assert_non_null(strstr(text, "# TYPE vipd_vip_backends gauge\n"));
 	snprintf(want, sizeof(want),
 	         "\nvipd_vip_backends{vip=\"%s\",protocol=\"TCP\",state=\"healthy\"} 2\n", web);
@@ -253,6 +260,48 @@ static void test_metrics_text(void **state)
 	api_vips_free(&v);
 }
 
+static void test_status_records(void **state)
+{
+	struct fixture *f = *state;
+	struct api_counters c = {0};
+	struct rc_op op = {.kind = RC_ADD_DEST};
+	json_t *doc, *lb;
+
+	doc = api_status_json(&f->st, &c, 0);
+	assert_non_null(doc);
+	/* Nothing failed, nothing loaded yet: no last_error, no last load. */
+	assert_null(json_object_get(json_object_get(doc, "lb"), "last_error"));
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(doc, "loads"), "count")), 0);
+	assert_null(json_object_get(json_object_get(doc, "loads"), "last"));
+	json_decref(doc);
+
+	assert_int_equal(lb_addr_parse("11.0.0.1", &op.svc.addr), 0);
+	op.svc.port = 80;
+	op.svc.protocol = IPPROTO_TCP;
+	assert_int_equal(lb_addr_parse("10.1.0.2", &op.dest.addr), 0);
+	op.dest.port = 8080;
+	op.dest.weight = 1;
+	api_counters_note_op(&c, &op, 0, NULL, 1.0);
+	api_counters_note_op(&c, &op, ENOENT, NULL, 1796138647.0);
+	api_counters_note_load(&c, &f->apps, 1, 1796138600.0);
+	assert_int_equal(c.ops[RC_ADD_DEST][0], 1);
+	assert_int_equal(c.ops[RC_ADD_DEST][1], 1);
+	doc = api_status_json(&f->st, &c, 0);
+	lb = json_object_get(json_object_get(doc, "lb"), "last_error");
+	assert_string_equal(json_string_value(json_object_get(lb, "at")), "2026-12-01T15:24:07Z");
+	assert_string_equal(json_string_value(json_object_get(lb, "op")),
+	                    "add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1 masq");
+	assert_string_equal(json_string_value(json_object_get(lb, "error")),
+	                    "No such file or directory");
+	lb = json_object_get(doc, "loads");
+	assert_int_equal(json_integer_value(json_object_get(lb, "count")), 1);
+	assert_string_equal(json_string_value(json_object_get(lb, "last")), "2026-12-01T15:23:20Z");
+	assert_int_equal(json_integer_value(json_object_get(lb, "apps")), 2);
+	assert_int_equal(json_integer_value(json_object_get(lb, "kept_last_good")), 1);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +311,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vips_before_first_build, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vips_stale_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_records, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
