@@ -48,16 +48,23 @@ struct api_state {
 #define API_HEALTH_COUNT 4 /* enum health_state */
 
 #define API_OP_KIND_COUNT 6 /* enum rc_op_kind */
+/* Check duration buckets' upper bounds (seconds), +Inf after the last. */
+#define API_DURATION_BUCKETS 11
+extern const double api_duration_bounds[API_DURATION_BUCKETS];
 
 /* What the api records from the engine's events (api_note_*). */
 struct api_counters {
 	uint64_t checks_run[API_KIND_COUNT];
 	uint64_t checks_failed[API_KIND_COUNT];
 	uint64_t task_transitions[API_HEALTH_COUNT]; /* by the health entered */
-	uint64_t ops[API_OP_KIND_COUNT][2];          /* kernel operations: [kind][failed] */
-	uint64_t loads;                              /* of the definitions, the first included */
-	double last_load_wall;                       /* seconds since the epoch; 0: none */
-	size_t last_load_apps, last_load_kept;       /* kept: at their last good definition */
+	/* Check durations by kind: per bucket (not cumulative; the last is
+	 * +Inf) and their sum in seconds. */
+	uint64_t duration_buckets[API_KIND_COUNT][API_DURATION_BUCKETS + 1];
+	double duration_sum[API_KIND_COUNT];
+	uint64_t ops[API_OP_KIND_COUNT][2];    /* kernel operations: [kind][failed] */
+	uint64_t loads;                        /* of the definitions, the first included */
+	double last_load_wall;                 /* seconds since the epoch; 0: none */
+	size_t last_load_apps, last_load_kept; /* kept: at their last good definition */
 	size_t last_load_errors;
 	double last_error_wall; /* of the last failed kernel operation; 0: none */
 	char last_error_op[160];

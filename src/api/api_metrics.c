@@ -55,6 +55,29 @@ static void put_checks(FILE *f, const struct api_counters *c, const struct sched
 	fprintf(f, "vipd_check_timer_lateness_max_seconds %.6f\n", ss->lateness_max_ms / 1000.0);
 }
 
+static void put_durations(FILE *f, const struct api_counters *c)
+{
+	family(f, "vipd_check_duration_seconds", "histogram",
+	       "Health check durations, from start to result, by kind.");
+	for (int k = 0; k < API_KIND_COUNT; k++) {
+		uint64_t cumulative = 0;
+
+		for (int b = 0; b < API_DURATION_BUCKETS; b++) {
+			cumulative += c->duration_buckets[k][b];
+			fprintf(
+			    f, "vipd_check_duration_seconds_bucket{kind=\"%s\",le=\"%g\"} %llu\n",
+			    kind_names[k], api_duration_bounds[b], (unsigned long long)cumulative);
+		}
+		cumulative += c->duration_buckets[k][API_DURATION_BUCKETS];
+		fprintf(f, "vipd_check_duration_seconds_bucket{kind=\"%s\",le=\"+Inf\"} %llu\n",
+		        kind_names[k], (unsigned long long)cumulative);
+		fprintf(f, "vipd_check_duration_seconds_sum{kind=\"%s\"} %.6f\n", kind_names[k],
+		        c->duration_sum[k]);
+		fprintf(f, "vipd_check_duration_seconds_count{kind=\"%s\"} %llu\n", kind_names[k],
+		        (unsigned long long)cumulative);
+	}
+}
+
 static void put_transitions(FILE *f, const struct api_counters *c)
 {
 	family(f, "vipd_task_health_transitions_total", "counter",
@@ -121,6 +144,7 @@ char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
 	sched_get_stats(st->sched, &ss);
 	put_info(f, st);
 	put_checks(f, c, &ss);
+	put_durations(f, c);
 	put_transitions(f, c);
 	put_rounds(f, st, c);
 	put_backends(f, v);

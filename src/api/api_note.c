@@ -9,14 +9,36 @@
 
 #include "vipd/api.h"
 
+/* Prometheus's default buckets, with 2.5 s and 10 s for slow checks. */
+const double api_duration_bounds[API_DURATION_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                          0.5,   1,    2.5,   5,    10};
+
+static void note_duration(struct api_counters *c, enum hc_kind k, double seconds)
+{
+	size_t b = 0;
+
+	while (b < API_DURATION_BUCKETS && seconds > api_duration_bounds[b])
+		b++;
+	c->duration_buckets[k][b]++;
+	c->duration_sum[k] += seconds;
+}
+
+/* An ignored result (HTTP 1xx under ignoreHttp1xx) or a cancelled run is
+ * not a failure, as the health rules see it. */
+static bool outcome_failed(enum check_outcome o)
+{
+	return o != CHECK_OK && o != CHECK_IGNORED && o != CHECK_CANCELLED;
+}
+
 void api_counters_note_check(struct api_counters *c, const struct sched_event *ev)
 {
 	enum hc_kind k = hc_protocol_kind(ev->hc->protocol);
 
 	if ((unsigned)k < API_KIND_COUNT) {
 		c->checks_run[k]++;
-		if (!check_outcome_healthy(ev->res->outcome))
+		if (outcome_failed(ev->res->outcome))
 			c->checks_failed[k]++;
+		note_duration(c, k, ev->res->latency_ms / 1000.0);
 	}
 	if (ev->task_changed && (unsigned)ev->task_tr.to < API_HEALTH_COUNT)
 		c->task_transitions[ev->task_tr.to]++;

@@ -104,6 +104,11 @@ expect_eq "$(metric 'vipd_task_health_transitions_total{to="unhealthy"}')" 1 "tr
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"healthy\"}")" 1 "healthy backends"
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"unhealthy\"}")" 1 "unhealthy backends"
 ge "$(metric vipd_reconcile_rounds_total)" 1 "reconcile rounds"
+expect_eq "$(metric 'vipd_check_duration_seconds_count{kind="http"}')" \
+  "$(metric 'vipd_checks_total{kind="http"}')" "HTTP check durations observed"
+# Loopback checks finish well inside a second.
+expect_eq "$(metric 'vipd_check_duration_seconds_bucket{kind="http",le="1"}')" \
+  "$(metric 'vipd_checks_total{kind="http"}')" "HTTP checks done within 1 s"
 
 # Unknown paths and methods.
 out=$(curl -s --max-time 5 -w ' %{http_code} %{content_type}' "$base/v1/nope")

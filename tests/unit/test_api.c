@@ -302,6 +302,49 @@ static void test_status_records(void **state)
 	json_decref(doc);
 }
 
+static void note_tcp_check(struct api_counters *c, double latency_ms, enum check_outcome o)
+{
+	struct health_check hc = {.protocol = HC_PROTO_MESOS_TCP};
+	struct check_result res = {.outcome = o, .latency_ms = latency_ms};
+	struct sched_event ev = {.hc = &hc, .res = &res};
+
+	api_counters_note_check(c, &ev);
+}
+
+static void test_check_durations(void **state)
+{
+	struct fixture *f = *state;
+	struct api_counters c = {0};
+	struct api_vips v = {0};
+	size_t len;
+	char *text;
+
+	note_tcp_check(&c, 30, CHECK_OK);
+	note_tcp_check(&c, 2000, CHECK_FAIL_TIMEOUT);
+	note_tcp_check(&c, 20000, CHECK_FAIL_TIMEOUT);
+	note_tcp_check(&c, 1, CHECK_IGNORED); /* run, not failed */
+	text = api_metrics_text(&f->st, &c, &v, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "# TYPE vipd_check_duration_seconds histogram\n"));
+	assert_non_null(strstr(text, "\nvipd_checks_total{kind=\"tcp\"} 4\n"));
+	assert_non_null(strstr(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.025\"} 1\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.05\"} 2\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"2.5\"} 3\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"10\"} 3\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"+Inf\"} 4\n"));
+	assert_non_null(
+	    strstr(text, "\nvipd_check_duration_seconds_sum{kind=\"tcp\"} 22.031000\n"));
+	assert_non_null(strstr(text, "\nvipd_check_duration_seconds_count{kind=\"tcp\"} 4\n"));
+	assert_non_null(strstr(text, "\nvipd_check_duration_seconds_count{kind=\"http\"} 0\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +355,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vips_stale_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_durations, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
