@@ -65,16 +65,23 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 	b->port = (uint16_t)task_port(t, pi);
 }
 
-static bool vip_has_task(const struct api_vip *vip, const struct task *t)
+/* Whether an earlier feed of the same service (from `first`) came from the
+ * same app port: two VIP labels on one port naming the same VIP give the
+ * same backends, listed once. Linear in the service's feeds, not its tasks. */
+static bool use_seen(const struct desired_index *ix, size_t first, size_t f)
 {
-	for (size_t i = 0; i < vip->nbackends; i++)
-		if (vip->backends[i].task == t)
+	const struct vip_use *u = &ix->uses.items[ix->feeds[f].use];
+
+	for (size_t i = first; i < f; i++) {
+		const struct vip_use *p = &ix->uses.items[ix->feeds[i].use];
+
+		if (p->app == u->app && p->port == u->port)
 			return true;
+	}
 	return false;
 }
 
-/* Adds the running tasks of the app of `use` to vip, once each (an app may
- * carry the same VIP on two labels); -1 when out of memory. */
+/* Adds the running tasks of the app of `use` to vip; -1 when out of memory. */
 static int vip_add_use(struct api_vip *vip, const struct api_state *st, const struct lb_service *s,
                        const struct vip_use *use)
 {
@@ -86,7 +93,7 @@ static int vip_add_use(struct api_vip *vip, const struct api_state *st, const st
 		return -1;
 	vip->backends = grown;
 	for (size_t i = 0; i < a->ntasks; i++) {
-		if (a->tasks[i].state != TASK_STATE_RUNNING || vip_has_task(vip, &a->tasks[i]))
+		if (a->tasks[i].state != TASK_STATE_RUNNING)
 			continue;
 		backend_fill(&vip->backends[vip->nbackends++], st, s, a, use->port, &a->tasks[i]);
 	}
@@ -107,13 +114,17 @@ int api_vips_build(const struct api_state *st, struct api_vips *out)
 	out->items = calloc(ix->nfeeds, sizeof(*out->items));
 	if (!out->items)
 		return -1;
-	for (size_t f = 0; f < ix->nfeeds; f++) {
+	for (size_t f = 0, first = 0; f < ix->nfeeds; f++) {
 		const struct desired_feed *feed = &ix->feeds[f];
 		struct api_vip *vip;
 
-		if (out->n == 0 || lb_key_cmp(&out->items[out->n - 1].svc, &feed->svc) != 0)
+		if (out->n == 0 || lb_key_cmp(&out->items[out->n - 1].svc, &feed->svc) != 0) {
 			out->items[out->n++].svc = feed->svc;
+			first = f;
+		}
 		vip = &out->items[out->n - 1];
+		if (use_seen(ix, first, f))
+			continue;
 		if (vip_add_use(vip, st, lb_table_find(st->table, &feed->svc),
 		                &ix->uses.items[feed->use]) < 0) {
 			api_vips_free(out);
