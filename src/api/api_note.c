@@ -53,8 +53,8 @@ void api_counters_note_op(struct api_counters *c, const struct rc_op *op, int er
 		return;
 	c->last_error_wall = now_wall;
 	rc_op_format(op, c->last_error_op, sizeof(c->last_error_op));
-	snprintf(c->last_error_msg, sizeof(c->last_error_msg), "%s",
-	         msg && msg[0] ? msg : strerror(error < 0 ? -error : error));
+	(void)snprintf(c->last_error_msg, sizeof(c->last_error_msg), "%s",
+	               msg && msg[0] ? msg : strerror(error < 0 ? -error : error));
 }
 
 void api_counters_note_load(struct api_counters *c, const struct apps_set *set, size_t kept,

@@ -42,7 +42,7 @@ int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, cha
 
 	/* A port alone listens on loopback: the API is local unless asked. */
 	if (text[0] && strspn(text, "0123456789") == strlen(text) && strlen(text) < 16) {
-		snprintf(with_addr, sizeof(with_addr), "127.0.0.1:%s", text);
+		(void)snprintf(with_addr, sizeof(with_addr), "127.0.0.1:%s", text);
 		full = with_addr;
 	}
 	if (dns_listen_parse(full, addr, port, err, errlen) == 0)
