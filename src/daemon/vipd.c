@@ -131,6 +131,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* --api is read like api.listen: a bad value is a config error (exit 2). */
+static int check_api_flag(const char *value)
+{
+	struct lb_addr addr;
+	uint16_t port;
+	char err[256];
+
+	if (!value || api_listen_parse(value, &addr, &port, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipd: error: --api: %s\n", err);
+	return -1;
+}
+
 /* -1: out of memory (the field keeps its value). */
 static int replace(char **field, const char *value) VIPD_MUST_CHECK;
 static int replace(char **field, const char *value)
@@ -163,6 +176,8 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 		log_warnx("out of memory reading the options");
 		rc = -1;
 	}
+	if (check_api_flag(a->api) < 0)
+		rc = -1;
 	if (a->no_ipvs)
 		cfg->ipvs = false;
 	if (a->verbose)

@@ -36,6 +36,10 @@ out=$("$vipd" -c "$TMP/bad.json" --apps "$TMP/apps" --check-config 2>&1); rc=$?
 expect_eq "$rc" 2 "exit code of a malformed api.listen"
 expect_contains "$out" "vipd: error: $TMP/bad.json: /api/listen: expected PORT or ADDR:PORT (IPv6 in brackets)"
 
+out=$("$vipd" --api 127.0.0.1:0 --apps "$TMP/apps" --check-config 2>&1); rc=$?
+expect_eq "$rc" 2 "exit code of a malformed --api"
+expect_contains "$out" 'vipd: error: --api: API listen address "127.0.0.1:0": expected PORT or ADDR:PORT (IPv6 in brackets), port 1-65535'
+
 echo "{\"api\": {\"listen\": \"$api\"}}" > "$TMP/vipd.json"
 "$vipd" -c "$TMP/vipd.json" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit.log" --run-for 60 \
   2>"$TMP/vipd.err" &
@@ -118,6 +122,11 @@ expect_contains "$out" "HTTP/1.1 405"
 expect_contains "$out" "Allow: GET, HEAD"
 out=$(curl -s --max-time 5 -I -o /dev/null -w '%{http_code}' "$base/v1/status")
 expect_eq "$out" 200 "HEAD /v1/status"
+
+# A second vipd cannot take the API's port: it stops, saying why.
+out=$("$vipd" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit2.log" --api "$api" --run-for 5 2>&1); rc=$?
+expect_eq "$rc" 1 "exit code when the API's port is taken"
+expect_contains "$out" "API: cannot listen on \"$api\""
 
 # Backend a fails too: unhealthy, weight 0, counted.
 kill $backends; backends=
