@@ -33,8 +33,9 @@
 struct api_state {
 	const struct vipd_config *cfg;
 	const struct apps_set *apps;
-	const struct lb_table *table;      /* the last desired table */
-	const struct desired_index *index; /* which VIP use feeds which service */
+	const struct lb_table *table;       /* the last desired table */
+	const struct desired_state *dstate; /* each backend's phase and drain deadline */
+	const struct desired_index *index;  /* which VIP use feeds which service */
 	const bool *index_valid;
 	const bool *index_stale; /* the apps changed since the index was built */
 	const struct sched *sched;
@@ -81,6 +82,8 @@ struct api_backend {
 	enum health_state health;
 	uint32_t weight;
 	bool in_table;
+	enum desired_phase phase;  /* DESIRED_PHASE_OUT when the state has no entry */
+	int64_t drain_deadline_ms; /* DRAINING: monotonic ms */
 };
 
 struct api_vip {
@@ -103,7 +106,7 @@ void api_vips_free(struct api_vips *v);
 
 /* The documents of docs/api.md; NULL when out of memory. */
 json_t *api_status_json(const struct api_state *st, const struct api_counters *c, double now_mono);
-json_t *api_vips_json(const struct api_state *st, const struct api_vips *v);
+json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int64_t now_ms);
 /* Prometheus text format 0.0.4; malloc'd, NULL when out of memory. */
 char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
                        const struct api_vips *v, size_t *len);

@@ -125,7 +125,7 @@ static enum MHD_Result serve_vips_or_metrics(struct api *a, struct MHD_Connectio
 		/* For one turn of the loop after a reload: the next round rebuilds. */
 		rc = respond_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "reloading, try again", url);
 	} else if (!metrics) {
-		rc = respond_json(c, MHD_HTTP_OK, api_vips_json(&a->st, &v));
+		rc = respond_json(c, MHD_HTTP_OK, api_vips_json(&a->st, &v, clock_now_ms()));
 	} else {
 		text = api_metrics_text(&a->st, &a->counters, &v, &len);
 		rc =

@@ -43,6 +43,30 @@ static const struct lb_dest *task_dest(const struct lb_service *s, const struct 
 	return NULL;
 }
 
+static int entry_cmp(const void *key, const void *elem)
+{
+	const struct desired_entry *k = key, *e = elem;
+	int c = lb_key_cmp(&k->svc, &e->svc);
+
+	if (c == 0)
+		c = lb_addr_cmp(&k->addr, &e->addr);
+	if (c == 0 && k->port != e->port)
+		c = k->port < e->port ? -1 : 1;
+	return c;
+}
+
+/* The weight policy's record of a backend (entries sorted by service,
+ * address, port); NULL when it has none (never in rotation, or drained). */
+static const struct desired_entry *state_entry(const struct api_state *st, const struct lb_key *svc,
+                                               const struct lb_addr *addr, uint16_t port)
+{
+	struct desired_entry key = {.svc = *svc, .addr = *addr, .port = port};
+
+	if (!st->dstate || st->dstate->n == 0)
+		return NULL;
+	return bsearch(&key, st->dstate->entries, st->dstate->n, sizeof(key), entry_cmp);
+}
+
 static void backend_fill(struct api_backend *b, const struct api_state *st,
                          const struct lb_service *s, const struct app *a, size_t pi,
                          const struct task *t)
@@ -53,11 +77,16 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 	b->app = a;
 	b->task = t;
 	b->health = a->nchecks ? sched_task_health(st->sched, a->id, t->id) : HEALTH_HEALTHY;
+	b->phase = DESIRED_PHASE_OUT;
 	if (d) {
+		const struct desired_entry *en = state_entry(st, &s->key, &d->addr, d->port);
+
 		b->addr = d->addr;
 		b->port = d->port;
 		b->weight = d->weight;
 		b->in_table = true;
+		b->phase = en ? en->phase : DESIRED_PHASE_IN;
+		b->drain_deadline_ms = en ? en->drain_deadline_ms : 0;
 		return;
 	}
 	if (!t->host || lb_addr_parse(t->host, &b->addr) < 0)
@@ -222,38 +251,58 @@ static json_t *vip_fqdns(const struct api_state *st, const char *name)
 	return arr;
 }
 
-static json_t *backend_json(const struct api_backend *b)
+static const char *phase_name(enum desired_phase p)
+{
+	switch (p) {
+	case DESIRED_PHASE_IN:
+		return "in";
+	case DESIRED_PHASE_DRAINING:
+		return "draining";
+	case DESIRED_PHASE_OUT:
+		return "out";
+	}
+	return "out";
+}
+
+static json_t *backend_json(const struct api_backend *b, int64_t now_ms)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
+	json_t *o;
 
 	if (b->addr.af)
 		lb_addr_port_format(&b->addr, b->port, addr, sizeof(addr));
 	else
 		addr[0] = '\0';
-	return json_pack("{s:s, s:s, s:s*, s:s, s:I, s:b}", "app", b->app->id, "task", b->task->id,
-	                 "address", b->addr.af ? addr : NULL, "health",
-	                 health_state_name(b->health), "weight", (json_int_t)b->weight,
-	                 "in_rotation", b->in_table && b->weight > 0);
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:I, s:b, s:s}", "app", b->app->id, "task",
+	              b->task->id, "address", b->addr.af ? addr : NULL, "health",
+	              health_state_name(b->health), "weight", (json_int_t)b->weight, "in_rotation",
+	              b->in_table && b->weight > 0, "phase", phase_name(b->phase));
+	if (o && b->phase == DESIRED_PHASE_DRAINING) {
+		int64_t left = b->drain_deadline_ms > now_ms ? b->drain_deadline_ms - now_ms : 0;
+
+		json_object_set_new(o, "drain_seconds_left", json_real((double)left / 1000.0));
+	}
+	return o;
 }
 
-static json_t *vip_json(const struct api_state *st, const struct api_vip *v)
+static json_t *vip_json(const struct api_state *st, const struct api_vip *v, int64_t now_ms)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
 	json_t *backends = json_array();
 
 	for (size_t i = 0; backends && i < v->nbackends; i++)
-		json_array_append_new(backends, backend_json(&v->backends[i]));
+		json_array_append_new(backends, backend_json(&v->backends[i], now_ms));
 	lb_addr_port_format(&v->svc.addr, v->svc.port, addr, sizeof(addr));
 	return json_pack("{s:s, s:s, s:s*, s:o, s:o}", "vip", addr, "protocol",
 	                 lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",
 	                 vip_fqdns(st, v->name), "backends", backends);
 }
 
-json_t *api_vips_json(const struct api_state *st, const struct api_vips *v)
+json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int64_t now_ms)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr && i < v->n; i++)
-		json_array_append_new(arr, vip_json(st, &v->items[i]));
+		json_array_append_new(arr, vip_json(st, &v->items[i], now_ms));
 	return json_pack("{s:i, s:o}", "schema", API_SCHEMA_VERSION, "vips", arr);
 }

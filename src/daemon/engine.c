@@ -122,6 +122,7 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 	    .cfg = &e->cfg,
 	    .apps = &e->apps,
 	    .table = &e->last_desired,
+	    .dstate = &e->dstate,
 	    .index = &e->dindex,
 	    .index_valid = &e->dindex_valid,
 	    .index_stale = &e->rebuild_all,

@@ -76,6 +76,7 @@ expect_eq "$(echo "$vips" | json "$(backend web.a address)")" "127.0.0.1:$port_a
 expect_eq "$(echo "$vips" | json "$(backend web.a app)")" /web "a's app"
 expect_eq "$(echo "$vips" | json "$(backend web.a weight)")" 1 "a's weight"
 expect_eq "$(echo "$vips" | json "$(backend web.a in_rotation)")" True "a in rotation"
+expect_eq "$(echo "$vips" | json "$(backend web.a phase)")" in "a's phase"
 expect_eq "$(echo "$vips" | json "$(backend web.b weight)")" 0 "b's weight"
 expect_eq "$(echo "$vips" | json "$(backend web.b in_rotation)")" False "b in rotation"
 
@@ -131,6 +132,11 @@ expect_contains "$out" "API: cannot listen on \"$api\""
 # Backend a fails too: unhealthy, weight 0, counted.
 kill $backends; backends=
 wait_for /v1/vips "$(backend web.a health), $(backend web.a weight)" "unhealthy 0" 10
+vips=$(get /v1/vips)
+expect_eq "$(echo "$vips" | json "$(backend web.a phase)")" draining "a's phase after failing"
+expect_eq "$(echo "$vips" | json "0 < $(backend web.a drain_seconds_left) <= 30")" True \
+  "a drains for at most lb.drain_seconds (30)"
+expect_eq "$(echo "$vips" | json "$(backend web.b phase)")" out "b's phase (never in rotation)"
 get /metrics > "$TMP/metrics"
 expect_eq "$(metric 'vipd_task_health_transitions_total{to="unhealthy"}')" 2 "transitions to unhealthy"
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"healthy\"}")" 0 "healthy backends"

@@ -113,6 +113,7 @@ static int setup(void **state)
 	f->st = (struct api_state){.cfg = &f->cfg,
 	                           .apps = &f->apps,
 	                           .table = &f->table,
+	                           .dstate = &f->dstate,
 	                           .index = &f->index,
 	                           .index_valid = &f->index_valid,
 	                           .sched = f->sched,
@@ -159,7 +160,7 @@ static void test_vips_view(void **state)
 	json_t *doc, *db, *web;
 
 	assert_int_equal(api_vips_build(&f->st, &v), 0);
-	doc = api_vips_json(&f->st, &v);
+	doc = api_vips_json(&f->st, &v, 0);
 	assert_non_null(doc);
 	assert_int_equal(json_array_size(json_object_get(doc, "vips")), 2);
 	/* Sorted by address: 10.0.0.9 before the named range's 11.x. */
@@ -174,6 +175,8 @@ static void test_vips_view(void **state)
 	assert_string_equal(backend_field(db, 0, "weight"), "0");
 	assert_string_equal(backend_field(db, 0, "in_rotation"), "0");
 	assert_string_equal(backend_field(db, 0, "address"), "10.1.0.4:31004");
+	assert_string_equal(backend_field(db, 0, "phase"), "out");
+	assert_string_equal(backend_field(web, 0, "phase"), "in");
 
 	assert_string_equal(json_string_value(json_object_get(web, "name")), "/web");
 	assert_string_equal(json_string_value(json_object_get(web, "protocol")), "TCP");
@@ -187,6 +190,59 @@ static void test_vips_view(void **state)
 	assert_string_equal(backend_field(web, 0, "weight"), "1");
 	assert_string_equal(backend_field(web, 0, "in_rotation"), "1");
 	assert_string_equal(backend_field(web, 1, "address"), "10.1.0.2:31002");
+	json_decref(doc);
+	api_vips_free(&v);
+}
+
+static enum desired_health db_health;
+
+/* desired_health_fn */
+static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
+{
+	(void)ctx;
+	(void)app_id;
+	(void)task_id;
+	return db_health;
+}
+
+static void rebuild(struct fixture *f, int64_t now_ms)
+{
+	struct desired_input in = {
+	    .apps = &f->apps, .health = health_of, .drain_ms = 30000, .now_ms = now_ms};
+	struct diag_list diags = {0};
+	int64_t next;
+	char err[256];
+
+	lb_table_free(&f->table);
+	lb_table_init(&f->table);
+	assert_int_equal(desired_build_indexed(&in, &f->dstate, &f->table, &diags, &next, &f->index,
+	                                       err, sizeof(err)),
+	                 0);
+	diag_list_free(&diags);
+}
+
+/* A backend leaving rotation drains with weight 0 until its deadline. */
+static void test_vips_draining(void **state)
+{
+	struct fixture *f = *state;
+	struct api_vips v;
+	json_t *doc, *db, *left;
+
+	db_health = DESIRED_HEALTH_HEALTHY;
+	rebuild(f, 0);
+	db_health = DESIRED_HEALTH_UNHEALTHY;
+	rebuild(f, 1000);
+	assert_int_equal(api_vips_build(&f->st, &v), 0);
+	doc = api_vips_json(&f->st, &v, 11000);
+	db = json_array_get(json_object_get(doc, "vips"), 0);
+	assert_string_equal(backend_field(db, 0, "task"), "db.1");
+	assert_string_equal(backend_field(db, 0, "phase"), "draining");
+	assert_string_equal(backend_field(db, 0, "weight"), "0");
+	assert_string_equal(backend_field(db, 0, "in_rotation"), "0");
+	left = json_object_get(json_array_get(json_object_get(db, "backends"), 0),
+	                       "drain_seconds_left");
+	assert_true(json_is_real(left));
+	assert_float_equal(json_real_value(left), 20.0, 1e-9);
 	json_decref(doc);
 	api_vips_free(&v);
 }
@@ -351,6 +407,7 @@ int main(void)
 	    cmocka_unit_test(test_listen_port_alone_is_loopback),
 	    cmocka_unit_test(test_listen_malformed),
 	    cmocka_unit_test_setup_teardown(test_vips_view, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vips_draining, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vips_before_first_build, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vips_stale_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
