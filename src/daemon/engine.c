@@ -134,11 +134,19 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 	    .started_at = clock_now_s(),
 	    .started_wall = ev_time(),
 	};
+	struct lb_addr addr;
+	uint16_t port;
+	char where[64];
 
 	if (!e->cfg.api_listen)
 		return 0;
 	e->api = api_open(e->loop, e->cfg.api_listen, &st, err, errlen);
-	return e->api ? 0 : -1;
+	if (!e->api)
+		return -1;
+	if (api_listen_parse(e->cfg.api_listen, &addr, &port, err, errlen) == 0)
+		log_info("API on http://%s/ (docs/api.md)",
+		         lb_addr_port_format(&addr, port, where, sizeof(where)));
+	return 0;
 }
 
 static void watchers_init(struct engine *e, double run_for_s)

@@ -63,6 +63,7 @@ backend() { # task field
 wait_for /v1/vips "$(backend web.a health)" healthy 10
 wait_for /v1/vips "$(backend web.b health)" unhealthy 10
 
+expect_contains "$(cat "$TMP/vipd.err")" "vipd: info: API on http://127.0.0.1:$api/ (docs/api.md)"
 vips=$(get /v1/vips)
 expect_eq "$(echo "$vips" | json "d['schema']")" 1 "vips schema"
 expect_eq "$(echo "$vips" | json "len(d['vips'])")" 1 "number of VIPs"
