@@ -8,13 +8,13 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format clang-tidy
   libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libjansson-dev
-  libcurl4-openssl-dev libpcre2-dev libcmocka-dev zlib1g-dev
+  libcurl4-openssl-dev libpcre2-dev libcmocka-dev zlib1g-dev libmicrohttpd-dev
   # tests and demo: real backends, real shells, namespaces
   curl iproute2 python3 openssl dash bash
   # the VM that has IPVS: Debian's kernel, qemu, a static busybox for its initramfs
   qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod
   # benchmarks and witnesses
-  haproxy bind9-dnsutils
+  haproxy bind9-dnsutils prometheus
   # the cluster store (etcd v3) and its test witness (etcdctl)
   etcd-server etcd-client
 )

@@ -32,6 +32,7 @@ struct vipd_config {
 	unsigned reload_s;       /* "reload_seconds": how often the apps path is re-read */
 	int verbosity;           /* "log_level": 0 warn, 1 info, 2 debug */
 	char *dns_listen;        /* "dns.listen": "ADDR:PORT" of the responder; NULL = none */
+	char *api_listen;        /* "api.listen": "ADDR:PORT" or "PORT" (loopback); NULL = none */
 	char **dns_zones;        /* "dns.zones": NULL-terminated; DC/OS's four by default */
 	size_t dns_nzones;
 	char *dns_framework;          /* "dns.framework": the names' second label */

@@ -13,6 +13,7 @@
 
 #include "vipd/config.h"
 #include "vipd/desired.h"
+#include "vipd/api.h"
 #include "vipd/dns.h"
 #include "vipd/fqdn.h"
 
@@ -69,6 +70,7 @@ void config_free(struct vipd_config *c)
 	free(c->interface);
 	free(c->state_file);
 	free(c->dns_listen);
+	free(c->api_listen);
 	free(c->dns_framework);
 	free(c->vip_range4);
 	free(c->vip_range6);
@@ -76,7 +78,7 @@ void config_free(struct vipd_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL, F_LISTEN, F_ZONES };
+enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL, F_LISTEN, F_API_LISTEN, F_ZONES };
 
 struct field {
 	const char *path; /* JSON pointer */
@@ -112,6 +114,7 @@ static const struct field fields[] = {
     FIELD("/dns/zones", F_ZONES, dns_zones),
     FIELD("/dns/framework", F_STRING, dns_framework),
     FIELD("/dns/ttl", F_UINT, dns_ttl),
+    FIELD("/api/listen", F_API_LISTEN, api_listen),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -201,6 +204,21 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 		    dns_listen_parse(json_string_value(v), &a, &port, err, sizeof(err)) < 0) {
 			diag_add(diags, DIAG_ERROR, file, f->path,
 			         "expected ADDR:PORT (IPv6 in brackets)");
+			return -1;
+		}
+		free(*(char **)base);
+		*(char **)base = strdup(json_string_value(v));
+		return 0;
+	}
+	case F_API_LISTEN: {
+		struct lb_addr a;
+		uint16_t port;
+		char err[256];
+
+		if (!json_is_string(v) ||
+		    api_listen_parse(json_string_value(v), &a, &port, err, sizeof(err)) < 0) {
+			diag_add(diags, DIAG_ERROR, file, f->path,
+			         "expected PORT or ADDR:PORT (IPv6 in brackets)");
 			return -1;
 		}
 		free(*(char **)base);

@@ -23,6 +23,7 @@ static void on_check_event(const struct sched_event *ev, void *arg)
 {
 	struct engine *e = arg;
 
+	api_note_check(e->api, ev);
 	if (ev->check_changed)
 		engine_audit_check(e, ev);
 	if (!ev->task_changed)
@@ -112,6 +113,40 @@ void engine_reconcile_now(struct engine *e)
 	e->rebuild_all = true;
 	engine_forget_health_changes(e);
 	reconcile_soon(e);
+}
+
+/* The API reads the engine's state in place, on the loop's thread. */
+static int open_api(struct engine *e, char *err, size_t errlen)
+{
+	struct api_state st = {
+	    .cfg = &e->cfg,
+	    .apps = &e->apps,
+	    .table = &e->last_desired,
+	    .dstate = &e->dstate,
+	    .index = &e->dindex,
+	    .index_valid = &e->dindex_valid,
+	    .index_stale = &e->rebuild_all,
+	    .sched = e->sched,
+	    .rounds = &e->rounds,
+	    .ops_applied = &e->ops_applied,
+	    .ops_failed = &e->ops_failed,
+	    .ipvs = e->dp != NULL,
+	    .started_at = clock_now_s(),
+	    .started_wall = ev_time(),
+	};
+	struct lb_addr addr;
+	uint16_t port;
+	char where[64];
+
+	if (!e->cfg.api_listen)
+		return 0;
+	e->api = api_open(e->loop, e->cfg.api_listen, &st, err, errlen);
+	if (!e->api)
+		return -1;
+	if (api_listen_parse(e->cfg.api_listen, &addr, &port, err, errlen) == 0)
+		log_info("API on http://%s/ (docs/api.md)",
+		         lb_addr_port_format(&addr, port, where, sizeof(where)));
+	return 0;
 }
 
 static void watchers_init(struct engine *e, double run_for_s)
@@ -207,6 +242,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	if (cfg->dns_listen && !(e->dns = dns_server_open(loop, cfg->dns_listen, err, errlen)))
 		return -1;
+	if (open_api(e, err, errlen) < 0)
+		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
 	engine_load_first(e);
@@ -217,6 +254,7 @@ void engine_fini(struct engine *e)
 {
 	if (e->audit)
 		engine_audit_stats(e, "stop");
+	api_close(e->api);
 	engine_unwatch_apps(e);
 	sched_free(e->sched);
 	exec_ctx_free(e->exec);

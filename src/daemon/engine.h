@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "vipd/api.h"
 #include "vipd/audit.h"
 #include "vipd/config.h"
 #include "vipd/dataplane.h"
@@ -40,6 +41,7 @@ struct engine {
 	int64_t next_change_ms;      /* when the next_change timer fires; INT64_MAX: not armed */
 	bool log_desired_diags;      /* once per reload, not every round */
 	struct dns_server *dns;      /* NULL when dns.listen is unset */
+	struct api *api;             /* NULL when api.listen is unset */
 	struct lb_keyset dns_served; /* services in the kernel whose names are answered */
 	struct lb_keyset dns_added;  /* services added this round (their op succeeded) */
 	ev_timer reconcile_soon;

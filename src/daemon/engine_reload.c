@@ -206,6 +206,7 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 	log_new_diags(&e->apps.diags, &fresh.diags);
 	kept = carry_over(&e->apps, &fresh, e->cfg.apps_path);
 	engine_audit_reload(e, &fresh, kept);
+	api_note_load(e->api, &fresh, kept);
 	*old = e->apps;
 	e->apps = fresh;
 	e->log_desired_diags = true;

@@ -51,6 +51,7 @@ void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 	else
 		e->ops_applied++;
 	engine_dns_note_op(e, op, error);
+	api_note_op(e->api, op, error, msg);
 	engine_audit_op(e, op, error, msg, false);
 }
 

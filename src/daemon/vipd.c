@@ -25,11 +25,13 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: vipd [-c CONFIG] [--apps PATH] [--audit PATH] [--no-ipvs]\n"
 	        "            [--interface NAME] [--run-for SECONDS] [-v] [--check-config]\n"
+	        "            [--api ADDR:PORT]\n"
 	        "  -c, --config FILE   settings (default " CONFIG_DEFAULT_PATH " when it exists)\n"
 	        "  --apps PATH         app definitions: a file or a directory of *.json\n"
 	        "  --audit PATH        audit log file, or - for stdout\n"
 	        "  --no-ipvs           run checks and plan, but change nothing in the kernel\n"
 	        "  --interface NAME    dummy interface for VIP addresses\n"
+	        "  --api ADDR:PORT     read-only HTTP API there (a port alone: loopback)\n"
 	        "  --run-for SECONDS   stop after this long (demos and tests)\n"
 	        "  --check-config      check what start-up checks (settings, the check user,\n"
 	        "                      the audit log, the app definitions), then exit\n"
@@ -40,7 +42,7 @@ static void usage(FILE *out)
 
 struct args {
 	const char *config;
-	const char *apps, *audit, *interface;
+	const char *apps, *audit, *interface, *api;
 	bool no_ipvs, check_only;
 	double run_for;
 	int verbose;
@@ -68,11 +70,17 @@ static int refuse_option(int c, char **argv)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},    {"apps", required_argument, NULL, 'a'},
-	    {"audit", required_argument, NULL, 'A'},     {"no-ipvs", no_argument, NULL, 'n'},
-	    {"interface", required_argument, NULL, 'i'}, {"run-for", required_argument, NULL, 'r'},
-	    {"check-config", no_argument, NULL, 'k'},    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"apps", required_argument, NULL, 'a'},
+	    {"audit", required_argument, NULL, 'A'},
+	    {"no-ipvs", no_argument, NULL, 'n'},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"run-for", required_argument, NULL, 'r'},
+	    {"check-config", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"api", required_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -93,6 +101,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'i':
 			a->interface = optarg;
+			break;
+		case 'P':
+			a->api = optarg;
 			break;
 		case 'r':
 			a->run_for = atof(optarg);
@@ -118,6 +129,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return -1;
 	}
 	return 0;
+}
+
+/* --api is read like api.listen: a bad value is a config error (exit 2). */
+static int check_api_flag(const char *value)
+{
+	struct lb_addr addr;
+	uint16_t port;
+	char err[256];
+
+	if (!value || api_listen_parse(value, &addr, &port, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipd: error: --api: %s\n", err);
+	return -1;
 }
 
 /* -1: out of memory (the field keeps its value). */
@@ -148,10 +172,12 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 		        diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
 	if (replace(&cfg->apps_path, a->apps) < 0 || replace(&cfg->audit_path, a->audit) < 0 ||
-	    replace(&cfg->interface, a->interface) < 0) {
+	    replace(&cfg->interface, a->interface) < 0 || replace(&cfg->api_listen, a->api) < 0) {
 		log_warnx("out of memory reading the options");
 		rc = -1;
 	}
+	if (check_api_flag(a->api) < 0)
+		rc = -1;
 	if (a->no_ipvs)
 		cfg->ipvs = false;
 	if (a->verbose)

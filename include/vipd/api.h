@@ -1,0 +1,143 @@
+/*
+ * vipd's read-only HTTP API (docs/api.md): /v1/status, /v1/vips and
+ * /metrics, served by libmicrohttpd driven from the libev loop. It reads the
+ * engine's state through the pointers of an api_state on each request and
+ * counts check events itself.
+ */
+#ifndef VIPD_API_H
+#define VIPD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vipd/config.h"
+#include "vipd/desired.h"
+#include "vipd/errbuf.h"
+#include "vipd/health.h"
+#include "vipd/lbtable.h"
+#include "vipd/reconcile.h"
+#include "vipd/sched.h"
+
+#define API_SCHEMA_VERSION 1
+/* Limits against slow or hostile clients. */
+#define API_CONNECTION_LIMIT 64
+#define API_PER_IP_CONNECTION_LIMIT 8
+#define API_CONNECTION_TIMEOUT_S 10
+#define API_CONNECTION_MEMORY_LIMIT (32 * 1024)
+#define API_REQUEST_DEADLINE_S 10.0 /* from connect, or the previous request's end */
+
+/* The owner's state, read on each request; every pointer outlives the api. */
+struct api_state {
+	const struct vipd_config *cfg;
+	const struct apps_set *apps;
+	const struct lb_table *table;       /* the last desired table */
+	const struct desired_state *dstate; /* each backend's phase and drain deadline */
+	const struct desired_index *index;  /* which VIP use feeds which service */
+	const bool *index_valid;
+	const bool *index_stale; /* the apps changed since the index was built */
+	const struct sched *sched;
+	const uint64_t *rounds, *ops_applied, *ops_failed;
+	bool ipvs;           /* false: the table is planned, not applied */
+	double started_at;   /* monotonic seconds */
+	double started_wall; /* wall-clock seconds since the epoch */
+};
+
+#define API_KIND_COUNT 4   /* enum hc_kind */
+#define API_HEALTH_COUNT 4 /* enum health_state */
+
+#define API_OP_KIND_COUNT 6 /* enum rc_op_kind */
+/* Check duration buckets' upper bounds (seconds), +Inf after the last. */
+#define API_DURATION_BUCKETS 11
+extern const double api_duration_bounds[API_DURATION_BUCKETS];
+
+/* What the api records from the engine's events (api_note_*). */
+struct api_counters {
+	uint64_t checks_run[API_KIND_COUNT];
+	uint64_t checks_failed[API_KIND_COUNT];
+	uint64_t task_transitions[API_HEALTH_COUNT]; /* by the health entered */
+	/* Check durations by kind: per bucket (not cumulative; the last is
+	 * +Inf) and their sum in seconds. */
+	uint64_t duration_buckets[API_KIND_COUNT][API_DURATION_BUCKETS + 1];
+	double duration_sum[API_KIND_COUNT];
+	uint64_t ops[API_OP_KIND_COUNT][2];    /* kernel operations: [kind][failed] */
+	uint64_t loads;                        /* of the definitions, the first included */
+	double last_load_wall;                 /* seconds since the epoch; 0: none */
+	size_t last_load_apps, last_load_kept; /* kept: at their last good definition */
+	size_t last_load_errors;
+	double last_error_wall; /* of the last failed kernel operation; 0: none */
+	char last_error_op[160];
+	char last_error_msg[256];
+};
+
+/* One backend of one VIP service: a running task of an app whose VIP label
+ * feeds the service, with the weight the table gives it (0 when absent). */
+struct api_backend {
+	const struct app *app;
+	const struct task *task;
+	struct lb_addr addr;
+	uint16_t port;
+	enum health_state health;
+	uint32_t weight;
+	bool in_table;
+	enum desired_phase phase;  /* DESIRED_PHASE_OUT when the state has no entry */
+	int64_t drain_deadline_ms; /* DRAINING: monotonic ms */
+};
+
+struct api_vip {
+	struct lb_key svc;
+	const char *name; /* the named VIP ("/web"), NULL for an address label */
+	struct api_backend *backends;
+	size_t nbackends;
+};
+
+struct api_vips {
+	struct api_vip *items;
+	size_t n;
+};
+
+/* Every VIP service of the table with its backends: 0; 1 (and none) while
+ * the index is stale (the apps were reloaded, a whole-table round is due:
+ * the index's app positions may not match them); -1 when out of memory. */
+int api_vips_build(const struct api_state *st, struct api_vips *out) VIPD_MUST_CHECK;
+void api_vips_free(struct api_vips *v);
+
+/* The documents of docs/api.md; NULL when out of memory. */
+json_t *api_status_json(const struct api_state *st, const struct api_counters *c, double now_mono);
+json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int64_t now_ms);
+/* Prometheus text format 0.0.4; malloc'd, NULL when out of memory. */
+char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
+                       const struct api_vips *v, size_t *len);
+
+/* "ADDR:PORT" (IPv6 in brackets), or just "PORT" for loopback. */
+int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, char *err,
+                     size_t errlen) VIPD_MUST_CHECK;
+
+struct ev_loop;
+struct api;
+
+/* Listens on `listen`; NULL with err set. */
+struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_state *st,
+                     char *err, size_t errlen);
+/* Closes every connection and the socket; NULL is fine. */
+void api_close(struct api *a);
+/* The engine's events, recorded for /v1/status and /metrics (NULL a:
+ * nothing): a check result, a kernel operation's result, a load of the
+ * definitions. */
+void api_note_check(struct api *a, const struct sched_event *ev);
+void api_note_op(struct api *a, const struct rc_op *op, int error, const char *msg);
+void api_note_load(struct api *a, const struct apps_set *set, size_t kept);
+
+/* api_note.c: the same into plain counters, for the server and the tests. */
+void api_counters_note_check(struct api_counters *c, const struct sched_event *ev);
+/* A kernel operation's result (error: 0 or an errno; msg may be NULL). */
+void api_counters_note_op(struct api_counters *c, const struct rc_op *op, int error,
+                          const char *msg, double now_wall);
+/* The definitions were read: `set` as loaded, `kept` apps at their last
+ * good definition. */
+void api_counters_note_load(struct api_counters *c, const struct apps_set *set, size_t kept,
+                            double now_wall);
+
+#endif
