@@ -107,13 +107,23 @@ static int dec_int64_value(const json_t *v, int64_t *out)
 	return 0;
 }
 
+/* base + "/" + field; a path cut at the buffer's end still locates the
+ * value well enough for a message. */
+static void path_join(char *out, size_t len, const char *base, const char *field)
+{
+	int n = snprintf(out, len, "%s/%s", base, field);
+
+	if (n < 0 && len)
+		out[0] = '\0';
+}
+
 /* An omitted field is proto3's zero; a present one must be an integer. */
 static int dec_int64(const json_t *obj, const char *field, const char *base, int64_t *out,
                      bool required, char *path, size_t pathlen)
 {
 	const json_t *v = json_object_get(obj, field);
 
-	(void)snprintf(path, pathlen, "%s/%s", base, field);
+	path_join(path, pathlen, base, field);
 	*out = 0;
 	if (!v)
 		return required ? -1 : 0;
@@ -154,7 +164,7 @@ static int dec_kv(struct dec *d, const json_t *v, const char *base, struct etcd_
 		dec_warn(d, base, "an object", v);
 		return -1;
 	}
-	(void)snprintf(path, sizeof(path), "%s/key", base);
+	path_join(path, sizeof(path), base, "key");
 	if (!json_object_get(v, "key")) {
 		dec_warn(d, path, "base64", NULL);
 		return -1;
@@ -163,7 +173,7 @@ static int dec_kv(struct dec *d, const json_t *v, const char *base, struct etcd_
 		dec_warn(d, path, "base64", bad);
 		goto fail;
 	}
-	(void)snprintf(path, sizeof(path), "%s/value", base);
+	path_join(path, sizeof(path), base, "value");
 	if (dec_bytes(v, "value", &kv->value, &kv->value_len, &bad) < 0) {
 		dec_warn(d, path, "base64", bad);
 		goto fail;
@@ -188,7 +198,7 @@ static int dec_kvs(struct dec *d, const json_t *obj, const char *base, struct et
 
 	if (!arr)
 		return 0;
-	(void)snprintf(path, sizeof(path), "%s/kvs", base);
+	path_join(path, sizeof(path), base, "kvs");
 	if (!json_is_array(arr)) {
 		dec_fail(d, path, "an array", arr);
 		return -1;
@@ -225,11 +235,11 @@ static int dec_event(struct dec *d, const json_t *v, const char *base, struct et
 	} else if (json_is_string(type) && strcmp(json_string_value(type), "DELETE") == 0) {
 		ev->type = ETCD_EVENT_DELETE;
 	} else {
-		(void)snprintf(path, sizeof(path), "%s/type", base);
+		path_join(path, sizeof(path), base, "type");
 		dec_warn(d, path, "\"PUT\" or \"DELETE\"", type);
 		return -1;
 	}
-	(void)snprintf(path, sizeof(path), "%s/kv", base);
+	path_join(path, sizeof(path), base, "kv");
 	return dec_kv(d, json_object_get(v, "kv"), path, &ev->kv);
 }
 
@@ -241,7 +251,7 @@ static int dec_events(struct dec *d, const json_t *obj, const char *base, struct
 
 	if (!arr)
 		return 0;
-	(void)snprintf(path, sizeof(path), "%s/events", base);
+	path_join(path, sizeof(path), base, "events");
 	if (!json_is_array(arr)) {
 		dec_fail(d, path, "an array", arr);
 		return -1;
@@ -271,7 +281,7 @@ static int dec_bool(struct dec *d, const json_t *obj, const char *field, const c
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v)) {
-		(void)snprintf(path, sizeof(path), "%s/%s", base, field);
+		path_join(path, sizeof(path), base, field);
 		dec_fail(d, path, "true or false", v);
 		return -1;
 	}
@@ -296,7 +306,7 @@ static int dec_header(struct dec *d, const json_t *obj, const char *base, bool r
 	const json_t *h = json_object_get(obj, "header");
 	char path[256];
 
-	(void)snprintf(path, sizeof(path), "%s/header", base);
+	path_join(path, sizeof(path), base, "header");
 	if (!h) {
 		if (!required)
 			return 0;
