@@ -34,7 +34,7 @@ void engine_audit_check(struct engine *e, const struct sched_event *ev)
 		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
 	if (r->http_status)
 		json_object_set_new(o, "http_status", json_integer(r->http_status));
-	json_object_set_new(o, "output", json_string(r->output));
+	json_object_set_new(o, "output", audit_text(r->output));
 	audit_emit(e->audit, "check", o);
 }
 

@@ -4,6 +4,7 @@
  * and runs until SIGTERM/SIGINT, leaving the kernel's state in place.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(stderr, LOG_LEVEL_INFO);
+	/* A closed audit pipe must be an EPIPE the audit log handles, not our
+	 * death; check commands get SIG_DFL back before exec. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(argc, argv, &a) < 0) {
 		usage(stderr);
 		return 64;
