@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format clang-tidy
   libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libjansson-dev
-  libcurl4-openssl-dev libpcre2-dev libcmocka-dev
+  libcurl4-openssl-dev libpcre2-dev libcmocka-dev zlib1g-dev
   # tests and demo: real backends, real shells, namespaces
   curl iproute2 python3 openssl dash bash
   # the VM that has IPVS: Debian's kernel, qemu, a static busybox for its initramfs

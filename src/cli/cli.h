@@ -15,6 +15,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_vips(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Loads every path into set and prints its diagnostics to stderr. Returns
  * the number of errors. */
