@@ -143,7 +143,9 @@ static void on_task(struct areport *r, const struct arec *rec)
 
 	if (!t || !rec->to)
 		return;
-	if (rec->from && strcmp(rec->from, "unknown") != 0 && strcmp(rec->from, rec->to) != 0 &&
+	/* Flapping is moving in or out of rotation (unhealthy -> killable is neither). */
+	if (rec->from && strcmp(rec->from, "unknown") != 0 &&
+	    (strcmp(rec->from, "healthy") == 0) != (strcmp(rec->to, "healthy") == 0) &&
 	    rec->ts_ms >= r->since && rec->ts_ms <= r->until)
 		t->transitions++;
 	task_move(r, t, strcmp(rec->to, "healthy") == 0 ? RS_IN : RS_OUT, rec->ts_ms);

@@ -126,7 +126,10 @@ static void on_task(struct averify *v, const struct arec *r)
 			if ((s = amap_put(&v->owner, dest)) && !s->value)
 				s->value = strdup(key);
 		}
-	if (!(s = amap_put(&v->pending, key)))
+	/* unhealthy -> killable asks nothing new of the kernel, and leaves the
+	 * pending expectation as it is. */
+	if (!r->from || !r->to || is_out(r->from) == is_out(r->to) ||
+	    !(s = amap_put(&v->pending, key)))
 		return;
 	old = s->value;
 	/* A newer transition within the bound: the kernel may skip the first. */
@@ -134,8 +137,7 @@ static void on_task(struct averify *v, const struct arec *r)
 		expire(v, old);
 	expect_free(old);
 	s->value = NULL;
-	if (!r->from || !r->to || !r->host || !json_is_array(r->ports) ||
-	    is_out(r->from) == is_out(r->to))
+	if (!r->host || !json_is_array(r->ports))
 		return;
 	if (!(e = calloc(1, sizeof(*e))))
 		return;
