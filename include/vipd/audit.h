@@ -16,7 +16,7 @@
 #define AUDIT_FORMAT_VERSION 1
 /* Lines waiting for a slow reader or a full disk beyond this are dropped,
  * counted, and said in the next line that can be written. */
-#define AUDIT_BUFFER_MAX (8u * 1024 * 1024)
+#define AUDIT_BUFFER_MAX ((size_t)8 * 1024 * 1024)
 /* A destination that cannot take lines is tried again this often. */
 #define AUDIT_RETRY_S 1.0
 /* At stop, lines still waiting get this long to be written. */

@@ -198,7 +198,8 @@ static enum write_result audit_write_queue(struct audit *a)
 				log_warnx(
 				    "audit log %s: %s; keeping lines in memory (up to %u MiB) and "
 				    "retrying",
-				    audit_name(a), strerror(err), AUDIT_BUFFER_MAX >> 20);
+				    audit_name(a), strerror(err),
+				    (unsigned)(AUDIT_BUFFER_MAX >> 20));
 			a->write_errno = err;
 			return WRITE_FAILED;
 		}

@@ -338,7 +338,7 @@ static void print_outage(const struct rtask *t)
 {
 	char ts[40];
 
-	if (t->longest_s <= 0) {
+	if (!t || t->longest_s <= 0) {
 		printf("-");
 		return;
 	}
