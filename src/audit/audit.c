@@ -2,6 +2,8 @@
  * Audit lines go to a queue of whole lines first; the queue is written with
  * non-blocking writes, so a slow reader, a vanished reader or a full disk
  * never stalls the checks or the dataplane, and a line is never split.
+ * Its troubles (a full disk, a reader gone, lines shed) are logged here: they
+ * arise in the loop's callbacks, where no caller waits for an answer.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -185,6 +187,113 @@ static void test_slow_reader_sheds_counted_lines(void **state)
 	ev_loop_destroy(loop);
 }
 
+static void set_file_limit(rlim_t soft)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = soft;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	return buf;
+}
+
+/* Every line of `path` whole, one JSON object, numbered from *seq + 1 on;
+ * returns the number of lines and leaves *seq at the last. */
+static int check_whole_lines(const char *path, long long *seq)
+{
+	size_t len;
+	char *buf = slurp(path, &len), *line, *save;
+	int n = 0;
+
+	assert_true(len > 0);
+	assert_int_equal(buf[len - 1], '\n');
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr);
+
+		assert_non_null(o);
+		assert_int_equal(json_integer_value(json_object_get(o, "seq")), ++*seq);
+		json_decref(o);
+		n++;
+	}
+	free(buf);
+	return n;
+}
+
+static void emit_lines(struct audit *a, int n)
+{
+	char pad[200];
+
+	memset(pad, 'y', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (int i = 0; i < n; i++)
+		audit_emit(a, "test", json_pack("{s:i, s:s}", "i", i, "pad", pad));
+}
+
+/* A file that stops taking bytes mid-line (RLIMIT_FSIZE: a short write, then
+ * EFBIG, as a full disk gives a short write, then ENOSPC): nothing is dropped,
+ * a reopen for logrotate waits for the line to be finished in the old file,
+ * and a stop while it cannot be finished takes the half line back off. */
+static void test_file_cut_mid_line_keeps_every_line(void **state)
+{
+	char dir[] = "/tmp/test_audit_file.XXXXXX", path[128], old[160], err[512];
+	struct ev_loop *loop = ev_loop_new(0);
+	struct audit *a;
+	long long seq = 0;
+	struct stat st;
+	int lines;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	snprintf(old, sizeof(old), "%s/audit.log.1", dir);
+	set_file_limit(4000); /* not a multiple of a line: the write stops mid-line */
+	a = audit_open(loop, path, err, sizeof(err));
+	assert_non_null(a);
+	emit_lines(a, 40);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4000);
+	rename(path, old);
+	audit_reopen(a);
+	/* The half line is not finished yet: no switch to a new file. */
+	assert_int_not_equal(access(path, F_OK), 0);
+	set_file_limit(RLIM_INFINITY);
+	ev_run(loop, EVRUN_ONCE); /* the retry timer */
+	assert_int_equal(audit_lines_dropped(a), 0);
+	emit_lines(a, 5);
+	lines = check_whole_lines(old, &seq);
+	lines += check_whole_lines(path, &seq);
+	assert_int_equal(lines, 45);
+	assert_int_equal(audit_lines_written(a), 45);
+
+	/* Stuck mid-line at stop: the written part of that line is removed. */
+	assert_int_equal(stat(path, &st), 0);
+	set_file_limit((rlim_t)st.st_size + 1000);
+	emit_lines(a, 20);
+	audit_close(a);
+	set_file_limit(RLIM_INFINITY);
+	seq = 0;
+	lines = check_whole_lines(old, &seq);
+	lines += check_whole_lines(path, &seq);
+	assert_true(lines > 45 && lines < 65);
+	unlink(old);
+	unlink(path);
+	rmdir(dir);
+	ev_loop_destroy(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_text_cut_on_boundary),
 	    cmocka_unit_test(test_second_writer_refused),
 	    cmocka_unit_test(test_slow_reader_sheds_counted_lines),
+	    cmocka_unit_test(test_file_cut_mid_line_keeps_every_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
