@@ -334,16 +334,32 @@ static void close_window(struct areport *r)
 	on_stop(r, end);
 }
 
+/* "12.5s", "2m19s", "3h05m12s", "2d04h10m": a week reads as days. */
+static const char *duration(double s, char *buf, size_t len)
+{
+	long long t = (long long)(s + 0.5);
+
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", s);
+	else if (t < 3600)
+		snprintf(buf, len, "%lldm%02llds", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%lldh%02lldm%02llds", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh%02lldm", t / 86400, t / 3600 % 24, t / 60 % 60);
+	return buf;
+}
+
 static void print_outage(const struct rtask *t)
 {
-	char ts[40];
+	char ts[40], d[32];
 
 	if (!t || t->longest_s <= 0) {
 		printf("-");
 		return;
 	}
 	audit_format_ms(t->longest_start, ts, sizeof(ts));
-	printf("%.1fs from %s", t->longest_s, ts);
+	printf("%s from %s", duration(t->longest_s, d, sizeof(d)), ts);
 	if (t->longest_output && *t->longest_output) {
 		printf(" | ");
 		for (const char *c = t->longest_output; *c; c++)
@@ -354,6 +370,7 @@ static void print_outage(const struct rtask *t)
 static void print_table(const struct row *rows, size_t n, const struct app_sum *apps, size_t napps)
 {
 	int wb = 7, wv = 3, wa = 3;
+	char d1[32], d2[32], d3[32];
 
 	for (size_t i = 0; i < n; i++) {
 		int b = (int)(strlen(rows[i].t->app) + 1 + strlen(rows[i].t->task));
@@ -375,17 +392,20 @@ static void print_table(const struct row *rows, size_t n, const struct app_sum *
 			snprintf(v, sizeof(v), "%s -> %s", rows[i].d->service, rows[i].d->dest);
 		else
 			snprintf(v, sizeof(v), "-");
-		printf("%-*s  %-*s  %10.1fs  %10.1fs  %8.1fs  %11u  ", wb, b, wv, v, rows[i].in_s,
-		       rows[i].out_s, rows[i].drain_s, rows[i].t->transitions);
+		printf("%-*s  %-*s  %11s  %11s  %9s  %11u  ", wb, b, wv, v,
+		       duration(rows[i].in_s, d1, sizeof(d1)),
+		       duration(rows[i].out_s, d2, sizeof(d2)),
+		       duration(rows[i].drain_s, d3, sizeof(d3)), rows[i].t->transitions);
 		print_outage(rows[i].t);
 		putchar('\n');
 	}
 	printf("\n%-*s  %8s  %11s  %11s  %9s  %11s  %s\n", wa, "APP", "BACKENDS", "IN ROTATION",
 	       "OUT", "DRAINING", "TRANSITIONS", "LONGEST OUTAGE");
 	for (size_t i = 0; i < napps; i++) {
-		printf("%-*s  %8zu  %10.1fs  %10.1fs  %8.1fs  %11u  ", wa, apps[i].app,
-		       apps[i].backends, apps[i].in_s, apps[i].out_s, apps[i].drain_s,
-		       apps[i].transitions);
+		printf("%-*s  %8zu  %11s  %11s  %9s  %11u  ", wa, apps[i].app, apps[i].backends,
+		       duration(apps[i].in_s, d1, sizeof(d1)),
+		       duration(apps[i].out_s, d2, sizeof(d2)),
+		       duration(apps[i].drain_s, d3, sizeof(d3)), apps[i].transitions);
 		if (apps[i].longest && apps[i].longest->longest_s > 0)
 			printf("%s: ", apps[i].longest->task);
 		print_outage(apps[i].longest);

@@ -143,13 +143,13 @@ expect_contains "$(cat "$TMP/err")" "vipctl audit: (stdin):1: not a JSON object"
 
 want=$(cat <<'OUT'
 BACKEND     VIP                              IN ROTATION          OUT   DRAINING  TRANSITIONS  LONGEST OUTAGE
-/web web.a  TCP 11.0.0.1:80 -> 10.1.0.2:8080       139.0s        30.0s      30.0s            2  60.0s from 2026-11-26T10:01:00.000Z | HTTP 503: upstream busy
-/api api.1  -                                     158.0s        40.0s       0.0s            1  40.0s from 2026-11-26T10:02:40.000Z
-/web web.b  TCP 11.0.0.1:80 -> 10.1.0.3:8080       179.0s        20.0s       0.0s            2  20.0s from 2026-11-26T10:02:30.000Z | connect: Connection refused
+/web web.a  TCP 11.0.0.1:80 -> 10.1.0.2:8080        2m19s        30.0s      30.0s            2  1m00s from 2026-11-26T10:01:00.000Z | HTTP 503: upstream busy
+/api api.1  -                                      2m38s        40.0s       0.0s            1  40.0s from 2026-11-26T10:02:40.000Z
+/web web.b  TCP 11.0.0.1:80 -> 10.1.0.3:8080        2m59s        20.0s       0.0s            2  20.0s from 2026-11-26T10:02:30.000Z | connect: Connection refused
 
 APP   BACKENDS  IN ROTATION          OUT   DRAINING  TRANSITIONS  LONGEST OUTAGE
-/web         2       318.0s        50.0s      30.0s            4  web.a: 60.0s from 2026-11-26T10:01:00.000Z | HTTP 503: upstream busy
-/api         1       158.0s        40.0s       0.0s            1  api.1: 40.0s from 2026-11-26T10:02:40.000Z
+/web         2        5m18s        50.0s      30.0s            4  web.a: 1m00s from 2026-11-26T10:01:00.000Z | HTTP 503: upstream busy
+/api         1        2m38s        40.0s       0.0s            1  api.1: 40.0s from 2026-11-26T10:02:40.000Z
 OUT
 )
 check "--report" "$want" "$vipctl" audit --report "$TMP/audit.log"
@@ -205,6 +205,25 @@ want=$(cat <<'OUT'
 OUT
 )
 check "--report --json --app /web" "$want" "$vipctl" audit --report --json --app /web "$TMP/audit.log"
+
+# Long durations read as hours and days: out from 2026-11-20T01:00 to the
+# stop at 2026-11-22T05:10 is 2 days 4 h 10 min. A task line without host
+# and ports (before they were logged) still counts.
+cat > "$TMP/long.log" <<'LOG'
+{"v":1,"ts":"2026-11-20T00:00:00.000Z","seq":1,"event":"task","app":"/x","task":"x.1","from":"unknown","to":"healthy","rule":"all_checks_healthy","check":0}
+{"v":1,"ts":"2026-11-20T01:00:00.000Z","seq":2,"event":"check","app":"/x","task":"x.1","check":0,"protocol":"TCP","from":"healthy","to":"unhealthy","rule":"failure","outcome":"connect_failed","output":"down"}
+{"v":1,"ts":"2026-11-20T01:00:00.000Z","seq":3,"event":"task","app":"/x","task":"x.1","from":"healthy","to":"unhealthy","rule":"check_unhealthy","check":0}
+{"v":1,"ts":"2026-11-22T05:10:00.000Z","seq":4,"event":"stop","version":"0.1.0","ipvs":true,"audit_lines_dropped":0}
+LOG
+want=$(cat <<'OUT'
+BACKEND  VIP  IN ROTATION          OUT   DRAINING  TRANSITIONS  LONGEST OUTAGE
+/x x.1   -       1h00m00s     2d04h10m       0.0s            1  2d04h10m from 2026-11-20T01:00:00.000Z | down
+
+APP  BACKENDS  IN ROTATION          OUT   DRAINING  TRANSITIONS  LONGEST OUTAGE
+/x          1     1h00m00s     2d04h10m       0.0s            1  x.1: 2d04h10m from 2026-11-20T01:00:00.000Z | down
+OUT
+)
+check "--report over days" "$want" "$vipctl" audit --report "$TMP/long.log"
 
 # --verify: web.b left rotation with no kernel line, and came back with
 # its weight 10 s later (bound 5 s); api.1 is in no VIP. Exit 1.
