@@ -417,14 +417,20 @@ static int read_file(struct audit_cmd *c, const char *path)
 	return error ? -1 : 0;
 }
 
+static const char audit_usage[] =
+    "usage: vipctl audit [--app ID] [--task ID] [--vip VIP] [--since WHEN] [--until WHEN]\n"
+    "                    [--match REGEX] [--report [--json] | --verify [--within S]] LOG...|-\n"
+    "  LOG: audit logs in order, plain or gzip; - reads stdin\n"
+    "  --since, --until WHEN: RFC 3339 or a duration before now (90s, 15m, 2h, 7d, 1w)\n"
+    "  --match REGEX: PCRE2 over the check output\n"
+    "  --report: per backend and app, time in and out of rotation, draining, transitions\n"
+    "  --verify: health transitions the kernel did not follow within S seconds (5)\n";
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "vipctl audit: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr,
-	        "\nusage: vipctl audit [--app ID] [--task ID] [--vip VIP] [--since WHEN] "
-	        "[--until WHEN] [--match REGEX] [--report [--json] | --verify [--within S]] "
-	        "LOG...|-\n");
+	fprintf(stderr, "\n%s", audit_usage);
 	return CLI_EXIT_USAGE;
 }
 
@@ -513,7 +519,8 @@ static int parse_options(struct audit_cmd *c, int argc, char **argv)
 				return usage_error("--within %s: expected seconds above 0", optarg);
 			break;
 		case 'h':
-			return usage_error("%s", "reads audit logs");
+			fputs(audit_usage, stdout);
+			return -1;
 		default:
 			return usage_error("unknown option or missing value: %s", argv[optind - 1]);
 		}
@@ -544,7 +551,7 @@ int cmd_audit(int argc, char **argv)
 
 	if (rc != 0) {
 		audit_cmd_free(&c);
-		return rc;
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
 	first = optind;
 	if (c.mode == MODE_REPORT && !(c.report = areport_new(c.since_ms, c.until_ms)))

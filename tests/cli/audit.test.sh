@@ -243,6 +243,11 @@ expect_eq "$LAST_RC" 1 "--verify exit code with transitions not followed"
 check "--verify --within 15" "every health transition was followed by the kernel within 15.0s" "$vipctl" audit --verify --within 15 --task web.a "$TMP/audit.log"
 expect_eq "$LAST_RC" 0 "--verify exit code when all were followed"
 
+# --help on stdout, exit 0; "--" ends the options.
+"$vipctl" audit --help | grep -q '^usage: vipctl audit ' || fail "--help does not print the usage on stdout"
+cp "$TMP/audit.log" "$TMP/--report"
+expect_eq "$(cd "$TMP" && "$vipctl" audit -- --report 2>/dev/null | head -1)" "2026-11-26T10:00:00.000Z  start  version 0.1.0, programming IPVS, audit_lines_dropped 0" "a log named --report after --"
+
 # Bad usage and bad input.
 check "unknown option" "" "$vipctl" audit --bogus "$TMP/audit.log"
 expect_eq "$LAST_RC" 64 "unknown option exit code"
