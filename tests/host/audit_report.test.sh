@@ -43,9 +43,10 @@ problems = []
 def near(what, got, want, tol):
     if abs(got - want) > tol:
         problems.append("%s: %.3f, the test caused %.3f (tolerance %.1f)" % (what, got, want, tol))
-# Each transition is seen within one check interval of the flag's change.
-near("web.a out of rotation + draining", a["out_of_rotation_s"] + a["draining_s"], (u1 - d1) + (u2 - d2), 2.0)
-near("web.a longest outage", a["longest_outage_s"], u2 - d2, 1.0)
+# Each transition is seen within one check interval of the flag's change
+# (plus 0.25 s for spawning the check on a loaded machine).
+near("web.a out of rotation + draining", a["out_of_rotation_s"] + a["draining_s"], (u1 - d1) + (u2 - d2), 2.25)
+near("web.a longest outage", a["longest_outage_s"], u2 - d2, 1.25)
 near("web.a draining (2 s per outage)", a["draining_s"], 4.0, 0.5)
 if a["transitions"] != 4:
     problems.append("web.a transitions: %d, the test caused 4" % a["transitions"])
