@@ -45,6 +45,8 @@ struct audit_cmd {
 	struct areport *report;
 	struct averify *verify;
 	size_t malformed;
+	int64_t last_ts;       /* of the previous line read, any file */
+	const char *last_file; /* the file it came from */
 };
 
 struct line_reader {
@@ -410,6 +412,13 @@ static int read_file(struct audit_cmd *c, const char *path)
 		}
 		r.file = lr.name;
 		r.lineno = lr.lineno;
+		if (lr.lineno == 1 && c->last_file && r.ts_ms < c->last_ts)
+			fprintf(stderr,
+			        "vipctl audit: %s starts before %s ends: give rotated logs oldest "
+			        "first\n",
+			        lr.name, c->last_file);
+		c->last_ts = r.ts_ms;
+		c->last_file = lr.name;
 		handle(c, &r);
 		json_decref(r.json);
 	}

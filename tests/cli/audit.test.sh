@@ -135,6 +135,8 @@ tail -n +12 "$TMP/audit.log" >"$TMP/audit.log.0"
 got=$("$vipctl" audit "$TMP/audit.log.1.gz" - <"$TMP/audit.log.0" 2>"$TMP/err")
 expect_eq "$got" "$("$vipctl" audit "$TMP/audit.log" 2>/dev/null)" "gzip file then stdin, in order"
 expect_contains "$(cat "$TMP/err")" "vipctl audit: (stdin):1: not a JSON object"
+"$vipctl" audit "$TMP/audit.log.0" "$TMP/audit.log.1.gz" >/dev/null 2>"$TMP/err"
+expect_contains "$(cat "$TMP/err")" "vipctl audit: $TMP/audit.log.1.gz starts before $TMP/audit.log.0 ends: give rotated logs oldest first"
 
 # --report. web.a: in 10:00:00-10:00:01 unknown (not counted), healthy 59 s
 # + 80 s = 139 s; out 60 s of which 30 s draining (weight 0 from :00.2 to
