@@ -105,6 +105,7 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop;
 	(void)revents;
+	audit_reopen(((struct engine *)w->data)->audit);
 	engine_audit_stats(w->data, "stats");
 }
 

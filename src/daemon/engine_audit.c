@@ -34,7 +34,7 @@ void engine_audit_check(struct engine *e, const struct sched_event *ev)
 		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
 	if (r->http_status)
 		json_object_set_new(o, "http_status", json_integer(r->http_status));
-	json_object_set_new(o, "output", json_string(r->output));
+	json_object_set_new(o, "output", audit_text(r->output));
 	audit_emit(e->audit, "check", o);
 }
 
@@ -44,7 +44,17 @@ void engine_audit_task(struct engine *e, const struct sched_event *ev)
 	    "{s:s, s:s, s:s, s:s, s:s, s:I}", "app", ev->app->id, "task", ev->task->id, "from",
 	    health_state_name(ev->task_tr.from), "to", health_state_name(ev->task_tr.to), "rule",
 	    health_rule_name(ev->task_tr.rule), "check", (json_int_t)ev->check_idx);
+	json_t *ports = json_array();
 
+	/* Where the task listens, so a reader can tie it to its IPVS destinations. */
+	for (size_t i = 0; ports && i < ev->task->nports; i++)
+		json_array_append_new(ports, json_integer(ev->task->ports[i]));
+	if (o && ev->task->host)
+		json_object_set_new(o, "host", json_string(ev->task->host));
+	if (o && ports)
+		json_object_set_new(o, "ports", ports);
+	else
+		json_decref(ports);
 	audit_emit(e->audit, "task", o);
 }
 

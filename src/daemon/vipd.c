@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(stderr, LOG_LEVEL_INFO);
+	/* A closed audit pipe must be an EPIPE the audit log handles, not our
+	 * death; check commands get SIG_DFL back before exec. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(argc, argv, &a) < 0) {
 		usage(stderr);
 		return VIPD_EXIT_USAGE;
