@@ -73,4 +73,49 @@ enum marathon_apply_result marathon_status_apply(struct apps_set *set,
 
 const char *marathon_apply_result_name(enum marathon_apply_result r);
 
+/*
+ * The client: the state and the event stream of one of several Marathon
+ * masters, on the libev loop through libcurl multi (no blocking call).
+ * It opens /v2/events first and, once the stream is attached, reads
+ * /v2/apps?embed=apps.tasks; events arriving meanwhile are held and
+ * delivered after the state, in order. Any failure (refused, timeout, an
+ * HTTP error, an answer the caller rejects, the stream closing) drops both
+ * and tries the next master after a backoff with jitter.
+ */
+struct ev_loop;
+struct marathon_client;
+
+/* Called from inside the loop; none of them may free the client. */
+struct marathon_client_cb {
+	/* The whole state. Returns 0 when it was usable, else -1 with why in
+	 * err: the client treats that master as failing. */
+	int (*on_state)(void *arg, const char *origin, const char *body, size_t len, char *err,
+	                size_t errlen);
+	void (*on_event)(void *arg, const struct marathon_event *ev);
+	/* A located problem, once per distinct problem until things work again. */
+	void (*on_problem)(void *arg, const char *message);
+};
+
+struct marathon_client_options {
+	double state_timeout_s;   /* the /v2/apps read; 0 = 10 s */
+	double connect_timeout_s; /* 0 = 5 s */
+	double backoff_min_s;     /* first retry after a failure; 0 = 0.5 s */
+	double backoff_max_s;     /* 0 = 30 s */
+};
+
+/* urls: Marathon base URLs separated by commas ("http://m1:8080,http://m2:8080").
+ * Starts connecting at once; returns 0, or -1 with err (a bad URL list). */
+VIPD_MUST_CHECK int marathon_client_start(struct ev_loop *loop, const char *urls,
+                                          const struct marathon_client_options *opt,
+                                          const struct marathon_client_cb *cb, void *arg,
+                                          struct marathon_client **out, char *err, size_t errlen);
+
+/* Reads the whole state again (after an event that cannot be applied alone). */
+void marathon_client_resync(struct marathon_client *c);
+
+/* The master in use now (a base URL without credentials). */
+const char *marathon_client_master(const struct marathon_client *c);
+
+void marathon_client_free(struct marathon_client *c);
+
 #endif
