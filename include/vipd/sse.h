@@ -12,7 +12,7 @@
 
 /* Marathon writes each event's JSON on one data: line; a deployment plan of
  * a large group runs to a few MiB. */
-#define SSE_DEFAULT_MAX_BYTES (8u * 1024 * 1024)
+#define SSE_DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
 
 struct sse_event {
 	const char *type; /* the event: field, "message" when there was none */

@@ -285,12 +285,12 @@ static size_t mc_state_write(char *data, size_t size, size_t nmemb, void *userp)
 	size_t n = size * nmemb, cap;
 	char *b;
 
-	if (x->len + n > APPS_MAX_FILE_BYTES) {
+	if (x->len + n > (size_t)APPS_MAX_FILE_BYTES) {
 		snprintf(x->why, sizeof(x->why), "answer over %u bytes", APPS_MAX_FILE_BYTES);
 		return 0;
 	}
 	if (x->len + n + 1 > x->cap) {
-		cap = x->cap ? x->cap : 64 * 1024;
+		cap = x->cap ? x->cap : (size_t)64 * 1024;
 		while (cap < x->len + n + 1)
 			cap *= 2;
 		b = realloc(x->body, cap);

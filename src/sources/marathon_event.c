@@ -48,10 +48,8 @@ struct dctx {
 	size_t errlen;
 };
 
-static int derr(const struct dctx *d, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int derr(const struct dctx *d, const char *ptr, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int derr(const struct dctx *d, const char *ptr,
+                                                      const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -276,6 +274,8 @@ static int app_changed(const struct dctx *d, struct marathon_event *ev, json_t *
 	ev->kind = MARATHON_EVENT_APPS_CHANGED;
 	if (app_id_read(d, v, ptr, &id) < 0)
 		return -1;
+	if (!id)
+		return derr(d, ptr, "out of memory");
 	return app_ids_add(d, ev, id);
 }
 
