@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""A stand-in for Marathon, for the tests: Marathon itself does not run here.
+
+It serves only what vipd reads, in the shapes Marathon's REST API and event
+bus document: GET /v2/apps?embed=apps.tasks answers the content of a file
+(read again on every request), and GET /v2/events is a Server-Sent Events
+stream the test drives. It listens on 127.0.0.1 only, prints "port N" on
+stdout once it listens, and takes commands on stdin, one per line:
+
+  apps FILE            answer /v2/apps with FILE's content
+  apps-status CODE     answer /v2/apps with this HTTP status (200: the file)
+  apps-delay SECONDS   wait this long before answering /v2/apps
+  events-status CODE   answer /v2/events with this HTTP status (200: a stream)
+  event TYPE JSON      send "event: TYPE" and "data: JSON" to every open stream
+  raw TEXT             send TEXT (with \\n and \\r escapes) to every open stream
+  close                close every open stream
+  quit                 stop
+
+It reports on stdout: "ok" when a command has taken effect, "attached N"
+when stream N opens, "apps N" when it answers /v2/apps for the Nth time.
+"""
+import http.server
+import queue
+import sys
+import threading
+import time
+
+lock = threading.Lock()
+state = {
+    "apps_file": None,
+    "apps_status": 200,
+    "apps_delay": 0.0,
+    "events_status": 200,
+    "streams": [],
+    "attached": 0,
+    "apps_served": 0,
+}
+
+
+def say(line):
+    with lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    # HTTP/1.0: a stream ends when the connection closes, as Marathon's does.
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def answer(self, code, body, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/v2/apps"):
+            self.serve_apps()
+        elif self.path.startswith("/v2/events"):
+            self.serve_events()
+        else:
+            self.answer(404, b'{"message":"not found"}')
+
+    def serve_apps(self):
+        with lock:
+            delay, code, path = state["apps_delay"], state["apps_status"], state["apps_file"]
+        time.sleep(delay)
+        with lock:
+            state["apps_served"] += 1
+            n = state["apps_served"]
+        if code != 200:
+            self.answer(code, b'{"message":"stand-in error"}')
+        else:
+            with open(path, "rb") as f:
+                self.answer(200, f.read())
+        say("apps %d" % n)
+
+    def serve_events(self):
+        with lock:
+            code = state["events_status"]
+        if code != 200:
+            self.answer(code, b'{"message":"stand-in error"}')
+            return
+        q = queue.Queue()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.flush()
+        with lock:
+            state["streams"].append(q)
+            state["attached"] += 1
+            n = state["attached"]
+        say("attached %d" % n)
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    break
+                self.wfile.write(item)
+                self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            with lock:
+                if q in state["streams"]:
+                    state["streams"].remove(q)
+
+
+def broadcast(item):
+    with lock:
+        streams = list(state["streams"])
+        if item is None:
+            state["streams"].clear()
+    for q in streams:
+        q.put(item)
+
+
+def command(line):
+    verb, _, rest = line.partition(" ")
+    if verb == "apps":
+        with lock:
+            state["apps_file"] = rest
+    elif verb == "apps-status":
+        with lock:
+            state["apps_status"] = int(rest)
+    elif verb == "apps-delay":
+        with lock:
+            state["apps_delay"] = float(rest)
+    elif verb == "events-status":
+        with lock:
+            state["events_status"] = int(rest)
+    elif verb == "event":
+        etype, _, data = rest.partition(" ")
+        broadcast(("event: %s\ndata: %s\n\n" % (etype, data)).encode())
+    elif verb == "raw":
+        broadcast(rest.replace("\\n", "\n").replace("\\r", "\r").encode())
+    elif verb == "close":
+        broadcast(None)
+    elif verb == "quit":
+        return False
+    return True
+
+
+def main():
+    if len(sys.argv) > 1:
+        state["apps_file"] = sys.argv[1]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    say("port %d" % server.server_address[1])
+    for line in sys.stdin:
+        if not command(line.rstrip("\n")):
+            break
+        say("ok")
+    broadcast(None)
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
