@@ -129,6 +129,7 @@ struct diag_list {
 	struct diag *items;
 	size_t count;
 	size_t cap;
+	size_t lost[2]; /* per severity: diags that memory ran out for */
 };
 
 struct apps_set {
