@@ -149,4 +149,9 @@ int exec_request_from_check(struct exec_request *req, const struct app *app,
 
 const char *exec_kind_name(enum exec_kind k);
 
+/* Whether `pattern` (a VIPD_BODY_REGEX[_n] label's value) compiles as an
+ * HTTP check compiles it: 0, or -1 with "body regex \"P\" at offset N: why"
+ * in err. For the table build, which refuses what the check would refuse. */
+int http_body_regex_check(const char *pattern, char *err, size_t errlen) VIPD_MUST_CHECK;
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "vipd/check_result.h"
+#include "vipd/errbuf.h"
 #include "vipd/model.h"
 
 enum health_state {
@@ -87,7 +88,8 @@ void health_hysteresis_default(struct health_hysteresis *hy);
  * in 1..HEALTH_HYSTERESIS_MAX; *hy then holds the defaults.
  */
 int health_hysteresis_from_labels(const struct label *labels, size_t nlabels,
-                                  struct health_hysteresis *hy, char *err, size_t errlen);
+                                  struct health_hysteresis *hy, char *err,
+                                  size_t errlen) VIPD_MUST_CHECK;
 
 /* A fresh check instance: unknown, in grace from task_start. Hysteresis 1/1. */
 void health_check_init(struct health_check_state *st, const struct health_check *hc,
