@@ -1,6 +1,7 @@
 /*
  * vipd's own configuration: a JSON file (every field optional, defaults
- * below) with command-line flags on top. Errors are located like app errors.
+ * from config_defaults) with command-line flags on top. Errors are located
+ * like app errors.
  */
 #ifndef VIPD_CONFIG_H
 #define VIPD_CONFIG_H
@@ -53,6 +54,8 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
  * `path` when given (a missing file is then an error), else
  * CONFIG_DEFAULT_PATH when it exists. 0, or -1 with located errors. */
 int config_read(struct vipd_config *c, const char *path, struct diag_list *diags) VIPD_MUST_CHECK;
+/* Frees every string config_defaults/config_load set and zeroes c; c may
+ * then be filled again. */
 void config_free(struct vipd_config *c);
 
 /* What vipd's table build reports for `set` under these settings (VIP

@@ -147,6 +147,8 @@ int exec_request_from_check(struct exec_request *req, const struct app *app,
                             const struct task *task, const struct health_check *hc, char *err,
                             size_t errlen) VIPD_MUST_CHECK;
 
+/* "COMMAND", "HTTP", "HTTPS" or "TCP", a static string; "unknown" outside
+ * the enum. */
 const char *exec_kind_name(enum exec_kind k);
 
 /* Whether `pattern` (a VIPD_BODY_REGEX[_n] label's value) compiles as an

@@ -77,6 +77,8 @@ struct health_transition {
 	unsigned consecutive_successes;
 };
 
+/* Static names for the audit log ("healthy", "first_success"...);
+ * "invalid" for a value outside the enum. */
 const char *health_state_name(enum health_state s);
 const char *health_rule_name(enum health_rule r);
 
@@ -94,6 +96,8 @@ int health_hysteresis_from_labels(const struct label *labels, size_t nlabels,
 /* A fresh check instance: unknown, in grace from task_start. Hysteresis 1/1. */
 void health_check_init(struct health_check_state *st, const struct health_check *hc,
                        double task_start);
+/* Sets the instance's rise/fall (from health_hysteresis_from_labels; a 0
+ * is taken as 1); the counts so far are kept. */
 void health_check_set_hysteresis(struct health_check_state *st, const struct health_hysteresis *hy);
 
 /*

@@ -25,6 +25,7 @@ int vipif_name_check(const char *name, char *err, size_t errlen) VIPD_MUST_CHECK
 int vipif_open(struct vipif **out, const char *name, char *err, size_t errlen);
 /* Closes the socket; the interface and its addresses stay. NULL is fine. */
 void vipif_close(struct vipif *vi);
+/* The interface's name, owned by vi. */
 const char *vipif_name(const struct vipif *vi);
 
 /* The interface's addresses other than link-local ones (the kernel's own
