@@ -22,10 +22,14 @@ int apps_load_path(struct apps_set *set, const char *path);
  * hidden). */
 bool apps_is_definition_name(const char *name);
 
-/* Parses one document; `name` is the file name used in diagnostics. */
+/* Parses one document of len bytes (no NUL needed) and appends its apps to
+ * set, copying what it keeps; `name` is the file name used in diagnostics.
+ * 0 when it was JSON (broken apps in it are located diagnostics), -1 when
+ * it was too large or not JSON; either way the problems are in set->diags. */
 int apps_load_buffer(struct apps_set *set, const char *name, const char *buf, size_t len);
 
-/* Finds an app by its absolute id. */
+/* The app with this absolute id ("/prod/web"), borrowed from set; NULL
+ * when there is none. */
 const struct app *apps_find(const struct apps_set *set, const char *id);
 
 #endif

@@ -40,7 +40,10 @@ struct check_result {
 	char output[CHECK_OUTPUT_MAX]; /* captured output excerpt or error text, NUL-terminated */
 };
 
+/* The outcome's name in the audit log and metrics ("ok", "timeout"...), a
+ * static string; "unknown" for a value outside the enum. */
 const char *check_outcome_name(enum check_outcome o);
+/* Only CHECK_OK is healthy: every other outcome counts as a failure. */
 static inline bool check_outcome_healthy(enum check_outcome o)
 {
 	return o == CHECK_OK;

@@ -1,6 +1,7 @@
 /*
  * vipd's own configuration: a JSON file (every field optional, defaults
- * below) with command-line flags on top. Errors are located like app errors.
+ * from config_defaults) with command-line flags on top. Errors are located
+ * like app errors.
  */
 #ifndef VIPD_CONFIG_H
 #define VIPD_CONFIG_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/model.h"
 #include "vipd/vip.h"
 
@@ -42,15 +44,19 @@ struct vipd_config {
 	struct vip_ranges vip_ranges; /* the two above, parsed by config_load */
 };
 
-void config_defaults(struct vipd_config *c);
+/* Fills c with the defaults (its old contents are not freed); -1 when out
+ * of memory, and c is then still for config_free. */
+int config_defaults(struct vipd_config *c) VIPD_MUST_CHECK;
 /* Reads `path` over the defaults, then checks the settings that depend on
  * each other or need parsing (the named-VIP ranges). 0, or -1 with located
  * errors in diags. */
-int config_load(struct vipd_config *c, const char *path, struct diag_list *diags);
+int config_load(struct vipd_config *c, const char *path, struct diag_list *diags) VIPD_MUST_CHECK;
 /* vipd's and vipctl's one way to find their settings: the defaults, then
  * `path` when given (a missing file is then an error), else
  * CONFIG_DEFAULT_PATH when it exists. 0, or -1 with located errors. */
-int config_read(struct vipd_config *c, const char *path, struct diag_list *diags);
+int config_read(struct vipd_config *c, const char *path, struct diag_list *diags) VIPD_MUST_CHECK;
+/* Frees every string config_defaults/config_load set and zeroes c; c may
+ * then be filled again. */
 void config_free(struct vipd_config *c);
 
 /* What vipd's table build reports for `set` under these settings (VIP
@@ -59,6 +65,6 @@ void config_free(struct vipd_config *c);
  * vipd --check-config see what the daemon would. 0, or -1 with err (out of
  * memory). */
 int config_check_apps(const struct vipd_config *c, const struct apps_set *set,
-                      struct diag_list *diags, char *err, size_t errlen);
+                      struct diag_list *diags, char *err, size_t errlen) VIPD_MUST_CHECK;
 
 #endif

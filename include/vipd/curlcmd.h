@@ -77,6 +77,8 @@ struct curlcmd_http_result {
 	bool failonerror; /* the transfer used CURLOPT_FAILONERROR */
 };
 
+/* Static names for the audit log and tests ("curl", "dash"...); "invalid"
+ * for a value outside the enum. */
 const char *curlcmd_form_name(enum curlcmd_form f);
 const char *curlcmd_shell_name(enum curlcmd_shell s);
 
@@ -127,8 +129,13 @@ struct curlcmd_emu {
 	size_t newlines_held;
 };
 
+/* Starts an emulation of c under shell; e borrows c, which must outlive it.
+ * Nothing is allocated: e needs no release. */
 void curlcmd_emu_init(struct curlcmd_emu *e, const struct curlcmd *c, enum curlcmd_shell shell);
+/* One chunk of the body as curl writes it, in order; any length, NULs too. */
 void curlcmd_emu_body(struct curlcmd_emu *e, const void *data, size_t len);
+/* The transfer's CURLcode and last HTTP status (0 = none): returns the
+ * command's exit status, as curlcmd_emulate_exit would for the same run. */
 int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status);
 /*
  * After finish: the message the shell itself writes to stderr for this run,
@@ -160,6 +167,7 @@ struct curlcmd_findings {
 	size_t count;
 };
 
+/* The finding's static name for vipctl lint --json; "invalid" outside the enum. */
 const char *curlcmd_lint_code_name(enum curlcmd_lint_code c);
 
 /*

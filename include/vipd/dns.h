@@ -68,9 +68,13 @@ struct dns_records {
 	size_t nparents;
 };
 
+/* An empty set answering with `ttl`; nothing allocated yet. */
 void dns_records_init(struct dns_records *r, uint32_t ttl);
+/* Frees what the set owns and leaves it empty (its TTL kept), ready for
+ * reuse; no need to call it on a set handed to dns_server_set_records. */
 void dns_records_free(struct dns_records *r);
-/* Each returns -1 only when out of memory. Names are lowered. */
+/* Each copies its strings (lowered) into the set; -1 only when out of
+ * memory, and the set is then unchanged by that call. */
 int dns_records_add_zone(struct dns_records *r, const char *zone)
     __attribute__((warn_unused_result));
 int dns_records_add_addr(struct dns_records *r, const char *name, const struct lb_addr *a)
@@ -192,7 +196,10 @@ struct dns_server *dns_server_open(struct ev_loop *loop, const char *listen, cha
                                    size_t errlen) __attribute__((warn_unused_result));
 /* Takes r's contents (r is left empty); the old set is freed. */
 void dns_server_set_records(struct dns_server *s, struct dns_records *r);
+/* The set being served, owned by the server: valid until the next
+ * dns_server_set_records or dns_server_close. */
 const struct dns_records *dns_server_records(const struct dns_server *s);
+/* A copy of the counters since dns_server_open. */
 void dns_server_stats(const struct dns_server *s, struct dns_server_stats *out);
 /* Stops the watchers and closes every socket; NULL is fine. */
 void dns_server_close(struct dns_server *s);

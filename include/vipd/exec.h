@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "vipd/check_result.h"
+#include "vipd/errbuf.h"
 
 struct app;
 struct task;
@@ -96,7 +97,7 @@ typedef void (*exec_done_cb)(struct exec_run *run, const struct check_result *re
  * Returns NULL and fills err on failure (unknown run-as user, curl set-up).
  */
 struct exec_ctx *exec_ctx_new(struct ev_loop *loop, const struct exec_settings *settings, char *err,
-                              size_t errlen);
+                              size_t errlen) VIPD_MUST_CHECK;
 /* Cancels every run in flight (no callbacks) and releases the context. */
 void exec_ctx_free(struct exec_ctx *ctx);
 /* Runs in flight. */
@@ -112,7 +113,7 @@ size_t exec_ctx_raw_runs(const struct exec_ctx *ctx);
  * the callback as a result.
  */
 struct exec_run *exec_start(struct exec_ctx *ctx, const struct exec_request *req, exec_done_cb cb,
-                            void *arg, char *err, size_t errlen);
+                            void *arg, char *err, size_t errlen) VIPD_MUST_CHECK;
 
 /*
  * Stops a run in flight and frees it; its callback is NOT called. Every
@@ -144,8 +145,15 @@ const char *exec_run_executor(const struct exec_run *run);
  */
 int exec_request_from_check(struct exec_request *req, const struct app *app,
                             const struct task *task, const struct health_check *hc, char *err,
-                            size_t errlen);
+                            size_t errlen) VIPD_MUST_CHECK;
 
+/* "COMMAND", "HTTP", "HTTPS" or "TCP", a static string; "unknown" outside
+ * the enum. */
 const char *exec_kind_name(enum exec_kind k);
+
+/* Whether `pattern` (a VIPD_BODY_REGEX[_n] label's value) compiles as an
+ * HTTP check compiles it: 0, or -1 with "body regex \"P\" at offset N: why"
+ * in err. For the table build, which refuses what the check would refuse. */
+int http_body_regex_check(const char *pattern, char *err, size_t errlen) VIPD_MUST_CHECK;
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "vipd/check_result.h"
+#include "vipd/errbuf.h"
 #include "vipd/model.h"
 
 enum health_state {
@@ -76,6 +77,8 @@ struct health_transition {
 	unsigned consecutive_successes;
 };
 
+/* Static names for the audit log ("healthy", "first_success"...);
+ * "invalid" for a value outside the enum. */
 const char *health_state_name(enum health_state s);
 const char *health_rule_name(enum health_rule r);
 
@@ -87,11 +90,14 @@ void health_hysteresis_default(struct health_hysteresis *hy);
  * in 1..HEALTH_HYSTERESIS_MAX; *hy then holds the defaults.
  */
 int health_hysteresis_from_labels(const struct label *labels, size_t nlabels,
-                                  struct health_hysteresis *hy, char *err, size_t errlen);
+                                  struct health_hysteresis *hy, char *err,
+                                  size_t errlen) VIPD_MUST_CHECK;
 
 /* A fresh check instance: unknown, in grace from task_start. Hysteresis 1/1. */
 void health_check_init(struct health_check_state *st, const struct health_check *hc,
                        double task_start);
+/* Sets the instance's rise/fall (from health_hysteresis_from_labels; a 0
+ * is taken as 1); the counts so far are kept. */
 void health_check_set_hysteresis(struct health_check_state *st, const struct health_hysteresis *hy);
 
 /*

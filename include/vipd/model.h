@@ -129,6 +129,7 @@ struct diag_list {
 	struct diag *items;
 	size_t count;
 	size_t cap;
+	size_t lost[2]; /* per severity: diags that memory ran out for */
 };
 
 struct apps_set {
@@ -139,23 +140,37 @@ struct apps_set {
 	size_t files_read;
 };
 
+/* Marathon's spelling ("MESOS_HTTP"), a static string; "UNKNOWN" outside
+ * the enum. */
 const char *hc_protocol_name(enum hc_protocol p);
+/* MESOS_* folded into their plain kind. */
 enum hc_kind hc_protocol_kind(enum hc_protocol p);
+/* Marathon's spelling ("TASK_RUNNING"), a static string; "TASK_UNKNOWN"
+ * outside the enum. */
 const char *task_state_name(enum task_state s);
 /* The name as Marathon writes it ("TASK_RUNNING"); -1 when unknown. */
 int task_state_parse(const char *s, enum task_state *out);
 
 /* Port index `idx` of a task, or 0 when the task has no such port. */
 uint32_t task_port(const struct task *t, size_t idx);
+/* The value of the first label named `key` (exact, case-sensitive),
+ * borrowed from labels; NULL when there is none. */
 const char *label_get(const struct label *labels, size_t n, const char *key);
 
+/* Appends one diagnostic; file (NULL = "-") and path (NULL = "") are
+ * copied. Never fails visibly: one memory runs out for is counted in
+ * dl->lost and still by diag_count, so an error is never lost silently. */
 void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, const char *path,
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* "file: path: message" into buf; returns buf. */
+/* "file: path: [warning: ]message" into buf (cut to len); returns buf. */
 const char *diag_format(const struct diag *d, char *buf, size_t len);
+/* The diagnostics of that severity added, stored or not. */
 size_t diag_count(const struct diag_list *dl, enum diag_severity sev);
+/* Frees every diagnostic and leaves the list empty, reusable. */
 void diag_list_free(struct diag_list *dl);
 
+/* Free what the struct owns (not the struct itself); apps_set_free also
+ * the set's diagnostics, and leaves the set empty, reusable. */
 void task_free(struct task *t);
 void app_free(struct app *a);
 void apps_set_free(struct apps_set *set);

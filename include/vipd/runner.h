@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/curlcmd.h"
 #include "vipd/exec.h"
 #include "vipd/model.h"
@@ -39,7 +40,9 @@ typedef void (*runner_done_cb)(const struct check_result *res, void *arg);
 struct runner_run *runner_start(struct exec_ctx *ctx, const struct runner_settings *rs,
                                 const struct app *app, const struct task *task,
                                 const struct health_check *hc, runner_done_cb cb, void *arg,
-                                char *err, size_t errlen);
+                                char *err, size_t errlen) VIPD_MUST_CHECK;
+/* Stops a run in flight and frees it; its callback is not called. Not for a
+ * run whose callback has been called (it is freed by then). */
 void runner_cancel(struct runner_run *run);
 
 #endif

@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 
+#define SUGGEST_MAX_LEN 128
 /* Levenshtein distance (insert, delete, substitute one byte each cost 1);
  * SIZE_MAX when a string is longer than SUGGEST_MAX_LEN. */
-#define SUGGEST_MAX_LEN 128
 size_t suggest_distance(const char *a, const char *b);
 
 /* The name in `known` (NULL-terminated) nearest to `typed`, when it is near

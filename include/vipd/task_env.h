@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipd/errbuf.h"
+
 /* What the environment is made of; every field may be NULL or 0. */
 struct task_env_src {
 	const char *host;      /* $HOST */
@@ -25,7 +27,8 @@ struct task_env_src {
  * err when memory runs out. The caller owns *out and frees it with
  * task_env_free().
  */
-int task_env_build(const struct task_env_src *src, char ***out, char *err, size_t errlen);
+int task_env_build(const struct task_env_src *src, char ***out, char *err,
+                   size_t errlen) VIPD_MUST_CHECK;
 
 /* Frees an array from task_env_build() and every string in it; NULL is a no-op. */
 void task_env_free(char **env);

@@ -8,9 +8,15 @@
 
 #include <stddef.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/lbtable.h"
 
 struct vipif;
+
+/* Whether Linux takes `name` for an interface: 1 to IFNAMSIZ - 1 (15)
+ * characters. 0, or -1 with "interface name \"N\": expected 1 to 15
+ * characters" in err. vipif_open applies it; vipd --check-config too. */
+int vipif_name_check(const char *name, char *err, size_t errlen) VIPD_MUST_CHECK;
 
 /* Opens a route netlink socket, creates the dummy interface `name` if it is
  * absent and sets it up. -1 when it cannot, or when `name` exists and is
@@ -19,6 +25,7 @@ struct vipif;
 int vipif_open(struct vipif **out, const char *name, char *err, size_t errlen);
 /* Closes the socket; the interface and its addresses stay. NULL is fine. */
 void vipif_close(struct vipif *vi);
+/* The interface's name, owned by vi. */
 const char *vipif_name(const struct vipif *vi);
 
 /* The interface's addresses other than link-local ones (the kernel's own

@@ -88,6 +88,7 @@ const char *label_get(const struct label *labels, size_t n, const char *key)
 void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, const char *path,
               const char *fmt, ...)
 {
+	struct diag d;
 	char *msg = NULL;
 	va_list ap;
 	int n;
@@ -97,7 +98,7 @@ void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, co
 		struct diag *items = realloc(dl->items, cap * sizeof(*items));
 
 		if (!items)
-			return;
+			goto lost;
 		dl->items = items;
 		dl->cap = cap;
 	}
@@ -105,14 +106,24 @@ void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, co
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return;
-	dl->items[dl->count] = (struct diag){
+		goto lost;
+	d = (struct diag){
 	    .severity = sev,
 	    .file = strdup(file ? file : "-"),
 	    .path = strdup(path ? path : ""),
 	    .message = msg,
 	};
-	dl->count++;
+	if (!d.file || !d.path) {
+		free(d.file);
+		free(d.path);
+		free(msg);
+		goto lost;
+	}
+	dl->items[dl->count++] = d;
+	return;
+lost:
+	/* Still counted: an error that could not be stored is not hidden. */
+	dl->lost[sev == DIAG_WARNING ? 1 : 0]++;
 }
 
 const char *diag_format(const struct diag *d, char *buf, size_t len)
@@ -133,7 +144,7 @@ size_t diag_count(const struct diag_list *dl, enum diag_severity sev)
 	for (size_t i = 0; i < dl->count; i++)
 		if (dl->items[i].severity == sev)
 			n++;
-	return n;
+	return n + dl->lost[sev == DIAG_WARNING ? 1 : 0];
 }
 
 void diag_list_free(struct diag_list *dl)

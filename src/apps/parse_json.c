@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parse_int.h"
+#include "vipd/errbuf.h"
 #include "vipd/suggest.h"
 
 static void pctx_vadd(struct pctx *c, enum diag_severity sev, const char *path, const char *fmt,
@@ -15,7 +16,7 @@ static void pctx_vadd(struct pctx *c, enum diag_severity sev, const char *path, 
 {
 	char msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	errbuf_vset(msg, sizeof(msg), fmt, ap);
 	diag_add(&c->set->diags, sev, c->file, path, "%s", msg);
 }
 

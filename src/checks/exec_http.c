@@ -301,18 +301,8 @@ static char *http_url(const struct exec_request *req)
 
 static int http_compile_regex(struct http_run *h, const char *pattern, char *err, size_t errlen)
 {
-	PCRE2_UCHAR msg[256];
-	PCRE2_SIZE offset;
-	int code;
-
-	h->regex =
-	    pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
-	if (h->regex)
-		return 0;
-	pcre2_get_error_message(code, msg, sizeof(msg));
-	errbuf_set(err, errlen, "body regex \"%s\" at offset %zu: %s", pattern, (size_t)offset,
-	           (char *)msg);
-	return -1;
+	h->regex = http_body_regex_compile(pattern, err, errlen);
+	return h->regex ? 0 : -1;
 }
 
 static long http_timeout_ms(double timeout_s)

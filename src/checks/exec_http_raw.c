@@ -141,7 +141,7 @@ static void raw_fail(struct raw_run *r, int curl_code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(error, sizeof(error), fmt, ap);
+	errbuf_vset(error, sizeof(error), fmt, ap);
 	va_end(ap);
 	raw_judge(r, curl_code, error);
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vipd/errbuf.h"
+
 /* libcurl's DECOMPRESS_BUFFER_SIZE: zlib writes its output in such pieces. */
 #define RAW_INFLATE_OUT 16384
 
@@ -28,7 +30,7 @@ enum {
 static enum raw_decode_step raw_decode_fail(struct raw_decode *d, int curl_code, const char *text)
 {
 	d->curl_code = curl_code;
-	snprintf(d->error, sizeof(d->error), "%s", text);
+	errbuf_set(d->error, sizeof(d->error), "%s", text);
 	return RAW_DECODE_FAILED;
 }
 
@@ -36,8 +38,8 @@ static enum raw_decode_step raw_decode_fail(struct raw_decode *d, int curl_code,
 static enum raw_decode_step raw_zlib_error(struct raw_decode *d, const z_stream *z)
 {
 	d->curl_code = CURLE_BAD_CONTENT_ENCODING;
-	snprintf(d->error, sizeof(d->error), "Error while processing content unencoding: %s",
-	         z->msg ? z->msg : "Unknown failure within decompression software.");
+	errbuf_set(d->error, sizeof(d->error), "Error while processing content unencoding: %s",
+	           z->msg ? z->msg : "Unknown failure within decompression software.");
 	return RAW_DECODE_FAILED;
 }
 

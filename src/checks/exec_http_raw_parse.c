@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vipd/errbuf.h"
+
 /* Of a status line too long for the buffer: "HTTP/1.1 200 " and more. */
 #define RAW_STATUS_HEAD 64
 
@@ -26,7 +28,7 @@ static enum raw_resp_step raw_resp_fail(struct raw_resp *p, int curl_code, const
 
 	p->curl_code = curl_code;
 	va_start(ap, fmt);
-	vsnprintf(p->error, sizeof(p->error), fmt, ap);
+	errbuf_vset(p->error, sizeof(p->error), fmt, ap);
 	va_end(ap);
 	return RAW_RESP_FAILED;
 }
@@ -152,8 +154,8 @@ static enum raw_resp_step raw_resp_end_of_headers(struct raw_resp *p)
 	}
 	if (p->fail_on_error && p->status >= 400) {
 		p->curl_code = CURLE_HTTP_RETURNED_ERROR;
-		snprintf(p->error, sizeof(p->error), "The requested URL returned error: %ld",
-		         p->status);
+		errbuf_set(p->error, sizeof(p->error), "The requested URL returned error: %ld",
+		           p->status);
 		return RAW_RESP_DONE;
 	}
 	if (p->head_only || p->status == 204 || p->status == 304 ||

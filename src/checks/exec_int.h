@@ -138,6 +138,12 @@ struct http_answer {
  */
 enum check_outcome http_verdict(const struct http_answer *a, char *text, size_t textlen);
 
+/* A VIPD_BODY_REGEX pattern compiled as the HTTP check runs it (the one
+ * place its PCRE2 options live); NULL with a message naming the pattern and
+ * the offset in err when it is invalid or memory runs out. The caller frees
+ * the code with pcre2_code_free. */
+pcre2_code *http_body_regex_compile(const char *pattern, char *err, size_t errlen);
+
 /* The outcome of a transfer that failed with this CURLcode. */
 enum check_outcome http_curl_outcome(int curl_code);
 

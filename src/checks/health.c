@@ -4,10 +4,10 @@
  * Mesos's health checker. Pure functions over plain structs; time passed in.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/errbuf.h"
 #include "vipd/health.h"
 
 const char *health_state_name(enum health_state s)
@@ -82,8 +82,8 @@ static int parse_count(const char *key, const char *value, unsigned *out, char *
 	errno = 0;
 	v = strtol(value, &end, 10);
 	if (errno != 0 || end == value || *end != '\0' || v < 1 || v > HEALTH_HYSTERESIS_MAX) {
-		snprintf(err, errlen, "label %s: \"%s\": expected an integer from 1 to %d", key,
-		         value, HEALTH_HYSTERESIS_MAX);
+		errbuf_set(err, errlen, "label %s: \"%s\": expected an integer from 1 to %d", key,
+		           value, HEALTH_HYSTERESIS_MAX);
 		return -1;
 	}
 	*out = (unsigned)v;

@@ -8,6 +8,8 @@
 #include <curl/curl.h>
 #include <stdio.h>
 
+#include "vipd/errbuf.h"
+
 enum check_outcome http_curl_outcome(int curl_code)
 {
 	switch ((CURLcode)curl_code) {
@@ -41,6 +43,32 @@ enum check_outcome http_curl_outcome(int curl_code)
 	default:
 		return CHECK_FAIL_PROTOCOL;
 	}
+}
+
+pcre2_code *http_body_regex_compile(const char *pattern, char *err, size_t errlen)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE offset;
+	pcre2_code *re;
+	int code;
+
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
+	if (re)
+		return re;
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	errbuf_set(err, errlen, "body regex \"%s\" at offset %zu: %s", pattern, (size_t)offset,
+	           (char *)msg);
+	return NULL;
+}
+
+int http_body_regex_check(const char *pattern, char *err, size_t errlen)
+{
+	pcre2_code *re = http_body_regex_compile(pattern, err, errlen);
+
+	if (!re)
+		return -1;
+	pcre2_code_free(re);
+	return 0;
 }
 
 static bool http_status_1xx(long status)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vipd/errbuf.h"
 #include "vipd/apps.h"
 #include "vipd/runner.h"
 
@@ -99,7 +100,9 @@ static int start_all(struct exec_ctx *ctx, const struct runner_settings *rs, str
 	return 0;
 }
 
-static size_t collect(const struct apps_set *set, const char *only, struct check_job *job)
+/* Every check instance to run into job; -1 when out of memory. */
+static VIPD_MUST_CHECK int collect(const struct apps_set *set, const char *only,
+                                   struct check_job *job)
 {
 	size_t n = 0;
 
@@ -107,7 +110,9 @@ static size_t collect(const struct apps_set *set, const char *only, struct check
 		for (size_t t = 0; t < set->apps[i].ntasks; t++)
 			n += set->apps[i].nchecks;
 	job->items = calloc(n + 1, sizeof(*job->items));
-	for (size_t i = 0; i < set->napps && job->items; i++) {
+	if (!job->items)
+		return -1;
+	for (size_t i = 0; i < set->napps; i++) {
 		const struct app *a = &set->apps[i];
 
 		if (only && strcmp(a->id, only) != 0)
@@ -117,7 +122,7 @@ static size_t collect(const struct apps_set *set, const char *only, struct check
 				job->items[job->n++] = (struct pending){
 				    .app = a, .task = &a->tasks[t], .check_idx = c};
 	}
-	return job->n;
+	return 0;
 }
 
 struct check_opts {
@@ -184,7 +189,12 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		apps_set_free(&set);
 		return CLI_EXIT_FAIL;
 	}
-	collect(&set, o.only, &job);
+	if (collect(&set, o.only, &job) < 0) {
+		fprintf(stderr, "vipctl: out of memory\n");
+		exec_ctx_free(ctx);
+		apps_set_free(&set);
+		return CLI_EXIT_FAIL;
+	}
 	start_all(ctx, &rs, &job);
 	while (exec_ctx_running(ctx) > 0)
 		ev_run(loop, EVRUN_ONCE);

@@ -4,13 +4,18 @@
 
 #include "vipd/errbuf.h"
 
+void errbuf_vset(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (!err || errlen == 0)
+		return;
+	vsnprintf(err, errlen, fmt, ap);
+}
+
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	errbuf_vset(err, errlen, fmt, ap);
 	va_end(ap);
 }

@@ -26,18 +26,26 @@ static void zones_free(struct vipd_config *c)
 	c->dns_nzones = 0;
 }
 
-static void config_set_default_zones(struct vipd_config *c)
+/* The zones as copies; -1 when out of memory (then c holds what was made). */
+static int zones_copy(struct vipd_config *c, const char *const *z, size_t n)
 {
-	size_t n;
-	const char *const *z = fqdn_default_zones(&n);
-
 	c->dns_zones = calloc(n + 1, sizeof(*c->dns_zones));
-	for (size_t i = 0; c->dns_zones && i < n; i++)
-		c->dns_zones[c->dns_nzones++] = strdup(z[i]);
+	if (!c->dns_zones)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		c->dns_zones[i] = strdup(z[i]);
+		if (!c->dns_zones[i])
+			return -1;
+		c->dns_nzones++;
+	}
+	return 0;
 }
 
-void config_defaults(struct vipd_config *c)
+int config_defaults(struct vipd_config *c)
 {
+	size_t nzones;
+	const char *const *zones = fqdn_default_zones(&nzones);
+
 	*c = (struct vipd_config){
 	    .apps_path = strdup("/etc/vipd/apps"),
 	    .audit_path = strdup("-"),
@@ -58,7 +66,10 @@ void config_defaults(struct vipd_config *c)
 	    .dns_ttl = DNS_TTL_DEFAULT,
 	};
 	vip_ranges_default(&c->vip_ranges);
-	config_set_default_zones(c);
+	if (!c->apps_path || !c->audit_path || !c->run_as || !c->shell || !c->interface ||
+	    !c->state_file || !c->dns_framework || zones_copy(c, zones, nzones) < 0)
+		return -1;
+	return 0;
 }
 
 void config_free(struct vipd_config *c)
@@ -163,11 +174,34 @@ static int set_zones(struct vipd_config *c, json_t *v, const char *file, struct 
 	}
 	zones_free(c);
 	c->dns_zones = calloc(n + 1, sizeof(*c->dns_zones));
+	if (!c->dns_zones) {
+		diag_add(diags, DIAG_ERROR, file, "/dns/zones", "out of memory");
+		return -1;
+	}
 	json_array_foreach(v, i, z)
 	{
-		if (c->dns_zones)
-			c->dns_zones[c->dns_nzones++] = strdup(json_string_value(z));
+		c->dns_zones[i] = strdup(json_string_value(z));
+		if (!c->dns_zones[i]) {
+			diag_add(diags, DIAG_ERROR, file, "/dns/zones", "out of memory");
+			return -1;
+		}
+		c->dns_nzones++;
 	}
+	return 0;
+}
+
+/* Replaces the string at *field with a copy of value. */
+static int set_string(char **field, const char *value, const char *file, const char *path,
+                      struct diag_list *diags)
+{
+	char *copy = strdup(value);
+
+	if (!copy) {
+		diag_add(diags, DIAG_ERROR, file, path, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = copy;
 	return 0;
 }
 
@@ -181,9 +215,7 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 	case F_STRING:
 		if (!json_is_string(v) || !json_string_value(v)[0])
 			break;
-		free(*(char **)base);
-		*(char **)base = strdup(json_string_value(v));
-		return 0;
+		return set_string((char **)base, json_string_value(v), file, f->path, diags);
 	case F_UINT:
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > UINT32_MAX)
@@ -206,9 +238,7 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 			         "expected ADDR:PORT (IPv6 in brackets)");
 			return -1;
 		}
-		free(*(char **)base);
-		*(char **)base = strdup(json_string_value(v));
-		return 0;
+		return set_string((char **)base, json_string_value(v), file, f->path, diags);
 	}
 	case F_API_LISTEN: {
 		struct lb_addr a;
@@ -327,7 +357,10 @@ int config_load(struct vipd_config *c, const char *path, struct diag_list *diags
 
 int config_read(struct vipd_config *c, const char *path, struct diag_list *diags)
 {
-	config_defaults(c);
+	if (config_defaults(c) < 0) {
+		diag_add(diags, DIAG_ERROR, path ? path : CONFIG_DEFAULT_PATH, "", "out of memory");
+		return -1;
+	}
 	if (path == NULL && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
 		path = CONFIG_DEFAULT_PATH;
 	if (path == NULL)

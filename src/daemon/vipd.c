@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "vipd/apps.h"
 #include "vipd/log.h"
+#include "vipd/vipif.h"
 
 /* Exit codes, as vipctl's: bad input or config 2, bad usage 64. */
 #define VIPD_EXIT_CONFIG 2
@@ -208,6 +209,17 @@ static int check_run_as(const char *user)
 	return 0;
 }
 
+/* The VIP interface's name, as vipif_open will take it. */
+static int check_interface(const char *name)
+{
+	char err[128];
+
+	if (vipif_name_check(name, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vipd: error: /lb/interface: %s\n", err);
+	return -1;
+}
+
 /* The audit log opens for appending, created when missing: the file, or
  * else its directory, must be writable. Nothing is created here. */
 static int check_audit_path(const char *path)
@@ -262,6 +274,7 @@ static int check_config(const struct vipd_config *cfg)
 
 	fatal |= check_run_as(cfg->run_as);
 	fatal |= check_audit_path(cfg->audit_path);
+	fatal |= check_interface(cfg->interface);
 	apps_load_path(&set, cfg->apps_path);
 	fatal |= check_build(cfg, &set, &built);
 	print_diags(&set.diags);

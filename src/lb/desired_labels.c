@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/exec.h"
 #include "vipd/health.h"
 #include "vipd/suggest.h"
 #include "vipd/vip.h"
@@ -267,6 +268,24 @@ static void check_hysteresis(struct diag_list *diags, const struct app *a)
 	diag_add(diags, DIAG_ERROR, a->source, a->json_path ? a->json_path : "", "%s", err);
 }
 
+/* VIPD_BODY_REGEX[_<n>], compiled as the HTTP check compiles them: a
+ * pattern the check would refuse is refused here, located. */
+static void check_body_regexes(struct diag_list *diags, const struct app *a)
+{
+	char path[1024], err[512];
+
+	for (size_t i = 0; i < a->nlabels; i++) {
+		const char *key = a->labels[i].key;
+
+		if (strcmp(key, "VIPD_BODY_REGEX") != 0 && !is_body_regex_n(key))
+			continue;
+		if (http_body_regex_check(a->labels[i].value, err, sizeof(err)) == 0)
+			continue;
+		app_label_path(a, key, path, sizeof(path));
+		diag_add(diags, DIAG_ERROR, a->source, path, "%s", err);
+	}
+}
+
 void desired_check_labels(const struct apps_set *set, struct diag_list *diags)
 {
 	char path[1024];
@@ -286,6 +305,7 @@ void desired_check_labels(const struct apps_set *set, struct diag_list *diags)
 		for (size_t pi = 0; pi < a->nports; pi++)
 			check_port_label_keys(diags, a, pi);
 		check_hysteresis(diags, a);
+		check_body_regexes(diags, a);
 	}
 }
 

@@ -107,17 +107,24 @@ static int link_adopt(struct vipif *vi, char *err, size_t errlen)
 	return rc;
 }
 
+int vipif_name_check(const char *name, char *err, size_t errlen)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
+		errbuf_set(err, errlen, "interface name \"%s\": expected 1 to %d characters",
+		           name != NULL ? name : "", IFNAMSIZ - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int vipif_open(struct vipif **out, const char *name, char *err, size_t errlen)
 {
 	struct vipif *vi;
 	int rc;
 
 	*out = NULL;
-	if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
-		errbuf_set(err, errlen, "interface name \"%s\": expected 1 to %d characters",
-		           name != NULL ? name : "", IFNAMSIZ - 1);
+	if (vipif_name_check(name, err, errlen) < 0)
 		return -1;
-	}
 	vi = calloc(1, sizeof(*vi));
 	if (vi == NULL) {
 		errbuf_set(err, errlen, "interface %s: out of memory", name);

@@ -142,7 +142,11 @@ static struct sched_task *task_new(struct sched *s, const struct app *a, const s
 	t->app = a;
 	t->task = tk;
 	t->ninst = a->nchecks;
-	health_hysteresis_from_labels(a->labels, a->nlabels, &hy, err, sizeof(err));
+	/* An invalid VIPD_HEALTH_RISE/FALL is the table build's located error
+	 * (desired_check_labels), which the daemon logs once per reload of the
+	 * definitions; the checks then run with Marathon's 1/1. */
+	if (health_hysteresis_from_labels(a->labels, a->nlabels, &hy, err, sizeof(err)) < 0)
+		health_hysteresis_default(&hy);
 	for (size_t i = 0; i < t->ninst; i++) {
 		struct sched_inst *in = &t->inst[i];
 

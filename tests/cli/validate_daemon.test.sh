@@ -97,4 +97,26 @@ expect_eq "$(cat "$TMP/err")" "$big_error" "command over the limit: validate"
 "$vipctl" lint big131072.json >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 2 "command over the limit: lint exit code"
 expect_eq "$(cat "$TMP/err")" "$big_error" "command over the limit: lint"
+
+# A VIPD_BODY_REGEX[_n] pattern the HTTP check cannot compile would fail
+# every run: validate and --check-config refuse it where it is written, in
+# the check's words; a valid one is fine.
+cat > regex.json <<'JSON'
+{"id": "/rx", "labels": {"VIPD_BODY_REGEX": "(ok", "VIPD_BODY_REGEX_0": "^ok$", "VIPD_BODY_REGEX_1": "a{2,1}"},
+ "portDefinitions": [{"port": 0}],
+ "healthChecks": [{"protocol": "MESOS_HTTP", "path": "/"}, {"protocol": "MESOS_HTTP", "path": "/x"}]}
+JSON
+regex_errors='regex.json: /labels/VIPD_BODY_REGEX: body regex "(ok" at offset 3: missing closing parenthesis
+regex.json: /labels/VIPD_BODY_REGEX_1: body regex "a{2,1}" at offset 5: numbers out of order in {} quantifier'
+out=$("$vipctl" validate regex.json 2>"$TMP/err"); rc=$?
+expect_eq "$rc" 2 "invalid body regex: validate exit code"
+expect_eq "$(cat "$TMP/err")" "$regex_errors" "invalid body regex: validate"
+expect_contains "$(echo "$out" | tail -n1)" ": 2 errors, 0 warnings"
+"$VIPD_BUILD_DIR/vipd" --apps regex.json --check-config >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "invalid body regex: --check-config exit code"
+expect_eq "$(cat "$TMP/err")" "$regex_errors" "invalid body regex: --check-config"
+sed 's/"(ok"/"(ok)"/; s/"a{2,1}"/"a{1,2}"/' regex.json > regex_ok.json
+"$vipctl" validate regex_ok.json >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 0 "valid body regexes: validate exit code"
+expect_eq "$(cat "$TMP/err")" "" "valid body regexes: validate"
 finish

@@ -63,6 +63,16 @@ out=$("$vipd" --apps examples/apps --check-config 2>&1); rc=$?
 expect_eq "$rc" 0 "check-config on the examples"
 expect_eq "$out" "config ok; 7 apps from examples/apps: 0 errors" "check-config summary"
 
+# Linux takes interface names of 1 to 15 characters (IFNAMSIZ - 1): a longer
+# lb.interface is fatal at start-up, so --check-config says so, located.
+"$vipd" --apps examples/apps --interface vipd-0123456789a --check-config >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "16-character interface exit code"
+expect_eq "$(cat "$TMP/err")" 'vipd: error: /lb/interface: interface name "vipd-0123456789a": expected 1 to 15 characters' "16-character interface"
+echo '{"apps": "examples/apps", "lb": {"interface": "vipd-0123456789"}}' > "$TMP/if15.json"
+out=$("$vipd" -c "$TMP/if15.json" --check-config 2>&1); rc=$?
+expect_eq "$rc" 0 "15-character interface exit code"
+expect_eq "$out" "config ok; 7 apps from examples/apps: 0 errors" "15-character interface"
+
 "$vipd" --apps tests/data/mixed --check-config >/dev/null 2>&1
 expect_eq "$?" 2 "check-config with a broken app"
 

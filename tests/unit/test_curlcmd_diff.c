@@ -50,6 +50,19 @@ struct shape {
 #define B(lit) lit, sizeof(lit) - 1
 
 static char big_body[100 * 1024];
+/* Past the raw client's former 1 MiB body limit (curl had none). */
+static char huge_body[3 * 1024 * 1024];
+/* Status lines past the raw client's 4 KiB line buffer, and past curl's
+ * 100 KiB header line limit (curl exits 27); filled in by setup(). */
+static char status_5k[5000 + 1];
+static char status_200k[200000 + 1];
+
+/* "hello gzip" gzipped (as in test_exec_http_raw.c). */
+#define GZIP_HELLO                                                                                 \
+	"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\x57\x48\xaf\xca\x2c\x00\x00" \
+	"\x19"                                                                                     \
+	"\x6a\xd2\xdf\x0a\x00\x00\x00"
+#define TE_GZIP_CHUNKED "Transfer-Encoding: gzip, chunked"
 
 static struct shape shapes[] = {
     {"/empty200", "HTTP/1.1 200 OK", B(""), 0, false, false, 0},
@@ -94,6 +107,26 @@ static struct shape shapes[] = {
     {"/stall", "HTTP/1.1 200 OK", B("200 partial answer"), 0, false, false, 3},
     {"/stallnl", "HTTP/1.1 200 OK", B("\nrest"), 0, false, false, 3},
     {"/stall404", "HTTP/1.1 404 Not Found", B("gone"), 0, false, false, 3},
+    /* Item 8's shapes: the raw client was made to answer each as curl 7.88. */
+    {"/huge", "HTTP/1.1 200 OK", huge_body, sizeof(huge_body), 0, false, false, 0},
+    {"/hugeclose", "HTTP/1.1 200 OK", huge_body, sizeof(huge_body), 0, true, false, 0},
+    {"/status5k", status_5k, B("OK"), 0, false, false, 0},
+    {"/status200k", status_200k, B("OK"), 0, false, false, 0},
+    {"/cl2e63", "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808", B("200 OK"), 0, true,
+     false, 0},
+    {"/clmax", "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807", B("200 OK"), 0, true,
+     false, 0},
+    {"/cl4x", "HTTP/1.1 200 OK\r\nContent-Length: 4x", B("200 OK"), 0, true, false, 0},
+    {"/clneg", "HTTP/1.1 200 OK\r\nContent-Length: -4", B("200 OK"), 0, true, false, 0},
+    {"/gzplain", "HTTP/1.1 200 OK\r\n" TE_GZIP_CHUNKED, B("6\r\n200 OK\r\n0\r\n\r\n"), 0, true,
+     false, 0},
+    {"/gzreal", "HTTP/1.1 200 OK\r\n" TE_GZIP_CHUNKED, B("1e\r\n" GZIP_HELLO "\r\n0\r\n\r\n"), 0,
+     true, false, 0},
+    {"/gz404", "HTTP/1.1 404 Not Found\r\n" TE_GZIP_CHUNKED, B("4\r\nnope\r\n0\r\n\r\n"), 0, true,
+     false, 0},
+    {"/gzclose", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip", B(GZIP_HELLO), 0, true, false, 0},
+    {"/xyzchunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: xyz, chunked",
+     B("6\r\n200 OK\r\n0\r\n\r\n"), 0, true, false, 0},
     {"/close", "", B(""), 0, false, true, 0},
     {"/refused", NULL, B(""), 0, false, false, 0}, /* PORT0 is a closed port */
 };
@@ -173,7 +206,7 @@ static void write_all(int fd, const void *p, size_t n)
 /* One connection, in its own process so that a slow answer blocks nothing. */
 static void serve(int fd)
 {
-	char req[4096], path[256], method[16], hdr[512];
+	char req[4096], path[256], method[16], hdr[128];
 	size_t len = 0;
 	const struct shape *s;
 
@@ -197,11 +230,13 @@ static void serve(int fd)
 		sleep((unsigned)s->delay_s);
 	if (s->close_only)
 		return;
+	/* The head is written as it is: a status line may be 200 KB. */
+	write_all(fd, s->head, strlen(s->head));
 	if (s->no_length)
-		snprintf(hdr, sizeof(hdr), "%s\r\n\r\n", s->head);
+		snprintf(hdr, sizeof(hdr), "\r\n\r\n");
 	else
-		snprintf(hdr, sizeof(hdr), "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		         s->head, s->body_len);
+		snprintf(hdr, sizeof(hdr), "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		         s->body_len);
 	write_all(fd, hdr, strlen(hdr));
 	if (strcmp(method, "HEAD") == 0 || strncmp(s->head, "HTTP/1.1 204", 12) == 0)
 		return;
@@ -242,6 +277,16 @@ static int listen_loopback(int *port)
 	return fd;
 }
 
+/* "HTTP/1.1 200 " and a reason phrase that makes the line len - 1 bytes. */
+static void fill_status_line(char *line, size_t len)
+{
+	static const char start[] = "HTTP/1.1 200 ";
+
+	memset(line, 'x', len - 1);
+	memcpy(line, start, sizeof(start) - 1);
+	line[len - 1] = '\0';
+}
+
 static int setup(void **unused)
 {
 	int lfd, cfd;
@@ -251,6 +296,11 @@ static int setup(void **unused)
 	for (i = 0; i < sizeof(big_body); i++)
 		big_body[i] = (char)(i % 97 == 96 ? '\n' : 'a' + i % 26);
 	memcpy(big_body, "200 ", 4);
+	for (i = 0; i < sizeof(huge_body); i++)
+		huge_body[i] = (char)(i % 97 == 96 ? '\n' : 'a' + i % 26);
+	memcpy(huge_body, "200 ", 4);
+	fill_status_line(status_5k, sizeof(status_5k));
+	fill_status_line(status_200k, sizeof(status_200k));
 	if (mkdtemp(home_dir) == NULL)
 		return -1;
 	/* A port with no listener: bound, never listened on, then closed. */
@@ -293,6 +343,26 @@ static void make_command(const char *tmpl, const char *path, char *buf, size_t l
 	const char *at = strchr(tmpl, '@');
 
 	snprintf(buf, len, "%.*s%s%s", (int)(at - tmpl), tmpl, path, at + 1);
+}
+
+/* Reads what the pipe holds into out (at most len - 1 bytes in all, `used`
+ * already there) and discards the rest, so that a shell printing a 3 MiB
+ * body never blocks on a full pipe. Returns the bytes now in out. */
+static size_t drain_output(int fd, char *out, size_t len, size_t used)
+{
+	char scratch[65536];
+	ssize_t got;
+
+	for (;;) {
+		if (used < len - 1)
+			got = read(fd, out + used, len - 1 - used);
+		else
+			got = read(fd, scratch, sizeof(scratch));
+		if (got <= 0)
+			return used;
+		if (used < len - 1)
+			used += (size_t)got;
+	}
 }
 
 /* Runs cmd through the real shell; returns its exit status, or -1. With
@@ -339,11 +409,8 @@ static int run_shell(const struct shell *sh, const char *cmd, int port, char *ou
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		ssize_t got;
-
-		while (pipefd[0] >= 0 && used < len - 1 &&
-		       (got = read(pipefd[0], out + used, len - 1 - used)) > 0)
-			used += (size_t)got;
+		if (pipefd[0] >= 0)
+			used = drain_output(pipefd[0], out, len, used);
 		if (r == pid)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -355,10 +422,7 @@ static int run_shell(const struct shell *sh, const char *cmd, int port, char *ou
 		usleep(2000);
 	}
 	if (pipefd[0] >= 0) {
-		ssize_t got;
-
-		while (used < len - 1 && (got = read(pipefd[0], out + used, len - 1 - used)) > 0)
-			used += (size_t)got;
+		used = drain_output(pipefd[0], out, len, used);
 		out[used] = '\0';
 		close(pipefd[0]);
 	}

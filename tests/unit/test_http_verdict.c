@@ -126,6 +126,28 @@ static void test_body_regex(void **state)
 	pcre2_code_free(re);
 }
 
+/* The table build's check of a VIPD_BODY_REGEX label (vipctl validate, vipd
+ * --check-config) refuses exactly what the HTTP check would not compile,
+ * in the check's words; an empty pattern matches every body. */
+static void test_body_regex_check(void **state)
+{
+	char err[256] = "";
+	pcre2_code *re;
+
+	(void)state;
+	assert_int_equal(http_body_regex_check("^ok$", err, sizeof(err)), 0);
+	assert_int_equal(http_body_regex_check("", err, sizeof(err)), 0);
+	assert_int_equal(http_body_regex_check("(ok", err, sizeof(err)), -1);
+	assert_string_equal(err, "body regex \"(ok\" at offset 3: missing closing parenthesis");
+	assert_int_equal(http_body_regex_check("a{2,1}", err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "body regex \"a{2,1}\" at offset 5: numbers out of order in {} quantifier");
+	re = http_body_regex_compile("a{2,1}", err, sizeof(err));
+	assert_null(re);
+	assert_string_equal(
+	    err, "body regex \"a{2,1}\" at offset 5: numbers out of order in {} quantifier");
+}
+
 /* Transfers that failed before a status decides: the CURLcode does, and the
  * text is the transfer's own, or libcurl's for that code. */
 static void test_curl_code_mapping(void **state)
@@ -222,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_other_statuses_unhealthy),
 	    cmocka_unit_test(test_lone_1xx),
 	    cmocka_unit_test(test_body_regex),
+	    cmocka_unit_test(test_body_regex_check),
 	    cmocka_unit_test(test_curl_code_mapping),
 	    cmocka_unit_test(test_stopped_on_purpose_judged_by_status),
 	    cmocka_unit_test(test_excerpt),
