@@ -17,6 +17,8 @@ static const struct {
      "check [--app ID] [--no-native] FILE|DIR...   run every check once, print each result"},
     {"vips", cmd_vips, "vips [--no-checks] FILE|DIR...   each VIP: name, FQDNs, address, backends"},
     {"lint", cmd_lint, "lint FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
+    {"doctor", cmd_doctor,
+     "doctor [--json]   the host checked for vipd: each finding with its fix"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
