@@ -291,7 +291,7 @@ static bool ipvs_usable(struct doctor *d, const char *check)
 	return true;
 }
 
-static void timeout_compare(struct doctor *d, const char *setting, uint32_t want, uint32_t have,
+static void timeout_compare(struct doctor *d, const char *which, uint32_t want, uint32_t have,
                             bool *all_ok)
 {
 	if (want == 0 || want == have)
@@ -300,8 +300,7 @@ static void timeout_compare(struct doctor *d, const char *setting, uint32_t want
 	doctor_add(d, DOCTOR_FAIL, "timeouts",
 	           "restart vipd (it sets them at start), or ipvsadm --set TCP TCPFIN UDP with "
 	           "the config's values",
-	           "IPVS %s timeout is %u s, the config's %s is %u s", setting, have, setting,
-	           want);
+	           "IPVS %s timeout is %u s, lb.timeouts.%s is %u s", which, have, which, want);
 }
 
 void doctor_check_timeouts(struct doctor *d)
@@ -317,9 +316,9 @@ void doctor_check_timeouts(struct doctor *d)
 		doctor_add(d, DOCTOR_FAIL, "timeouts", RUN_AS_ROOT_FIX, "%s", err);
 		return;
 	}
-	timeout_compare(d, "lb.timeouts.tcp", c->timeout_tcp, t.tcp, &all_ok);
-	timeout_compare(d, "lb.timeouts.tcpfin", c->timeout_tcpfin, t.tcp_fin, &all_ok);
-	timeout_compare(d, "lb.timeouts.udp", c->timeout_udp, t.udp, &all_ok);
+	timeout_compare(d, "tcp", c->timeout_tcp, t.tcp, &all_ok);
+	timeout_compare(d, "tcpfin", c->timeout_tcpfin, t.tcp_fin, &all_ok);
+	timeout_compare(d, "udp", c->timeout_udp, t.udp, &all_ok);
 	if (all_ok)
 		doctor_add(d, DOCTOR_OK, "timeouts", NULL,
 		           "IPVS timeouts tcp %u s, tcpfin %u s, udp %u s%s", t.tcp, t.tcp_fin,
