@@ -15,6 +15,8 @@ PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod
   # benchmarks and witnesses
   haproxy bind9-dnsutils
+  # install test: systemd-analyze verify on the unit, man -l on the man pages
+  systemd man-db
 )
 
 missing=()
