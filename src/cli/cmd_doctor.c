@@ -41,10 +41,10 @@ void doctor_add(struct doctor *d, enum doctor_status st, const char *check, cons
 	}
 	f = &d->items[d->n++];
 	f->status = st;
-	snprintf(f->check, sizeof(f->check), "%s", check);
-	snprintf(f->fix, sizeof(f->fix), "%s", fix ? fix : "");
+	(void)snprintf(f->check, sizeof(f->check), "%s", check);
+	(void)snprintf(f->fix, sizeof(f->fix), "%s", fix ? fix : "");
 	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	(void)vsnprintf(f->message, sizeof(f->message), fmt, ap);
 	va_end(ap);
 }
 
@@ -65,13 +65,14 @@ static void check_apps(struct doctor *d)
 	size_t errors;
 	struct stat st;
 
-	snprintf(fix, sizeof(fix), "create %s or set \"apps\" in vipd's config", path);
+	(void)snprintf(fix, sizeof(fix), "create %s or set \"apps\" in vipd's config", path);
 	if (stat(path, &st) < 0) {
 		doctor_add(d, DOCTOR_FAIL, "apps", fix, "app source %s: %s", path, strerror(errno));
 		return;
 	}
 	if (access(path, R_OK | (S_ISDIR(st.st_mode) ? X_OK : 0)) < 0) {
-		snprintf(fix, sizeof(fix), "make %s readable by vipd (it runs as root)", path);
+		(void)snprintf(fix, sizeof(fix), "make %s readable by vipd (it runs as root)",
+		               path);
 		doctor_add(d, DOCTOR_FAIL, "apps", fix, "app source %s: %s", path, strerror(errno));
 		return;
 	}
@@ -79,7 +80,7 @@ static void check_apps(struct doctor *d)
 	d->apps_loaded = true;
 	errors = diag_count(&d->apps.diags, DIAG_ERROR);
 	if (errors > 0) {
-		snprintf(fix, sizeof(fix), "vipctl validate %s shows each, located", path);
+		(void)snprintf(fix, sizeof(fix), "vipctl validate %s shows each, located", path);
 		doctor_add(
 		    d, DOCTOR_FAIL, "apps", fix,
 		    "app source %s: %zu error(s) in the definitions (those apps are skipped)", path,
@@ -114,10 +115,11 @@ static void check_user(struct doctor *d)
 	char fix[384];
 
 	if (pw == NULL) {
-		snprintf(fix, sizeof(fix),
-		         "useradd --system --no-create-home --shell /usr/sbin/nologin %s, or set "
-		         "\"checks.run_as\"",
-		         user);
+		(void)snprintf(
+		    fix, sizeof(fix),
+		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s, or set "
+		    "\"checks.run_as\"",
+		    user);
 		doctor_add(d, DOCTOR_FAIL, "user", fix, "check user %s does not exist", user);
 		return;
 	}
@@ -165,7 +167,8 @@ static void check_port_range(struct doctor *d)
 	}
 	width = hi - lo + 1;
 	if (need > width) {
-		snprintf(buf, sizeof(buf), "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"");
+		(void)snprintf(buf, sizeof(buf),
+		               "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"");
 		doctor_add(d, DOCTOR_FAIL, "ports", buf,
 		           "net.ipv4.ip_local_port_range %lu-%lu has %lu ports; the HTTP and TCP "
 		           "checks can hold %lu at once (each run and %d s of TIME_WAIT)",
@@ -282,8 +285,9 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (first < argc) {
-		fprintf(stderr, "vipctl doctor: unexpected operand \"%s\"\nusage: vipctl %s\n",
-		        argv[first], spec.usage);
+		(void)fprintf(stderr,
+		              "vipctl doctor: unexpected operand \"%s\"\nusage: vipctl %s\n",
+		              argv[first], spec.usage);
 		return CLI_EXIT_USAGE;
 	}
 	if (cli_load_config(cli) < 0)
@@ -300,7 +304,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		print_text(&d);
 	doctor_free(&d);
 	if (rc < 0) {
-		fprintf(stderr, "vipctl doctor: out of memory\n");
+		(void)fprintf(stderr, "vipctl doctor: cannot build or write the JSON report\n");
 		return CLI_EXIT_FAIL;
 	}
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;

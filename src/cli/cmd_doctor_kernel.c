@@ -58,11 +58,11 @@ int doctor_sysctl_read(const char *name, char *buf, size_t len)
 	if (f == NULL)
 		return -1;
 	if (fgets(buf, (int)len, f) == NULL) {
-		fclose(f);
+		(void)fclose(f);
 		errno = EIO;
 		return -1;
 	}
-	fclose(f);
+	(void)fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	/* ip_local_port_range separates its two numbers with a tab. */
 	for (char *c = buf; *c != '\0'; c++)
@@ -97,13 +97,13 @@ static int module_listed(const char *release, const char *list, const char *name
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/lib/modules/%s/%s", release, list);
+	(void)snprintf(path, sizeof(path), "/lib/modules/%s/%s", release, list);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
 		found = module_line_is(line, name);
-	fclose(f);
+	(void)fclose(f);
 	return found;
 }
 
@@ -113,7 +113,7 @@ static enum module_state module_state(const char *name)
 	struct utsname u;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	(void)snprintf(path, sizeof(path), "/sys/module/%s", name);
 	if (stat(path, &st) == 0)
 		return MODULE_LOADED;
 	if (uname(&u) < 0)
@@ -153,13 +153,13 @@ static void ipvs_proc_version(char *out, size_t len)
 	char line[128] = "";
 	unsigned a, b, c, size;
 
-	snprintf(out, len, "version unknown");
+	(void)snprintf(out, len, "version unknown");
 	if (f == NULL)
 		return;
 	if (fgets(line, sizeof(line), f) != NULL &&
 	    sscanf(line, "IP Virtual Server version %u.%u.%u (size=%u)", &a, &b, &c, &size) == 4)
-		snprintf(out, len, "%u.%u.%u, connection table %u entries", a, b, c, size);
-	fclose(f);
+		(void)snprintf(out, len, "%u.%u.%u, connection table %u entries", a, b, c, size);
+	(void)fclose(f);
 }
 
 void doctor_check_ipvs(struct doctor *d)
@@ -184,9 +184,9 @@ void doctor_check_ipvs(struct doctor *d)
 		return;
 	}
 	if (ipvs_info_get(d->nl, &info, err, sizeof(err)) == 0)
-		snprintf(version, sizeof(version), "%u.%u.%u, connection table %u entries",
-		         (info.version >> 16) & 0xff, (info.version >> 8) & 0xff,
-		         info.version & 0xff, info.conn_tab_size);
+		(void)snprintf(version, sizeof(version), "%u.%u.%u, connection table %u entries",
+		               (info.version >> 16) & 0xff, (info.version >> 8) & 0xff,
+		               info.version & 0xff, info.conn_tab_size);
 	else
 		ipvs_proc_version(version, sizeof(version));
 	doctor_add(d, DOCTOR_OK, "ipvs", NULL, "IPVS %s", version);
@@ -207,8 +207,8 @@ static void check_module(struct doctor *d, const char *name, const char *what)
 		           module_state_name(ms));
 		return;
 	}
-	snprintf(fix, sizeof(fix), "a kernel with %s as a module or built in (Debian's has it)",
-	         name);
+	(void)snprintf(fix, sizeof(fix),
+	               "a kernel with %s as a module or built in (Debian's has it)", name);
 	doctor_add(d, DOCTOR_FAIL, "modules", fix, "%s (%s): %s", name, what,
 	           module_state_name(ms));
 }
@@ -231,9 +231,9 @@ void doctor_check_modules(struct doctor *d)
 			dup = dup || strcmp(seen[j], sched) == 0;
 		if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
 			continue;
-		snprintf(seen[nseen++], LB_SCHED_MAX, "%s", sched);
-		snprintf(module, sizeof(module), "ip_vs_%s", sched);
-		snprintf(what, sizeof(what), "scheduler %s", sched);
+		(void)snprintf(seen[nseen++], LB_SCHED_MAX, "%s", sched);
+		(void)snprintf(module, sizeof(module), "ip_vs_%s", sched);
+		(void)snprintf(what, sizeof(what), "scheduler %s", sched);
 		check_module(d, module, what);
 	}
 }
@@ -256,10 +256,10 @@ static void check_sysctl(struct doctor *d, const struct dataplane_sysctl *s)
 		doctor_add(d, DOCTOR_OK, "sysctl", NULL, "%s = %s", s->name, cur);
 		return;
 	}
-	snprintf(fix, sizeof(fix),
-	         "sysctl -w %s=%s (vipd sets it at start: something reset it since, or vipd "
-	         "has not run; keep it in /etc/sysctl.d/)",
-	         s->name, s->value);
+	(void)snprintf(fix, sizeof(fix),
+	               "sysctl -w %s=%s (vipd sets it at start: something reset it since, or vipd "
+	               "has not run; keep it in /etc/sysctl.d/)",
+	               s->name, s->value);
 	doctor_add(d, DOCTOR_FAIL, "sysctl", fix, "%s = %s, vipd needs %s", s->name, cur, s->value);
 }
 
@@ -381,9 +381,9 @@ static void check_addresses(struct doctor *d, const char *ifname)
 		if (address_on(ifs, ifname, &want[i]))
 			continue;
 		if (missing++ < 4)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-			         missing > 1 ? ", " : "",
-			         lb_addr_format(&want[i], one, sizeof(one)));
+			(void)snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			               missing > 1 ? ", " : "",
+			               lb_addr_format(&want[i], one, sizeof(one)));
 	}
 	freeifaddrs(ifs);
 	if (missing > 0)
@@ -407,7 +407,7 @@ void doctor_check_interface(struct doctor *d)
 
 	if (!d->cfg->ipvs || ifname == NULL)
 		return;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/flags", ifname);
+	(void)snprintf(path, sizeof(path), "/sys/class/net/%s/flags", ifname);
 	f = fopen(path, "re");
 	if (f == NULL) {
 		doctor_add(d, DOCTOR_FAIL, "interface",
@@ -417,9 +417,10 @@ void doctor_check_interface(struct doctor *d)
 	}
 	if (fscanf(f, "%lx", &flags) != 1)
 		flags = 0;
-	fclose(f);
+	(void)fclose(f);
 	if ((flags & IFF_UP) == 0) {
-		snprintf(fix, sizeof(fix), "ip link set %s up (vipd sets it up at start)", ifname);
+		(void)snprintf(fix, sizeof(fix), "ip link set %s up (vipd sets it up at start)",
+		               ifname);
 		doctor_add(d, DOCTOR_FAIL, "interface", fix, "VIP interface %s is down", ifname);
 	} else {
 		doctor_add(d, DOCTOR_OK, "interface", NULL, "VIP interface %s is up", ifname);
@@ -450,10 +451,11 @@ static size_t report_conflicts(struct doctor *d, const struct ipvs_service *svcs
 			continue;
 		conflicts++;
 		lb_key_format(&key, name, sizeof(name));
-		snprintf(fix, sizeof(fix),
-		         "remove it (ipvsadm -D %s %s) or give that VIP another address: vipd "
-		         "never changes a service it does not own",
-		         key.protocol == IPPROTO_UDP ? "-u" : "-t", strchr(name, ' ') + 1);
+		(void)snprintf(
+		    fix, sizeof(fix),
+		    "remove it (ipvsadm -D %s %s) or give that VIP another address: vipd "
+		    "never changes a service it does not own",
+		    key.protocol == IPPROTO_UDP ? "-u" : "-t", strchr(name, ' ') + 1);
 		doctor_add(
 		    d, DOCTOR_FAIL, "conflicts", fix,
 		    "IPVS service %s is on a VIP address of vipd's but not vipd's (not in %s): "
