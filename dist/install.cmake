@@ -28,3 +28,20 @@ install(CODE "
   message(STATUS \"Installing: \${vipd_unit}\")
   configure_file(\"${VIPD_DIST}/systemd/vipd.service.in\" \"\${vipd_unit}\" @ONLY)
 ")
+
+# A Debian package: cpack -G DEB in the build tree. /etc files are dpkg
+# conffiles, so an upgrade asks before replacing an edited vipd.json.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME vipd)
+set(CPACK_PACKAGE_CONTACT "vipd maintainers <root@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "Marathon health checks programming the kernel's IPVS load balancer")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr) # the prefix with CPACK_SET_DESTDIR
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ipvsadm, logrotate")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${VIPD_DIST}/debian/conffiles)
+include(CPack)
