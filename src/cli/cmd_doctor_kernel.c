@@ -17,6 +17,7 @@
 
 #include "doctor.h"
 #include "vipd/dataplane.h"
+#include "vipd/log.h"
 
 #define RUN_AS_ROOT_FIX "run vipctl doctor as root (IPVS answers only CAP_NET_ADMIN)"
 
@@ -368,13 +369,17 @@ static bool address_on(const struct ifaddrs *ifs, const char *ifname, const stru
 
 static void check_addresses(struct doctor *d, const char *ifname)
 {
-	static struct lb_addr want[4096];
+	struct lb_addr *want = calloc(d->want.nsvcs + 1, sizeof(*want));
 	struct ifaddrs *ifs;
-	size_t n = want_addresses(&d->want, want, sizeof(want) / sizeof(want[0])), missing = 0;
+	size_t n = 0, missing = 0;
 	char list[256] = "", one[INET6_ADDRSTRLEN];
 
+	if (want == NULL)
+		fatalx("vipctl doctor: out of memory");
+	n = want_addresses(&d->want, want, d->want.nsvcs);
 	if (getifaddrs(&ifs) < 0) {
 		doctor_add(d, DOCTOR_FAIL, "addresses", NULL, "getifaddrs: %s", strerror(errno));
+		free(want);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -386,6 +391,7 @@ static void check_addresses(struct doctor *d, const char *ifname)
 			               lb_addr_format(&want[i], one, sizeof(one)));
 	}
 	freeifaddrs(ifs);
+	free(want);
 	if (missing > 0)
 		doctor_add(
 		    d, DOCTOR_FAIL, "addresses",
