@@ -17,6 +17,8 @@ PACKAGES=(
   haproxy bind9-dnsutils prometheus
   # the cluster store (etcd v3) and its test witness (etcdctl)
   etcd-server etcd-client
+  # install test: systemd-analyze verify on the unit, man -l on the man pages
+  systemd man-db
 )
 
 missing=()

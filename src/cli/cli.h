@@ -62,6 +62,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_vips(struct cli *cli, int argc, char **argv);
 int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 
 /* Loads every path into set and prints its diagnostics to stderr. Returns
  * the number of errors. */

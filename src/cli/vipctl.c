@@ -19,6 +19,8 @@ static const struct {
     {"lint", cmd_lint, "lint FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
     {"audit", cmd_audit,
      "audit [--report [--json] | --verify] LOG...   read audit logs: timeline, report, verify"},
+    {"doctor", cmd_doctor,
+     "doctor [--json]   the host checked for vipd: each finding with its fix"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "sd_notify.h"
 #include "vipd/apps.h"
 #include "vipd/dirwatch.h"
 #include "vipd/hash.h"
@@ -234,6 +235,8 @@ void engine_load_first(struct engine *e)
 
 	apps_reread(e, true, &old);
 	engine_round(e, false);
+	/* systemd's Type=notify: started means the first table is in the kernel. */
+	sd_notify_state("READY=1");
 	sched_sync(e->sched, &e->apps);
 	apps_set_free(&old);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "sd_notify.h"
 #include "vipd/apps.h"
 #include "vipd/log.h"
 #include "vipd/vipif.h"
@@ -322,6 +323,7 @@ int main(int argc, char **argv)
 	log_info("running: apps %s, audit %s, %s", cfg.apps_path, cfg.audit_path,
 	         cfg.ipvs ? "programming IPVS" : "IPVS untouched (--no-ipvs)");
 	ev_run(e.loop, 0);
+	sd_notify_state("STOPPING=1");
 	engine_fini(&e);
 	config_free(&cfg);
 	return 0;
