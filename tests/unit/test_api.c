@@ -97,7 +97,7 @@ static int setup(void **state)
 	assert_non_null(f->exec);
 	f->sched = sched_new(f->loop, f->exec, &rs, &ss, NULL, NULL);
 	assert_non_null(f->sched);
-	config_defaults(&f->cfg);
+	assert_int_equal(config_defaults(&f->cfg), 0);
 	assert_int_equal(apps_load_buffer(&f->apps, "apps.json", apps_json, strlen(apps_json)), 0);
 	assert_int_equal(diag_count(&f->apps.diags, DIAG_ERROR), 0);
 	lb_table_init(&f->table);
