@@ -65,8 +65,9 @@ const char *rc_op_format(const struct rc_op *op, char *buf, size_t len);
 
 /*
  * What the caller does after applying one operation through netlink, given
- * the errno it got (0 on success; sign ignored). Kernel operations are
- * idempotent as IPVS reports them:
+ * the errno it got (0 on success; sign ignored). This is the one place that
+ * decides what a kernel refusal means: the netlink layer (ipvs.h) returns the
+ * errno as it is. Kernel operations are idempotent as IPVS reports them:
  *   - add service: EEXIST -> done (someone made it; the next plan edits it).
  *   - del service: ESRCH or ENOENT -> done (already gone).
  *   - edit service: ESRCH or ENOENT -> RC_RESULT_RETRY_AS_ADD.

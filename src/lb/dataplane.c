@@ -227,6 +227,7 @@ struct op_result {
 struct commit_ctx {
 	struct op_result *res;
 	size_t n;
+	size_t reported; /* results the batch handed to collect_result */
 };
 
 /* ipvs_batch_cb */
@@ -236,6 +237,7 @@ static void collect_result(void *arg, const struct ipvs_batch_result *r)
 
 	if (r->index >= c->n)
 		return;
+	c->reported++;
 	c->res[r->index].error = r->error;
 	if (r->msg != NULL && r->msg[0] != '\0')
 		c->res[r->index].msg = strdup(r->msg);
@@ -272,10 +274,12 @@ static int commit_ops(struct dataplane *dp, const struct rc_op *ops, size_t n,
 		if (ipvs_batch_queue(b, iop, &svc, &dest, err, errlen) < 0)
 			goto out;
 	}
-	if (ipvs_batch_commit(b, collect_result, &c, err, errlen) < 0) {
-		/* Every op got a result through the callback; the caller treats
-		 * the failed ones as any other failure and re-plans. */
-	}
+	/* After a socket failure every operation still has a result (the
+	 * unacked ones carry the socket's errno), which the reconciler calls a
+	 * reason to re-read and re-plan: that is the handling. Only a batch that
+	 * left operations unreported is a failure of this round. */
+	if (ipvs_batch_commit(b, collect_result, &c, err, errlen) < 0 && c.reported != n)
+		goto out;
 	rc = 0;
 out:
 	ipvs_batch_free(b);

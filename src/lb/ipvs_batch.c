@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/errbuf.h"
+
 #include "ipvs_priv.h"
 
 /* Per datagram. The kernel answers each request with an ack while it handles
@@ -39,7 +41,7 @@ int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err, siz
 
 	*out = NULL;
 	if (b == NULL) {
-		ipvs_set_error(err, errlen, "batch: out of memory");
+		errbuf_set(err, errlen, "batch: out of memory");
 		return -1;
 	}
 	b->nl = nl;
@@ -121,7 +123,7 @@ int ipvs_batch_queue(struct ipvs_batch *b, enum ipvs_op op, const struct ipvs_se
 	return 0;
 }
 
-/* Reports one operation; returns 1 when it failed. */
+/* Reports one operation; returns 1 when the kernel refused it. */
 static int report(const struct ipvs_batch_op *o, size_t index, int error, ipvs_batch_cb cb,
                   void *arg)
 {
@@ -130,17 +132,16 @@ static int report(const struct ipvs_batch_op *o, size_t index, int error, ipvs_b
 	    .op = o->op,
 	    .svc = &o->svc,
 	    .dest = ipvs_op_has_dest(o->op) ? &o->dest : NULL,
-	    .status = ipvs_status_of(o->op, error),
 	    .error = error,
 	};
 	char msg[256] = "";
 
-	if (r.status != IPVS_OK)
+	if (error != 0)
 		ipvs_op_error(o->op, r.svc, r.dest, error, msg, sizeof(msg));
 	r.msg = msg;
 	if (cb != NULL)
 		cb(arg, &r);
-	return r.status == IPVS_FAILED;
+	return error != 0;
 }
 
 /* The end of the chunk that starts at first: bounded in count and bytes,
@@ -171,8 +172,8 @@ int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *e
 		if (ipvs_nl_transact(b->nl, b->buf + b->ops[first].off, bytes, end - first, errors,
 		                     transport, sizeof(transport)) < 0) {
 			transport_errno = errno != 0 ? errno : EIO;
-			ipvs_set_error(err, errlen, "batch of %zu operations, at #%zu: %s", b->n,
-			               first, transport);
+			errbuf_set(err, errlen, "batch of %zu operations, at #%zu: %s", b->n, first,
+			           transport);
 		}
 		for (size_t i = first; i < end; i++)
 			failed += report(&b->ops[i], i, errors[i - first], cb, arg);

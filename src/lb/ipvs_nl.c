@@ -5,7 +5,6 @@
  * a batch can put many requests in one datagram and match acks by sequence.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,8 @@
 #include <netlink/socket.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
+
+#include "vipd/errbuf.h"
 
 #include "ipvs_priv.h"
 
@@ -30,26 +31,16 @@
 
 typedef int (*ipvs_reply_fn)(struct nlmsghdr *nlh, void *arg);
 
-void ipvs_set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (err != NULL && errlen > 0)
-		(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void set_no_ipvs_error(char *err, size_t errlen)
 {
 	struct utsname u;
 	const char *release = uname(&u) == 0 ? u.release : "?";
 
-	ipvs_set_error(err, errlen,
-	               "IPVS: the running kernel (%s) has no IPVS (generic netlink family \"%s\" "
-	               "not found): load it with 'modprobe ip_vs', or run a kernel built with "
-	               "CONFIG_IP_VS such as Debian's (apt-get install linux-image-amd64)",
-	               release, IPVS_GENL_NAME);
+	errbuf_set(err, errlen,
+	           "IPVS: the running kernel (%s) has no IPVS (generic netlink family \"%s\" "
+	           "not found): load it with 'modprobe ip_vs', or run a kernel built with "
+	           "CONFIG_IP_VS such as Debian's (apt-get install linux-image-amd64)",
+	           release, IPVS_GENL_NAME);
 }
 
 /* Failures here only shrink what the socket can hold, so they are not
@@ -63,15 +54,15 @@ static int tune_socket(struct ipvs_nl *nl, char *err, size_t errlen)
 	int rc = nl_socket_set_buffer_size(nl->sock, IPVS_RCVBUF, IPVS_SNDBUF);
 
 	if (rc < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot size the netlink socket: %s",
-		               nl_geterror(rc));
+		errbuf_set(err, errlen, "IPVS: cannot size the netlink socket: %s",
+		           nl_geterror(rc));
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot set the netlink reply timeout: %s",
-		               strerror(errno));
+		errbuf_set(err, errlen, "IPVS: cannot set the netlink reply timeout: %s",
+		           strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -85,19 +76,19 @@ int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen)
 	*out = NULL;
 	nl = calloc(1, sizeof(*nl));
 	if (nl == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: out of memory");
+		errbuf_set(err, errlen, "IPVS: out of memory");
 		return -1;
 	}
 	nl->rbuf = malloc(IPVS_RBUF_LEN);
 	nl->sock = nl_socket_alloc();
 	if (nl->rbuf == NULL || nl->sock == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: out of memory");
+		errbuf_set(err, errlen, "IPVS: out of memory");
 		goto fail;
 	}
 	rc = genl_connect(nl->sock);
 	if (rc < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot open a generic netlink socket: %s",
-		               nl_geterror(rc));
+		errbuf_set(err, errlen, "IPVS: cannot open a generic netlink socket: %s",
+		           nl_geterror(rc));
 		goto fail;
 	}
 	nl->family = genl_ctrl_resolve(nl->sock, IPVS_GENL_NAME);
@@ -106,8 +97,8 @@ int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen)
 		goto fail;
 	}
 	if (nl->family < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot resolve generic netlink family %s: %s",
-		               IPVS_GENL_NAME, nl_geterror(nl->family));
+		errbuf_set(err, errlen, "IPVS: cannot resolve generic netlink family %s: %s",
+		           IPVS_GENL_NAME, nl_geterror(nl->family));
 		goto fail;
 	}
 	if (tune_socket(nl, err, errlen) < 0)
@@ -147,13 +138,13 @@ static int send_datagram(struct ipvs_nl *nl, const unsigned char *buf, size_t le
 	if (n < 0) {
 		int saved = errno;
 
-		ipvs_set_error(err, errlen, "netlink send: %s", strerror(saved));
+		errbuf_set(err, errlen, "netlink send: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if ((size_t)n != len) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "netlink send: %zd of %zu bytes sent", n, len);
+		errbuf_set(err, errlen, "netlink send: %zd of %zu bytes sent", n, len);
 		return -1;
 	}
 	return 0;
@@ -173,20 +164,20 @@ static int recv_datagram(struct ipvs_nl *nl, char *err, size_t errlen)
 		int saved = errno;
 
 		if (saved == EAGAIN || saved == EWOULDBLOCK)
-			ipvs_set_error(err, errlen, "no reply from the kernel within %d s",
-			               IPVS_REPLY_TIMEOUT_S);
+			errbuf_set(err, errlen, "no reply from the kernel within %d s",
+			           IPVS_REPLY_TIMEOUT_S);
 		else if (saved == ENOBUFS)
-			ipvs_set_error(err, errlen,
-			               "the kernel dropped replies "
-			               "(netlink receive buffer full)");
+			errbuf_set(err, errlen,
+			           "the kernel dropped replies "
+			           "(netlink receive buffer full)");
 		else
-			ipvs_set_error(err, errlen, "netlink receive: %s", strerror(saved));
+			errbuf_set(err, errlen, "netlink receive: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if (mh.msg_flags & MSG_TRUNC) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "netlink reply larger than %d bytes", IPVS_RBUF_LEN);
+		errbuf_set(err, errlen, "netlink reply larger than %d bytes", IPVS_RBUF_LEN);
 		return -1;
 	}
 	return (int)n;
@@ -304,12 +295,12 @@ static int request_or_error(struct ipvs_nl *nl, struct nl_msg *msg, ipvs_reply_f
 	int rc;
 
 	if (msg == NULL) {
-		ipvs_set_error(err, errlen, "%s: out of memory", what);
+		errbuf_set(err, errlen, "%s: out of memory", what);
 		return -1;
 	}
 	rc = request(nl, msg, fn, arg, transport, sizeof(transport));
 	if (rc != 0) {
-		ipvs_set_error(err, errlen, "%s: %s", what, rc < 0 ? transport : strerror(rc));
+		errbuf_set(err, errlen, "%s: %s", what, rc < 0 ? transport : strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -446,12 +437,12 @@ static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service
 	struct nl_msg *msg = ipvs_msg_op(nl, op, s, d);
 	char what[192], transport[160];
 	struct nlmsghdr *h;
-	int error, rc, status;
+	int error, rc;
 
 	if (msg == NULL) {
 		ipvs_op_error(op, s, d, d == NULL ? EINVAL : ENOMEM, err, errlen);
 		nl->last_errno = d == NULL ? EINVAL : ENOMEM;
-		return IPVS_FAILED;
+		return -1;
 	}
 	h = nlmsg_hdr(msg);
 	rc = ipvs_nl_transact(nl, (unsigned char *)h, h->nlmsg_len, 1, &error, transport,
@@ -460,13 +451,14 @@ static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service
 	nl->last_errno = error;
 	if (rc < 0) {
 		ipvs_op_describe(op, s, d, what, sizeof(what));
-		ipvs_set_error(err, errlen, "%s: %s", what, transport);
-		return IPVS_FAILED;
+		errbuf_set(err, errlen, "%s: %s", what, transport);
+		return -1;
 	}
-	status = ipvs_status_of(op, error);
-	if (status != IPVS_OK)
+	if (error != 0) {
 		ipvs_op_error(op, s, d, error, err, errlen);
-	return status;
+		return -1;
+	}
+	return 0;
 }
 
 int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen)

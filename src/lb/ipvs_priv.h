@@ -43,8 +43,6 @@ void ipvs_op_error(enum ipvs_op op, const struct ipvs_service *s, const struct i
                    int error, char *err, size_t errlen);
 
 /* ipvs_nl.c */
-void ipvs_set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /*
  * Sends `count` complete requests laid end to end in buf (each with NLM_F_ACK)
  * in one datagram, numbering them, and stores each one's ack in errors[i]

@@ -6,10 +6,14 @@
  */
 #include "vipd/reconcile.h"
 
+#include <stdbool.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vipd/errbuf.h"
 
 /* The plan is built in phases so that the order documented in reconcile.h
  * holds however services interleave in key order. */
@@ -194,7 +198,7 @@ int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
 	rc = 0;
 fail:
 	if (rc < 0)
-		snprintf(err, errlen, "reconcile: out of memory");
+		errbuf_set(err, errlen, "reconcile: out of memory");
 	for (int p = 0; p < PHASE_COUNT; p++)
 		rc_plan_free(&pl.phase[p]);
 	return rc;
@@ -247,6 +251,21 @@ const char *rc_op_format(const struct rc_op *op, char *buf, size_t len)
 	return buf;
 }
 
+/* IPVS reuses errno values with meanings of its own (net/netfilter/ipvs/
+ * ip_vs_ctl.c): EEXIST is "the service or destination is there already",
+ * ESRCH "no such service", ENOENT "no such destination" (and, from older
+ * kernels, "no such service" on a delete). Each case is written out on its
+ * own: "already so" is decided here and nowhere else. */
+static bool already_present(int err)
+{
+	return err == EEXIST;
+}
+
+static bool service_absent(int err)
+{
+	return err == ESRCH || err == ENOENT;
+}
+
 enum rc_result reconcile_apply_result(const struct rc_op *op, int err)
 {
 	if (err < 0)
@@ -255,13 +274,19 @@ enum rc_result reconcile_apply_result(const struct rc_op *op, int err)
 		return RC_RESULT_DONE;
 	switch (op->kind) {
 	case RC_ADD_SERVICE:
+		/* Someone made it: the next plan edits what differs. */
+		return already_present(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_ADD_DEST:
-		return err == EEXIST ? RC_RESULT_DONE : RC_RESULT_REPLAN;
+		/* ESRCH (no service to add it to) is not done: replan. */
+		return already_present(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_DEL_SERVICE:
+		return service_absent(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_DEL_DEST:
-		return (err == ESRCH || err == ENOENT) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
+		/* ENOENT: no such destination; ESRCH: no such service, so none
+		 * of its destinations either. */
+		return err == ENOENT || err == ESRCH ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_EDIT_SERVICE:
-		return (err == ESRCH || err == ENOENT) ? RC_RESULT_RETRY_AS_ADD : RC_RESULT_REPLAN;
+		return service_absent(err) ? RC_RESULT_RETRY_AS_ADD : RC_RESULT_REPLAN;
 	case RC_EDIT_DEST:
 		/* ENOENT: the service is there but not the destination; ESRCH:
 		 * the service itself is gone, and adding its dest would fail. */

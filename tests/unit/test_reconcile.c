@@ -273,6 +273,50 @@ static void test_apply_result(void **state)
 	assert_int_equal(add.kind, RC_ADD_DEST);
 }
 
+/* Every operation against every errno IPVS answers with, and a few it does
+ * not: the one place "already so" is decided, checked in full. */
+static void test_apply_result_table(void **state)
+{
+	static const int errnos[] = {0, EEXIST, ENOENT, ESRCH, EINVAL, EPERM, -EEXIST, -ESRCH};
+	static const struct {
+		enum rc_op_kind kind;
+		enum rc_result want[8];
+	} rows[] = {
+	    {RC_ADD_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_REPLAN}},
+	    {RC_EDIT_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD, RC_RESULT_RETRY_AS_ADD,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD}},
+	    {RC_DEL_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_DONE}},
+	    {RC_ADD_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_REPLAN}},
+	    {RC_EDIT_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN}},
+	    {RC_DEL_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_DONE}},
+	};
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct rc_op op = {.kind = rows[r].kind};
+
+		for (size_t e = 0; e < sizeof(errnos) / sizeof(errnos[0]); e++) {
+			enum rc_result got = reconcile_apply_result(&op, errnos[e]);
+
+			if (got != rows[r].want[e])
+				fail_msg("%s with errno %d: got %d, want %d",
+				         rc_op_kind_name(rows[r].kind), errnos[e], got,
+				         rows[r].want[e]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +331,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_big_table_single_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_huge_table_identical, setup, teardown),
 	    cmocka_unit_test(test_apply_result),
+	    cmocka_unit_test(test_apply_result_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
