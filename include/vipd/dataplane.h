@@ -25,6 +25,8 @@ struct dataplane_settings {
 
 struct dataplane;
 
+#define DATAPLANE_MUST_CHECK __attribute__((warn_unused_result))
+
 /* A sysctl dataplane_open sets, and why (for the README and vipctl). */
 struct dataplane_sysctl {
 	const char *name;  /* "net.ipv4.vs.conntrack" */
@@ -43,43 +45,47 @@ int dataplane_sysctls_apply(char *err, size_t errlen);
  * interface and sets it up, and loads the persisted owned set. Touches no
  * service and no address.
  */
-int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, char *err,
-                   size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_open(struct dataplane **out, const struct dataplane_settings *s,
+                                        char *err, size_t errlen);
 
 /* The kernel's whole table, converted (for adoption at start and for
  * vipctl). Firewall-mark services are left out: an lb_table cannot hold them
  * and vipd never makes them. `out` is initialised by the caller. */
-int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err,
+                                           size_t errlen);
 
 /* error 0 = done; msg is "" then, else the kernel's refusal. */
 typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, const char *msg);
 
 /*
- * One reconcile round: observe, plan against `desired` with owned =
- * persisted owned set + keys of desired, apply all operations in one IPVS
- * batch, turn edits that find nothing into adds, re-read and re-plan on any
- * other failure (a few times at most), report every operation through cb
- * (may be NULL), then persist the owned set without the keys whose services
- * are gone. A new VIP's address is bound after its services exist; a VIP
- * that leaves has its address unbound before its services are deleted.
- * Never touches a service it does not own, never flushes. 0, or -1 with err
- * when the round could not complete; the kernel then keeps what it has.
- * `desired` is sorted in place.
+ * The three rounds share one contract: the desired table (or part) is
+ * read-only to them, never sorted, emptied or kept (the data plane keeps its
+ * own sorted copy of what it applied); every operation is reported through
+ * cb (may be NULL); 0, or -1 with err when the round could not complete, the
+ * kernel then keeping what it has.
+ *
+ * dataplane_apply: observe, plan against `desired` with owned = persisted
+ * owned set + keys of desired, apply all operations in one IPVS batch, turn
+ * edits that find nothing into adds, re-read and re-plan on any other
+ * failure (a few times at most), then persist the owned set without the keys
+ * whose services are gone. A new VIP's address is bound after its services
+ * exist; a VIP that leaves has its address unbound before its services are
+ * deleted. Never touches a service it does not own, never flushes.
  */
-int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
-                    char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply(struct dataplane *dp, const struct lb_table *desired,
+                                         dataplane_op_cb cb, void *arg, char *err, size_t errlen);
 
 /*
  * A round planned against what the previous complete round left in the
  * kernel for vipd's services (kept in memory) instead of a fresh read: for
  * the changes between resyncs (a weight change is one batch of one
- * operation, no dump). It takes the contents of `desired`, which is left
- * empty. Without a remembered table, or when an operation fails, it runs
- * dataplane_apply, which reads the kernel. Drift made by others is not seen
- * here: the periodic dataplane_apply repairs it.
+ * operation, no dump). Without a remembered table, or when an operation
+ * fails, it runs dataplane_apply, which reads the kernel. Drift made by
+ * others is not seen here: the periodic dataplane_apply repairs it.
  */
-int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired,
+                                               dataplane_op_cb cb, void *arg, char *err,
+                                               size_t errlen);
 
 /*
  * A round for some services only (dataplane_patch.c): `part` holds the
@@ -91,16 +97,40 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
  * owned set alone (no service comes or goes). -1 with err, and nothing
  * sent, without a remembered table or when part has a service it lacks;
  * -1 after any operation failed (reported through cb), the remembered
- * table then forgotten. On -1 the caller runs a whole-table round. `part`
- * is sorted in place.
+ * table then forgotten. On -1 the caller runs a whole-table round.
  */
-int dataplane_apply_patch(struct dataplane *dp, struct lb_table *part, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part,
+                                               dataplane_op_cb cb, void *arg, char *err,
+                                               size_t errlen);
 /* The plan dataplane_apply_patch applies: what reconcile_plan over the whole
  * remembered table would give for part's services. Pure; -1 with err when
  * kernel lacks one of them or out of memory. */
-int dataplane_patch_plan(const struct lb_table *kernel, struct lb_table *part, struct rc_plan *out,
-                         char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_patch_plan(const struct lb_table *kernel,
+                                              const struct lb_table *part, struct rc_plan *out,
+                                              char *err, size_t errlen);
+
+/* ---- the owned-set and address rules, pure (dataplane_owned.c) ---- */
+
+/* What vipd owns from the start of a round (written ahead, before any
+ * service is made, so that a crash cannot leave one vipd would never
+ * delete): the owned set and every key of desired. Appends to out and sorts
+ * it; -1 when out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_owned_union(const struct lb_keyset *owned,
+                                               const struct lb_table *desired,
+                                               struct lb_keyset *out);
+/* What vipd owns after a round: every desired service, and each one owned
+ * before (`before`) that the round's complete read (`observed`) still saw
+ * and the round did not delete (`deleted`, sorted): a delete that failed is
+ * tried again next round. Appends to out and sorts it; -1 out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_owned_after(const struct lb_keyset *before,
+                                               const struct lb_table *desired,
+                                               const struct lb_table *observed,
+                                               const struct lb_keyset *deleted,
+                                               struct lb_keyset *out);
+/* The distinct VIP addresses of a table's services, sorted (lb_addr_cmp),
+ * in a malloc'd array the caller frees; -1 when out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out,
+                                               size_t *n);
 
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 

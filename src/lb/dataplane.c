@@ -149,26 +149,6 @@ static bool addr_in(const struct lb_addr *set, size_t n, const struct lb_addr *a
 	return n > 0 && bsearch(a, set, n, sizeof(*set), addr_qsort_cmp) != NULL;
 }
 
-/* The distinct VIP addresses of a table, sorted. */
-static int table_addrs(const struct lb_table *t, struct lb_addr **out, size_t *n)
-{
-	struct lb_addr *a = malloc((t->nsvcs ? t->nsvcs : 1) * sizeof(*a));
-	size_t m = 0;
-
-	*out = a;
-	*n = 0;
-	if (a == NULL)
-		return -1;
-	for (size_t i = 0; i < t->nsvcs; i++)
-		a[m++] = t->svcs[i].key.addr;
-	qsort(a, m, sizeof(*a), addr_qsort_cmp);
-	*n = 0;
-	for (size_t i = 0; i < m; i++)
-		if (*n == 0 || lb_addr_cmp(&a[*n - 1], &a[i]) != 0)
-			a[(*n)++] = a[i];
-	return 0;
-}
-
 /* The addresses of the round: what the interface holds, what is wanted. */
 struct round_addrs {
 	struct lb_addr *bound;
@@ -406,29 +386,6 @@ static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
 	return true;
 }
 
-/* What vipd owns after the round: every desired service, and the services
- * it owned before that are still in the kernel (a delete that failed). */
-static int owned_after(struct round *r, const struct lb_table *desired,
-                       const struct lb_table *observed, struct lb_keyset *out)
-{
-	const struct lb_keyset *before = &r->dp->owned;
-
-	if (lb_keyset_add_table(out, desired) < 0)
-		return -1;
-	lb_keyset_sort(&r->deleted);
-	for (size_t i = 0; i < before->n; i++) {
-		const struct lb_key *k = &before->keys[i];
-
-		if (lb_table_find(desired, k) != NULL || lb_table_find(observed, k) == NULL ||
-		    lb_keyset_contains(&r->deleted, k))
-			continue;
-		if (lb_keyset_add(out, k) < 0)
-			return -1;
-	}
-	lb_keyset_sort(out);
-	return 0;
-}
-
 static int persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
 {
 	struct lb_keyset tmp;
@@ -446,24 +403,12 @@ static int persist_owned(struct round *r, struct lb_keyset *next, char *err, siz
 
 /* ---- the round ---- */
 
-static int owned_union(const struct dataplane *dp, const struct lb_table *desired,
-                       struct lb_keyset *out)
-{
-	for (size_t i = 0; i < dp->owned.n; i++)
-		if (lb_keyset_add(out, &dp->owned.keys[i]) < 0)
-			return -1;
-	if (lb_keyset_add_table(out, desired) < 0)
-		return -1;
-	lb_keyset_sort(out);
-	return 0;
-}
-
 static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
                          struct round_addrs *ra, char *err, size_t errlen)
 {
 	if (dp->vif == NULL)
 		return 0;
-	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
+	if (dataplane_table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
@@ -513,13 +458,14 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 	return -1;
 }
 
-/* After a complete round the kernel holds `desired` for vipd's services. A
- * copy that cannot be made only costs the next quick round its shortcut. */
-static void remember_kernel(struct dataplane *dp, const struct lb_table *desired)
+/* After a complete round the kernel holds `want` for vipd's services: the
+ * round's own sorted copy becomes the remembered table. */
+static void remember_kernel(struct dataplane *dp, struct lb_table *want)
 {
 	lb_table_free(&dp->kernel);
-	lb_table_init(&dp->kernel);
-	dp->kernel_known = lb_table_copy(&dp->kernel, desired) == 0;
+	dp->kernel = *want;
+	dp->kernel_known = true;
+	lb_table_init(want);
 }
 
 /* After the plans: bind the addresses of the VIPs whose services exist, and
@@ -536,7 +482,8 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 	if (r->dp->vif != NULL && bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
 		return -1;
 	lb_keyset_init(&next);
-	if (owned_after(r, desired, observed, &next) < 0) {
+	lb_keyset_sort(&r->deleted);
+	if (dataplane_owned_after(&r->dp->owned, desired, observed, &r->deleted, &next) < 0) {
 		lb_keyset_free(&next);
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
@@ -546,8 +493,10 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 	return rc;
 }
 
-int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
-                    char *err, size_t errlen)
+/* The whole-table round over the round's own sorted copy of the desired
+ * table, which it moves into the remembered table when it completes. */
+static int full_round(struct dataplane *dp, struct lb_table *want, dataplane_op_cb cb, void *arg,
+                      char *err, size_t errlen)
 {
 	struct round r;
 	struct round_addrs ra = {0};
@@ -560,7 +509,7 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 	lb_keyset_init(&owned);
 	lb_table_init(&observed);
 	dp->kernel_known = false;
-	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0) {
+	if (dataplane_owned_union(&dp->owned, want, &owned) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
@@ -568,16 +517,16 @@ int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op
 	 * that a crash between the two cannot leave one vipd would never delete. */
 	if (persist_owned(&r, &owned, err, errlen) < 0)
 		goto out;
-	if (prepare_addrs(dp, desired, &ra, err, errlen) < 0)
+	if (prepare_addrs(dp, want, &ra, err, errlen) < 0)
 		goto out;
-	rc = plan_rounds(&r, desired, &dp->owned, &ra, &observed, err, errlen);
+	rc = plan_rounds(&r, want, &dp->owned, &ra, &observed, err, errlen);
 	if (rc < 0 && r.failures == 0)
 		goto out; /* no complete read to finish from */
-	if (finish_round(&r, desired, &observed, &ra, rc == 0 ? err : ferr,
+	if (finish_round(&r, want, &observed, &ra, rc == 0 ? err : ferr,
 	                 rc == 0 ? errlen : sizeof(ferr)) < 0)
 		rc = -1;
 	if (rc == 0)
-		remember_kernel(dp, desired);
+		remember_kernel(dp, want);
 out:
 	round_addrs_free(&ra);
 	lb_table_free(&observed);
@@ -586,19 +535,49 @@ out:
 	return rc;
 }
 
+/* The round's own copy of the caller's table, sorted for the merge walk. */
+static int copy_desired(const struct lb_table *desired, struct lb_table *want, char *err,
+                        size_t errlen)
+{
+	lb_table_init(want);
+	if (lb_table_copy(want, desired) < 0) {
+		errbuf_set(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int dataplane_apply(struct dataplane *dp, const struct lb_table *desired, dataplane_op_cb cb,
+                    void *arg, char *err, size_t errlen)
+{
+	struct lb_table want;
+	int rc;
+
+	if (copy_desired(desired, &want, err, errlen) < 0) {
+		lb_table_free(&want);
+		return -1;
+	}
+	rc = full_round(dp, &want, cb, arg, err, errlen);
+	lb_table_free(&want);
+	return rc;
+}
+
 /* Addresses for a quick round: bound = the VIPs of the remembered table. */
 static int quick_addrs(struct dataplane *dp, const struct lb_table *desired, struct round_addrs *ra)
 {
 	if (dp->vif == NULL)
 		return 0;
-	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0 ||
-	    table_addrs(&dp->kernel, &ra->bound, &ra->nbound) < 0)
+	if (dataplane_table_addrs(desired, &ra->wanted, &ra->nwanted) < 0 ||
+	    dataplane_table_addrs(&dp->kernel, &ra->bound, &ra->nbound) < 0)
 		return -1;
 	return 0;
 }
 
-int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen)
+/* The quick round over the round's own sorted copy; 1 when it must fall
+ * back to a whole-table round (the remembered table was wrong or the kernel
+ * refused), before which nothing is finished. */
+static int quick_round(struct dataplane *dp, struct lb_table *want, dataplane_op_cb cb, void *arg,
+                       char *err, size_t errlen)
 {
 	struct round r;
 	struct round_addrs ra = {0};
@@ -606,48 +585,48 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
 	struct rc_plan plan;
 	int rc = -1;
 
-	if (!dp->kernel_known) {
-		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
-		lb_table_free(desired);
-		lb_table_init(desired);
-		return rc;
-	}
 	dataplane_round_init(&r, dp, cb, arg);
 	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
-	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0 ||
-	    quick_addrs(dp, desired, &ra) < 0) {
+	if (dataplane_owned_union(&dp->owned, want, &owned) < 0 || quick_addrs(dp, want, &ra) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	if (persist_owned(&r, &owned, err, errlen) < 0)
 		goto out;
-	if (reconcile_plan(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
+	if (reconcile_plan(&dp->kernel, want, &dp->owned, &plan, err, errlen) < 0)
 		goto out;
 	if (dp->vif != NULL && unbind_unwanted(dp, &ra, err, errlen) < 0)
 		goto out;
 	dp->kernel_known = false;
 	if (dataplane_apply_plan(&r, &plan, err, errlen) < 0 || r.failures > 0) {
-		/* The remembered table was wrong or the kernel refused: the
-		 * full round reads the truth and re-plans. */
-		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
+		rc = 1;
 		goto out;
 	}
-	rc = finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
-	if (rc == 0) {
-		lb_table_free(&dp->kernel);
-		dp->kernel = *desired;
-		dp->kernel_known = true;
-		lb_table_init(desired);
-	}
+	rc = finish_round(&r, want, &dp->kernel, &ra, err, errlen);
+	if (rc == 0)
+		remember_kernel(dp, want);
 out:
-	if (desired->nsvcs > 0 || desired->svcs != NULL) {
-		lb_table_free(desired);
-		lb_table_init(desired);
-	}
 	rc_plan_free(&plan);
 	round_addrs_free(&ra);
 	lb_keyset_free(&owned);
 	dataplane_round_free(&r);
+	return rc;
+}
+
+int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired, dataplane_op_cb cb,
+                          void *arg, char *err, size_t errlen)
+{
+	struct lb_table want;
+	int rc;
+
+	if (copy_desired(desired, &want, err, errlen) < 0) {
+		lb_table_free(&want);
+		return -1;
+	}
+	rc = dp->kernel_known ? quick_round(dp, &want, cb, arg, err, errlen) : 1;
+	if (rc == 1)
+		rc = full_round(dp, &want, cb, arg, err, errlen);
+	lb_table_free(&want);
 	return rc;
 }

@@ -187,7 +187,7 @@ static int changed_services(const struct lb_table *prev, const struct lb_table *
 	return 0;
 }
 
-/* One round of kind k; t is consumed by quick rounds, kept otherwise. */
+/* One round of kind k; t is read-only to every kind. */
 static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table *t,
                        const struct lb_table *prev, struct counts *c, double *ms, char *err,
                        size_t errlen)

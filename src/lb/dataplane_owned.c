@@ -1,0 +1,71 @@
+/*
+ * The data plane's pure rules over sets: which services vipd owns before and
+ * after a round, and which VIP addresses a table needs bound. No kernel, no
+ * file: dataplane.c applies them, tests/unit/test_dataplane_owned.c checks them.
+ */
+#include "vipd/dataplane.h"
+
+#include <stdlib.h>
+
+int dataplane_owned_union(const struct lb_keyset *owned, const struct lb_table *desired,
+                          struct lb_keyset *out)
+{
+	for (size_t i = 0; i < owned->n; i++)
+		if (lb_keyset_add(out, &owned->keys[i]) < 0)
+			return -1;
+	if (lb_keyset_add_table(out, desired) < 0)
+		return -1;
+	lb_keyset_sort(out);
+	return 0;
+}
+
+/* A service owned before the round stays owned while it may still be in the
+ * kernel: vipd must go on trying to delete it, or nobody ever will. */
+static bool still_owned(const struct lb_key *k, const struct lb_table *desired,
+                        const struct lb_table *observed, const struct lb_keyset *deleted)
+{
+	if (lb_table_find(desired, k) != NULL)
+		return false; /* counted with desired */
+	if (lb_table_find(observed, k) == NULL)
+		return false; /* gone before the round */
+	return !lb_keyset_contains(deleted, k);
+}
+
+int dataplane_owned_after(const struct lb_keyset *before, const struct lb_table *desired,
+                          const struct lb_table *observed, const struct lb_keyset *deleted,
+                          struct lb_keyset *out)
+{
+	if (lb_keyset_add_table(out, desired) < 0)
+		return -1;
+	for (size_t i = 0; i < before->n; i++) {
+		const struct lb_key *k = &before->keys[i];
+
+		if (still_owned(k, desired, observed, deleted) && lb_keyset_add(out, k) < 0)
+			return -1;
+	}
+	lb_keyset_sort(out);
+	return 0;
+}
+
+static int addr_qsort_cmp(const void *a, const void *b)
+{
+	return lb_addr_cmp(a, b);
+}
+
+int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out, size_t *n)
+{
+	struct lb_addr *a = malloc((t->nsvcs ? t->nsvcs : 1) * sizeof(*a));
+	size_t m = 0;
+
+	*out = a;
+	*n = 0;
+	if (a == NULL)
+		return -1;
+	for (size_t i = 0; i < t->nsvcs; i++)
+		a[m++] = t->svcs[i].key.addr;
+	qsort(a, m, sizeof(*a), addr_qsort_cmp);
+	for (size_t i = 0; i < m; i++)
+		if (*n == 0 || lb_addr_cmp(&a[*n - 1], &a[i]) != 0)
+			a[(*n)++] = a[i];
+	return 0;
+}
