@@ -5,7 +5,7 @@
  * returns 0/-1 (the kernel's errno as it is) and fills the caller's error
  * buffer. Calls block until the kernel answers, which it does while handling
  * the request (a reply missing for 30 s is reported as an error, not waited
- * for).
+ * for); the stepped dumps and batch commits below never wait.
  */
 #ifndef VIPD_IPVS_H
 #define VIPD_IPVS_H
@@ -153,6 +153,34 @@ IPVS_MUST_CHECK int ipvs_dests_dump(struct ipvs_nl *nl, const struct ipvs_servic
                                     struct ipvs_dest **out, size_t *n, char *err, size_t errlen);
 
 /*
+ * The same dumps read in steps, for a caller that must not hold its event
+ * loop: begin sends the request; each ipvs_dump_step reads at most one
+ * datagram (the kernel builds the next only once this one is read) and never
+ * waits. It returns IPVS_DUMP_DONE when the dump is complete, IPVS_DUMP_MORE
+ * after a datagram, IPVS_DUMP_WAIT when none has come yet (wait for ipvs_fd
+ * to be readable), or -1 with err (the errno in ipvs_last_errno). Then
+ * ipvs_dump_take hands over the malloc'd entries (struct ipvs_service or
+ * struct ipvs_dest). One dump at a time per handle: the kernel refuses a
+ * second one with EBUSY, and ipvs_dump_free reads an unfinished one to its
+ * end before freeing it.
+ */
+struct ipvs_dump;
+enum {
+	IPVS_DUMP_DONE = 0,
+	IPVS_DUMP_MORE = 1,
+	IPVS_DUMP_WAIT = 2,
+};
+IPVS_MUST_CHECK int ipvs_services_dump_begin(struct ipvs_nl *nl, struct ipvs_dump **out, char *err,
+                                             size_t errlen);
+IPVS_MUST_CHECK int ipvs_dests_dump_begin(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                          struct ipvs_dump **out, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_dump_step(struct ipvs_dump *d, char *err, size_t errlen);
+void *ipvs_dump_take(struct ipvs_dump *d, size_t *n);
+void ipvs_dump_free(struct ipvs_dump *d);
+/* The socket, for an event loop to wait on (readable); the handle keeps it. */
+int ipvs_fd(const struct ipvs_nl *nl);
+
+/*
  * Batches: queue many operations, then send them all with NLM_F_ACK, many
  * per datagram, and collect one ack each. The kernel applies them in queue
  * order and goes on after a failed one, so an add of a destination queued
@@ -187,6 +215,16 @@ size_t ipvs_batch_len(const struct ipvs_batch *b);
  */
 IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err,
                                       size_t errlen);
+/*
+ * ipvs_batch_commit in steps, for a caller that must not hold its event loop:
+ * each call sends the next max_ops operations at most (0: as many as fit a
+ * datagram), which the kernel applies while handling the send, and reports
+ * them. IPVS_BATCH_MORE while operations remain, 0 when all are sent (the
+ * batch is empty then), -1 as ipvs_batch_commit's.
+ */
+enum { IPVS_BATCH_MORE = 1 };
+IPVS_MUST_CHECK int ipvs_batch_commit_step(struct ipvs_batch *b, size_t max_ops, ipvs_batch_cb cb,
+                                           void *arg, char *err, size_t errlen);
 void ipvs_batch_free(struct ipvs_batch *b);
 
 const char *ipvs_op_name(enum ipvs_op op);

@@ -59,6 +59,26 @@ void rc_plan_free(struct rc_plan *p);
 int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
                    const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen);
 
+/*
+ * reconcile_plan one service at a time, for a caller that reads the kernel
+ * service by service between other work: each call plans one key, `obs` the
+ * service as observed (NULL: the kernel lacks it), `want` as desired (NULL:
+ * not desired), the destinations of both sorted (lb_service_sort_dests); a
+ * key must be planned once. rc_planner_finish appends the plan, in the phase
+ * order above, to out and frees the planner. Called in key order, the plan is
+ * exactly reconcile_plan's (which is built this way); in any other order,
+ * only the order of operations inside one phase differs. -1 out of memory.
+ */
+enum { RC_PHASE_COUNT = 5 };
+struct rc_planner {
+	struct rc_plan phase[RC_PHASE_COUNT];
+};
+void rc_planner_init(struct rc_planner *pl);
+void rc_planner_free(struct rc_planner *pl);
+int rc_planner_service(struct rc_planner *pl, const struct lb_service *obs,
+                       const struct lb_service *want, const struct lb_keyset *owned);
+int rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen);
+
 const char *rc_op_kind_name(enum rc_op_kind k);
 /* "add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1 masq"; returns buf. */
 const char *rc_op_format(const struct rc_op *op, char *buf, size_t len);

@@ -315,7 +315,7 @@ static int dest_pos_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int service_sort_dests(struct lb_service *s)
+int lb_service_sort_dests(struct lb_service *s)
 {
 	struct dest_pos *tmp;
 	size_t n = 0;
@@ -343,7 +343,7 @@ static int service_sort_dests(struct lb_service *s)
 int lb_table_sort(struct lb_table *t)
 {
 	for (size_t i = 0; i < t->nsvcs; i++)
-		if (service_sort_dests(&t->svcs[i]) < 0)
+		if (lb_service_sort_dests(&t->svcs[i]) < 0)
 			return -1;
 	if (t->sorted)
 		return 0;

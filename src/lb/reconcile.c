@@ -26,9 +26,7 @@ enum phase {
 	PHASE_COUNT,
 };
 
-struct planner {
-	struct rc_plan phase[PHASE_COUNT];
-};
+_Static_assert((int)PHASE_COUNT == (int)RC_PHASE_COUNT, "the planner holds one plan per phase");
 
 void rc_plan_init(struct rc_plan *p)
 {
@@ -81,7 +79,7 @@ static bool service_attrs_differ(const struct lb_service *obs, const struct lb_s
 }
 
 /* Destinations of a service present on both sides; both lists sorted. */
-static int plan_dests(struct planner *pl, const struct lb_service *obs,
+static int plan_dests(struct rc_planner *pl, const struct lb_service *obs,
                       const struct lb_service *want)
 {
 	size_t i = 0, j = 0;
@@ -114,7 +112,7 @@ static int plan_dests(struct planner *pl, const struct lb_service *obs,
 	return 0;
 }
 
-static int plan_new_service(struct planner *pl, const struct lb_service *want)
+static int plan_new_service(struct rc_planner *pl, const struct lb_service *want)
 {
 	struct rc_op op = service_op(RC_ADD_SERVICE, want);
 
@@ -128,7 +126,7 @@ static int plan_new_service(struct planner *pl, const struct lb_service *want)
 	return 0;
 }
 
-static int plan_gone_service(struct planner *pl, const struct lb_service *obs,
+static int plan_gone_service(struct rc_planner *pl, const struct lb_service *obs,
                              const struct lb_keyset *owned)
 {
 	struct rc_op op;
@@ -139,7 +137,7 @@ static int plan_gone_service(struct planner *pl, const struct lb_service *obs,
 	return plan_push(&pl->phase[PHASE_SERVICE_DEL], &op);
 }
 
-static int plan_both(struct planner *pl, const struct lb_service *obs,
+static int plan_both(struct rc_planner *pl, const struct lb_service *obs,
                      const struct lb_service *want)
 {
 	struct rc_op op;
@@ -152,7 +150,44 @@ static int plan_both(struct planner *pl, const struct lb_service *obs,
 	return plan_dests(pl, obs, want);
 }
 
-static int plan_walk(struct planner *pl, const struct lb_table *obs, const struct lb_table *want,
+void rc_planner_init(struct rc_planner *pl)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		rc_plan_init(&pl->phase[p]);
+}
+
+void rc_planner_free(struct rc_planner *pl)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		rc_plan_free(&pl->phase[p]);
+}
+
+int rc_planner_service(struct rc_planner *pl, const struct lb_service *obs,
+                       const struct lb_service *want, const struct lb_keyset *owned)
+{
+	if (obs != NULL && want != NULL)
+		return plan_both(pl, obs, want);
+	if (want != NULL)
+		return plan_new_service(pl, want);
+	if (obs != NULL)
+		return plan_gone_service(pl, obs, owned);
+	return 0;
+}
+
+int rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		for (size_t k = 0; k < pl->phase[p].n; k++)
+			if (plan_push(out, &pl->phase[p].ops[k]) < 0) {
+				errbuf_set(err, errlen, "reconcile: out of memory");
+				rc_planner_free(pl);
+				return -1;
+			}
+	rc_planner_free(pl);
+	return 0;
+}
+
+static int plan_walk(struct rc_planner *pl, const struct lb_table *obs, const struct lb_table *want,
                      const struct lb_keyset *owned)
 {
 	size_t i = 0, j = 0;
@@ -164,44 +199,28 @@ static int plan_walk(struct planner *pl, const struct lb_table *obs, const struc
 		                           : lb_key_cmp(&obs->svcs[i].key, &want->svcs[j].key);
 
 		if (c < 0)
-			rc = plan_gone_service(pl, &obs->svcs[i++], owned);
+			rc = rc_planner_service(pl, &obs->svcs[i++], NULL, owned);
 		else if (c > 0)
-			rc = plan_new_service(pl, &want->svcs[j++]);
+			rc = rc_planner_service(pl, NULL, &want->svcs[j++], owned);
 		else
-			rc = plan_both(pl, &obs->svcs[i++], &want->svcs[j++]);
+			rc = rc_planner_service(pl, &obs->svcs[i++], &want->svcs[j++], owned);
 	}
 	return rc;
-}
-
-static int planner_concat(struct planner *pl, struct rc_plan *out)
-{
-	for (int p = 0; p < PHASE_COUNT; p++)
-		for (size_t k = 0; k < pl->phase[p].n; k++)
-			if (plan_push(out, &pl->phase[p].ops[k]) < 0)
-				return -1;
-	return 0;
 }
 
 int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
                    const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen)
 {
-	struct planner pl;
-	int rc = -1;
+	struct rc_planner pl;
 
-	memset(&pl, 0, sizeof(pl));
-	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0)
-		goto fail;
-	if (plan_walk(&pl, observed, desired, owned) < 0)
-		goto fail;
-	if (planner_concat(&pl, out) < 0)
-		goto fail;
-	rc = 0;
-fail:
-	if (rc < 0)
+	rc_planner_init(&pl);
+	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0 ||
+	    plan_walk(&pl, observed, desired, owned) < 0) {
+		rc_planner_free(&pl);
 		errbuf_set(err, errlen, "reconcile: out of memory");
-	for (int p = 0; p < PHASE_COUNT; p++)
-		rc_plan_free(&pl.phase[p]);
-	return rc;
+		return -1;
+	}
+	return rc_planner_finish(&pl, out, err, errlen);
 }
 
 const char *rc_op_kind_name(enum rc_op_kind k)
