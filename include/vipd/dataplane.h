@@ -7,6 +7,7 @@
 #ifndef VIPD_DATAPLANE_H
 #define VIPD_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -131,6 +132,66 @@ DATAPLANE_MUST_CHECK int dataplane_owned_after(const struct lb_keyset *before,
  * in a malloc'd array the caller frees; -1 when out of memory. */
 DATAPLANE_MUST_CHECK int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out,
                                                size_t *n);
+
+/* ---- rounds driven by an event loop (dataplane_async.c) ---- */
+
+/*
+ * The loop never waits on the kernel for these: a whole-table round is cut
+ * into slices (one datagram of the services dump, one service's
+ * destinations, planned as they arrive, or one batch of operations sized
+ * to the budget from the time the last batch took), run from an ev_idle watcher for at most
+ * DATAPLANE_SLICE_BUDGET_MS per loop iteration, so due timers and readable
+ * sockets go first; when the kernel has not answered, an ev_io watcher waits
+ * for it. Same round as dataplane_apply otherwise: same plan, order, re-reads
+ * and re-plans after a failure, address and owned-set rules, callbacks.
+ */
+#define DATAPLANE_SLICE_BUDGET_MS 2.0
+
+struct ev_loop;
+/* A round requested with dataplane_request ended: rc 0 complete, -1 with
+ * err (the kernel keeps what it has). */
+typedef void (*dataplane_done_cb)(void *arg, int rc, const char *err);
+
+/* Opens the rounds' own IPVS socket (the synchronous calls never read its
+ * replies) and keeps loop and callbacks (cb reports each operation, done
+ * each round). Replaces an earlier attachment. */
+DATAPLANE_MUST_CHECK int dataplane_attach(struct dataplane *dp, struct ev_loop *loop,
+                                          dataplane_op_cb cb, dataplane_done_cb done, void *arg,
+                                          char *err, size_t errlen);
+/* Stops the watchers and drops a round in flight (dataplane_close does). */
+void dataplane_detach(struct dataplane *dp);
+/*
+ * Requests a round towards `desired` (copied; read-only, as for every
+ * round): `full` reads the kernel (dataplane_apply's round), otherwise it
+ * plans against the remembered table (dataplane_apply_quick's, run in one
+ * slice, going on as a whole-table round when that table proves wrong). It
+ * starts at the loop's next idle moment. Requested while a round is in
+ * flight, it waits, and later requests replace it: one round follows, towards
+ * the latest table, full when any of them was. done is called once per round
+ * that runs. -1 with err only when not attached or out of memory.
+ */
+DATAPLANE_MUST_CHECK int dataplane_request(struct dataplane *dp, const struct lb_table *desired,
+                                           bool full, char *err, size_t errlen);
+/* A requested round is in flight or waiting: dataplane_apply, _quick and
+ * _patch refuse (-1) until done has been called for the last one. */
+bool dataplane_busy(const struct dataplane *dp);
+
+/* The figures of the last round that ended, and counts since attach. */
+#define DATAPLANE_ASYNC_PHASES 8
+struct dataplane_async_stats {
+	uint64_t rounds;                         /* ended */
+	uint64_t failed_rounds;                  /* ended with -1 */
+	uint64_t coalesced;                      /* requests that waited for a round in flight */
+	double round_ms;                         /* the last round, from its start to done */
+	uint64_t iterations;                     /* loop iterations that ran its slices */
+	uint64_t waits;                          /* times it waited for the kernel's answer */
+	double max_iteration_ms;                 /* the longest of its iterations */
+	int max_iteration_phase;                 /* and the phase it began in */
+	double phase_ms[DATAPLANE_ASYNC_PHASES]; /* its time per phase */
+};
+/* "start", "services", "dests", "new", "apply", "retry", "quick"; "" out of range. */
+const char *dataplane_async_phase_name(int phase);
+void dataplane_async_stats(const struct dataplane *dp, struct dataplane_async_stats *out);
 
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 

@@ -37,6 +37,8 @@ struct rc_plan {
 
 void rc_plan_init(struct rc_plan *p);
 void rc_plan_free(struct rc_plan *p);
+/* Appends a copy of op; -1 out of memory. */
+int rc_plan_add(struct rc_plan *p, const struct rc_op *op);
 
 /*
  * Plans the operations from observed to desired, in the order they must be

@@ -252,6 +252,44 @@ static void dns_after_apply(struct engine *e, struct lb_keyset *planned, bool co
 	lb_keyset_free(&now);
 }
 
+/* ---- rounds driven by the loop (issue 8 item 20) ----
+ * A resync, and any round asked for while one is in flight, is handed to
+ * dataplane_request: the kernel is read and written in slices between the
+ * loop's other work, so checks and DNS answers never wait for it. Its DNS
+ * names and latency figure follow in on_round_done, for the round that ran
+ * (a request made while one runs waits, later ones replace it). */
+static void request_round(struct engine *e, const struct lb_table *table, struct lb_keyset *planned,
+                          bool full)
+{
+	struct lb_keyset *slot = dataplane_busy(e->dp) ? &e->round_planned_next : &e->round_planned;
+	char err[512];
+
+	if (dataplane_request(e->dp, table, full, err, sizeof(err)) < 0) {
+		log_warnx("reconcile round not started, kernel state kept: %s", err);
+		dns_after_apply(e, planned, false);
+		return;
+	}
+	lb_keyset_free(slot);
+	*slot = *planned;
+	lb_keyset_init(planned);
+}
+
+/* dataplane_done_cb */
+static void on_round_done(void *arg, int rc, const char *err)
+{
+	struct engine *e = arg;
+
+	if (rc < 0)
+		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
+	dns_after_apply(e, &e->round_planned, rc == 0);
+	lb_keyset_free(&e->round_planned);
+	engine_record_apply_latency(e);
+	if (dataplane_busy(e->dp)) { /* the waiting round has started */
+		e->round_planned = e->round_planned_next;
+		lb_keyset_init(&e->round_planned_next);
+	}
+}
+
 /* `full` re-reads the kernel (resync, repairs drift by others); otherwise
  * the round plans against what the last round left (a weight change is one
  * operation, no dump). */
@@ -283,16 +321,20 @@ void engine_round(struct engine *e, bool full)
 		log_warnx("out of memory listing services for DNS");
 	lb_keyset_sort(&planned);
 	dns_before_apply(e, &planned);
-	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, engine_on_op,
-	                                                              e, err, sizeof(err)) < 0) {
+	if (e->dp && (full || dataplane_busy(e->dp))) {
+		request_round(e, &table, &planned, full);
+		goto requested;
+	}
+	if (e->dp && dataplane_apply_quick(e->dp, &table, engine_on_op, e, err, sizeof(err)) < 0) {
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
 		complete = false;
 	}
 	if (!e->dp)
 		plan_only(e, &table);
 	dns_after_apply(e, &planned, complete);
-	lb_keyset_free(&planned);
 	engine_record_apply_latency(e);
+requested:
+	lb_keyset_free(&planned);
 	lb_table_free(&e->last_desired);
 	e->last_desired = table;
 	lb_table_init(&table);
@@ -439,6 +481,8 @@ static int open_dataplane(struct engine *e, char *err, size_t errlen)
 	}
 	if (dataplane_open(&e->dp, &ds, err, errlen) < 0)
 		return -1;
+	if (dataplane_attach(e->dp, e->loop, engine_on_op, on_round_done, e, err, errlen) < 0)
+		return -1;
 	return adopt_kernel_state(e, err, errlen);
 }
 
@@ -459,6 +503,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 	lb_table_init(&e->last_desired);
 	lb_keyset_init(&e->dns_served);
 	lb_keyset_init(&e->dns_added);
+	lb_keyset_init(&e->round_planned);
+	lb_keyset_init(&e->round_planned_next);
 	e->audit = audit_open(loop, cfg->audit_path, err, errlen);
 	if (!e->audit)
 		return -1;
@@ -491,6 +537,8 @@ void engine_fini(struct engine *e)
 	dns_server_close(e->dns);
 	lb_keyset_free(&e->dns_served);
 	lb_keyset_free(&e->dns_added);
+	lb_keyset_free(&e->round_planned);
+	lb_keyset_free(&e->round_planned_next);
 	audit_close(e->audit);
 	apps_set_free(&e->apps);
 	desired_state_free(&e->dstate);

@@ -40,6 +40,9 @@ struct engine {
 	struct dns_server *dns;      /* NULL when dns.listen is unset */
 	struct lb_keyset dns_served; /* services in the kernel whose names are answered */
 	struct lb_keyset dns_added;  /* services added this round (their op succeeded) */
+	/* The planned services of the round dataplane_request runs, and of the
+	 * one waiting for it: their names follow in on_round_done. */
+	struct lb_keyset round_planned, round_planned_next;
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;

@@ -7,9 +7,36 @@
 
 #include <stdlib.h>
 
+/* Both sorted: one merge, no sort (a round's desired table is its sorted
+ * copy, and the owned set is kept sorted). */
+static int merge_union(const struct lb_keyset *owned, const struct lb_table *desired,
+                       struct lb_keyset *out)
+{
+	size_t i = 0, j = 0;
+
+	while (i < owned->n || j < desired->nsvcs) {
+		int c = i == owned->n         ? 1
+		        : j == desired->nsvcs ? -1
+		                              : lb_key_cmp(&owned->keys[i], &desired->svcs[j].key);
+		const struct lb_key *k = c <= 0 ? &owned->keys[i] : &desired->svcs[j].key;
+
+		if (lb_keyset_add(out, k) < 0)
+			return -1;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return 0;
+}
+
 int dataplane_owned_union(const struct lb_keyset *owned, const struct lb_table *desired,
                           struct lb_keyset *out)
 {
+	if (owned->sorted && desired->sorted && out->n == 0) {
+		if (merge_union(owned, desired, out) < 0)
+			return -1;
+		lb_keyset_sort(out); /* sorted already: only marks it so */
+		return 0;
+	}
 	for (size_t i = 0; i < owned->n; i++)
 		if (lb_keyset_add(out, &owned->keys[i]) < 0)
 			return -1;

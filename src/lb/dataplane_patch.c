@@ -71,6 +71,8 @@ int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part, dat
 	struct rc_plan plan;
 	int rc = -1;
 
+	if (dataplane_refuse_busy(dp, err, errlen) < 0)
+		return -1;
 	if (!dp->kernel_known) {
 		errbuf_set(err, errlen, "dataplane: no remembered table");
 		return -1;

@@ -39,7 +39,7 @@ void rc_plan_free(struct rc_plan *p)
 	rc_plan_init(p);
 }
 
-static int plan_push(struct rc_plan *p, const struct rc_op *op)
+int rc_plan_add(struct rc_plan *p, const struct rc_op *op)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
@@ -92,11 +92,11 @@ static int plan_dests(struct rc_planner *pl, const struct lb_service *obs,
 
 		if (c < 0) {
 			op = dest_op(RC_DEL_DEST, want, &obs->dests[i++]);
-			if (plan_push(&pl->phase[PHASE_DEST_DEL], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_DEL], &op) < 0)
 				return -1;
 		} else if (c > 0) {
 			op = dest_op(RC_ADD_DEST, want, &want->dests[j++]);
-			if (plan_push(&pl->phase[PHASE_DEST_ADD], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_ADD], &op) < 0)
 				return -1;
 		} else {
 			const struct lb_dest *o = &obs->dests[i++], *w = &want->dests[j++];
@@ -105,7 +105,7 @@ static int plan_dests(struct rc_planner *pl, const struct lb_service *obs,
 				continue;
 			op = dest_op(RC_EDIT_DEST, want, w);
 			op.old_weight = o->weight;
-			if (plan_push(&pl->phase[PHASE_DEST_EDIT], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_EDIT], &op) < 0)
 				return -1;
 		}
 	}
@@ -116,11 +116,11 @@ static int plan_new_service(struct rc_planner *pl, const struct lb_service *want
 {
 	struct rc_op op = service_op(RC_ADD_SERVICE, want);
 
-	if (plan_push(&pl->phase[PHASE_SERVICE], &op) < 0)
+	if (rc_plan_add(&pl->phase[PHASE_SERVICE], &op) < 0)
 		return -1;
 	for (size_t j = 0; j < want->ndests; j++) {
 		op = dest_op(RC_ADD_DEST, want, &want->dests[j]);
-		if (plan_push(&pl->phase[PHASE_DEST_ADD], &op) < 0)
+		if (rc_plan_add(&pl->phase[PHASE_DEST_ADD], &op) < 0)
 			return -1;
 	}
 	return 0;
@@ -134,7 +134,7 @@ static int plan_gone_service(struct rc_planner *pl, const struct lb_service *obs
 	if (owned == NULL || !lb_keyset_contains(owned, &obs->key))
 		return 0;
 	op = service_op(RC_DEL_SERVICE, obs);
-	return plan_push(&pl->phase[PHASE_SERVICE_DEL], &op);
+	return rc_plan_add(&pl->phase[PHASE_SERVICE_DEL], &op);
 }
 
 static int plan_both(struct rc_planner *pl, const struct lb_service *obs,
@@ -144,7 +144,7 @@ static int plan_both(struct rc_planner *pl, const struct lb_service *obs,
 
 	if (service_attrs_differ(obs, want)) {
 		op = service_op(RC_EDIT_SERVICE, want);
-		if (plan_push(&pl->phase[PHASE_SERVICE], &op) < 0)
+		if (rc_plan_add(&pl->phase[PHASE_SERVICE], &op) < 0)
 			return -1;
 	}
 	return plan_dests(pl, obs, want);
@@ -178,7 +178,7 @@ int rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, siz
 {
 	for (int p = 0; p < PHASE_COUNT; p++)
 		for (size_t k = 0; k < pl->phase[p].n; k++)
-			if (plan_push(out, &pl->phase[p].ops[k]) < 0) {
+			if (rc_plan_add(out, &pl->phase[p].ops[k]) < 0) {
 				errbuf_set(err, errlen, "reconcile: out of memory");
 				rc_planner_free(pl);
 				return -1;
