@@ -5,7 +5,7 @@
  * returns 0/-1 (the kernel's errno as it is) and fills the caller's error
  * buffer. Calls block until the kernel answers, which it does while handling
  * the request (a reply missing for 30 s is reported as an error, not waited
- * for); the stepped dumps and batch commits below never wait.
+ * for); the stepped dumps below never wait.
  */
 #ifndef VIPD_IPVS_H
 #define VIPD_IPVS_H
@@ -215,16 +215,6 @@ size_t ipvs_batch_len(const struct ipvs_batch *b);
  */
 IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err,
                                       size_t errlen);
-/*
- * ipvs_batch_commit in steps, for a caller that must not hold its event loop:
- * each call sends the next max_ops operations at most (0: as many as fit a
- * datagram), which the kernel applies while handling the send, and reports
- * them. IPVS_BATCH_MORE while operations remain, 0 when all are sent (the
- * batch is empty then), -1 as ipvs_batch_commit's.
- */
-enum { IPVS_BATCH_MORE = 1 };
-IPVS_MUST_CHECK int ipvs_batch_commit_step(struct ipvs_batch *b, size_t max_ops, ipvs_batch_cb cb,
-                                           void *arg, char *err, size_t errlen);
 void ipvs_batch_free(struct ipvs_batch *b);
 
 const char *ipvs_op_name(enum ipvs_op op);

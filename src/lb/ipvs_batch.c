@@ -147,13 +147,11 @@ static int report(const struct ipvs_batch_op *o, size_t index, int error, ipvs_b
 
 /* The end of the chunk that starts at first: bounded in count and bytes,
  * and never empty. */
-static size_t chunk_end(const struct ipvs_batch *b, size_t first, size_t max_ops)
+static size_t chunk_end(const struct ipvs_batch *b, size_t first)
 {
 	size_t end = first, bytes = 0;
 
-	if (max_ops == 0 || max_ops > IPVS_BATCH_CHUNK_MSGS)
-		max_ops = IPVS_BATCH_CHUNK_MSGS;
-	while (end < b->n && end - first < max_ops &&
+	while (end < b->n && end - first < IPVS_BATCH_CHUNK_MSGS &&
 	       (end == first || bytes + b->ops[end].len <= IPVS_BATCH_CHUNK_BYTES)) {
 		bytes += b->ops[end].len;
 		end++;
@@ -161,14 +159,14 @@ static size_t chunk_end(const struct ipvs_batch *b, size_t first, size_t max_ops
 	return end;
 }
 
-/* Sends the chunk at b->sent (at most max_ops operations) and reports it;
- * -1 when the socket failed, then every unsent operation is reported too. */
-static int commit_chunk(struct ipvs_batch *b, size_t max_ops, ipvs_batch_cb cb, void *arg,
-                        size_t *failed, char *err, size_t errlen)
+/* Sends the chunk at b->sent and reports it; -1 when the socket failed,
+ * then every unsent operation is reported too. */
+static int commit_chunk(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, size_t *failed,
+                        char *err, size_t errlen)
 {
 	int errors[IPVS_BATCH_CHUNK_MSGS];
 	char transport[160];
-	size_t first = b->sent, end = chunk_end(b, first, max_ops);
+	size_t first = b->sent, end = chunk_end(b, first);
 	size_t bytes = b->ops[end - 1].off + b->ops[end - 1].len - b->ops[first].off;
 	int transport_errno = 0;
 
@@ -197,27 +195,13 @@ static void batch_reset(struct ipvs_batch *b)
 	b->sent = 0;
 }
 
-int ipvs_batch_commit_step(struct ipvs_batch *b, size_t max_ops, ipvs_batch_cb cb, void *arg,
-                           char *err, size_t errlen)
-{
-	size_t failed = 0;
-	int rc = 0;
-
-	if (b->sent < b->n)
-		rc = commit_chunk(b, max_ops, cb, arg, &failed, err, errlen);
-	if (rc == 0 && b->sent < b->n)
-		return IPVS_BATCH_MORE;
-	batch_reset(b);
-	return rc;
-}
-
 int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err, size_t errlen)
 {
 	size_t failed = 0;
 	int rc = 0;
 
 	while (rc == 0 && b->sent < b->n)
-		rc = commit_chunk(b, IPVS_BATCH_CHUNK_MSGS, cb, arg, &failed, err, errlen);
+		rc = commit_chunk(b, cb, arg, &failed, err, errlen);
 	batch_reset(b);
 	return rc < 0 ? -1 : (int)failed;
 }
