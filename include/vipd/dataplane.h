@@ -2,7 +2,8 @@
  * The data plane: vipd's lb_tables made real in the kernel. It owns the IPVS
  * netlink handle, the dummy interface holding the VIP addresses, the sysctls
  * IPVS needs, and the persisted set of services vipd owns. One reconcile
- * round reads the kernel, plans with the reconciler and applies in one batch.
+ * round reads the kernel, plans with the reconciler and applies in batches;
+ * attached to an event loop, it does so in slices that never hold the loop.
  */
 #ifndef VIPD_DATAPLANE_H
 #define VIPD_DATAPLANE_H
@@ -38,7 +39,7 @@ struct dataplane_sysctl {
 /* The sysctls dataplane_open sets, in the order it sets them. */
 const struct dataplane_sysctl *dataplane_sysctls(size_t *n);
 /* Sets them (dataplane_open does); a value already in place is not written. */
-int dataplane_sysctls_apply(char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_sysctls_apply(char *err, size_t errlen);
 
 /*
  * Opens the IPVS genl family (one line in err when the kernel has no IPVS),
@@ -158,7 +159,8 @@ typedef void (*dataplane_done_cb)(void *arg, int rc, const char *err);
 DATAPLANE_MUST_CHECK int dataplane_attach(struct dataplane *dp, struct ev_loop *loop,
                                           dataplane_op_cb cb, dataplane_done_cb done, void *arg,
                                           char *err, size_t errlen);
-/* Stops the watchers and drops a round in flight (dataplane_close does). */
+/* Stops the watchers and drops a round in flight (dataplane_close does);
+ * not from inside the done callback. */
 void dataplane_detach(struct dataplane *dp);
 /*
  * Requests a round towards `desired` (copied; read-only, as for every
@@ -177,19 +179,22 @@ DATAPLANE_MUST_CHECK int dataplane_request(struct dataplane *dp, const struct lb
 bool dataplane_busy(const struct dataplane *dp);
 
 /* The figures of the last round that ended, and counts since attach. */
-#define DATAPLANE_ASYNC_PHASES 8
+#define DATAPLANE_ASYNC_PHASES 9
 struct dataplane_async_stats {
-	uint64_t rounds;                         /* ended */
-	uint64_t failed_rounds;                  /* ended with -1 */
-	uint64_t coalesced;                      /* requests that waited for a round in flight */
-	double round_ms;                         /* the last round, from its start to done */
-	uint64_t iterations;                     /* loop iterations that ran its slices */
-	uint64_t waits;                          /* times it waited for the kernel's answer */
-	double max_iteration_ms;                 /* the longest of its iterations */
-	int max_iteration_phase;                 /* and the phase it began in */
+	uint64_t rounds;         /* ended */
+	uint64_t failed_rounds;  /* ended with -1 */
+	uint64_t coalesced;      /* requests that waited for a round in flight */
+	double round_ms;         /* the last round, from its start to done */
+	uint64_t iterations;     /* loop iterations that ran its slices */
+	uint64_t waits;          /* times it waited for the kernel's answer */
+	double max_iteration_ms; /* the longest of its iterations */
+	int max_iteration_phase; /* and the phase it began in */
+	double max_slice_ms;     /* the longest single slice (one piece of kernel work) */
+	int max_slice_phase;
 	double phase_ms[DATAPLANE_ASYNC_PHASES]; /* its time per phase */
 };
-/* "start", "services", "dests", "new", "apply", "retry", "quick"; "" out of range. */
+/* "start", "addrs", "services", "dests", "new", "apply", "retry", "finish",
+ * "quick"; "" out of range. */
 const char *dataplane_async_phase_name(int phase);
 void dataplane_async_stats(const struct dataplane *dp, struct dataplane_async_stats *out);
 
@@ -219,9 +224,11 @@ enum ipvs_op dataplane_op_to_ipvs(const struct rc_op *op, struct ipvs_service *s
 /* ---- the owned set on disk (dataplane_state.c) ---- */
 
 /* A missing file is an empty set. -1 with the path and what is wrong. */
-int dataplane_state_load(const char *path, struct lb_keyset *out, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_state_load(const char *path, struct lb_keyset *out, char *err,
+                                              size_t errlen);
 /* Written to a temporary file in the same directory, synced and renamed, so
  * a crash leaves the old set or the new one, never half of one. */
-int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_state_save(const char *path, const struct lb_keyset *ks,
+                                              char *err, size_t errlen);
 
 #endif

@@ -38,7 +38,7 @@ struct rc_plan {
 void rc_plan_init(struct rc_plan *p);
 void rc_plan_free(struct rc_plan *p);
 /* Appends a copy of op; -1 out of memory. */
-int rc_plan_add(struct rc_plan *p, const struct rc_op *op);
+__attribute__((warn_unused_result)) int rc_plan_add(struct rc_plan *p, const struct rc_op *op);
 
 /*
  * Plans the operations from observed to desired, in the order they must be
@@ -58,8 +58,9 @@ int rc_plan_add(struct rc_plan *p, const struct rc_op *op);
  * Both tables are sorted in place (lb_table_sort) and so are not const.
  * Appends to `out`; 0, or -1 with err filled (out of memory).
  */
-int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
-                   const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int
+reconcile_plan(struct lb_table *observed, struct lb_table *desired, const struct lb_keyset *owned,
+               struct rc_plan *out, char *err, size_t errlen);
 
 /*
  * reconcile_plan one service at a time, for a caller that reads the kernel
@@ -77,9 +78,12 @@ struct rc_planner {
 };
 void rc_planner_init(struct rc_planner *pl);
 void rc_planner_free(struct rc_planner *pl);
-int rc_planner_service(struct rc_planner *pl, const struct lb_service *obs,
-                       const struct lb_service *want, const struct lb_keyset *owned);
-int rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int rc_planner_service(struct rc_planner *pl,
+                                                           const struct lb_service *obs,
+                                                           const struct lb_service *want,
+                                                           const struct lb_keyset *owned);
+__attribute__((warn_unused_result)) int
+rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen);
 
 const char *rc_op_kind_name(enum rc_op_kind k);
 /* "add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1 masq"; returns buf. */

@@ -232,8 +232,8 @@ static int persist_owned(struct round *r, struct lb_keyset *next, char *err, siz
 
 /* ---- the round ---- */
 
-static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
-                         struct round_addrs *ra, char *err, size_t errlen)
+int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
+                          struct round_addrs *ra, char *err, size_t errlen)
 {
 	if (dp->vif == NULL)
 		return 0;
@@ -247,8 +247,7 @@ static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
 	return 0;
 }
 
-int dataplane_round_begin(struct round *r, const struct lb_table *want, struct round_addrs *ra,
-                          char *err, size_t errlen)
+int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen)
 {
 	struct lb_keyset owned;
 	int rc = -1;
@@ -261,9 +260,7 @@ int dataplane_round_begin(struct round *r, const struct lb_table *want, struct r
 	}
 	/* Written ahead: a service is recorded as vipd's before it is made, so
 	 * that a crash between the two cannot leave one vipd would never delete. */
-	if (persist_owned(r, &owned, err, errlen) < 0)
-		goto out;
-	rc = prepare_addrs(r->dp, want, ra, err, errlen);
+	rc = persist_owned(r, &owned, err, errlen);
 out:
 	lb_keyset_free(&owned);
 	return rc;
@@ -353,7 +350,8 @@ static int full_round(struct dataplane *dp, struct lb_table *want, dataplane_op_
 
 	dataplane_round_init(&r, dp, cb, arg);
 	lb_table_init(&observed);
-	if (dataplane_round_begin(&r, want, &ra, err, errlen) < 0)
+	if (dataplane_round_begin(&r, want, err, errlen) < 0 ||
+	    dataplane_round_addrs(dp, want, &ra, err, errlen) < 0)
 		goto out;
 	rc = plan_rounds(&r, want, &dp->owned, &ra, &observed, err, errlen);
 	if (rc < 0 && r.failures == 0)

@@ -28,21 +28,23 @@
 #define DATAPLANE_SLICE_OPS_MIN 4
 #define DATAPLANE_SLICE_OPS_MAX 256
 /* Services whose absence from the kernel one slice checks. */
-#define DATAPLANE_SLICE_KEYS 256
+#define DATAPLANE_SLICE_KEYS 64
 
 enum phase {
 	PHASE_IDLE,
-	PHASE_START,    /* owned set written ahead, addresses read */
+	PHASE_START,    /* owned set written ahead */
+	PHASE_ADDRS,    /* the interface's addresses read */
 	PHASE_SERVICES, /* the services dump, one datagram a slice */
 	PHASE_DESTS,    /* each service's destinations, one dump a slice, planned as read */
 	PHASE_NEW,      /* desired services the kernel lacks */
-	PHASE_APPLY,    /* the plan, DATAPLANE_SLICE_OPS a slice */
+	PHASE_APPLY,    /* the plan, one batch a slice */
 	PHASE_RETRY,    /* edits that found nothing, as adds */
+	PHASE_FINISH,   /* addresses bound, owned set persisted, table remembered */
 	PHASE_QUICK,    /* a coalesced quick round, run in one slice */
 };
 
 enum slice_rc {
-	SLICE_DONE = 0, /* the round ended (end_round ran) */
+	SLICE_DONE = 0, /* the round ended (end_round ran): on_step reports it */
 	SLICE_MORE = 1,
 	SLICE_WAIT = 2, /* the kernel has not answered: wait for the socket */
 };
@@ -75,6 +77,11 @@ struct dataplane_async {
 	struct rc_plan plan, retry;
 	size_t slice_ops; /* operations in the next batch */
 	char err[512];
+
+	/* A round that ended in the current iteration, reported after it. */
+	bool ended;
+	int end_rc;
+	char end_msg[512];
 
 	/* Requests that came while it ran: one round towards the latest. */
 	bool next_wanted;
@@ -115,24 +122,31 @@ static void round_state_free(struct dataplane_async *a)
 
 static void start_next(struct dataplane_async *a);
 
-/* Ends the round in flight and starts the coalesced one before reporting,
- * so that done sees dataplane_busy() true exactly when another round
- * follows (a request made from done waits for that one). */
+/* Ends the round in flight; on_step reports it once the iteration's time
+ * is counted (the caller's done callback is not the data plane's time). */
 static void end_round(struct dataplane_async *a, int rc, const char *err)
 {
-	char msg[sizeof(a->err)];
+	a->ended = true;
+	a->end_rc = rc;
+	snprintf(a->end_msg, sizeof(a->end_msg), "%s", rc < 0 ? err : "");
+	round_state_free(a);
+}
 
+/* Starts the coalesced round before reporting, so that done sees
+ * dataplane_busy() true exactly when another round follows (a request made
+ * from done waits for that one). */
+static void report_end(struct dataplane_async *a)
+{
+	a->ended = false;
 	a->cur.rounds = a->stats.rounds + 1;
-	a->cur.failed_rounds = a->stats.failed_rounds + (rc < 0);
+	a->cur.failed_rounds = a->stats.failed_rounds + (a->end_rc < 0);
 	a->cur.coalesced = a->stats.coalesced;
 	a->cur.round_ms = mono_ms() - a->round_started_ms;
 	a->stats = a->cur;
 	memset(&a->cur, 0, sizeof(a->cur));
-	snprintf(msg, sizeof(msg), "%s", rc < 0 ? err : "");
-	round_state_free(a);
 	start_next(a);
 	if (a->done != NULL)
-		a->done(a->arg, rc, msg);
+		a->done(a->arg, a->end_rc, a->end_msg);
 }
 
 static int fail_round(struct dataplane_async *a)
@@ -159,7 +173,15 @@ static int slice_start(struct dataplane_async *a)
 {
 	dataplane_round_init(&a->r, a->dp, a->cb, a->arg);
 	a->attempt = 0;
-	if (dataplane_round_begin(&a->r, &a->want, &a->ra, a->err, sizeof(a->err)) < 0)
+	if (dataplane_round_begin(&a->r, &a->want, a->err, sizeof(a->err)) < 0)
+		return fail_round(a);
+	a->phase = PHASE_ADDRS;
+	return SLICE_MORE;
+}
+
+static int slice_addrs(struct dataplane_async *a)
+{
+	if (dataplane_round_addrs(a->dp, &a->want, &a->ra, a->err, sizeof(a->err)) < 0)
 		return fail_round(a);
 	return begin_services(a);
 }
@@ -319,8 +341,17 @@ static int slice_apply(struct dataplane_async *a)
 	return SLICE_MORE;
 }
 
+/* The plans are over, with rc: finish in a slice of its own. */
 static int finish(struct dataplane_async *a, int rc)
 {
+	a->end_rc = rc;
+	a->phase = PHASE_FINISH;
+	return SLICE_MORE;
+}
+
+static int slice_finish(struct dataplane_async *a)
+{
+	int rc = a->end_rc;
 	char ferr[512];
 
 	if (dataplane_finish_round(&a->r, &a->want, &a->observed, &a->ra, rc == 0 ? a->err : ferr,
@@ -376,6 +407,8 @@ static int slice(struct dataplane_async *a)
 		return SLICE_DONE;
 	case PHASE_START:
 		return slice_start(a);
+	case PHASE_ADDRS:
+		return slice_addrs(a);
 	case PHASE_SERVICES:
 		return slice_services(a);
 	case PHASE_DESTS:
@@ -386,6 +419,8 @@ static int slice(struct dataplane_async *a)
 		return slice_apply(a);
 	case PHASE_RETRY:
 		return slice_retry(a);
+	case PHASE_FINISH:
+		return slice_finish(a);
 	case PHASE_QUICK:
 		return slice_quick(a);
 	}
@@ -407,8 +442,8 @@ static void note_iteration(struct dataplane_async_stats *st, int phase, double s
 
 const char *dataplane_async_phase_name(int phase)
 {
-	static const char *const names[] = {"start", "services", "dests", "new",
-	                                    "apply", "retry",    "quick"};
+	static const char *const names[] = {"start", "addrs", "services", "dests", "new",
+	                                    "apply", "retry", "finish",   "quick"};
 
 	if (phase < 0 || phase >= (int)(sizeof(names) / sizeof(names[0])))
 		return "";
@@ -425,14 +460,23 @@ static void on_step(struct ev_loop *loop, ev_idle *w, int revents)
 	int rc, first = (int)a->phase;
 
 	(void)revents;
-	do
+	do {
+		double t0 = mono_ms(), took;
+		int phase = (int)a->phase;
+
 		rc = slice(a);
-	while (rc == SLICE_MORE && mono_ms() - start < DATAPLANE_SLICE_BUDGET_MS);
+		took = mono_ms() - t0;
+		if (took > a->cur.max_slice_ms) {
+			a->cur.max_slice_ms = took;
+			a->cur.max_slice_phase = phase - 1;
+		}
+	} while (rc == SLICE_MORE && mono_ms() - start < DATAPLANE_SLICE_BUDGET_MS);
 	spent = mono_ms() - start;
-	/* A round that ended has its figures in stats already. */
-	note_iteration(rc == SLICE_DONE ? &a->stats : &a->cur, first, spent);
+	note_iteration(&a->cur, first, spent);
 	if (rc == SLICE_WAIT)
 		a->cur.waits++;
+	if (a->ended)
+		report_end(a);
 	if (rc == SLICE_WAIT) {
 		ev_idle_stop(loop, w);
 		ev_io_start(loop, &a->readable);

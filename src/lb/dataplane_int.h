@@ -88,9 +88,12 @@ int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err,
  * rounds driven by the loop (dataplane_async.c) ---- */
 
 /* Before anything is read: the owned set written ahead (with every key of
- * want) and the round's addresses read. Clears the remembered table. */
-int dataplane_round_begin(struct round *r, const struct lb_table *want, struct round_addrs *ra,
-                          char *err, size_t errlen);
+ * want). Clears the remembered table. */
+int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen);
+/* The round's addresses: what the interface holds, what want needs (none
+ * without an interface). */
+int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
+                          struct round_addrs *ra, char *err, size_t errlen);
 /* The first plan's: addresses of VIPs that leave, before any service goes. */
 int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
                               size_t errlen);

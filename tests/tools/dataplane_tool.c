@@ -45,6 +45,7 @@
 #include <ev.h>
 
 #include "vipd/dataplane.h"
+#include "vipd/errbuf.h"
 
 #define ERRLEN 1024
 
@@ -97,7 +98,7 @@ static int parse_line(char *line, struct lb_table *t, struct lb_service **cur, c
 		return lb_service_add_dest(*cur, &d);
 	}
 bad:
-	snprintf(err, errlen, "cannot read line starting with \"%s\"", w[0]);
+	errbuf_set(err, errlen, "cannot read line starting with \"%s\"", w[0]);
 	return -1;
 }
 
@@ -109,7 +110,7 @@ static int load_table(const char *path, struct lb_table *t, char *err, size_t er
 	int rc = 0;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
@@ -213,7 +214,7 @@ static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table 
 	*ms = 0;
 	lb_table_init(&part);
 	if (k == ROUND_PATCH && changed_services(prev, t, &part) < 0) {
-		snprintf(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	t0 = now_ms();
@@ -344,6 +345,8 @@ static void on_round_done(void *arg, int rc, const char *err)
 		    lr->rounds, st.round_ms, (unsigned long long)st.iterations,
 		    (unsigned long long)st.waits, st.max_iteration_ms,
 		    dataplane_async_phase_name(st.max_iteration_phase), lr->max_gap_ms);
+		printf("loop round %d max_slice %.3f ms (%s)\n", lr->rounds, st.max_slice_ms,
+		       dataplane_async_phase_name(st.max_slice_phase));
 		printf("loop round %d phases", lr->rounds);
 		for (int i = 0; i < DATAPLANE_ASYNC_PHASES; i++)
 			if (st.phase_ms[i] > 0)
