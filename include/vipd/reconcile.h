@@ -85,6 +85,12 @@ __attribute__((warn_unused_result)) int rc_planner_service(struct rc_planner *pl
 __attribute__((warn_unused_result)) int
 rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen);
 
+/* reconcile_plan over tables already sorted (lb_table_is_sorted), which it
+ * only reads; -1 with err when one is not sorted or out of memory. */
+__attribute__((warn_unused_result)) int
+reconcile_plan_sorted(const struct lb_table *observed, const struct lb_table *desired,
+                      const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen);
+
 const char *rc_op_kind_name(enum rc_op_kind k);
 /* "add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1 masq"; returns buf. */
 const char *rc_op_format(const struct rc_op *op, char *buf, size_t len);

@@ -416,8 +416,38 @@ static int quick_addrs(struct dataplane *dp, const struct lb_table *desired, str
 	return 0;
 }
 
-int dataplane_quick_round(struct dataplane *dp, struct lb_table *want, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen)
+/* The quick round's plan touched only these services' destinations and
+ * attributes: the remembered table takes desired's state of each, O(changed)
+ * rather than a copy of the whole table. Services that came or went: a copy. */
+static void remember_planned(struct dataplane *dp, const struct lb_table *desired,
+                             const struct rc_plan *plan)
+{
+	struct lb_table part;
+	bool ok = true;
+
+	lb_table_init(&part);
+	for (size_t i = 0; i < plan->n && ok; i++) {
+		const struct rc_op *op = &plan->ops[i];
+		const struct lb_service *s = lb_table_find(desired, &op->svc);
+
+		if (op->kind == RC_ADD_SERVICE || op->kind == RC_DEL_SERVICE || s == NULL)
+			ok = false;
+		else if (lb_table_find(&part, &op->svc) == NULL)
+			ok = lb_table_add_copy(&part, s) != NULL;
+	}
+	if (ok && lb_table_patch(&dp->kernel, &part) == 0 && lb_table_sort(&dp->kernel) == 0) {
+		dp->kernel_known = true;
+	} else {
+		lb_table_free(&dp->kernel);
+		lb_table_init(&dp->kernel);
+		dp->kernel_known = lb_table_copy(&dp->kernel, desired) == 0;
+	}
+	lb_table_free(&part);
+}
+
+int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
+                          struct lb_table *own, dataplane_op_cb cb, void *arg, char *err,
+                          size_t errlen)
 {
 	struct round r;
 	struct round_addrs ra = {0};
@@ -428,13 +458,14 @@ int dataplane_quick_round(struct dataplane *dp, struct lb_table *want, dataplane
 	dataplane_round_init(&r, dp, cb, arg);
 	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
-	if (dataplane_owned_union(&dp->owned, want, &owned) < 0 || quick_addrs(dp, want, &ra) < 0) {
+	if (dataplane_owned_union(&dp->owned, desired, &owned) < 0 ||
+	    quick_addrs(dp, desired, &ra) < 0 || lb_table_sort(&dp->kernel) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	if (persist_owned(&r, &owned, err, errlen) < 0)
 		goto out;
-	if (reconcile_plan(&dp->kernel, want, &dp->owned, &plan, err, errlen) < 0)
+	if (reconcile_plan_sorted(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
 		goto out;
 	if (dp->vif != NULL && dataplane_unbind_unwanted(dp, &ra, err, errlen) < 0)
 		goto out;
@@ -443,9 +474,11 @@ int dataplane_quick_round(struct dataplane *dp, struct lb_table *want, dataplane
 		rc = 1;
 		goto out;
 	}
-	rc = dataplane_finish_round(&r, want, &dp->kernel, &ra, err, errlen);
-	if (rc == 0)
-		dataplane_remember_kernel(dp, want);
+	rc = dataplane_finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
+	if (rc == 0 && own != NULL)
+		dataplane_remember_kernel(dp, own);
+	else if (rc == 0)
+		remember_planned(dp, desired, &plan);
 out:
 	rc_plan_free(&plan);
 	dataplane_round_addrs_free(&ra);
@@ -458,15 +491,20 @@ int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired, 
                           void *arg, char *err, size_t errlen)
 {
 	struct lb_table want;
-	int rc;
+	int rc = 1;
 
 	if (dataplane_refuse_busy(dp, err, errlen) < 0)
 		return -1;
+	/* A sorted table is planned as it is, without the round's own copy. */
+	if (dp->kernel_known && lb_table_is_sorted(desired))
+		rc = dataplane_quick_round(dp, desired, NULL, cb, arg, err, errlen);
+	if (rc != 1)
+		return rc;
 	if (copy_desired(desired, &want, err, errlen) < 0) {
 		lb_table_free(&want);
 		return -1;
 	}
-	rc = dp->kernel_known ? dataplane_quick_round(dp, &want, cb, arg, err, errlen) : 1;
+	rc = dp->kernel_known ? dataplane_quick_round(dp, &want, &want, cb, arg, err, errlen) : 1;
 	if (rc == 1)
 		rc = full_round(dp, &want, cb, arg, err, errlen);
 	lb_table_free(&want);

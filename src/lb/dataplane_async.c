@@ -390,7 +390,8 @@ static int slice_retry(struct dataplane_async *a)
  * table proves wrong, the round goes on as a whole-table one, in slices. */
 static int slice_quick(struct dataplane_async *a)
 {
-	int rc = dataplane_quick_round(a->dp, &a->want, a->cb, a->arg, a->err, sizeof(a->err));
+	int rc =
+	    dataplane_quick_round(a->dp, &a->want, &a->want, a->cb, a->arg, a->err, sizeof(a->err));
 
 	if (rc == 1) {
 		a->phase = PHASE_START;

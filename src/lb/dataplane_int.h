@@ -106,12 +106,15 @@ int dataplane_finish_round(struct round *r, const struct lb_table *desired,
 /* The round's sorted copy becomes the remembered table (want is emptied). */
 void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want);
 void dataplane_round_addrs_free(struct round_addrs *ra);
-/* The quick round over its own sorted copy `want` (moved into the
- * remembered table when it completes): 0, -1 with err, or 1 when a
+/* The quick round towards `desired` (sorted): 0, -1 with err, or 1 when a
  * whole-table round must follow (the remembered table was wrong or the
- * kernel refused), nothing finished then. Needs dp->kernel_known. */
-int dataplane_quick_round(struct dataplane *dp, struct lb_table *want, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen);
+ * kernel refused), nothing finished then. `own`, when not NULL, is desired
+ * itself as the round's own copy, moved into the remembered table when it
+ * completes; otherwise the remembered table takes the planned services from
+ * desired. Needs dp->kernel_known. */
+int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
+                          struct lb_table *own, dataplane_op_cb cb, void *arg, char *err,
+                          size_t errlen);
 /* One service of a dump added to an observed table, converted; NULL for a
  * service an lb_table cannot hold (firewall mark) or out of memory. */
 struct lb_service *dataplane_observed_add(struct lb_table *out, const struct ipvs_service *is,

@@ -340,6 +340,16 @@ int lb_service_sort_dests(struct lb_service *s)
 	return 0;
 }
 
+bool lb_table_is_sorted(const struct lb_table *t)
+{
+	if (!t->sorted)
+		return false;
+	for (size_t i = 0; i < t->nsvcs; i++)
+		if (!t->svcs[i].dests_sorted)
+			return false;
+	return true;
+}
+
 int lb_table_sort(struct lb_table *t)
 {
 	for (size_t i = 0; i < t->nsvcs; i++)

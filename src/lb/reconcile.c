@@ -208,19 +208,33 @@ static int plan_walk(struct rc_planner *pl, const struct lb_table *obs, const st
 	return rc;
 }
 
-int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
-                   const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen)
+int reconcile_plan_sorted(const struct lb_table *observed, const struct lb_table *desired,
+                          const struct lb_keyset *owned, struct rc_plan *out, char *err,
+                          size_t errlen)
 {
 	struct rc_planner pl;
 
+	if (!lb_table_is_sorted(observed) || !lb_table_is_sorted(desired)) {
+		errbuf_set(err, errlen, "reconcile: a table is not sorted");
+		return -1;
+	}
 	rc_planner_init(&pl);
-	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0 ||
-	    plan_walk(&pl, observed, desired, owned) < 0) {
+	if (plan_walk(&pl, observed, desired, owned) < 0) {
 		rc_planner_free(&pl);
 		errbuf_set(err, errlen, "reconcile: out of memory");
 		return -1;
 	}
 	return rc_planner_finish(&pl, out, err, errlen);
+}
+
+int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
+                   const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen)
+{
+	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0) {
+		errbuf_set(err, errlen, "reconcile: out of memory");
+		return -1;
+	}
+	return reconcile_plan_sorted(observed, desired, owned, out, err, errlen);
 }
 
 const char *rc_op_kind_name(enum rc_op_kind k)
