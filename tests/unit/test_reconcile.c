@@ -341,6 +341,35 @@ static void test_planner_one_service_at_a_time(void **state)
 	rc_plan_free(&stepped);
 }
 
+/* The read-only plan over sorted tables (the quick round plans the caller's
+ * table in place with it): the same plan as reconcile_plan, and a table
+ * that is not sorted is refused, not planned wrong. */
+static void test_plan_sorted_reads_only(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_plan again;
+	char err[128], a[160], b[160];
+
+	fill_big(&f->obs, 50, 4, false);
+	fill_big(&f->want, 50, 4, true);
+	f->want.svcs[7].dests[2].weight = 4;
+	rc_plan_init(&again);
+	assert_false(lb_table_is_sorted(&f->want));
+	assert_int_equal(
+	    reconcile_plan_sorted(&f->obs, &f->want, &f->owned, &again, err, sizeof(err)), -1);
+	assert_string_equal(err, "reconcile: a table is not sorted");
+	assert_int_equal(again.n, 0);
+	plan(f); /* sorts both */
+	assert_true(lb_table_is_sorted(&f->want));
+	assert_int_equal(
+	    reconcile_plan_sorted(&f->obs, &f->want, &f->owned, &again, err, sizeof(err)), 0);
+	assert_int_equal(again.n, f->plan.n);
+	assert_int_equal(again.n, 1);
+	assert_string_equal(rc_op_format(&again.ops[0], a, sizeof(a)),
+	                    rc_op_format(&f->plan.ops[0], b, sizeof(b)));
+	rc_plan_free(&again);
+}
+
 /* Every operation against every errno IPVS answers with, and a few it does
  * not: the one place "already so" is decided, checked in full. */
 static void test_apply_result_table(void **state)
@@ -401,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(test_apply_result),
 	    cmocka_unit_test(test_apply_result_table),
 	    cmocka_unit_test_setup_teardown(test_planner_one_service_at_a_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_sorted_reads_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
