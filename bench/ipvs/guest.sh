@@ -100,6 +100,22 @@ vipd_side() {
 	"$T" apply "$W/table" "$W/empty" >"$W/o" 2>&1
 	expect "$W/o" "round 2 ops 1000 failed 0" "vipd removes its 1000 services"
 	[[ $(nsvcs) == 0 ]] || lib_fail "after vipd's removal: $(nsvcs) services"
+	# Whole-table rounds driven by an event loop (dataplane_request, the daemon's path for
+	# resyncs): the bulk load, a resync with nothing to change, the removal; with a 1 ms
+	# timer beside them, whose longest wait is how long the loop was held.
+	"$T" -L -Q -T apply "$W/table" "$W/table" "$W/empty" >"$W/o" 2>&1
+	expect "$W/o" "round 1 ops 11000 failed 0" "loop round: apply from empty"
+	expect "$W/o" "round 2 ops 0 failed 0" "loop round: resync unchanged"
+	expect "$W/o" "round 3 ops 1000 failed 0" "loop round: removal"
+	for k in 1 2 3; do
+		awk -v n="$k" -v key="$(echo apply resync remove | cut -d' ' -f"$k")" '
+			$1 == "loop" && $3 == n && $4 == "round" {
+				printf "BENCH vipd_loop_%s_round_ms %s\n", key, $5
+				printf "BENCH vipd_loop_%s_max_iteration_ms %s\n", key, $12
+				printf "BENCH vipd_loop_%s_max_tick_gap_ms %s\n", key, $16
+			}' "$W/o"
+	done
+	[[ $(nsvcs) == 0 ]] || lib_fail "after the loop rounds' removal: $(nsvcs) services"
 	# As the daemon does it: VIP addresses bound on vipd0, owned set persisted.
 	a=$EPOCHREALTIME
 	"$T" -T -i vipd0 -s "$W/owned.json" apply "$W/table" >"$W/o" 2>&1

@@ -2,11 +2,13 @@
  * The data plane: vipd's lb_tables made real in the kernel. It owns the IPVS
  * netlink handle, the dummy interface holding the VIP addresses, the sysctls
  * IPVS needs, and the persisted set of services vipd owns. One reconcile
- * round reads the kernel, plans with the reconciler and applies in one batch.
+ * round reads the kernel, plans with the reconciler and applies in batches;
+ * attached to an event loop, it does so in slices that never hold the loop.
  */
 #ifndef VIPD_DATAPLANE_H
 #define VIPD_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +27,8 @@ struct dataplane_settings {
 
 struct dataplane;
 
+#define DATAPLANE_MUST_CHECK __attribute__((warn_unused_result))
+
 /* A sysctl dataplane_open sets, and why (for the README and vipctl). */
 struct dataplane_sysctl {
 	const char *name;  /* "net.ipv4.vs.conntrack" */
@@ -35,7 +39,7 @@ struct dataplane_sysctl {
 /* The sysctls dataplane_open sets, in the order it sets them. */
 const struct dataplane_sysctl *dataplane_sysctls(size_t *n);
 /* Sets them (dataplane_open does); a value already in place is not written. */
-int dataplane_sysctls_apply(char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_sysctls_apply(char *err, size_t errlen);
 
 /*
  * Opens the IPVS genl family (one line in err when the kernel has no IPVS),
@@ -43,43 +47,47 @@ int dataplane_sysctls_apply(char *err, size_t errlen);
  * interface and sets it up, and loads the persisted owned set. Touches no
  * service and no address.
  */
-int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, char *err,
-                   size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_open(struct dataplane **out, const struct dataplane_settings *s,
+                                        char *err, size_t errlen);
 
 /* The kernel's whole table, converted (for adoption at start and for
  * vipctl). Firewall-mark services are left out: an lb_table cannot hold them
  * and vipd never makes them. `out` is initialised by the caller. */
-int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err,
+                                           size_t errlen);
 
 /* error 0 = done; msg is "" then, else the kernel's refusal. */
 typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, const char *msg);
 
 /*
- * One reconcile round: observe, plan against `desired` with owned =
- * persisted owned set + keys of desired, apply all operations in one IPVS
- * batch, turn edits that find nothing into adds, re-read and re-plan on any
- * other failure (a few times at most), report every operation through cb
- * (may be NULL), then persist the owned set without the keys whose services
- * are gone. A new VIP's address is bound after its services exist; a VIP
- * that leaves has its address unbound before its services are deleted.
- * Never touches a service it does not own, never flushes. 0, or -1 with err
- * when the round could not complete; the kernel then keeps what it has.
- * `desired` is sorted in place.
+ * The three rounds share one contract: the desired table (or part) is
+ * read-only to them, never sorted, emptied or kept (the data plane keeps its
+ * own sorted copy of what it applied); every operation is reported through
+ * cb (may be NULL); 0, or -1 with err when the round could not complete, the
+ * kernel then keeping what it has.
+ *
+ * dataplane_apply: observe, plan against `desired` with owned = persisted
+ * owned set + keys of desired, apply all operations in one IPVS batch, turn
+ * edits that find nothing into adds, re-read and re-plan on any other
+ * failure (a few times at most), then persist the owned set without the keys
+ * whose services are gone. A new VIP's address is bound after its services
+ * exist; a VIP that leaves has its address unbound before its services are
+ * deleted. Never touches a service it does not own, never flushes.
  */
-int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
-                    char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply(struct dataplane *dp, const struct lb_table *desired,
+                                         dataplane_op_cb cb, void *arg, char *err, size_t errlen);
 
 /*
  * A round planned against what the previous complete round left in the
  * kernel for vipd's services (kept in memory) instead of a fresh read: for
  * the changes between resyncs (a weight change is one batch of one
- * operation, no dump). It takes the contents of `desired`, which is left
- * empty. Without a remembered table, or when an operation fails, it runs
- * dataplane_apply, which reads the kernel. Drift made by others is not seen
- * here: the periodic dataplane_apply repairs it.
+ * operation, no dump). Without a remembered table, or when an operation
+ * fails, it runs dataplane_apply, which reads the kernel. Drift made by
+ * others is not seen here: the periodic dataplane_apply repairs it.
  */
-int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired,
+                                               dataplane_op_cb cb, void *arg, char *err,
+                                               size_t errlen);
 
 /*
  * A round for some services only (dataplane_patch.c): `part` holds the
@@ -91,16 +99,104 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
  * owned set alone (no service comes or goes). -1 with err, and nothing
  * sent, without a remembered table or when part has a service it lacks;
  * -1 after any operation failed (reported through cb), the remembered
- * table then forgotten. On -1 the caller runs a whole-table round. `part`
- * is sorted in place.
+ * table then forgotten. On -1 the caller runs a whole-table round.
  */
-int dataplane_apply_patch(struct dataplane *dp, struct lb_table *part, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part,
+                                               dataplane_op_cb cb, void *arg, char *err,
+                                               size_t errlen);
 /* The plan dataplane_apply_patch applies: what reconcile_plan over the whole
  * remembered table would give for part's services. Pure; -1 with err when
  * kernel lacks one of them or out of memory. */
-int dataplane_patch_plan(const struct lb_table *kernel, struct lb_table *part, struct rc_plan *out,
-                         char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_patch_plan(const struct lb_table *kernel,
+                                              const struct lb_table *part, struct rc_plan *out,
+                                              char *err, size_t errlen);
+
+/* ---- the owned-set and address rules, pure (dataplane_owned.c) ---- */
+
+/* What vipd owns from the start of a round (written ahead, before any
+ * service is made, so that a crash cannot leave one vipd would never
+ * delete): the owned set and every key of desired. Appends to out and sorts
+ * it; -1 when out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_owned_union(const struct lb_keyset *owned,
+                                               const struct lb_table *desired,
+                                               struct lb_keyset *out);
+/* What vipd owns after a round: every desired service, and each one owned
+ * before (`before`) that the round's complete read (`observed`) still saw
+ * and the round did not delete (`deleted`, sorted): a delete that failed is
+ * tried again next round. Appends to out and sorts it; -1 out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_owned_after(const struct lb_keyset *before,
+                                               const struct lb_table *desired,
+                                               const struct lb_table *observed,
+                                               const struct lb_keyset *deleted,
+                                               struct lb_keyset *out);
+/* The distinct VIP addresses of a table's services, sorted (lb_addr_cmp),
+ * in a malloc'd array the caller frees; -1 when out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out,
+                                               size_t *n);
+
+/* ---- rounds driven by an event loop (dataplane_async.c) ---- */
+
+/*
+ * The loop never waits on the kernel for these: a whole-table round is cut
+ * into slices (one datagram of the services dump, one service's
+ * destinations, planned as they arrive, or one batch of operations sized
+ * to the budget from the time the last batch took), run from an ev_idle watcher for at most
+ * DATAPLANE_SLICE_BUDGET_MS per loop iteration, so due timers and readable
+ * sockets go first; when the kernel has not answered, an ev_io watcher waits
+ * for it. Same round as dataplane_apply otherwise: same plan, order, re-reads
+ * and re-plans after a failure, address and owned-set rules, callbacks.
+ */
+#define DATAPLANE_SLICE_BUDGET_MS 2.0
+
+struct ev_loop;
+/* A round requested with dataplane_request ended: rc 0 complete, -1 with
+ * err (the kernel keeps what it has). */
+typedef void (*dataplane_done_cb)(void *arg, int rc, const char *err);
+
+/* Opens the rounds' own IPVS socket (the synchronous calls never read its
+ * replies) and keeps loop and callbacks (cb reports each operation, done
+ * each round). Replaces an earlier attachment. */
+DATAPLANE_MUST_CHECK int dataplane_attach(struct dataplane *dp, struct ev_loop *loop,
+                                          dataplane_op_cb cb, dataplane_done_cb done, void *arg,
+                                          char *err, size_t errlen);
+/* Stops the watchers and drops a round in flight (dataplane_close does);
+ * not from inside the done callback. */
+void dataplane_detach(struct dataplane *dp);
+/*
+ * Requests a round towards `desired` (copied; read-only, as for every
+ * round): `full` reads the kernel (dataplane_apply's round), otherwise it
+ * plans against the remembered table (dataplane_apply_quick's, run in one
+ * slice, going on as a whole-table round when that table proves wrong). It
+ * starts at the loop's next idle moment. Requested while a round is in
+ * flight, it waits, and later requests replace it: one round follows, towards
+ * the latest table, full when any of them was. done is called once per round
+ * that runs. -1 with err only when not attached or out of memory.
+ */
+DATAPLANE_MUST_CHECK int dataplane_request(struct dataplane *dp, const struct lb_table *desired,
+                                           bool full, char *err, size_t errlen);
+/* A requested round is in flight or waiting: dataplane_apply, _quick and
+ * _patch refuse (-1) until done has been called for the last one. */
+bool dataplane_busy(const struct dataplane *dp);
+
+/* The figures of the last round that ended, and counts since attach. */
+#define DATAPLANE_ASYNC_PHASES 9
+struct dataplane_async_stats {
+	uint64_t rounds;         /* ended */
+	uint64_t failed_rounds;  /* ended with -1 */
+	uint64_t coalesced;      /* requests that waited for a round in flight */
+	double round_ms;         /* the last round, from its start to done */
+	uint64_t iterations;     /* loop iterations that ran its slices */
+	uint64_t waits;          /* times it waited for the kernel's answer */
+	double max_iteration_ms; /* the longest of its iterations */
+	int max_iteration_phase; /* and the phase it began in */
+	double max_slice_ms;     /* the longest single slice (one piece of kernel work) */
+	int max_slice_phase;
+	double phase_ms[DATAPLANE_ASYNC_PHASES]; /* its time per phase */
+};
+/* "start", "addrs", "services", "dests", "new", "apply", "retry", "finish",
+ * "quick"; "" out of range. */
+const char *dataplane_async_phase_name(int phase);
+void dataplane_async_stats(const struct dataplane *dp, struct dataplane_async_stats *out);
 
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 
@@ -128,9 +224,11 @@ enum ipvs_op dataplane_op_to_ipvs(const struct rc_op *op, struct ipvs_service *s
 /* ---- the owned set on disk (dataplane_state.c) ---- */
 
 /* A missing file is an empty set. -1 with the path and what is wrong. */
-int dataplane_state_load(const char *path, struct lb_keyset *out, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_state_load(const char *path, struct lb_keyset *out, char *err,
+                                              size_t errlen);
 /* Written to a temporary file in the same directory, synced and renamed, so
  * a crash leaves the old set or the new one, never half of one. */
-int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_state_save(const char *path, const struct lb_keyset *ks,
+                                              char *err, size_t errlen);
 
 #endif

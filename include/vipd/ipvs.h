@@ -2,9 +2,10 @@
  * The kernel's IPVS table over generic netlink (family "IPVS"): services,
  * destinations, timeouts, dumps, and batches of many operations in one round
  * of sends. It knows nothing of apps or JSON, and it never logs: every call
- * returns a status and fills the caller's error buffer. Calls block until the
- * kernel answers, which it does while handling the request (a reply missing
- * for 30 s is reported as an error, not waited for).
+ * returns 0/-1 (the kernel's errno as it is) and fills the caller's error
+ * buffer. Calls block until the kernel answers, which it does while handling
+ * the request (a reply missing for 30 s is reported as an error, not waited
+ * for); the stepped dumps below never wait.
  */
 #ifndef VIPD_IPVS_H
 #define VIPD_IPVS_H
@@ -23,18 +24,6 @@ enum ipvs_fwd {
 	IPVS_FWD_MASQ = 0,
 	IPVS_FWD_TUNNEL = 2,
 	IPVS_FWD_DROUTE = 3,
-};
-
-/*
- * What a call did. Adding what is already there and deleting what is not
- * there are reported apart from success and failure so that a caller that
- * wants "present"/"gone" can count them as done.
- */
-enum ipvs_status {
-	IPVS_FAILED = -1,
-	IPVS_OK = 0,
-	IPVS_EXISTS = 1, /* add: the kernel already had it (EEXIST) */
-	IPVS_ABSENT = 2, /* delete: the kernel had no such service or destination */
 };
 
 enum ipvs_op {
@@ -111,88 +100,122 @@ struct ipvs_timeouts {
 struct ipvs_nl;
 struct ipvs_batch;
 
+#define IPVS_MUST_CHECK __attribute__((warn_unused_result))
+
 /*
  * Opens a generic netlink socket and resolves the IPVS family. -1 when the
  * running kernel has no IPVS (module ip_vs not loaded or not built) or the
  * socket fails, with one line in err saying which and what to do.
  */
-int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen);
 /* Closes the socket and frees the handle; NULL is fine. */
 void ipvs_close(struct ipvs_nl *nl);
 /* The kernel's errno for the last single operation, dump, info or timeout
  * request on nl: 0 when it succeeded (batches report per operation). */
 int ipvs_last_errno(const struct ipvs_nl *nl);
 
-int ipvs_info_get(struct ipvs_nl *nl, struct ipvs_info *out, char *err, size_t errlen);
-int ipvs_timeouts_get(struct ipvs_nl *nl, struct ipvs_timeouts *out, char *err, size_t errlen);
-int ipvs_timeouts_set(struct ipvs_nl *nl, const struct ipvs_timeouts *t, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_info_get(struct ipvs_nl *nl, struct ipvs_info *out, char *err,
+                                  size_t errlen);
+IPVS_MUST_CHECK int ipvs_timeouts_get(struct ipvs_nl *nl, struct ipvs_timeouts *out, char *err,
+                                      size_t errlen);
+IPVS_MUST_CHECK int ipvs_timeouts_set(struct ipvs_nl *nl, const struct ipvs_timeouts *t, char *err,
+                                      size_t errlen);
 
 /*
- * Single operations, each one request and one ack. They return an
- * enum ipvs_status; err is filled for IPVS_FAILED, IPVS_EXISTS and IPVS_ABSENT
- * ("add dest 10.1.0.2:80 to TCP 11.0.0.1:80: No such process (no such service)").
+ * Single operations, each one request and one ack: 0 when the kernel did it,
+ * -1 when it refused or the socket failed, with err filled ("add dest
+ * 10.1.0.2:80 to TCP 11.0.0.1:80: No such process (no such service)") and
+ * the errno in ipvs_last_errno(nl). This layer never decides that a refusal
+ * means "already so" (EEXIST on an add, ENOENT on a delete): that rule is the
+ * reconciler's (reconcile_apply_result), in one place.
  */
-int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen);
-int ipvs_service_edit(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen);
-int ipvs_service_del(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen);
-int ipvs_dest_add(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                  char *err, size_t errlen);
-int ipvs_dest_edit(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                   char *err, size_t errlen);
-int ipvs_dest_del(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                  char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
+                                     size_t errlen);
+IPVS_MUST_CHECK int ipvs_service_edit(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
+                                      size_t errlen);
+IPVS_MUST_CHECK int ipvs_service_del(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
+                                     size_t errlen);
+IPVS_MUST_CHECK int ipvs_dest_add(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                  const struct ipvs_dest *d, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_dest_edit(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                   const struct ipvs_dest *d, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_dest_del(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                  const struct ipvs_dest *d, char *err, size_t errlen);
 
 /*
  * Dumps. On success *out is a malloc'd array of *n entries that the caller
  * frees with free(); on -1 *out is NULL. The kernel answers a dest dump of
  * a service that does not exist with no destinations, not with an error.
  */
-int ipvs_services_dump(struct ipvs_nl *nl, struct ipvs_service **out, size_t *n, char *err,
-                       size_t errlen);
-int ipvs_dests_dump(struct ipvs_nl *nl, const struct ipvs_service *s, struct ipvs_dest **out,
-                    size_t *n, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_services_dump(struct ipvs_nl *nl, struct ipvs_service **out, size_t *n,
+                                       char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_dests_dump(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                    struct ipvs_dest **out, size_t *n, char *err, size_t errlen);
+
+/*
+ * The same dumps read in steps, for a caller that must not hold its event
+ * loop: begin sends the request; each ipvs_dump_step reads at most one
+ * datagram (the kernel builds the next only once this one is read) and never
+ * waits. It returns IPVS_DUMP_DONE when the dump is complete, IPVS_DUMP_MORE
+ * after a datagram, IPVS_DUMP_WAIT when none has come yet (wait for ipvs_fd
+ * to be readable), or -1 with err (the errno in ipvs_last_errno). Then
+ * ipvs_dump_take hands over the malloc'd entries (struct ipvs_service or
+ * struct ipvs_dest). One dump at a time per handle: the kernel refuses a
+ * second one with EBUSY, and ipvs_dump_free reads an unfinished one to its
+ * end before freeing it.
+ */
+struct ipvs_dump;
+enum {
+	IPVS_DUMP_DONE = 0,
+	IPVS_DUMP_MORE = 1,
+	IPVS_DUMP_WAIT = 2,
+};
+IPVS_MUST_CHECK int ipvs_services_dump_begin(struct ipvs_nl *nl, struct ipvs_dump **out, char *err,
+                                             size_t errlen);
+IPVS_MUST_CHECK int ipvs_dests_dump_begin(struct ipvs_nl *nl, const struct ipvs_service *s,
+                                          struct ipvs_dump **out, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_dump_step(struct ipvs_dump *d, char *err, size_t errlen);
+void *ipvs_dump_take(struct ipvs_dump *d, size_t *n);
+void ipvs_dump_free(struct ipvs_dump *d);
+/* The socket, for an event loop to wait on (readable); the handle keeps it. */
+int ipvs_fd(const struct ipvs_nl *nl);
 
 /*
  * Batches: queue many operations, then send them all with NLM_F_ACK, many
  * per datagram, and collect one ack each. The kernel applies them in queue
  * order and goes on after a failed one, so an add of a destination queued
  * after the add of its service works, and one bad operation costs only
- * itself. Results come back per operation through the callback, in order.
+ * itself. Results come back per operation through the callback, in order,
+ * with the kernel's errno as it is (the caller decides what it means).
  */
 struct ipvs_batch_result {
 	size_t index; /* position in the batch, from 0 */
 	enum ipvs_op op;
 	const struct ipvs_service *svc;
 	const struct ipvs_dest *dest; /* NULL for service operations */
-	enum ipvs_status status;
-	int error;       /* errno from the kernel, 0 when it succeeded */
-	const char *msg; /* as a single operation's err; "" for IPVS_OK */
+	int error;                    /* errno from the kernel, 0 when it succeeded */
+	const char *msg;              /* as a single operation's err; "" when error is 0 */
 };
 typedef void (*ipvs_batch_cb)(void *arg, const struct ipvs_batch_result *r);
 
-int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err,
+                                     size_t errlen);
 /* Queues one operation (dest is ignored for service operations); -1 when
  * out of memory or the operation cannot be encoded. */
-int ipvs_batch_queue(struct ipvs_batch *b, enum ipvs_op op, const struct ipvs_service *s,
-                     const struct ipvs_dest *d, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_batch_queue(struct ipvs_batch *b, enum ipvs_op op,
+                                     const struct ipvs_service *s, const struct ipvs_dest *d,
+                                     char *err, size_t errlen);
 size_t ipvs_batch_len(const struct ipvs_batch *b);
 /*
  * Sends everything queued and reports each operation to cb (may be NULL).
- * Returns how many operations ended IPVS_FAILED (0: all done), or -1 when the
+ * Returns how many operations the kernel refused (error not 0), or -1 when the
  * socket itself failed: then err says why and the operations whose acks never
  * came are reported IPVS_FAILED with that errno; the kernel may have applied
  * some of them, so the caller re-reads the table. The batch is empty after.
  */
-int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err,
+                                      size_t errlen);
 void ipvs_batch_free(struct ipvs_batch *b);
-
-/*
- * What the kernel's errno means for an operation whose goal is a state:
- * add + EEXIST -> IPVS_EXISTS; delete + "no such thing" -> IPVS_ABSENT;
- * 0 -> IPVS_OK; anything else -> IPVS_FAILED. Edits are never idempotent here
- * (an edit that finds nothing is the caller's to turn into an add).
- */
-enum ipvs_status ipvs_status_of(enum ipvs_op op, int error);
 
 const char *ipvs_op_name(enum ipvs_op op);
 const char *ipvs_fwd_name(enum ipvs_fwd fwd); /* "masq", "tunnel", "droute" */

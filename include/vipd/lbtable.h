@@ -124,6 +124,11 @@ int lb_service_set_sched(struct lb_service *s, const char *name);
 /* Sorts services by key and each service's destinations by address, merging
  * duplicates; O(n log n). */
 int lb_table_sort(struct lb_table *t);
+/* The same for one service's destinations only. */
+int lb_service_sort_dests(struct lb_service *s);
+/* Services and every service's destinations sorted (lb_table_sort is a
+ * no-op then). */
+bool lb_table_is_sorted(const struct lb_table *t);
 size_t lb_table_dest_count(const struct lb_table *t);
 /* Adds a copy of `from` (attributes and destinations) to t; NULL when out
  * of memory. */

@@ -37,6 +37,8 @@ struct rc_plan {
 
 void rc_plan_init(struct rc_plan *p);
 void rc_plan_free(struct rc_plan *p);
+/* Appends a copy of op; -1 out of memory. */
+__attribute__((warn_unused_result)) int rc_plan_add(struct rc_plan *p, const struct rc_op *op);
 
 /*
  * Plans the operations from observed to desired, in the order they must be
@@ -56,8 +58,38 @@ void rc_plan_free(struct rc_plan *p);
  * Both tables are sorted in place (lb_table_sort) and so are not const.
  * Appends to `out`; 0, or -1 with err filled (out of memory).
  */
-int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
-                   const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int
+reconcile_plan(struct lb_table *observed, struct lb_table *desired, const struct lb_keyset *owned,
+               struct rc_plan *out, char *err, size_t errlen);
+
+/*
+ * reconcile_plan one service at a time, for a caller that reads the kernel
+ * service by service between other work: each call plans one key, `obs` the
+ * service as observed (NULL: the kernel lacks it), `want` as desired (NULL:
+ * not desired), the destinations of both sorted (lb_service_sort_dests); a
+ * key must be planned once. rc_planner_finish appends the plan, in the phase
+ * order above, to out and frees the planner. Called in key order, the plan is
+ * exactly reconcile_plan's (which is built this way); in any other order,
+ * only the order of operations inside one phase differs. -1 out of memory.
+ */
+enum { RC_PHASE_COUNT = 5 };
+struct rc_planner {
+	struct rc_plan phase[RC_PHASE_COUNT];
+};
+void rc_planner_init(struct rc_planner *pl);
+void rc_planner_free(struct rc_planner *pl);
+__attribute__((warn_unused_result)) int rc_planner_service(struct rc_planner *pl,
+                                                           const struct lb_service *obs,
+                                                           const struct lb_service *want,
+                                                           const struct lb_keyset *owned);
+__attribute__((warn_unused_result)) int
+rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen);
+
+/* reconcile_plan over tables already sorted (lb_table_is_sorted), which it
+ * only reads; -1 with err when one is not sorted or out of memory. */
+__attribute__((warn_unused_result)) int
+reconcile_plan_sorted(const struct lb_table *observed, const struct lb_table *desired,
+                      const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen);
 
 const char *rc_op_kind_name(enum rc_op_kind k);
 /* "add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1 masq"; returns buf. */
@@ -65,8 +97,9 @@ const char *rc_op_format(const struct rc_op *op, char *buf, size_t len);
 
 /*
  * What the caller does after applying one operation through netlink, given
- * the errno it got (0 on success; sign ignored). Kernel operations are
- * idempotent as IPVS reports them:
+ * the errno it got (0 on success; sign ignored). This is the one place that
+ * decides what a kernel refusal means: the netlink layer (ipvs.h) returns the
+ * errno as it is. Kernel operations are idempotent as IPVS reports them:
  *   - add service: EEXIST -> done (someone made it; the next plan edits it).
  *   - del service: ESRCH or ENOENT -> done (already gone).
  *   - edit service: ESRCH or ENOENT -> RC_RESULT_RETRY_AS_ADD.

@@ -208,6 +208,9 @@ static int open_dataplane(struct engine *e, char *err, size_t errlen)
 	}
 	if (dataplane_open(&e->dp, &ds, err, errlen) < 0)
 		return -1;
+	if (dataplane_attach(e->dp, e->loop, engine_on_op, engine_on_round_done, e, err, errlen) <
+	    0)
+		return -1;
 	return adopt_kernel_state(e, err, errlen);
 }
 
@@ -228,6 +231,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 	lb_table_init(&e->last_desired);
 	lb_keyset_init(&e->dns_served);
 	lb_keyset_init(&e->dns_added);
+	lb_keyset_init(&e->round_planned);
+	lb_keyset_init(&e->round_planned_next);
 	e->audit = audit_open(loop, cfg->audit_path, err, errlen);
 	if (!e->audit)
 		return -1;
@@ -264,6 +269,8 @@ void engine_fini(struct engine *e)
 	dns_server_close(e->dns);
 	lb_keyset_free(&e->dns_served);
 	lb_keyset_free(&e->dns_added);
+	lb_keyset_free(&e->round_planned);
+	lb_keyset_free(&e->round_planned_next);
 	audit_close(e->audit);
 	apps_set_free(&e->apps);
 	desired_state_free(&e->dstate);

@@ -44,6 +44,9 @@ struct engine {
 	struct api *api;             /* NULL when api.listen is unset */
 	struct lb_keyset dns_served; /* services in the kernel whose names are answered */
 	struct lb_keyset dns_added;  /* services added this round (their op succeeded) */
+	/* The planned services of the round dataplane_request runs, and of the
+	 * one waiting for it: their names follow in on_round_done. */
+	struct lb_keyset round_planned, round_planned_next;
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;
@@ -94,6 +97,9 @@ enum desired_health engine_health_of(void *ctx, const char *app_id, const char *
 struct desired_input engine_desired_input(struct engine *e);
 /* dataplane_op_cb: counts, notes services added for DNS, audits. */
 void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg);
+/* dataplane_done_cb: a round handed to dataplane_request ended; its DNS
+ * names and latency figure follow. */
+void engine_on_round_done(void *arg, int rc, const char *err);
 /* Arms the drain/slow-start timer for next_ms (monotonic ms); INT64_MAX disarms. */
 void engine_arm_next_change(struct engine *e, int64_t next_ms);
 

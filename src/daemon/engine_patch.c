@@ -76,8 +76,8 @@ int engine_patch_round(struct engine *e)
 		goto out;
 	}
 	/* Same services, new weights: DNS names and the owned set stand. The
-	 * last desired table is empty after a quick round (the dataplane took
-	 * it); only plan-only mode reads it. */
+	 * last desired table (kept after every round: the data plane only
+	 * reads it) follows; only plan-only mode reads it. */
 	if (e->last_desired.nsvcs > 0 && lb_table_patch(&e->last_desired, &part) < 0) {
 		log_debug("health round: cannot patch the last desired table");
 		goto out;

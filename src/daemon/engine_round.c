@@ -101,6 +101,43 @@ void engine_arm_next_change(struct engine *e, int64_t next_ms)
 	ev_timer_start(e->loop, &e->next_change);
 }
 
+/* Rounds driven by the loop: a resync, and any round asked for while one
+ * is in flight, is handed to dataplane_request, which reads and writes the
+ * kernel in slices between the loop's other work, so checks and DNS answers
+ * never wait for it. Its DNS names and latency figure follow in
+ * engine_on_round_done, for the round that ran (a request made while one
+ * runs waits; later ones replace it). */
+static void request_round(struct engine *e, const struct lb_table *table, struct lb_keyset *planned,
+                          bool full)
+{
+	struct lb_keyset *slot = dataplane_busy(e->dp) ? &e->round_planned_next : &e->round_planned;
+	char err[512];
+
+	if (dataplane_request(e->dp, table, full, err, sizeof(err)) < 0) {
+		log_warnx("reconcile round not started, kernel state kept: %s", err);
+		engine_dns_after_apply(e, planned, false);
+		return;
+	}
+	lb_keyset_free(slot);
+	*slot = *planned;
+	lb_keyset_init(planned);
+}
+
+void engine_on_round_done(void *arg, int rc, const char *err)
+{
+	struct engine *e = arg;
+
+	if (rc < 0)
+		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
+	engine_dns_after_apply(e, &e->round_planned, rc == 0);
+	lb_keyset_free(&e->round_planned);
+	engine_record_apply_latency(e);
+	if (dataplane_busy(e->dp)) { /* the waiting round has started */
+		e->round_planned = e->round_planned_next;
+		lb_keyset_init(&e->round_planned_next);
+	}
+}
+
 /* `full` re-reads the kernel (resync, repairs drift by others); otherwise
  * the round plans against what the last round left (a weight change is one
  * operation, no dump). */
@@ -132,16 +169,20 @@ void engine_round(struct engine *e, bool full)
 		log_warnx("out of memory listing services for DNS");
 	lb_keyset_sort(&planned);
 	engine_dns_before_apply(e, &planned);
-	if (e->dp && (full ? dataplane_apply : dataplane_apply_quick)(e->dp, &table, engine_on_op,
-	                                                              e, err, sizeof(err)) < 0) {
+	if (e->dp && (full || dataplane_busy(e->dp))) {
+		request_round(e, &table, &planned, full);
+		goto requested;
+	}
+	if (e->dp && dataplane_apply_quick(e->dp, &table, engine_on_op, e, err, sizeof(err)) < 0) {
 		log_warnx("reconcile round incomplete, kernel state kept: %s", err);
 		complete = false;
 	}
 	if (!e->dp)
 		plan_only(e, &table);
 	engine_dns_after_apply(e, &planned, complete);
-	lb_keyset_free(&planned);
 	engine_record_apply_latency(e);
+requested:
+	lb_keyset_free(&planned);
 	lb_table_free(&e->last_desired);
 	e->last_desired = table;
 	lb_table_init(&table);

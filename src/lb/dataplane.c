@@ -70,6 +70,7 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (dp == NULL)
 		return;
+	dataplane_detach(dp);
 	ipvs_close(dp->nl);
 	vipif_close(dp->vif);
 	lb_keyset_free(&dp->owned);
@@ -85,6 +86,33 @@ const struct lb_keyset *dataplane_owned(const struct dataplane *dp)
 
 /* ---- observing ---- */
 
+struct lb_service *dataplane_observed_add(struct lb_table *out, const struct ipvs_service *is,
+                                          const struct ipvs_dest *dests, size_t n)
+{
+	struct lb_key key;
+	char sched[LB_SCHED_MAX];
+	uint32_t flags;
+	struct lb_service *s;
+
+	if (dataplane_service_from_ipvs(is, &key, sched, &flags) < 0)
+		return NULL;
+	s = lb_table_add_service(out, &key);
+	if (s == NULL)
+		return NULL;
+	memcpy(s->sched, sched, sizeof(s->sched));
+	s->flags = flags;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_dest d;
+
+		dataplane_dest_from_ipvs(&dests[i], &d);
+		if (i == 0)
+			s->fwd = d.fwd;
+		if (lb_service_add_dest(s, &d) < 0)
+			return NULL;
+	}
+	return s;
+}
+
 /* A service removed between the services dump and its dests dump is simply
  * not there: ESRCH is not an error. */
 static int observe_service(struct dataplane *dp, const struct ipvs_service *is,
@@ -95,32 +123,18 @@ static int observe_service(struct dataplane *dp, const struct ipvs_service *is,
 	uint32_t flags;
 	struct ipvs_dest *dests = NULL;
 	size_t n = 0;
-	struct lb_service *s;
 
 	if (dataplane_service_from_ipvs(is, &key, sched, &flags) < 0)
 		return 0;
 	if (ipvs_dests_dump(dp->nl, is, &dests, &n, err, errlen) < 0)
 		return ipvs_last_errno(dp->nl) == ESRCH ? 0 : -1;
-	s = lb_table_add_service(out, &key);
-	if (s == NULL)
-		goto oom;
-	memcpy(s->sched, sched, sizeof(s->sched));
-	s->flags = flags;
-	for (size_t i = 0; i < n; i++) {
-		struct lb_dest d;
-
-		dataplane_dest_from_ipvs(&dests[i], &d);
-		if (i == 0)
-			s->fwd = d.fwd;
-		if (lb_service_add_dest(s, &d) < 0)
-			goto oom;
+	if (dataplane_observed_add(out, is, dests, n) == NULL) {
+		free(dests);
+		errbuf_set(err, errlen, "dataplane: observe: out of memory");
+		return -1;
 	}
 	free(dests);
 	return 0;
-oom:
-	free(dests);
-	errbuf_set(err, errlen, "dataplane: observe: out of memory");
-	return -1;
 }
 
 int dataplane_observe(struct dataplane *dp, struct lb_table *out, char *err, size_t errlen)
@@ -149,35 +163,7 @@ static bool addr_in(const struct lb_addr *set, size_t n, const struct lb_addr *a
 	return n > 0 && bsearch(a, set, n, sizeof(*set), addr_qsort_cmp) != NULL;
 }
 
-/* The distinct VIP addresses of a table, sorted. */
-static int table_addrs(const struct lb_table *t, struct lb_addr **out, size_t *n)
-{
-	struct lb_addr *a = malloc((t->nsvcs ? t->nsvcs : 1) * sizeof(*a));
-	size_t m = 0;
-
-	*out = a;
-	*n = 0;
-	if (a == NULL)
-		return -1;
-	for (size_t i = 0; i < t->nsvcs; i++)
-		a[m++] = t->svcs[i].key.addr;
-	qsort(a, m, sizeof(*a), addr_qsort_cmp);
-	*n = 0;
-	for (size_t i = 0; i < m; i++)
-		if (*n == 0 || lb_addr_cmp(&a[*n - 1], &a[i]) != 0)
-			a[(*n)++] = a[i];
-	return 0;
-}
-
-/* The addresses of the round: what the interface holds, what is wanted. */
-struct round_addrs {
-	struct lb_addr *bound;
-	size_t nbound;
-	struct lb_addr *wanted;
-	size_t nwanted;
-};
-
-static void round_addrs_free(struct round_addrs *ra)
+void dataplane_round_addrs_free(struct round_addrs *ra)
 {
 	free(ra->bound);
 	free(ra->wanted);
@@ -186,8 +172,8 @@ static void round_addrs_free(struct round_addrs *ra)
 /* Before any service is deleted, so that a VIP that leaves stops being a
  * local address before its service goes: a connection to it then fails at
  * once rather than reaching a local socket that happens to listen. */
-static int unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
-                           size_t errlen)
+int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
+                              size_t errlen)
 {
 	for (size_t i = 0; i < ra->nbound; i++) {
 		if (addr_in(ra->wanted, ra->nwanted, &ra->bound[i]))
@@ -217,179 +203,6 @@ static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
 	return 0;
 }
 
-/* ---- applying a plan ---- */
-
-struct op_result {
-	int error;
-	char *msg; /* NULL when the kernel said nothing worth reporting */
-};
-
-struct commit_ctx {
-	struct op_result *res;
-	size_t n;
-};
-
-/* ipvs_batch_cb */
-static void collect_result(void *arg, const struct ipvs_batch_result *r)
-{
-	struct commit_ctx *c = arg;
-
-	if (r->index >= c->n)
-		return;
-	c->res[r->index].error = r->error;
-	if (r->msg != NULL && r->msg[0] != '\0')
-		c->res[r->index].msg = strdup(r->msg);
-}
-
-static void results_free(struct op_result *res, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(res[i].msg);
-	free(res);
-}
-
-/* Sends ops[0..n) as one batch; res[i] gets each one's errno (0 done). A
- * socket failure marks the unacked ones with its errno: the caller re-reads. */
-static int commit_ops(struct dataplane *dp, const struct rc_op *ops, size_t n,
-                      struct op_result **out, char *err, size_t errlen)
-{
-	struct ipvs_batch *b = NULL;
-	struct commit_ctx c = {.res = calloc(n ? n : 1, sizeof(struct op_result)), .n = n};
-	struct ipvs_service svc;
-	struct ipvs_dest dest;
-	int rc = -1;
-
-	*out = NULL;
-	if (c.res == NULL) {
-		errbuf_set(err, errlen, "dataplane: out of memory");
-		return -1;
-	}
-	if (ipvs_batch_begin(dp->nl, &b, err, errlen) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		enum ipvs_op iop = dataplane_op_to_ipvs(&ops[i], &svc, &dest);
-
-		if (ipvs_batch_queue(b, iop, &svc, &dest, err, errlen) < 0)
-			goto out;
-	}
-	if (ipvs_batch_commit(b, collect_result, &c, err, errlen) < 0) {
-		/* Every op got a result through the callback; the caller treats
-		 * the failed ones as any other failure and re-plans. */
-	}
-	rc = 0;
-out:
-	ipvs_batch_free(b);
-	if (rc < 0)
-		results_free(c.res, n);
-	else
-		*out = c.res;
-	return rc;
-}
-
-void dataplane_round_init(struct round *r, struct dataplane *dp, dataplane_op_cb cb, void *arg)
-{
-	memset(r, 0, sizeof(*r));
-	r->dp = dp;
-	r->cb = cb;
-	r->arg = arg;
-	lb_keyset_init(&r->failed);
-	lb_keyset_init(&r->deleted);
-}
-
-void dataplane_round_free(struct round *r)
-{
-	lb_keyset_free(&r->failed);
-	lb_keyset_free(&r->deleted);
-}
-
-static void report(struct round *r, const struct rc_op *op, int error, const char *msg)
-{
-	if (r->cb != NULL)
-		r->cb(r->arg, op, error, msg != NULL ? msg : "");
-}
-
-static int note_failure(struct round *r, const struct rc_op *op, int error, const char *msg)
-{
-	char buf[256];
-
-	if (r->failures++ == 0)
-		snprintf(r->first_failure, sizeof(r->first_failure), "%s",
-		         msg != NULL ? msg : rc_op_format(op, buf, sizeof(buf)));
-	(void)error;
-	return lb_keyset_add(&r->failed, &op->svc);
-}
-
-/* Edits that found nothing, turned into adds and sent as a second batch. */
-static int apply_retries(struct round *r, const struct rc_op *adds, size_t n, char *err,
-                         size_t errlen)
-{
-	struct op_result *res;
-
-	if (n == 0)
-		return 0;
-	if (commit_ops(r->dp, adds, n, &res, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		enum rc_result what = reconcile_apply_result(&adds[i], res[i].error);
-
-		if (what == RC_RESULT_DONE) {
-			report(r, &adds[i], 0, res[i].msg);
-			continue;
-		}
-		report(r, &adds[i], res[i].error, res[i].msg);
-		if (note_failure(r, &adds[i], res[i].error, res[i].msg) < 0)
-			goto oom;
-	}
-	results_free(res, n);
-	return 0;
-oom:
-	results_free(res, n);
-	errbuf_set(err, errlen, "dataplane: out of memory");
-	return -1;
-}
-
-int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err, size_t errlen)
-{
-	struct op_result *res;
-	struct rc_op *retry = NULL;
-	size_t nretry = 0;
-	int rc = -1;
-
-	if (commit_ops(r->dp, plan->ops, plan->n, &res, err, errlen) < 0)
-		return -1;
-	retry = malloc((plan->n ? plan->n : 1) * sizeof(*retry));
-	if (retry == NULL)
-		goto oom;
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct rc_op *op = &plan->ops[i];
-		int e = res[i].error;
-
-		switch (reconcile_apply_result(op, e)) {
-		case RC_RESULT_DONE:
-			report(r, op, 0, res[i].msg);
-			if (op->kind == RC_DEL_SERVICE && lb_keyset_add(&r->deleted, &op->svc) < 0)
-				goto oom;
-			break;
-		case RC_RESULT_RETRY_AS_ADD:
-			retry[nretry++] = rc_op_as_add(op);
-			break;
-		case RC_RESULT_REPLAN:
-			report(r, op, e, res[i].msg);
-			if (note_failure(r, op, e, res[i].msg) < 0)
-				goto oom;
-			break;
-		}
-	}
-	rc = apply_retries(r, retry, nretry, err, errlen);
-	goto out;
-oom:
-	errbuf_set(err, errlen, "dataplane: out of memory");
-out:
-	free(retry);
-	results_free(res, plan->n);
-	return rc;
-}
-
 /* ---- the owned set ---- */
 
 static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
@@ -400,29 +213,6 @@ static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
 		if (lb_key_cmp(&a->keys[i], &b->keys[i]) != 0)
 			return false;
 	return true;
-}
-
-/* What vipd owns after the round: every desired service, and the services
- * it owned before that are still in the kernel (a delete that failed). */
-static int owned_after(struct round *r, const struct lb_table *desired,
-                       const struct lb_table *observed, struct lb_keyset *out)
-{
-	const struct lb_keyset *before = &r->dp->owned;
-
-	if (lb_keyset_add_table(out, desired) < 0)
-		return -1;
-	lb_keyset_sort(&r->deleted);
-	for (size_t i = 0; i < before->n; i++) {
-		const struct lb_key *k = &before->keys[i];
-
-		if (lb_table_find(desired, k) != NULL || lb_table_find(observed, k) == NULL ||
-		    lb_keyset_contains(&r->deleted, k))
-			continue;
-		if (lb_keyset_add(out, k) < 0)
-			return -1;
-	}
-	lb_keyset_sort(out);
-	return 0;
 }
 
 static int persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
@@ -442,24 +232,12 @@ static int persist_owned(struct round *r, struct lb_keyset *next, char *err, siz
 
 /* ---- the round ---- */
 
-static int owned_union(const struct dataplane *dp, const struct lb_table *desired,
-                       struct lb_keyset *out)
-{
-	for (size_t i = 0; i < dp->owned.n; i++)
-		if (lb_keyset_add(out, &dp->owned.keys[i]) < 0)
-			return -1;
-	if (lb_keyset_add_table(out, desired) < 0)
-		return -1;
-	lb_keyset_sort(out);
-	return 0;
-}
-
-static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
-                         struct round_addrs *ra, char *err, size_t errlen)
+int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
+                          struct round_addrs *ra, char *err, size_t errlen)
 {
 	if (dp->vif == NULL)
 		return 0;
-	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
+	if (dataplane_table_addrs(desired, &ra->wanted, &ra->nwanted) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
@@ -467,6 +245,25 @@ static int prepare_addrs(struct dataplane *dp, const struct lb_table *desired,
 		return -1;
 	qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
 	return 0;
+}
+
+int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen)
+{
+	struct lb_keyset owned;
+	int rc = -1;
+
+	lb_keyset_init(&owned);
+	r->dp->kernel_known = false;
+	if (dataplane_owned_union(&r->dp->owned, want, &owned) < 0) {
+		errbuf_set(err, errlen, "dataplane: out of memory");
+		goto out;
+	}
+	/* Written ahead: a service is recorded as vipd's before it is made, so
+	 * that a crash between the two cannot leave one vipd would never delete. */
+	rc = persist_owned(r, &owned, err, errlen);
+out:
+	lb_keyset_free(&owned);
+	return rc;
 }
 
 /* Observe, plan and apply until a plan goes through or DATAPLANE_MAX_PLANS
@@ -488,15 +285,11 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 			return -1;
 		}
 		if (attempt == 0 && r->dp->vif != NULL &&
-		    unbind_unwanted(r->dp, ra, err, errlen) < 0) {
+		    dataplane_unbind_unwanted(r->dp, ra, err, errlen) < 0) {
 			rc_plan_free(&plan);
 			return -1;
 		}
-		r->failures = 0;
-		r->failed.n = 0;
-		r->failed.sorted = false;
-		r->deleted.n = 0;
-		r->deleted.sorted = false;
+		dataplane_round_reset(r);
 		rc = dataplane_apply_plan(r, &plan, err, errlen);
 		rc_plan_free(&plan);
 		if (rc < 0)
@@ -509,21 +302,22 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 	return -1;
 }
 
-/* After a complete round the kernel holds `desired` for vipd's services. A
- * copy that cannot be made only costs the next quick round its shortcut. */
-static void remember_kernel(struct dataplane *dp, const struct lb_table *desired)
+/* After a complete round the kernel holds `want` for vipd's services: the
+ * round's own sorted copy becomes the remembered table. */
+void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want)
 {
 	lb_table_free(&dp->kernel);
-	lb_table_init(&dp->kernel);
-	dp->kernel_known = lb_table_copy(&dp->kernel, desired) == 0;
+	dp->kernel = *want;
+	dp->kernel_known = true;
+	lb_table_init(want);
 }
 
 /* After the plans: bind the addresses of the VIPs whose services exist, and
  * drop from the owned set the services that are gone. Needs `observed` to
  * be a complete read (the last plan's). */
-static int finish_round(struct round *r, const struct lb_table *desired,
-                        const struct lb_table *observed, const struct round_addrs *ra, char *err,
-                        size_t errlen)
+int dataplane_finish_round(struct round *r, const struct lb_table *desired,
+                           const struct lb_table *observed, const struct round_addrs *ra, char *err,
+                           size_t errlen)
 {
 	struct lb_keyset next;
 	int rc;
@@ -532,7 +326,8 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 	if (r->dp->vif != NULL && bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
 		return -1;
 	lb_keyset_init(&next);
-	if (owned_after(r, desired, observed, &next) < 0) {
+	lb_keyset_sort(&r->deleted);
+	if (dataplane_owned_after(&r->dp->owned, desired, observed, &r->deleted, &next) < 0) {
 		lb_keyset_free(&next);
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
@@ -542,43 +337,71 @@ static int finish_round(struct round *r, const struct lb_table *desired,
 	return rc;
 }
 
-int dataplane_apply(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb, void *arg,
-                    char *err, size_t errlen)
+/* The whole-table round over the round's own sorted copy of the desired
+ * table, which it moves into the remembered table when it completes. */
+static int full_round(struct dataplane *dp, struct lb_table *want, dataplane_op_cb cb, void *arg,
+                      char *err, size_t errlen)
 {
 	struct round r;
 	struct round_addrs ra = {0};
-	struct lb_keyset owned;
 	struct lb_table observed;
 	char ferr[512];
 	int rc = -1;
 
 	dataplane_round_init(&r, dp, cb, arg);
-	lb_keyset_init(&owned);
 	lb_table_init(&observed);
-	dp->kernel_known = false;
-	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0) {
-		errbuf_set(err, errlen, "dataplane: out of memory");
+	if (dataplane_round_begin(&r, want, err, errlen) < 0 ||
+	    dataplane_round_addrs(dp, want, &ra, err, errlen) < 0)
 		goto out;
-	}
-	/* Written ahead: a service is recorded as vipd's before it is made, so
-	 * that a crash between the two cannot leave one vipd would never delete. */
-	if (persist_owned(&r, &owned, err, errlen) < 0)
-		goto out;
-	if (prepare_addrs(dp, desired, &ra, err, errlen) < 0)
-		goto out;
-	rc = plan_rounds(&r, desired, &dp->owned, &ra, &observed, err, errlen);
+	rc = plan_rounds(&r, want, &dp->owned, &ra, &observed, err, errlen);
 	if (rc < 0 && r.failures == 0)
 		goto out; /* no complete read to finish from */
-	if (finish_round(&r, desired, &observed, &ra, rc == 0 ? err : ferr,
-	                 rc == 0 ? errlen : sizeof(ferr)) < 0)
+	if (dataplane_finish_round(&r, want, &observed, &ra, rc == 0 ? err : ferr,
+	                           rc == 0 ? errlen : sizeof(ferr)) < 0)
 		rc = -1;
 	if (rc == 0)
-		remember_kernel(dp, desired);
+		dataplane_remember_kernel(dp, want);
 out:
-	round_addrs_free(&ra);
+	dataplane_round_addrs_free(&ra);
 	lb_table_free(&observed);
-	lb_keyset_free(&owned);
 	dataplane_round_free(&r);
+	return rc;
+}
+
+/* The round's own copy of the caller's table, sorted for the merge walk. */
+static int copy_desired(const struct lb_table *desired, struct lb_table *want, char *err,
+                        size_t errlen)
+{
+	lb_table_init(want);
+	if (lb_table_copy(want, desired) < 0) {
+		errbuf_set(err, errlen, "dataplane: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int dataplane_refuse_busy(const struct dataplane *dp, char *err, size_t errlen)
+{
+	if (!dataplane_busy(dp))
+		return 0;
+	errbuf_set(err, errlen, "dataplane: a round driven by the loop is in flight");
+	return -1;
+}
+
+int dataplane_apply(struct dataplane *dp, const struct lb_table *desired, dataplane_op_cb cb,
+                    void *arg, char *err, size_t errlen)
+{
+	struct lb_table want;
+	int rc;
+
+	if (dataplane_refuse_busy(dp, err, errlen) < 0)
+		return -1;
+	if (copy_desired(desired, &want, err, errlen) < 0) {
+		lb_table_free(&want);
+		return -1;
+	}
+	rc = full_round(dp, &want, cb, arg, err, errlen);
+	lb_table_free(&want);
 	return rc;
 }
 
@@ -587,14 +410,44 @@ static int quick_addrs(struct dataplane *dp, const struct lb_table *desired, str
 {
 	if (dp->vif == NULL)
 		return 0;
-	if (table_addrs(desired, &ra->wanted, &ra->nwanted) < 0 ||
-	    table_addrs(&dp->kernel, &ra->bound, &ra->nbound) < 0)
+	if (dataplane_table_addrs(desired, &ra->wanted, &ra->nwanted) < 0 ||
+	    dataplane_table_addrs(&dp->kernel, &ra->bound, &ra->nbound) < 0)
 		return -1;
 	return 0;
 }
 
-int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, dataplane_op_cb cb,
-                          void *arg, char *err, size_t errlen)
+/* The quick round's plan touched only these services' destinations and
+ * attributes: the remembered table takes desired's state of each, O(changed)
+ * rather than a copy of the whole table. Services that came or went: a copy. */
+static void remember_planned(struct dataplane *dp, const struct lb_table *desired,
+                             const struct rc_plan *plan)
+{
+	struct lb_table part;
+	bool ok = true;
+
+	lb_table_init(&part);
+	for (size_t i = 0; i < plan->n && ok; i++) {
+		const struct rc_op *op = &plan->ops[i];
+		const struct lb_service *s = lb_table_find(desired, &op->svc);
+
+		if (op->kind == RC_ADD_SERVICE || op->kind == RC_DEL_SERVICE || s == NULL)
+			ok = false;
+		else if (lb_table_find(&part, &op->svc) == NULL)
+			ok = lb_table_add_copy(&part, s) != NULL;
+	}
+	if (ok && lb_table_patch(&dp->kernel, &part) == 0 && lb_table_sort(&dp->kernel) == 0) {
+		dp->kernel_known = true;
+	} else {
+		lb_table_free(&dp->kernel);
+		lb_table_init(&dp->kernel);
+		dp->kernel_known = lb_table_copy(&dp->kernel, desired) == 0;
+	}
+	lb_table_free(&part);
+}
+
+int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
+                          struct lb_table *own, dataplane_op_cb cb, void *arg, char *err,
+                          size_t errlen)
 {
 	struct round r;
 	struct round_addrs ra = {0};
@@ -602,48 +455,58 @@ int dataplane_apply_quick(struct dataplane *dp, struct lb_table *desired, datapl
 	struct rc_plan plan;
 	int rc = -1;
 
-	if (!dp->kernel_known) {
-		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
-		lb_table_free(desired);
-		lb_table_init(desired);
-		return rc;
-	}
 	dataplane_round_init(&r, dp, cb, arg);
 	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
-	if (lb_table_sort(desired) < 0 || owned_union(dp, desired, &owned) < 0 ||
-	    quick_addrs(dp, desired, &ra) < 0) {
+	if (dataplane_owned_union(&dp->owned, desired, &owned) < 0 ||
+	    quick_addrs(dp, desired, &ra) < 0 || lb_table_sort(&dp->kernel) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	if (persist_owned(&r, &owned, err, errlen) < 0)
 		goto out;
-	if (reconcile_plan(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
+	if (reconcile_plan_sorted(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
 		goto out;
-	if (dp->vif != NULL && unbind_unwanted(dp, &ra, err, errlen) < 0)
+	if (dp->vif != NULL && dataplane_unbind_unwanted(dp, &ra, err, errlen) < 0)
 		goto out;
 	dp->kernel_known = false;
 	if (dataplane_apply_plan(&r, &plan, err, errlen) < 0 || r.failures > 0) {
-		/* The remembered table was wrong or the kernel refused: the
-		 * full round reads the truth and re-plans. */
-		rc = dataplane_apply(dp, desired, cb, arg, err, errlen);
+		rc = 1;
 		goto out;
 	}
-	rc = finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
-	if (rc == 0) {
-		lb_table_free(&dp->kernel);
-		dp->kernel = *desired;
-		dp->kernel_known = true;
-		lb_table_init(desired);
-	}
+	rc = dataplane_finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
+	if (rc == 0 && own != NULL)
+		dataplane_remember_kernel(dp, own);
+	else if (rc == 0)
+		remember_planned(dp, desired, &plan);
 out:
-	if (desired->nsvcs > 0 || desired->svcs != NULL) {
-		lb_table_free(desired);
-		lb_table_init(desired);
-	}
 	rc_plan_free(&plan);
-	round_addrs_free(&ra);
+	dataplane_round_addrs_free(&ra);
 	lb_keyset_free(&owned);
 	dataplane_round_free(&r);
+	return rc;
+}
+
+int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired, dataplane_op_cb cb,
+                          void *arg, char *err, size_t errlen)
+{
+	struct lb_table want;
+	int rc = 1;
+
+	if (dataplane_refuse_busy(dp, err, errlen) < 0)
+		return -1;
+	/* A sorted table is planned as it is, without the round's own copy. */
+	if (dp->kernel_known && lb_table_is_sorted(desired))
+		rc = dataplane_quick_round(dp, desired, NULL, cb, arg, err, errlen);
+	if (rc != 1)
+		return rc;
+	if (copy_desired(desired, &want, err, errlen) < 0) {
+		lb_table_free(&want);
+		return -1;
+	}
+	rc = dp->kernel_known ? dataplane_quick_round(dp, &want, &want, cb, arg, err, errlen) : 1;
+	if (rc == 1)
+		rc = full_round(dp, &want, cb, arg, err, errlen);
+	lb_table_free(&want);
 	return rc;
 }

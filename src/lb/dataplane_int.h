@@ -27,6 +27,20 @@ struct dataplane {
 	 * dataplane_apply_patch; valid while kernel_known. */
 	struct lb_table kernel;
 	bool kernel_known;
+	struct dataplane_async *async; /* NULL until dataplane_attach */
+};
+
+/* -1 with err while a round driven by the loop is in flight (or waiting):
+ * the synchronous rounds never interleave with it. */
+int dataplane_refuse_busy(const struct dataplane *dp, char *err, size_t errlen);
+
+/* The addresses of a round: what the interface holds, what is wanted
+ * (both sorted). */
+struct round_addrs {
+	struct lb_addr *bound;
+	size_t nbound;
+	struct lb_addr *wanted;
+	size_t nwanted;
 };
 
 /* One round's reporting and what its last plan's failures were. */
@@ -42,10 +56,68 @@ struct round {
 
 void dataplane_round_init(struct round *r, struct dataplane *dp, dataplane_op_cb cb, void *arg);
 void dataplane_round_free(struct round *r);
+/* Forgets the last plan's failures and deletions, before the next plan. */
+void dataplane_round_reset(struct round *r);
+
+/* One operation's result: the kernel's errno (0 done) and its message. */
+struct dataplane_op_result {
+	int error;
+	char *msg; /* NULL when the kernel said nothing worth reporting */
+};
+
+/* Sends ops[0..n) through nl as one batch; (*out)[i] is each one's result,
+ * freed with dataplane_results_free. A socket failure marks the unacked ones
+ * with its errno (the round re-reads and re-plans); -1 only when the batch
+ * could not be built or reported, with err. */
+int dataplane_commit_ops(struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
+                         struct dataplane_op_result **out, char *err, size_t errlen);
+void dataplane_results_free(struct dataplane_op_result *res, size_t n);
+/* Takes one operation's result into the round as reconcile_apply_result
+ * decides: reported through the round's callback, a deleted service or a
+ * failure recorded; an edit that found nothing is appended to retry as an
+ * add instead (a failure when retry is NULL). -1 out of memory. */
+int dataplane_take_result(struct round *r, const struct rc_op *op,
+                          const struct dataplane_op_result *res, struct rc_plan *retry);
 
 /* Applies one plan in one batch (edits that find nothing retried as adds),
  * reporting every operation; r->failures says whether it must be
  * re-planned. -1 only when the batch could not be sent or out of memory. */
 int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err, size_t errlen);
+
+/* ---- the steps of a whole-table round (dataplane.c), shared with the
+ * rounds driven by the loop (dataplane_async.c) ---- */
+
+/* Before anything is read: the owned set written ahead (with every key of
+ * want). Clears the remembered table. */
+int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen);
+/* The round's addresses: what the interface holds, what want needs (none
+ * without an interface). */
+int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
+                          struct round_addrs *ra, char *err, size_t errlen);
+/* The first plan's: addresses of VIPs that leave, before any service goes. */
+int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
+                              size_t errlen);
+/* After the last plan: bind the addresses of VIPs whose services exist,
+ * persist the owned set without the services gone (`observed` the last
+ * complete read). */
+int dataplane_finish_round(struct round *r, const struct lb_table *desired,
+                           const struct lb_table *observed, const struct round_addrs *ra, char *err,
+                           size_t errlen);
+/* The round's sorted copy becomes the remembered table (want is emptied). */
+void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want);
+void dataplane_round_addrs_free(struct round_addrs *ra);
+/* The quick round towards `desired` (sorted): 0, -1 with err, or 1 when a
+ * whole-table round must follow (the remembered table was wrong or the
+ * kernel refused), nothing finished then. `own`, when not NULL, is desired
+ * itself as the round's own copy, moved into the remembered table when it
+ * completes; otherwise the remembered table takes the planned services from
+ * desired. Needs dp->kernel_known. */
+int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
+                          struct lb_table *own, dataplane_op_cb cb, void *arg, char *err,
+                          size_t errlen);
+/* One service of a dump added to an observed table, converted; NULL for a
+ * service an lb_table cannot hold (firewall mark) or out of memory. */
+struct lb_service *dataplane_observed_add(struct lb_table *out, const struct ipvs_service *is,
+                                          const struct ipvs_dest *dests, size_t n);
 
 #endif

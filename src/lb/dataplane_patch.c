@@ -35,22 +35,25 @@ static int kernel_services(const struct lb_table *kernel, const struct lb_table 
 	return 0;
 }
 
-int dataplane_patch_plan(const struct lb_table *kernel, struct lb_table *part, struct rc_plan *out,
-                         char *err, size_t errlen)
+int dataplane_patch_plan(const struct lb_table *kernel, const struct lb_table *part,
+                         struct rc_plan *out, char *err, size_t errlen)
 {
-	struct lb_table before;
+	struct lb_table before, want;
 	int rc = -1;
 
 	lb_table_init(&before);
-	if (lb_table_sort(part) < 0) {
+	lb_table_init(&want);
+	/* The caller's part is read-only: the merge walk sorts its own copy. */
+	if (lb_table_copy(&want, part) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
-	if (kernel_services(kernel, part, &before, err, errlen) < 0)
+	if (kernel_services(kernel, &want, &before, err, errlen) < 0)
 		goto out;
 	/* No service leaves, so no owned set is needed. */
-	rc = reconcile_plan(&before, part, NULL, out, err, errlen);
+	rc = reconcile_plan(&before, &want, NULL, out, err, errlen);
 out:
+	lb_table_free(&want);
 	lb_table_free(&before);
 	return rc;
 }
@@ -61,13 +64,15 @@ static void note_refusal(const struct round *r, char *err, size_t errlen)
 	           r->failures == 1 ? "" : "s", r->first_failure);
 }
 
-int dataplane_apply_patch(struct dataplane *dp, struct lb_table *part, dataplane_op_cb cb,
+int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part, dataplane_op_cb cb,
                           void *arg, char *err, size_t errlen)
 {
 	struct round r;
 	struct rc_plan plan;
 	int rc = -1;
 
+	if (dataplane_refuse_busy(dp, err, errlen) < 0)
+		return -1;
 	if (!dp->kernel_known) {
 		errbuf_set(err, errlen, "dataplane: no remembered table");
 		return -1;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/errbuf.h"
+
 #include "ipvs_priv.h"
 
 /* Per datagram. The kernel answers each request with an ack while it handles
@@ -31,6 +33,7 @@ struct ipvs_batch {
 	struct ipvs_batch_op *ops;
 	size_t n;
 	size_t ops_cap;
+	size_t sent; /* operations sent and reported so far */
 };
 
 int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err, size_t errlen)
@@ -39,7 +42,7 @@ int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out, char *err, siz
 
 	*out = NULL;
 	if (b == NULL) {
-		ipvs_set_error(err, errlen, "batch: out of memory");
+		errbuf_set(err, errlen, "batch: out of memory");
 		return -1;
 	}
 	b->nl = nl;
@@ -121,7 +124,7 @@ int ipvs_batch_queue(struct ipvs_batch *b, enum ipvs_op op, const struct ipvs_se
 	return 0;
 }
 
-/* Reports one operation; returns 1 when it failed. */
+/* Reports one operation; returns 1 when the kernel refused it. */
 static int report(const struct ipvs_batch_op *o, size_t index, int error, ipvs_batch_cb cb,
                   void *arg)
 {
@@ -130,17 +133,16 @@ static int report(const struct ipvs_batch_op *o, size_t index, int error, ipvs_b
 	    .op = o->op,
 	    .svc = &o->svc,
 	    .dest = ipvs_op_has_dest(o->op) ? &o->dest : NULL,
-	    .status = ipvs_status_of(o->op, error),
 	    .error = error,
 	};
 	char msg[256] = "";
 
-	if (r.status != IPVS_OK)
+	if (error != 0)
 		ipvs_op_error(o->op, r.svc, r.dest, error, msg, sizeof(msg));
 	r.msg = msg;
 	if (cb != NULL)
 		cb(arg, &r);
-	return r.status == IPVS_FAILED;
+	return error != 0;
 }
 
 /* The end of the chunk that starts at first: bounded in count and bytes,
@@ -157,33 +159,49 @@ static size_t chunk_end(const struct ipvs_batch *b, size_t first)
 	return end;
 }
 
-int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err, size_t errlen)
+/* Sends the chunk at b->sent and reports it; -1 when the socket failed,
+ * then every unsent operation is reported too. */
+static int commit_chunk(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, size_t *failed,
+                        char *err, size_t errlen)
 {
 	int errors[IPVS_BATCH_CHUNK_MSGS];
 	char transport[160];
-	size_t first = 0;
-	int failed = 0, transport_errno = 0;
+	size_t first = b->sent, end = chunk_end(b, first);
+	size_t bytes = b->ops[end - 1].off + b->ops[end - 1].len - b->ops[first].off;
+	int transport_errno = 0;
 
-	while (first < b->n) {
-		size_t end = chunk_end(b, first);
-		size_t bytes = b->ops[end - 1].off + b->ops[end - 1].len - b->ops[first].off;
-
-		if (ipvs_nl_transact(b->nl, b->buf + b->ops[first].off, bytes, end - first, errors,
-		                     transport, sizeof(transport)) < 0) {
-			transport_errno = errno != 0 ? errno : EIO;
-			ipvs_set_error(err, errlen, "batch of %zu operations, at #%zu: %s", b->n,
-			               first, transport);
-		}
-		for (size_t i = first; i < end; i++)
-			failed += report(&b->ops[i], i, errors[i - first], cb, arg);
-		first = end;
-		if (transport_errno != 0)
-			break;
+	if (ipvs_nl_transact(b->nl, b->buf + b->ops[first].off, bytes, end - first, errors,
+	                     transport, sizeof(transport)) < 0) {
+		transport_errno = errno != 0 ? errno : EIO;
+		errbuf_set(err, errlen, "batch of %zu operations, at #%zu: %s", b->n, first,
+		           transport);
 	}
+	for (size_t i = first; i < end; i++)
+		*failed += (size_t)report(&b->ops[i], i, errors[i - first], cb, arg);
+	b->sent = end;
+	if (transport_errno == 0)
+		return 0;
 	/* Not sent at all: the socket failed on an earlier chunk. */
-	for (size_t i = first; i < b->n; i++)
-		report(&b->ops[i], i, transport_errno, cb, arg);
+	for (size_t i = end; i < b->n; i++)
+		*failed += (size_t)report(&b->ops[i], i, transport_errno, cb, arg);
+	b->sent = b->n;
+	return -1;
+}
+
+static void batch_reset(struct ipvs_batch *b)
+{
 	b->n = 0;
 	b->len = 0;
-	return transport_errno != 0 ? -1 : failed;
+	b->sent = 0;
+}
+
+int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err, size_t errlen)
+{
+	size_t failed = 0;
+	int rc = 0;
+
+	while (rc == 0 && b->sent < b->n)
+		rc = commit_chunk(b, cb, arg, &failed, err, errlen);
+	batch_reset(b);
+	return rc < 0 ? -1 : (int)failed;
 }

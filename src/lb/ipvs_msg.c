@@ -11,6 +11,8 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
+#include "vipd/errbuf.h"
+
 #include "ipvs_priv.h"
 
 _Static_assert(IPVS_FWD_MASQ == IP_VS_CONN_F_MASQ, "fwd values are the kernel's");
@@ -330,37 +332,6 @@ int ipvs_msg_parse_timeouts(struct nlmsghdr *nlh, struct ipvs_timeouts *out)
 	return 0;
 }
 
-enum ipvs_status ipvs_status_of(enum ipvs_op op, int error)
-{
-	if (error < 0)
-		error = -error;
-	if (error == 0)
-		return IPVS_OK;
-	switch (op) {
-	case IPVS_OP_ADD_SERVICE:
-	case IPVS_OP_ADD_DEST:
-		if (error == EEXIST)
-			return IPVS_EXISTS;
-		return IPVS_FAILED;
-	case IPVS_OP_DEL_SERVICE:
-		/* IPVS answers ESRCH for a missing service; ENOENT is accepted
-		 * too, as "no such thing" from any kernel version. */
-		if (error == ESRCH || error == ENOENT)
-			return IPVS_ABSENT;
-		return IPVS_FAILED;
-	case IPVS_OP_DEL_DEST:
-		/* ENOENT: the service has no such destination. ESRCH: there is no
-		 * such service, so none of its destinations either. */
-		if (error == ENOENT || error == ESRCH)
-			return IPVS_ABSENT;
-		return IPVS_FAILED;
-	case IPVS_OP_EDIT_SERVICE:
-	case IPVS_OP_EDIT_DEST:
-		return IPVS_FAILED;
-	}
-	return IPVS_FAILED;
-}
-
 const char *ipvs_op_name(enum ipvs_op op)
 {
 	switch (op) {
@@ -475,5 +446,5 @@ void ipvs_op_error(enum ipvs_op op, const struct ipvs_service *s, const struct i
 	if (err == NULL || errlen == 0)
 		return;
 	ipvs_op_describe(op, s, d, what, sizeof(what));
-	(void)snprintf(err, errlen, "%s: %s%s", what, strerror(error), error_hint(op, error));
+	errbuf_set(err, errlen, "%s: %s%s", what, strerror(error), error_hint(op, error));
 }

@@ -1,11 +1,11 @@
 /*
  * The IPVS netlink handle: opening the socket and resolving the family, the
- * request/ack transport, dumps, info, timeouts and single operations.
+ * request/ack transport, info, timeouts and single operations (dumps are in
+ * ipvs_dump.c).
  * Messages are built with libnl but sent and read on the raw socket, so that
  * a batch can put many requests in one datagram and match acks by sequence.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,8 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
+#include "vipd/errbuf.h"
+
 #include "ipvs_priv.h"
 
 /* Acks of a batch queue up in the receive buffer while the kernel works
@@ -28,28 +30,16 @@
  * this long means a lost message, not a slow kernel. */
 #define IPVS_REPLY_TIMEOUT_S 30
 
-typedef int (*ipvs_reply_fn)(struct nlmsghdr *nlh, void *arg);
-
-void ipvs_set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (err != NULL && errlen > 0)
-		(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void set_no_ipvs_error(char *err, size_t errlen)
 {
 	struct utsname u;
 	const char *release = uname(&u) == 0 ? u.release : "?";
 
-	ipvs_set_error(err, errlen,
-	               "IPVS: the running kernel (%s) has no IPVS (generic netlink family \"%s\" "
-	               "not found): load it with 'modprobe ip_vs', or run a kernel built with "
-	               "CONFIG_IP_VS such as Debian's (apt-get install linux-image-amd64)",
-	               release, IPVS_GENL_NAME);
+	errbuf_set(err, errlen,
+	           "IPVS: the running kernel (%s) has no IPVS (generic netlink family \"%s\" "
+	           "not found): load it with 'modprobe ip_vs', or run a kernel built with "
+	           "CONFIG_IP_VS such as Debian's (apt-get install linux-image-amd64)",
+	           release, IPVS_GENL_NAME);
 }
 
 /* Failures here only shrink what the socket can hold, so they are not
@@ -63,15 +53,15 @@ static int tune_socket(struct ipvs_nl *nl, char *err, size_t errlen)
 	int rc = nl_socket_set_buffer_size(nl->sock, IPVS_RCVBUF, IPVS_SNDBUF);
 
 	if (rc < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot size the netlink socket: %s",
-		               nl_geterror(rc));
+		errbuf_set(err, errlen, "IPVS: cannot size the netlink socket: %s",
+		           nl_geterror(rc));
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot set the netlink reply timeout: %s",
-		               strerror(errno));
+		errbuf_set(err, errlen, "IPVS: cannot set the netlink reply timeout: %s",
+		           strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -85,19 +75,19 @@ int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen)
 	*out = NULL;
 	nl = calloc(1, sizeof(*nl));
 	if (nl == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: out of memory");
+		errbuf_set(err, errlen, "IPVS: out of memory");
 		return -1;
 	}
 	nl->rbuf = malloc(IPVS_RBUF_LEN);
 	nl->sock = nl_socket_alloc();
 	if (nl->rbuf == NULL || nl->sock == NULL) {
-		ipvs_set_error(err, errlen, "IPVS: out of memory");
+		errbuf_set(err, errlen, "IPVS: out of memory");
 		goto fail;
 	}
 	rc = genl_connect(nl->sock);
 	if (rc < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot open a generic netlink socket: %s",
-		               nl_geterror(rc));
+		errbuf_set(err, errlen, "IPVS: cannot open a generic netlink socket: %s",
+		           nl_geterror(rc));
 		goto fail;
 	}
 	nl->family = genl_ctrl_resolve(nl->sock, IPVS_GENL_NAME);
@@ -106,8 +96,8 @@ int ipvs_open(struct ipvs_nl **out, char *err, size_t errlen)
 		goto fail;
 	}
 	if (nl->family < 0) {
-		ipvs_set_error(err, errlen, "IPVS: cannot resolve generic netlink family %s: %s",
-		               IPVS_GENL_NAME, nl_geterror(nl->family));
+		errbuf_set(err, errlen, "IPVS: cannot resolve generic netlink family %s: %s",
+		           IPVS_GENL_NAME, nl_geterror(nl->family));
 		goto fail;
 	}
 	if (tune_socket(nl, err, errlen) < 0)
@@ -136,6 +126,11 @@ int ipvs_last_errno(const struct ipvs_nl *nl)
 	return nl->last_errno;
 }
 
+int ipvs_fd(const struct ipvs_nl *nl)
+{
+	return nl_socket_get_fd(nl->sock);
+}
+
 static int send_datagram(struct ipvs_nl *nl, const unsigned char *buf, size_t len, char *err,
                          size_t errlen)
 {
@@ -147,46 +142,50 @@ static int send_datagram(struct ipvs_nl *nl, const unsigned char *buf, size_t le
 	if (n < 0) {
 		int saved = errno;
 
-		ipvs_set_error(err, errlen, "netlink send: %s", strerror(saved));
+		errbuf_set(err, errlen, "netlink send: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if ((size_t)n != len) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "netlink send: %zd of %zu bytes sent", n, len);
+		errbuf_set(err, errlen, "netlink send: %zd of %zu bytes sent", n, len);
 		return -1;
 	}
 	return 0;
 }
 
-/* One datagram into nl->rbuf; its length, or -1 with errno set. */
-static int recv_datagram(struct ipvs_nl *nl, char *err, size_t errlen)
+/* One datagram into nl->rbuf; its length, or -1 with errno set. With
+ * MSG_DONTWAIT in flags, nothing to read is -1 with errno EAGAIN and err
+ * untouched. */
+static int recv_datagram(struct ipvs_nl *nl, int flags, char *err, size_t errlen)
 {
 	struct iovec iov = {.iov_base = nl->rbuf, .iov_len = IPVS_RBUF_LEN};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	do {
-		n = recvmsg(nl_socket_get_fd(nl->sock), &mh, 0);
+		n = recvmsg(nl_socket_get_fd(nl->sock), &mh, flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int saved = errno;
 
-		if (saved == EAGAIN || saved == EWOULDBLOCK)
-			ipvs_set_error(err, errlen, "no reply from the kernel within %d s",
-			               IPVS_REPLY_TIMEOUT_S);
+		if ((saved == EAGAIN || saved == EWOULDBLOCK) && (flags & MSG_DONTWAIT))
+			; /* the caller waits for the socket */
+		else if (saved == EAGAIN || saved == EWOULDBLOCK)
+			errbuf_set(err, errlen, "no reply from the kernel within %d s",
+			           IPVS_REPLY_TIMEOUT_S);
 		else if (saved == ENOBUFS)
-			ipvs_set_error(err, errlen,
-			               "the kernel dropped replies "
-			               "(netlink receive buffer full)");
+			errbuf_set(err, errlen,
+			           "the kernel dropped replies "
+			           "(netlink receive buffer full)");
 		else
-			ipvs_set_error(err, errlen, "netlink receive: %s", strerror(saved));
+			errbuf_set(err, errlen, "netlink receive: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if (mh.msg_flags & MSG_TRUNC) {
 		errno = EMSGSIZE;
-		ipvs_set_error(err, errlen, "netlink reply larger than %d bytes", IPVS_RBUF_LEN);
+		errbuf_set(err, errlen, "netlink reply larger than %d bytes", IPVS_RBUF_LEN);
 		return -1;
 	}
 	return (int)n;
@@ -219,7 +218,7 @@ int ipvs_nl_transact(struct ipvs_nl *nl, unsigned char *buf, size_t len, size_t 
 	if (send_datagram(nl, buf, len, err, errlen) < 0)
 		goto fail;
 	while (pending > 0) {
-		int remaining = recv_datagram(nl, err, errlen);
+		int remaining = recv_datagram(nl, 0, err, errlen);
 		struct nlmsghdr *h = (struct nlmsghdr *)nl->rbuf;
 
 		if (remaining < 0)
@@ -253,6 +252,63 @@ static int done_error(const struct nlmsghdr *nlh)
 	return error < 0 ? -error : 0;
 }
 
+int ipvs_req_send(struct ipvs_nl *nl, struct ipvs_req *rq, struct nl_msg *msg, ipvs_reply_fn fn,
+                  void *arg, char *err, size_t errlen)
+{
+	struct nlmsghdr *req = nlmsg_hdr(msg);
+	int rc;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->nl = nl;
+	rq->seq = nl->next_seq++;
+	rq->fn = fn;
+	rq->arg = arg;
+	rq->result = -1;
+	req->nlmsg_seq = rq->seq;
+	req->nlmsg_pid = nl->port;
+	rc = send_datagram(nl, (unsigned char *)req, req->nlmsg_len, err, errlen);
+	nlmsg_free(msg);
+	if (rc < 0)
+		nl->last_errno = errno != 0 ? errno : EIO;
+	return rc;
+}
+
+/* Hands the replies in one datagram of `len` bytes to rq. */
+static void req_take(struct ipvs_req *rq, struct nlmsghdr *h, int len)
+{
+	for (; rq->result < 0 && nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+		if (h->nlmsg_seq != rq->seq || h->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (h->nlmsg_type == NLMSG_DONE)
+			rq->result = done_error(h);
+		else if (h->nlmsg_type == NLMSG_ERROR)
+			rq->result = ack_error(h);
+		else if (rq->fn != NULL && rq->fn_error == 0 && rq->fn(h, rq->arg) < 0)
+			rq->fn_error = errno != 0 ? errno : EPROTO;
+	}
+}
+
+int ipvs_req_read(struct ipvs_req *rq, bool wait, char *err, size_t errlen)
+{
+	struct ipvs_nl *nl = rq->nl;
+	int len;
+
+	if (rq->result >= 0)
+		return IPVS_REQ_DONE;
+	len = recv_datagram(nl, wait ? 0 : MSG_DONTWAIT, err, errlen);
+	if (len < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return IPVS_REQ_WAIT;
+	if (len < 0) {
+		nl->last_errno = errno != 0 ? errno : EIO;
+		return -1;
+	}
+	req_take(rq, (struct nlmsghdr *)nl->rbuf, len);
+	if (rq->result < 0)
+		return IPVS_REQ_MORE;
+	nl->last_errno = rq->result != 0 ? rq->result : rq->fn_error;
+	return IPVS_REQ_DONE;
+}
+
 /*
  * Sends one request (NLM_F_DUMP, or NLM_F_ACK so that the end is known),
  * hands each reply to fn and reads up to NLMSG_DONE or the ack. Frees msg.
@@ -261,39 +317,15 @@ static int done_error(const struct nlmsghdr *nlh)
 static int request(struct ipvs_nl *nl, struct nl_msg *msg, ipvs_reply_fn fn, void *arg, char *err,
                    size_t errlen)
 {
-	struct nlmsghdr *req = nlmsg_hdr(msg);
-	uint32_t seq = nl->next_seq++;
-	int result = -1, fn_error = 0;
+	struct ipvs_req rq;
+	int rc;
 
-	req->nlmsg_seq = seq;
-	req->nlmsg_pid = nl->port;
-	if (send_datagram(nl, (unsigned char *)req, req->nlmsg_len, err, errlen) < 0)
-		goto fail;
-	while (result < 0) {
-		int remaining = recv_datagram(nl, err, errlen);
-		struct nlmsghdr *h = (struct nlmsghdr *)nl->rbuf;
-
-		if (remaining < 0)
-			goto fail;
-		for (; result < 0 && nlmsg_ok(h, remaining); h = nlmsg_next(h, &remaining)) {
-			if (h->nlmsg_seq != seq || h->nlmsg_type == NLMSG_NOOP)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				result = done_error(h);
-			else if (h->nlmsg_type == NLMSG_ERROR)
-				result = ack_error(h);
-			else if (fn != NULL && fn_error == 0 && fn(h, arg) < 0)
-				fn_error = errno != 0 ? errno : EPROTO;
-		}
-	}
-	nlmsg_free(msg);
-	nl->last_errno = result != 0 ? result : fn_error;
-	return nl->last_errno;
-
-fail:
-	nlmsg_free(msg);
-	nl->last_errno = errno != 0 ? errno : EIO;
-	return -1;
+	if (ipvs_req_send(nl, &rq, msg, fn, arg, err, errlen) < 0)
+		return -1;
+	do
+		rc = ipvs_req_read(&rq, true, err, errlen);
+	while (rc == IPVS_REQ_MORE);
+	return rc < 0 ? -1 : nl->last_errno;
 }
 
 /* request() for callers that describe the failure themselves. */
@@ -304,12 +336,12 @@ static int request_or_error(struct ipvs_nl *nl, struct nl_msg *msg, ipvs_reply_f
 	int rc;
 
 	if (msg == NULL) {
-		ipvs_set_error(err, errlen, "%s: out of memory", what);
+		errbuf_set(err, errlen, "%s: out of memory", what);
 		return -1;
 	}
 	rc = request(nl, msg, fn, arg, transport, sizeof(transport));
 	if (rc != 0) {
-		ipvs_set_error(err, errlen, "%s: %s", what, rc < 0 ? transport : strerror(rc));
+		errbuf_set(err, errlen, "%s: %s", what, rc < 0 ? transport : strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -355,103 +387,18 @@ int ipvs_timeouts_set(struct ipvs_nl *nl, const struct ipvs_timeouts *t, char *e
 	return request_or_error(nl, msg, NULL, NULL, "set timeouts", err, errlen);
 }
 
-/* A growing array that dump callbacks append to. */
-struct dump_array {
-	void *items;
-	size_t n;
-	size_t cap;
-	size_t size;
-};
-
-static void *dump_array_push(struct dump_array *a)
-{
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *items = realloc(a->items, cap * a->size);
-
-		if (items == NULL) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		a->items = items;
-		a->cap = cap;
-	}
-	return (char *)a->items + a->n++ * a->size;
-}
-
-static int collect_service(struct nlmsghdr *nlh, void *arg)
-{
-	struct ipvs_service *s = dump_array_push(arg);
-
-	if (s == NULL)
-		return -1;
-	errno = EPROTO;
-	return ipvs_msg_parse_service(nlh, s);
-}
-
-static int collect_dest(struct nlmsghdr *nlh, void *arg)
-{
-	struct ipvs_dest *d = dump_array_push(arg);
-
-	if (d == NULL)
-		return -1;
-	errno = EPROTO;
-	return ipvs_msg_parse_dest(nlh, d);
-}
-
-int ipvs_services_dump(struct ipvs_nl *nl, struct ipvs_service **out, size_t *n, char *err,
-                       size_t errlen)
-{
-	struct dump_array a = {.size = sizeof(struct ipvs_service)};
-	struct nl_msg *msg = ipvs_msg_new(nl, IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
-
-	*out = NULL;
-	*n = 0;
-	if (request_or_error(nl, msg, collect_service, &a, "dump services", err, errlen) < 0) {
-		free(a.items);
-		return -1;
-	}
-	*out = a.items;
-	*n = a.n;
-	return 0;
-}
-
-int ipvs_dests_dump(struct ipvs_nl *nl, const struct ipvs_service *s, struct ipvs_dest **out,
-                    size_t *n, char *err, size_t errlen)
-{
-	struct dump_array a = {.size = sizeof(struct ipvs_dest)};
-	struct nl_msg *msg = ipvs_msg_new(nl, IPVS_CMD_GET_DEST, NLM_F_DUMP);
-	char what[128] = "dump dests of ";
-	size_t used = strlen(what);
-
-	*out = NULL;
-	*n = 0;
-	ipvs_service_format(s, what + used, sizeof(what) - used);
-	if (msg != NULL && ipvs_msg_put_service(msg, s) < 0) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	if (request_or_error(nl, msg, collect_dest, &a, what, err, errlen) < 0) {
-		free(a.items);
-		return -1;
-	}
-	*out = a.items;
-	*n = a.n;
-	return 0;
-}
-
 static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service *s,
                   const struct ipvs_dest *d, char *err, size_t errlen)
 {
 	struct nl_msg *msg = ipvs_msg_op(nl, op, s, d);
 	char what[192], transport[160];
 	struct nlmsghdr *h;
-	int error, rc, status;
+	int error, rc;
 
 	if (msg == NULL) {
 		ipvs_op_error(op, s, d, d == NULL ? EINVAL : ENOMEM, err, errlen);
 		nl->last_errno = d == NULL ? EINVAL : ENOMEM;
-		return IPVS_FAILED;
+		return -1;
 	}
 	h = nlmsg_hdr(msg);
 	rc = ipvs_nl_transact(nl, (unsigned char *)h, h->nlmsg_len, 1, &error, transport,
@@ -460,13 +407,14 @@ static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service
 	nl->last_errno = error;
 	if (rc < 0) {
 		ipvs_op_describe(op, s, d, what, sizeof(what));
-		ipvs_set_error(err, errlen, "%s: %s", what, transport);
-		return IPVS_FAILED;
+		errbuf_set(err, errlen, "%s: %s", what, transport);
+		return -1;
 	}
-	status = ipvs_status_of(op, error);
-	if (status != IPVS_OK)
+	if (error != 0) {
 		ipvs_op_error(op, s, d, error, err, errlen);
-	return status;
+		return -1;
+	}
+	return 0;
 }
 
 int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen)

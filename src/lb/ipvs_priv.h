@@ -43,8 +43,31 @@ void ipvs_op_error(enum ipvs_op op, const struct ipvs_service *s, const struct i
                    int error, char *err, size_t errlen);
 
 /* ipvs_nl.c */
-void ipvs_set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+typedef int (*ipvs_reply_fn)(struct nlmsghdr *nlh, void *arg);
+
+/* One request in flight: its replies are handed to fn until the ack or
+ * NLMSG_DONE, read one datagram at a time. */
+struct ipvs_req {
+	struct ipvs_nl *nl;
+	uint32_t seq;
+	ipvs_reply_fn fn;
+	void *arg;
+	int fn_error; /* errno of the first reply fn refused */
+	int result;   /* -1 while running, then 0 or the kernel's errno */
+};
+
+enum {
+	IPVS_REQ_DONE = 0, /* complete: nl->last_errno says how */
+	IPVS_REQ_MORE = 1, /* a datagram was read, more is to come */
+	IPVS_REQ_WAIT = 2, /* nothing to read yet (only when not waiting) */
+};
+
+/* Sends msg (frees it) as rq's request; -1 when the socket fails. */
+int ipvs_req_send(struct ipvs_nl *nl, struct ipvs_req *rq, struct nl_msg *msg, ipvs_reply_fn fn,
+                  void *arg, char *err, size_t errlen);
+/* Reads at most one datagram for rq (waiting for it when wait): an
+ * IPVS_REQ_* value, or -1 when the socket fails (err says why). */
+int ipvs_req_read(struct ipvs_req *rq, bool wait, char *err, size_t errlen);
 /*
  * Sends `count` complete requests laid end to end in buf (each with NLM_F_ACK)
  * in one datagram, numbering them, and stores each one's ack in errors[i]

@@ -315,7 +315,7 @@ static int dest_pos_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int service_sort_dests(struct lb_service *s)
+int lb_service_sort_dests(struct lb_service *s)
 {
 	struct dest_pos *tmp;
 	size_t n = 0;
@@ -340,10 +340,20 @@ static int service_sort_dests(struct lb_service *s)
 	return 0;
 }
 
+bool lb_table_is_sorted(const struct lb_table *t)
+{
+	if (!t->sorted)
+		return false;
+	for (size_t i = 0; i < t->nsvcs; i++)
+		if (!t->svcs[i].dests_sorted)
+			return false;
+	return true;
+}
+
 int lb_table_sort(struct lb_table *t)
 {
 	for (size_t i = 0; i < t->nsvcs; i++)
-		if (service_sort_dests(&t->svcs[i]) < 0)
+		if (lb_service_sort_dests(&t->svcs[i]) < 0)
 			return -1;
 	if (t->sorted)
 		return 0;

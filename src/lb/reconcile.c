@@ -6,10 +6,14 @@
  */
 #include "vipd/reconcile.h"
 
+#include <stdbool.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vipd/errbuf.h"
 
 /* The plan is built in phases so that the order documented in reconcile.h
  * holds however services interleave in key order. */
@@ -22,9 +26,7 @@ enum phase {
 	PHASE_COUNT,
 };
 
-struct planner {
-	struct rc_plan phase[PHASE_COUNT];
-};
+_Static_assert((int)PHASE_COUNT == (int)RC_PHASE_COUNT, "the planner holds one plan per phase");
 
 void rc_plan_init(struct rc_plan *p)
 {
@@ -37,7 +39,7 @@ void rc_plan_free(struct rc_plan *p)
 	rc_plan_init(p);
 }
 
-static int plan_push(struct rc_plan *p, const struct rc_op *op)
+int rc_plan_add(struct rc_plan *p, const struct rc_op *op)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
@@ -77,7 +79,7 @@ static bool service_attrs_differ(const struct lb_service *obs, const struct lb_s
 }
 
 /* Destinations of a service present on both sides; both lists sorted. */
-static int plan_dests(struct planner *pl, const struct lb_service *obs,
+static int plan_dests(struct rc_planner *pl, const struct lb_service *obs,
                       const struct lb_service *want)
 {
 	size_t i = 0, j = 0;
@@ -90,11 +92,11 @@ static int plan_dests(struct planner *pl, const struct lb_service *obs,
 
 		if (c < 0) {
 			op = dest_op(RC_DEL_DEST, want, &obs->dests[i++]);
-			if (plan_push(&pl->phase[PHASE_DEST_DEL], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_DEL], &op) < 0)
 				return -1;
 		} else if (c > 0) {
 			op = dest_op(RC_ADD_DEST, want, &want->dests[j++]);
-			if (plan_push(&pl->phase[PHASE_DEST_ADD], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_ADD], &op) < 0)
 				return -1;
 		} else {
 			const struct lb_dest *o = &obs->dests[i++], *w = &want->dests[j++];
@@ -103,28 +105,28 @@ static int plan_dests(struct planner *pl, const struct lb_service *obs,
 				continue;
 			op = dest_op(RC_EDIT_DEST, want, w);
 			op.old_weight = o->weight;
-			if (plan_push(&pl->phase[PHASE_DEST_EDIT], &op) < 0)
+			if (rc_plan_add(&pl->phase[PHASE_DEST_EDIT], &op) < 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-static int plan_new_service(struct planner *pl, const struct lb_service *want)
+static int plan_new_service(struct rc_planner *pl, const struct lb_service *want)
 {
 	struct rc_op op = service_op(RC_ADD_SERVICE, want);
 
-	if (plan_push(&pl->phase[PHASE_SERVICE], &op) < 0)
+	if (rc_plan_add(&pl->phase[PHASE_SERVICE], &op) < 0)
 		return -1;
 	for (size_t j = 0; j < want->ndests; j++) {
 		op = dest_op(RC_ADD_DEST, want, &want->dests[j]);
-		if (plan_push(&pl->phase[PHASE_DEST_ADD], &op) < 0)
+		if (rc_plan_add(&pl->phase[PHASE_DEST_ADD], &op) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int plan_gone_service(struct planner *pl, const struct lb_service *obs,
+static int plan_gone_service(struct rc_planner *pl, const struct lb_service *obs,
                              const struct lb_keyset *owned)
 {
 	struct rc_op op;
@@ -132,23 +134,60 @@ static int plan_gone_service(struct planner *pl, const struct lb_service *obs,
 	if (owned == NULL || !lb_keyset_contains(owned, &obs->key))
 		return 0;
 	op = service_op(RC_DEL_SERVICE, obs);
-	return plan_push(&pl->phase[PHASE_SERVICE_DEL], &op);
+	return rc_plan_add(&pl->phase[PHASE_SERVICE_DEL], &op);
 }
 
-static int plan_both(struct planner *pl, const struct lb_service *obs,
+static int plan_both(struct rc_planner *pl, const struct lb_service *obs,
                      const struct lb_service *want)
 {
 	struct rc_op op;
 
 	if (service_attrs_differ(obs, want)) {
 		op = service_op(RC_EDIT_SERVICE, want);
-		if (plan_push(&pl->phase[PHASE_SERVICE], &op) < 0)
+		if (rc_plan_add(&pl->phase[PHASE_SERVICE], &op) < 0)
 			return -1;
 	}
 	return plan_dests(pl, obs, want);
 }
 
-static int plan_walk(struct planner *pl, const struct lb_table *obs, const struct lb_table *want,
+void rc_planner_init(struct rc_planner *pl)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		rc_plan_init(&pl->phase[p]);
+}
+
+void rc_planner_free(struct rc_planner *pl)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		rc_plan_free(&pl->phase[p]);
+}
+
+int rc_planner_service(struct rc_planner *pl, const struct lb_service *obs,
+                       const struct lb_service *want, const struct lb_keyset *owned)
+{
+	if (obs != NULL && want != NULL)
+		return plan_both(pl, obs, want);
+	if (want != NULL)
+		return plan_new_service(pl, want);
+	if (obs != NULL)
+		return plan_gone_service(pl, obs, owned);
+	return 0;
+}
+
+int rc_planner_finish(struct rc_planner *pl, struct rc_plan *out, char *err, size_t errlen)
+{
+	for (int p = 0; p < PHASE_COUNT; p++)
+		for (size_t k = 0; k < pl->phase[p].n; k++)
+			if (rc_plan_add(out, &pl->phase[p].ops[k]) < 0) {
+				errbuf_set(err, errlen, "reconcile: out of memory");
+				rc_planner_free(pl);
+				return -1;
+			}
+	rc_planner_free(pl);
+	return 0;
+}
+
+static int plan_walk(struct rc_planner *pl, const struct lb_table *obs, const struct lb_table *want,
                      const struct lb_keyset *owned)
 {
 	size_t i = 0, j = 0;
@@ -160,44 +199,42 @@ static int plan_walk(struct planner *pl, const struct lb_table *obs, const struc
 		                           : lb_key_cmp(&obs->svcs[i].key, &want->svcs[j].key);
 
 		if (c < 0)
-			rc = plan_gone_service(pl, &obs->svcs[i++], owned);
+			rc = rc_planner_service(pl, &obs->svcs[i++], NULL, owned);
 		else if (c > 0)
-			rc = plan_new_service(pl, &want->svcs[j++]);
+			rc = rc_planner_service(pl, NULL, &want->svcs[j++], owned);
 		else
-			rc = plan_both(pl, &obs->svcs[i++], &want->svcs[j++]);
+			rc = rc_planner_service(pl, &obs->svcs[i++], &want->svcs[j++], owned);
 	}
 	return rc;
 }
 
-static int planner_concat(struct planner *pl, struct rc_plan *out)
+int reconcile_plan_sorted(const struct lb_table *observed, const struct lb_table *desired,
+                          const struct lb_keyset *owned, struct rc_plan *out, char *err,
+                          size_t errlen)
 {
-	for (int p = 0; p < PHASE_COUNT; p++)
-		for (size_t k = 0; k < pl->phase[p].n; k++)
-			if (plan_push(out, &pl->phase[p].ops[k]) < 0)
-				return -1;
-	return 0;
+	struct rc_planner pl;
+
+	if (!lb_table_is_sorted(observed) || !lb_table_is_sorted(desired)) {
+		errbuf_set(err, errlen, "reconcile: a table is not sorted");
+		return -1;
+	}
+	rc_planner_init(&pl);
+	if (plan_walk(&pl, observed, desired, owned) < 0) {
+		rc_planner_free(&pl);
+		errbuf_set(err, errlen, "reconcile: out of memory");
+		return -1;
+	}
+	return rc_planner_finish(&pl, out, err, errlen);
 }
 
 int reconcile_plan(struct lb_table *observed, struct lb_table *desired,
                    const struct lb_keyset *owned, struct rc_plan *out, char *err, size_t errlen)
 {
-	struct planner pl;
-	int rc = -1;
-
-	memset(&pl, 0, sizeof(pl));
-	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0)
-		goto fail;
-	if (plan_walk(&pl, observed, desired, owned) < 0)
-		goto fail;
-	if (planner_concat(&pl, out) < 0)
-		goto fail;
-	rc = 0;
-fail:
-	if (rc < 0)
-		snprintf(err, errlen, "reconcile: out of memory");
-	for (int p = 0; p < PHASE_COUNT; p++)
-		rc_plan_free(&pl.phase[p]);
-	return rc;
+	if (lb_table_sort(observed) < 0 || lb_table_sort(desired) < 0) {
+		errbuf_set(err, errlen, "reconcile: out of memory");
+		return -1;
+	}
+	return reconcile_plan_sorted(observed, desired, owned, out, err, errlen);
 }
 
 const char *rc_op_kind_name(enum rc_op_kind k)
@@ -247,6 +284,21 @@ const char *rc_op_format(const struct rc_op *op, char *buf, size_t len)
 	return buf;
 }
 
+/* IPVS reuses errno values with meanings of its own (net/netfilter/ipvs/
+ * ip_vs_ctl.c): EEXIST is "the service or destination is there already",
+ * ESRCH "no such service", ENOENT "no such destination" (and, from older
+ * kernels, "no such service" on a delete). Each case is written out on its
+ * own: "already so" is decided here and nowhere else. */
+static bool already_present(int err)
+{
+	return err == EEXIST;
+}
+
+static bool service_absent(int err)
+{
+	return err == ESRCH || err == ENOENT;
+}
+
 enum rc_result reconcile_apply_result(const struct rc_op *op, int err)
 {
 	if (err < 0)
@@ -255,13 +307,19 @@ enum rc_result reconcile_apply_result(const struct rc_op *op, int err)
 		return RC_RESULT_DONE;
 	switch (op->kind) {
 	case RC_ADD_SERVICE:
+		/* Someone made it: the next plan edits what differs. */
+		return already_present(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_ADD_DEST:
-		return err == EEXIST ? RC_RESULT_DONE : RC_RESULT_REPLAN;
+		/* ESRCH (no service to add it to) is not done: replan. */
+		return already_present(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_DEL_SERVICE:
+		return service_absent(err) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_DEL_DEST:
-		return (err == ESRCH || err == ENOENT) ? RC_RESULT_DONE : RC_RESULT_REPLAN;
+		/* ENOENT: no such destination; ESRCH: no such service, so none
+		 * of its destinations either. */
+		return err == ENOENT || err == ESRCH ? RC_RESULT_DONE : RC_RESULT_REPLAN;
 	case RC_EDIT_SERVICE:
-		return (err == ESRCH || err == ENOENT) ? RC_RESULT_RETRY_AS_ADD : RC_RESULT_REPLAN;
+		return service_absent(err) ? RC_RESULT_RETRY_AS_ADD : RC_RESULT_REPLAN;
 	case RC_EDIT_DEST:
 		/* ENOENT: the service is there but not the destination; ESRCH:
 		 * the service itself is gone, and adding its dest would fail. */

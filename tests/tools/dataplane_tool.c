@@ -14,6 +14,17 @@
  *           the round alone (dataplane_apply[_quick|_patch]), measured in the
  *           process with CLOCK_MONOTONIC; reading FILE and finding the
  *           changed services are not counted
+ *       -L: every round through dataplane_request on an event loop (the
+ *           daemon's path: whole-table rounds in slices; with -q, quick
+ *           after the first), one FILE after the other's done; after each
+ *           round line "loop round <n> ticks <k>": how often a 1 ms timer
+ *           fired while the round ran (0 would mean the round held the loop);
+ *           with -T also the round's figures (dataplane_async_stats: its time,
+ *           loop iterations, waits for the kernel, the longest iteration and
+ *           its phase, time per phase) and the timer's longest wait
+ *       -Q: no "op" lines (the counts stay), as the bench's rounds
+ *       -C: with -L, every FILE requested at once: the first round runs, the
+ *           rest coalesce into one towards the last FILE; "rounds <n>" at the end
  *   dataplane_tool [...] observe      the kernel's table as the data plane reads it
  *   dataplane_tool [...] owned        the owned set after open
  *   dataplane_tool sysctls            the sysctls set at open, with why
@@ -31,13 +42,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <ev.h>
+
 #include "vipd/dataplane.h"
+#include "vipd/errbuf.h"
 
 #define ERRLEN 1024
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dataplane_tool [-q|-p] [-T] [-i IFACE] [-s STATE] [-t TCP,FIN,UDP] "
+	fprintf(stderr, "usage: dataplane_tool [-q|-p] [-L [-C]] [-Q] [-T] [-i IFACE] [-s STATE] "
+	                "[-t TCP,FIN,UDP] "
 	                "apply FILE... | observe | owned | sysctls | bench NSVC NDEST\n");
 	return 2;
 }
@@ -83,7 +98,7 @@ static int parse_line(char *line, struct lb_table *t, struct lb_service **cur, c
 		return lb_service_add_dest(*cur, &d);
 	}
 bad:
-	snprintf(err, errlen, "cannot read line starting with \"%s\"", w[0]);
+	errbuf_set(err, errlen, "cannot read line starting with \"%s\"", w[0]);
 	return -1;
 }
 
@@ -95,7 +110,7 @@ static int load_table(const char *path, struct lb_table *t, char *err, size_t er
 	int rc = 0;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
@@ -187,7 +202,7 @@ static int changed_services(const struct lb_table *prev, const struct lb_table *
 	return 0;
 }
 
-/* One round of kind k; t is consumed by quick rounds, kept otherwise. */
+/* One round of kind k; t is read-only to every kind. */
 static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table *t,
                        const struct lb_table *prev, struct counts *c, double *ms, char *err,
                        size_t errlen)
@@ -199,7 +214,7 @@ static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table 
 	*ms = 0;
 	lb_table_init(&part);
 	if (k == ROUND_PATCH && changed_services(prev, t, &part) < 0) {
-		snprintf(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	t0 = now_ms();
@@ -248,6 +263,141 @@ static int cmd_apply(struct dataplane *dp, int argc, char **argv, enum round_kin
 	}
 	lb_table_free(&prev);
 	return status;
+}
+
+/* -L: rounds requested from an event loop, a 1 ms timer ticking beside. */
+struct loop_run {
+	struct ev_loop *loop;
+	struct dataplane *dp;
+	char **files;
+	int nfiles;
+	int next;   /* next FILE to request */
+	int rounds; /* ended */
+	bool quick, coalesce, timed;
+	struct counts c; /* .quiet: -Q */
+	ev_timer tick;
+	uint64_t ticks;
+	double last_tick_ms, max_gap_ms;
+	int status;
+};
+
+/* ev_timer callback */
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct loop_run *lr = w->data;
+	double now = now_ms();
+
+	(void)loop;
+	(void)revents;
+	lr->ticks++;
+	if (now - lr->last_tick_ms > lr->max_gap_ms)
+		lr->max_gap_ms = now - lr->last_tick_ms;
+	lr->last_tick_ms = now;
+}
+
+static int request_file(struct loop_run *lr)
+{
+	struct lb_table t;
+	char err[ERRLEN];
+	int rc;
+
+	lb_table_init(&t);
+	rc = load_table(lr->files[lr->next], &t, err, sizeof(err));
+	if (rc == 0)
+		rc = dataplane_request(lr->dp, &t, !(lr->quick && lr->next > 0), err, sizeof(err));
+	lb_table_free(&t);
+	lr->next++;
+	if (rc < 0)
+		fprintf(stderr, "%s\n", err);
+	return rc;
+}
+
+static void start_ticks(struct loop_run *lr)
+{
+	lr->ticks = 0;
+	lr->max_gap_ms = 0;
+	lr->last_tick_ms = now_ms();
+	ev_timer_again(lr->loop, &lr->tick);
+}
+
+/* dataplane_op_cb */
+static void loop_op(void *arg, const struct rc_op *op, int error, const char *msg)
+{
+	struct loop_run *lr = arg;
+
+	print_op(&lr->c, op, error, msg);
+}
+
+/* dataplane_done_cb */
+static void on_round_done(void *arg, int rc, const char *err)
+{
+	struct loop_run *lr = arg;
+	struct dataplane_async_stats st;
+
+	lr->rounds++;
+	dataplane_async_stats(lr->dp, &st);
+	printf("round %d ops %zu failed %zu\n", lr->rounds, lr->c.ops, lr->c.failed);
+	printf("loop round %d ticks %llu\n", lr->rounds, (unsigned long long)lr->ticks);
+	if (lr->timed) {
+		printf(
+		    "loop round %d round %.3f ms iterations %llu waits %llu max_iteration %.3f ms "
+		    "(%s) max_tick_gap %.3f ms\n",
+		    lr->rounds, st.round_ms, (unsigned long long)st.iterations,
+		    (unsigned long long)st.waits, st.max_iteration_ms,
+		    dataplane_async_phase_name(st.max_iteration_phase), lr->max_gap_ms);
+		printf("loop round %d max_slice %.3f ms (%s)\n", lr->rounds, st.max_slice_ms,
+		       dataplane_async_phase_name(st.max_slice_phase));
+		printf("loop round %d phases", lr->rounds);
+		for (int i = 0; i < DATAPLANE_ASYNC_PHASES; i++)
+			if (st.phase_ms[i] > 0)
+				printf(" %s %.3f ms", dataplane_async_phase_name(i),
+				       st.phase_ms[i]);
+		printf("\n");
+	}
+	if (rc < 0) {
+		printf("apply failed: %s\n", err);
+		lr->status = 1;
+	}
+	lr->c.ops = lr->c.failed = 0;
+	if (!lr->coalesce && lr->next < lr->nfiles && request_file(lr) < 0)
+		lr->status = 1;
+	start_ticks(lr); /* after reading the next FILE, which is the tool's time */
+	if (!dataplane_busy(lr->dp))
+		ev_break(lr->loop, EVBREAK_ALL);
+}
+
+static int cmd_loop(struct dataplane *dp, int argc, char **argv, bool quick, bool coalesce,
+                    bool timed, bool quiet)
+{
+	struct loop_run lr = {.loop = ev_default_loop(0),
+	                      .dp = dp,
+	                      .files = argv,
+	                      .nfiles = argc,
+	                      .quick = quick,
+	                      .coalesce = coalesce,
+	                      .timed = timed};
+	char err[ERRLEN];
+
+	lr.c.quiet = quiet;
+	if (dataplane_attach(dp, lr.loop, loop_op, on_round_done, &lr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	ev_init(&lr.tick, on_tick);
+	lr.tick.repeat = 0.001;
+	lr.tick.data = &lr;
+	do {
+		if (request_file(&lr) < 0)
+			lr.status = 1;
+	} while (coalesce && lr.next < lr.nfiles);
+	start_ticks(&lr);
+	if (dataplane_busy(dp))
+		ev_run(lr.loop, 0);
+	ev_timer_stop(lr.loop, &lr.tick);
+	if (coalesce)
+		printf("rounds %d\n", lr.rounds);
+	dataplane_detach(dp);
+	return lr.status;
 }
 
 static void bench_table(struct lb_table *t, unsigned nsvc, unsigned ndest)
@@ -336,10 +486,16 @@ int main(int argc, char **argv)
 	char err[ERRLEN];
 	int opt, status = 2;
 	enum round_kind later = ROUND_FULL;
-	bool timed = false;
+	bool timed = false, loop = false, coalesce = false, quiet = false;
 
-	while ((opt = getopt(argc, argv, "+qpTi:s:t:")) != -1) {
-		if (opt == 'q')
+	while ((opt = getopt(argc, argv, "+qpTLCQi:s:t:")) != -1) {
+		if (opt == 'Q')
+			quiet = true;
+		else if (opt == 'L')
+			loop = true;
+		else if (opt == 'C')
+			coalesce = true;
+		else if (opt == 'q')
 			later = ROUND_QUICK;
 		else if (opt == 'p')
 			later = ROUND_PATCH;
@@ -370,7 +526,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (strcmp(argv[0], "apply") == 0 && argc >= 2) {
+	if (strcmp(argv[0], "apply") == 0 && argc >= 2 && loop) {
+		status =
+		    cmd_loop(dp, argc - 1, argv + 1, later == ROUND_QUICK, coalesce, timed, quiet);
+	} else if (strcmp(argv[0], "apply") == 0 && argc >= 2) {
 		status = cmd_apply(dp, argc - 1, argv + 1, later, timed);
 	} else if (strcmp(argv[0], "observe") == 0) {
 		struct lb_table t;

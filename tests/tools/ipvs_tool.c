@@ -9,11 +9,13 @@
  *   ipvs_tool dump             every service and destination, one line each
  *   ipvs_tool timeouts get | timeouts set TCP TCPFIN UDP
  *   ipvs_tool batch add|del NSVC NDEST [--bad]
- *   ipvs_tool status-table     ipvs_status_of() for each operation and errno (no kernel)
+ *   ipvs_tool status-table     the reconciler's verdict for each operation and errno (no kernel)
  *
  * SVC is tcp:ADDR:PORT, udp:ADDR:PORT or fwm:MARK (fwm6:MARK for IPv6);
  * ADDR:PORT is 10.0.0.1:80 or [fd00::1]:80. Single operations print "ok",
- * "exists" or "absent" and exit 0, or print the error and exit 1.
+ * "exists" or "absent" and exit 0, or print the error and exit 1: "exists"
+ * and "absent" are the refusals the reconciler (reconcile_apply_result)
+ * counts as done, the netlink layer itself only returns the errno.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <linux/ip_vs.h>
 
 #include "vipd/ipvs.h"
+#include "vipd/reconcile.h"
 
 #define ERRLEN 512
 
@@ -109,24 +112,55 @@ static int parse_fwd(const char *s, enum ipvs_fwd *out)
 	return 0;
 }
 
-static int print_status(int status, const char *err)
+static enum rc_op_kind rc_kind(enum ipvs_op op)
 {
-	switch (status) {
-	case IPVS_OK:
-		printf("ok\n");
-		return 0;
-	case IPVS_EXISTS:
-		printf("exists\n");
-		fprintf(stderr, "%s\n", err);
-		return 0;
-	case IPVS_ABSENT:
-		printf("absent\n");
-		fprintf(stderr, "%s\n", err);
-		return 0;
-	default:
-		fprintf(stderr, "%s\n", err);
-		return 1;
+	switch (op) {
+	case IPVS_OP_ADD_SERVICE:
+		return RC_ADD_SERVICE;
+	case IPVS_OP_EDIT_SERVICE:
+		return RC_EDIT_SERVICE;
+	case IPVS_OP_DEL_SERVICE:
+		return RC_DEL_SERVICE;
+	case IPVS_OP_ADD_DEST:
+		return RC_ADD_DEST;
+	case IPVS_OP_EDIT_DEST:
+		return RC_EDIT_DEST;
+	case IPVS_OP_DEL_DEST:
+		return RC_DEL_DEST;
 	}
+	return RC_ADD_SERVICE;
+}
+
+/* "ok", "exists", "absent", "add" (an edit to retry as an add) or "failed". */
+static const char *verdict(enum ipvs_op op, int error)
+{
+	struct rc_op rop = {.kind = rc_kind(op)};
+
+	if (error == 0)
+		return "ok";
+	switch (reconcile_apply_result(&rop, error)) {
+	case RC_RESULT_DONE:
+		return rop.kind == RC_ADD_SERVICE || rop.kind == RC_ADD_DEST ? "exists" : "absent";
+	case RC_RESULT_RETRY_AS_ADD:
+		return "add";
+	case RC_RESULT_REPLAN:
+		break;
+	}
+	return "failed";
+}
+
+static int print_status(struct ipvs_nl *nl, enum ipvs_op op, int rc, const char *err)
+{
+	const char *v = verdict(op, rc == 0 ? 0 : ipvs_last_errno(nl));
+
+	if (strcmp(v, "ok") == 0 || strcmp(v, "exists") == 0 || strcmp(v, "absent") == 0) {
+		printf("%s\n", v);
+		if (rc != 0)
+			fprintf(stderr, "%s\n", err);
+		return 0;
+	}
+	fprintf(stderr, "%s\n", err);
+	return 1;
 }
 
 static int cmd_info(struct ipvs_nl *nl)
@@ -161,11 +195,14 @@ static int cmd_service(struct ipvs_nl *nl, int argc, char **argv)
 			return usage();
 	}
 	if (strcmp(argv[1], "add") == 0)
-		return print_status(ipvs_service_add(nl, &s, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_ADD_SERVICE,
+		                    ipvs_service_add(nl, &s, err, sizeof(err)), err);
 	if (strcmp(argv[1], "edit") == 0)
-		return print_status(ipvs_service_edit(nl, &s, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_EDIT_SERVICE,
+		                    ipvs_service_edit(nl, &s, err, sizeof(err)), err);
 	if (strcmp(argv[1], "del") == 0)
-		return print_status(ipvs_service_del(nl, &s, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_DEL_SERVICE,
+		                    ipvs_service_del(nl, &s, err, sizeof(err)), err);
 	return usage();
 }
 
@@ -199,11 +236,14 @@ static int cmd_dest(struct ipvs_nl *nl, int argc, char **argv)
 			return usage();
 	}
 	if (strcmp(argv[1], "add") == 0)
-		return print_status(ipvs_dest_add(nl, &s, &d, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_ADD_DEST,
+		                    ipvs_dest_add(nl, &s, &d, err, sizeof(err)), err);
 	if (strcmp(argv[1], "edit") == 0)
-		return print_status(ipvs_dest_edit(nl, &s, &d, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_EDIT_DEST,
+		                    ipvs_dest_edit(nl, &s, &d, err, sizeof(err)), err);
 	if (strcmp(argv[1], "del") == 0)
-		return print_status(ipvs_dest_del(nl, &s, &d, err, sizeof(err)), err);
+		return print_status(nl, IPVS_OP_DEL_DEST,
+		                    ipvs_dest_del(nl, &s, &d, err, sizeof(err)), err);
 	return usage();
 }
 
@@ -316,15 +356,17 @@ static void batch_result(void *arg, const struct ipvs_batch_result *r)
 {
 	struct batch_tally *t = arg;
 
-	if (r->status == IPVS_OK)
+	const char *v = verdict(r->op, r->error);
+
+	if (strcmp(v, "ok") == 0)
 		t->ok++;
-	else if (r->status == IPVS_EXISTS)
+	else if (strcmp(v, "exists") == 0)
 		t->exists++;
-	else if (r->status == IPVS_ABSENT)
+	else if (strcmp(v, "absent") == 0)
 		t->absent++;
 	else
 		t->failed++;
-	if (r->status == IPVS_FAILED)
+	if (strcmp(v, "failed") == 0 || strcmp(v, "add") == 0)
 		printf("failed #%zu: %s\n", r->index, r->msg);
 }
 
@@ -410,7 +452,8 @@ static int cmd_batch(struct ipvs_nl *nl, int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	return rc == 0 ? 0 : 3;
+	/* rc counts every refusal, the ones the reconciler calls done too. */
+	return t.failed == 0 ? 0 : 3;
 }
 
 /* Needs no kernel: the tests check the idempotency rules on any host. */
@@ -421,13 +464,11 @@ static int cmd_status_table(void)
 		const char *name;
 	} errnos[] = {{0, "0"},         {EEXIST, "EEXIST"}, {ENOENT, "ENOENT"},
 	              {ESRCH, "ESRCH"}, {EINVAL, "EINVAL"}, {-EEXIST, "-EEXIST"}};
-	static const char *const status_names[] = {"failed", "ok", "exists", "absent"};
-
 	for (int op = IPVS_OP_ADD_SERVICE; op <= IPVS_OP_DEL_DEST; op++) {
 		printf("%s:", ipvs_op_name((enum ipvs_op)op));
 		for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
 			printf(" %s=%s", errnos[i].name,
-			       status_names[ipvs_status_of((enum ipvs_op)op, errnos[i].value) + 1]);
+			       verdict((enum ipvs_op)op, errnos[i].value));
 		printf("\n");
 	}
 	return 0;

@@ -400,6 +400,37 @@ static void test_one_weight_change(void **state)
 	lb_table_free(&part);
 }
 
+/* The part is read-only to the plan (one contract for every round): a
+ * caller that keeps it, as the daemon keeps its last desired table, finds it
+ * as it handed it over, in its own order. */
+static void test_part_left_as_given(void **state)
+{
+	struct lb_table kernel, part;
+	struct rc_plan plan;
+	char err[256], k[64];
+
+	(void)state;
+	lb_table_init(&kernel);
+	lb_table_init(&part);
+	rc_plan_init(&plan);
+	add_svc(&kernel, "10.0.0.1", 1);
+	add_svc(&kernel, "10.0.0.2", 1);
+	add_svc(&kernel, "10.0.0.3", 1);
+	add_svc(&part, "10.0.0.3", 2);
+	add_svc(&part, "10.0.0.1", 0);
+	assert_false(part.sorted);
+	assert_int_equal(dataplane_patch_plan(&kernel, &part, &plan, err, sizeof(err)), 0);
+	assert_int_equal(plan.n, 2);
+	assert_int_equal(part.nsvcs, 2);
+	assert_false(part.sorted);
+	assert_string_equal(lb_key_format(&part.svcs[0].key, k, sizeof(k)), "TCP 10.0.0.3:80");
+	assert_string_equal(lb_key_format(&part.svcs[1].key, k, sizeof(k)), "TCP 10.0.0.1:80");
+	assert_int_equal(part.svcs[0].dests[0].weight, 2);
+	rc_plan_free(&plan);
+	lb_table_free(&kernel);
+	lb_table_free(&part);
+}
+
 /* An app the index does not know (the apps changed since): no service,
  * the state untouched. */
 static void test_unknown_app(void **state)
@@ -442,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_random_health_changes),
 	    cmocka_unit_test(test_service_not_remembered),
 	    cmocka_unit_test(test_one_weight_change),
+	    cmocka_unit_test(test_part_left_as_given),
 	    cmocka_unit_test(test_unknown_app),
 	};
 

@@ -273,6 +273,147 @@ static void test_apply_result(void **state)
 	assert_int_equal(add.kind, RC_ADD_DEST);
 }
 
+static int op_phase(enum rc_op_kind k)
+{
+	switch (k) {
+	case RC_ADD_SERVICE:
+	case RC_EDIT_SERVICE:
+		return 0;
+	case RC_ADD_DEST:
+		return 1;
+	case RC_EDIT_DEST:
+		return 2;
+	case RC_DEL_DEST:
+		return 3;
+	case RC_DEL_SERVICE:
+		return 4;
+	}
+	return -1;
+}
+
+/* The stepped planner (the kernel read one service at a time) gives the
+ * whole-table plan: the same operations in the same phase order, whatever
+ * order the kernel hands the services over in. */
+static void test_planner_one_service_at_a_time(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_planner pl;
+	struct rc_plan stepped;
+	struct lb_service *s;
+	struct lb_key gone = key("11.0.8.8", 80, IPPROTO_TCP), k;
+	char err[128], a[160], b[160];
+	size_t matched = 0;
+
+	fill_big(&f->obs, 20, 3, false);
+	fill_big(&f->want, 20, 3, true);
+	f->want.svcs[3].dests[1].weight = 9;      /* an edit */
+	s = lb_table_add_service(&f->obs, &gone); /* a delete */
+	assert_non_null(s);
+	dest(s, "10.8.8.8", 80, 1);
+	k = key("11.0.9.9", 80, IPPROTO_TCP); /* an add */
+	s = lb_table_add_service(&f->want, &k);
+	assert_non_null(s);
+	dest(s, "10.9.9.9", 80, 1);
+	lb_keyset_add(&f->owned, &gone);
+	plan(f);
+	assert_int_equal(f->plan.n, 4);
+	/* Reverse key order, as a kernel hash order might give. */
+	rc_planner_init(&pl);
+	rc_plan_init(&stepped);
+	for (size_t i = f->obs.nsvcs; i-- > 0;)
+		assert_int_equal(rc_planner_service(&pl, &f->obs.svcs[i],
+		                                    lb_table_find(&f->want, &f->obs.svcs[i].key),
+		                                    &f->owned),
+		                 0);
+	assert_int_equal(rc_planner_service(&pl, NULL, lb_table_find(&f->want, &k), &f->owned), 0);
+	assert_int_equal(rc_planner_finish(&pl, &stepped, err, sizeof(err)), 0);
+	assert_int_equal(stepped.n, f->plan.n);
+	for (size_t i = 0; i < stepped.n; i++) {
+		if (i > 0)
+			assert_true(op_phase(stepped.ops[i - 1].kind) <=
+			            op_phase(stepped.ops[i].kind));
+		for (size_t j = 0; j < f->plan.n; j++)
+			if (strcmp(rc_op_format(&stepped.ops[i], a, sizeof(a)),
+			           rc_op_format(&f->plan.ops[j], b, sizeof(b))) == 0)
+				matched++;
+	}
+	assert_int_equal(matched, f->plan.n);
+	rc_plan_free(&stepped);
+}
+
+/* The read-only plan over sorted tables (the quick round plans the caller's
+ * table in place with it): the same plan as reconcile_plan, and a table
+ * that is not sorted is refused, not planned wrong. */
+static void test_plan_sorted_reads_only(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_plan again;
+	char err[128], a[160], b[160];
+
+	fill_big(&f->obs, 50, 4, false);
+	fill_big(&f->want, 50, 4, true);
+	f->want.svcs[7].dests[2].weight = 4;
+	rc_plan_init(&again);
+	assert_false(lb_table_is_sorted(&f->want));
+	assert_int_equal(
+	    reconcile_plan_sorted(&f->obs, &f->want, &f->owned, &again, err, sizeof(err)), -1);
+	assert_string_equal(err, "reconcile: a table is not sorted");
+	assert_int_equal(again.n, 0);
+	plan(f); /* sorts both */
+	assert_true(lb_table_is_sorted(&f->want));
+	assert_int_equal(
+	    reconcile_plan_sorted(&f->obs, &f->want, &f->owned, &again, err, sizeof(err)), 0);
+	assert_int_equal(again.n, f->plan.n);
+	assert_int_equal(again.n, 1);
+	assert_string_equal(rc_op_format(&again.ops[0], a, sizeof(a)),
+	                    rc_op_format(&f->plan.ops[0], b, sizeof(b)));
+	rc_plan_free(&again);
+}
+
+/* Every operation against every errno IPVS answers with, and a few it does
+ * not: the one place "already so" is decided, checked in full. */
+static void test_apply_result_table(void **state)
+{
+	static const int errnos[] = {0, EEXIST, ENOENT, ESRCH, EINVAL, EPERM, -EEXIST, -ESRCH};
+	static const struct {
+		enum rc_op_kind kind;
+		enum rc_result want[8];
+	} rows[] = {
+	    {RC_ADD_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_REPLAN}},
+	    {RC_EDIT_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD, RC_RESULT_RETRY_AS_ADD,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD}},
+	    {RC_DEL_SERVICE,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_DONE}},
+	    {RC_ADD_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_REPLAN}},
+	    {RC_EDIT_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_RETRY_AS_ADD, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_REPLAN}},
+	    {RC_DEL_DEST,
+	     {RC_RESULT_DONE, RC_RESULT_REPLAN, RC_RESULT_DONE, RC_RESULT_DONE, RC_RESULT_REPLAN,
+	      RC_RESULT_REPLAN, RC_RESULT_REPLAN, RC_RESULT_DONE}},
+	};
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct rc_op op = {.kind = rows[r].kind};
+
+		for (size_t e = 0; e < sizeof(errnos) / sizeof(errnos[0]); e++) {
+			enum rc_result got = reconcile_apply_result(&op, errnos[e]);
+
+			if (got != rows[r].want[e])
+				fail_msg("%s with errno %d: got %d, want %d",
+				         rc_op_kind_name(rows[r].kind), errnos[e], got,
+				         rows[r].want[e]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +428,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_big_table_single_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_huge_table_identical, setup, teardown),
 	    cmocka_unit_test(test_apply_result),
+	    cmocka_unit_test(test_apply_result_table),
+	    cmocka_unit_test_setup_teardown(test_planner_one_service_at_a_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_sorted_reads_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

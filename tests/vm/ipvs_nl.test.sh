@@ -7,15 +7,15 @@ here=$(dirname "$(readlink -f "$0")")
 tool=$VIPD_BUILD_DIR/tests/ipvs_tool
 [[ -x $tool ]] || lib_fail "$tool not built"
 
-lib_log "host: idempotency rules"
+lib_log "host: idempotency rules (the reconciler's, applied to the kernel's raw errno)"
 expected="add service: 0=ok EEXIST=exists ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=exists
-edit service: 0=ok EEXIST=failed ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=failed
+edit service: 0=ok EEXIST=failed ENOENT=add ESRCH=add EINVAL=failed -EEXIST=failed
 delete service: 0=ok EEXIST=failed ENOENT=absent ESRCH=absent EINVAL=failed -EEXIST=failed
 add dest: 0=ok EEXIST=exists ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=exists
-edit dest: 0=ok EEXIST=failed ENOENT=failed ESRCH=failed EINVAL=failed -EEXIST=failed
+edit dest: 0=ok EEXIST=failed ENOENT=add ESRCH=failed EINVAL=failed -EEXIST=failed
 delete dest: 0=ok EEXIST=failed ENOENT=absent ESRCH=absent EINVAL=failed -EEXIST=failed"
 lib_assert_eq "$expected" "$("$tool" status-table)" \
-	"EEXIST on add is exists, ENOENT/ESRCH on delete is absent, nothing else is"
+	"EEXIST on add is exists, ENOENT/ESRCH on delete is absent, an edit that finds nothing is an add, nothing else is done"
 
 lib_log "host: no IPVS"
 if out=$("$tool" info 2>&1); then

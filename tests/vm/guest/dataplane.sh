@@ -148,6 +148,40 @@ lib_assert_contains "$out" "apply failed: " "the round says it failed"
 lib_assert_contains "$(witness -Ln)" "-> 10.50.0.6:80 Masq 1 " "the other new VIP is programmed"
 lib_assert_eq "11.0.0.1/32 11.0.0.4/32 " "$(addrs)" "only the programmed VIP's address is bound"
 
+lib_log "rounds driven by the loop (-L: dataplane_request, the daemon's path)"
+out=$(dp apply "$W/d") || lib_fail "apply d before the loop rounds: $out"
+out=$(dp -L apply "$W/d" "$W/d6" "$W/d") || lib_fail "loop apply: $out"
+echo "$out"
+lib_assert_eq "round 1 ops 0 failed 0
+op edit dest TCP 11.0.0.1:80 -> 10.50.0.2:8080 weight 6 masq ok
+round 2 ops 1 failed 0
+op edit dest TCP 11.0.0.1:80 -> 10.50.0.2:8080 weight 1 masq ok
+round 3 ops 1 failed 0" "$(grep -v '^loop ' <<<"$out")" "the same operations as the synchronous rounds"
+ipvsadm -e -t 11.0.0.1:80 -r 10.50.0.2:8080 -m -w 9 || lib_fail "ipvsadm -e"
+ipvsadm -d -t 11.0.0.1:80 -r 10.50.0.3:8080 || lib_fail "ipvsadm -d"
+out=$(dp -L apply "$W/d") || lib_fail "loop apply after drift: $out"
+lib_assert_contains "$out" "op add dest TCP 11.0.0.1:80 -> 10.50.0.3:8080 weight 5 masq ok" \
+	"loop round: a deleted dest is added back"
+lib_assert_contains "$out" "op edit dest TCP 11.0.0.1:80 -> 10.50.0.2:8080 weight 1 masq ok" \
+	"loop round: a changed weight is set back"
+lib_assert_contains "$out" "round 1 ops 2 failed 0" "loop round: two operations"
+sed 's/^dest 10.50.0.2 8080 weight 1/dest 10.50.0.2 8080 weight 7/' "$W/d" >"$W/d7"
+out=$(dp -L -C apply "$W/d" "$W/d7" "$W/d6") || lib_fail "coalesced loop apply: $out"
+echo "$out"
+lib_assert_contains "$out" "rounds 2" "three requests at once: the first round and one more"
+lib_assert_eq "" "$(grep 'weight 7' <<<"$out")" "the request replaced by a later one never runs"
+lib_assert_contains "$out" "op edit dest TCP 11.0.0.1:80 -> 10.50.0.2:8080 weight 6 masq ok" \
+	"the coalesced round goes to the latest table"
+lib_assert_contains "$(witness -Ln -t 11.0.0.1:80)" "-> 10.50.0.2:8080 Masq 6 " "ipvsadm agrees"
+out=$(dp -L apply "$W/e")
+rc=$?
+echo "$out"
+lib_assert_eq 1 "$rc" "loop round with a refusal: non-zero exit"
+lib_assert_contains "$out" "apply failed: 2 IPVS operations still failing after 3 plans" \
+	"re-planned from fresh reads, then failed"
+lib_assert_contains "$(witness -Ln)" "-> 10.50.0.6:80 Masq 1 " "the other new VIP is programmed"
+lib_assert_eq "11.0.0.1/32 11.0.0.4/32 " "$(addrs)" "loop round: only the programmed VIP's address is bound"
+
 # Functional only: tests assert no timing. Speed (vs ipvsadm -R/-Sn) is reported by
 # bench/ipvs/run.sh.
 lib_log "1000 services x 10 dests in a fresh namespace"
@@ -163,4 +197,23 @@ grep -q "one weight change: .*, 1 ops, 0 failed" "$W/bench" || lib_fail "weight 
 [[ $(grep -c "one weight change, quick: .*, 1 ops, 0 failed" "$W/bench") == 3 ]] ||
 	lib_fail "quick weight changes are one op each"
 echo "ok: quick weight changes are one op each"
+# The same table through the loop: a 1 ms timer keeps firing while the
+# whole-table rounds run (the bulk load, then a resync that reads 11000
+# objects back); a round that held the loop would show 0 ticks.
+awk 'BEGIN { for (i = 1; i <= 1000; i++) { printf "svc tcp 10.100.%d.%d 80\n", int(i / 256), i % 256
+	for (j = 0; j < 10; j++) printf "dest 10.50.0.%d 8080\n", j + 2 } }' >"$W/big"
+# A fresh namespace: the one above keeps the bench's deleted destinations in
+# IPVS's trash for a while, which slows every add that follows.
+ip netns add loop || lib_fail "netns loop"
+ip -n loop link set lo up
+ip -n loop link add d0 type dummy && ip -n loop link set d0 up
+ip -n loop addr add 10.50.0.1/16 dev d0
+ip netns exec loop "$T" -L -Q -T apply "$W/big" "$W/big" | tee "$W/loop" || lib_fail "loop rounds"
+lib_assert_contains "$(cat "$W/loop")" "round 1 ops 11000 failed 0" "loop: bulk load of 11000 operations"
+lib_assert_contains "$(cat "$W/loop")" "round 2 ops 0 failed 0" "loop: the resync finds nothing to do"
+for r in 1 2; do
+	ticks=$(sed -n "s/^loop round $r ticks //p" "$W/loop")
+	[[ ${ticks:-0} -gt 0 ]] || lib_fail "loop round $r: the timer never fired while it ran"
+	echo "ok: loop round $r: the timer fired $ticks times while it ran"
+done
 echo "PASS"
