@@ -300,7 +300,9 @@ json_t *api_events_json(const struct api_record *r, uint64_t since)
 	uint64_t first = r->next_seq > API_EVENTS_MAX ? r->next_seq - API_EVENTS_MAX + 1 : 1;
 	json_t *arr = json_array();
 
-	if (since + 1 > first)
+	if (since >= r->next_seq)
+		first = r->next_seq + 1; /* none newer (a since from before a restart too) */
+	else if (since + 1 > first)
 		first = since + 1;
 	for (uint64_t s = first; arr && s <= r->next_seq; s++)
 		json_array_append_new(arr, event_json(&r->events[(s - 1) % API_EVENTS_MAX]));

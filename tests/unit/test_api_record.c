@@ -76,6 +76,12 @@ static void test_events_ring_is_bounded(void **state)
 	doc = api_events_json(r, API_EVENTS_MAX + 4);
 	assert_int_equal(json_array_size(json_object_get(doc, "events")), 0);
 	json_decref(doc);
+	/* Beyond the last (a poller from before a restart): none, and `last`
+	 * tells it to start again. */
+	doc = api_events_json(r, UINT64_MAX);
+	assert_int_equal(json_array_size(json_object_get(doc, "events")), 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "last")), API_EVENTS_MAX + 4);
+	json_decref(doc);
 	api_record_free(r);
 	free(r);
 }
