@@ -15,6 +15,8 @@ PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod
   # benchmarks and witnesses
   haproxy bind9-dnsutils prometheus
+  # the status page's witness: headless Chromium loads it (tests/host/page.test.sh)
+  chromium
   # the cluster store (etcd v3) and its test witness (etcdctl)
   etcd-server etcd-client
   # install test: systemd-analyze verify on the unit, man -l on the man pages

@@ -1,8 +1,8 @@
 /*
- * vipd's read-only HTTP API (docs/api.md): /v1/status, /v1/vips and
- * /metrics, served by libmicrohttpd driven from the libev loop. It reads the
- * engine's state through the pointers of an api_state on each request and
- * counts check events itself.
+ * vipd's read-only HTTP API (docs/api.md): /v1/status, /v1/vips,
+ * /v1/apps/ID, /v1/events, /metrics and the status page at /, served by libmicrohttpd driven from
+ * the libev loop. It reads the engine's state through the pointers of an api_state on each request
+ * and counts check events itself.
  */
 #ifndef VIPD_API_H
 #define VIPD_API_H
@@ -40,9 +40,10 @@ struct api_state {
 	const bool *index_stale; /* the apps changed since the index was built */
 	const struct sched *sched;
 	const uint64_t *rounds, *ops_applied, *ops_failed;
-	bool ipvs;           /* false: the table is planned, not applied */
-	double started_at;   /* monotonic seconds */
-	double started_wall; /* wall-clock seconds since the epoch */
+	const struct api_record *record; /* last results and events; NULL: none */
+	bool ipvs;                       /* false: the table is planned, not applied */
+	double started_at;               /* monotonic seconds */
+	double started_wall;             /* wall-clock seconds since the epoch */
 };
 
 #define API_KIND_COUNT 4   /* enum hc_kind */
@@ -97,6 +98,72 @@ struct api_vips {
 	struct api_vip *items;
 	size_t n;
 };
+
+/* The last result of one check instance (task x check), as the API shows it. */
+struct api_result {
+	char *app, *task;
+	size_t check_idx;
+	enum health_state health; /* the instance's health after this result */
+	unsigned consecutive_failures;
+	struct check_result res;
+	double at_wall;
+	struct api_result *next; /* hash chain */
+};
+
+/* The events of /v1/events: a task's health changed, or a kernel operation. */
+enum api_event_type { API_EVENT_HEALTH, API_EVENT_OP };
+
+struct api_event {
+	uint64_t seq; /* from 1, one up per event */
+	enum api_event_type type;
+	double at_wall;
+	/* API_EVENT_HEALTH */
+	char *app, *task;
+	enum health_state from, to;
+	size_t check_idx;
+	enum check_outcome outcome;
+	long http_status;
+	int exit_code;
+	char *output; /* the result that caused it, as in the check result */
+	/* API_EVENT_OP: the operation's text ("add dest TCP ... weight 1"),
+	 * its error (NULL: done) */
+	char *op, *error;
+};
+
+#define API_EVENTS_MAX 4096 /* the ring's size: older events are forgotten */
+
+/* What the API remembers: each check instance's last result (a hash by
+ * app, task and check) and the ring of recent events. */
+struct api_record {
+	struct api_result **buckets;
+	size_t nbuckets, nresults;
+	struct api_event events[API_EVENTS_MAX];
+	uint64_t next_seq; /* 0 before the first event */
+};
+
+/* api_record.c; records copy what they keep. -1 when out of memory (the
+ * record stays consistent, the result or event is lost). */
+void api_record_init(struct api_record *r);
+void api_record_free(struct api_record *r);
+int api_record_check(struct api_record *r, const struct sched_event *ev,
+                     double now_wall) VIPD_MUST_CHECK;
+int api_record_op(struct api_record *r, const struct rc_op *op, int error, const char *msg,
+                  double now_wall) VIPD_MUST_CHECK;
+/* Forgets the results of tasks and checks no longer in `set`. */
+void api_record_prune(struct api_record *r, const struct apps_set *set);
+/* The last result of a check instance; NULL when none yet. */
+const struct api_result *api_record_result(const struct api_record *r, const char *app,
+                                           const char *task, size_t check_idx);
+/* {"schema":1,"last":SEQ,"events":[...]}: the events after `since`. */
+json_t *api_events_json(const struct api_record *r, uint64_t since);
+/* A result as docs/api.md shows it ("last" of a check). */
+json_t *api_result_json(const struct api_result *res);
+/* A task's checks: each one's health and "last" result (api_app.c). */
+json_t *api_task_checks_json(const struct api_state *st, const struct app *a, const struct task *t);
+/* {"schema":1,"app":{...}}; NULL when out of memory. */
+json_t *api_app_json(const struct api_state *st, const struct app *a);
+/* The status page: one self-contained HTML document. */
+extern const char api_page_html[];
 
 /* Every VIP service of the table with its backends: 0; 1 (and none) while
  * the index is stale (the apps were reloaded, a whole-table round is due:

@@ -7,6 +7,7 @@
  * which a client trickling bytes cannot push back. Read-only: GET and HEAD.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ev.h>
 #include <microhttpd.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "vipd/api.h"
+#include "vipd/apps.h"
 #include "vipd/clock.h"
 #include "vipd/dns.h"
 #include "vipd/log.h"
@@ -25,6 +27,7 @@ struct api {
 	ev_timer timeout;
 	struct api_state st;
 	struct api_counters counters;
+	struct api_record record;
 };
 
 /* One client connection: its request deadline. */
@@ -56,33 +59,35 @@ int api_listen_parse(const char *text, struct lb_addr *addr, uint16_t *port, cha
 
 void api_note_check(struct api *a, const struct sched_event *ev)
 {
-	if (a)
-		api_counters_note_check(&a->counters, ev);
+	if (!a)
+		return;
+	api_counters_note_check(&a->counters, ev);
+	if (api_record_check(&a->record, ev, ev_time()) < 0)
+		log_warnx("API: out of memory recording a check result");
 }
 
 void api_note_op(struct api *a, const struct rc_op *op, int error, const char *msg)
 {
-	if (a)
-		api_counters_note_op(&a->counters, op, error, msg, ev_time());
+	if (!a)
+		return;
+	api_counters_note_op(&a->counters, op, error, msg, ev_time());
+	if (api_record_op(&a->record, op, error, msg, ev_time()) < 0)
+		log_warnx("API: out of memory recording a kernel operation");
 }
 
 void api_note_load(struct api *a, const struct apps_set *set, size_t kept)
 {
-	if (a)
-		api_counters_note_load(&a->counters, set, kept, ev_time());
+	if (!a)
+		return;
+	api_counters_note_load(&a->counters, set, kept, ev_time());
+	api_record_prune(&a->record, set);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body, size_t len,
-                               const char *type)
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                             const char *type)
 {
-	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
 	     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO)) {
@@ -92,6 +97,28 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body, size_t len,
+                               const char *type)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	return queue(c, status, r, type);
+}
+
+static enum MHD_Result respond_page(struct MHD_Connection *c)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    strlen(api_page_html), (void *)api_page_html, MHD_RESPMEM_PERSISTENT);
+
+	if (!r)
+		return MHD_NO;
+	return queue(c, MHD_HTTP_OK, r, "text/html; charset=utf-8");
 }
 
 static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *doc)
@@ -135,6 +162,33 @@ static enum MHD_Result serve_vips_or_metrics(struct api *a, struct MHD_Connectio
 	return rc;
 }
 
+/* /v1/events?since=SEQ: the events after SEQ (all those kept without it). */
+static enum MHD_Result serve_events(struct api *a, struct MHD_Connection *c, const char *url)
+{
+	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+	unsigned long long seq = 0;
+	char *end = NULL;
+
+	if (since) {
+		errno = 0;
+		seq = strtoull(since, &end, 10);
+		if (!since[0] || *end || errno || since[0] == '-')
+			return respond_error(c, MHD_HTTP_BAD_REQUEST,
+			                     "since: expected a sequence number (0 or more)", url);
+	}
+	return respond_json(c, MHD_HTTP_OK, api_events_json(&a->record, (uint64_t)seq));
+}
+
+/* /v1/apps/ID, the id with its slashes ("/v1/apps/prod/web" is /prod/web). */
+static enum MHD_Result serve_app(struct api *a, struct MHD_Connection *c, const char *url)
+{
+	const struct app *app = apps_find(a->st.apps, url + strlen("/v1/apps"));
+
+	if (!app)
+		return respond_error(c, MHD_HTTP_NOT_FOUND, "no such app", url);
+	return respond_json(c, MHD_HTTP_OK, api_app_json(&a->st, app));
+}
+
 /* MHD_AccessHandlerCallback: answers on the first call, before any body. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -155,6 +209,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return serve_vips_or_metrics(a, c, url, false);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_vips_or_metrics(a, c, url, true);
+	if (strcmp(url, "/v1/events") == 0)
+		return serve_events(a, c, url);
+	if (strncmp(url, "/v1/apps/", 9) == 0 && url[9])
+		return serve_app(a, c, url);
+	if (strcmp(url, "/") == 0)
+		return respond_page(c);
 	return respond_error(c, MHD_HTTP_NOT_FOUND, "not found", url);
 }
 
@@ -314,6 +374,8 @@ struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_
 	}
 	a->loop = loop;
 	a->st = *st;
+	api_record_init(&a->record);
+	a->st.record = &a->record;
 	ev_timer_init(&a->timeout, on_timeout, 0, 0);
 	a->timeout.data = a;
 	a->mhd = start_mhd(a, &addr, port);
@@ -335,6 +397,7 @@ struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_
 fail:
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
+	api_record_free(&a->record);
 	free(a);
 	return NULL;
 }
@@ -346,5 +409,6 @@ void api_close(struct api *a)
 	ev_io_stop(a->loop, &a->epoll_io);
 	ev_timer_stop(a->loop, &a->timeout);
 	MHD_stop_daemon(a->mhd);
+	api_record_free(&a->record);
 	free(a);
 }

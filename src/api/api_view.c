@@ -264,7 +264,7 @@ static const char *phase_name(enum desired_phase p)
 	return "out";
 }
 
-static json_t *backend_json(const struct api_backend *b, int64_t now_ms)
+static json_t *backend_json(const struct api_state *st, const struct api_backend *b, int64_t now_ms)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
 	json_t *o;
@@ -282,6 +282,8 @@ static json_t *backend_json(const struct api_backend *b, int64_t now_ms)
 
 		json_object_set_new(o, "drain_seconds_left", json_real((double)left / 1000.0));
 	}
+	if (o && st->record)
+		json_object_set_new(o, "checks", api_task_checks_json(st, b->app, b->task));
 	return o;
 }
 
@@ -291,7 +293,7 @@ static json_t *vip_json(const struct api_state *st, const struct api_vip *v, int
 	json_t *backends = json_array();
 
 	for (size_t i = 0; backends && i < v->nbackends; i++)
-		json_array_append_new(backends, backend_json(&v->backends[i], now_ms));
+		json_array_append_new(backends, backend_json(st, &v->backends[i], now_ms));
 	lb_addr_port_format(&v->svc.addr, v->svc.port, addr, sizeof(addr));
 	return json_pack("{s:s, s:s, s:s*, s:o, s:o}", "vip", addr, "protocol",
 	                 lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",

@@ -4,6 +4,8 @@
 
 #include <getopt.h>
 
+#include <jansson.h>
+
 #include "vipd/config.h"
 #include "vipd/model.h"
 
@@ -13,6 +15,7 @@
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_CONFIG 2
 #define CLI_EXIT_USAGE 64
+#define CLI_EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: vipd's API does not answer */
 
 /* What every subcommand shares: the daemon's config (-c), read as vipd reads
  * it, so that vipctl gives the daemon's answers. */
@@ -63,6 +66,17 @@ int cmd_vips(struct cli *cli, int argc, char **argv);
 int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_backends(struct cli *cli, int argc, char **argv);
+
+/* cli_api.c: vipd's API. Where to reach it ("ADDR:PORT") from --api `opt`
+ * (NULL: absent), else the config's api.listen, else loopback port 9090;
+ * an exit code (0: found). */
+int cli_api_address(struct cli *cli, const char *opt, char *out, size_t len);
+/* GET path from vipd at `where`: 0 with the JSON document, or an exit code
+ * (CLI_EXIT_UNAVAILABLE when nothing answers) with one line on stderr. */
+int cli_api_get(const char *where, const char *path, json_t **out);
+int cli_api_print_json(const json_t *doc);
 
 /* Loads every path into set and prints its diagnostics to stderr. Returns
  * the number of errors. */

@@ -21,6 +21,10 @@ static const struct {
      "audit [--report [--json] | --verify] LOG...   read audit logs: timeline, report, verify"},
     {"doctor", cmd_doctor,
      "doctor [--json]   the host checked for vipd: each finding with its fix"},
+    {"status", cmd_status, "status [--api ADDR:PORT] [--json]   a running vipd's own health"},
+    {"backends", cmd_backends,
+     "backends [--api ADDR:PORT] [--json] [VIP|APP...]   live: which backends are in rotation, and "
+     "why not"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

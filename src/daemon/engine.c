@@ -29,6 +29,7 @@ static void on_check_event(const struct sched_event *ev, void *arg)
 	if (!ev->task_changed)
 		return;
 	engine_audit_task(e, ev);
+	engine_log_rotation(e, ev);
 	engine_note_health_change_time(e);
 	if (engine_note_health_change(e, ev->app->id) < 0) {
 		log_warnx("out of memory noting a health change; rebuilding the whole table");

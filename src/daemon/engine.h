@@ -135,6 +135,8 @@ void engine_dns_note_op(struct engine *e, const struct rc_op *op, int error);
 /* engine_audit.c: one audit line per event. */
 void engine_audit_check(struct engine *e, const struct sched_event *ev);
 void engine_audit_task(struct engine *e, const struct sched_event *ev);
+/* One stderr line when a task enters or leaves rotation (HAProxy's UP/DOWN). */
+void engine_log_rotation(struct engine *e, const struct sched_event *ev);
 void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const char *msg,
                      bool dry_run);
 void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t kept);

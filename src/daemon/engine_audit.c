@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "vipd/log.h"
 #include "vipd/reconcile.h"
 
 static const char *path_taken(const struct sched_event *ev)
@@ -56,6 +57,56 @@ void engine_audit_task(struct engine *e, const struct sched_event *ev)
 	else
 		json_decref(ports);
 	audit_emit(e->audit, "task", o);
+}
+
+/* What made a task's health change, for people: "HTTP 500", "exit 3: ...",
+ * "connect_failed: Failed to connect ...", first line of the output. */
+static void rotation_reason(const struct check_result *r, char *out, size_t len)
+{
+	char first[128];
+
+	snprintf(first, sizeof(first), "%.*s", (int)sizeof(first) - 1, r->output);
+	first[strcspn(first, "\r\n")] = '\0';
+	if (r->http_status && (r->outcome == CHECK_OK || r->outcome == CHECK_FAIL_HTTP_STATUS))
+		snprintf(out, len, "HTTP %ld", r->http_status);
+	else if (r->outcome == CHECK_FAIL_EXIT || (r->outcome == CHECK_OK && r->exit_code >= 0))
+		snprintf(out, len, "exit %d%s%s", r->exit_code, first[0] ? ": " : "", first);
+	else
+		snprintf(out, len, "%s%s%s", check_outcome_name(r->outcome), first[0] ? ": " : "",
+		         first);
+}
+
+void engine_log_rotation(struct engine *e, const struct sched_event *ev)
+{
+	bool up = ev->task_tr.to == HEALTH_HEALTHY;
+	const struct task *t = ev->task;
+	size_t n = 0, k = 0;
+	char reason[320], where[160];
+
+	/* Into or out of rotation only: unknown -> unhealthy was never in. */
+	if (!up && ev->task_tr.from != HEALTH_HEALTHY)
+		return;
+	for (size_t i = 0; i < ev->app->ntasks; i++) {
+		const struct task *o = &ev->app->tasks[i];
+
+		if (o->state != TASK_STATE_RUNNING)
+			continue;
+		n++;
+		k += sched_task_health(e->sched, ev->app->id, o->id) == HEALTH_HEALTHY;
+	}
+	if (t->nports > 0)
+		snprintf(where, sizeof(where), "%s:%u", t->host ? t->host : "?",
+		         (unsigned)t->ports[0]);
+	else
+		snprintf(where, sizeof(where), "%s", t->host ? t->host : "?");
+	rotation_reason(ev->res, reason, sizeof(reason));
+	if (up)
+		log_info("backend %s %s (task %s) is UP, reason: %s, %zu of %zu in rotation",
+		         ev->app->id, where, t->id, reason, k, n);
+	else
+		log_warnx(
+		    "backend %s %s (task %s) is DOWN, reason: %s, %zu of %zu left in rotation",
+		    ev->app->id, where, t->id, reason, k, n);
 }
 
 void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const char *msg,
