@@ -9,7 +9,7 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
-command -v promtool >/dev/null || { echo "SKIP: no promtool (prometheus)"; exit 0; }
+command -v promtool >/dev/null || { echo "FAIL: no promtool (prometheus): scripts/setup.sh installs it"; exit 1; }
 port_a=$((25000 + RANDOM % 5000)); port_b=$((port_a + 1))
 # below the ephemeral range: a busy host can hold any port there in TIME-WAIT
 api=$((10000 + RANDOM % 10000))

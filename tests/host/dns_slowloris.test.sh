@@ -10,7 +10,7 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 tool="$VIPD_BUILD_DIR/tests/dns_tool"
-command -v dig >/dev/null || { echo "SKIP: no dig (bind9-dnsutils)"; exit 0; }
+command -v dig >/dev/null || { echo "FAIL: no dig (bind9-dnsutils): scripts/setup.sh installs it"; exit 1; }
 # below the ephemeral range (32768-60999): a busy host can hold any port there in TIME-WAIT
 port=$((10000 + RANDOM % 10000))
 

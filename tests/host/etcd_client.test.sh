@@ -10,8 +10,8 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 tool="$VIPD_BUILD_DIR/tests/etcd_tool"
-command -v etcd >/dev/null || { echo "SKIP: no etcd (etcd-server)"; exit 0; }
-command -v etcdctl >/dev/null || { echo "SKIP: no etcdctl (etcd-client)"; exit 0; }
+command -v etcd >/dev/null || { echo "FAIL: no etcd (etcd-server): scripts/setup.sh installs it"; exit 1; }
+command -v etcdctl >/dev/null || { echo "FAIL: no etcdctl (etcd-client): scripts/setup.sh installs it"; exit 1; }
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

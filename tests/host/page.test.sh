@@ -9,7 +9,7 @@
 # directory ($VIPD_BUILD_DIR/page-test/) and their paths printed.
 set -u
 . "$VIPD_SOURCE_DIR/tests/host/api_lib.sh"
-command -v chromium >/dev/null || { echo "SKIP: no chromium (scripts/setup.sh installs it)"; exit 0; }
+command -v chromium >/dev/null || { echo "FAIL: no chromium (scripts/setup.sh installs it)"; exit 1; }
 out_dir="$VIPD_BUILD_DIR/page-test"
 mkdir -p "$out_dir"
 api_start
