@@ -25,12 +25,15 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: vipd [-c CONFIG] [--apps PATH] [--audit PATH] [--no-ipvs]\n"
 	        "            [--interface NAME] [--run-for SECONDS] [-v] [--check-config]\n"
+	        "            [--node NAME] [--etcd URL[,URL...]]\n"
 	        "  -c, --config FILE   settings (default " CONFIG_DEFAULT_PATH " when it exists)\n"
 	        "  --apps PATH         app definitions: a file or a directory of *.json\n"
 	        "  --audit PATH        audit log file, or - for stdout\n"
 	        "  --no-ipvs           run checks and plan, but change nothing in the kernel\n"
 	        "  --interface NAME    dummy interface for VIP addresses\n"
 	        "  --run-for SECONDS   stop after this long (demos and tests)\n"
+	        "  --node NAME         this node's name in the cluster (cluster.node)\n"
+	        "  --etcd URLS         etcd endpoints: joins the cluster (cluster.endpoints)\n"
 	        "  --check-config      check what start-up checks (settings, the check user,\n"
 	        "                      the audit log, the app definitions), then exit\n"
 	        "  -v                  more log output (twice: debug)\n"
@@ -41,6 +44,7 @@ static void usage(FILE *out)
 struct args {
 	const char *config;
 	const char *apps, *audit, *interface;
+	const char *node, *etcd;
 	bool no_ipvs, check_only;
 	double run_for;
 	int verbose;
@@ -72,7 +76,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"audit", required_argument, NULL, 'A'},     {"no-ipvs", no_argument, NULL, 'n'},
 	    {"interface", required_argument, NULL, 'i'}, {"run-for", required_argument, NULL, 'r'},
 	    {"check-config", no_argument, NULL, 'k'},    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+	    {"version", no_argument, NULL, 'V'},         {"node", required_argument, NULL, 'N'},
+	    {"etcd", required_argument, NULL, 'E'},      {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -96,6 +101,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'r':
 			a->run_for = atof(optarg);
+			break;
+		case 'N':
+			a->node = optarg;
+			break;
+		case 'E':
+			a->etcd = optarg;
 			break;
 		case 'k':
 			a->check_only = true;
@@ -148,7 +159,9 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 		        diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
 	if (replace(&cfg->apps_path, a->apps) < 0 || replace(&cfg->audit_path, a->audit) < 0 ||
-	    replace(&cfg->interface, a->interface) < 0) {
+	    replace(&cfg->interface, a->interface) < 0 ||
+	    replace(&cfg->cluster_node, a->node) < 0 ||
+	    replace(&cfg->cluster_endpoints, a->etcd) < 0) {
 		log_warnx("out of memory reading the options");
 		rc = -1;
 	}
