@@ -13,8 +13,10 @@
 #include "vipd/etcd.h"
 
 struct cluster_node_ops {
-	/* The other nodes' records changed (a round should merge them). */
+	/* The other nodes' records changed (a round should merge them), after
+	 * one app_changed call per app whose records changed. */
 	void (*changed)(void *arg);
+	void (*app_changed)(void *arg, const char *app_id);
 	/* An audit event: takes the reference to fields. */
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	/* A located warning (a record that does not decode, a failed write). */

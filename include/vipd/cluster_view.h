@@ -19,6 +19,8 @@ struct cluster_view_ops {
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	/* A record that does not decode: skipped, with a located message. */
 	void (*warn)(void *arg, const char *msg);
+	/* A record of this app changed (the services it feeds need a rebuild). */
+	void (*app_changed)(void *arg, const char *app_id);
 };
 
 struct cluster_view_rec;
@@ -33,6 +35,7 @@ struct cluster_view {
 	struct cluster_remote *out;
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	void (*warn)(void *arg, const char *msg);
+	void (*app_changed)(void *arg, const char *app_id);
 	void *arg;
 };
 

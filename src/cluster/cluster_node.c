@@ -473,7 +473,15 @@ static void on_view_audit(void *arg, const char *event, json_t *fields)
 	n->ops->audit(n->arg, event, fields);
 }
 
-static const struct cluster_view_ops view_ops = {.audit = on_view_audit, .warn = on_etcd_warn};
+static void on_view_app_changed(void *arg, const char *app_id)
+{
+	struct cluster_node *n = arg;
+
+	n->ops->app_changed(n->arg, app_id);
+}
+
+static const struct cluster_view_ops view_ops = {
+    .audit = on_view_audit, .warn = on_etcd_warn, .app_changed = on_view_app_changed};
 
 static int settings_check(const struct cluster_node_settings *s, char *err, size_t errlen)
 {

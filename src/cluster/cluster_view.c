@@ -45,6 +45,7 @@ static void audit_rec(struct cluster_view *v, const char *change, const struct c
 	if (o && reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	v->audit(v->arg, "cluster_backend", o);
+	v->app_changed(v->arg, r->b.app);
 }
 
 static bool node_live(const struct cluster_view *v, const char *node)
@@ -323,6 +324,7 @@ int cluster_view_init(struct cluster_view *v, const char *self, const char *pref
 	snprintf(v->prefix, sizeof(v->prefix), "%s", prefix);
 	v->audit = ops->audit;
 	v->warn = ops->warn;
+	v->app_changed = ops->app_changed;
 	v->arg = arg;
 	return 0;
 }

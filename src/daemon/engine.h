@@ -71,6 +71,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 void engine_fini(struct engine *e);
 /* A round soon that rebuilds the whole table (a reload). */
 void engine_reconcile_now(struct engine *e);
+/* A round soon for what was noted (changed apps, or rebuild_all). */
+void engine_round_soon(struct engine *e);
 
 /* engine_reload.c */
 /* Re-reads the definitions when they changed (or `force`), syncs the

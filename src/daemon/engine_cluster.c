@@ -144,9 +144,26 @@ static int settings_make(struct engine *e, struct engine_cluster *c,
 }
 
 /* cluster_node_ops */
+/* Another node's backend of an app this node knows: the health round
+ * rebuilds just that app's services, as for a local health change; one it
+ * does not know (a node-local app source) needs the whole table. */
+static void on_remote_app_changed(void *arg, const char *app_id)
+{
+	struct engine *e = arg;
+
+	for (size_t i = 0; i < e->apps.napps; i++) {
+		if (strcmp(e->apps.apps[i].id, app_id) != 0)
+			continue;
+		if (engine_note_health_change(e, app_id) == 0)
+			return;
+		break;
+	}
+	e->rebuild_all = true;
+}
+
 static void on_remote_changed(void *arg)
 {
-	engine_reconcile_now(arg);
+	engine_round_soon(arg);
 }
 
 static void on_cluster_audit(void *arg, const char *event, json_t *fields)
@@ -164,6 +181,7 @@ static void on_cluster_warn(void *arg, const char *msg)
 
 static const struct cluster_node_ops node_ops = {
     .changed = on_remote_changed,
+    .app_changed = on_remote_app_changed,
     .audit = on_cluster_audit,
     .warn = on_cluster_warn,
 };

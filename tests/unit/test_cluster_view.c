@@ -45,7 +45,16 @@ static void on_warn(void *arg, const char *msg)
 	snprintf(l->text + len, sizeof(l->text) - len, "warn %s\n", msg);
 }
 
-static const struct cluster_view_ops ops = {.audit = on_audit, .warn = on_warn};
+static void on_app_changed(void *arg, const char *app_id)
+{
+	struct log *l = arg;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "app %s\n", app_id);
+}
+
+static const struct cluster_view_ops ops = {
+    .audit = on_audit, .warn = on_warn, .app_changed = on_app_changed};
 
 static char *value_of(const char *key, const char *health)
 {
@@ -149,7 +158,7 @@ static void test_withdrawn_dropped_at_once(void **state)
 	start(&v, &l);
 	assert_true(events(&v, ev, 1));
 	assert_view(&v, "a 10.0.0.2:31000 alive\nb 10.0.0.3:31000 alive\n");
-	assert_string_equal(l.text, "cluster_backend left a 10.0.0.1:31000 deleted\n");
+	assert_string_equal(l.text, "cluster_backend left a 10.0.0.1:31000 deleted\napp /web\n");
 	cluster_view_free(&v);
 }
 
@@ -167,15 +176,16 @@ static void test_expiry_kept_as_expired(void **state)
 	assert_true(events(&v, expiry, 3));
 	assert_view(&v, "a 10.0.0.2:31000 expired\na 10.0.0.1:31000 expired\nb 10.0.0.3:31000 "
 	                "alive\n");
-	assert_string_equal(l.text, "cluster_backend expired a 10.0.0.1:31000 lease_expired\n"
-	                            "cluster_backend expired a 10.0.0.2:31000 lease_expired\n");
+	assert_string_equal(l.text,
+	                    "cluster_backend expired a 10.0.0.1:31000 lease_expired\napp /web\n"
+	                    "cluster_backend expired a 10.0.0.2:31000 lease_expired\napp /solo\n");
 	/* Deleted again (nothing new): no change. */
 	assert_false(events(&v, expiry, 3));
 	l.text[0] = '\0';
 	assert_true(events(&v, back, 1));
 	assert_view(&v,
 	            "a 10.0.0.2:31000 expired\na 10.0.0.1:31000 alive\nb 10.0.0.3:31000 alive\n");
-	assert_string_equal(l.text, "cluster_backend changed a 10.0.0.1:31000\n");
+	assert_string_equal(l.text, "cluster_backend changed a 10.0.0.1:31000\napp /web\n");
 	cluster_view_free(&v);
 }
 
@@ -195,8 +205,8 @@ static void test_node_back_drops_its_expired_records(void **state)
 	l.text[0] = '\0';
 	assert_true(events(&v, back, 2));
 	assert_view(&v, "a 10.0.0.1:31000 alive\nb 10.0.0.3:31000 alive\n");
-	assert_string_equal(l.text, "cluster_backend changed a 10.0.0.1:31000\n"
-	                            "cluster_backend left a 10.0.0.2:31000 node_back\n");
+	assert_string_equal(l.text, "cluster_backend changed a 10.0.0.1:31000\napp /web\n"
+	                            "cluster_backend left a 10.0.0.2:31000 node_back\napp /solo\n");
 	cluster_view_free(&v);
 }
 
@@ -215,9 +225,10 @@ static void test_read_again_classifies_what_vanished(void **state)
 	start(&v, &l);
 	assert_true(snapshot(&v, kvs, 2));
 	assert_view(&v, "a 10.0.0.2:31000 alive\nb 10.0.0.3:31000 expired\n");
-	assert_string_equal(l.text, "cluster_backend changed a 10.0.0.2:31000\n"
-	                            "cluster_backend expired b 10.0.0.3:31000 lease_expired\n"
-	                            "cluster_backend left a 10.0.0.1:31000 deleted\n");
+	assert_string_equal(l.text,
+	                    "cluster_backend changed a 10.0.0.2:31000\napp /solo\n"
+	                    "cluster_backend expired b 10.0.0.3:31000 lease_expired\napp /web\n"
+	                    "cluster_backend left a 10.0.0.1:31000 deleted\napp /web\n");
 	/* The same read again: nothing changes. */
 	l.text[0] = '\0';
 	assert_false(snapshot(&v, kvs, 2));
