@@ -71,9 +71,10 @@ struct vip_ranges;
 
 /* A backend another node serves (cluster mode), already chosen by the
  * cluster's merge rules (cluster_merge): in rotation with its weight. It
- * joins the service its VIP makes here: a named VIP's address comes from
- * this node's allocation (a name no local app uses gives no service), an
- * address VIP no local app uses gets a service with the defaults. */
+ * joins the service its VIP makes here; a VIP no local app uses gets a
+ * service with the defaults. Named VIPs are allocated over the local names
+ * and the remote backends' names together, so that nodes with node-local
+ * app sources agree on the addresses. */
 struct desired_remote {
 	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
 	struct vip_ref vip;

@@ -3,7 +3,8 @@
 # loopback, with --no-ipvs (the audit log's planned operations show what each
 # would program) and one shared app source whose tasks are spread over the
 # nodes by host (127.0.0.1x: a, 127.0.0.2x: b, 127.0.0.3x: c), each task a
-# real HTTP server on its own loopback address. Asserts issue 9 items 1-4
+# real HTTP server on its own loopback address; a fourth node d with a
+# node-local app source (only its own app /api, task on 127.0.0.41). Asserts issue 9 items 1-4
 # and 8: each node checks only its own tasks; every node plans every VIP
 # with every healthy backend; a backend failing on a leaves b's plan; kill -9
 # of a: its backends leave b's plan within the lease TTL, except a VIP's
@@ -62,13 +63,13 @@ cat > "$TMP/apps/apps.json" <<JSON
   "tasks": [{"id": "solo.a", "host": "127.0.0.12", "ports": [$bport]}]}]
 JSON
 
-start_node() { # name hosts [audit-name]
-  local log=${3:-$1}
+start_node() { # name hosts [audit-name [apps]]
+  local log=${3:-$1} apps=${4:-$TMP/apps}
   cat > "$TMP/$1.json" <<JSON
 {"lb": {"drain_seconds": 0, "resync_seconds": 0},
  "cluster": {"hosts": [$2], "endpoints": ["http://127.0.0.1:1", "$E"], "lease_ttl": $TTL}}
 JSON
-  "$vipd" -c "$TMP/$1.json" --no-ipvs --apps "$TMP/apps" --audit "$TMP/$log.audit" --node "$1" \
+  "$vipd" -c "$TMP/$1.json" --no-ipvs --apps "$apps" --audit "$TMP/$log.audit" --node "$1" \
     --run-for 300 2>>"$TMP/$log.err" &
   pid[$1]=$!
 }
@@ -109,30 +110,43 @@ echo '[]' > "$TMP/none.json"
 expect_eq "$rc" 1 "bad node name exit code"
 expect_contains "$(cat "$TMP/err")" 'vipd: fatal: cluster.node "a/1": expected 1-63 of [A-Za-z0-9._-] (default: the host name)'
 
+mkdir -p "$TMP/apps-d"
+cat > "$TMP/apps-d/api.json" <<JSON
+{"id": "/api", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/api:80"}}], $check,
+ "tasks": [{"id": "api.d", "host": "127.0.0.41", "ports": [$bport]}]}
+JSON
+
 start_etcd
-for a in 127.0.0.11 127.0.0.12 127.0.0.21 127.0.0.31; do start_backend $a; done
+for a in 127.0.0.11 127.0.0.12 127.0.0.21 127.0.0.31 127.0.0.41; do start_backend $a; done
 start_node a '"127.0.0.11", "127.0.0.12"'
 start_node b '"127.0.0.21"'
 start_node c '"127.0.0.31"'
+start_node d '"127.0.0.41"' d "$TMP/apps-d"
 
-# Every node plans every VIP with every healthy backend.
-for n in a b c; do
-  for be in 127.0.0.11 127.0.0.12 127.0.0.21 127.0.0.31; do
+# Every node plans every VIP with every healthy backend, d's /api included,
+# each named VIP at the same address everywhere.
+for n in a b c d; do
+  for be in 127.0.0.11 127.0.0.12 127.0.0.21 127.0.0.31 127.0.0.41; do
     wait_for $n 15 1 '"op":"add_dest"' "$(dest $be)" '"result":"planned"'
   done
   wait_for $n 5 1 '"event":"cluster_lease"' '"state":"granted"'
   wait_for $n 5 1 '"event":"cluster_etcd"' '"state":"connected"'
 done
+svc() { matching "$1" '"op":"add_dest"' "$(dest "$2")" | head -1 | grep -o '"service":"[^"]*"'; }
+for be in 127.0.0.11 127.0.0.12 127.0.0.41; do
+  for n in b c d; do expect_eq "$(svc $n $be)" "$(svc a $be)" "$n's service of backend $be"; done
+done
 wait_for b 5 1 '"event":"cluster_backend"' '"change":"appeared"' '"node":"a"' '"vip":"/solo:80"' \
   '"protocol":"tcp"' '"backend":"127.0.0.12:'"$bport"'"' '"weight":1' '"health":"healthy"' \
   '"app":"/solo"' '"task":"solo.a"'
 # Each node checks only its own tasks.
-for n in a b c; do
+for n in a b c d; do
   own=$(grep '"event":"check"' "$TMP/$n.audit" | grep -o '"task":"[a-z.]*"' | sort -u | tr -d '\n')
   case $n in
     a) expect_eq "$own" '"task":"solo.a""task":"web.a"' "tasks checked by a" ;;
     b) expect_eq "$own" '"task":"web.b"' "tasks checked by b" ;;
     c) expect_eq "$own" '"task":"web.c"' "tasks checked by c" ;;
+    d) expect_eq "$own" '"task":"api.d"' "tasks checked by d" ;;
   esac
 done
 # Only changes are written: nothing changes, so a's keys keep their version.
@@ -196,10 +210,10 @@ start_etcd
 wait_for c 20 1 '"op":"del_dest"' "$(dest 127.0.0.21)"
 wait_for b 20 2 '"event":"cluster_etcd"' '"state":"connected"'
 
-for n in b c; do
+for n in b c d; do
   kill -TERM "${pid[$n]}"; wait "${pid[$n]}"; expect_eq "$?" 0 "$n's exit status"
 done
-for n in a a2 b c; do
+for n in a a2 b c d; do
   grep -q "ERROR: AddressSanitizer\|runtime error" "$TMP/$n.err" && fail "$n: $(cat "$TMP/$n.err")"
 done
 finish

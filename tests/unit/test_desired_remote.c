@@ -1,6 +1,7 @@
 /* The table build's cluster inputs (issue 9): only this node's tasks
  * (desired_input.task_local), the other nodes' backends
- * (desired_input.remote) joining the services their VIPs make here, the
+ * (desired_input.remote) joining the services their VIPs make here (named
+ * ones allocated over the local and the remote names), the
  * incremental build for one app agreeing with the whole one when remote
  * backends change, and the list of local backends a node publishes. */
 #include <setjmp.h>
@@ -119,13 +120,13 @@ static void test_only_local_tasks_and_remote_backends(void **state)
 	struct desired_remote r[] = {
 	    remote("/web:80", "10.2.0.1", 32000, 3),       /* joins /web's service */
 	    remote("10.0.0.9:8080", "10.2.0.1", 32001, 1), /* an address VIP no local app uses */
-	    remote("/other:80", "10.2.0.1", 32002, 1),     /* a name not known here: no address */
+	    remote("/other:80", "10.2.0.1", 32002, 1),     /* a name no local app uses */
 	    remote("10.0.0.53:53", "fd00::1", 32003, 1),   /* the other family: not forwardable */
 	};
 	struct desired_input in;
 	struct desired_state st;
 	struct desired_index ix;
-	struct lb_addr web;
+	struct lb_addr web, other;
 	char text[2048], want[2048];
 
 	(void)state;
@@ -140,16 +141,28 @@ static void test_only_local_tasks_and_remote_backends(void **state)
 	desired_index_init(&ix);
 	build(&in, &st, &ix, text, sizeof(text));
 	assert_int_equal(vip_name_address(&ix.alloc, "/web", &web), 0);
+	assert_int_equal(vip_name_address(&ix.alloc, "/other", &other), 0);
 	{
-		char a[64];
+		char a[64], o[64];
 
 		lb_addr_format(&web, a, sizeof(a));
+		lb_addr_format(&other, o, sizeof(o));
 		snprintf(want, sizeof(want),
 		         "TCP 10.0.0.9:8080 wlc -> 10.2.0.1:32001 weight 1\n"
 		         "TCP 10.0.0.53:53 wlc -> 10.1.0.1:31000 weight 1\n"
 		         "TCP %s:80 wlc -> 10.1.0.1:31000 weight 1\n"
-		         "TCP %s:80 wlc -> 10.2.0.1:32000 weight 3\n",
-		         a, a);
+		         "TCP %s:80 wlc -> 10.2.0.1:32000 weight 3\n"
+		         "TCP %s:80 wlc -> 10.2.0.1:32002 weight 1\n",
+		         a, a, o);
+		/* The table is sorted by address: /other may come before /web. */
+		if (lb_addr_cmp(&other, &web) < 0)
+			snprintf(want, sizeof(want),
+			         "TCP 10.0.0.9:8080 wlc -> 10.2.0.1:32001 weight 1\n"
+			         "TCP 10.0.0.53:53 wlc -> 10.1.0.1:31000 weight 1\n"
+			         "TCP %s:80 wlc -> 10.2.0.1:32002 weight 1\n"
+			         "TCP %s:80 wlc -> 10.1.0.1:31000 weight 1\n"
+			         "TCP %s:80 wlc -> 10.2.0.1:32000 weight 3\n",
+			         o, a, a);
 	}
 	assert_string_equal(text, want);
 	/* The remote backends gone: they drain like local ones. */
@@ -159,6 +172,7 @@ static void test_only_local_tasks_and_remote_backends(void **state)
 	build(&in, &st, &ix, text, sizeof(text));
 	assert_non_null(strstr(text, ":80 wlc -> 10.2.0.1:32000 weight 0\n"));
 	assert_null(strstr(text, "10.0.0.9:8080"));
+	assert_null(strstr(text, "32002"));
 	/* Without cluster inputs: every task, as a single node. */
 	desired_state_free(&st);
 	in.task_local = NULL;
