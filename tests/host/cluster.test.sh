@@ -10,7 +10,8 @@
 # of a: its backends leave b's plan within the lease TTL, except a VIP's
 # only ones (kept, audited as expired_kept_last_backends); SIGTERM of a:
 # gone at once; etcd stopped: b's plan unchanged and a local health change
-# still applied; etcd back: c converges.
+# still applied; etcd back: c converges; c's lease revoked behind its back:
+# a new lease and everything published again.
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
@@ -209,6 +210,18 @@ matching c '"op":"del_dest"' "$(dest 127.0.0.21)" >/dev/null && fail "c learnt b
 start_etcd
 wait_for c 20 1 '"op":"del_dest"' "$(dest 127.0.0.21)"
 wait_for b 20 2 '"event":"cluster_etcd"' '"state":"connected"'
+
+# c's lease lost (revoked behind its back): a new lease and a full re-publish.
+lease=$(matching c '"event":"cluster_lease"' '"state":"granted"' | tail -1 | grep -o '"lease":[0-9]*' | cut -d: -f2)
+ctl lease revoke "$(printf '%x' "$lease")" >/dev/null || fail "revoking c's lease"
+wait_for c 10 1 '"event":"cluster_lease"' '"state":"lost"' "\"lease\":$lease"
+wait_for c 5 2 '"event":"cluster_lease"' '"state":"granted"'
+wait_for b 5 1 '"event":"cluster_backend"' '"change":"expired"' '"node":"c"' '"task":"web.c"'
+wait_for b 5 1 '"event":"cluster_backend"' '"change":"changed"' '"node":"c"' '"task":"web.c"' '"health":"healthy"'
+for _ in $(seq 20); do
+  [ "$(ctl get --prefix /vipd/v1/ --keys-only | grep -c 'backends/c/\|live/c')" = 2 ] && break; sleep 0.2
+done
+expect_eq "$(ctl get --prefix /vipd/v1/ --keys-only | grep -c 'backends/c/\|live/c')" 2 "c's keys after a new lease"
 
 for n in b c d; do
   kill -TERM "${pid[$n]}"; wait "${pid[$n]}"; expect_eq "$?" 0 "$n's exit status"
