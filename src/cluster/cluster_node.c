@@ -84,7 +84,7 @@ static void warn(struct cluster_node *n, const char *fmt, const char *what)
 {
 	char msg[1024];
 
-	snprintf(msg, sizeof(msg), fmt, what);
+	(void)snprintf(msg, sizeof(msg), fmt, what);
 	n->ops->warn(n->arg, msg);
 }
 
@@ -247,7 +247,7 @@ static void write_live(struct cluster_node *n)
 {
 	char value[CLUSTER_NODE_MAX + 16], err[512];
 
-	snprintf(value, sizeof(value), "{\"node\":\"%s\"}", n->node);
+	(void)snprintf(value, sizeof(value), "{\"node\":\"%s\"}", n->node);
 	n->live_written = true;
 	if (etcd_put(n->etcd, n->live_key, value, n->lease, on_live_written, n, err, sizeof(err)) <
 	    0) {
@@ -493,7 +493,7 @@ static int settings_check(const struct cluster_node_settings *s, char *err, size
 		return -1;
 	}
 	if (len == 0 || s->prefix[len - 1] != '/' ||
-	    len + 2 * CLUSTER_NODE_MAX >= CLUSTER_KEY_MAX) {
+	    len + 2 * (size_t)CLUSTER_NODE_MAX >= CLUSTER_KEY_MAX) {
 		errbuf_set(err, errlen, "cluster.prefix \"%.80s\": expected a path ending with /",
 		           s->prefix);
 		return -1;
@@ -535,8 +535,8 @@ struct cluster_node *cluster_node_new(struct ev_loop *loop, const struct cluster
 	n->arg = arg;
 	n->ttl = s->lease_ttl;
 	n->connected = -1;
-	snprintf(n->node, sizeof(n->node), "%s", s->node);
-	snprintf(n->prefix, sizeof(n->prefix), "%s", s->prefix);
+	(void)snprintf(n->node, sizeof(n->node), "%s", s->node);
+	(void)snprintf(n->prefix, sizeof(n->prefix), "%s", s->prefix);
 	timers_init(n);
 	if (cluster_view_init(&n->view, n->node, n->prefix, &view_ops, n) < 0 ||
 	    etcd_prefix_end(n->prefix, n->prefix_end, sizeof(n->prefix_end)) < 0 ||

@@ -22,7 +22,7 @@ static void view_warn(struct cluster_view *v, const char *fmt, const char *what)
 {
 	char msg[1200];
 
-	snprintf(msg, sizeof(msg), fmt, what);
+	(void)snprintf(msg, sizeof(msg), fmt, what);
 	v->warn(v->arg, msg);
 }
 
@@ -33,7 +33,7 @@ static void audit_rec(struct cluster_view *v, const char *change, const struct c
 	json_t *o;
 
 	if (r->b.vip.named)
-		snprintf(vip, sizeof(vip), "%s:%u", r->b.vip.name, r->b.vip.port);
+		(void)snprintf(vip, sizeof(vip), "%s:%u", r->b.vip.name, r->b.vip.port);
 	else
 		lb_addr_port_format(&r->b.vip.addr, r->b.vip.port, vip, sizeof(vip));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "change", change, "node",
@@ -76,7 +76,7 @@ static void live_set(struct cluster_view *v, const char *node, bool on)
 		v->live = grown;
 		v->live_cap = cap;
 	}
-	snprintf(v->live[v->nlive++], CLUSTER_NODE_MAX, "%s", node);
+	(void)snprintf(v->live[v->nlive++], CLUSTER_NODE_MAX, "%s", node);
 }
 
 /* The index of key in recs, or where it would go (*found false). */
@@ -320,8 +320,8 @@ int cluster_view_init(struct cluster_view *v, const char *self, const char *pref
 	memset(v, 0, sizeof(*v));
 	if (strlen(self) >= sizeof(v->self) || strlen(prefix) >= sizeof(v->prefix))
 		return -1;
-	snprintf(v->self, sizeof(v->self), "%s", self);
-	snprintf(v->prefix, sizeof(v->prefix), "%s", prefix);
+	(void)snprintf(v->self, sizeof(v->self), "%s", self);
+	(void)snprintf(v->prefix, sizeof(v->prefix), "%s", prefix);
 	v->audit = ops->audit;
 	v->warn = ops->warn;
 	v->app_changed = ops->app_changed;

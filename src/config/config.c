@@ -189,11 +189,15 @@ static int set_list(char **field, json_t *v, const char *file, const char *path,
 	joined = calloc(1, len);
 	if (joined == NULL)
 		return -1;
+	len = 0;
 	json_array_foreach(v, i, item)
 	{
+		size_t n = strlen(json_string_value(item));
+
 		if (i > 0)
-			strcat(joined, ",");
-		strcat(joined, json_string_value(item));
+			joined[len++] = ',';
+		memcpy(joined + len, json_string_value(item), n + 1);
+		len += n;
 	}
 	free(*field);
 	*field = joined;

@@ -189,7 +189,7 @@ static const struct cluster_node_ops node_ops = {
 static int name_make(struct engine *e, struct engine_cluster *c, char *err, size_t errlen)
 {
 	if (e->cfg.cluster_node)
-		snprintf(c->name, sizeof(c->name), "%s", e->cfg.cluster_node);
+		(void)snprintf(c->name, sizeof(c->name), "%s", e->cfg.cluster_node);
 	else if (gethostname(c->name, sizeof(c->name)) < 0)
 		c->name[0] = '\0';
 	c->name[sizeof(c->name) - 1] = '\0';
@@ -276,15 +276,15 @@ static struct cluster_backend *local_backends(struct engine *e, size_t *n)
 	for (size_t i = 0; out && i < *n; i++) {
 		struct cluster_backend *b = &out[i];
 
-		snprintf(b->node, sizeof(b->node), "%s", e->cluster->name);
+		(void)snprintf(b->node, sizeof(b->node), "%s", e->cluster->name);
 		b->vip = l[i].vip;
 		b->protocol = l[i].protocol;
 		b->addr = l[i].addr;
 		b->port = l[i].port;
 		b->weight = l[i].weight;
 		b->health = health_of(l[i].health);
-		snprintf(b->app, sizeof(b->app), "%s", l[i].app_id);
-		snprintf(b->task, sizeof(b->task), "%s", l[i].task_id);
+		(void)snprintf(b->app, sizeof(b->app), "%s", l[i].app_id);
+		(void)snprintf(b->task, sizeof(b->task), "%s", l[i].task_id);
 	}
 	free(l);
 	return out;
@@ -304,7 +304,7 @@ static void audit_rule(struct engine *e, const struct vip_rule *r)
 	char vip[VIP_NAME_MAX + 64];
 
 	if (r->vip.named)
-		snprintf(vip, sizeof(vip), "%s:%u", r->vip.name, r->vip.port);
+		(void)snprintf(vip, sizeof(vip), "%s:%u", r->vip.name, r->vip.port);
 	else
 		lb_addr_port_format(&r->vip.addr, r->vip.port, vip, sizeof(vip));
 	audit_emit(e->audit, "cluster_rule",

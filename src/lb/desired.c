@@ -629,7 +629,7 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
 	int rc;
 
 	if (names == NULL) {
-		snprintf(err, errlen, "named VIPs: out of memory");
+		(void)snprintf(err, errlen, "named VIPs: out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < vl->n; i++)
