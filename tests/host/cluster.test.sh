@@ -223,7 +223,18 @@ for _ in $(seq 20); do
 done
 expect_eq "$(ctl get --prefix /vipd/v1/ --keys-only | grep -c 'backends/c/\|live/c')" 2 "c's keys after a new lease"
 
-for n in b c d; do
+# SIGTERM with etcd hanging (stopped, not refusing): the withdrawal is given
+# up after a bounded wait.
+kill -STOP "${pid[etcd]}"
+wait_for d 10 1 '"event":"cluster_etcd"' '"state":"disconnected"'
+termed=$(date +%s.%N)
+kill -TERM "${pid[d]}"; wait "${pid[d]}"; expect_eq "$?" 0 "d's exit status with etcd gone"
+expect_eq "$(python3 -c "import time; print(int(time.time() - $termed < 4))")" 1 \
+  "d stopped within its bounded wait with etcd gone"
+expect_contains "$(cat "$TMP/d.err")" "etcd did not answer in time; leaving without it"
+kill -9 "${pid[etcd]}"; wait "${pid[etcd]}" 2>/dev/null
+
+for n in b c; do
   kill -TERM "${pid[$n]}"; wait "${pid[$n]}"; expect_eq "$?" 0 "$n's exit status"
 done
 for n in a a2 b c d; do
