@@ -10,7 +10,7 @@
 #include "vipd/clock.h"
 #include "vipd/log.h"
 
-void engine_round_soon(struct engine *e)
+static void reconcile_soon(struct engine *e)
 {
 	/* A zero timer coalesces the health changes of one loop turn into
 	 * one round. */
@@ -33,7 +33,7 @@ static void on_check_event(const struct sched_event *ev, void *arg)
 		log_warnx("out of memory noting a health change; rebuilding the whole table");
 		e->rebuild_all = true;
 	}
-	engine_round_soon(e);
+	reconcile_soon(e);
 }
 
 /* ev_timer callbacks */
@@ -111,7 +111,12 @@ void engine_reconcile_now(struct engine *e)
 {
 	e->rebuild_all = true;
 	engine_forget_health_changes(e);
-	engine_round_soon(e);
+	reconcile_soon(e);
+}
+
+void engine_round_soon(struct engine *e)
+{
+	reconcile_soon(e);
 }
 
 static void watchers_init(struct engine *e, double run_for_s)
