@@ -88,6 +88,60 @@ int cluster_backend_decode(const char *prefix, const char *key, const char *valu
 int cluster_vip_decode(const char *prefix, const char *key, const char *value, size_t value_len,
                        struct cluster_vip_assign *out, char *err, size_t errlen);
 
+/* ---- a node's liveness: live/<node> */
+
+/* "<prefix>live/<node>", attached to the node's lease like its backends:
+ * while it exists the node is alive, so a backend key it deletes is a
+ * deliberate removal (dropped at once); a backend key deleted when the live
+ * key is gone too was deleted by its lease's expiry (the failure rules).
+ * -1 when the node or the key's length is not valid. */
+int cluster_live_key(const char *prefix, const char *node, char *out, size_t outlen);
+/* Whether key is a live/<node> key under prefix; the node's name in node. */
+bool cluster_live_parse(const char *prefix, const char *key, char node[CLUSTER_NODE_MAX]);
+
+/* ---- what a node publishes: the diff against what etcd holds */
+
+/* One key and its JSON value as published. value NULL: not known (a write
+ * whose result was lost); the next diff writes it again. */
+struct cluster_record {
+	char *key;
+	char *value;
+};
+
+/* Sorted by key, each key once. */
+struct cluster_records {
+	struct cluster_record *items;
+	size_t n;
+};
+
+/* The records of backends (one node's): keys and values of
+ * docs/cluster-keys.md, sorted; a key listed twice (two apps sharing a VIP
+ * and a task's port) is taken once, with the value that sorts first. -1 with err: a backend whose
+ * key cannot be made (the rest is not built), or out of memory. */
+int cluster_records_build(const char *prefix, const struct cluster_backend *b, size_t n,
+                          struct cluster_records *out, char *err, size_t errlen);
+void cluster_records_free(struct cluster_records *r);
+
+enum cluster_write_kind { CLUSTER_WRITE_PUT, CLUSTER_WRITE_DELETE };
+
+struct cluster_write {
+	enum cluster_write_kind kind;
+	const char *key;   /* into the records diffed */
+	const char *value; /* PUT */
+};
+
+/* The writes that take etcd from `held` (what it is believed to hold) to
+ * `want`: a put per key new or whose value differs (or is not known), a
+ * delete per key no longer wanted; none when they agree. *out calloc'd (NULL
+ * when there is none), pointers into held and want. -1: out of memory. */
+int cluster_records_diff(const struct cluster_records *held, const struct cluster_records *want,
+                         struct cluster_write **out, size_t *n);
+/* What etcd may hold after writes from `held` to `want` of which some
+ * failed: every key of either, none with a known value, so that the next
+ * diff puts every wanted key again and deletes every other. -1: out of memory. */
+int cluster_records_uncertain(const struct cluster_records *held,
+                              const struct cluster_records *want, struct cluster_records *out);
+
 /* ---- merge and failure rules */
 
 /* A record read from etcd, with whether its node's lease still lives (a

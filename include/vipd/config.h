@@ -42,6 +42,18 @@ struct vipd_config {
 	char *vip_range4;             /* "lb.named_vip_range_v4": "FIRST-LAST"; NULL = DC/OS's */
 	char *vip_range6;             /* "lb.named_vip_range_v6" */
 	struct vip_ranges vip_ranges; /* the two above, parsed by config_load */
+	/* Cluster (issue 9): on when cluster_endpoints is set. */
+	char *cluster_node;         /* "cluster.node": this node's name; NULL = the host name */
+	char *cluster_hosts;        /* "cluster.hosts": comma list of the tasks' host names of this
+	                             * node; NULL = the node name and the host's own addresses */
+	char *cluster_endpoints;    /* "cluster.endpoints": comma list of etcd URLs */
+	char *cluster_prefix;       /* "cluster.prefix" */
+	unsigned cluster_lease_ttl; /* "cluster.lease_ttl": seconds */
+	char *cluster_cacert;       /* "cluster.tls.cacert", ".cert", ".key" */
+	char *cluster_cert;
+	char *cluster_key;
+	char *cluster_user; /* "cluster.auth.user", ".password": never logged */
+	char *cluster_password;
 };
 
 /* Fills c with the defaults (its old contents are not freed); -1 when out

@@ -69,6 +69,20 @@ struct desired_state {
 
 struct vip_ranges;
 
+/* A backend another node serves (cluster mode), already chosen by the
+ * cluster's merge rules (cluster_merge): in rotation with its weight. It
+ * joins the service its VIP makes here; a VIP no local app uses gets a
+ * service with the defaults. Named VIPs are allocated over the local names
+ * and the remote backends' names together, so that nodes with node-local
+ * app sources agree on the addresses. */
+struct desired_remote {
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	struct vip_ref vip;
+	struct lb_addr addr;
+	uint16_t port;
+	uint32_t weight;
+};
+
 struct desired_input {
 	const struct apps_set *apps;
 	const struct vip_ranges *ranges; /* named-VIP ranges; NULL: DC/OS's defaults */
@@ -76,6 +90,12 @@ struct desired_input {
 	void *health_ctx;
 	int64_t drain_ms; /* how long a backend leaving rotation keeps weight 0 */
 	int64_t now_ms;   /* monotonic */
+	/* Cluster mode: the tasks this node serves; the others' backends come
+	 * in `remote`. NULL: every task is this node's. */
+	bool (*task_local)(void *ctx, const struct task *t);
+	void *task_local_ctx;
+	const struct desired_remote *remote; /* NULL when nremote is 0 */
+	size_t nremote;
 };
 
 void desired_state_init(struct desired_state *st);
@@ -140,6 +160,27 @@ int desired_build_indexed(const struct desired_input *in, struct desired_state *
 int desired_build_services(const struct desired_input *in, const struct desired_index *ix,
                            const char *const *app_ids, size_t napp_ids, struct desired_state *state,
                            struct lb_table *out, int64_t *next_change_ms, char *err, size_t errlen);
+
+/* One VIP backend of a task this node serves, as a build finds it: what a
+ * cluster node publishes (desired_local.c). */
+struct desired_local_backend {
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	struct vip_ref vip;
+	struct lb_addr addr;
+	uint16_t port;
+	uint32_t weight; /* the labels' weight (VIPD_WEIGHT), not a ramp step */
+	enum desired_health health;
+	const char *app_id; /* into in->apps */
+	const char *task_id;
+};
+
+/* Every VIP backend of the running tasks in->task_local accepts (every task
+ * when NULL), one per VIP label, protocol and family-compatible backend, in
+ * app, port, label, task order. *out is calloc'd (the caller frees it). -1
+ * when out of memory. Problems in the definitions are the build's to report,
+ * not repeated here. */
+int desired_local_backends(const struct desired_input *in, struct desired_local_backend **out,
+                           size_t *n);
 
 /* The weight of a backend ramping from ramp_start_ms: 1 + (full - 1) *
  * elapsed / slow_start, capped at full (0 stays 0). */

@@ -9,6 +9,7 @@
 #ifndef VIPD_SCHED_H
 #define VIPD_SCHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ struct sched_settings {
 	 * instance) start together in one loop wake-up, up to that much late.
 	 * 0 = SCHED_DEFAULT_START_BATCH_S; negative: each at its own time. */
 	double start_batch_s;
+	/* Cluster mode: only tasks for which this says true are checked (the
+	 * others run on other nodes, which check them). NULL: every task. */
+	bool (*task_filter)(void *ctx, const struct task *t);
+	void *task_filter_ctx;
 };
 
 #define SCHED_DEFAULT_MAX_IN_FLIGHT 256

@@ -221,7 +221,7 @@ static int dec_kvs(struct dec *d, const json_t *obj, const char *base, struct et
 static int dec_event(struct dec *d, const json_t *v, const char *base, struct etcd_event *ev)
 {
 	const json_t *type;
-	char path[256];
+	char path[256 + 8]; /* base (from a 256-byte path) and "/type" */
 
 	memset(ev, 0, sizeof(*ev));
 	if (!json_is_object(v)) {

@@ -64,6 +64,8 @@ int config_defaults(struct vipd_config *c)
 	    .verbosity = 1,
 	    .dns_framework = strdup(FQDN_FRAMEWORK_DEFAULT),
 	    .dns_ttl = DNS_TTL_DEFAULT,
+	    .cluster_prefix = strdup("/vipd/v1/"),
+	    .cluster_lease_ttl = 10,
 	};
 	vip_ranges_default(&c->vip_ranges);
 	if (!c->apps_path || !c->audit_path || !c->run_as || !c->shell || !c->interface ||
@@ -85,11 +87,20 @@ void config_free(struct vipd_config *c)
 	free(c->dns_framework);
 	free(c->vip_range4);
 	free(c->vip_range6);
+	free(c->cluster_node);
+	free(c->cluster_hosts);
+	free(c->cluster_endpoints);
+	free(c->cluster_prefix);
+	free(c->cluster_cacert);
+	free(c->cluster_cert);
+	free(c->cluster_key);
+	free(c->cluster_user);
+	free(c->cluster_password);
 	zones_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
-enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL, F_LISTEN, F_API_LISTEN, F_ZONES };
+enum field_type { F_STRING, F_UINT, F_BOOL, F_LEVEL, F_LISTEN, F_API_LISTEN, F_ZONES, F_LIST };
 
 struct field {
 	const char *path; /* JSON pointer */
@@ -126,6 +137,16 @@ static const struct field fields[] = {
     FIELD("/dns/framework", F_STRING, dns_framework),
     FIELD("/dns/ttl", F_UINT, dns_ttl),
     FIELD("/api/listen", F_API_LISTEN, api_listen),
+    FIELD("/cluster/node", F_STRING, cluster_node),
+    FIELD("/cluster/hosts", F_LIST, cluster_hosts),
+    FIELD("/cluster/endpoints", F_LIST, cluster_endpoints),
+    FIELD("/cluster/prefix", F_STRING, cluster_prefix),
+    FIELD("/cluster/lease_ttl", F_UINT, cluster_lease_ttl),
+    FIELD("/cluster/tls/cacert", F_STRING, cluster_cacert),
+    FIELD("/cluster/tls/cert", F_STRING, cluster_cert),
+    FIELD("/cluster/tls/key", F_STRING, cluster_key),
+    FIELD("/cluster/auth/user", F_STRING, cluster_user),
+    FIELD("/cluster/auth/password", F_STRING, cluster_password),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -145,6 +166,55 @@ static int is_section(const char *path)
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (strncmp(fields[i].path, path, n) == 0 && fields[i].path[n] == '/')
 			return 1;
+	return 0;
+}
+
+/* A comma list, or an array of non-empty strings without commas (kept
+ * joined by commas). */
+static int set_list(char **field, json_t *v, const char *file, const char *path,
+                    struct diag_list *diags)
+{
+	size_t i, len = 0;
+	json_t *item;
+	char *joined;
+
+	if (json_is_string(v) && json_string_value(v)[0]) {
+		free(*field);
+		*field = strdup(json_string_value(v));
+		return 0;
+	}
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item) || !json_string_value(item)[0] ||
+		    strchr(json_string_value(item), ',')) {
+			diag_add(diags, DIAG_ERROR, file, path,
+			         "item %zu: expected a non-empty string "
+			         "without commas",
+			         i);
+			return -1;
+		}
+		len += strlen(json_string_value(item)) + 1;
+	}
+	if (len == 0) {
+		diag_add(diags, DIAG_ERROR, file, path,
+		         "expected a comma list or a non-empty array of strings");
+		return -1;
+	}
+	joined = calloc(1, len);
+	if (joined == NULL)
+		return -1;
+	len = 0;
+	json_array_foreach(v, i, item)
+	{
+		size_t n = strlen(json_string_value(item));
+
+		if (i > 0)
+			joined[len++] = ',';
+		memcpy(joined + len, json_string_value(item), n + 1);
+		len += n;
+	}
+	free(*field);
+	*field = joined;
 	return 0;
 }
 
@@ -257,6 +327,8 @@ static int set_field(struct vipd_config *c, const struct field *f, json_t *v, co
 	}
 	case F_ZONES:
 		return set_zones(c, v, file, diags);
+	case F_LIST:
+		return set_list((char **)base, v, file, f->path, diags);
 	case F_LEVEL:
 		for (int i = 0; i < 3 && json_is_string(v); i++) {
 			if (strcmp(json_string_value(v), levels[i]) == 0) {
@@ -325,6 +397,11 @@ static int config_validate(struct vipd_config *c, const char *file, struct diag_
 	                  diags);
 	rc |= parse_range(c->vip_range6, AF_INET6, "/lb/named_vip_range_v6", &c->vip_ranges.v6,
 	                  file, diags);
+	if (c->cluster_lease_ttl < 2) {
+		diag_add(diags, DIAG_ERROR, file, "/cluster/lease_ttl",
+		         "expected at least 2 seconds, got %u", c->cluster_lease_ttl);
+		rc = -1;
+	}
 	return rc;
 }
 

@@ -96,10 +96,10 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	(void)w;
 	(void)revents;
 	log_info("stopping; the kernel's IPVS state is left as it is");
-	ev_break(loop, EVBREAK_ALL);
+	if (!engine_cluster_leave(w->data))
+		ev_break(loop, EVBREAK_ALL);
 }
 
 static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
@@ -149,6 +149,11 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 		log_info("API on http://%s/ (docs/api.md)",
 		         lb_addr_port_format(&addr, port, where, sizeof(where)));
 	return 0;
+}
+
+void engine_round_soon(struct engine *e)
+{
+	reconcile_soon(e);
 }
 
 static void watchers_init(struct engine *e, double run_for_s)
@@ -221,7 +226,10 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 	struct exec_settings es = {.run_as_user = cfg->run_as, .shell = cfg->shell};
 	struct runner_settings rs = {.native_curl = cfg->native_curl,
 	                             .shell = runner_detect_shell(cfg->shell)};
-	struct sched_settings ss = {.max_in_flight = cfg->max_in_flight};
+	struct sched_settings ss = {.max_in_flight = cfg->max_in_flight,
+	                            .task_filter =
+	                                cfg->cluster_endpoints ? engine_task_local : NULL,
+	                            .task_filter_ctx = e};
 
 	memset(e, 0, sizeof(*e));
 	e->loop = loop;
@@ -251,6 +259,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	if (open_api(e, err, errlen) < 0)
 		return -1;
+	if (engine_cluster_open(e, err, errlen) < 0)
+		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
 	engine_load_first(e);
@@ -263,6 +273,7 @@ void engine_fini(struct engine *e)
 		engine_audit_stats(e, "stop");
 	api_close(e->api);
 	engine_unwatch_apps(e);
+	engine_cluster_close(e);
 	sched_free(e->sched);
 	exec_ctx_free(e->exec);
 	if (e->dp)

@@ -19,6 +19,8 @@
 
 #define ENGINE_LATENCY_SAMPLES 4096
 
+struct engine_cluster;
+
 struct engine {
 	struct ev_loop *loop;
 	struct vipd_config cfg;
@@ -61,6 +63,7 @@ struct engine {
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
 	double apply_latency[ENGINE_LATENCY_SAMPLES];
 	size_t apply_latency_n;
+	struct engine_cluster *cluster; /* NULL: a single node (no cluster.endpoints) */
 };
 
 /* engine.c: the wiring. */
@@ -73,6 +76,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 void engine_fini(struct engine *e);
 /* A round soon that rebuilds the whole table (a reload). */
 void engine_reconcile_now(struct engine *e);
+/* A round soon for what was noted (changed apps, or rebuild_all). */
+void engine_round_soon(struct engine *e);
 
 /* engine_reload.c */
 /* Re-reads the definitions when they changed (or `force`), syncs the
@@ -111,6 +116,21 @@ void engine_forget_health_changes(struct engine *e);
  * 0 when done, -1 when a whole-table round must run instead (nothing to go
  * on, or anything failed: logged at debug level). */
 int engine_patch_round(struct engine *e) VIPD_MUST_CHECK;
+
+/* engine_cluster.c: the node in the cluster (issue 9); all no-ops without
+ * cluster.endpoints. */
+/* Joins (lease, publish, watch: on the loop). -1 with err: bad settings. */
+int engine_cluster_open(struct engine *e, char *err, size_t errlen) VIPD_MUST_CHECK;
+void engine_cluster_close(struct engine *e);
+/* Whether a task is this node's (its host is one of cluster.hosts). */
+bool engine_task_local(void *ctx, const struct task *t);
+/* Before a table build: publishes this node's backends (what changed) and
+ * merges every node's into the remote input (engine_cluster_remote). */
+void engine_cluster_update(struct engine *e);
+void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n);
+/* SIGTERM: withdraws the backends, revokes the lease, then stops the loop
+ * (bounded). false when not in a cluster. */
+bool engine_cluster_leave(struct engine *e);
 
 /* engine_dns.c: which names are answered. */
 enum engine_dns_phase {

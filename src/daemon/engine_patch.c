@@ -51,8 +51,10 @@ static bool patch_possible(const struct engine *e)
 static int build_part(struct engine *e, struct lb_table *part, int64_t *next, char *err,
                       size_t errlen)
 {
-	struct desired_input in = engine_desired_input(e);
+	struct desired_input in;
 
+	engine_cluster_update(e);
+	in = engine_desired_input(e);
 	return desired_build_services(&in, &e->dindex, (const char *const *)e->changed_apps,
 	                              e->nchanged_apps, &e->dstate, part, next, err, errlen);
 }

@@ -31,14 +31,19 @@ enum desired_health engine_health_of(void *ctx, const char *app_id, const char *
 
 struct desired_input engine_desired_input(struct engine *e)
 {
-	return (struct desired_input){
+	struct desired_input in = {
 	    .apps = &e->apps,
 	    .ranges = &e->cfg.vip_ranges,
 	    .health = engine_health_of,
 	    .health_ctx = e,
 	    .drain_ms = (int64_t)e->cfg.drain_s * 1000,
 	    .now_ms = clock_now_ms(),
+	    .task_local = e->cluster ? engine_task_local : NULL,
+	    .task_local_ctx = e,
 	};
+
+	engine_cluster_remote(e, &in.remote, &in.nremote);
+	return in;
 }
 
 /* dataplane_op_cb */
@@ -144,7 +149,7 @@ void engine_on_round_done(void *arg, int rc, const char *err)
 void engine_round(struct engine *e, bool full)
 {
 	struct diag_list diags = {0};
-	struct desired_input in = engine_desired_input(e);
+	struct desired_input in;
 	struct lb_table table;
 	struct lb_keyset planned;
 	int64_t next = INT64_MAX;
@@ -152,6 +157,8 @@ void engine_round(struct engine *e, bool full)
 	char err[512];
 
 	lb_table_init(&table);
+	engine_cluster_update(e);
+	in = engine_desired_input(e);
 	engine_forget_health_changes(e);
 	e->rebuild_all = false;
 	e->dindex_valid = desired_build_indexed(&in, &e->dstate, &table, &diags, &next, &e->dindex,

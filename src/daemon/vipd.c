@@ -28,7 +28,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: vipd [-c CONFIG] [--apps PATH] [--audit PATH] [--no-ipvs]\n"
 	        "            [--interface NAME] [--run-for SECONDS] [-v] [--check-config]\n"
-	        "            [--api ADDR:PORT]\n"
+	        "            [--api ADDR:PORT] [--node NAME] [--etcd URL[,URL...]]\n"
 	        "  -c, --config FILE   settings (default " CONFIG_DEFAULT_PATH " when it exists)\n"
 	        "  --apps PATH         app definitions: a file or a directory of *.json\n"
 	        "  --audit PATH        audit log file, or - for stdout\n"
@@ -36,6 +36,8 @@ static void usage(FILE *out)
 	        "  --interface NAME    dummy interface for VIP addresses\n"
 	        "  --api ADDR:PORT     read-only HTTP API there (a port alone: loopback)\n"
 	        "  --run-for SECONDS   stop after this long (demos and tests)\n"
+	        "  --node NAME         this node's name in the cluster (cluster.node)\n"
+	        "  --etcd URLS         etcd endpoints: joins the cluster (cluster.endpoints)\n"
 	        "  --check-config      check what start-up checks (settings, the check user,\n"
 	        "                      the audit log, the app definitions), then exit\n"
 	        "  -v                  more log output (twice: debug)\n"
@@ -46,6 +48,7 @@ static void usage(FILE *out)
 struct args {
 	const char *config;
 	const char *apps, *audit, *interface, *api;
+	const char *node, *etcd;
 	bool no_ipvs, check_only;
 	double run_for;
 	int verbose;
@@ -83,6 +86,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"api", required_argument, NULL, 'P'},
+	    {"node", required_argument, NULL, 'N'},
+	    {"etcd", required_argument, NULL, 'E'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -110,6 +115,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'r':
 			a->run_for = atof(optarg);
+			break;
+		case 'N':
+			a->node = optarg;
+			break;
+		case 'E':
+			a->etcd = optarg;
 			break;
 		case 'k':
 			a->check_only = true;
@@ -175,7 +186,9 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 		        diag_format(&diags.items[i], line, sizeof(line)));
 	diag_list_free(&diags);
 	if (replace(&cfg->apps_path, a->apps) < 0 || replace(&cfg->audit_path, a->audit) < 0 ||
-	    replace(&cfg->interface, a->interface) < 0 || replace(&cfg->api_listen, a->api) < 0) {
+	    replace(&cfg->interface, a->interface) < 0 || replace(&cfg->api_listen, a->api) < 0 ||
+	    replace(&cfg->cluster_node, a->node) < 0 ||
+	    replace(&cfg->cluster_endpoints, a->etcd) < 0) {
 		log_warnx("out of memory reading the options");
 		rc = -1;
 	}

@@ -563,17 +563,84 @@ static int walk(struct build *b, const struct desired_state *prev)
 	return rc;
 }
 
-/* The table from sorted uses and the previous state's entries of the
- * services built. */
+/* The service key a remote backend joins; false when its name has no
+ * address here. */
+static bool remote_key(const struct desired_remote *r, const struct vip_alloc *va, struct lb_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->protocol = r->protocol;
+	k->port = r->vip.port;
+	if (!r->vip.named) {
+		k->addr = r->vip.addr;
+		return k->addr.af == r->addr.af;
+	}
+	if (r->addr.af == AF_INET6)
+		return vip_name_address6(va, r->vip.name, &k->addr) == 0;
+	return vip_name_address(va, r->vip.name, &k->addr) == 0;
+}
+
+static int add_remote(struct build *b, const struct desired_remote *r, const struct vip_alloc *va)
+{
+	struct lb_key k;
+	struct lb_service *s;
+	struct cand c;
+
+	if (!remote_key(r, va, &k))
+		return 0;
+	s = lb_table_find(b->out, &k);
+	if (s == NULL && b->only != NULL && !lb_keyset_contains(b->only, &k))
+		return 0;
+	if (s == NULL && ((s = lb_table_add_service(b->out, &k)) == NULL || pol_reserve(b) < 0))
+		return -1;
+	c = (struct cand){.svc = k,
+	                  .addr = r->addr,
+	                  .port = r->port,
+	                  .weight = r->weight,
+	                  .health = DESIRED_HEALTH_HEALTHY,
+	                  .svc_idx = (size_t)(s - b->out->svcs)};
+	return cand_push(b, &c);
+}
+
+/* The table from sorted uses, the other nodes' backends, and the previous
+ * state's entries of the services built. */
 static int build_uses(struct build *b, const struct vip_use *uses, size_t n,
                       const struct vip_alloc *va, const struct desired_state *prev)
 {
 	if (add_uses(b, uses, n, va) < 0)
 		return -1;
+	for (size_t i = 0; i < b->in->nremote; i++)
+		if (add_remote(b, &b->in->remote[i], va) < 0)
+			return -1;
 	cands_merge(b);
 	if (walk(b, prev) < 0 || lb_table_sort(b->out) < 0)
 		return -1;
 	return 0;
+}
+
+/* The named VIPs' addresses over every name used here and by the other
+ * nodes' backends: with a node-local app source too, every node allocates
+ * over the cluster's whole set of names, so they agree. */
+static int alloc_names(const struct desired_input *in, const struct vip_list *vl,
+                       const struct vip_ranges *ranges, struct vip_alloc *va, char *err,
+                       size_t errlen)
+{
+	const char **names = calloc(vl->n + in->nremote + 1, sizeof(*names));
+	size_t n = 0;
+	int rc;
+
+	if (names == NULL) {
+		(void)snprintf(err, errlen, "named VIPs: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < vl->n; i++)
+		if (vl->items[i].ref.named)
+			names[n++] = vl->items[i].ref.name;
+	for (size_t i = 0; i < in->nremote; i++)
+		if (in->remote[i].vip.named)
+			names[n++] = in->remote[i].vip.name;
+	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
+	free(names);
+	return rc;
 }
 
 static int build_table(struct build *b, struct desired_state *state, char *err, size_t errlen)
@@ -591,7 +658,7 @@ static int build_table(struct build *b, struct desired_state *state, char *err, 
 	desired_check_labels(b->in->apps, b->diags);
 	if (vip_collect_in(b->in->apps, ranges, &vl, b->diags) < 0)
 		goto nomem;
-	if (vip_alloc_from_list(&va, &vl, ranges, err, errlen) < 0)
+	if (alloc_names(b->in, &vl, ranges, &va, err, errlen) < 0)
 		goto out;
 	if (vl.n > 1)
 		qsort_r(vl.items, vl.n, sizeof(*vl.items), use_qsort_cmp, (void *)b->in->apps);

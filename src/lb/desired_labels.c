@@ -400,6 +400,8 @@ struct backend *desired_port_backends(struct diag_list *diags, const struct desi
 
 		if (t->state != TASK_STATE_RUNNING)
 			continue;
+		if (in->task_local != NULL && !in->task_local(in->task_local_ctx, t))
+			continue;
 		if (uses_host_port(a, pi, t, sc))
 			rc = host_backend(b, a, pi, ti, be);
 		else

@@ -325,6 +325,8 @@ struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
 	s->interval_scale = ss && ss->interval_scale > 0 ? ss->interval_scale : 1.0;
 	s->start_batch =
 	    ss && ss->start_batch_s != 0 ? ss->start_batch_s : SCHED_DEFAULT_START_BATCH_S;
+	s->task_filter = ss ? ss->task_filter : NULL;
+	s->task_filter_ctx = ss ? ss->task_filter_ctx : NULL;
 	s->cb = cb;
 	s->cb_arg = arg;
 	ev_timer_init(&s->kick, on_kick, 0, 0);

@@ -50,6 +50,8 @@ struct sched {
 	unsigned max_in_flight;
 	double interval_scale;
 	double start_batch; /* seconds; <= 0: each timer at its own due time */
+	bool (*task_filter)(void *ctx, const struct task *t);
+	void *task_filter_ctx;
 	sched_event_cb cb;
 	void *cb_arg;
 	/* task map: chained hash on (app id, task id) */

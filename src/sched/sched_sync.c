@@ -225,7 +225,9 @@ void sched_sync(struct sched *s, const struct apps_set *set)
 		const struct app *a = &set->apps[i];
 
 		for (size_t k = 0; k < a->ntasks; k++)
-			if (a->tasks[k].state == TASK_STATE_RUNNING)
+			if (a->tasks[k].state == TASK_STATE_RUNNING &&
+			    (s->task_filter == NULL ||
+			     s->task_filter(s->task_filter_ctx, &a->tasks[k])))
 				sync_task(s, a, &a->tasks[k]);
 	}
 	sweep(s);

@@ -1,0 +1,60 @@
+/*
+ * A vipd's membership in the cluster (issue 9 items 2-4, 8): its lease kept
+ * alive, its backends published (only changes), every other node's read and
+ * watched, with the failure rules' notion of an expired node. I/O through
+ * the etcd client on the caller's loop; the caller merges (cluster_merge).
+ */
+#ifndef VIPD_CLUSTER_NODE_H
+#define VIPD_CLUSTER_NODE_H
+
+#include <jansson.h>
+
+#include "vipd/cluster.h"
+#include "vipd/etcd.h"
+
+struct cluster_node_ops {
+	/* The other nodes' records changed (a round should merge them), after
+	 * one app_changed call per app whose records changed. */
+	void (*changed)(void *arg);
+	void (*app_changed)(void *arg, const char *app_id);
+	/* An audit event: takes the reference to fields. */
+	void (*audit)(void *arg, const char *event, json_t *fields);
+	/* A located warning (a record that does not decode, a failed write). */
+	void (*warn)(void *arg, const char *msg);
+};
+
+struct cluster_node_settings {
+	const char *node;
+	const char *prefix; /* ends with '/' */
+	unsigned lease_ttl; /* seconds, >= 2 */
+	struct etcd_config etcd;
+};
+
+struct ev_loop;
+struct cluster_node;
+
+/* Starts: lease, read and watch. NULL with err when the settings are not
+ * valid or out of memory; etcd being down is not an error (retried). */
+struct cluster_node *cluster_node_new(struct ev_loop *loop, const struct cluster_node_settings *s,
+                                      const struct cluster_node_ops *ops, void *arg, char *err,
+                                      size_t errlen);
+/* Aborts everything in flight, no callback. NULL is fine. */
+void cluster_node_free(struct cluster_node *n);
+
+/* The node's backends now (their node field is the node's name): what
+ * differs from what etcd holds is written when the lease lives. `complete`:
+ * no local backend was left out for want of a health verdict (the node's
+ * live key is written after its first complete publication). -1 with err
+ * when a record cannot be built (nothing changes then). */
+int cluster_node_publish(struct cluster_node *n, const struct cluster_backend *b, size_t nb,
+                         bool complete, char *err, size_t errlen);
+/* The other nodes' records as last read, each with whether its lease lives.
+ * Valid until the loop runs again. */
+const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count);
+
+/* A deliberate stop: deletes the node's backends (so that others drop them
+ * at once), revokes the lease, then calls done(arg) once, after at most
+ * `wait_s` seconds whatever etcd answers. No other callback after this. */
+void cluster_node_leave(struct cluster_node *n, double wait_s, void (*done)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * A node's view of the other nodes' records in etcd, fed the answers of a
+ * read of the whole prefix and of the watch that follows it. Pure: no I/O;
+ * changes are reported through the audit callback as they are applied.
+ */
+#ifndef VIPD_CLUSTER_VIEW_H
+#define VIPD_CLUSTER_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "vipd/cluster.h"
+#include "vipd/etcd.h"
+
+struct cluster_view_ops {
+	/* "cluster_backend" events (docs/audit-log.md); takes the reference. */
+	void (*audit)(void *arg, const char *event, json_t *fields);
+	/* A record that does not decode: skipped, with a located message. */
+	void (*warn)(void *arg, const char *msg);
+	/* A record of this app changed (the services it feeds need a rebuild). */
+	void (*app_changed)(void *arg, const char *app_id);
+};
+
+struct cluster_view_rec;
+
+struct cluster_view {
+	char self[CLUSTER_NODE_MAX]; /* this node: its own records are not the view's */
+	char prefix[CLUSTER_KEY_MAX];
+	struct cluster_view_rec *recs; /* sorted by key */
+	size_t nrecs, recs_cap;
+	char (*live)[CLUSTER_NODE_MAX]; /* nodes whose live/<node> key exists */
+	size_t nlive, live_cap;
+	struct cluster_remote *out;
+	void (*audit)(void *arg, const char *event, json_t *fields);
+	void (*warn)(void *arg, const char *msg);
+	void (*app_changed)(void *arg, const char *app_id);
+	void *arg;
+};
+
+/* -1 when self or prefix is too long. */
+int cluster_view_init(struct cluster_view *v, const char *self, const char *prefix,
+                      const struct cluster_view_ops *ops, void *arg);
+void cluster_view_free(struct cluster_view *v);
+
+/* A read of the whole prefix (r->kvs) replaces the view: a record missing
+ * from it was withdrawn when its node's live key is in the read (dropped),
+ * else deleted by its lease's expiry (kept, expired). True when the view
+ * changed. */
+bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r);
+/* One watch response (r->events): live keys deleted first (a lease's
+ * expiry deletes a node's live key and its backends in one revision), then
+ * the backends (a put is a live record; a delete while the node's live key
+ * exists is a withdrawal, else an expiry), then live keys put (the node's
+ * expired records it has not put again are dropped). True when the view
+ * changed. */
+bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r);
+/* Every record with whether its node's lease lives; valid until the view
+ * changes. */
+const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count);
+
+#endif

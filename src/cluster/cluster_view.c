@@ -1,0 +1,340 @@
+/*
+ * A node's view of the other nodes' records in etcd (issue 9 items 3-4),
+ * pure: fed the answers of a read and of the watch, it keeps each record
+ * with whether its node's lease lives, and tells a record its node withdrew
+ * (dropped at once) from one its lease's expiry deleted (kept, expired, for
+ * the failure rules), by the node's live/<node> key.
+ */
+#include "vipd/cluster_view.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cluster_view_rec {
+	char *key;
+	struct cluster_backend b;
+	bool alive; /* false: deleted by its lease's expiry, kept for the failure rules */
+};
+
+static void view_warn(struct cluster_view *v, const char *fmt, const char *what)
+{
+	char msg[1200];
+
+	(void)snprintf(msg, sizeof(msg), fmt, what);
+	v->warn(v->arg, msg);
+}
+
+static void audit_rec(struct cluster_view *v, const char *change, const struct cluster_view_rec *r,
+                      const char *reason)
+{
+	char vip[VIP_NAME_MAX + 64], be[INET6_ADDRSTRLEN + 8];
+	json_t *o;
+
+	if (r->b.vip.named)
+		(void)snprintf(vip, sizeof(vip), "%s:%u", r->b.vip.name, r->b.vip.port);
+	else
+		lb_addr_port_format(&r->b.vip.addr, r->b.vip.port, vip, sizeof(vip));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "change", change, "node",
+	              r->b.node, "vip", vip, "protocol",
+	              r->b.protocol == IPPROTO_UDP ? "udp" : "tcp", "backend",
+	              lb_addr_port_format(&r->b.addr, r->b.port, be, sizeof(be)), "weight",
+	              (json_int_t)r->b.weight, "health", cluster_health_name(r->b.health), "app",
+	              r->b.app, "task", r->b.task);
+	if (o && reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	v->audit(v->arg, "cluster_backend", o);
+	v->app_changed(v->arg, r->b.app);
+}
+
+static bool node_live(const struct cluster_view *v, const char *node)
+{
+	for (size_t i = 0; i < v->nlive; i++)
+		if (strcmp(v->live[i], node) == 0)
+			return true;
+	return false;
+}
+
+static void live_set(struct cluster_view *v, const char *node, bool on)
+{
+	for (size_t i = 0; i < v->nlive; i++) {
+		if (strcmp(v->live[i], node) == 0) {
+			if (!on)
+				memmove(v->live[i], v->live[--v->nlive], CLUSTER_NODE_MAX);
+			return;
+		}
+	}
+	if (!on)
+		return;
+	if (v->nlive == v->live_cap) {
+		size_t cap = v->live_cap ? v->live_cap * 2 : 8;
+		void *grown = realloc(v->live, cap * sizeof(*v->live));
+
+		if (grown == NULL)
+			return; /* then its deletes count as expiry: the safe side */
+		v->live = grown;
+		v->live_cap = cap;
+	}
+	(void)snprintf(v->live[v->nlive++], CLUSTER_NODE_MAX, "%s", node);
+}
+
+/* The index of key in recs, or where it would go (*found false). */
+static size_t rec_find(const struct cluster_view *v, const char *key, bool *found)
+{
+	size_t lo = 0, hi = v->nrecs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v->recs[mid].key, key);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static void rec_remove(struct cluster_view *v, size_t i)
+{
+	free(v->recs[i].key);
+	memmove(&v->recs[i], &v->recs[i + 1], (v->nrecs - i - 1) * sizeof(*v->recs));
+	v->nrecs--;
+}
+
+static bool same_backend(const struct cluster_backend *a, const struct cluster_backend *b)
+{
+	return a->weight == b->weight && a->health == b->health && strcmp(a->app, b->app) == 0 &&
+	       strcmp(a->task, b->task) == 0;
+}
+
+/* A record put: appeared, changed, or back from expiry. */
+static bool rec_put(struct cluster_view *v, const char *key, const struct cluster_backend *b)
+{
+	bool found;
+	size_t i = rec_find(v, key, &found);
+	struct cluster_view_rec *r;
+
+	if (found) {
+		r = &v->recs[i];
+		if (r->alive && same_backend(&r->b, b))
+			return false;
+		r->b = *b;
+		r->alive = true;
+		audit_rec(v, "changed", r, NULL);
+		return true;
+	}
+	if (v->nrecs == v->recs_cap) {
+		size_t cap = v->recs_cap ? v->recs_cap * 2 : 32;
+		struct cluster_view_rec *grown = realloc(v->recs, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return false;
+		v->recs = grown;
+		v->recs_cap = cap;
+	}
+	memmove(&v->recs[i + 1], &v->recs[i], (v->nrecs - i) * sizeof(*v->recs));
+	r = &v->recs[i];
+	r->key = strdup(key);
+	if (r->key == NULL) {
+		memmove(&v->recs[i], &v->recs[i + 1], (v->nrecs - i) * sizeof(*v->recs));
+		return false;
+	}
+	r->b = *b;
+	r->alive = true;
+	v->nrecs++;
+	audit_rec(v, "appeared", r, NULL);
+	return true;
+}
+
+/* A record deleted: by its node while it lives (dropped), or by its lease's
+ * expiry (kept as expired: the failure rules decide). */
+static bool rec_gone(struct cluster_view *v, size_t i)
+{
+	struct cluster_view_rec *r = &v->recs[i];
+
+	if (node_live(v, r->b.node)) {
+		audit_rec(v, "left", r, "deleted");
+		rec_remove(v, i);
+		return true;
+	}
+	if (!r->alive)
+		return false;
+	r->alive = false;
+	audit_rec(v, "expired", r, "lease_expired");
+	return true;
+}
+
+/* A node is live again: its records expired under a former lease are no
+ * longer its truth (it publishes afresh). */
+static bool drop_expired_of(struct cluster_view *v, const char *node)
+{
+	bool changed = false;
+
+	for (size_t i = v->nrecs; i-- > 0;) {
+		if (v->recs[i].alive || strcmp(v->recs[i].b.node, node) != 0)
+			continue;
+		audit_rec(v, "left", &v->recs[i], "node_back");
+		rec_remove(v, i);
+		changed = true;
+	}
+	return changed;
+}
+
+/* A backends/ key and its value; records of this node are not the view's. */
+static bool decode_backend(struct cluster_view *v, const struct etcd_kv *kv,
+                           struct cluster_backend *b)
+{
+	char err[1024];
+
+	if (cluster_backend_decode(v->prefix, kv->key, kv->value, kv->value_len, b, err,
+	                           sizeof(err)) < 0) {
+		view_warn(v, "cluster: skipped: %s", err);
+		return false;
+	}
+	return strcmp(b->node, v->self) != 0;
+}
+
+static bool is_backend_key(const struct cluster_view *v, const char *key)
+{
+	size_t len = strlen(v->prefix);
+
+	return strncmp(key, v->prefix, len) == 0 && strncmp(key + len, "backends/", 9) == 0;
+}
+
+/* The live keys of one type in a response. Deletes go before the backends
+ * (a lease's expiry deletes a node's live key and its backends in one
+ * revision, and the backends' fate depends on it); puts after them (the
+ * node's records put with it are its own again, not leftovers). */
+static bool apply_live_events(struct cluster_view *v, const struct etcd_resp *r,
+                              enum etcd_event_type type)
+{
+	char node[CLUSTER_NODE_MAX];
+	bool changed = false;
+
+	for (size_t i = 0; i < r->n_events; i++) {
+		const struct etcd_event *ev = &r->events[i];
+
+		if (ev->type != type || !cluster_live_parse(v->prefix, ev->kv.key, node) ||
+		    strcmp(node, v->self) == 0)
+			continue;
+		live_set(v, node, type == ETCD_EVENT_PUT);
+		if (type == ETCD_EVENT_PUT)
+			changed |= drop_expired_of(v, node);
+	}
+	return changed;
+}
+
+static bool apply_backend_events(struct cluster_view *v, const struct etcd_resp *r)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < r->n_events; i++) {
+		const struct etcd_event *ev = &r->events[i];
+		struct cluster_backend b;
+		bool found;
+		size_t at;
+
+		if (!is_backend_key(v, ev->kv.key))
+			continue;
+		if (ev->type == ETCD_EVENT_PUT) {
+			if (decode_backend(v, &ev->kv, &b))
+				changed |= rec_put(v, ev->kv.key, &b);
+			continue;
+		}
+		at = rec_find(v, ev->kv.key, &found);
+		if (found)
+			changed |= rec_gone(v, at);
+	}
+	return changed;
+}
+
+bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r)
+{
+	bool changed = apply_live_events(v, r, ETCD_EVENT_DELETE);
+
+	changed |= apply_backend_events(v, r);
+	changed |= apply_live_events(v, r, ETCD_EVENT_PUT);
+	return changed;
+}
+
+/* A fresh read replaces the view: what vanished while unwatched is a
+ * deliberate removal when its node is live in the read, else an expiry. */
+bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r)
+{
+	char node[CLUSTER_NODE_MAX];
+	bool changed = false, *seen;
+
+	v->nlive = 0;
+	for (size_t i = 0; i < r->n_kvs; i++)
+		if (cluster_live_parse(v->prefix, r->kvs[i].key, node) &&
+		    strcmp(node, v->self) != 0)
+			live_set(v, node, true);
+	for (size_t i = 0; i < r->n_kvs; i++) {
+		struct cluster_backend b;
+
+		if (is_backend_key(v, r->kvs[i].key) && decode_backend(v, &r->kvs[i], &b))
+			changed |= rec_put(v, r->kvs[i].key, &b);
+	}
+	seen = calloc(v->nrecs + 1, sizeof(*seen));
+	if (seen == NULL)
+		return changed;
+	for (size_t i = 0; i < r->n_kvs; i++) {
+		bool found;
+		size_t at = rec_find(v, r->kvs[i].key, &found);
+
+		if (found)
+			seen[at] = true;
+	}
+	for (size_t i = v->nrecs; i-- > 0;)
+		if (!seen[i])
+			changed |= rec_gone(v, i);
+	free(seen);
+	return changed;
+}
+
+const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count)
+{
+	struct cluster_remote *out = realloc(v->out, (v->nrecs + 1) * sizeof(*out));
+
+	*count = 0;
+	if (out == NULL)
+		return v->out;
+	v->out = out;
+	for (size_t i = 0; i < v->nrecs; i++)
+		out[i] =
+		    (struct cluster_remote){.b = v->recs[i].b, .lease_alive = v->recs[i].alive};
+	*count = v->nrecs;
+	return out;
+}
+
+int cluster_view_init(struct cluster_view *v, const char *self, const char *prefix,
+                      const struct cluster_view_ops *ops, void *arg)
+{
+	memset(v, 0, sizeof(*v));
+	if (strlen(self) >= sizeof(v->self) || strlen(prefix) >= sizeof(v->prefix))
+		return -1;
+	(void)snprintf(v->self, sizeof(v->self), "%s", self);
+	(void)snprintf(v->prefix, sizeof(v->prefix), "%s", prefix);
+	v->audit = ops->audit;
+	v->warn = ops->warn;
+	v->app_changed = ops->app_changed;
+	v->arg = arg;
+	return 0;
+}
+
+void cluster_view_free(struct cluster_view *v)
+{
+	for (size_t i = 0; i < v->nrecs; i++)
+		free(v->recs[i].key);
+	free(v->recs);
+	free(v->live);
+	free(v->out);
+	memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,454 @@
+/*
+ * The daemon's side of the cluster (issue 9): which tasks are this node's,
+ * its backends handed to the cluster node for publishing, and every node's
+ * backends merged (cluster_merge) into the desired table's remote input,
+ * with the failure rule that decided each VIP in the audit log.
+ */
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "vipd/cluster_node.h"
+#include "vipd/log.h"
+
+/* The rule a VIP's backends were decided by, when not `live`. */
+struct vip_rule {
+	uint8_t protocol;
+	struct vip_ref vip;
+	enum cluster_rule rule;
+	size_t expired;
+};
+
+struct engine_cluster {
+	struct cluster_node *node;
+	char name[CLUSTER_NODE_MAX];
+	char **hosts; /* the tasks' host names and addresses that are this node */
+	size_t nhosts;
+	char *endpoints; /* split in place: etcd_config points into it */
+	struct desired_remote *remote;
+	size_t nremote;
+	struct vip_rule *rules;
+	size_t nrules;
+	bool leaving;
+};
+
+bool engine_task_local(void *ctx, const struct task *t)
+{
+	const struct engine *e = ctx;
+
+	if (e->cluster == NULL)
+		return true;
+	for (size_t i = 0; t->host && i < e->cluster->nhosts; i++)
+		if (strcmp(t->host, e->cluster->hosts[i]) == 0)
+			return true;
+	return false;
+}
+
+static int hosts_add(struct engine_cluster *c, const char *h)
+{
+	char **grown, *copy;
+
+	for (size_t i = 0; i < c->nhosts; i++)
+		if (strcmp(c->hosts[i], h) == 0)
+			return 0;
+	grown = realloc(c->hosts, (c->nhosts + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->hosts = grown;
+	copy = strdup(h);
+	if (copy == NULL)
+		return -1;
+	c->hosts[c->nhosts++] = copy;
+	return 0;
+}
+
+/* Default: the node's name and every address of the host. */
+static int hosts_default(struct engine_cluster *c)
+{
+	struct ifaddrs *ifa, *i;
+	char text[INET6_ADDRSTRLEN];
+	int rc = hosts_add(c, c->name);
+
+	if (rc < 0 || getifaddrs(&ifa) < 0)
+		return rc;
+	for (i = ifa; i && rc == 0; i = i->ifa_next) {
+		struct lb_addr a = {0};
+
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		a.af = i->ifa_addr->sa_family;
+		if (a.af == AF_INET)
+			memcpy(&a.u.v4, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+		else
+			memcpy(&a.u.v6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr,
+			       16);
+		rc = hosts_add(c, lb_addr_format(&a, text, sizeof(text)));
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+static int hosts_from_list(struct engine_cluster *c, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *h;
+	int rc = copy ? 0 : -1;
+
+	for (h = copy ? strtok_r(copy, ", ", &save) : NULL; h && rc == 0;
+	     h = strtok_r(NULL, ", ", &save))
+		rc = hosts_add(c, h);
+	free(copy);
+	return rc;
+}
+
+static int settings_make(struct engine *e, struct engine_cluster *c,
+                         struct cluster_node_settings *s, char *err, size_t errlen)
+{
+	const struct vipd_config *cfg = &e->cfg;
+	char *save = NULL, *url;
+
+	*s = (struct cluster_node_settings){
+	    .node = c->name,
+	    .prefix = cfg->cluster_prefix,
+	    .lease_ttl = cfg->cluster_lease_ttl,
+	    .etcd = {.cacert = cfg->cluster_cacert,
+	             .cert = cfg->cluster_cert,
+	             .key = cfg->cluster_key,
+	             .user = cfg->cluster_user,
+	             .password = cfg->cluster_password,
+	             .timeout = 2.0},
+	};
+	c->endpoints = strdup(cfg->cluster_endpoints);
+	if (c->endpoints == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return -1;
+	}
+	for (url = strtok_r(c->endpoints, ", ", &save); url; url = strtok_r(NULL, ", ", &save)) {
+		if (s->etcd.n_endpoints == ETCD_ENDPOINTS_MAX) {
+			errbuf_set(err, errlen, "cluster.endpoints: more than %d",
+			           ETCD_ENDPOINTS_MAX);
+			return -1;
+		}
+		s->etcd.endpoints[s->etcd.n_endpoints++] = url;
+	}
+	if (s->etcd.n_endpoints == 0) {
+		errbuf_set(err, errlen, "cluster.endpoints: expected at least one etcd URL");
+		return -1;
+	}
+	return 0;
+}
+
+/* cluster_node_ops */
+/* Another node's backend of an app this node knows: the health round
+ * rebuilds just that app's services, as for a local health change; one it
+ * does not know (a node-local app source) needs the whole table. */
+static void on_remote_app_changed(void *arg, const char *app_id)
+{
+	struct engine *e = arg;
+
+	for (size_t i = 0; i < e->apps.napps; i++) {
+		if (strcmp(e->apps.apps[i].id, app_id) != 0)
+			continue;
+		if (engine_note_health_change(e, app_id) == 0)
+			return;
+		break;
+	}
+	e->rebuild_all = true;
+}
+
+static void on_remote_changed(void *arg)
+{
+	engine_round_soon(arg);
+}
+
+static void on_cluster_audit(void *arg, const char *event, json_t *fields)
+{
+	struct engine *e = arg;
+
+	audit_emit(e->audit, event, fields);
+}
+
+static void on_cluster_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static const struct cluster_node_ops node_ops = {
+    .changed = on_remote_changed,
+    .app_changed = on_remote_app_changed,
+    .audit = on_cluster_audit,
+    .warn = on_cluster_warn,
+};
+
+static int name_make(struct engine *e, struct engine_cluster *c, char *err, size_t errlen)
+{
+	if (e->cfg.cluster_node)
+		(void)snprintf(c->name, sizeof(c->name), "%s", e->cfg.cluster_node);
+	else if (gethostname(c->name, sizeof(c->name)) < 0)
+		c->name[0] = '\0';
+	c->name[sizeof(c->name) - 1] = '\0';
+	if (!cluster_node_valid(c->name)) {
+		errbuf_set(err, errlen,
+		           "cluster.node \"%.80s\": expected 1-63 of [A-Za-z0-9._-] (default: the "
+		           "host name)",
+		           c->name);
+		return -1;
+	}
+	return 0;
+}
+
+int engine_cluster_open(struct engine *e, char *err, size_t errlen)
+{
+	struct cluster_node_settings s;
+	struct engine_cluster *c;
+
+	if (e->cfg.cluster_endpoints == NULL)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return -1;
+	}
+	e->cluster = c;
+	if (name_make(e, c, err, errlen) < 0 || settings_make(e, c, &s, err, errlen) < 0)
+		return -1;
+	if ((e->cfg.cluster_hosts ? hosts_from_list(c, e->cfg.cluster_hosts) : hosts_default(c)) <
+	    0) {
+		errbuf_set(err, errlen, "out of memory listing the node's hosts");
+		return -1;
+	}
+	c->node = cluster_node_new(e->loop, &s, &node_ops, e, err, errlen);
+	if (c->node == NULL)
+		return -1;
+	log_info("cluster: node %s, %zu host names, etcd %s, prefix %s", c->name, c->nhosts,
+	         e->cfg.cluster_endpoints, e->cfg.cluster_prefix);
+	return 0;
+}
+
+void engine_cluster_close(struct engine *e)
+{
+	struct engine_cluster *c = e->cluster;
+
+	if (c == NULL)
+		return;
+	cluster_node_free(c->node);
+	for (size_t i = 0; i < c->nhosts; i++)
+		free(c->hosts[i]);
+	free(c->hosts);
+	free(c->endpoints);
+	free(c->remote);
+	free(c->rules);
+	free(c);
+	e->cluster = NULL;
+}
+
+static enum cluster_health health_of(enum desired_health h)
+{
+	switch (h) {
+	case DESIRED_HEALTH_HEALTHY:
+		return CLUSTER_HEALTH_HEALTHY;
+	case DESIRED_HEALTH_UNHEALTHY:
+		return CLUSTER_HEALTH_UNHEALTHY;
+	case DESIRED_HEALTH_UNKNOWN:
+		break;
+	}
+	return CLUSTER_HEALTH_UNKNOWN;
+}
+
+/* This node's backends as the cluster's records say them. */
+static struct cluster_backend *local_backends(struct engine *e, size_t *n)
+{
+	struct desired_input in = engine_desired_input(e);
+	struct desired_local_backend *l;
+	struct cluster_backend *out;
+
+	in.remote = NULL;
+	in.nremote = 0;
+	if (desired_local_backends(&in, &l, n) < 0)
+		return NULL;
+	out = calloc(*n + 1, sizeof(*out));
+	for (size_t i = 0; out && i < *n; i++) {
+		struct cluster_backend *b = &out[i];
+
+		(void)snprintf(b->node, sizeof(b->node), "%s", e->cluster->name);
+		b->vip = l[i].vip;
+		b->protocol = l[i].protocol;
+		b->addr = l[i].addr;
+		b->port = l[i].port;
+		b->weight = l[i].weight;
+		b->health = health_of(l[i].health);
+		(void)snprintf(b->app, sizeof(b->app), "%s", l[i].app_id);
+		(void)snprintf(b->task, sizeof(b->task), "%s", l[i].task_id);
+	}
+	free(l);
+	return out;
+}
+
+static bool same_vip(const struct vip_rule *r, const struct cluster_vip_backends *v)
+{
+	if (r->protocol != v->protocol || r->vip.named != v->vip.named ||
+	    r->vip.port != v->vip.port)
+		return false;
+	return r->vip.named ? strcmp(r->vip.name, v->vip.name) == 0
+	                    : lb_addr_cmp(&r->vip.addr, &v->vip.addr) == 0;
+}
+
+static void audit_rule(struct engine *e, const struct vip_rule *r)
+{
+	char vip[VIP_NAME_MAX + 64];
+
+	if (r->vip.named)
+		(void)snprintf(vip, sizeof(vip), "%s:%u", r->vip.name, r->vip.port);
+	else
+		lb_addr_port_format(&r->vip.addr, r->vip.port, vip, sizeof(vip));
+	audit_emit(e->audit, "cluster_rule",
+	           json_pack("{s:s, s:s, s:s, s:I}", "vip", vip, "protocol",
+	                     r->protocol == IPPROTO_UDP ? "udp" : "tcp", "rule",
+	                     cluster_rule_name(r->rule), "expired", (json_int_t)r->expired));
+}
+
+/* Audits each VIP whose rule is not the one it had last round (a VIP back
+ * to `live` included); keeps the VIPs not `live`. */
+static void rules_note(struct engine *e, const struct cluster_merged *m)
+{
+	struct engine_cluster *c = e->cluster;
+	struct vip_rule *now = calloc(m->n + 1, sizeof(*now));
+	size_t nnow = 0;
+
+	if (now == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct cluster_vip_backends *v = &m->vips[i];
+		struct vip_rule r = {v->protocol, v->vip, v->rule, v->expired};
+		bool was = false;
+
+		if (v->rule == CLUSTER_RULE_LIVE)
+			continue;
+		for (size_t k = 0; k < c->nrules; k++) {
+			if (!same_vip(&c->rules[k], v))
+				continue;
+			was = c->rules[k].rule == v->rule && c->rules[k].expired == v->expired;
+			c->rules[k].expired = SIZE_MAX; /* still not live */
+		}
+		now[nnow++] = r;
+		if (!was)
+			audit_rule(e, &r);
+	}
+	for (size_t k = 0; k < c->nrules; k++) {
+		if (c->rules[k].expired == SIZE_MAX)
+			continue;
+		/* No expired node's backend for it any more (or no VIP): live. */
+		c->rules[k].rule = CLUSTER_RULE_LIVE;
+		c->rules[k].expired = 0;
+		audit_rule(e, &c->rules[k]);
+	}
+	free(c->rules);
+	c->rules = now;
+	c->nrules = nnow;
+}
+
+static int remote_take(struct engine_cluster *c, const struct cluster_merged *m)
+{
+	size_t n = 0;
+
+	free(c->remote);
+	c->nremote = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += m->vips[i].n;
+	c->remote = calloc(n + 1, sizeof(*c->remote));
+	if (c->remote == NULL)
+		return -1;
+	for (size_t i = 0; i < m->n; i++) {
+		for (size_t k = 0; k < m->vips[i].n; k++) {
+			const struct cluster_backend *b = m->vips[i].backends[k];
+
+			if (strcmp(b->node, c->name) == 0)
+				continue;
+			c->remote[c->nremote++] = (struct desired_remote){
+			    b->protocol, m->vips[i].vip, b->addr, b->port, b->weight};
+		}
+	}
+	return 0;
+}
+
+/* Backends whose health is not known yet are not published: the others
+ * would leave them out anyway, and a node just restarted would otherwise
+ * overwrite its healthy records with unknown ones until its checks report. */
+static void publish(struct engine_cluster *c, struct cluster_backend *local, size_t nlocal)
+{
+	struct cluster_backend *known = calloc(nlocal + 1, sizeof(*known));
+	size_t n = 0;
+	char err[512];
+
+	if (known == NULL) {
+		log_warnx("cluster: out of memory publishing");
+		return;
+	}
+	for (size_t i = 0; i < nlocal; i++)
+		if (local[i].health != CLUSTER_HEALTH_UNKNOWN)
+			known[n++] = local[i];
+	if (cluster_node_publish(c->node, known, n, n == nlocal, err, sizeof(err)) < 0)
+		log_warnx("cluster: not published: %s", err);
+	free(known);
+}
+
+void engine_cluster_update(struct engine *e)
+{
+	struct engine_cluster *c = e->cluster;
+	const struct cluster_remote *remote;
+	struct cluster_backend *local;
+	struct cluster_merged m;
+	size_t nlocal = 0, nremote = 0;
+	char err[512];
+
+	if (c == NULL || c->leaving)
+		return;
+	local = local_backends(e, &nlocal);
+	if (local == NULL) {
+		log_warnx("cluster: out of memory listing the local backends");
+		return;
+	}
+	publish(c, local, nlocal);
+	remote = cluster_node_remotes(c->node, &nremote);
+	if (cluster_merge(c->name, local, nlocal, remote, nremote, &m, err, sizeof(err)) < 0) {
+		log_warnx("%s; the other nodes' backends stay as they were", err);
+		free(local);
+		return;
+	}
+	rules_note(e, &m);
+	if (remote_take(c, &m) < 0)
+		log_warnx("cluster: out of memory taking the other nodes' backends");
+	cluster_merged_free(&m);
+	free(local);
+}
+
+void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n)
+{
+	*remote = e->cluster ? e->cluster->remote : NULL;
+	*n = e->cluster ? e->cluster->nremote : 0;
+}
+
+static void on_left(void *arg)
+{
+	struct engine *e = arg;
+
+	ev_break(e->loop, EVBREAK_ALL);
+}
+
+bool engine_cluster_leave(struct engine *e)
+{
+	if (e->cluster == NULL)
+		return false;
+	if (!e->cluster->leaving) {
+		e->cluster->leaving = true;
+		log_info("cluster: withdrawing this node's backends and revoking its lease");
+		cluster_node_leave(e->cluster->node, 2.0, on_left, e);
+	}
+	return true;
+}
