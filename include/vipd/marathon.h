@@ -101,6 +101,11 @@ struct marathon_client_options {
 	double connect_timeout_s; /* 0 = 5 s */
 	double backoff_min_s;     /* first retry after a failure; 0 = 0.5 s */
 	double backoff_max_s;     /* 0 = 30 s */
+	/* Credentials, copied by the client and never put in a message: */
+	const char *userpwd; /* "user:password" for HTTP basic auth; NULL = none
+	                      * (or the URL's own user:pass@) */
+	const char *token;   /* DC/OS: "Authorization: token=TOKEN"; NULL = none */
+	const char *ca_file; /* TLS: the CA bundle to verify masters with; NULL = system's */
 };
 
 /* urls: Marathon base URLs separated by commas ("http://m1:8080,http://m2:8080").

@@ -109,6 +109,11 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 	engine_audit_stats(w->data, "stats");
 }
 
+void engine_round_soon(struct engine *e)
+{
+	reconcile_soon(e);
+}
+
 void engine_reconcile_now(struct engine *e)
 {
 	e->rebuild_all = true;
@@ -245,6 +250,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	if (open_api(e, err, errlen) < 0)
 		return -1;
+	if (engine_marathon_start(e, err, errlen) < 0)
+		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
 	engine_load_first(e);
@@ -256,6 +263,7 @@ void engine_fini(struct engine *e)
 	if (e->audit)
 		engine_audit_stats(e, "stop");
 	api_close(e->api);
+	engine_marathon_stop(e);
 	engine_unwatch_apps(e);
 	sched_free(e->sched);
 	exec_ctx_free(e->exec);

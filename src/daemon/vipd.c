@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		fatalx("%s", err);
 	}
-	log_info("running: apps %s, audit %s, %s", cfg.apps_path, cfg.audit_path,
+	log_info("running: apps %s, audit %s, %s", engine_apps_shown(&e), cfg.audit_path,
 	         cfg.ipvs ? "programming IPVS" : "IPVS untouched (--no-ipvs)");
 	ev_run(e.loop, 0);
 	sd_notify_state("STOPPING=1");
