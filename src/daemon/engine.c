@@ -89,8 +89,22 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	log_info("SIGHUP: reloading app definitions");
-	engine_reload(w->data, true);
+	struct engine *e = w->data;
+	struct vipd_config fresh;
+
+	log_info("SIGHUP: reloading %sapp definitions",
+	         e->config_reread ? "the configuration and " : "");
+	if (!e->config_reread) {
+		engine_reload(e, true);
+		return;
+	}
+	if (e->config_reread(e->config_reread_arg, &fresh) == 0) {
+		engine_config_apply(e, &fresh);
+		return;
+	}
+	config_free(&fresh);
+	log_warnx("SIGHUP: the new configuration has errors (above); keeping the running one");
+	engine_reload(e, true);
 }
 
 static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)

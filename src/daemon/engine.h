@@ -21,7 +21,13 @@
 
 struct engine {
 	struct ev_loop *loop;
-	struct vipd_config cfg;
+	struct vipd_config cfg; /* a copy of *cfg_src, whose strings it borrows */
+	/* SIGHUP's configuration re-read (unset: SIGHUP re-reads the apps
+	 * only): the caller's configuration, replaced in place, and how to read
+	 * it again (0, or -1 with its located errors logged). */
+	struct vipd_config *cfg_src;
+	int (*config_reread)(void *arg, struct vipd_config *out);
+	void *config_reread_arg;
 	struct apps_set apps;
 	char apps_signature[64];
 	struct exec_ctx *exec;
@@ -96,6 +102,11 @@ void engine_load_first(struct engine *e);
 void engine_watch_apps(struct engine *e);
 void engine_reload_poll(struct engine *e);
 void engine_unwatch_apps(struct engine *e);
+
+/* engine_config.c: SIGHUP's new configuration (moved from *fresh) in
+ * force: the settings fixed at start-up keep their running value (one
+ * warning each), the others take effect; the apps are read again. */
+void engine_config_apply(struct engine *e, struct vipd_config *fresh);
 
 /* engine_marathon.c: Marathon's masters as the apps source. */
 /* Whether `apps` names Marathon (http:// or https:// URLs), not a path. */

@@ -188,6 +188,13 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 	return rc;
 }
 
+/* engine.config_reread: the same file and command-line options as at
+ * start-up, read again. */
+static int reread_config(void *arg, struct vipd_config *out)
+{
+	return load_config(arg, out);
+}
+
 /* The check user, as the executors resolve it when vipd runs as root. */
 static int check_run_as(const char *user)
 {
@@ -320,6 +327,9 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		fatalx("%s", err);
 	}
+	e.cfg_src = &cfg;
+	e.config_reread = reread_config;
+	e.config_reread_arg = &a;
 	log_info("running: apps %s, audit %s, %s", engine_apps_shown(&e), cfg.audit_path,
 	         cfg.ipvs ? "programming IPVS" : "IPVS untouched (--no-ipvs)");
 	ev_run(e.loop, 0);
