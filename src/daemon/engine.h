@@ -109,8 +109,6 @@ void engine_unwatch_apps(struct engine *e);
 void engine_config_apply(struct engine *e, struct vipd_config *fresh);
 
 /* engine_marathon.c: Marathon's masters as the apps source. */
-/* Whether `apps` names Marathon (http:// or https:// URLs), not a path. */
-bool engine_marathon_source(const char *apps);
 /* Starts following Marathon when the apps source names it (else 0 and
  * nothing); -1 with err: a bad URL list or an unreadable secret file. */
 int engine_marathon_start(struct engine *e, char *err, size_t errlen) VIPD_MUST_CHECK;

@@ -5,9 +5,6 @@
  * scheduler and programmed by a round that rebuilds only that app's services
  * where engine_patch.c can. Owns the client and the secrets read for it.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -16,70 +13,6 @@
 #include "vipd/apps.h"
 #include "vipd/log.h"
 #include "vipd/marathon.h"
-
-/* Secrets are short: a DC/OS token is about 1 KiB. */
-#define SECRET_MAX 16384
-
-bool engine_marathon_source(const char *apps)
-{
-	return apps && (strncmp(apps, "http://", 7) == 0 || strncmp(apps, "https://", 8) == 0);
-}
-
-/* A secret file's first line. Read once at start-up, before the loop runs.
- * Its content is never put in a message. */
-static char *secret_read(const char *path, const char *setting, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = calloc(1, SECRET_MAX);
-
-	if (!f || !buf) {
-		errbuf_set(err, errlen, "%s: cannot read \"%s\": %s", setting, path,
-		           f ? "out of memory" : strerror(errno));
-		goto fail;
-	}
-	if (!fgets(buf, SECRET_MAX, f) || buf[0] == '\n' || buf[0] == '\0') {
-		errbuf_set(err, errlen, "%s: \"%s\" is empty", setting, path);
-		goto fail;
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';
-	fclose(f);
-	return buf;
-fail:
-	if (f)
-		fclose(f);
-	free(buf);
-	return NULL;
-}
-
-/* marathon.user with marathon.password_file: "user:password" */
-static char *userpwd_read(const struct vipd_config *cfg, char *err, size_t errlen)
-{
-	char *pw, *up = NULL;
-
-	if (!cfg->marathon_user)
-		return NULL;
-	if (!cfg->marathon_password_file) {
-		errbuf_set(err, errlen, "/marathon/user: needs /marathon/password_file");
-		return NULL;
-	}
-	pw = secret_read(cfg->marathon_password_file, "/marathon/password_file", err, errlen);
-	if (pw && asprintf(&up, "%s:%s", cfg->marathon_user, pw) < 0) {
-		up = NULL;
-		errbuf_set(err, errlen, "out of memory");
-	}
-	if (pw)
-		explicit_bzero(pw, strlen(pw));
-	free(pw);
-	return up;
-}
-
-static void secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 /* marathon_client_cb.on_state: the answer of /v2/apps?embed=apps.tasks,
  * read by the app parser as a file would be. Not JSON at all (garbage, a
@@ -170,28 +103,22 @@ static void on_problem(void *arg, const char *message)
 int engine_marathon_start(struct engine *e, char *err, size_t errlen)
 {
 	static const struct marathon_client_cb cb = {on_state, on_event, on_problem};
-	struct marathon_client_options opt = {.ca_file = e->cfg.marathon_ca_file};
-	char *userpwd = NULL, *token = NULL;
+	struct marathon_client_options opt = {0};
+	struct marathon_auth auth;
 	int rc = -1;
 
-	if (!engine_marathon_source(e->cfg.apps_path))
+	if (!marathon_is_source(e->cfg.apps_path))
 		return 0;
-	err[0] = '\0';
-	userpwd = userpwd_read(&e->cfg, err, errlen);
-	if (err[0])
-		goto out;
-	if (e->cfg.marathon_token_file &&
-	    !(token = secret_read(e->cfg.marathon_token_file, "/marathon/token_file", err, errlen)))
-		goto out;
-	opt.userpwd = userpwd;
-	opt.token = token;
-	rc = marathon_client_start(e->loop, e->cfg.apps_path, &opt, &cb, e, &e->marathon, err,
-	                           errlen);
+	if (marathon_auth_read(&e->cfg, &auth, err, errlen) == 0) {
+		opt.userpwd = auth.userpwd;
+		opt.token = auth.token;
+		opt.ca_file = auth.ca_file;
+		rc = marathon_client_start(e->loop, e->cfg.apps_path, &opt, &cb, e, &e->marathon,
+		                           err, errlen);
+	}
+	marathon_auth_free(&auth);
 	if (rc == 0)
 		log_info("apps from Marathon: %s", marathon_client_master(e->marathon));
-out:
-	secret_free(userpwd);
-	secret_free(token);
 	return rc;
 }
 

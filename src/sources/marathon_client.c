@@ -69,7 +69,7 @@ static void mc_progress(struct marathon_client *c);
 
 /* The two requests; the stream asks only for the events vipd acts on
  * (Marathon 1.3.7+ filters by event_type). */
-static const char STATE_PATH[] = "/v2/apps?embed=apps.tasks";
+static const char STATE_PATH[] = MARATHON_STATE_PATH;
 
 static void origin_of(const struct marathon_client *c, const char *what, char *out, size_t len)
 {

@@ -175,7 +175,24 @@ expect_contains "$(cat "$TMP/vipd2.err")" "marathon http://127.0.0.1:$dead /v2/e
 expect_contains "$(cat "$TMP/vipd2.err")" "running: apps http://127.0.0.1:$dead, audit"
 kill -TERM $vipd_pid; wait $vipd_pid
 if grep -q "$password" "$TMP/vipd2.err" "$audit"; then fail "the password is in vipd's log or audit log"; fi
+# vipctl reads what a live Marathon declares, with -c's credentials; a
+# master down beside one that answers is a warning, all down an error.
+auths=$(count "$TMP/B.out" "auth /v2/apps token=$secret")
+out=$("$VIPD_BUILD_DIR/vipctl" -c "$TMP/vipd.json" validate "http://127.0.0.1:$dead,http://127.0.0.1:$pb" 2>"$TMP/vipctl.err"); rc=$?
+expect_eq "$rc" 0 "vipctl validate exit code"
+expect_contains "$out" "app /web (marathon http://127.0.0.1:$pb /v2/apps?embed=apps.tasks /apps/0)"
+expect_contains "$out" "1 apps, 1 tasks, 1 health checks"
+expect_contains "$(cat "$TMP/vipctl.err")" "marathon http://127.0.0.1:$dead /v2/apps?embed=apps.tasks: warning: Couldn't connect to server"
+expect_eq "$(count "$TMP/B.out" "auth /v2/apps token=$secret")" "$((auths + 1))" "vipctl's requests with the token"
+out=$("$VIPD_BUILD_DIR/vipctl" vips --no-checks "http://127.0.0.1:$pb" 2>/dev/null); rc=$?
+expect_eq "$rc" 0 "vipctl vips exit code"
+expect_contains "$out" "127.0.0.1:$p3"
+"$VIPD_BUILD_DIR/vipctl" validate "http://127.0.0.1:$dead" >/dev/null 2>"$TMP/vipctl.err"; rc=$?
+expect_eq "$rc" 2 "vipctl validate exit code, the only master down"
+expect_contains "$(cat "$TMP/vipctl.err")" "marathon http://127.0.0.1:$dead /v2/apps?embed=apps.tasks: Couldn't connect to server"
+if grep -q "$secret" "$TMP/vipctl.err"; then fail "the token is in vipctl's messages"; fi
+
 if [ "$FAILURES" -ne 0 ]; then
-  for f in vipd.err vipd2.err audit.log A.out B.out; do echo "--- $f" >&2; cat "$TMP/$f" >&2; done
+  for f in vipd.err vipd2.err vipctl.err audit.log A.out B.out; do echo "--- $f" >&2; cat "$TMP/$f" >&2; done
 fi
 finish
