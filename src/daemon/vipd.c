@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "sd_notify.h"
 #include "vipd/apps.h"
+#include "vipd/marathon.h"
 #include "vipd/log.h"
 #include "vipd/vipif.h"
 
@@ -271,6 +272,30 @@ static void print_diags(const struct diag_list *dl)
 		fprintf(stderr, "%s\n", diag_format(&dl->items[i], line, sizeof(line)));
 }
 
+/* Marathon's state is read at run time only: Marathon being down must not
+ * stop vipd starting (the kernel's table stays until it answers). What can
+ * be checked now is the URL list and the secret files. */
+static int check_marathon(const struct vipd_config *cfg)
+{
+	struct marathon_master *masters = NULL;
+	struct marathon_auth auth;
+	size_t n = 0;
+	char err[512];
+	int rc = marathon_auth_read(cfg, &auth, err, sizeof(err));
+
+	marathon_auth_free(&auth);
+	if (rc == 0)
+		rc = marathon_masters_parse(cfg->apps_path, &masters, &n, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "vipd: error: %s\n", err);
+		return -1;
+	}
+	printf("config ok; apps from Marathon (%zu master%s: %s%s), read at run time\n", n,
+	       n == 1 ? "" : "s", masters[0].shown, n > 1 ? ", ..." : "");
+	marathon_masters_free(masters, n);
+	return 0;
+}
+
 /* Fatal problems say "error:" and give exit 2; problems in app definitions
  * (vipd skips a broken app and runs) are listed located, and give exit 2
  * too. */
@@ -284,6 +309,8 @@ static int check_config(const struct vipd_config *cfg)
 	fatal |= check_run_as(cfg->run_as);
 	fatal |= check_audit_path(cfg->audit_path);
 	fatal |= check_interface(cfg->interface);
+	if (marathon_is_source(cfg->apps_path))
+		return fatal || check_marathon(cfg) < 0 ? VIPD_EXIT_CONFIG : 0;
 	apps_load_path(&set, cfg->apps_path);
 	fatal |= check_build(cfg, &set, &built);
 	print_diags(&set.diags);

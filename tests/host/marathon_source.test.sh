@@ -192,6 +192,19 @@ expect_eq "$rc" 2 "vipctl validate exit code, the only master down"
 expect_contains "$(cat "$TMP/vipctl.err")" "marathon http://127.0.0.1:$dead /v2/apps?embed=apps.tasks: Couldn't connect to server"
 if grep -q "$secret" "$TMP/vipctl.err"; then fail "the token is in vipctl's messages"; fi
 
+# --check-config (systemd's ExecStartPre) checks the URLs and the secret
+# files, and does not need Marathon up.
+out=$("$vipd" -c "$TMP/vipd.json" --apps "http://127.0.0.1:$dead,http://127.0.0.1:$pb" --audit "$audit" --check-config 2>"$TMP/check.err"); rc=$?
+expect_eq "$rc" 0 "--check-config exit code with Marathon's URLs"
+expect_eq "$out" "config ok; apps from Marathon (2 masters: http://127.0.0.1:$dead, ...), read at run time" "--check-config with Marathon's URLs"
+rm "$TMP/token"
+"$vipd" -c "$TMP/vipd.json" --audit "$audit" --check-config >/dev/null 2>"$TMP/check.err"; rc=$?
+expect_eq "$rc" 2 "--check-config exit code without the token file"
+expect_eq "$(cat "$TMP/check.err")" "vipd: error: /marathon/token_file: cannot read \"$TMP/token\": No such file or directory" "--check-config without the token file"
+"$vipd" --apps "http://127.0.0.1:$pb,ftp://x" --audit "$audit" --check-config >/dev/null 2>"$TMP/check.err"; rc=$?
+expect_eq "$rc" 2 "--check-config exit code with a bad URL"
+expect_eq "$(cat "$TMP/check.err")" "vipd: error: marathon: expected an http:// or https:// URL, got \"ftp://x\"" "--check-config with a bad URL"
+
 if [ "$FAILURES" -ne 0 ]; then
   for f in vipd.err vipd2.err vipctl.err audit.log A.out B.out; do echo "--- $f" >&2; cat "$TMP/$f" >&2; done
 fi
