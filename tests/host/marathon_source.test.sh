@@ -175,6 +175,21 @@ expect_contains "$(cat "$TMP/vipd2.err")" "marathon http://127.0.0.1:$dead /v2/e
 expect_contains "$(cat "$TMP/vipd2.err")" "running: apps http://127.0.0.1:$dead, audit"
 kill -TERM $vipd_pid; wait $vipd_pid
 if grep -q "$password" "$TMP/vipd2.err" "$audit"; then fail "the password is in vipd's log or audit log"; fi
+
+# A standby master redirects to the leader: vipd follows, for the stream
+# and the state read alike.
+say A "redirect http://127.0.0.1:$pb"
+attached=$(count "$TMP/B.out" '^attached')
+rm -f "$audit"
+"$vipd" --apps "http://127.0.0.1:$pa" --audit "$audit" --no-ipvs --run-for 30 2>"$TMP/vipd3.err" &
+vipd_pid=$!
+pids+=($vipd_pid)
+wait_for "$audit" '"event":"reload".*"apps":1,"tasks":1' 5000 "state read through a redirect"
+expect_contains "$(cat "$TMP/A.out")" "redirected /v2/events"
+expect_contains "$(cat "$TMP/A.out")" "redirected /v2/apps"
+expect_eq "$(count "$TMP/B.out" '^attached')" "$((attached + 1))" "streams attached on the leader"
+kill -TERM $vipd_pid; wait $vipd_pid
+say A "redirect -"
 # vipctl reads what a live Marathon declares, with -c's credentials; a
 # master down beside one that answers is a warning, all down an error.
 auths=$(count "$TMP/B.out" "auth /v2/apps token=$secret")

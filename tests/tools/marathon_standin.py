@@ -13,6 +13,8 @@ stdout once it listens, and takes commands on stdin, one per line:
   apps-truncate N      send only N bytes of the /v2/apps body (its full
                        Content-Length announced), then close (-1: all)
   events-status CODE   answer /v2/events with this HTTP status (200: a stream)
+  redirect BASE        answer every request with 307 to BASE + its path, as
+                       a standby master redirects to the leader ("-": stop)
   event TYPE JSON      send "event: TYPE" and "data: JSON" to every open stream
   raw TEXT             send TEXT (with \\n and \\r escapes) to every open stream
   close                close every open stream
@@ -34,6 +36,7 @@ state = {
     "apps_status": 200,
     "apps_delay": 0.0,
     "apps_truncate": -1,
+    "redirect": None,
     "events_status": 200,
     "streams": [],
     "attached": 0,
@@ -65,6 +68,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization")
         if auth:
             say("auth %s %s" % (self.path.split("?")[0], auth))
+        with lock:
+            redirect = state["redirect"]
+        if redirect:
+            self.send_response(307)
+            self.send_header("Location", redirect + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            say("redirected %s" % self.path.split("?")[0])
+            return
         if self.path.startswith("/v2/apps"):
             self.serve_apps()
         elif self.path.startswith("/v2/events"):
@@ -151,6 +163,9 @@ def command(line):
     elif verb == "apps-truncate":
         with lock:
             state["apps_truncate"] = int(rest)
+    elif verb == "redirect":
+        with lock:
+            state["redirect"] = None if rest == "-" else rest
     elif verb == "events-status":
         with lock:
             state["events_status"] = int(rest)
