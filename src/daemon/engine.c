@@ -87,10 +87,11 @@ static void on_run_for(struct ev_loop *loop, ev_timer *w, int revents)
 /* ev_signal callbacks */
 static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	(void)loop;
-	(void)revents;
 	struct engine *e = w->data;
 	struct vipd_config fresh;
+
+	(void)loop;
+	(void)revents;
 
 	log_info("SIGHUP: reloading %sapp definitions",
 	         e->config_reread ? "the configuration and " : "");
