@@ -17,12 +17,17 @@
 #define CONFIG_DEFAULT_PATH "/etc/vipd/vipd.json"
 
 struct vipd_config {
-	char *apps_path;         /* "apps": file or directory of app definitions */
-	char *audit_path;        /* "audit_log": file, or "-" for stdout */
-	char *run_as;            /* "checks.run_as": user for COMMAND checks */
-	char *shell;             /* "checks.shell" */
-	unsigned max_in_flight;  /* "checks.max_in_flight" */
-	bool native_curl;        /* "checks.native_curl" */
+	char *apps_path;              /* "apps": file or directory of app definitions, or
+	                               * Marathon base URLs separated by commas */
+	char *marathon_user;          /* "marathon.user": HTTP basic auth; NULL = none */
+	char *marathon_password_file; /* "marathon.password_file": its password */
+	char *marathon_token_file;    /* "marathon.token_file": DC/OS token auth */
+	char *marathon_ca_file;       /* "marathon.ca_file": CA bundle for https:// */
+	char *audit_path;             /* "audit_log": file, or "-" for stdout */
+	char *run_as;                 /* "checks.run_as": user for COMMAND checks */
+	char *shell;                  /* "checks.shell" */
+	unsigned max_in_flight;       /* "checks.max_in_flight" */
+	bool native_curl;             /* "checks.native_curl" */
 	bool ipvs;               /* "lb.ipvs": false = compute and log, touch no kernel state */
 	char *interface;         /* "lb.interface": dummy interface holding VIP addresses */
 	char *state_file;        /* "lb.state_file": the owned VIP services, across restarts */

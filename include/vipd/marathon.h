@@ -6,8 +6,10 @@
 #ifndef VIPD_MARATHON_H
 #define VIPD_MARATHON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "vipd/config.h"
 #include "vipd/errbuf.h"
 #include "vipd/model.h"
 
@@ -73,6 +75,42 @@ enum marathon_apply_result marathon_status_apply(struct apps_set *set,
 
 const char *marathon_apply_result_name(enum marathon_apply_result r);
 
+/* One master of a URL list. */
+struct marathon_master {
+	char *url;     /* as given, used for requests */
+	char *shown;   /* without credentials, for messages */
+	char *problem; /* the last problem reported, NULL once it works */
+};
+
+/* "http://m1:8080,https://u:p@m2:8443" into *out; -1 with err on a URL that
+ * is not http:// or https://. */
+int marathon_masters_parse(const char *urls, struct marathon_master **out, size_t *n, char *err,
+                           size_t errlen);
+void marathon_masters_free(struct marathon_master *m, size_t n);
+
+/* Whether an apps source (`apps`, --apps, a vipctl operand) names
+ * Marathon's masters (http:// or https:// URLs) rather than a path. */
+bool marathon_is_source(const char *apps);
+
+/* The credentials of marathon.* in vipd's settings (secrets read from
+ * their files; never to be put in a message). */
+struct marathon_auth {
+	char *userpwd;       /* "user:password" from marathon.user/password_file; NULL = none */
+	char *token;         /* marathon.token_file's first line; NULL = none */
+	const char *ca_file; /* borrowed from the settings */
+};
+
+/* Reads them (small local files, at start-up or on a command's start).
+ * 0, or -1 with err ("/marathon/token_file: cannot read \"F\": ...");
+ * marathon_auth_free either way. */
+VIPD_MUST_CHECK int marathon_auth_read(const struct vipd_config *cfg, struct marathon_auth *a,
+                                       char *err, size_t errlen);
+/* Wipes and frees the secrets. */
+void marathon_auth_free(struct marathon_auth *a);
+
+/* What vipd reads for the whole state, after a master's base URL. */
+#define MARATHON_STATE_PATH "/v2/apps?embed=apps.tasks"
+
 /*
  * The client: the state and the event stream of one of several Marathon
  * masters, on the libev loop through libcurl multi (no blocking call).
@@ -101,6 +139,11 @@ struct marathon_client_options {
 	double connect_timeout_s; /* 0 = 5 s */
 	double backoff_min_s;     /* first retry after a failure; 0 = 0.5 s */
 	double backoff_max_s;     /* 0 = 30 s */
+	/* Credentials, copied by the client and never put in a message: */
+	const char *userpwd; /* "user:password" for HTTP basic auth; NULL = none
+	                      * (or the URL's own user:pass@) */
+	const char *token;   /* DC/OS: "Authorization: token=TOKEN"; NULL = none */
+	const char *ca_file; /* TLS: the CA bundle to verify masters with; NULL = system's */
 };
 
 /* urls: Marathon base URLs separated by commas ("http://m1:8080,http://m2:8080").

@@ -78,9 +78,13 @@ int cli_api_address(struct cli *cli, const char *opt, char *out, size_t len);
 int cli_api_get(const char *where, const char *path, json_t **out);
 int cli_api_print_json(const json_t *doc);
 
-/* Loads every path into set and prints its diagnostics to stderr. Returns
- * the number of errors. */
-size_t cli_load_apps(struct apps_set *set, int npaths, char **paths);
+/* Loads every path (or Marathon's URLs: what its masters declare now, read
+ * with -c's marathon.* credentials) into set and prints its diagnostics to
+ * stderr. Returns the number of errors. */
+size_t cli_load_apps(const struct cli *cli, struct apps_set *set, int npaths, char **paths);
+/* cli_marathon.c: the state of the first of Marathon's masters (URLs
+ * separated by commas) that answers; each that does not is an error. */
+void cli_marathon_load(const struct vipd_config *cfg, struct apps_set *set, const char *urls);
 /* Prints each diagnostic of dl to stderr. */
 void cli_print_diags(const struct diag_list *dl);
 

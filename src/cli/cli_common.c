@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vipd/marathon.h"
 #include "vipd/apps.h"
 #include "vipd/runner.h"
 
@@ -144,10 +145,14 @@ void cli_print_diags(const struct diag_list *dl)
 		fprintf(stderr, "%s\n", diag_format(&dl->items[i], line, sizeof(line)));
 }
 
-size_t cli_load_apps(struct apps_set *set, int npaths, char **paths)
+size_t cli_load_apps(const struct cli *cli, struct apps_set *set, int npaths, char **paths)
 {
-	for (int i = 0; i < npaths; i++)
-		apps_load_path(set, paths[i]);
+	for (int i = 0; i < npaths; i++) {
+		if (marathon_is_source(paths[i]))
+			cli_marathon_load(&cli->cfg, set, paths[i]);
+		else
+			apps_load_path(set, paths[i]);
+	}
 	cli_print_diags(&set->diags);
 	return diag_count(&set->diags, DIAG_ERROR);
 }

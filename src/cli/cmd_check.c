@@ -152,7 +152,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct check_opts o = {0};
 	const struct cli_spec spec = {
 	    .name = "check",
-	    .usage = "check [-c CONFIG] [--app ID] [--no-native] FILE|DIR...",
+	    .usage = "check [-c CONFIG] [--app ID] [--no-native] FILE|DIR|URL...",
 	    .shortopts = "",
 	    .longopts = check_longopts,
 	    .min_operands = 1,
@@ -176,7 +176,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (o.no_native)
 		rs.native_curl = false;
 	rc = CLI_EXIT_OK;
-	if (cli_load_apps(&set, argc - first, argv + first))
+	if (cli_load_apps(cli, &set, argc - first, argv + first))
 		rc = CLI_EXIT_CONFIG;
 	if (o.only && !apps_find(&set, o.only)) {
 		fprintf(stderr, "vipctl: no app \"%s\" in the definitions\n", o.only);

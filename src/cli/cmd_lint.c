@@ -45,7 +45,7 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (cli_load_config(cli) < 0)
 		return CLI_EXIT_CONFIG;
-	errors = cli_load_apps(&set, argc - first, argv + first);
+	errors = cli_load_apps(cli, &set, argc - first, argv + first);
 	for (size_t i = 0; i < set.napps; i++)
 		findings += lint_app(&set.apps[i]);
 	printf("%zu finding%s in %zu apps\n", findings, findings == 1 ? "" : "s", set.napps);

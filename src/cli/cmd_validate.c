@@ -98,7 +98,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_spec spec = {
 	    .name = "validate",
-	    .usage = "validate [-c CONFIG] FILE|DIR...",
+	    .usage = "validate [-c CONFIG] FILE|DIR|URL...",
 	    .shortopts = "",
 	    .min_operands = 1,
 	};
@@ -112,7 +112,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (cli_load_config(cli) < 0)
 		return CLI_EXIT_CONFIG;
-	errors = cli_load_apps(&set, argc - first, argv + first);
+	errors = cli_load_apps(cli, &set, argc - first, argv + first);
 	/* A build that fails (more names than the named range holds) fails
 	 * the daemon's every round: an error of the input. */
 	if (check_as_daemon(&cli->cfg, &set, &built) < 0)

@@ -235,7 +235,7 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 	struct health_view hv = {.checked = true};
 	const struct cli_spec spec = {
 	    .name = "vips",
-	    .usage = "vips [-c CONFIG] [--no-checks] FILE|DIR...",
+	    .usage = "vips [-c CONFIG] [--no-checks] FILE|DIR|URL...",
 	    .shortopts = "",
 	    .longopts = vips_longopts,
 	    .min_operands = 1,
@@ -257,7 +257,7 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_CONFIG;
 	cli_check_settings(cli, &es, &rs);
 	rc = CLI_EXIT_OK;
-	if (cli_load_apps(&set, argc - first, argv + first))
+	if (cli_load_apps(cli, &set, argc - first, argv + first))
 		rc = CLI_EXIT_CONFIG;
 	if (hv.checked) {
 		hv.n = count_tasks(&set);

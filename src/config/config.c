@@ -77,6 +77,10 @@ int config_defaults(struct vipd_config *c)
 void config_free(struct vipd_config *c)
 {
 	free(c->apps_path);
+	free(c->marathon_user);
+	free(c->marathon_password_file);
+	free(c->marathon_token_file);
+	free(c->marathon_ca_file);
 	free(c->audit_path);
 	free(c->run_as);
 	free(c->shell);
@@ -115,6 +119,10 @@ struct field {
 
 static const struct field fields[] = {
     FIELD("/apps", F_STRING, apps_path),
+    FIELD("/marathon/user", F_STRING, marathon_user),
+    FIELD("/marathon/password_file", F_STRING, marathon_password_file),
+    FIELD("/marathon/token_file", F_STRING, marathon_token_file),
+    FIELD("/marathon/ca_file", F_STRING, marathon_ca_file),
     FIELD("/audit_log", F_STRING, audit_path),
     FIELD("/checks/run_as", F_STRING, run_as),
     FIELD("/checks/shell", F_STRING, shell),

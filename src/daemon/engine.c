@@ -88,10 +88,25 @@ static void on_run_for(struct ev_loop *loop, ev_timer *w, int revents)
 /* ev_signal callbacks */
 static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct engine *e = w->data;
+	struct vipd_config fresh;
+
 	(void)loop;
 	(void)revents;
-	log_info("SIGHUP: reloading app definitions");
-	engine_reload(w->data, true);
+
+	log_info("SIGHUP: reloading %sapp definitions",
+	         e->config_reread ? "the configuration and " : "");
+	if (!e->config_reread) {
+		engine_reload(e, true);
+		return;
+	}
+	if (e->config_reread(e->config_reread_arg, &fresh) == 0) {
+		engine_config_apply(e, &fresh);
+		return;
+	}
+	config_free(&fresh);
+	log_warnx("SIGHUP: the new configuration has errors (above); keeping the running one");
+	engine_reload(e, true);
 }
 
 static void on_sigterm(struct ev_loop *loop, ev_signal *w, int revents)
@@ -108,6 +123,11 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	audit_reopen(((struct engine *)w->data)->audit);
 	engine_audit_stats(w->data, "stats");
+}
+
+void engine_round_soon(struct engine *e)
+{
+	reconcile_soon(e);
 }
 
 void engine_reconcile_now(struct engine *e)
@@ -149,11 +169,6 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 		log_info("API on http://%s/ (docs/api.md)",
 		         lb_addr_port_format(&addr, port, where, sizeof(where)));
 	return 0;
-}
-
-void engine_round_soon(struct engine *e)
-{
-	reconcile_soon(e);
 }
 
 static void watchers_init(struct engine *e, double run_for_s)
@@ -261,6 +276,8 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		return -1;
 	if (engine_cluster_open(e, err, errlen) < 0)
 		return -1;
+	if (engine_marathon_start(e, err, errlen) < 0)
+		return -1;
 	watchers_init(e, run_for_s);
 	engine_audit_stats(e, "start");
 	engine_load_first(e);
@@ -272,6 +289,7 @@ void engine_fini(struct engine *e)
 	if (e->audit)
 		engine_audit_stats(e, "stop");
 	api_close(e->api);
+	engine_marathon_stop(e);
 	engine_unwatch_apps(e);
 	engine_cluster_close(e);
 	sched_free(e->sched);

@@ -23,7 +23,13 @@ struct engine_cluster;
 
 struct engine {
 	struct ev_loop *loop;
-	struct vipd_config cfg;
+	struct vipd_config cfg; /* a copy of *cfg_src, whose strings it borrows */
+	/* SIGHUP's configuration re-read (unset: SIGHUP re-reads the apps
+	 * only): the caller's configuration, replaced in place, and how to read
+	 * it again (0, or -1 with its located errors logged). */
+	struct vipd_config *cfg_src;
+	int (*config_reread)(void *arg, struct vipd_config *out);
+	void *config_reread_arg;
 	struct apps_set apps;
 	char apps_signature[64];
 	struct exec_ctx *exec;
@@ -52,8 +58,9 @@ struct engine {
 	ev_timer reconcile_soon;
 	ev_timer next_change;
 	ev_timer resync;
-	ev_timer reload;             /* polling: only while apps_watch cannot watch */
-	struct dirwatch *apps_watch; /* inotify on the apps path; NULL when polling */
+	ev_timer reload;                  /* polling: only while apps_watch cannot watch */
+	struct dirwatch *apps_watch;      /* inotify on the apps path; NULL when polling */
+	struct marathon_client *marathon; /* the apps source when it is Marathon's URLs */
 	ev_timer run_for;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
 	uint64_t rounds, ops_applied, ops_failed;
@@ -79,7 +86,16 @@ void engine_reconcile_now(struct engine *e);
 /* A round soon for what was noted (changed apps, or rebuild_all). */
 void engine_round_soon(struct engine *e);
 
+
 /* engine_reload.c */
+/* Installs a newly read set of definitions (moved from *fresh): apps whose
+ * source now has errors keep their last good definition (`whole`: the
+ * source whose error breaks every app, the apps path or Marathon's
+ * answer), the change is audited, the scheduler synced and a whole-table
+ * round runs soon. */
+void engine_apps_install(struct engine *e, struct apps_set *fresh, const char *whole);
+/* The apps source for messages and the audit log (no credentials). */
+const char *engine_apps_shown(const struct engine *e);
 /* Re-reads the definitions when they changed (or `force`), syncs the
  * scheduler and runs a whole-table round soon. Cannot fail: a file with
  * errors keeps its apps' last good definitions (logged). */
@@ -91,6 +107,19 @@ void engine_load_first(struct engine *e);
 void engine_watch_apps(struct engine *e);
 void engine_reload_poll(struct engine *e);
 void engine_unwatch_apps(struct engine *e);
+
+/* engine_config.c: SIGHUP's new configuration (moved from *fresh) in
+ * force: the settings fixed at start-up keep their running value (one
+ * warning each), the others take effect; the apps are read again. */
+void engine_config_apply(struct engine *e, struct vipd_config *fresh);
+
+/* engine_marathon.c: Marathon's masters as the apps source. */
+/* Starts following Marathon when the apps source names it (else 0 and
+ * nothing); -1 with err: a bad URL list or an unreadable secret file. */
+int engine_marathon_start(struct engine *e, char *err, size_t errlen) VIPD_MUST_CHECK;
+/* Reads Marathon's whole state again (SIGHUP). */
+void engine_marathon_resync(struct engine *e);
+void engine_marathon_stop(struct engine *e);
 
 /* engine_round.c: the reconcile round. */
 /* One round over the whole table now; `full` re-reads the kernel first. */

@@ -151,9 +151,10 @@ void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t ke
 		checks += set->apps[i].nchecks * set->apps[i].ntasks;
 	}
 	audit_emit(e->audit, "reload",
-	           json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "apps_path", e->cfg.apps_path,
-	                     "files", (json_int_t)set->files_read, "apps", (json_int_t)set->napps,
-	                     "tasks", (json_int_t)tasks, "check_instances", (json_int_t)checks,
-	                     "errors", (json_int_t)diag_count(&set->diags, DIAG_ERROR),
-	                     "kept_last_good", (json_int_t)kept));
+	           json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "apps_path",
+	                     engine_apps_shown(e), "files", (json_int_t)set->files_read, "apps",
+	                     (json_int_t)set->napps, "tasks", (json_int_t)tasks, "check_instances",
+	                     (json_int_t)checks, "errors",
+	                     (json_int_t)diag_count(&set->diags, DIAG_ERROR), "kept_last_good",
+	                     (json_int_t)kept));
 }

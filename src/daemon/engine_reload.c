@@ -17,6 +17,7 @@
 #include "vipd/dirwatch.h"
 #include "vipd/hash.h"
 #include "vipd/log.h"
+#include "vipd/marathon.h"
 
 /* stat() never opens the file: a FIFO or a device among the definitions
  * cannot block the loop here. */
@@ -191,26 +192,51 @@ static void log_new_diags(const struct diag_list *prev, const struct diag_list *
 	free(hashes);
 }
 
+/* Makes *fresh the definitions, the old ones going to *old (the scheduler
+ * borrows from them until synced). */
+static void apps_swap(struct engine *e, struct apps_set *fresh, const char *whole,
+                      struct apps_set *old)
+{
+	size_t kept;
+
+	log_new_diags(&e->apps.diags, &fresh->diags);
+	kept = carry_over(&e->apps, fresh, whole);
+	engine_audit_reload(e, fresh, kept);
+	api_note_load(e->api, fresh, kept);
+	*old = e->apps;
+	e->apps = *fresh;
+	memset(fresh, 0, sizeof(*fresh));
+	e->log_desired_diags = true;
+}
+
+void engine_apps_install(struct engine *e, struct apps_set *fresh, const char *whole)
+{
+	struct apps_set old = {0};
+
+	apps_swap(e, fresh, whole, &old);
+	sched_sync(e->sched, &e->apps);
+	apps_set_free(&old);
+	engine_reconcile_now(e);
+}
+
+const char *engine_apps_shown(const struct engine *e)
+{
+	return e->marathon ? marathon_client_master(e->marathon) : e->cfg.apps_path;
+}
+
 /* Reads the definitions into e->apps when they changed (or `force`). The
  * replaced set goes to *old: the scheduler borrows from it until synced. */
 static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 {
 	struct apps_set fresh = {0};
 	char sig[64];
-	size_t kept;
 
 	apps_signature(e->cfg.apps_path, sig, sizeof(sig));
 	if (!force && strcmp(sig, e->apps_signature) == 0)
 		return false;
 	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
 	apps_load_path(&fresh, e->cfg.apps_path);
-	log_new_diags(&e->apps.diags, &fresh.diags);
-	kept = carry_over(&e->apps, &fresh, e->cfg.apps_path);
-	engine_audit_reload(e, &fresh, kept);
-	api_note_load(e->api, &fresh, kept);
-	*old = e->apps;
-	e->apps = fresh;
-	e->log_desired_diags = true;
+	apps_swap(e, &fresh, e->cfg.apps_path, old);
 	return true;
 }
 
@@ -218,6 +244,10 @@ void engine_reload(struct engine *e, bool force)
 {
 	struct apps_set old = {0};
 
+	if (e->marathon) {
+		engine_marathon_resync(e);
+		return;
+	}
 	if (!apps_reread(e, force, &old))
 		return;
 	sched_sync(e->sched, &e->apps);
@@ -233,6 +263,12 @@ void engine_load_first(struct engine *e)
 {
 	struct apps_set old = {0};
 
+	if (e->marathon) {
+		/* Nothing is programmed until Marathon answers: the kernel's
+		 * table (adopted) stays as it is meanwhile. */
+		sd_notify_state("READY=1");
+		return;
+	}
 	apps_reread(e, true, &old);
 	engine_round(e, false);
 	/* systemd's Type=notify: started means the first table is in the kernel. */
@@ -274,8 +310,8 @@ void engine_watch_apps(struct engine *e)
 {
 	char err[512];
 
-	if (!e->cfg.reload_s)
-		return; /* reload_seconds 0: only SIGHUP reloads */
+	if (!e->cfg.reload_s || e->marathon)
+		return; /* reload_seconds 0: only SIGHUP reloads; Marathon sends events */
 	if (watch_apps(e, err, sizeof(err)) == 0) {
 		log_info("%s: watching for changes", e->cfg.apps_path);
 		return;

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "sd_notify.h"
 #include "vipd/apps.h"
+#include "vipd/marathon.h"
 #include "vipd/log.h"
 #include "vipd/vipif.h"
 
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 	        "            [--interface NAME] [--run-for SECONDS] [-v] [--check-config]\n"
 	        "            [--api ADDR:PORT] [--node NAME] [--etcd URL[,URL...]]\n"
 	        "  -c, --config FILE   settings (default " CONFIG_DEFAULT_PATH " when it exists)\n"
-	        "  --apps PATH         app definitions: a file or a directory of *.json\n"
+	        "  --apps PATH         app definitions: a file or a directory of *.json, or\n"
+	        "                      Marathon's URLs (http://HOST:PORT, several: commas)\n"
 	        "  --audit PATH        audit log file, or - for stdout\n"
 	        "  --no-ipvs           run checks and plan, but change nothing in the kernel\n"
 	        "  --interface NAME    dummy interface for VIP addresses\n"
@@ -201,6 +203,13 @@ static int load_config(const struct args *a, struct vipd_config *cfg)
 	return rc;
 }
 
+/* engine.config_reread: the same file and command-line options as at
+ * start-up, read again. */
+static int reread_config(void *arg, struct vipd_config *out)
+{
+	return load_config(arg, out);
+}
+
 /* The check user, as the executors resolve it when vipd runs as root. */
 static int check_run_as(const char *user)
 {
@@ -276,6 +285,30 @@ static void print_diags(const struct diag_list *dl)
 		fprintf(stderr, "%s\n", diag_format(&dl->items[i], line, sizeof(line)));
 }
 
+/* Marathon's state is read at run time only: Marathon being down must not
+ * stop vipd starting (the kernel's table stays until it answers). What can
+ * be checked now is the URL list and the secret files. */
+static int check_marathon(const struct vipd_config *cfg)
+{
+	struct marathon_master *masters = NULL;
+	struct marathon_auth auth;
+	size_t n = 0;
+	char err[512];
+	int rc = marathon_auth_read(cfg, &auth, err, sizeof(err));
+
+	marathon_auth_free(&auth);
+	if (rc == 0)
+		rc = marathon_masters_parse(cfg->apps_path, &masters, &n, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "vipd: error: %s\n", err);
+		return -1;
+	}
+	printf("config ok; apps from Marathon (%zu master%s: %s%s), read at run time\n", n,
+	       n == 1 ? "" : "s", masters[0].shown, n > 1 ? ", ..." : "");
+	marathon_masters_free(masters, n);
+	return 0;
+}
+
 /* Fatal problems say "error:" and give exit 2; problems in app definitions
  * (vipd skips a broken app and runs) are listed located, and give exit 2
  * too. */
@@ -289,6 +322,8 @@ static int check_config(const struct vipd_config *cfg)
 	fatal |= check_run_as(cfg->run_as);
 	fatal |= check_audit_path(cfg->audit_path);
 	fatal |= check_interface(cfg->interface);
+	if (marathon_is_source(cfg->apps_path))
+		return fatal || check_marathon(cfg) < 0 ? VIPD_EXIT_CONFIG : 0;
 	apps_load_path(&set, cfg->apps_path);
 	fatal |= check_build(cfg, &set, &built);
 	print_diags(&set.diags);
@@ -333,7 +368,10 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		fatalx("%s", err);
 	}
-	log_info("running: apps %s, audit %s, %s", cfg.apps_path, cfg.audit_path,
+	e.cfg_src = &cfg;
+	e.config_reread = reread_config;
+	e.config_reread_arg = &a;
+	log_info("running: apps %s, audit %s, %s", engine_apps_shown(&e), cfg.audit_path,
 	         cfg.ipvs ? "programming IPVS" : "IPVS untouched (--no-ipvs)");
 	ev_run(e.loop, 0);
 	sd_notify_state("STOPPING=1");

@@ -57,6 +57,8 @@ struct marathon_client {
 	int want_state;
 	struct sse_parser sse;
 	struct curl_slist *stream_headers;
+	struct curl_slist *state_headers; /* the token, when there is one */
+	char *userpwd, *ca_file;
 	struct mc_held *held;
 	size_t nheld, capheld;
 	char event_problem[PROBLEM_LEN]; /* last reported, so a run of bad events logs once */
@@ -67,7 +69,7 @@ static void mc_progress(struct marathon_client *c);
 
 /* The two requests; the stream asks only for the events vipd acts on
  * (Marathon 1.3.7+ filters by event_type). */
-static const char STATE_PATH[] = "/v2/apps?embed=apps.tasks";
+static const char STATE_PATH[] = MARATHON_STATE_PATH;
 
 static void origin_of(const struct marathon_client *c, const char *what, char *out, size_t len)
 {
@@ -349,6 +351,12 @@ static int xfer_start(struct marathon_client *c, struct mc_xfer *x, const char *
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, "vipd/" VIPD_VERSION);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (c->userpwd)
+		SET(CURLOPT_USERPWD, c->userpwd);
+	if (c->ca_file)
+		SET(CURLOPT_CAINFO, c->ca_file);
+	if (!stream && c->state_headers)
+		SET(CURLOPT_HTTPHEADER, c->state_headers);
 	if (stream) {
 		SET(CURLOPT_HTTPHEADER, c->stream_headers);
 		SET(CURLOPT_HEADERFUNCTION, mc_stream_header);
@@ -546,6 +554,28 @@ static double or_default(double v, double d)
 	return v > 0 ? v : d;
 }
 
+/* Copies of the credentials; the token goes in both requests' headers. */
+static int client_credentials(struct marathon_client *c, const struct marathon_client_options *opt)
+{
+	char *line = NULL;
+	struct curl_slist *l;
+
+	if (opt->userpwd && !(c->userpwd = strdup(opt->userpwd)))
+		return -1;
+	if (opt->ca_file && !(c->ca_file = strdup(opt->ca_file)))
+		return -1;
+	if (!opt->token)
+		return 0;
+	if (asprintf(&line, "Authorization: token=%s", opt->token) < 0)
+		return -1;
+	l = curl_slist_append(c->stream_headers, line);
+	if (l)
+		c->stream_headers = l;
+	c->state_headers = l ? curl_slist_append(NULL, line) : NULL;
+	free(line);
+	return c->state_headers ? 0 : -1;
+}
+
 int marathon_client_start(struct ev_loop *loop, const char *urls,
                           const struct marathon_client_options *opt,
                           const struct marathon_client_cb *cb, void *arg,
@@ -585,7 +615,7 @@ int marathon_client_start(struct ev_loop *loop, const char *urls,
 	}
 	c->multi = curl_multi_init();
 	c->stream_headers = curl_slist_append(NULL, "Accept: text/event-stream");
-	if (!c->multi || !c->stream_headers ||
+	if (!c->multi || !c->stream_headers || client_credentials(c, opt) < 0 ||
 	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, mc_sock_update) ||
 	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) ||
 	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, mc_timer_update) ||
@@ -615,6 +645,9 @@ void marathon_client_free(struct marathon_client *c)
 	}
 	ev_timer_stop(c->loop, &c->curl_timer);
 	curl_slist_free_all(c->stream_headers);
+	curl_slist_free_all(c->state_headers);
+	free(c->userpwd);
+	free(c->ca_file);
 	held_clear(c);
 	free(c->held);
 	sse_free(&c->sse);

@@ -20,17 +20,4 @@ int marathon_parse_task(json_t *app_id, json_t *labels, json_t *task, const char
                         char **id_out, struct task *task_out, char *ptr, size_t ptrlen, char *msg,
                         size_t msglen);
 
-/* One master of a client. */
-struct marathon_master {
-	char *url;     /* as given, used for requests */
-	char *shown;   /* without credentials, for messages */
-	char *problem; /* the last problem reported, NULL once it works */
-};
-
-/* "http://m1:8080,https://u:p@m2:8443" into *out; -1 with err on a URL that
- * is not http:// or https://. */
-int marathon_masters_parse(const char *urls, struct marathon_master **out, size_t *n, char *err,
-                           size_t errlen);
-void marathon_masters_free(struct marathon_master *m, size_t n);
-
 #endif

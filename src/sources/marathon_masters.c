@@ -8,6 +8,12 @@
 
 #include "marathon_int.h"
 #include "vipd/errbuf.h"
+#include "vipd/marathon.h"
+
+bool marathon_is_source(const char *apps)
+{
+	return apps && (strncmp(apps, "http://", 7) == 0 || strncmp(apps, "https://", 8) == 0);
+}
 
 /* "http://user:secret@host:8080/" shown as "http://host:8080". */
 static int master_add(struct marathon_master *m, const char *s, size_t n, char *err, size_t errlen)

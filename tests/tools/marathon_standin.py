@@ -10,14 +10,19 @@ stdout once it listens, and takes commands on stdin, one per line:
   apps FILE            answer /v2/apps with FILE's content
   apps-status CODE     answer /v2/apps with this HTTP status (200: the file)
   apps-delay SECONDS   wait this long before answering /v2/apps
+  apps-truncate N      send only N bytes of the /v2/apps body (its full
+                       Content-Length announced), then close (-1: all)
   events-status CODE   answer /v2/events with this HTTP status (200: a stream)
+  redirect BASE        answer every request with 307 to BASE + its path, as
+                       a standby master redirects to the leader ("-": stop)
   event TYPE JSON      send "event: TYPE" and "data: JSON" to every open stream
   raw TEXT             send TEXT (with \\n and \\r escapes) to every open stream
   close                close every open stream
   quit                 stop
 
 It reports on stdout: "ok" when a command has taken effect, "attached N"
-when stream N opens, "apps N" when it answers /v2/apps for the Nth time.
+when stream N opens, "apps N" when it answers /v2/apps for the Nth time,
+and "auth PATH VALUE" for a request that carries an Authorization header.
 """
 import http.server
 import queue
@@ -30,6 +35,8 @@ state = {
     "apps_file": None,
     "apps_status": 200,
     "apps_delay": 0.0,
+    "apps_truncate": -1,
+    "redirect": None,
     "events_status": 200,
     "streams": [],
     "attached": 0,
@@ -58,6 +65,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        auth = self.headers.get("Authorization")
+        if auth:
+            say("auth %s %s" % (self.path.split("?")[0], auth))
+        with lock:
+            redirect = state["redirect"]
+        if redirect:
+            self.send_response(307)
+            self.send_header("Location", redirect + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            say("redirected %s" % self.path.split("?")[0])
+            return
         if self.path.startswith("/v2/apps"):
             self.serve_apps()
         elif self.path.startswith("/v2/events"):
@@ -68,6 +87,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def serve_apps(self):
         with lock:
             delay, code, path = state["apps_delay"], state["apps_status"], state["apps_file"]
+            truncate = state["apps_truncate"]
         time.sleep(delay)
         with lock:
             state["apps_served"] += 1
@@ -76,7 +96,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(code, b'{"message":"stand-in error"}')
         else:
             with open(path, "rb") as f:
-                self.answer(200, f.read())
+                body = f.read()
+            if truncate < 0:
+                self.answer(200, body)
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:truncate])
+                self.wfile.flush()
+                self.close_connection = True
         say("apps %d" % n)
 
     def serve_events(self):
@@ -130,6 +160,12 @@ def command(line):
     elif verb == "apps-delay":
         with lock:
             state["apps_delay"] = float(rest)
+    elif verb == "apps-truncate":
+        with lock:
+            state["apps_truncate"] = int(rest)
+    elif verb == "redirect":
+        with lock:
+            state["redirect"] = None if rest == "-" else rest
     elif verb == "events-status":
         with lock:
             state["events_status"] = int(rest)
