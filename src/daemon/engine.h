@@ -65,6 +65,7 @@ struct engine {
 	size_t apply_latency_n;
 	struct engine_cluster *cluster; /* NULL: a single node (no cluster.endpoints) */
 	struct vip_records vip_records; /* named VIPs' addresses (engine_vips.c) */
+	struct vip_records vip_moved;   /* cluster: moves audited (etcd keeps the old record) */
 };
 
 /* engine.c: the wiring. */
@@ -132,6 +133,9 @@ void engine_cluster_remote(const struct engine *e, const struct desired_remote *
 /* SIGTERM: withdraws the backends, revokes the lease, then stops the loop
  * (bounded). false when not in a cluster. */
 bool engine_cluster_leave(struct engine *e);
+/* After a build: records in etcd each named VIP that has no record yet
+ * (create-if-absent; the loser of a race adopts the winner's address). */
+void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va);
 
 /* engine_vips.c: the named VIPs' recorded addresses (issue 9 item 5). */
 /* A single node reads them from lb.state_file (none recorded: -1 only for a

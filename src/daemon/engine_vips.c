@@ -44,16 +44,53 @@ int engine_vips_load(struct engine *e, char *err, size_t errlen)
 	return dataplane_state_load_vips(e->cfg.state_file, &e->vip_records, err, errlen);
 }
 
+/* In a cluster etcd keeps the out-of-range record, so every build finds the
+ * same move again: it is said once per move. */
+static bool move_said(struct engine *e, const struct vip_move *m)
+{
+	const struct vip_record *said = vip_records_find(&e->vip_moved, m->name);
+	struct vip_record rec = {0};
+
+	if (e->cfg.cluster_endpoints == NULL)
+		return false;
+	if (said != NULL) {
+		rec = *said;
+		if (lb_addr_cmp(m->to.af == AF_INET ? &rec.addr : &rec.addr6, &m->to) == 0)
+			return true;
+	}
+	(void)snprintf(rec.name, sizeof(rec.name), "%s", m->name);
+	*(m->to.af == AF_INET ? &rec.addr : &rec.addr6) = m->to;
+	(void)vip_records_put(&e->vip_moved, &rec);
+	return false;
+}
+
+/* out_of_range: the range changed under a recorded address. conflict (a
+ * cluster only): two names created in the same instant on two nodes were
+ * recorded with the same address; the one sorting first keeps it. */
+static const char *move_reason(const struct engine *e, const struct vip_move *m)
+{
+	const struct vip_range *r =
+	    m->from.af == AF_INET ? &e->cfg.vip_ranges.v4 : &e->cfg.vip_ranges.v6;
+
+	return vip_range_contains(r, &m->from) ? "conflict" : "out_of_range";
+}
+
 static void audit_move(struct engine *e, const struct vip_move *m)
 {
 	char from[INET6_ADDRSTRLEN], to[INET6_ADDRSTRLEN];
+	const char *reason = move_reason(e, m);
 
-	log_warnx("named VIP %s moved from %s to %s: its address is outside the configured range",
-	          m->name, lb_addr_format(&m->from, from, sizeof(from)),
-	          lb_addr_format(&m->to, to, sizeof(to)));
+	if (move_said(e, m))
+		return;
+	log_warnx("named VIP %s moved from %s to %s (%s)", m->name,
+	          lb_addr_format(&m->from, from, sizeof(from)),
+	          lb_addr_format(&m->to, to, sizeof(to)),
+	          strcmp(reason, "conflict") == 0
+	              ? "another name created at the same time was recorded with it"
+	              : "its address is outside the configured range");
 	audit_emit(e->audit, "vip_move",
 	           json_pack("{s:s, s:s, s:s, s:s}", "name", m->name, "from", from, "to", to,
-	                     "reason", "out_of_range"));
+	                     "reason", reason));
 }
 
 void engine_vips_record(struct engine *e, const struct vip_alloc *va)
@@ -71,6 +108,12 @@ void engine_vips_record(struct engine *e, const struct vip_alloc *va)
 	for (size_t i = 0; i < nmoves; i++)
 		audit_move(e, &moves[i]);
 	free(moves);
+	if (e->cfg.cluster_endpoints != NULL) {
+		/* etcd holds the records (engine_cluster.c), never freed there */
+		vip_records_free(&next);
+		engine_cluster_claim_vips(e, va);
+		return;
+	}
 	if (vip_records_equal(&next, &e->vip_records)) {
 		vip_records_free(&next);
 		return;

@@ -256,12 +256,37 @@ static bool probe_free(const struct taken *used, const struct taken *q, uint64_t
 	return false;
 }
 
-/* Keeps the recorded addresses of the names still here (the first name
- * holding an address keeps it), reserves those of names gone while in
- * quarantine; the names left to place go to p. Returns how many. */
+/* Which records hold their address: of two reserved records with one
+ * address (two nodes' names recorded in the same instant), the one whose
+ * name sorts first, whether or not its name is used here, so that every
+ * node settles it alike. winners[i] for rec->items[i]. */
+static int mark_winners(const struct vip_records *rec, const struct vip_range *r,
+                        const struct vip_assign_in *in, const struct vip_alloc *va, bool *winners)
+{
+	struct taken held;
+
+	if (taken_init(&held, rec->n) < 0)
+		return -1;
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct lb_addr *a = record_addr_in(&rec->items[i], r);
+
+		if (a == NULL || taken_has(&held, addr_offset(r, a)) ||
+		    (!record_reserved(&rec->items[i], in) &&
+		     entry_find(va, rec->items[i].name) == NULL))
+			continue;
+		taken_put(&held, addr_offset(r, a));
+		winners[i] = true;
+	}
+	taken_free(&held);
+	return 0;
+}
+
+/* Keeps the recorded addresses of the names still here (mark_winners
+ * settles a shared one), reserves those of names gone while in quarantine;
+ * the names left to place go to p. Returns how many. */
 static size_t keep_recorded(struct vip_alloc *va, const struct vip_range *r,
-                            const struct vip_assign_in *in, struct taken *used, struct taken *quar,
-                            struct pending *p)
+                            const struct vip_assign_in *in, const bool *winners, struct taken *used,
+                            struct taken *quar, struct pending *p)
 {
 	const struct vip_records *rec = in->recorded;
 	size_t np = 0;
@@ -271,7 +296,7 @@ static size_t keep_recorded(struct vip_alloc *va, const struct vip_range *r,
 		const struct vip_record *rr = rec ? vip_records_find(rec, e->name) : NULL;
 		const struct lb_addr *a = rr ? record_addr_in(rr, r) : NULL;
 
-		if (a != NULL && !taken_has(used, addr_offset(r, a))) {
+		if (a != NULL && winners[rr - rec->items] && !taken_has(used, addr_offset(r, a))) {
 			taken_put(used, addr_offset(r, a));
 			*(r->first.af == AF_INET ? &e->addr : &e->addr6) = *a;
 			continue;
@@ -299,15 +324,24 @@ static int assign_family(struct vip_alloc *va, const struct vip_range *r,
 	uint64_t last = range_last_offset(r);
 	size_t nrec = in->recorded ? in->recorded->n : 0;
 	struct taken used, quar;
+	bool *winners = calloc(nrec + 1, sizeof(*winners));
 	size_t np;
 
-	if (taken_init(&used, va->n) < 0)
-		return -1;
-	if (taken_init(&quar, nrec) < 0) {
-		taken_free(&used);
+	if (winners == NULL || (nrec > 0 && mark_winners(in->recorded, r, in, va, winners) < 0)) {
+		free(winners);
 		return -1;
 	}
-	np = keep_recorded(va, r, in, &used, &quar, p);
+	if (taken_init(&used, va->n) < 0) {
+		free(winners);
+		return -1;
+	}
+	if (taken_init(&quar, nrec) < 0) {
+		taken_free(&used);
+		free(winners);
+		return -1;
+	}
+	np = keep_recorded(va, r, in, winners, &used, &quar, p);
+	free(winners);
 	qsort(p, np, sizeof(*p), pending_cmp);
 	for (size_t i = 0; i < np; i++) {
 		uint64_t size = last == UINT64_MAX ? UINT64_MAX : last + 1;

@@ -98,5 +98,5 @@ for _ in $(seq 100); do q a | grep -q '^10\.202\.' && break; sleep 0.1; done
 case "$(q a)" in 10.202.0.*) ;; *) fail "A not moved into the new range: [$(q a)]" ;; esac
 expect_contains "$(grep '"event":"vip_move"' "$TMP/audit.log")" \
   "\"name\":\"/a\",\"from\":\"$x\",\"to\":\"$(q a)\",\"reason\":\"out_of_range\""
-expect_contains "$(cat "$TMP/vipd.err")" "named VIP /a moved from $x to $(q a)"
+expect_contains "$(cat "$TMP/vipd.err")" "named VIP /a moved from $x to $(q a) (its address is outside the configured range)"
 finish

@@ -235,6 +235,43 @@ static void test_move_out_of_range(void **state)
 	vip_records_free(&rec);
 }
 
+/* Two names recorded with one address (two nodes, one instant): the name
+ * sorting first keeps it on every node, whether or not it is used there;
+ * the other moves, reported. */
+static void test_shared_record_first_name_wins(void **state)
+{
+	struct vip_ranges r;
+	struct vip_records rec = {0}, next;
+	struct vip_record x = {.name = "/n1"}, y = {.name = "/n25"};
+	struct vip_assign_in ai = {.ranges = &r, .recorded = &rec, .now_s = 5, .quarantine_s = 50};
+	const char *on_a[1] = {"/n1"}, *on_b[1] = {"/n25"};
+	struct vip_alloc va;
+	struct vip_move *moves;
+	size_t nm;
+	char err[128], buf[64];
+
+	(void)state;
+	small_ranges(&r, "10.9.0.0-10.9.0.7");
+	assert_int_equal(lb_addr_parse("10.9.0.3", &x.addr), 0);
+	y.addr = x.addr;
+	assert_int_equal(vip_records_put(&rec, &y), 0);
+	assert_int_equal(vip_records_put(&rec, &x), 0);
+	assert_int_equal(vip_alloc_assign(&va, on_a, 1, &ai, err, sizeof(err)), 0);
+	addr_text(&va, "/n1", buf, sizeof(buf));
+	assert_string_equal(buf, "10.9.0.3");
+	vip_alloc_free(&va);
+	assert_int_equal(vip_alloc_assign(&va, on_b, 1, &ai, err, sizeof(err)), 0);
+	addr_text(&va, "/n25", buf, sizeof(buf));
+	assert_string_not_equal(buf, "10.9.0.3");
+	assert_int_equal(vip_records_next(&rec, &va, 5, 50, &next, &moves, &nm), 0);
+	assert_int_equal(nm, 1);
+	assert_string_equal(moves[0].name, "/n25");
+	free(moves);
+	vip_records_free(&next);
+	vip_alloc_free(&va);
+	vip_records_free(&rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +280,7 @@ int main(void)
 	    cmocka_unit_test(test_quarantine),
 	    cmocka_unit_test(test_quarantine_full_range),
 	    cmocka_unit_test(test_move_out_of_range),
+	    cmocka_unit_test(test_shared_record_first_name_wins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
