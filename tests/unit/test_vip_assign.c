@@ -174,6 +174,66 @@ static void test_quarantine(void **state)
 	vip_records_free(&rec);
 }
 
+/* Random churn over 40 rounds, one second apart, in 256 addresses: names
+ * come and go; a name present in two consecutive rounds never moves, and no
+ * address freed less than the quarantine (10 s) ago is given to another
+ * name while unquarantined addresses remain (at most 120 names in use and
+ * at most 10 x 30 freed: always). */
+static void test_churn_quarantine(void **state)
+{
+	enum { POOL = 400, ROUNDS = 40, Q = 10 };
+	static char names[POOL][16];
+	static bool in_use[POOL];
+	static struct lb_addr held[POOL], freed_addr[POOL];
+	static int64_t freed_when[POOL];
+	const char *ptrs[POOL];
+	struct vip_ranges r;
+	struct vip_records rec = {0};
+	unsigned seed = 99;
+
+	(void)state;
+	small_ranges(&r, "10.7.0.0-10.7.0.255");
+	for (size_t i = 0; i < POOL; i++)
+		snprintf(names[i], sizeof(names[i]), "/c%zu", i);
+	for (int64_t t = 1000; t < 1000 + ROUNDS; t++) {
+		struct vip_alloc va;
+		size_t n = 0, used = 0;
+
+		for (size_t i = 0; i < POOL; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 10 == 0 && (in_use[i] || used < 90))
+				in_use[i] = !in_use[i];
+			if (in_use[i])
+				used++;
+		}
+		for (size_t i = 0; i < POOL; i++)
+			if (in_use[i])
+				ptrs[n++] = names[i];
+		round_(ptrs, n, &r, &rec, t, Q, &va, NULL);
+		for (size_t i = 0; i < POOL; i++) {
+			struct lb_addr a;
+
+			if (!in_use[i]) {
+				if (held[i].af != 0) {
+					freed_addr[i] = held[i];
+					freed_when[i] = t;
+					held[i].af = 0;
+				}
+				continue;
+			}
+			assert_int_equal(vip_name_address(&va, names[i], &a), 0);
+			if (held[i].af != 0)
+				assert_int_equal(lb_addr_cmp(&a, &held[i]), 0);
+			for (size_t k = 0; k < POOL && held[i].af == 0; k++)
+				if (k != i && freed_addr[k].af != 0 && freed_when[k] + Q > t)
+					assert_true(lb_addr_cmp(&a, &freed_addr[k]) != 0);
+			held[i] = a;
+		}
+		vip_alloc_free(&va);
+	}
+	vip_records_free(&rec);
+}
+
 /* A range with every free address in quarantine: a newcomer takes a
  * quarantined one rather than failing. */
 static void test_quarantine_full_range(void **state)
@@ -278,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_collision_does_not_move),
 	    cmocka_unit_test(test_adding_never_moves),
 	    cmocka_unit_test(test_quarantine),
+	    cmocka_unit_test(test_churn_quarantine),
 	    cmocka_unit_test(test_quarantine_full_range),
 	    cmocka_unit_test(test_move_out_of_range),
 	    cmocka_unit_test(test_shared_record_first_name_wins),
