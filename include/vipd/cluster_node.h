@@ -55,7 +55,8 @@ int cluster_node_publish(struct cluster_node *n, const struct cluster_backend *b
  * Valid until the loop runs again. */
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count);
 
-/* The named VIPs' addresses recorded in etcd, as last read (vips/<name>). */
+/* The named VIPs' addresses recorded in etcd, as last read (vips/<name>);
+ * NULL until the first read of the prefix succeeded. */
 const struct vip_records *cluster_node_vips(const struct cluster_node *n);
 /* Records rec's addresses for its name unless a record exists (etcd's
  * create-if-absent transaction): every node proposes, the first wins, and

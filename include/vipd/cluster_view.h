@@ -34,6 +34,7 @@ struct cluster_view {
 	size_t nlive, live_cap;
 	struct cluster_remote *out;
 	struct vip_records vips; /* the named VIPs' recorded addresses (vips/<name>) */
+	uint64_t vips_changes;   /* counts changes of vips: a caller compares */
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	void (*warn)(void *arg, const char *msg);
 	void (*app_changed)(void *arg, const char *app_id);

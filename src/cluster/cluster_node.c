@@ -60,6 +60,7 @@ struct cluster_node {
 	struct vip_claim **claims;
 	size_t nclaims;
 	unsigned claim_attempt;
+	bool view_read_once;  /* the records below are etcd's, not just empty */
 	ev_timer claim_retry; /* a claim failed: a round soon claims again */
 	/* leaving */
 	bool leaving;
@@ -410,9 +411,13 @@ static void on_watch(void *arg, int status, const struct etcd_resp *r, const cha
 		read_later(n);
 		return;
 	}
+	uint64_t vips_before = n->view.vips_changes;
+
 	set_connected(n, true, NULL);
 	if (cluster_view_events(&n->view, r))
 		n->ops->changed(n->arg);
+	if (n->view.vips_changes != vips_before)
+		n->ops->vips_changed(n->arg);
 }
 
 /* etcd_done_fn of the whole prefix's read */
@@ -420,6 +425,7 @@ static void on_read(void *arg, int status, const struct etcd_resp *r, const char
 {
 	struct cluster_node *n = arg;
 	char werr[512];
+	uint64_t vips_before;
 
 	n->read_asked = false;
 	if (n->leaving)
@@ -431,8 +437,15 @@ static void on_read(void *arg, int status, const struct etcd_resp *r, const char
 	}
 	set_connected(n, true, NULL);
 	n->read_attempt = 0;
+	vips_before = n->view.vips_changes;
 	if (cluster_view_snapshot(&n->view, r))
 		n->ops->changed(n->arg);
+	if (!n->view_read_once || n->view.vips_changes != vips_before) {
+		/* the records are known now: a whole build claims the names
+		 * that have none */
+		n->view_read_once = true;
+		n->ops->vips_changed(n->arg);
+	}
 	n->watch = etcd_watch_start(n->etcd, n->prefix, n->prefix_end, r->revision + 1, on_watch, n,
 	                            werr, sizeof(werr));
 	if (n->watch == NULL) {
@@ -481,7 +494,7 @@ struct vip_claim {
 
 const struct vip_records *cluster_node_vips(const struct cluster_node *n)
 {
-	return &n->view.vips;
+	return n->view_read_once ? &n->view.vips : NULL;
 }
 
 static bool claim_pending(const struct cluster_node *n, const char *name)

@@ -234,6 +234,7 @@ bool cluster_view_vip(struct cluster_view *v, const struct etcd_kv *kv)
 		view_warn(v, "cluster: %s", "out of memory recording a named VIP");
 		return false;
 	}
+	v->vips_changes++;
 	return true;
 }
 

@@ -138,12 +138,15 @@ bool engine_cluster_leave(struct engine *e);
 void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va);
 
 /* engine_vips.c: the named VIPs' recorded addresses (issue 9 item 5). */
-/* A single node reads them from lb.state_file (none recorded: -1 only for a
- * file that does not parse, with its located message). */
+/* Reads them from lb.state_file (a cluster node: its copy of etcd's, used
+ * until etcd is read). None recorded: fine; -1 only for a file that does
+ * not parse, with its located message. */
 int engine_vips_load(struct engine *e, char *err, size_t errlen) VIPD_MUST_CHECK;
 /* After a full build: records the allocation (new names, freed ones into
  * quarantine), audits any move, and saves when something changed. */
 void engine_vips_record(struct engine *e, const struct vip_alloc *va);
+/* Writes them to lb.state_file (when kept there); a failure is logged. */
+void engine_vips_save(struct engine *e);
 int64_t engine_wall_s(void);
 int64_t engine_vip_quarantine_s(const struct engine *e);
 

@@ -409,12 +409,16 @@ static void publish(struct engine_cluster *c, struct cluster_backend *local, siz
 }
 
 /* The build allocates with etcd's records (vips/<name>), copied so that the
- * engine's stay valid whatever the node's view does meanwhile. */
+ * engine's stay valid whatever the node's view does meanwhile. Until etcd
+ * has been read once (a restart with etcd away) the copy saved in the
+ * state file stands in for them: fail static for the addresses too. */
 static void vips_take(struct engine *e)
 {
 	const struct vip_records *from = cluster_node_vips(e->cluster->node);
 	struct vip_records copy = {0};
 
+	if (from == NULL)
+		return;
 	for (size_t i = 0; i < from->n; i++) {
 		if (vip_records_put(&copy, &from->items[i]) < 0) {
 			log_warnx("cluster: out of memory copying the named VIPs' addresses");
@@ -422,8 +426,13 @@ static void vips_take(struct engine *e)
 			return;
 		}
 	}
+	if (vip_records_equal(&copy, &e->vip_records)) {
+		vip_records_free(&copy);
+		return;
+	}
 	vip_records_free(&e->vip_records);
 	e->vip_records = copy;
+	engine_vips_save(e);
 }
 
 static bool record_differs(const struct vip_record *old, const struct vip_record *now)
@@ -436,7 +445,9 @@ void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va)
 {
 	char err[512];
 
-	if (e->cluster == NULL || e->cluster->leaving)
+	/* before etcd's records are known, a proposal would only lose */
+	if (e->cluster == NULL || e->cluster->leaving ||
+	    cluster_node_vips(e->cluster->node) == NULL)
 		return;
 	for (size_t i = 0; i < va->n; i++) {
 		const struct vip_alloc_entry *a = &va->items[i];

@@ -27,12 +27,13 @@ int64_t engine_vip_quarantine_s(const struct engine *e)
 	return e->cfg.vip_quarantine_s;
 }
 
-/* A single node keeps them in lb.state_file: with IPVS (beside the owned
- * set), and without it only when the file was named, so that a plan-only
- * run never writes the system's /run/vipd. In a cluster, etcd holds them. */
+/* They are kept in lb.state_file: with IPVS (beside the owned set), and
+ * without it only when the file was named, so that a plan-only run never
+ * writes the system's /run/vipd. A single node's are the records; a cluster
+ * node's are a copy of etcd's, used only until etcd is first read. */
 static bool records_on_disk(const struct engine *e)
 {
-	if (e->cfg.cluster_endpoints != NULL || e->cfg.state_file == NULL)
+	if (e->cfg.state_file == NULL)
 		return false;
 	return e->cfg.ipvs || strcmp(e->cfg.state_file, VIPD_STATE_FILE_DEFAULT) != 0;
 }
@@ -98,7 +99,6 @@ void engine_vips_record(struct engine *e, const struct vip_alloc *va)
 	struct vip_records next;
 	struct vip_move *moves;
 	size_t nmoves;
-	char err[512];
 
 	if (vip_records_next(&e->vip_records, va, engine_wall_s(), engine_vip_quarantine_s(e),
 	                     &next, &moves, &nmoves) < 0) {
@@ -120,6 +120,13 @@ void engine_vips_record(struct engine *e, const struct vip_alloc *va)
 	}
 	vip_records_free(&e->vip_records);
 	e->vip_records = next;
+	engine_vips_save(e);
+}
+
+void engine_vips_save(struct engine *e)
+{
+	char err[512];
+
 	if (records_on_disk(e) &&
 	    dataplane_state_save_vips(e->cfg.state_file, &e->vip_records, err, sizeof(err)) < 0)
 		log_warnx("named VIPs' addresses not saved (kept in memory): %s", err);
