@@ -21,6 +21,9 @@ struct cluster_node_ops {
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	/* A located warning (a record that does not decode, a failed write). */
 	void (*warn)(void *arg, const char *msg);
+	/* The named VIPs' recorded addresses changed (a whole build should
+	 * allocate with them). */
+	void (*vips_changed)(void *arg);
 };
 
 struct cluster_node_settings {
@@ -52,6 +55,24 @@ int cluster_node_publish(struct cluster_node *n, const struct cluster_backend *b
  * Valid until the loop runs again. */
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count);
 
+/* The named VIPs' addresses recorded in etcd, as last read (vips/<name>);
+ * NULL until the first read of the prefix succeeded. */
+const struct vip_records *cluster_node_vips(const struct cluster_node *n);
+/* Records rec's addresses for its name unless a record exists (etcd's
+ * create-if-absent transaction): every node proposes, the first wins, and
+ * the others adopt the winner's value from the same transaction's answer.
+ * Either way the records change and vips_changed follows. A name already
+ * being claimed is not sent again. -1 with err when the request cannot be
+ * made (retried by the caller's next round). */
+int cluster_node_claim_vip(struct cluster_node *n, const struct vip_record *rec, char *err,
+                           size_t errlen);
+/* Overwrites name's record: only for a move every node computes alike (the
+ * recorded address is outside a changed range, or two names created in the
+ * same instant recorded the same address and this one sorts after the
+ * other), so concurrent writers write the same value. The watch brings it
+ * back to the view. -1 with err when the request cannot be made. */
+int cluster_node_rerecord_vip(struct cluster_node *n, const struct vip_record *rec, char *err,
+                              size_t errlen);
 /* A deliberate stop: deletes the node's backends (so that others drop them
  * at once), revokes the lease, then calls done(arg) once, after at most
  * `wait_s` seconds whatever etcd answers. No other callback after this. */

@@ -33,6 +33,8 @@ struct cluster_view {
 	char (*live)[CLUSTER_NODE_MAX]; /* nodes whose live/<node> key exists */
 	size_t nlive, live_cap;
 	struct cluster_remote *out;
+	struct vip_records vips; /* the named VIPs' recorded addresses (vips/<name>) */
+	uint64_t vips_changes;   /* counts changes of vips: a caller compares */
 	void (*audit)(void *arg, const char *event, json_t *fields);
 	void (*warn)(void *arg, const char *msg);
 	void (*app_changed)(void *arg, const char *app_id);
@@ -59,5 +61,9 @@ bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r);
 /* Every record with whether its node's lease lives; valid until the view
  * changes. */
 const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count);
+/* A vips/<name> key and value (a read's, a watch's put, a create txn's):
+ * into v->vips. True when the records changed; a value that does not decode
+ * is skipped with a located warning. */
+bool cluster_view_vip(struct cluster_view *v, const struct etcd_kv *kv);
 
 #endif

@@ -16,6 +16,9 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/vipd/vipd.json"
 
+#define VIPD_QUARANTINE_DEFAULT UINT32_MAX
+#define VIPD_STATE_FILE_DEFAULT "/run/vipd/owned.json"
+
 struct vipd_config {
 	char *apps_path;              /* "apps": file or directory of app definitions, or
 	                               * Marathon base URLs separated by commas */
@@ -47,6 +50,9 @@ struct vipd_config {
 	char *vip_range4;             /* "lb.named_vip_range_v4": "FIRST-LAST"; NULL = DC/OS's */
 	char *vip_range6;             /* "lb.named_vip_range_v6" */
 	struct vip_ranges vip_ranges; /* the two above, parsed by config_load */
+	/* "lb.vip_quarantine_seconds": how long a named VIP's freed address is
+	 * given to no other name; VIPD_QUARANTINE_DEFAULT: 10 x dns.ttl. */
+	unsigned vip_quarantine_s;
 	/* Cluster (issue 9): on when cluster_endpoints is set. */
 	char *cluster_node;         /* "cluster.node": this node's name; NULL = the host name */
 	char *cluster_hosts;        /* "cluster.hosts": comma list of the tasks' host names of this

@@ -231,4 +231,14 @@ DATAPLANE_MUST_CHECK int dataplane_state_load(const char *path, struct lb_keyset
 DATAPLANE_MUST_CHECK int dataplane_state_save(const char *path, const struct lb_keyset *ks,
                                               char *err, size_t errlen);
 
+/* The named VIPs' recorded assignments kept in the same file ("vips"; a
+ * file without them, as older vipds wrote, has none). Each save keeps the
+ * other part of the file. -1 with the path, JSON pointer and what was
+ * expected. */
+struct vip_records;
+DATAPLANE_MUST_CHECK int dataplane_state_load_vips(const char *path, struct vip_records *out,
+                                                   char *err, size_t errlen);
+DATAPLANE_MUST_CHECK int dataplane_state_save_vips(const char *path, const struct vip_records *r,
+                                                   char *err, size_t errlen);
+
 #endif

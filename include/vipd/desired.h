@@ -96,6 +96,10 @@ struct desired_input {
 	void *task_local_ctx;
 	const struct desired_remote *remote; /* NULL when nremote is 0 */
 	size_t nremote;
+	/* Named VIPs' recorded assignments (vip_alloc_assign); NULL: none. */
+	const struct vip_records *vip_recorded;
+	int64_t wall_s; /* wall-clock seconds, for the quarantine of freed addresses */
+	int64_t vip_quarantine_s;
 };
 
 void desired_state_init(struct desired_state *st);

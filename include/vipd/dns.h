@@ -99,6 +99,7 @@ bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)
 /* ---- the names of named VIPs (dns_vips.c) ---- */
 
 struct vip_ranges;
+struct vip_alloc;
 
 struct dns_naming {
 	const struct vip_ranges *ranges; /* named-VIP ranges; NULL = DC/OS's */
@@ -106,6 +107,11 @@ struct dns_naming {
 	const char *const *zones;        /* DC/OS's four by default */
 	size_t nzones;
 	uint32_t ttl;
+	/* The named VIPs' addresses the desired table was built with
+	 * (desired_index.alloc, from the recorded assignments): NULL only
+	 * where no build exists (unit tests), then allocated here from the
+	 * names alone by the same rule. */
+	const struct vip_alloc *alloc;
 };
 
 /*

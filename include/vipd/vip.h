@@ -80,9 +80,10 @@ const char *vip_label_path(const struct app *a, size_t port, const char *key, ch
  * takes the first free offset from its home upward, wrapping to the first
  * address after the last. So every node with the same set of names gets the
  * same addresses (DC/OS settles collisions by arrival order and numbers IPv6
- * sequentially, so its nodes can disagree). Adding or removing a name can
- * move only names in the run of consecutive taken addresses it joins or
- * leaves, never others.
+ * sequentially, so its nodes can disagree). Without records, adding or
+ * removing a name can move names in the run of consecutive taken addresses
+ * it joins or leaves; the daemon therefore allocates with the recorded
+ * assignments below (vip_alloc_assign), and then no name ever moves.
  */
 struct vip_range {
 	struct lb_addr first, last; /* both included; same family; IPv6 within one /64 */
@@ -134,6 +135,60 @@ int vip_alloc_from_list(struct vip_alloc *va, const struct vip_list *vl,
 int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out);
 int vip_name_address6(const struct vip_alloc *va, const char *name, struct lb_addr *out);
 void vip_alloc_free(struct vip_alloc *va);
+
+/*
+ * Recorded assignments (vip_assign.c): once a name has an address it keeps
+ * it while the name exists, whatever names are added (the hash above gives
+ * only a NEW name's preferred slot). An address whose name went stays
+ * reserved for a quarantine period, so that clients still holding it (DNS
+ * TTL) never reach another service. Pure: time is passed in (wall-clock
+ * seconds, so a freeing time recorded in the state file survives restarts).
+ */
+struct vip_record {
+	char name[VIP_NAME_MAX];
+	struct lb_addr addr;  /* IPv4; af 0: none */
+	struct lb_addr addr6; /* IPv6; af 0: none */
+	int64_t freed_at;     /* wall-clock seconds when the name went; 0: in use */
+};
+
+struct vip_records {
+	struct vip_record *items; /* sorted by name, each name once */
+	size_t n;
+};
+
+/* A recorded address that had to change (it is outside a changed range). */
+struct vip_move {
+	char name[VIP_NAME_MAX];
+	struct lb_addr from, to;
+};
+
+struct vip_assign_in {
+	const struct vip_ranges *ranges;    /* NULL: the defaults */
+	const struct vip_records *recorded; /* NULL: none */
+	int64_t now_s;
+	int64_t quarantine_s;
+};
+
+/* The allocation of names: a name recorded in use keeps its addresses when
+ * they are in range; a new name (or one whose address left the range) takes
+ * the first address from its home upward that is neither in use nor in
+ * quarantine (names in (home, name) order, as vip_alloc_build_in); only when
+ * every free address is in quarantine does it take one of those. */
+int vip_alloc_assign(struct vip_alloc *va, const char *const *names, size_t n,
+                     const struct vip_assign_in *in, char *err, size_t errlen);
+/* The records after an allocation: every allocated name in use with its
+ * addresses; a recorded name no longer allocated freed at now (or at its
+ * recorded freeing time), dropped once its quarantine is over. *moves
+ * (calloc'd, NULL when none) lists each in-use name whose address changed.
+ * -1: out of memory. */
+int vip_records_next(const struct vip_records *recorded, const struct vip_alloc *va, int64_t now_s,
+                     int64_t quarantine_s, struct vip_records *next, struct vip_move **moves,
+                     size_t *nmoves);
+bool vip_records_equal(const struct vip_records *a, const struct vip_records *b);
+/* Adds or replaces name's record and keeps the set sorted. -1: out of memory. */
+int vip_records_put(struct vip_records *r, const struct vip_record *rec);
+const struct vip_record *vip_records_find(const struct vip_records *r, const char *name);
+void vip_records_free(struct vip_records *r);
 
 /* The service keys of a VIP use: one per protocol (tcp,udp gives two). A
  * named ref needs va. Returns the number of keys (0 when a name is not

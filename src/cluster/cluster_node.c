@@ -56,6 +56,12 @@ struct cluster_node {
 	unsigned read_attempt;
 	struct etcd_watch *watch;
 	ev_timer read_retry;
+	/* named VIPs being claimed (create txns in flight) */
+	struct vip_claim **claims;
+	size_t nclaims;
+	unsigned claim_attempt;
+	bool view_read_once;  /* the records below are etcd's, not just empty */
+	ev_timer claim_retry; /* a claim failed: a round soon claims again */
 	/* leaving */
 	bool leaving;
 	void (*left)(void *arg);
@@ -405,9 +411,13 @@ static void on_watch(void *arg, int status, const struct etcd_resp *r, const cha
 		read_later(n);
 		return;
 	}
+	uint64_t vips_before = n->view.vips_changes;
+
 	set_connected(n, true, NULL);
 	if (cluster_view_events(&n->view, r))
 		n->ops->changed(n->arg);
+	if (n->view.vips_changes != vips_before)
+		n->ops->vips_changed(n->arg);
 }
 
 /* etcd_done_fn of the whole prefix's read */
@@ -415,6 +425,7 @@ static void on_read(void *arg, int status, const struct etcd_resp *r, const char
 {
 	struct cluster_node *n = arg;
 	char werr[512];
+	uint64_t vips_before;
 
 	n->read_asked = false;
 	if (n->leaving)
@@ -426,8 +437,15 @@ static void on_read(void *arg, int status, const struct etcd_resp *r, const char
 	}
 	set_connected(n, true, NULL);
 	n->read_attempt = 0;
+	vips_before = n->view.vips_changes;
 	if (cluster_view_snapshot(&n->view, r))
 		n->ops->changed(n->arg);
+	if (!n->view_read_once || n->view.vips_changes != vips_before) {
+		/* the records are known now: a whole build claims the names
+		 * that have none */
+		n->view_read_once = true;
+		n->ops->vips_changed(n->arg);
+	}
 	n->watch = etcd_watch_start(n->etcd, n->prefix, n->prefix_end, r->revision + 1, on_watch, n,
 	                            werr, sizeof(werr));
 	if (n->watch == NULL) {
@@ -461,6 +479,156 @@ static void on_read_retry(struct ev_loop *loop, ev_timer *w, int revents)
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count)
 {
 	return cluster_view_remotes(&n->view, count);
+}
+
+/* ---------------------------------------------------------- named VIPs */
+
+/* One create txn in flight: freed by its callback, or by cluster_node_free
+ * (which frees the etcd client first: its requests end with no callback). */
+struct vip_claim {
+	struct cluster_node *n;
+	char name[VIP_NAME_MAX];
+	char key[CLUSTER_KEY_MAX];
+	char *value;
+};
+
+const struct vip_records *cluster_node_vips(const struct cluster_node *n)
+{
+	return n->view_read_once ? &n->view.vips : NULL;
+}
+
+static bool claim_pending(const struct cluster_node *n, const char *name)
+{
+	for (size_t i = 0; i < n->nclaims; i++)
+		if (strcmp(n->claims[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void claim_forget(struct cluster_node *n, struct vip_claim *c)
+{
+	for (size_t i = 0; i < n->nclaims; i++) {
+		if (n->claims[i] != c)
+			continue;
+		n->claims[i] = n->claims[--n->nclaims];
+		break;
+	}
+	free(c->value);
+	free(c);
+}
+
+/* etcd_done_fn of a create txn: ours (succeeded) or the winner's (the
+ * failure branch's range holds the existing key). */
+static void on_claimed(void *arg, int status, const struct etcd_resp *r, const char *err)
+{
+	struct vip_claim *c = arg;
+	struct cluster_node *n = c->n;
+	struct etcd_kv ours = {.key = c->key, .key_len = strlen(c->key), .value = c->value};
+	bool changed = false;
+
+	if (status < 0) {
+		warn(n, "cluster: named VIP not recorded (claimed again after a delay): %s", err);
+		if (!ev_is_active(&n->claim_retry))
+			arm(n, &n->claim_retry, retry_delay(&n->claim_attempt));
+		claim_forget(n, c);
+		return;
+	}
+	n->claim_attempt = 0;
+	ours.value_len = strlen(c->value);
+	/* ours, or the winner's from the failure branch's range */
+	if (r->succeeded)
+		changed = cluster_view_vip(&n->view, &ours);
+	else if (r->n_kvs > 0)
+		changed = cluster_view_vip(&n->view, &r->kvs[0]);
+	claim_forget(n, c);
+	if (changed)
+		n->ops->vips_changed(n->arg);
+}
+
+/* ev_timer */
+static void on_claim_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct cluster_node *n = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!n->leaving)
+		n->ops->vips_changed(n->arg);
+}
+
+static int claim_value(const struct vip_record *rec, char **value)
+{
+	struct cluster_vip_assign a = {0};
+
+	(void)snprintf(a.name, sizeof(a.name), "%s", rec->name);
+	if (rec->addr.af != 0)
+		lb_addr_format(&rec->addr, a.ipv4, sizeof(a.ipv4));
+	if (rec->addr6.af != 0)
+		lb_addr_format(&rec->addr6, a.ipv6, sizeof(a.ipv6));
+	*value = cluster_vip_value(&a);
+	return *value ? 0 : -1;
+}
+
+int cluster_node_claim_vip(struct cluster_node *n, const struct vip_record *rec, char *err,
+                           size_t errlen)
+{
+	struct vip_claim *c, **grown;
+
+	if (n->leaving || claim_pending(n, rec->name))
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cluster_vip_key(n->prefix, rec->name, c->key, sizeof(c->key), err, errlen) < 0)
+		goto fail;
+	grown = realloc(n->claims, (n->nclaims + 1) * sizeof(*grown));
+	if (grown != NULL)
+		n->claims = grown;
+	if (grown == NULL || claim_value(rec, &c->value) < 0) {
+		errbuf_set(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->n = n;
+	(void)snprintf(c->name, sizeof(c->name), "%s", rec->name);
+	if (etcd_create(n->etcd, c->key, c->value, 0, on_claimed, c, err, errlen) < 0)
+		goto fail;
+	n->claims[n->nclaims++] = c;
+	return 0;
+fail:
+	free(c->value);
+	free(c);
+	return -1;
+}
+
+static void on_rerecorded(void *arg, int status, const struct etcd_resp *r, const char *err)
+{
+	struct cluster_node *n = arg;
+
+	(void)r;
+	if (status < 0)
+		warn(n, "cluster: named VIP's new address not recorded (retried next round): %s",
+		     err);
+}
+
+int cluster_node_rerecord_vip(struct cluster_node *n, const struct vip_record *rec, char *err,
+                              size_t errlen)
+{
+	char key[CLUSTER_KEY_MAX], *value = NULL;
+	int rc;
+
+	if (n->leaving)
+		return 0;
+	if (cluster_vip_key(n->prefix, rec->name, key, sizeof(key), err, errlen) < 0)
+		return -1;
+	if (claim_value(rec, &value) < 0) {
+		errbuf_set(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = etcd_put(n->etcd, key, value, 0, on_rerecorded, n, err, errlen);
+	free(value);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- lifetime */
@@ -513,6 +681,8 @@ static void timers_init(struct cluster_node *n)
 	n->live_later.data = n;
 	ev_timer_init(&n->publish_retry, on_publish_retry, 0, 0);
 	ev_timer_init(&n->read_retry, on_read_retry, 0, 0);
+	ev_timer_init(&n->claim_retry, on_claim_retry, 0, 0);
+	n->claim_retry.data = n;
 	n->keepalive.data = n->grant_retry.data = n->publish_retry.data = n;
 	n->read_retry.data = n->leave_deadline.data = n;
 }
@@ -564,6 +734,7 @@ static void timers_stop(struct cluster_node *n)
 	ev_timer_stop(n->loop, &n->live_later);
 	ev_timer_stop(n->loop, &n->publish_retry);
 	ev_timer_stop(n->loop, &n->read_retry);
+	ev_timer_stop(n->loop, &n->claim_retry);
 	ev_timer_stop(n->loop, &n->leave_deadline);
 }
 
@@ -579,6 +750,11 @@ void cluster_node_free(struct cluster_node *n)
 	cluster_records_free(&n->want);
 	cluster_records_free(&n->sending);
 	cluster_view_free(&n->view);
+	for (size_t i = 0; i < n->nclaims; i++) {
+		free(n->claims[i]->value);
+		free(n->claims[i]);
+	}
+	free(n->claims);
 	free(n);
 }
 

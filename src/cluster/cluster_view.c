@@ -201,6 +201,55 @@ static bool decode_backend(struct cluster_view *v, const struct etcd_kv *kv,
 	return strcmp(b->node, v->self) != 0;
 }
 
+static bool is_vip_key(const struct cluster_view *v, const char *key)
+{
+	size_t len = strlen(v->prefix);
+
+	return strncmp(key, v->prefix, len) == 0 && strncmp(key + len, "vips/", 5) == 0;
+}
+
+bool cluster_view_vip(struct cluster_view *v, const struct etcd_kv *kv)
+{
+	struct cluster_vip_assign a;
+	struct vip_record rec = {0};
+	const struct vip_record *old;
+	char err[1024];
+
+	if (cluster_vip_decode(v->prefix, kv->key, kv->value, kv->value_len, &a, err, sizeof(err)) <
+	    0) {
+		view_warn(v, "cluster: skipped: %s", err);
+		return false;
+	}
+	(void)snprintf(rec.name, sizeof(rec.name), "%s", a.name);
+	/* cluster_vip_decode checked both addresses */
+	if (a.ipv4[0])
+		(void)lb_addr_parse(a.ipv4, &rec.addr);
+	if (a.ipv6[0])
+		(void)lb_addr_parse(a.ipv6, &rec.addr6);
+	old = vip_records_find(&v->vips, rec.name);
+	if (old != NULL && vip_records_equal(&(struct vip_records){(struct vip_record *)old, 1},
+	                                     &(struct vip_records){&rec, 1}))
+		return false;
+	if (vip_records_put(&v->vips, &rec) < 0) {
+		view_warn(v, "cluster: %s", "out of memory recording a named VIP");
+		return false;
+	}
+	v->vips_changes++;
+	return true;
+}
+
+/* The named VIPs' records of a response: puts only (a record is never
+ * deleted: its name keeps its address; see docs/cluster-keys.md). */
+static bool apply_vip_events(struct cluster_view *v, const struct etcd_resp *r)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < r->n_events; i++)
+		if (r->events[i].type == ETCD_EVENT_PUT && is_vip_key(v, r->events[i].kv.key))
+			changed |= cluster_view_vip(v, &r->events[i].kv);
+	return changed;
+}
+
 static bool is_backend_key(const struct cluster_view *v, const char *key)
 {
 	size_t len = strlen(v->prefix);
@@ -260,6 +309,7 @@ bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r)
 	bool changed = apply_live_events(v, r, ETCD_EVENT_DELETE);
 
 	changed |= apply_backend_events(v, r);
+	changed |= apply_vip_events(v, r);
 	changed |= apply_live_events(v, r, ETCD_EVENT_PUT);
 	return changed;
 }
@@ -281,6 +331,8 @@ bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r)
 
 		if (is_backend_key(v, r->kvs[i].key) && decode_backend(v, &r->kvs[i], &b))
 			changed |= rec_put(v, r->kvs[i].key, &b);
+		if (is_vip_key(v, r->kvs[i].key))
+			changed |= cluster_view_vip(v, &r->kvs[i]);
 	}
 	seen = calloc(v->nrecs + 1, sizeof(*seen));
 	if (seen == NULL)
@@ -336,5 +388,6 @@ void cluster_view_free(struct cluster_view *v)
 	free(v->recs);
 	free(v->live);
 	free(v->out);
+	vip_records_free(&v->vips);
 	memset(v, 0, sizeof(*v));
 }

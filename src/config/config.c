@@ -55,7 +55,7 @@ int config_defaults(struct vipd_config *c)
 	    .native_curl = true,
 	    .ipvs = true,
 	    .interface = strdup("vipd0"),
-	    .state_file = strdup("/run/vipd/owned.json"),
+	    .state_file = strdup(VIPD_STATE_FILE_DEFAULT),
 	    .drain_s = 30,
 	    .resync_s = 30,
 	    /* 0 leaves the kernel's value: IPVS's 900 s TCP idle timeout cuts
@@ -64,6 +64,7 @@ int config_defaults(struct vipd_config *c)
 	    .verbosity = 1,
 	    .dns_framework = strdup(FQDN_FRAMEWORK_DEFAULT),
 	    .dns_ttl = DNS_TTL_DEFAULT,
+	    .vip_quarantine_s = VIPD_QUARANTINE_DEFAULT,
 	    .cluster_prefix = strdup("/vipd/v1/"),
 	    .cluster_lease_ttl = 10,
 	};
@@ -138,6 +139,7 @@ static const struct field fields[] = {
     FIELD("/lb/timeouts/udp", F_UINT, timeout_udp),
     FIELD("/lb/named_vip_range_v4", F_STRING, vip_range4),
     FIELD("/lb/named_vip_range_v6", F_STRING, vip_range6),
+    FIELD("/lb/vip_quarantine_seconds", F_UINT, vip_quarantine_s),
     FIELD("/reload_seconds", F_UINT, reload_s),
     FIELD("/log_level", F_LEVEL, verbosity),
     FIELD("/dns/listen", F_LISTEN, dns_listen),

@@ -268,7 +268,7 @@ int engine_init(struct engine *e, struct ev_loop *loop, const struct vipd_config
 		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
-	if (open_dataplane(e, err, errlen) < 0)
+	if (open_dataplane(e, err, errlen) < 0 || engine_vips_load(e, err, errlen) < 0)
 		return -1;
 	if (cfg->dns_listen && !(e->dns = dns_server_open(loop, cfg->dns_listen, err, errlen)))
 		return -1;
@@ -305,6 +305,8 @@ void engine_fini(struct engine *e)
 	apps_set_free(&e->apps);
 	desired_state_free(&e->dstate);
 	desired_index_free(&e->dindex);
+	vip_records_free(&e->vip_records);
+	vip_records_free(&e->vip_moved);
 	engine_forget_health_changes(e);
 	free(e->changed_apps);
 	lb_table_free(&e->last_desired);

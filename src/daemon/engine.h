@@ -71,6 +71,8 @@ struct engine {
 	double apply_latency[ENGINE_LATENCY_SAMPLES];
 	size_t apply_latency_n;
 	struct engine_cluster *cluster; /* NULL: a single node (no cluster.endpoints) */
+	struct vip_records vip_records; /* named VIPs' addresses (engine_vips.c) */
+	struct vip_records vip_moved;   /* cluster: moves audited (etcd keeps the old record) */
 };
 
 /* engine.c: the wiring. */
@@ -160,6 +162,22 @@ void engine_cluster_remote(const struct engine *e, const struct desired_remote *
 /* SIGTERM: withdraws the backends, revokes the lease, then stops the loop
  * (bounded). false when not in a cluster. */
 bool engine_cluster_leave(struct engine *e);
+/* After a build: records in etcd each named VIP that has no record yet
+ * (create-if-absent; the loser of a race adopts the winner's address). */
+void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va);
+
+/* engine_vips.c: the named VIPs' recorded addresses (issue 9 item 5). */
+/* Reads them from lb.state_file (a cluster node: its copy of etcd's, used
+ * until etcd is read). None recorded: fine; -1 only for a file that does
+ * not parse, with its located message. */
+int engine_vips_load(struct engine *e, char *err, size_t errlen) VIPD_MUST_CHECK;
+/* After a full build: records the allocation (new names, freed ones into
+ * quarantine), audits any move, and saves when something changed. */
+void engine_vips_record(struct engine *e, const struct vip_alloc *va);
+/* Writes them to lb.state_file (when kept there); a failure is logged. */
+void engine_vips_save(struct engine *e);
+int64_t engine_wall_s(void);
+int64_t engine_vip_quarantine_s(const struct engine *e);
 
 /* engine_dns.c: which names are answered. */
 enum engine_dns_phase {

@@ -166,6 +166,15 @@ static void on_remote_changed(void *arg)
 	engine_round_soon(arg);
 }
 
+/* A name's recorded address is the build's input: the whole table. */
+static void on_vips_changed(void *arg)
+{
+	struct engine *e = arg;
+
+	e->rebuild_all = true;
+	engine_round_soon(e);
+}
+
 static void on_cluster_audit(void *arg, const char *event, json_t *fields)
 {
 	struct engine *e = arg;
@@ -181,6 +190,7 @@ static void on_cluster_warn(void *arg, const char *msg)
 
 static const struct cluster_node_ops node_ops = {
     .changed = on_remote_changed,
+    .vips_changed = on_vips_changed,
     .app_changed = on_remote_app_changed,
     .audit = on_cluster_audit,
     .warn = on_cluster_warn,
@@ -398,6 +408,65 @@ static void publish(struct engine_cluster *c, struct cluster_backend *local, siz
 	free(known);
 }
 
+/* The build allocates with etcd's records (vips/<name>), copied so that the
+ * engine's stay valid whatever the node's view does meanwhile. Until etcd
+ * has been read once (a restart with etcd away) the copy saved in the
+ * state file stands in for them: fail static for the addresses too. */
+static void vips_take(struct engine *e)
+{
+	const struct vip_records *from = cluster_node_vips(e->cluster->node);
+	struct vip_records copy = {0};
+
+	if (from == NULL)
+		return;
+	for (size_t i = 0; i < from->n; i++) {
+		if (vip_records_put(&copy, &from->items[i]) < 0) {
+			log_warnx("cluster: out of memory copying the named VIPs' addresses");
+			vip_records_free(&copy);
+			return;
+		}
+	}
+	if (vip_records_equal(&copy, &e->vip_records)) {
+		vip_records_free(&copy);
+		return;
+	}
+	vip_records_free(&e->vip_records);
+	e->vip_records = copy;
+	engine_vips_save(e);
+}
+
+static bool record_differs(const struct vip_record *old, const struct vip_record *now)
+{
+	return lb_addr_cmp(&old->addr, &now->addr) != 0 ||
+	       lb_addr_cmp(&old->addr6, &now->addr6) != 0;
+}
+
+void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va)
+{
+	char err[512];
+
+	/* before etcd's records are known, a proposal would only lose */
+	if (e->cluster == NULL || e->cluster->leaving ||
+	    cluster_node_vips(e->cluster->node) == NULL)
+		return;
+	for (size_t i = 0; i < va->n; i++) {
+		const struct vip_alloc_entry *a = &va->items[i];
+		struct vip_record rec = {.addr = a->addr, .addr6 = a->addr6};
+		const struct vip_record *old = vip_records_find(&e->vip_records, a->name);
+		int rc = 0;
+
+		if (strlen(a->name) >= sizeof(rec.name))
+			continue;
+		(void)snprintf(rec.name, sizeof(rec.name), "%s", a->name);
+		if (old == NULL)
+			rc = cluster_node_claim_vip(e->cluster->node, &rec, err, sizeof(err));
+		else if (record_differs(old, &rec))
+			rc = cluster_node_rerecord_vip(e->cluster->node, &rec, err, sizeof(err));
+		if (rc < 0)
+			log_warnx("cluster: named VIP %s not recorded: %s", a->name, err);
+	}
+}
+
 void engine_cluster_update(struct engine *e)
 {
 	struct engine_cluster *c = e->cluster;
@@ -415,6 +484,7 @@ void engine_cluster_update(struct engine *e)
 		return;
 	}
 	publish(c, local, nlocal);
+	vips_take(e);
 	remote = cluster_node_remotes(c->node, &nremote);
 	if (cluster_merge(c->name, local, nlocal, remote, nremote, &m, err, sizeof(err)) < 0) {
 		log_warnx("%s; the other nodes' backends stay as they were", err);

@@ -51,6 +51,7 @@ static void dns_serve(struct engine *e, struct lb_keyset *served)
 	    .zones = (const char *const *)e->cfg.dns_zones,
 	    .nzones = e->cfg.dns_nzones,
 	    .ttl = e->cfg.dns_ttl,
+	    .alloc = e->dindex_valid ? &e->dindex.alloc : NULL,
 	};
 	struct dns_records r;
 	char err[256];

@@ -40,6 +40,9 @@ struct desired_input engine_desired_input(struct engine *e)
 	    .now_ms = clock_now_ms(),
 	    .task_local = e->cluster ? engine_task_local : NULL,
 	    .task_local_ctx = e,
+	    .vip_recorded = &e->vip_records,
+	    .wall_s = engine_wall_s(),
+	    .vip_quarantine_s = engine_vip_quarantine_s(e),
 	};
 
 	engine_cluster_remote(e, &in.remote, &in.nremote);
@@ -167,6 +170,7 @@ void engine_round(struct engine *e, bool full)
 		log_warnx("cannot build the desired table: %s", err);
 		goto out;
 	}
+	engine_vips_record(e, &e->dindex.alloc);
 	if (e->log_desired_diags)
 		log_diags(&diags);
 	e->log_desired_diags = false;

@@ -99,11 +99,12 @@ int dns_records_from_vips(const struct apps_set *set, const struct lb_keyset *pr
 	/* The same ranges as the desired table, or names point at nothing. */
 	if (vip_collect_in(set, naming->ranges, &vl, &ignored) < 0)
 		goto nomem;
-	if (vip_alloc_from_list(&va, &vl, naming->ranges, err, errlen) < 0)
+	if (naming->alloc == NULL && vip_alloc_from_list(&va, &vl, naming->ranges, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < vl.n; i++)
 		if (vl.items[i].ref.named &&
-		    add_use(set, &vl.items[i], &va, programmed, naming, out) < 0)
+		    add_use(set, &vl.items[i], naming->alloc ? naming->alloc : &va, programmed,
+		            naming, out) < 0)
 			goto nomem;
 	if (dns_records_finish(out) < 0)
 		goto nomem;

@@ -2,10 +2,16 @@
  * The set of services vipd owns, kept in a small JSON file so that a VIP
  * removed while vipd was down is still recognised as vipd's, and deleted, on
  * the first round after a restart.
- *   {"version": 1, "owned": [{"protocol": "tcp", "address": "11.0.0.1", "port": 80}]}
+ *   {"version": 1, "owned": [{"protocol": "tcp", "address": "11.0.0.1", "port": 80}],
+ *    "vips": [{"name": "/web", "ipv4": "11.0.0.7", "ipv6": "fd01:c::7", "freed_at": 0}]}
+ * On a single node it also records the named VIPs' addresses ("vips", added
+ * in the same version: a file without it has none recorded), so that a name
+ * keeps its address across restarts and a freed one stays in quarantine.
+ * Each writer keeps the other's part of the file.
  */
 #include "vipd/dataplane.h"
 #include "vipd/errbuf.h"
+#include "vipd/vip.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,9 +181,9 @@ static void make_parent(const char *path)
 	free(copy);
 }
 
-int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err, size_t errlen)
+/* Written to path.tmp, synced and renamed over path. */
+static int state_write(const char *path, json_t *root, char *err, size_t errlen)
 {
-	json_t *root = state_json(ks);
 	char *text = NULL, *tmp = NULL;
 	int fd = -1, rc = -1;
 
@@ -215,6 +221,159 @@ out:
 		(void)unlink(tmp);
 	free(tmp);
 	free(text);
+	return rc;
+}
+
+/* The member `key` of the file as it is (a new reference), NULL when the
+ * file or the member is missing or does not parse: the other writer's part,
+ * to keep. */
+static json_t *state_member(const char *path, const char *key)
+{
+	json_t *root = json_load_file(path, 0, NULL), *m;
+
+	if (root == NULL)
+		return NULL;
+	m = json_incref(json_object_get(root, key));
+	json_decref(root);
+	return m;
+}
+
+int dataplane_state_save(const char *path, const struct lb_keyset *ks, char *err, size_t errlen)
+{
+	json_t *root = state_json(ks), *vips = state_member(path, "vips");
+	int rc;
+
+	if (root != NULL && vips != NULL && json_object_set(root, "vips", vips) < 0) {
+		json_decref(root);
+		root = NULL;
+	}
+	rc = state_write(path, root, err, errlen);
+	json_decref(vips);
+	json_decref(root);
+	return rc;
+}
+
+static int vip_addr_parse(json_t *v, int af, size_t i, const char *member, const char *path,
+                          struct lb_addr *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || lb_addr_parse(json_string_value(v), out) < 0 || out->af != af) {
+		errbuf_set(err, errlen, "%s: /vips/%zu/%s: expected an %s address", path, i, member,
+		           af == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	return 0;
+}
+
+static int vip_entry_parse(json_t *e, size_t i, const char *path, struct vip_record *rec, char *err,
+                           size_t errlen)
+{
+	json_t *name = json_object_get(e, "name"), *freed = json_object_get(e, "freed_at");
+
+	memset(rec, 0, sizeof(*rec));
+	if (!json_is_string(name) || json_string_value(name)[0] != '/' ||
+	    strlen(json_string_value(name)) >= sizeof(rec->name)) {
+		errbuf_set(err, errlen, "%s: /vips/%zu/name: expected a VIP name starting with '/'",
+		           path, i);
+		return -1;
+	}
+	strcpy(rec->name, json_string_value(name));
+	if (freed != NULL && (!json_is_integer(freed) || json_integer_value(freed) < 0)) {
+		errbuf_set(err, errlen, "%s: /vips/%zu/freed_at: expected seconds since the epoch",
+		           path, i);
+		return -1;
+	}
+	rec->freed_at = freed ? json_integer_value(freed) : 0;
+	if (vip_addr_parse(json_object_get(e, "ipv4"), AF_INET, i, "ipv4", path, &rec->addr, err,
+	                   errlen) < 0 ||
+	    vip_addr_parse(json_object_get(e, "ipv6"), AF_INET6, i, "ipv6", path, &rec->addr6, err,
+	                   errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int dataplane_state_load_vips(const char *path, struct vip_records *out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root, *vips, *e;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	root = json_load_file(path, 0, &jerr);
+	if (root == NULL) {
+		errbuf_set(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		return -1;
+	}
+	vips = json_object_get(root, "vips");
+	if (vips != NULL && !json_is_array(vips)) {
+		errbuf_set(err, errlen, "%s: /vips: expected an array", path);
+		goto fail;
+	}
+	json_array_foreach(vips, i, e)
+	{
+		struct vip_record rec;
+
+		if (vip_entry_parse(e, i, path, &rec, err, errlen) < 0)
+			goto fail;
+		if (vip_records_put(out, &rec) < 0) {
+			errbuf_set(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+	}
+	json_decref(root);
+	return 0;
+fail:
+	json_decref(root);
+	vip_records_free(out);
+	return -1;
+}
+
+static json_t *vip_entry_json(const struct vip_record *rec)
+{
+	char a[INET6_ADDRSTRLEN];
+	json_t *e = json_pack("{s:s}", "name", rec->name);
+
+	if (e == NULL)
+		return NULL;
+	if ((rec->addr.af != 0 &&
+	     json_object_set_new(e, "ipv4", json_string(lb_addr_format(&rec->addr, a, sizeof(a)))) <
+	         0) ||
+	    (rec->addr6.af != 0 &&
+	     json_object_set_new(e, "ipv6",
+	                         json_string(lb_addr_format(&rec->addr6, a, sizeof(a)))) < 0) ||
+	    (rec->freed_at != 0 &&
+	     json_object_set_new(e, "freed_at", json_integer(rec->freed_at)) < 0)) {
+		json_decref(e);
+		return NULL;
+	}
+	return e;
+}
+
+int dataplane_state_save_vips(const char *path, const struct vip_records *r, char *err,
+                              size_t errlen)
+{
+	json_t *root = json_pack("{s:i}", "version", STATE_VERSION), *vips = json_array();
+	json_t *owned = state_member(path, "owned");
+	int rc = -1;
+
+	if (root == NULL || vips == NULL ||
+	    json_object_set_new(root, "owned", owned ? owned : json_array()) < 0) {
+		errbuf_set(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (json_array_append_new(vips, vip_entry_json(&r->items[i])) < 0) {
+			errbuf_set(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+	}
+	rc = state_write(path, json_object_set(root, "vips", vips) == 0 ? root : NULL, err, errlen);
+out:
+	json_decref(vips);
 	json_decref(root);
 	return rc;
 }

@@ -638,7 +638,12 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
 	for (size_t i = 0; i < in->nremote; i++)
 		if (in->remote[i].vip.named)
 			names[n++] = in->remote[i].vip.name;
-	rc = vip_alloc_build_in(va, names, n, ranges, err, errlen);
+	struct vip_assign_in ai = {.ranges = ranges,
+	                           .recorded = in->vip_recorded,
+	                           .now_s = in->wall_s,
+	                           .quarantine_s = in->vip_quarantine_s};
+
+	rc = vip_alloc_assign(va, names, n, &ai, err, errlen);
 	free(names);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
- * Addresses for named VIPs: a deterministic function of the set of names, so
- * that every node gives /web:80 the same IPv4 and IPv6 address with no
- * coordination. The rule is in vip.h; the ranges are configurable.
+ * Addresses for named VIPs: a pure function of the set of names and the
+ * recorded assignments (vip_assign.c), so that every node given the same
+ * records gives /web:80 the same addresses. The rule is in vip.h.
  */
 #include "vipd/vip.h"
 
@@ -212,30 +212,150 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* One family: names in (home, name) order take the first free offset from
- * their home. The caller made sure there are no more names than offsets. */
-static int assign_family(struct vip_alloc *va, const struct vip_range *r, struct pending *p)
+static const struct vip_alloc_entry *entry_find(const struct vip_alloc *va, const char *name)
+{
+	struct vip_alloc_entry probe = {.name = (char *)name};
+
+	if (va->n == 0)
+		return NULL;
+	return bsearch(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
+}
+
+static uint64_t addr_offset(const struct vip_range *r, const struct lb_addr *a)
+{
+	return addr_low(a) - addr_low(&r->first);
+}
+
+/* A record's address of r's family, when it is inside r. */
+static const struct lb_addr *record_addr_in(const struct vip_record *rec, const struct vip_range *r)
+{
+	const struct lb_addr *a = r->first.af == AF_INET ? &rec->addr : &rec->addr6;
+
+	return a->af == r->first.af && vip_range_contains(r, a) ? a : NULL;
+}
+
+static bool record_reserved(const struct vip_record *rec, const struct vip_assign_in *in)
+{
+	return rec->freed_at == 0 || rec->freed_at + in->quarantine_s > in->now_s;
+}
+
+/* The first offset from home upward that neither set holds (q may be NULL),
+ * trying at most `steps` offsets. */
+static bool probe_free(const struct taken *used, const struct taken *q, uint64_t home,
+                       uint64_t last, uint64_t steps, uint64_t *out)
+{
+	uint64_t off = home;
+
+	for (uint64_t i = 0; i < steps; i++) {
+		if (!taken_has(used, off) && (q == NULL || !taken_has(q, off))) {
+			*out = off;
+			return true;
+		}
+		off = off == last ? 0 : off + 1;
+	}
+	return false;
+}
+
+/* Which records hold their address: of two reserved records with one
+ * address (two nodes' names recorded in the same instant), the one whose
+ * name sorts first, whether or not its name is used here, so that every
+ * node settles it alike. winners[i] for rec->items[i]. */
+static int mark_winners(const struct vip_records *rec, const struct vip_range *r,
+                        const struct vip_assign_in *in, const struct vip_alloc *va, bool *winners)
+{
+	struct taken held;
+
+	if (taken_init(&held, rec->n) < 0)
+		return -1;
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct lb_addr *a = record_addr_in(&rec->items[i], r);
+
+		if (a == NULL || taken_has(&held, addr_offset(r, a)) ||
+		    (!record_reserved(&rec->items[i], in) &&
+		     entry_find(va, rec->items[i].name) == NULL))
+			continue;
+		taken_put(&held, addr_offset(r, a));
+		winners[i] = true;
+	}
+	taken_free(&held);
+	return 0;
+}
+
+/* Keeps the recorded addresses of the names still here (mark_winners
+ * settles a shared one), reserves those of names gone while in quarantine;
+ * the names left to place go to p. Returns how many. */
+static size_t keep_recorded(struct vip_alloc *va, const struct vip_range *r,
+                            const struct vip_assign_in *in, const bool *winners, struct taken *used,
+                            struct taken *quar, struct pending *p)
+{
+	const struct vip_records *rec = in->recorded;
+	size_t np = 0;
+
+	for (size_t i = 0; i < va->n; i++) {
+		struct vip_alloc_entry *e = &va->items[i];
+		const struct vip_record *rr = rec ? vip_records_find(rec, e->name) : NULL;
+		const struct lb_addr *a = rr ? record_addr_in(rr, r) : NULL;
+
+		if (a != NULL && winners[rr - rec->items] && !taken_has(used, addr_offset(r, a))) {
+			taken_put(used, addr_offset(r, a));
+			*(r->first.af == AF_INET ? &e->addr : &e->addr6) = *a;
+			continue;
+		}
+		p[np++] = (struct pending){
+		    .idx = i, .name = e->name, .home = vip_name_home_in(r, e->name)};
+	}
+	for (size_t i = 0; rec != NULL && i < rec->n; i++) {
+		const struct lb_addr *a = record_addr_in(&rec->items[i], r);
+
+		if (a != NULL && entry_find(va, rec->items[i].name) == NULL &&
+		    record_reserved(&rec->items[i], in) && !taken_has(quar, addr_offset(r, a)))
+			taken_put(quar, addr_offset(r, a));
+	}
+	return np;
+}
+
+/* One family: recorded names keep their addresses; the others, in (home,
+ * name) order, take the first offset from their home that is neither used
+ * nor in quarantine, or, when every free one is in quarantine, the first
+ * unused. The caller made sure there are no more names than offsets. */
+static int assign_family(struct vip_alloc *va, const struct vip_range *r,
+                         const struct vip_assign_in *in, struct pending *p)
 {
 	uint64_t last = range_last_offset(r);
-	struct taken t;
+	size_t nrec = in->recorded ? in->recorded->n : 0;
+	struct taken used, quar;
+	bool *winners = calloc(nrec + 1, sizeof(*winners));
+	size_t np;
 
-	if (taken_init(&t, va->n) < 0)
+	if (winners == NULL || (nrec > 0 && mark_winners(in->recorded, r, in, va, winners) < 0)) {
+		free(winners);
 		return -1;
-	for (size_t i = 0; i < va->n; i++)
-		p[i] = (struct pending){.idx = i,
-		                        .name = va->items[i].name,
-		                        .home = vip_name_home_in(r, va->items[i].name)};
-	qsort(p, va->n, sizeof(*p), pending_cmp);
-	for (size_t i = 0; i < va->n; i++) {
-		uint64_t off = p[i].home;
+	}
+	if (taken_init(&used, va->n) < 0) {
+		free(winners);
+		return -1;
+	}
+	if (taken_init(&quar, nrec) < 0) {
+		taken_free(&used);
+		free(winners);
+		return -1;
+	}
+	np = keep_recorded(va, r, in, winners, &used, &quar, p);
+	free(winners);
+	qsort(p, np, sizeof(*p), pending_cmp);
+	for (size_t i = 0; i < np; i++) {
+		uint64_t size = last == UINT64_MAX ? UINT64_MAX : last + 1;
+		uint64_t steps = va->n + nrec + 1 < size ? va->n + nrec + 1 : size;
 		struct vip_alloc_entry *e = &va->items[p[i].idx];
+		uint64_t off = 0;
 
-		while (taken_has(&t, off))
-			off = off == last ? 0 : off + 1;
-		taken_put(&t, off);
+		if (!probe_free(&used, &quar, p[i].home, last, steps, &off))
+			(void)probe_free(&used, NULL, p[i].home, last, size, &off);
+		taken_put(&used, off);
 		range_addr_at(r, off, r->first.af == AF_INET ? &e->addr : &e->addr6);
 	}
-	taken_free(&t);
+	taken_free(&quar);
+	taken_free(&used);
 	return 0;
 }
 
@@ -273,10 +393,11 @@ static bool too_many(const struct vip_range *r, size_t m)
 	return last != UINT64_MAX && (uint64_t)m > last + 1;
 }
 
-int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
-                       const struct vip_ranges *ranges, char *err, size_t errlen)
+int vip_alloc_assign(struct vip_alloc *va, const char *const *names, size_t n,
+                     const struct vip_assign_in *in, char *err, size_t errlen)
 {
 	struct vip_ranges defaults;
+	const struct vip_ranges *ranges = in->ranges;
 
 	if (!ranges) {
 		vip_ranges_default(&defaults);
@@ -301,7 +422,8 @@ int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
 		}
 	}
 	p = malloc(va->n * sizeof(*p));
-	if (p == NULL || assign_family(va, fam[0], p) < 0 || assign_family(va, fam[1], p) < 0)
+	if (p == NULL || assign_family(va, fam[0], in, p) < 0 ||
+	    assign_family(va, fam[1], in, p) < 0)
 		goto nomem;
 	free(p);
 	return 0;
@@ -312,6 +434,14 @@ nomem:
 	return -1;
 }
 
+int vip_alloc_build_in(struct vip_alloc *va, const char *const *names, size_t n,
+                       const struct vip_ranges *ranges, char *err, size_t errlen)
+{
+	struct vip_assign_in in = {.ranges = ranges};
+
+	return vip_alloc_assign(va, names, n, &in, err, errlen);
+}
+
 int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, char *err,
                     size_t errlen)
 {
@@ -319,15 +449,6 @@ int vip_alloc_build(struct vip_alloc *va, const char *const *names, size_t n, ch
 
 	vip_ranges_default(&r);
 	return vip_alloc_build_in(va, names, n, &r, err, errlen);
-}
-
-static const struct vip_alloc_entry *entry_find(const struct vip_alloc *va, const char *name)
-{
-	struct vip_alloc_entry probe = {.name = (char *)name};
-
-	if (va->n == 0)
-		return NULL;
-	return bsearch(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
 }
 
 int vip_name_address(const struct vip_alloc *va, const char *name, struct lb_addr *out)

@@ -256,6 +256,42 @@ static void test_bad_record_skipped_with_located_warning(void **state)
 	cluster_view_free(&v);
 }
 
+/* vips/<name> records: read and watched into v.vips (the allocator's
+ * input); the same value again is no change; a bad value is a located
+ * warning and leaves the record as it was. */
+static void test_vip_records(void **state)
+{
+	struct etcd_kv kvs[] = {
+	    kv(P "vips/%2Fweb", "{\"ipv4\":\"11.0.0.7\",\"ipv6\":\"fd01:c::7\"}")};
+	struct etcd_event same[] = {
+	    put(P "vips/%2Fweb", "{\"ipv6\":\"fd01:c::7\",\"ipv4\":\"11.0.0.7\"}")};
+	struct etcd_event moved[] = {put(P "vips/%2Fweb", "{\"ipv4\":\"11.0.0.8\"}"),
+	                             put(P "vips/%2Fdb", "{\"ipv4\":\"fd01:c::1\"}")};
+	const struct vip_record *r;
+	struct cluster_view v;
+	struct log l = {0};
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cluster_view_init(&v, "self", P, &ops, &l), 0);
+	assert_true(snapshot(&v, kvs, 1));
+	r = vip_records_find(&v.vips, "/web");
+	assert_non_null(r);
+	assert_string_equal(lb_addr_format(&r->addr, buf, sizeof(buf)), "11.0.0.7");
+	assert_string_equal(lb_addr_format(&r->addr6, buf, sizeof(buf)), "fd01:c::7");
+	assert_false(events(&v, same, 1));
+	assert_true(events(&v, moved, 2));
+	r = vip_records_find(&v.vips, "/web");
+	assert_string_equal(lb_addr_format(&r->addr, buf, sizeof(buf)), "11.0.0.8");
+	assert_int_equal(r->addr6.af, 0);
+	assert_null(vip_records_find(&v.vips, "/db"));
+	assert_string_equal(l.text,
+	                    "warn cluster: skipped: " P "vips/%2Fdb: /ipv4: expected an IPv4 "
+	                    "address, got \"fd01:c::1\"\n");
+	assert_view(&v, "");
+	cluster_view_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_node_back_drops_its_expired_records),
 	    cmocka_unit_test(test_read_again_classifies_what_vanished),
 	    cmocka_unit_test(test_bad_record_skipped_with_located_warning),
+	    cmocka_unit_test(test_vip_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
