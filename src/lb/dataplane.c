@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vipd/vipif.h"
 #include "vipd/errbuf.h"
@@ -39,6 +40,7 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
+	dp->state_lock_fd = -1;
 	lb_keyset_init(&dp->owned);
 	lb_table_init(&dp->kernel);
 	if (ipvs_open(&dp->nl, err, errlen) < 0)
@@ -55,6 +57,9 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 			errbuf_set(err, errlen, "dataplane: out of memory");
 			goto fail;
 		}
+		dp->state_lock_fd = dataplane_state_lock(dp->state_path, err, errlen);
+		if (dp->state_lock_fd < 0)
+			goto fail;
 		if (dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
 			goto fail;
 	}
@@ -76,6 +81,8 @@ void dataplane_close(struct dataplane *dp)
 	lb_keyset_free(&dp->owned);
 	lb_table_free(&dp->kernel);
 	free(dp->state_path);
+	if (dp->state_lock_fd >= 0)
+		close(dp->state_lock_fd);
 	free(dp);
 }
 
