@@ -43,13 +43,10 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 	dp->state_lock_fd = -1;
 	lb_keyset_init(&dp->owned);
 	lb_table_init(&dp->kernel);
+	/* IPVS first, so a kernel without it is what start-up says; then the
+	 * state file's lock: a second vipd is refused before it changes
+	 * anything in the kernel. */
 	if (ipvs_open(&dp->nl, err, errlen) < 0)
-		goto fail;
-	if (dataplane_sysctls_apply(err, errlen) < 0)
-		goto fail;
-	if (apply_timeouts(dp, s, err, errlen) < 0)
-		goto fail;
-	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
 		goto fail;
 	if (s->state_path != NULL) {
 		dp->state_path = strdup(s->state_path);
@@ -60,9 +57,16 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		dp->state_lock_fd = dataplane_state_lock(dp->state_path, err, errlen);
 		if (dp->state_lock_fd < 0)
 			goto fail;
-		if (dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
-			goto fail;
 	}
+	if (dataplane_sysctls_apply(err, errlen) < 0)
+		goto fail;
+	if (apply_timeouts(dp, s, err, errlen) < 0)
+		goto fail;
+	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
+		goto fail;
+	if (dp->state_path != NULL &&
+	    dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
+		goto fail;
 	lb_keyset_sort(&dp->owned);
 	*out = dp;
 	return 0;
