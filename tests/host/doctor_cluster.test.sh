@@ -19,8 +19,10 @@ cport=$(free_port); pport=$(free_port); closed=$(free_port)
 E="http://127.0.0.1:$cport"
 C="http://127.0.0.1:$closed"
 etcd_pid=
+tls_pid=
 cleanup() {
   [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null
+  [ -n "$tls_pid" ] && kill "$tls_pid" 2>/dev/null
   wait 2>/dev/null
   rm -rf "$TMP"
 }
@@ -83,6 +85,38 @@ config "{\"endpoints\": [\"http://127.0.0.1:$wport\"]}"
 out=$("$vipctl" -c "$TMP/vipd.json" doctor 2>&1)
 expect_eq "$(cluster_lines "$out")" "FAIL  cluster     etcd http://127.0.0.1:$wport answered HTTP 404 to /version; fix: check that \"cluster.endpoints\" names etcd's client URLs" "not etcd"
 kill "$web_pid"; wait "$web_pid" 2>/dev/null
+
+# TLS: a member that requires client certificates signed by our CA. With
+# cluster.tls it is reachable; without the CA its certificate is refused,
+# with the TLS settings as the fix.
+( cd "$TMP" &&
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=test-ca &&
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 &&
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext &&
+  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
+    -days 1 -extfile server.ext &&
+  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=vipd &&
+  printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
+  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt \
+    -days 1 -extfile client.ext ) >"$TMP/openssl.log" 2>&1 || fail "openssl: $(cat "$TMP/openssl.log")"
+sport=$(free_port); spport=$(free_port)
+S="https://127.0.0.1:$sport"
+etcd --name s --data-dir "$TMP/etcd-tls" \
+  --listen-client-urls "$S" --advertise-client-urls "$S" \
+  --cert-file "$TMP/server.crt" --key-file "$TMP/server.key" \
+  --client-cert-auth --trusted-ca-file "$TMP/ca.crt" \
+  --listen-peer-urls "http://127.0.0.1:$spport" --initial-advertise-peer-urls "http://127.0.0.1:$spport" \
+  --initial-cluster "s=http://127.0.0.1:$spport" >"$TMP/etcd-tls.log" 2>&1 &
+tls_pid=$!
+sctl() { ETCDCTL_API=3 etcdctl --endpoints "$S" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key" "$@"; }
+for _ in $(seq 100); do sctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+tls='"cert": "'"$TMP/client.crt"'", "key": "'"$TMP/client.key"'"'
+config "{\"endpoints\": [\"$S\"], \"tls\": {\"cacert\": \"$TMP/ca.crt\", $tls}}"
+out=$("$vipctl" -c "$TMP/vipd.json" doctor 2>&1)
+expect_eq "$(cluster_lines "$out")" "ok    cluster     etcd $S reachable: etcd $version" "TLS with cluster.tls"
+config "{\"endpoints\": [\"$S\"], \"tls\": {$tls}}"
+out=$("$vipctl" -c "$TMP/vipd.json" doctor 2>&1)
+expect_eq "$(cluster_lines "$out")" "FAIL  cluster     etcd $S unreachable: SSL peer certificate or SSH remote key was not OK; fix: check \"cluster.tls\" (cacert, cert, key) against the etcd server's certificates" "TLS without the CA"
 
 # Auth on: the right password authenticates, a wrong one is refused.
 ctl user add root:s3cret-root >/dev/null 2>&1 && ctl auth enable >/dev/null 2>&1 || fail "enable etcd auth"
