@@ -230,6 +230,11 @@ DATAPLANE_MUST_CHECK int dataplane_state_load(const char *path, struct lb_keyset
  * a crash leaves the old set or the new one, never half of one. */
 DATAPLANE_MUST_CHECK int dataplane_state_save(const char *path, const struct lb_keyset *ks,
                                               char *err, size_t errlen);
+/* One vipd per state file (dataplane_state_lock.c): an exclusive flock on
+ * PATH.lock (the state file itself is replaced by each save, so it cannot
+ * carry the lock), held while the returned fd is open. -1 with err naming
+ * the holder's pid and name when another process has it. */
+DATAPLANE_MUST_CHECK int dataplane_state_lock(const char *path, char *err, size_t errlen);
 
 /* The named VIPs' recorded assignments kept in the same file ("vips"; a
  * file without them, as older vipds wrote, has none). Each save keeps the

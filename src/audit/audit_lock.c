@@ -1,78 +1,12 @@
 /*
- * One vipd per audit log: an exclusive flock, and when another process holds
- * it, its pid and name from /proc/locks so the error says who.
+ * One vipd per audit log: the common lockfile, with the audit log's advice.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-
 #include "vipd/audit.h"
-#include "vipd/errbuf.h"
-
-/* /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF". */
-static int lock_holder(const struct stat *st)
-{
-	FILE *f = fopen("/proc/locks", "re");
-	char line[256], kind[16];
-	unsigned maj, min;
-	unsigned long ino;
-	int pid, holder = -1;
-
-	if (!f)
-		return -1;
-	while (holder < 0 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%lu", kind, &pid, &maj, &min, &ino) ==
-		        5 &&
-		    strcmp(kind, "FLOCK") == 0 && maj == major(st->st_dev) &&
-		    min == minor(st->st_dev) && ino == (unsigned long)st->st_ino)
-			holder = pid;
-	}
-	fclose(f);
-	return holder;
-}
-
-static void process_name(int pid, char *out, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(out, len, "?");
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
-}
+#include "vipd/lockfile.h"
 
 int audit_lock(int fd, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-	char name[64];
-	int pid;
-
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK) {
-		errbuf_set(err, errlen, "cannot lock audit log %s: %s", path, strerror(errno));
-		return -1;
-	}
-	pid = fstat(fd, &st) == 0 ? lock_holder(&st) : -1;
-	if (pid <= 0) {
-		errbuf_set(err, errlen,
-		           "audit log %s is locked by another process: two vipd must not share one "
-		           "audit log, give each its own --audit",
-		           path);
-		return -1;
-	}
-	process_name(pid, name, sizeof(name));
-	errbuf_set(err, errlen,
-	           "audit log %s is locked by another process (pid %d, %s): two vipd must not "
-	           "share one audit log, give each its own --audit",
-	           path, pid, name);
-	return -1;
+	return lockfile_take(fd, "audit log", path,
+	                     "two vipd must not share one audit log, give each its own --audit",
+	                     err, errlen);
 }

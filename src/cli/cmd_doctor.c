@@ -238,6 +238,7 @@ static void doctor_run(struct doctor *d)
 	check_apps(d);
 	if (d->apps_loaded)
 		build_want(d);
+	doctor_check_cluster(d);
 	doctor_check_modules(d);
 	doctor_check_sysctls(d);
 	check_port_range(d);

@@ -48,6 +48,9 @@ void doctor_check_timeouts(struct doctor *d);
 void doctor_check_interface(struct doctor *d);
 void doctor_check_conflicts(struct doctor *d);
 void doctor_check_clock(struct doctor *d);
+/* cmd_doctor_cluster.c: each of cluster.endpoints reachable (nothing when
+ * none is configured). */
+void doctor_check_cluster(struct doctor *d);
 
 /* /proc/sys/NAME (dots for slashes) into buf, trailing newline cut; -1
  * with errno. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vipd/vipif.h"
 #include "vipd/errbuf.h"
@@ -39,15 +40,13 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
+	dp->state_lock_fd = -1;
 	lb_keyset_init(&dp->owned);
 	lb_table_init(&dp->kernel);
+	/* IPVS first, so a kernel without it is what start-up says; then the
+	 * state file's lock: a second vipd is refused before it changes
+	 * anything in the kernel. */
 	if (ipvs_open(&dp->nl, err, errlen) < 0)
-		goto fail;
-	if (dataplane_sysctls_apply(err, errlen) < 0)
-		goto fail;
-	if (apply_timeouts(dp, s, err, errlen) < 0)
-		goto fail;
-	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
 		goto fail;
 	if (s->state_path != NULL) {
 		dp->state_path = strdup(s->state_path);
@@ -55,9 +54,19 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 			errbuf_set(err, errlen, "dataplane: out of memory");
 			goto fail;
 		}
-		if (dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
+		dp->state_lock_fd = dataplane_state_lock(dp->state_path, err, errlen);
+		if (dp->state_lock_fd < 0)
 			goto fail;
 	}
+	if (dataplane_sysctls_apply(err, errlen) < 0)
+		goto fail;
+	if (apply_timeouts(dp, s, err, errlen) < 0)
+		goto fail;
+	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
+		goto fail;
+	if (dp->state_path != NULL &&
+	    dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
+		goto fail;
 	lb_keyset_sort(&dp->owned);
 	*out = dp;
 	return 0;
@@ -76,6 +85,8 @@ void dataplane_close(struct dataplane *dp)
 	lb_keyset_free(&dp->owned);
 	lb_table_free(&dp->kernel);
 	free(dp->state_path);
+	if (dp->state_lock_fd >= 0)
+		close(dp->state_lock_fd);
 	free(dp);
 }
 

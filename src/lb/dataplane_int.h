@@ -21,6 +21,7 @@ struct dataplane {
 	struct ipvs_nl *nl;
 	struct vipif *vif;      /* NULL: addresses are not managed */
 	char *state_path;       /* NULL: the owned set lives only in memory */
+	int state_lock_fd;      /* dataplane_state_lock's; -1 without a state file */
 	struct lb_keyset owned; /* sorted */
 	/* What the last complete round left in the kernel for vipd's services
 	 * (its desired table, sorted), for dataplane_apply_quick and
