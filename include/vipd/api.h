@@ -103,6 +103,7 @@ struct api_kstats_dest {
 	uint16_t port;
 	uint32_t active, inactive; /* connections now, established and not */
 	struct ipvs_stats stats;   /* since the destination was added */
+	uint32_t syn_recv;         /* connections in SYN_RECV (/proc/net/ip_vs_conn) */
 };
 
 struct api_kstats_svc {
@@ -110,7 +111,19 @@ struct api_kstats_svc {
 	struct ipvs_stats stats;
 	struct api_kstats_dest *dests; /* sorted by address and port */
 	size_t ndests;
+	bool syn_known; /* the connection table was read: dests' syn_recv are counts */
 };
+
+/* One connection of /proc/net/ip_vs_conn (api_ipvsconn.c). */
+struct api_ipvsconn {
+	struct lb_key svc; /* protocol, virtual address and port */
+	struct lb_addr dest;
+	uint16_t dport;
+	char state[16]; /* "SYN_RECV", "ESTABLISHED"... */
+};
+/* 0, or -1 for a line that is not a TCP or UDP connection (the heading,
+ * SCTP, a malformed one). */
+int api_ipvsconn_parse(const char *line, struct api_ipvsconn *out);
 
 struct api_kstats_snap {
 	struct api_kstats_svc *svcs; /* sorted by key */

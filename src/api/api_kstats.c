@@ -2,13 +2,18 @@
  * The kernel's own IPVS counters for the API: every API_KSTATS_INTERVAL_S a
  * services dump and then each service's destinations dump on the API's own
  * IPVS socket, read one datagram at a time from an ev_io watcher, so the loop
- * never waits for the kernel. The last complete dump is what /v1/vips and
- * /metrics show; a dump that fails leaves the previous one in place.
+ * never waits for the kernel, then the kernel's connection table
+ * (/proc/net/ip_vs_conn) read in bounded chunks from an ev_idle watcher for
+ * each destination's SYN_RECV connections (ones that never complete). The
+ * last complete read is what /v1/vips and /metrics show; a dump that fails
+ * leaves the previous one in place.
  */
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vipd/api.h"
 #include "vipd/dataplane.h"
@@ -17,6 +22,11 @@
 
 /* Datagrams read per callback: bounds one iteration's work. */
 #define API_KSTATS_STEPS 16
+/* The connection table, read API_KSTATS_CONN_CHUNK bytes per loop iteration
+ * (some 600 connections): it can be large. */
+#define API_KSTATS_CONN_PATH "/proc/net/ip_vs_conn"
+#define API_KSTATS_CONN_CHUNK 65536
+#define API_KSTATS_LINE_MAX 512
 
 struct api_kstats {
 	struct ev_loop *loop;
@@ -29,6 +39,11 @@ struct api_kstats {
 	bool listed;               /* the services dump is complete */
 	struct api_kstats_snap next, last;
 	bool failed; /* the last dump failed: said once until one succeeds */
+	/* The connection table's read, after the dump: SYN_RECV per dest. */
+	int conn_fd;
+	ev_idle scan;
+	size_t nline; /* bytes of an unfinished line kept at the start of buf */
+	char buf[API_KSTATS_LINE_MAX + API_KSTATS_CONN_CHUNK + 1];
 };
 
 static void snap_free(struct api_kstats_snap *s)
@@ -86,7 +101,6 @@ static void dump_end(struct api_kstats *k, bool ok, const char *err)
 	k->nsvcs = k->at = 0;
 	k->listed = false;
 	if (ok) {
-		qsort(k->next.svcs, k->next.n, sizeof(*k->next.svcs), svc_cmp);
 		snap_free(&k->last);
 		k->last = k->next;
 		memset(&k->next, 0, sizeof(k->next));
@@ -134,7 +148,8 @@ static int take_dests(struct api_kstats *k, const struct ipvs_service *is)
 		s->dests[i].stats = dests[i].stats;
 	}
 	s->ndests = n;
-	qsort(s->dests, n, sizeof(*s->dests), dest_cmp);
+	if (n > 1)
+		qsort(s->dests, n, sizeof(*s->dests), dest_cmp);
 	free(dests);
 	k->next.n++;
 	return 0;
@@ -186,6 +201,87 @@ static int step(struct api_kstats *k, char *err, size_t errlen)
 	return rc < 0 ? -1 : rc == 1 ? IPVS_DUMP_DONE : IPVS_DUMP_MORE;
 }
 
+/* A SYN_RECV connection of the table: its destination's count. */
+static void count_line(struct api_kstats *k, const char *line)
+{
+	struct api_ipvsconn c;
+	struct api_kstats_svc probe, *s;
+	struct api_kstats_dest *d;
+
+	if (!strstr(line, " SYN_RECV ") || api_ipvsconn_parse(line, &c) < 0 ||
+	    strcmp(c.state, "SYN_RECV") != 0)
+		return;
+	probe.key = c.svc;
+	s = bsearch(&probe, k->next.svcs, k->next.n, sizeof(probe), svc_cmp);
+	d = s ? (struct api_kstats_dest *)api_kstats_dest(s, &c.dest, c.dport) : NULL;
+	if (d)
+		d->syn_recv++;
+}
+
+/* Counts the complete lines of buf[0..n); keeps an unfinished one. */
+static void count_lines(struct api_kstats *k, size_t n)
+{
+	char *line = k->buf, *nl;
+
+	k->buf[n] = '\0';
+	while ((nl = memchr(line, '\n', n - (size_t)(line - k->buf))) != NULL) {
+		*nl = '\0';
+		count_line(k, line);
+		line = nl + 1;
+	}
+	k->nline = n - (size_t)(line - k->buf);
+	if (k->nline > API_KSTATS_LINE_MAX)
+		k->nline = 0; /* no line of the table is that long: drop it */
+	memmove(k->buf, line, k->nline);
+}
+
+static void scan_end(struct api_kstats *k, bool read_whole)
+{
+	ev_idle_stop(k->loop, &k->scan);
+	if (k->conn_fd >= 0)
+		close(k->conn_fd);
+	k->conn_fd = -1;
+	k->nline = 0;
+	for (size_t i = 0; i < k->next.n; i++)
+		k->next.svcs[i].syn_known = read_whole;
+	dump_end(k, true, "");
+}
+
+static void on_scan(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct api_kstats *k = w->data;
+	ssize_t got;
+
+	(void)loop;
+	(void)revents;
+	got = read(k->conn_fd, k->buf + k->nline, API_KSTATS_CONN_CHUNK);
+	if (got < 0 && errno == EINTR)
+		return;
+	if (got <= 0) {
+		if (got < 0)
+			log_warn("API: %s", API_KSTATS_CONN_PATH);
+		scan_end(k, got == 0);
+		return;
+	}
+	count_lines(k, k->nline + (size_t)got);
+}
+
+/* The dump is whole: its services sorted for lookups, then the connection
+ * table read from the loop's idle time (absent: no SYN_RECV counts). */
+static void scan_start(struct api_kstats *k)
+{
+	ev_io_stop(k->loop, &k->readable);
+	if (k->next.n > 1)
+		qsort(k->next.svcs, k->next.n, sizeof(*k->next.svcs), svc_cmp);
+	k->conn_fd = open(API_KSTATS_CONN_PATH, O_RDONLY | O_CLOEXEC);
+	if (k->conn_fd < 0) {
+		scan_end(k, false);
+		return;
+	}
+	k->nline = 0;
+	ev_idle_start(k->loop, &k->scan);
+}
+
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct api_kstats *k = w->data;
@@ -198,8 +294,12 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (rc == IPVS_DUMP_WAIT)
 			return;
+		if (rc == IPVS_DUMP_DONE) {
+			scan_start(k);
+			return;
+		}
 		if (rc != IPVS_DUMP_MORE) {
-			dump_end(k, rc == IPVS_DUMP_DONE, err);
+			dump_end(k, false, err);
 			return;
 		}
 	}
@@ -211,7 +311,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	char err[256];
 
 	(void)revents;
-	if (k->dump != NULL || k->listed)
+	if (k->dump != NULL || k->listed || k->conn_fd >= 0)
 		return; /* the last one is still being read */
 	if (ipvs_services_dump_begin(k->nl, &k->dump, err, sizeof(err)) < 0) {
 		dump_end(k, false, err);
@@ -234,6 +334,9 @@ struct api_kstats *api_kstats_open(struct ev_loop *loop, double interval_s, char
 		return NULL;
 	}
 	k->loop = loop;
+	k->conn_fd = -1;
+	ev_idle_init(&k->scan, on_scan);
+	k->scan.data = k;
 	ev_io_init(&k->readable, on_readable, ipvs_fd(k->nl), EV_READ);
 	k->readable.data = k;
 	ev_timer_init(&k->tick, on_tick, 0.0, interval_s);
@@ -248,6 +351,9 @@ void api_kstats_close(struct api_kstats *k)
 		return;
 	ev_timer_stop(k->loop, &k->tick);
 	ev_io_stop(k->loop, &k->readable);
+	ev_idle_stop(k->loop, &k->scan);
+	if (k->conn_fd >= 0)
+		close(k->conn_fd);
 	ipvs_dump_free(k->dump);
 	free(k->svcs);
 	snap_free(&k->next);

@@ -149,7 +149,16 @@ static void put_backends(struct out *f, const struct api_vips *v)
 }
 
 /* The kernel's counters (api_kstats.c), one family at a time. */
-enum kfield { K_CONNS, K_INPKTS, K_OUTPKTS, K_INBYTES, K_OUTBYTES, K_ACTIVE, K_INACTIVE };
+enum kfield {
+	K_CONNS,
+	K_INPKTS,
+	K_OUTPKTS,
+	K_INBYTES,
+	K_OUTBYTES,
+	K_ACTIVE,
+	K_INACTIVE,
+	K_SYN_RECV, /* only when the connection table was read */
+};
 
 struct kfamily {
 	const char *name, *type, *help;
@@ -178,6 +187,9 @@ static const struct kfamily backend_families[] = {
     {"vipd_ipvs_backend_inactive_connections", "gauge",
      "The backend's connections in the IPVS table not established (or closing).", K_INACTIVE,
      K_INACTIVE, false},
+    {"vipd_ipvs_backend_syn_recv_connections", "gauge",
+     "The backend's connections in SYN_RECV in the IPVS table: opened, never completed.",
+     K_SYN_RECV, K_SYN_RECV, false},
 };
 
 static unsigned long long kvalue(const struct ipvs_stats *s, const struct api_kstats_dest *d,
@@ -198,6 +210,8 @@ static unsigned long long kvalue(const struct ipvs_stats *s, const struct api_ks
 		return d ? d->active : 0;
 	case K_INACTIVE:
 		return d ? d->inactive : 0;
+	case K_SYN_RECV:
+		return d ? d->syn_recv : 0;
 	}
 	return 0;
 }
@@ -224,7 +238,7 @@ static void put_kfamily(struct out *f, const struct api_state *st, const struct 
 		const struct api_kstats_svc *ks = api_kstats_service(st->kstats, &v->items[i].svc);
 		const char *proto = lb_proto_name(v->items[i].svc.protocol);
 
-		if (!ks)
+		if (!ks || (k->field == K_SYN_RECV && !ks->syn_known))
 			continue;
 		lb_addr_port_format(&ks->key.addr, ks->key.port, addr, sizeof(addr));
 		if (!backends) {

@@ -272,7 +272,7 @@ static json_t *stats_json(const struct ipvs_stats *s)
 	                 "bytes_in", (json_int_t)s->inbytes, "bytes_out", (json_int_t)s->outbytes);
 }
 
-static json_t *dest_kernel_json(const struct api_kstats_dest *d)
+static json_t *dest_kernel_json(const struct api_kstats_svc *ks, const struct api_kstats_dest *d)
 {
 	json_t *o = stats_json(&d->stats);
 
@@ -280,6 +280,8 @@ static json_t *dest_kernel_json(const struct api_kstats_dest *d)
 		json_object_set_new(o, "active_connections", json_integer(d->active));
 		json_object_set_new(o, "inactive_connections", json_integer(d->inactive));
 	}
+	if (o && ks->syn_known)
+		json_object_set_new(o, "syn_recv_connections", json_integer(d->syn_recv));
 	return o;
 }
 
@@ -308,7 +310,7 @@ static json_t *backend_json(const struct api_state *st, const struct api_kstats_
 	if (o && st->record)
 		json_object_set_new(o, "checks", api_task_checks_json(st, b->app, b->task));
 	if (o && kd)
-		json_object_set_new(o, "kernel", dest_kernel_json(kd));
+		json_object_set_new(o, "kernel", dest_kernel_json(ks, kd));
 	return o;
 }
 

@@ -132,9 +132,9 @@ static void conn_cell(const json_t *b, const char *key, char cell[160])
 	const json_t *n = json_object_get(json_object_get(b, "kernel"), key);
 
 	if (n)
-		snprintf(cell, 160, "%lld", (long long)json_integer_value(n));
+		(void)snprintf(cell, 160, "%lld", (long long)json_integer_value(n));
 	else
-		snprintf(cell, 160, "-");
+		(void)snprintf(cell, 160, "-");
 }
 
 static void row_cells(const json_t *b, char cells[NCOLS][160])

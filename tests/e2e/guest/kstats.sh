@@ -3,11 +3,19 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/lib_e2e.sh"
 
 e2e_two_backends
+# c: behind a VIP of its own with no check (always in rotation); later its
+# namespace loses its route back, so its SYN-ACKs never leave.
+e2e_backend bc c 10.61.3.1 10.61.3.2
+lib_wait_port bc 10.61.3.2 8080
 
 mkdir -p /tmp/e2e/apps
 TA=$(e2e_task web.a 10.61.1.2)
 TB=$(e2e_task web.b 10.61.2.2)
 e2e_http_app /web 10.200.0.10:80 1 "$TA, $TB" >/tmp/e2e/apps/web.json
+cat >/tmp/e2e/apps/syn.json <<JSON
+{"id": "/syn", "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "10.200.0.20:80"}}],
+ "tasks": [$(e2e_task syn.c 10.61.3.2)]}
+JSON
 cat >/tmp/e2e/vipd.json <<'JSON'
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit.log", "reload_seconds": 1,
  "api": {"listen": "127.0.0.1:9180"},
@@ -18,9 +26,9 @@ e2e_vipd /tmp/e2e/vipd.json
 API=http://127.0.0.1:9180
 
 get() { curl -sS --max-time 5 "$API$1"; }
-# vips EXPR: a python expression over the /v1/vips document `d` and the VIP `v`.
+# vips EXPR [VIP]: a python expression over the /v1/vips document `d` and the VIP `v`.
 vips() {
-	get /v1/vips | python3 -c "import json,sys; d=json.load(sys.stdin); v=[x for x in d['vips'] if x['vip'] == '$SVC'][0]; print($1)"
+	get /v1/vips | python3 -c "import json,sys; d=json.load(sys.stdin); v=[x for x in d['vips'] if x['vip'] == '${2:-$SVC}'][0]; print($1)"
 }
 # The service's kernel counter NAME, and backend ADDR's.
 svc_k() { vips "v['kernel']['$1']"; }
@@ -89,6 +97,28 @@ lib_assert_contains "$out" " PHASE ACTIVECONN INACTCONN REASON" "vipctl backends
 lib_assert_eq 1 "$(echo "$out" | awk '$1 ~ /^web\./ { n += $7 } END { print (n >= 1) }')" \
 	"vipctl backends: the open connection in ACTIVECONN"
 wait $slow
+
+lib_log "connections that never complete: SYN_RECV per backend, from the kernel's connection table"
+lib_assert_eq "0 0" "$(vips "' '.join(str(b['kernel']['syn_recv_connections']) for b in v['backends'])")" \
+	"no SYN_RECV connection to a or b (all completed)"
+e2e_wait_for "c in the table" 10 e2e_weight_is 10.200.0.20:80 10.61.3.2:8080 1
+lib_assert_eq c "$(curl -sS --max-time 5 http://10.200.0.20/)" "c answers through its VIP"
+ip -n bc route del default
+for ((i = 0; i < 3; i++)); do
+	curl -sS --max-time 1 -o /dev/null http://10.200.0.20/ 2>/dev/null && lib_fail "c answered with no route back"
+done
+syn_c() { vips "v['backends'][0]['kernel']['syn_recv_connections']" 10.200.0.20:80; }
+syn_c_is() { [[ $(syn_c) == "$1" ]]; }
+e2e_wait_for "c's 3 unanswered connections in SYN_RECV" 12 syn_c_is 3
+cat /proc/net/ip_vs_conn
+lib_assert_eq 3 \
+	"$(metric "vipd_ipvs_backend_syn_recv_connections{vip=\"10.200.0.20:80\",protocol=\"TCP\",backend=\"10.61.3.2:8080\"}")" \
+	"c's SYN_RECV connections on /metrics"
+lib_assert_eq 3 "$(awk '$4 == "0AC80014" && $8 == "SYN_RECV"' /proc/net/ip_vs_conn | wc -l)" \
+	"the kernel's table agrees: 3 SYN_RECV to 10.200.0.20"
+get /metrics >/tmp/e2e/metrics.txt
+out=$(promtool check metrics </tmp/e2e/metrics.txt 2>&1)
+lib_assert_eq 0 $? "promtool check metrics with SYN_RECV samples: $out"
 
 e2e_stop_vipd
 echo "e2e kstats: all passed"
