@@ -121,4 +121,5 @@ out=$(promtool check metrics </tmp/e2e/metrics.txt 2>&1)
 lib_assert_eq 0 $? "promtool check metrics with SYN_RECV samples: $out"
 
 e2e_stop_vipd
+lib_assert_eq 0 $? "vipd exits 0 on SIGTERM (the API's IPVS socket and dumps released)"
 echo "e2e kstats: all passed"
