@@ -17,6 +17,7 @@
 #include "vipd/desired.h"
 #include "vipd/errbuf.h"
 #include "vipd/health.h"
+#include "vipd/ipvs.h"
 #include "vipd/lbtable.h"
 #include "vipd/reconcile.h"
 #include "vipd/sched.h"
@@ -41,6 +42,7 @@ struct api_state {
 	const struct sched *sched;
 	const uint64_t *rounds, *ops_applied, *ops_failed;
 	const struct api_record *record; /* last results and events; NULL: none */
+	const struct api_kstats *kstats; /* the kernel's counters; NULL: none (api_open sets it) */
 	bool ipvs;                       /* false: the table is planned, not applied */
 	double started_at;               /* monotonic seconds */
 	double started_wall;             /* wall-clock seconds since the epoch */
@@ -93,6 +95,58 @@ struct api_vip {
 	struct api_backend *backends;
 	size_t nbackends;
 };
+
+/* The kernel's IPVS counters of one destination and one service, from the
+ * last complete dump (api_kstats.c). */
+struct api_kstats_dest {
+	struct lb_addr addr;
+	uint16_t port;
+	uint32_t active, inactive; /* connections now, established and not */
+	struct ipvs_stats stats;   /* since the destination was added */
+	uint32_t syn_recv;         /* connections in SYN_RECV (/proc/net/ip_vs_conn) */
+};
+
+struct api_kstats_svc {
+	struct lb_key key;
+	struct ipvs_stats stats;
+	struct api_kstats_dest *dests; /* sorted by address and port */
+	size_t ndests;
+	bool syn_known; /* the connection table was read: dests' syn_recv are counts */
+};
+
+/* One connection of /proc/net/ip_vs_conn (api_ipvsconn.c). */
+struct api_ipvsconn {
+	struct lb_key svc; /* protocol, virtual address and port */
+	struct lb_addr dest;
+	uint16_t dport;
+	char state[16]; /* "SYN_RECV", "ESTABLISHED"... */
+};
+/* 0, or -1 for a line that is not a TCP or UDP connection (the heading,
+ * SCTP, a malformed one). */
+int api_ipvsconn_parse(const char *line, struct api_ipvsconn *out);
+
+struct api_kstats_snap {
+	struct api_kstats_svc *svcs; /* sorted by key */
+	size_t n;
+};
+
+/* Seconds between two reads of the kernel's counters. */
+#define API_KSTATS_INTERVAL_S 5.0
+
+/* Reads the kernel's counters now and every interval_s on its own IPVS
+ * socket, from the loop, never waiting; NULL with err when IPVS cannot be
+ * opened. */
+struct api_kstats;
+struct ev_loop;
+struct api_kstats *api_kstats_open(struct ev_loop *loop, double interval_s, char *err,
+                                   size_t errlen);
+void api_kstats_close(struct api_kstats *k);
+/* The last complete dump's service (NULL: not in it, or none read yet) and
+ * that service's destination (NULL: not in it). */
+const struct api_kstats_svc *api_kstats_service(const struct api_kstats *k,
+                                                const struct lb_key *key);
+const struct api_kstats_dest *api_kstats_dest(const struct api_kstats_svc *s,
+                                              const struct lb_addr *addr, uint16_t port);
 
 struct api_vips {
 	struct api_vip *items;

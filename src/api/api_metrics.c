@@ -148,6 +148,127 @@ static void put_backends(struct out *f, const struct api_vips *v)
 	}
 }
 
+/* The kernel's counters (api_kstats.c), one family at a time. */
+enum kfield {
+	K_CONNS,
+	K_INPKTS,
+	K_OUTPKTS,
+	K_INBYTES,
+	K_OUTBYTES,
+	K_ACTIVE,
+	K_INACTIVE,
+	K_SYN_RECV, /* only when the connection table was read */
+};
+
+struct kfamily {
+	const char *name, *type, *help;
+	enum kfield field, out; /* out: the "out" direction's field when directed */
+	bool directed;
+};
+
+static const struct kfamily service_families[] = {
+    {"vipd_ipvs_service_connections_total", "counter",
+     "Connections the kernel's IPVS service scheduled.", K_CONNS, K_CONNS, false},
+    {"vipd_ipvs_service_packets_total", "counter", "Packets through the IPVS service.", K_INPKTS,
+     K_OUTPKTS, true},
+    {"vipd_ipvs_service_bytes_total", "counter", "Bytes through the IPVS service.", K_INBYTES,
+     K_OUTBYTES, true},
+};
+
+static const struct kfamily backend_families[] = {
+    {"vipd_ipvs_backend_connections_total", "counter",
+     "Connections the kernel's IPVS sent to the backend.", K_CONNS, K_CONNS, false},
+    {"vipd_ipvs_backend_packets_total", "counter", "Packets to and from the backend.", K_INPKTS,
+     K_OUTPKTS, true},
+    {"vipd_ipvs_backend_bytes_total", "counter", "Bytes to and from the backend.", K_INBYTES,
+     K_OUTBYTES, true},
+    {"vipd_ipvs_backend_active_connections", "gauge",
+     "The backend's established connections in the IPVS table.", K_ACTIVE, K_ACTIVE, false},
+    {"vipd_ipvs_backend_inactive_connections", "gauge",
+     "The backend's connections in the IPVS table not established (or closing).", K_INACTIVE,
+     K_INACTIVE, false},
+    {"vipd_ipvs_backend_syn_recv_connections", "gauge",
+     "The backend's connections in SYN_RECV in the IPVS table: opened, never completed.",
+     K_SYN_RECV, K_SYN_RECV, false},
+};
+
+static unsigned long long kvalue(const struct ipvs_stats *s, const struct api_kstats_dest *d,
+                                 enum kfield k)
+{
+	switch (k) {
+	case K_CONNS:
+		return s->conns;
+	case K_INPKTS:
+		return s->inpkts;
+	case K_OUTPKTS:
+		return s->outpkts;
+	case K_INBYTES:
+		return s->inbytes;
+	case K_OUTBYTES:
+		return s->outbytes;
+	case K_ACTIVE:
+		return d ? d->active : 0;
+	case K_INACTIVE:
+		return d ? d->inactive : 0;
+	case K_SYN_RECV:
+		return d ? d->syn_recv : 0;
+	}
+	return 0;
+}
+
+/* One series (two when directed); labels: `vip="…",protocol="…"[,backend="…"]`. */
+static void put_kseries(struct out *f, const struct kfamily *k, const char *labels,
+                        const struct ipvs_stats *s, const struct api_kstats_dest *d)
+{
+	if (!k->directed) {
+		put(f, "%s{%s} %llu\n", k->name, labels, kvalue(s, d, k->field));
+		return;
+	}
+	put(f, "%s{%s,direction=\"in\"} %llu\n", k->name, labels, kvalue(s, d, k->field));
+	put(f, "%s{%s,direction=\"out\"} %llu\n", k->name, labels, kvalue(s, d, k->out));
+}
+
+static void put_kfamily(struct out *f, const struct api_state *st, const struct api_vips *v,
+                        const struct kfamily *k, bool backends)
+{
+	char addr[INET6_ADDRSTRLEN + 8], dest[INET6_ADDRSTRLEN + 8], labels[192];
+
+	family(f, k->name, k->type, k->help);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct api_kstats_svc *ks = api_kstats_service(st->kstats, &v->items[i].svc);
+		const char *proto = lb_proto_name(v->items[i].svc.protocol);
+
+		if (!ks || (k->field == K_SYN_RECV && !ks->syn_known))
+			continue;
+		lb_addr_port_format(&ks->key.addr, ks->key.port, addr, sizeof(addr));
+		if (!backends) {
+			(void)snprintf(labels, sizeof(labels), "vip=\"%s\",protocol=\"%s\"", addr,
+			               proto);
+			put_kseries(f, k, labels, &ks->stats, NULL);
+			continue;
+		}
+		for (size_t j = 0; j < ks->ndests; j++) {
+			const struct api_kstats_dest *d = &ks->dests[j];
+
+			lb_addr_port_format(&d->addr, d->port, dest, sizeof(dest));
+			(void)snprintf(labels, sizeof(labels),
+			               "vip=\"%s\",protocol=\"%s\",backend=\"%s\"", addr, proto,
+			               dest);
+			put_kseries(f, k, labels, &d->stats, d);
+		}
+	}
+}
+
+static void put_kernel(struct out *f, const struct api_state *st, const struct api_vips *v)
+{
+	if (!st->kstats)
+		return;
+	for (size_t i = 0; i < sizeof(service_families) / sizeof(*service_families); i++)
+		put_kfamily(f, st, v, &service_families[i], false);
+	for (size_t i = 0; i < sizeof(backend_families) / sizeof(*backend_families); i++)
+		put_kfamily(f, st, v, &backend_families[i], true);
+}
+
 char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
                        const struct api_vips *v, size_t *len)
 {
@@ -164,6 +285,7 @@ char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
 	put_transitions(&o, c);
 	put_rounds(&o, st, c);
 	put_backends(&o, v);
+	put_kernel(&o, st, v);
 	if (fclose(o.f) != 0 || o.failed) {
 		free(buf);
 		return NULL;

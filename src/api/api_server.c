@@ -28,6 +28,7 @@ struct api {
 	struct api_state st;
 	struct api_counters counters;
 	struct api_record record;
+	struct api_kstats *kstats; /* NULL: no IPVS, or it could not be opened */
 };
 
 /* One client connection: its request deadline. */
@@ -357,6 +358,20 @@ static struct MHD_Daemon *start_mhd(struct api *a, const struct lb_addr *addr, u
 	    on_completed, a, MHD_OPTION_END);
 }
 
+/* The kernel's counters, when vipd programs IPVS: without them the API
+ * still serves everything else, so a failure is said, not fatal. */
+static void open_kstats(struct api *a)
+{
+	char err[256];
+
+	if (!a->st.ipvs)
+		return;
+	a->kstats = api_kstats_open(a->loop, API_KSTATS_INTERVAL_S, err, sizeof(err));
+	if (!a->kstats)
+		log_warnx("API: no IPVS counters: %s", err);
+	a->st.kstats = a->kstats;
+}
+
 struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_state *st,
                      char *err, size_t errlen)
 {
@@ -376,6 +391,7 @@ struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_
 	a->st = *st;
 	api_record_init(&a->record);
 	a->st.record = &a->record;
+	open_kstats(a);
 	ev_timer_init(&a->timeout, on_timeout, 0, 0);
 	a->timeout.data = a;
 	a->mhd = start_mhd(a, &addr, port);
@@ -397,6 +413,7 @@ struct api *api_open(struct ev_loop *loop, const char *listen, const struct api_
 fail:
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
+	api_kstats_close(a->kstats);
 	api_record_free(&a->record);
 	free(a);
 	return NULL;
@@ -409,6 +426,7 @@ void api_close(struct api *a)
 	ev_io_stop(a->loop, &a->epoll_io);
 	ev_timer_stop(a->loop, &a->timeout);
 	MHD_stop_daemon(a->mhd);
+	api_kstats_close(a->kstats);
 	api_record_free(&a->record);
 	free(a);
 }

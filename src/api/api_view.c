@@ -264,8 +264,33 @@ static const char *phase_name(enum desired_phase p)
 	return "out";
 }
 
-static json_t *backend_json(const struct api_state *st, const struct api_backend *b, int64_t now_ms)
+/* The kernel's counters as docs/api.md names them ("kernel"). */
+static json_t *stats_json(const struct ipvs_stats *s)
 {
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "connections", (json_int_t)s->conns,
+	                 "packets_in", (json_int_t)s->inpkts, "packets_out", (json_int_t)s->outpkts,
+	                 "bytes_in", (json_int_t)s->inbytes, "bytes_out", (json_int_t)s->outbytes);
+}
+
+static json_t *dest_kernel_json(const struct api_kstats_svc *ks, const struct api_kstats_dest *d)
+{
+	json_t *o = stats_json(&d->stats);
+
+	if (o) {
+		json_object_set_new(o, "active_connections", json_integer(d->active));
+		json_object_set_new(o, "inactive_connections", json_integer(d->inactive));
+	}
+	if (o && ks->syn_known)
+		json_object_set_new(o, "syn_recv_connections", json_integer(d->syn_recv));
+	return o;
+}
+
+static json_t *backend_json(const struct api_state *st, const struct api_kstats_svc *ks,
+                            const struct api_backend *b, int64_t now_ms)
+{
+	const struct api_kstats_dest *kd =
+	    b->in_table ? api_kstats_dest(ks, &b->addr, b->port) : NULL;
+
 	char addr[INET6_ADDRSTRLEN + 8];
 	json_t *o;
 
@@ -284,20 +309,26 @@ static json_t *backend_json(const struct api_state *st, const struct api_backend
 	}
 	if (o && st->record)
 		json_object_set_new(o, "checks", api_task_checks_json(st, b->app, b->task));
+	if (o && kd)
+		json_object_set_new(o, "kernel", dest_kernel_json(ks, kd));
 	return o;
 }
 
 static json_t *vip_json(const struct api_state *st, const struct api_vip *v, int64_t now_ms)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
-	json_t *backends = json_array();
+	const struct api_kstats_svc *ks = api_kstats_service(st->kstats, &v->svc);
+	json_t *backends = json_array(), *o;
 
 	for (size_t i = 0; backends && i < v->nbackends; i++)
-		json_array_append_new(backends, backend_json(st, &v->backends[i], now_ms));
+		json_array_append_new(backends, backend_json(st, ks, &v->backends[i], now_ms));
 	lb_addr_port_format(&v->svc.addr, v->svc.port, addr, sizeof(addr));
-	return json_pack("{s:s, s:s, s:s*, s:o, s:o}", "vip", addr, "protocol",
-	                 lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",
-	                 vip_fqdns(st, v->name), "backends", backends);
+	o = json_pack("{s:s, s:s, s:s*, s:o, s:o}", "vip", addr, "protocol",
+	              lb_proto_name(v->svc.protocol), "name", v->name, "fqdns",
+	              vip_fqdns(st, v->name), "backends", backends);
+	if (o && ks)
+		json_object_set_new(o, "kernel", stats_json(&ks->stats));
+	return o;
 }
 
 json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int64_t now_ms)

@@ -2,7 +2,8 @@
  * vipctl backends: which backends of each VIP are in rotation on a running
  * vipd, and why the others are not, in one command (issue 11): per VIP
  * `k/n in rotation`, per backend its task, health, weight, phase and the
- * reason (the failing check and its output), from the API's /v1/vips. A
+ * reason (the failing check and its output), and the kernel's active and
+ * inactive connections when vipd reads them, from the API's /v1/vips. A
  * VIP with no backend in rotation stands out and makes the exit code 1.
  */
 #include <stdio.h>
@@ -10,7 +11,10 @@
 
 #include "cli.h"
 
-#define NCOLS 6
+#define NCOLS 8
+/* Without the kernel's counters (vipd --no-ipvs, or none read yet) the last
+ * two columns (ActiveConn, InActConn, as ipvsadm names them) are left out. */
+#define NCOLS_PLANNED 6
 
 struct backends_opts {
 	const char *api;
@@ -121,6 +125,18 @@ static bool vip_wanted(const json_t *v, int n, char **names)
 	return false;
 }
 
+/* A kernel connection count of the backend; "-" when the kernel has no
+ * such destination (out of the table). */
+static void conn_cell(const json_t *b, const char *key, char cell[160])
+{
+	const json_t *n = json_object_get(json_object_get(b, "kernel"), key);
+
+	if (n)
+		(void)snprintf(cell, 160, "%lld", (long long)json_integer_value(n));
+	else
+		(void)snprintf(cell, 160, "-");
+}
+
 static void row_cells(const json_t *b, char cells[NCOLS][160])
 {
 	snprintf(cells[0], 160, "%s", str(b, "task"));
@@ -130,13 +146,16 @@ static void row_cells(const json_t *b, char cells[NCOLS][160])
 	snprintf(cells[4], 160, "%lld",
 	         (long long)json_integer_value(json_object_get(b, "weight")));
 	snprintf(cells[5], 160, "%s", str(b, "phase"));
+	conn_cell(b, "active_connections", cells[6]);
+	conn_cell(b, "inactive_connections", cells[7]);
 }
 
 static void print_vip(const json_t *v)
 {
-	static const char *const head[NCOLS] = {"TASK",   "APP",    "ADDRESS",
-	                                        "HEALTH", "WEIGHT", "PHASE"};
+	static const char *const head[NCOLS] = {"TASK",   "APP",   "ADDRESS",    "HEALTH",
+	                                        "WEIGHT", "PHASE", "ACTIVECONN", "INACTCONN"};
 	const json_t *bs = json_object_get(v, "backends");
+	size_t ncols = json_object_get(v, "kernel") ? NCOLS : NCOLS_PLANNED;
 	size_t width[NCOLS], i, n = json_array_size(bs), k = count_in(v);
 	char cells[NCOLS][160], reason[1024];
 	json_t *b;
@@ -144,17 +163,17 @@ static void print_vip(const json_t *v)
 	printf("%s%s%s %s: %zu/%zu in rotation%s\n", str(v, "name"),
 	       json_object_get(v, "name") ? " " : "", str(v, "vip"), str(v, "protocol"), k, n,
 	       k == 0 ? "  << NO BACKEND IN ROTATION" : "");
-	for (size_t c = 0; c < NCOLS; c++)
+	for (size_t c = 0; c < ncols; c++)
 		width[c] = strlen(head[c]);
 	json_array_foreach(bs, i, b)
 	{
 		row_cells(b, cells);
-		for (size_t c = 0; c < NCOLS; c++)
+		for (size_t c = 0; c < ncols; c++)
 			if (strlen(cells[c]) > width[c])
 				width[c] = strlen(cells[c]);
 	}
 	printf(" ");
-	for (size_t c = 0; c < NCOLS; c++)
+	for (size_t c = 0; c < ncols; c++)
 		printf(" %-*s", (int)width[c], head[c]);
 	printf(" REASON\n");
 	json_array_foreach(bs, i, b)
@@ -162,7 +181,7 @@ static void print_vip(const json_t *v)
 		row_cells(b, cells);
 		backend_reason(b, reason, sizeof(reason));
 		printf(" ");
-		for (size_t c = 0; c < NCOLS; c++)
+		for (size_t c = 0; c < ncols; c++)
 			printf(" %-*s", (int)width[c], cells[c]);
 		printf(" %s\n", reason[0] ? reason : "-");
 	}
@@ -182,9 +201,17 @@ static json_t *vip_summary(const json_t *v)
 		              str(b, "health"), "weight", json_object_get(b, "weight"), "phase",
 		              str(b, "phase"), "in_rotation", json_object_get(b, "in_rotation"));
 
+		const json_t *k = json_object_get(b, "kernel");
+
 		backend_reason(b, reason, sizeof(reason));
 		if (o && reason[0])
 			json_object_set_new(o, "reason", json_string(reason));
+		if (o && k) {
+			json_object_set(o, "active_connections",
+			                json_object_get(k, "active_connections"));
+			json_object_set(o, "inactive_connections",
+			                json_object_get(k, "inactive_connections"));
+		}
 		json_array_append_new(bs, o);
 	}
 	return json_pack("{s:s, s:s, s:O*, s:I, s:I, s:o}", "vip", str(v, "vip"), "protocol",

@@ -110,6 +110,10 @@ expect_eq "$(metric 'vipd_task_health_transitions_total{to="unhealthy"}')" 1 "tr
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"healthy\"}")" 1 "healthy backends"
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"unhealthy\"}")" 1 "unhealthy backends"
 ge "$(metric vipd_reconcile_rounds_total)" 1 "reconcile rounds"
+# --no-ipvs: no kernel counters at all (absent, not zeros that would look measured).
+expect_eq "$(grep -c '^vipd_ipvs_\(service\|backend\)_' "$TMP/metrics")" 0 "no kernel counter families under --no-ipvs"
+expect_eq "$(get /v1/vips | json "'kernel' in d['vips'][0] or any('kernel' in b for b in d['vips'][0]['backends'])")" \
+  False "no kernel counters in /v1/vips under --no-ipvs"
 expect_eq "$(metric 'vipd_check_duration_seconds_count{kind="http"}')" \
   "$(metric 'vipd_checks_total{kind="http"}')" "HTTP check durations observed"
 # Loopback checks finish well inside a second.
