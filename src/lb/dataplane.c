@@ -254,7 +254,9 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 	}
 	if (vipif_addrs(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
 		return -1;
-	qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
+	/* No address bound leaves bound NULL, which qsort must not be given. */
+	if (ra->nbound > 1)
+		qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
 	return 0;
 }
 
