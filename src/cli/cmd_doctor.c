@@ -19,6 +19,7 @@
 #include "vipd/apps.h"
 #include "vipd/desired.h"
 #include "vipd/log.h"
+#include "vipd/marathon.h"
 
 /* Linux keeps an actively closed TCP connection in TIME_WAIT for 60 s
  * (TCP_TIMEWAIT_LEN), holding its ephemeral port. */
@@ -58,6 +59,35 @@ static enum desired_health all_healthy(void *ctx, const char *app_id, const char
 	return DESIRED_HEALTH_HEALTHY;
 }
 
+/* Marathon's masters as the app source: the state read as vipctl validate
+ * reads it (blocking, with marathon.* credentials), named without them. */
+static void check_marathon_apps(struct doctor *d, const char *urls)
+{
+	struct marathon_master *m = NULL;
+	char shown[512] = "", line[1024];
+	size_t n = 0, off = 0;
+
+	if (marathon_masters_parse(urls, &m, &n, line, sizeof(line)) == 0)
+		for (size_t i = 0; i < n && off < sizeof(shown); i++)
+			off += (size_t)snprintf(shown + off, sizeof(shown) - off, "%s%s",
+			                        i ? "," : "", m[i].shown);
+	marathon_masters_free(m, n);
+	cli_marathon_load(d->cfg, &d->apps, urls);
+	d->apps_loaded = true;
+	for (size_t i = 0; i < d->apps.diags.count; i++) {
+		if (d->apps.diags.items[i].severity != DIAG_ERROR)
+			continue;
+		doctor_add(
+		    d, DOCTOR_FAIL, "apps",
+		    "start Marathon there, or correct \"apps\" and marathon.* in vipd's config",
+		    "app source Marathon %s: %s", shown[0] ? shown : "(unparsable URL list)",
+		    diag_format(&d->apps.diags.items[i], line, sizeof(line)));
+		return;
+	}
+	doctor_add(d, DOCTOR_OK, "apps", NULL, "app source Marathon %s: %zu apps", shown,
+	           d->apps.napps);
+}
+
 static void check_apps(struct doctor *d)
 {
 	const char *path = d->cfg->apps_path;
@@ -65,6 +95,10 @@ static void check_apps(struct doctor *d)
 	size_t errors;
 	struct stat st;
 
+	if (marathon_is_source(path)) {
+		check_marathon_apps(d, path);
+		return;
+	}
 	(void)snprintf(fix, sizeof(fix), "create %s or set \"apps\" in vipd's config", path);
 	if (stat(path, &st) < 0) {
 		doctor_add(d, DOCTOR_FAIL, "apps", fix, "app source %s: %s", path, strerror(errno));

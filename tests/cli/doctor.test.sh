@@ -71,6 +71,12 @@ expect_contains "$out" "FAIL  apps        app source $TMP/bad: 2 error(s) in the
 config "$TMP/none" nobody true
 out=$("$vipctl" -c "$TMP/vipd.json" doctor 2>&1)
 expect_contains "$out" "FAIL  apps        app source $TMP/none: No such file or directory; fix: create $TMP/none or set \"apps\" in vipd's config"
+# Marathon's masters as the source: read as vipctl validate reads them, and
+# named without their credentials (port 1 on loopback: nothing listens).
+config "http://ops:s3cr3t@127.0.0.1:1" nobody true
+out=$("$vipctl" -c "$TMP/vipd.json" doctor 2>&1)
+expect_contains "$out" "FAIL  apps        app source Marathon http://127.0.0.1:1: marathon http://127.0.0.1:1 /v2/apps?embed=apps.tasks: Couldn't connect to server; fix: start Marathon there, or correct \"apps\" and marathon.* in vipd's config"
+expect_not_contains "$out" "s3cr3t"
 
 # More checks than ephemeral ports: 500 tasks with a TCP check every second
 # hold 500 * (60 s of TIME_WAIT + 1) ports.

@@ -22,6 +22,12 @@ expect_contains() { # haystack needle
   esac
 }
 
+expect_not_contains() { # haystack needle
+  case "$1" in
+    *"$2"*) fail "expected output not to contain [$2]; output was:"$'\n'"$1" ;;
+  esac
+}
+
 finish() {
   if [ "$FAILURES" -ne 0 ]; then
     echo "$FAILURES assertion(s) failed" >&2
