@@ -17,10 +17,12 @@
 #include "vipd/reconcile.h"
 
 struct dataplane_settings {
-	const char *interface;  /* dummy interface vipd creates and owns for VIP addresses,
-	                           e.g. "vipd0"; NULL = do not bind addresses */
-	const char *state_path; /* file persisting the owned set across restarts (e.g.
-	                           /run/vipd/owned.json); NULL = none */
+	const char *interface;      /* dummy interface vipd creates and owns for VIP addresses,
+	                               e.g. "vipd0"; NULL = do not route VIPs */
+	const char *source_address; /* the node's own address, src of the VIPs' local routes;
+	                               NULL = that of the default route's interface */
+	const char *state_path;     /* file persisting the owned set across restarts (e.g.
+	                               /run/vipd/owned.json); NULL = none */
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* IPVS connection timeouts; 0 =
 	                                                      leave the kernel's */
 };

@@ -47,7 +47,8 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		goto fail;
 	if (apply_timeouts(dp, s, err, errlen) < 0)
 		goto fail;
-	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
+	if (s->interface != NULL &&
+	    vipif_open(&dp->vif, s->interface, s->source_address, err, errlen) < 0)
 		goto fail;
 	if (s->state_path != NULL) {
 		dp->state_path = strdup(s->state_path);
@@ -178,7 +179,7 @@ int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra
 	for (size_t i = 0; i < ra->nbound; i++) {
 		if (addr_in(ra->wanted, ra->nwanted, &ra->bound[i]))
 			continue;
-		if (vipif_addr_del(dp->vif, &ra->bound[i], err, errlen) < 0)
+		if (vipif_route_del(dp->vif, &ra->bound[i], err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -197,7 +198,7 @@ static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
 			continue;
 		for (size_t j = 0; j < failed->n && !skip; j++)
 			skip = lb_addr_cmp(&failed->keys[j].addr, a) == 0;
-		if (!skip && vipif_addr_add(dp->vif, a, err, errlen) < 0)
+		if (!skip && vipif_route_add(dp->vif, a, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -241,7 +242,7 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
-	if (vipif_addrs(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
+	if (vipif_routes(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
 		return -1;
 	qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
 	return 0;
