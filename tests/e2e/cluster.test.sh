@@ -8,6 +8,9 @@
 # every node (weight 0) within interval + timeout + 1 s; kill -9 of A's vipd:
 # A's backends go out of rotation on B and C within the lease TTL (3 s) + 2 s,
 # except a VIP's only one (kept at weight 1, audited).
+# Then etcd: one member stopped changes no table and a check still propagates;
+# all stopped for twice the TTL changes no table (a node still applies its own
+# checks); restarted, the other node converges.
 set -u
 here=$(dirname "$(readlink -f "$0")")
 export VIPD_VM_MEM=${VIPD_VM_MEM:-2G} VIPD_VM_TIMEOUT=${VIPD_VM_TIMEOUT:-420}

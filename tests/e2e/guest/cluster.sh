@@ -4,7 +4,7 @@ set -u
 
 TTL=3
 NODES=(A B C)
-declare -A ADDR=([A]=10.70.0.1 [B]=10.70.0.2 [C]=10.70.0.3) VPID
+declare -A ADDR=([A]=10.70.0.1 [B]=10.70.0.2 [C]=10.70.0.3) VPID EPID
 BR=10.70.0.254
 ENDPOINTS='"http://10.70.0.254:2379", "http://10.70.0.254:2381", "http://10.70.0.254:2383"'
 
@@ -40,6 +40,7 @@ etcd_start() { # MEMBER (1-3)
 		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
 		--initial-cluster "e1=http://127.0.0.1:2380,e2=http://127.0.0.1:2382,e3=http://127.0.0.1:2384" \
 		--heartbeat-interval 200 --election-timeout 2000 >>"/tmp/e2e/etcd$i.log" 2>&1 &
+	EPID[$i]=$!
 	LIB_PIDS+=($!)
 }
 etcd_healthy() {
@@ -167,6 +168,31 @@ lib_assert_eq 1 "$(weight B "$solo" "$WA")" "B: /solo keeps its only backend a"
 lib_assert_eq 1 "$(weight C "$solo" "$WA")" "C: /solo keeps its only backend a"
 lib_assert_contains "$(grep '"event":"cluster_rule"' /tmp/e2e/auditC.log)" '"rule":"expired_kept_last_backends"' "C's audit: /solo's expired backend kept as its last"
 lib_assert_eq "b" "$(who_answers_c "http://10.200.0.10/" 10)" "C: /addr reaches b only"
+
+lib_log "etcd: one member stopped changes nothing; all stopped, no table changes; restarted, they converge"
+tables() { on B ipvsadm -Sn | sort; echo; on C ipvsadm -Sn | sort; }
+before=$(tables)
+kill -TERM "${EPID[1]}"
+wait "${EPID[1]}"
+sleep 4
+lib_assert_eq "$before" "$(tables)" "one member stopped: B's and C's tables unchanged"
+touch /tmp/e2e/b.down
+within 5 "one member stopped: b's failing check still reaches C (weight 0)" eval '[[ $(weight C 10.200.0.10:80 $WB) == 0 ]]'
+rm /tmp/e2e/b.down
+within 5 "b back in rotation on C" eval '[[ $(weight C 10.200.0.10:80 $WB) == 1 ]]'
+before=$(tables)
+for i in 2 3; do kill -TERM "${EPID[$i]}"; done
+for i in 2 3; do wait "${EPID[$i]}"; done
+sleep $((2 * TTL))
+lib_assert_eq "$before" "$(tables)" "all members stopped for twice the lease TTL: B's and C's tables unchanged"
+touch /tmp/e2e/b.down
+within 5 "etcd down: B still applies its own check (b at weight 0 on B)" eval '[[ $(weight B 10.200.0.10:80 $WB) == 0 ]]'
+lib_assert_eq 1 "$(weight C 10.200.0.10:80 "$WB")" "etcd down: C cannot learn it (b still at weight 1 on C)"
+for i in 1 2 3; do etcd_start $i; done
+e2e_wait_for "etcd: three members healthy again" 40 etcd_healthy
+within 20 "etcd back: C converges (b at weight 0 on C)" eval '[[ $(weight C 10.200.0.10:80 $WB) == 0 ]]'
+rm /tmp/e2e/b.down
+within 10 "b back in rotation on B and C" eval '[[ $(weight B 10.200.0.10:80 $WB) == 1 && $(weight C 10.200.0.10:80 $WB) == 1 ]]'
 
 for n in B C; do kill -TERM "${VPID[$n]}"; done
 for n in B C; do wait "${VPID[$n]}"; done
