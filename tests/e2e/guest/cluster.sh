@@ -3,6 +3,7 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/lib_e2e.sh"
 
 TTL=3
+INTERVAL=2 # the checks' interval; their timeout is 1 s
 NODES=(A B C)
 declare -A ADDR=([A]=10.70.0.1 [B]=10.70.0.2 [C]=10.70.0.3) VPID EPID
 BR=10.70.0.254
@@ -26,6 +27,9 @@ for n in "${NODES[@]}"; do
 	ip -n "n$n" link set "p$n" up
 	ip -n "n$n" route add default via $BR
 done
+# C's VIP routes take the address lb.source_address names, not the default one.
+SRC_C=10.70.0.13
+ip -n nC addr add $SRC_C/24 dev pC
 on() { # NODE CMD...: CMD in NODE's namespace
 	local n=$1
 	shift
@@ -58,19 +62,19 @@ LIB_PIDS+=($!)
 ip netns exec nB python3 "$E2E_DIR/backend.py" b 8080 &
 LIB_PIDS+=($!)
 mkdir -p /tmp/e2e/apps
-e2e_http_app /web /web:80 1 "$(e2e_task web.a ${ADDR[A]}), $(e2e_task web.b ${ADDR[B]})" >/tmp/e2e/apps/web.json
-e2e_http_app /addr 10.200.0.10:80 1 "$(e2e_task addr.a ${ADDR[A]}), $(e2e_task addr.b ${ADDR[B]})" >/tmp/e2e/apps/addr.json
-e2e_http_app /solo /solo:80 1 "$(e2e_task solo.a ${ADDR[A]})" >/tmp/e2e/apps/solo.json
+e2e_http_app /web /web:80 $INTERVAL "$(e2e_task web.a ${ADDR[A]}), $(e2e_task web.b ${ADDR[B]})" >/tmp/e2e/apps/web.json
+e2e_http_app /addr 10.200.0.10:80 $INTERVAL "$(e2e_task addr.a ${ADDR[A]}), $(e2e_task addr.b ${ADDR[B]})" >/tmp/e2e/apps/addr.json
+e2e_http_app /solo /solo:80 $INTERVAL "$(e2e_task solo.a ${ADDR[A]})" >/tmp/e2e/apps/solo.json
 lib_wait_port nA ${ADDR[A]} 8080
 lib_wait_port nB ${ADDR[B]} 8080
 e2e_wait_for "etcd: three members healthy" 40 etcd_healthy
 
 vipd_start() { # NODE
-	local n=$1 dns=""
-	[[ $n == C ]] && dns=', "dns": {"listen": "127.0.0.1:53"}'
+	local n=$1 dns="" src=""
+	[[ $n == C ]] && dns=', "dns": {"listen": "127.0.0.1:53"}' src="\"source_address\": \"$SRC_C\", "
 	cat >"/tmp/e2e/node$n.json" <<JSON
 {"apps": "/tmp/e2e/apps", "audit_log": "/tmp/e2e/audit$n.log", "reload_seconds": 1,
- "lb": {"interface": "vipd0", "state_file": "/tmp/e2e/owned$n.json", "drain_seconds": 60,
+ "lb": {$src"interface": "vipd0", "state_file": "/tmp/e2e/owned$n.json", "drain_seconds": 60,
         "resync_seconds": 2},
  "cluster": {"node": "$n", "hosts": ["${ADDR[$n]}"], "endpoints": [$ENDPOINTS],
              "lease_ttl": $TTL}$dns}
@@ -116,6 +120,7 @@ within() {
 		sleep 0.1
 	done
 	t=$((($(date +%s%N) - t0) / 1000000))
+	((t <= secs * 1000)) || lib_fail "$what: only after $((t / 1000)).$((t % 1000 / 100)) s, more than $secs s"
 	echo "ok: $what (after $((t / 1000)).$((t % 1000 / 100)) s)"
 }
 who_answers_c() { # URL COUNT: who answers from C
@@ -134,10 +139,12 @@ solo=$(dig_c $SOLO A):80
 e2e_wait_for "/web: a and b in rotation on A, B and C" 20 eval 'all_weights $web $WA 1 && all_weights $web $WB 1'
 e2e_wait_for "/addr: a and b in rotation on A, B and C" 10 eval 'all_weights 10.200.0.10:80 $WA 1 && all_weights 10.200.0.10:80 $WB 1'
 e2e_wait_for "/solo: a in rotation on A, B and C" 10 all_weights "$solo" "$WA" 1
-for n in "${NODES[@]}"; do
+for n in A B; do
 	lib_assert_contains "$(on "$n" ip -4 route show table local type local dev vipd0)" \
-		"local ${web%:*} proto static scope host src ${ADDR[$n]}" "n$n: /web's VIP routed with src ${ADDR[$n]}"
+		"local ${web%:*} proto static scope host src ${ADDR[$n]}" "n$n: /web's VIP routed with src ${ADDR[$n]} (its default route's)"
 done
+lib_assert_contains "$(on C ip -4 route show table local type local dev vipd0)" \
+	"local ${web%:*} proto static scope host src $SRC_C" "nC: /web's VIP routed with src $SRC_C (lb.source_address)"
 lib_assert_eq "$(on A ipvsadm -Sn | sort)" "$(on C ipvsadm -Sn | sort)" "A's and C's tables agree"
 lib_assert_eq "$(on B ipvsadm -Sn | sort)" "$(on C ipvsadm -Sn | sort)" "B's and C's tables agree"
 
@@ -151,18 +158,18 @@ spread=$(for ((i = 0; i < 20; i++)); do on C curl -sS --max-time 5 "http://10.20
 	awk '{ c[$1]++ } END { print (c["a"] >= 5 && c["b"] >= 5) ? "both" : "a " c["a"] ", b " c["b"] }')
 lib_assert_eq "both" "$spread" "C: /addr balanced: a and b each answer at least 5 of 20 new connections"
 
-lib_log "a fails its checks on A: out of rotation on A, B and C within interval + timeout + 1 s"
+lib_log "a fails its checks on A: out of rotation on A, B and C within interval + timeout + 1 s ($((INTERVAL + 2)) s)"
 touch /tmp/e2e/a.down
-within 3 "/web: a at weight 0 on every node" all_weights "$web" "$WA" 0
-within 1 "/addr: a at weight 0 on every node" all_weights 10.200.0.10:80 "$WA" 0
+within $((INTERVAL + 1 + 1)) "/web and /addr: a at weight 0 on every node" \
+	eval 'all_weights $web $WA 0 && all_weights 10.200.0.10:80 $WA 0'
 lib_assert_eq "b" "$(who_answers_c "http://$web/" 10)" "C: /web reaches b only"
 rm /tmp/e2e/a.down
 e2e_wait_for "a back in rotation on every node" 10 eval 'all_weights $web $WA 1 && all_weights 10.200.0.10:80 $WA 1 && all_weights $solo $WA 1'
 
 lib_log "kill -9 of A's vipd: its backends out of rotation on B and C (weight 0, draining) within the lease TTL ($TTL s) + 2 s, /solo's only one stays"
 kill -9 "${VPID[A]}"
-within $((TTL + 2)) "/web: a out of rotation on B and C" eval 'out_on B $web $WA && out_on C $web $WA'
-within 1 "/addr: a out of rotation on B and C" eval 'out_on B 10.200.0.10:80 $WA && out_on C 10.200.0.10:80 $WA'
+within $((TTL + 2)) "/web and /addr: a out of rotation on B and C" \
+	eval 'out_on B $web $WA && out_on C $web $WA && out_on B 10.200.0.10:80 $WA && out_on C 10.200.0.10:80 $WA'
 for n in B C; do echo "n$n: /web a weight $(weight "$n" "$web" "$WA")"; done
 lib_assert_eq 1 "$(weight B "$solo" "$WA")" "B: /solo keeps its only backend a"
 lib_assert_eq 1 "$(weight C "$solo" "$WA")" "C: /solo keeps its only backend a"
