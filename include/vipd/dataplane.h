@@ -72,8 +72,8 @@ typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, co
  * owned set + keys of desired, apply all operations in one IPVS batch, turn
  * edits that find nothing into adds, re-read and re-plan on any other
  * failure (a few times at most), then persist the owned set without the keys
- * whose services are gone. A new VIP's address is bound after its services
- * exist; a VIP that leaves has its address unbound before its services are
+ * whose services are gone. A new VIP is routed (vipif) after its services
+ * exist; a VIP that leaves loses its route before its services are
  * deleted. Never touches a service it does not own, never flushes.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply(struct dataplane *dp, const struct lb_table *desired,

@@ -1,7 +1,7 @@
 /*
  * The data plane's reconcile round: read the kernel's IPVS table, plan with
  * the reconciler against the desired table, apply the plan in one batch,
- * converge the VIP addresses around it, and persist the owned set. It owns
+ * converge the VIP routes (vipif) around it, and persist the owned set. It owns
  * the IPVS handle, the VIP interface handle and the owned set.
  */
 #include "vipd/dataplane.h"
@@ -170,8 +170,8 @@ void dataplane_round_addrs_free(struct round_addrs *ra)
 	free(ra->wanted);
 }
 
-/* Before any service is deleted, so that a VIP that leaves stops being a
- * local address before its service goes: a connection to it then fails at
+/* Before any service is deleted, so that a VIP that leaves loses its local
+ * route before its service goes: a connection to it then fails at
  * once rather than reaching a local socket that happens to listen. */
 int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
                               size_t errlen)
@@ -185,7 +185,7 @@ int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra
 	return 0;
 }
 
-/* After the batch: a VIP's address is bound once all its services exist, so
+/* After the batch: a VIP is routed once all its services exist, so
  * that no connection to it reaches the local stack instead of IPVS. */
 static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
                        const struct lb_keyset *failed, char *err, size_t errlen)
@@ -313,7 +313,7 @@ void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want)
 	lb_table_init(want);
 }
 
-/* After the plans: bind the addresses of the VIPs whose services exist, and
+/* After the plans: route the VIPs whose services exist, and
  * drop from the owned set the services that are gone. Needs `observed` to
  * be a complete read (the last plan's). */
 int dataplane_finish_round(struct round *r, const struct lb_table *desired,
