@@ -33,6 +33,7 @@ struct vipd_config {
 	bool native_curl;             /* "checks.native_curl" */
 	bool ipvs;               /* "lb.ipvs": false = compute and log, touch no kernel state */
 	char *interface;         /* "lb.interface": dummy interface holding VIP addresses */
+	char *source_address;    /* "lb.source_address": src of the VIP routes; NULL = found */
 	char *state_file;        /* "lb.state_file": the owned VIP services, across restarts */
 	unsigned drain_s;        /* "lb.drain_seconds" */
 	unsigned resync_s;       /* "lb.resync_seconds" */

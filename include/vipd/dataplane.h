@@ -17,10 +17,12 @@
 #include "vipd/reconcile.h"
 
 struct dataplane_settings {
-	const char *interface;  /* dummy interface vipd creates and owns for VIP addresses,
-	                           e.g. "vipd0"; NULL = do not bind addresses */
-	const char *state_path; /* file persisting the owned set across restarts (e.g.
-	                           /run/vipd/owned.json); NULL = none */
+	const char *interface;      /* dummy interface vipd creates and owns for VIP addresses,
+	                               e.g. "vipd0"; NULL = do not route VIPs */
+	const char *source_address; /* the node's own address, src of the VIPs' local routes;
+	                               NULL = that of the default route's interface */
+	const char *state_path;     /* file persisting the owned set across restarts (e.g.
+	                               /run/vipd/owned.json); NULL = none */
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* IPVS connection timeouts; 0 =
 	                                                      leave the kernel's */
 };
@@ -70,8 +72,8 @@ typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, co
  * owned set + keys of desired, apply all operations in one IPVS batch, turn
  * edits that find nothing into adds, re-read and re-plan on any other
  * failure (a few times at most), then persist the owned set without the keys
- * whose services are gone. A new VIP's address is bound after its services
- * exist; a VIP that leaves has its address unbound before its services are
+ * whose services are gone. A new VIP is routed (vipif) after its services
+ * exist; a VIP that leaves loses its route before its services are
  * deleted. Never touches a service it does not own, never flushes.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply(struct dataplane *dp, const struct lb_table *desired,

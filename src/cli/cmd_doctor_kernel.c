@@ -5,7 +5,6 @@
  * kernel's own files or asks IPVS (src/lb), and says what to do.
  */
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "vipd/vipif.h"
 #include "vipd/dataplane.h"
 #include "vipd/log.h"
 
@@ -345,63 +345,49 @@ static size_t want_addresses(const struct lb_table *t, struct lb_addr *out, size
 	return n;
 }
 
-static bool address_on(const struct ifaddrs *ifs, const char *ifname, const struct lb_addr *a)
+static bool routed(const struct lb_addr *have, size_t nhave, const struct lb_addr *a)
 {
-	for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next) {
-		struct lb_addr have = {.af = AF_UNSPEC};
-
-		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			have.af = AF_INET;
-			have.u.v4 =
-			    ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			have.af = AF_INET6;
-			have.u.v6 =
-			    ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
-		}
-		if (have.af == a->af && lb_addr_cmp(&have, a) == 0)
+	for (size_t i = 0; i < nhave; i++)
+		if (lb_addr_cmp(&have[i], a) == 0)
 			return true;
-	}
 	return false;
 }
 
 static void check_addresses(struct doctor *d, const char *ifname)
 {
 	struct lb_addr *want = calloc(d->want.nsvcs + 1, sizeof(*want));
-	struct ifaddrs *ifs;
-	size_t n = 0, missing = 0;
-	char list[256] = "", one[INET6_ADDRSTRLEN];
+	struct lb_addr *have = NULL;
+	size_t n = 0, nhave = 0, missing = 0;
+	char list[256] = "", one[INET6_ADDRSTRLEN], err[256];
 
 	if (want == NULL)
 		fatalx("vipctl doctor: out of memory");
 	n = want_addresses(&d->want, want, d->want.nsvcs);
-	if (getifaddrs(&ifs) < 0) {
-		doctor_add(d, DOCTOR_FAIL, "addresses", NULL, "getifaddrs: %s", strerror(errno));
+	if (vipif_routes_of(ifname, &have, &nhave, err, sizeof(err)) < 0) {
+		doctor_add(d, DOCTOR_FAIL, "addresses", NULL, "%s", err);
 		free(want);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (address_on(ifs, ifname, &want[i]))
+		if (routed(have, nhave, &want[i]))
 			continue;
 		if (missing++ < 4)
 			(void)snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			               missing > 1 ? ", " : "",
 			               lb_addr_format(&want[i], one, sizeof(one)));
 	}
-	freeifaddrs(ifs);
+	free(have);
 	free(want);
 	if (missing > 0)
 		doctor_add(
 		    d, DOCTOR_FAIL, "addresses",
-		    "vipd binds each once its service is in the kernel: is vipd running with "
+		    "vipd routes each once its service is in the kernel: is vipd running with "
 		    "this config (systemctl status vipd; its log says why a round failed)?",
-		    "%zu of %zu VIP addresses are not on %s: %s%s", missing, n, ifname, list,
-		    missing > 4 ? ", ..." : "");
+		    "%zu of %zu VIP addresses are not routed through %s: %s%s", missing, n, ifname,
+		    list, missing > 4 ? ", ..." : "");
 	else
-		doctor_add(d, DOCTOR_OK, "addresses", NULL, "all %zu VIP addresses are on %s", n,
-		           ifname);
+		doctor_add(d, DOCTOR_OK, "addresses", NULL,
+		           "all %zu VIP addresses are routed through %s", n, ifname);
 }
 
 void doctor_check_interface(struct doctor *d)

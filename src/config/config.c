@@ -86,6 +86,7 @@ void config_free(struct vipd_config *c)
 	free(c->run_as);
 	free(c->shell);
 	free(c->interface);
+	free(c->source_address);
 	free(c->state_file);
 	free(c->dns_listen);
 	free(c->api_listen);
@@ -131,6 +132,7 @@ static const struct field fields[] = {
     FIELD("/checks/native_curl", F_BOOL, native_curl),
     FIELD("/lb/ipvs", F_BOOL, ipvs),
     FIELD("/lb/interface", F_STRING, interface),
+    FIELD("/lb/source_address", F_STRING, source_address),
     FIELD("/lb/state_file", F_STRING, state_file),
     FIELD("/lb/drain_seconds", F_UINT, drain_s),
     FIELD("/lb/resync_seconds", F_UINT, resync_s),
@@ -407,6 +409,13 @@ static int config_validate(struct vipd_config *c, const char *file, struct diag_
 	                  diags);
 	rc |= parse_range(c->vip_range6, AF_INET6, "/lb/named_vip_range_v6", &c->vip_ranges.v6,
 	                  file, diags);
+	if (c->source_address != NULL &&
+	    lb_addr_parse(c->source_address, &(struct lb_addr){0}) < 0) {
+		diag_add(diags, DIAG_ERROR, file, "/lb/source_address",
+		         "expected an IPv4 or IPv6 address of this node, got \"%s\"",
+		         c->source_address);
+		rc = -1;
+	}
 	if (c->cluster_lease_ttl < 2) {
 		diag_add(diags, DIAG_ERROR, file, "/cluster/lease_ttl",
 		         "expected at least 2 seconds, got %u", c->cluster_lease_ttl);

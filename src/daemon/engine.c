@@ -217,6 +217,7 @@ static int open_dataplane(struct engine *e, char *err, size_t errlen)
 {
 	struct dataplane_settings ds = {
 	    .interface = e->cfg.interface,
+	    .source_address = e->cfg.source_address,
 	    .state_path = e->cfg.state_file,
 	    .timeout_tcp = e->cfg.timeout_tcp,
 	    .timeout_tcpfin = e->cfg.timeout_tcpfin,

@@ -1,7 +1,7 @@
 /*
  * The data plane's reconcile round: read the kernel's IPVS table, plan with
  * the reconciler against the desired table, apply the plan in one batch,
- * converge the VIP addresses around it, and persist the owned set. It owns
+ * converge the VIP routes (vipif) around it, and persist the owned set. It owns
  * the IPVS handle, the VIP interface handle and the owned set.
  */
 #include "vipd/dataplane.h"
@@ -62,7 +62,8 @@ int dataplane_open(struct dataplane **out, const struct dataplane_settings *s, c
 		goto fail;
 	if (apply_timeouts(dp, s, err, errlen) < 0)
 		goto fail;
-	if (s->interface != NULL && vipif_open(&dp->vif, s->interface, err, errlen) < 0)
+	if (s->interface != NULL &&
+	    vipif_open(&dp->vif, s->interface, s->source_address, err, errlen) < 0)
 		goto fail;
 	if (dp->state_path != NULL &&
 	    dataplane_state_load(dp->state_path, &dp->owned, err, errlen) < 0)
@@ -180,8 +181,8 @@ void dataplane_round_addrs_free(struct round_addrs *ra)
 	free(ra->wanted);
 }
 
-/* Before any service is deleted, so that a VIP that leaves stops being a
- * local address before its service goes: a connection to it then fails at
+/* Before any service is deleted, so that a VIP that leaves loses its local
+ * route before its service goes: a connection to it then fails at
  * once rather than reaching a local socket that happens to listen. */
 int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
                               size_t errlen)
@@ -189,13 +190,13 @@ int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra
 	for (size_t i = 0; i < ra->nbound; i++) {
 		if (addr_in(ra->wanted, ra->nwanted, &ra->bound[i]))
 			continue;
-		if (vipif_addr_del(dp->vif, &ra->bound[i], err, errlen) < 0)
+		if (vipif_route_del(dp->vif, &ra->bound[i], err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* After the batch: a VIP's address is bound once all its services exist, so
+/* After the batch: a VIP is routed once all its services exist, so
  * that no connection to it reaches the local stack instead of IPVS. */
 static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
                        const struct lb_keyset *failed, char *err, size_t errlen)
@@ -208,7 +209,7 @@ static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
 			continue;
 		for (size_t j = 0; j < failed->n && !skip; j++)
 			skip = lb_addr_cmp(&failed->keys[j].addr, a) == 0;
-		if (!skip && vipif_addr_add(dp->vif, a, err, errlen) < 0)
+		if (!skip && vipif_route_add(dp->vif, a, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -252,7 +253,7 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
-	if (vipif_addrs(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
+	if (vipif_routes(dp->vif, &ra->bound, &ra->nbound, err, errlen) < 0)
 		return -1;
 	/* No address bound leaves bound NULL, which qsort must not be given. */
 	if (ra->nbound > 1)
@@ -325,7 +326,7 @@ void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want)
 	lb_table_init(want);
 }
 
-/* After the plans: bind the addresses of the VIPs whose services exist, and
+/* After the plans: route the VIPs whose services exist, and
  * drop from the owned set the services that are gone. Needs `observed` to
  * be a complete read (the last plan's). */
 int dataplane_finish_round(struct round *r, const struct lb_table *desired,

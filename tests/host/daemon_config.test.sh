@@ -16,6 +16,14 @@ expect_eq "$(cat "$TMP/err")" "vipd: error: $TMP/bad.json: /lb/drain_seconds: ex
 vipd: error: $TMP/bad.json: /lb/colour: unknown setting
 vipd: error: $TMP/bad.json: /log_level: expected \"warn\", \"info\" or \"debug\"" "bad config messages"
 
+# The node's own address for the VIP routes' src must be an address.
+cat > "$TMP/src.json" <<'JSON'
+{"apps": "examples/apps", "lb": {"source_address": "10.0.0.300"}}
+JSON
+"$vipd" -c "$TMP/src.json" --check-config >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 2 "bad lb.source_address exit code"
+expect_eq "$(cat "$TMP/err")" "vipd: error: $TMP/src.json: /lb/source_address: expected an IPv4 or IPv6 address of this node, got \"10.0.0.300\"" "bad lb.source_address message"
+
 # An explicit config that is missing is an error (the default may be absent).
 "$vipd" -c "$TMP/missing.json" --check-config >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 2 "missing -c file exit code"

@@ -16,10 +16,11 @@ JSON
 SVC=10.200.0.10:80
 e2e_vipd /tmp/e2e/vipd.json
 
-lib_log "both healthy: both in rotation, VIP bound on vipd0"
+lib_log "both healthy: both in rotation, VIP routed through vipd0"
 e2e_wait_for "a in rotation" 10 e2e_weight_is $SVC 10.61.1.2:8080 1
 e2e_wait_for "b in rotation" 10 e2e_weight_is $SVC 10.61.2.2:8080 1
-lib_assert_contains "$(ip -o addr show dev vipd0)" "10.200.0.10/32" "VIP address bound"
+lib_assert_contains "$(ip -4 route show table local type local dev vipd0)" "local 10.200.0.10 proto static scope host src" "VIP routed, src the node's address"
+lib_assert_eq "" "$(ip -o addr show dev vipd0 scope global)" "no VIP address on vipd0"
 lib_assert_eq "a b" "$(lib_who_answers http://10.200.0.10/ 20)" "traffic reaches both backends"
 
 lib_log "the backend holding an open connection fails its check: weight 0 within interval + timeout, the connection finishes"

@@ -34,7 +34,7 @@ for ((i = 0; i < 150; i++)); do
 done
 [[ -n $addr ]] || { tail -n 30 /tmp/e2e/vipd.log; lib_fail "$NAME never resolved"; }
 lib_log "$NAME resolves to $addr, and TCP $addr:80 is in the kernel"
-lib_assert_contains "$(ip -o addr show dev vipd0)" "$addr/32" "VIP address bound"
+lib_assert_contains "$(ip -4 route show table local type local dev vipd0)" "local $addr proto static" "VIP routed"
 lib_assert_eq "0 1 80 $NAME." "$(dig_short "_http._tcp.$NAME" SRV)" "SRV record"
 lib_assert_contains "$(dig @127.0.0.1 nope.marathon.l4lb.thisdcos.directory A)" "status: NXDOMAIN" "unknown name"
 lib_assert_contains "$(dig @127.0.0.1 +tcp "$NAME" A)" "$addr" "the same answer over TCP"

@@ -31,7 +31,7 @@ lib_log "both healthy: an IPv6 service with both dests, the VIP bound, both reac
 e2e_wait_for "a in rotation" 10 e2e_weight_is "$SVC" "$A" 1
 e2e_wait_for "b in rotation" 10 e2e_weight_is "$SVC" "$B" 1
 lib_assert_contains "$(lib_ipvsadm -Ln)" "TCP [fd00:200::10]:80 wlc" "ipvsadm: an IPv6 service for the VIP"
-lib_assert_contains "$(ip -o addr show dev vipd0)" "fd00:200::10/128" "VIP address bound"
+lib_assert_contains "$(ip -6 route show table local type local dev vipd0)" "local fd00:200::10 proto static" "VIP routed"
 lib_assert_eq "a b" "$(who_answers6 20)" "curl -g 'http://[fd00:200::10]/' reaches both backends"
 
 lib_log "a's check fails: drained, new connections go to b only"

@@ -78,14 +78,14 @@ lib_assert_eq "$api1" "$api2" "/api:8080 has the same address on both nodes"
 lib_assert_eq "$(table 1)" "$(table 2)" "both nodes' tables agree"
 lib_assert_contains "$(cat /tmp/e2e/audit1.log)" "\"op\":\"add_service\",\"service\":\"TCP $web1\"" "node1 audit: the service of /web:80"
 lib_assert_contains "$(cat /tmp/e2e/audit2.log)" "\"op\":\"add_service\",\"service\":\"TCP $web1\"" "node2 audit: the service of /web:80"
-lib_assert_contains "$(ip -o addr show dev vipd0)" "${web1%:*}/32" "node1: the VIP bound on vipd0"
-lib_assert_contains "$("${N2[@]}" ip -o addr show dev vipn2)" "${web1%:*}/32" "node2: the VIP bound on vipn2"
+lib_assert_contains "$(ip -4 route show table local type local dev vipd0)" "local ${web1%:*} proto static scope host src" "node1: the VIP routed through vipd0"
+lib_assert_contains "$("${N2[@]}" ip -4 route show table local type local dev vipn2)" "local ${web1%:*} proto static scope host src" "node2: the VIP routed through vipn2"
 
 # node2_who_answers URL COUNT: as lib_who_answers, from node2 with node2's own
-# address as the source. (A client connecting to a local VIP gets the VIP as its
-# source address; the backends' replies to it are routed through the root
-# namespace, which holds the same VIP and takes them: a quirk of this one-VM
-# topology, where node1 is node2's router.)
+# address chosen as the source. (When vipd bound VIPs as addresses, a client
+# connecting to a local VIP got the VIP as its source, and the backends'
+# replies went to the root namespace, which held the same VIP; with VIPs as
+# local routes whose src is the node's address, the plain client below works.)
 node2_who_answers() {
 	local i
 	for ((i = 0; i < $2; i++)); do
@@ -97,6 +97,8 @@ lib_log "clients on each node reach both backends through their own node"
 lib_assert_eq "a b" "$(lib_who_answers "http://$web1/" 20)" "node1: /web reaches both"
 lib_assert_eq "a b" "$(node2_who_answers "http://$web1/" 20)" "node2: /web reaches both"
 lib_assert_eq "a b" "$(node2_who_answers "http://$api1/" 20)" "node2: /api reaches both"
+lib_assert_eq "a b" "$(for ((i = 0; i < 20; i++)); do "${N2[@]}" curl -sS --max-time 5 "http://$web1/" || echo curl-failed; done | sort -u | tr '\n' ' ' | sed 's/ $//')" \
+	"node2: /web reaches both with the source its VIP route gives (node2's address, not the VIP)"
 
 lib_log "a fails its /web check: drained on both nodes, the tables still agree"
 touch /tmp/e2e/a.down

@@ -85,7 +85,7 @@ audit=$(cat "$W/audit.log")
 lib_assert_contains "$audit" '"op":"edit_dest","service":"TCP 10.200.0.20:80"' "the refused edit is logged"
 lib_assert_contains "$audit" '"result":"error"' "as an error"
 lib_assert_contains "$audit" '"op":"add_service","service":"TCP 10.200.0.20:80"' "the whole-table round re-adds the service"
-lib_assert_contains "$(ip -o addr show dev vipd0)" "10.200.0.20/32" "the VIP stays bound"
+lib_assert_contains "$(ip -4 route show table local type local dev vipd0)" "local 10.200.0.20 proto static" "the VIP stays routed"
 
 lib_log "after the fallback, health rounds again"
 : >"$W/www/a/health"

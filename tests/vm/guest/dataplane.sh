@@ -15,8 +15,13 @@ dp() {
 witness() {
 	ipvsadm "$@" | tr -s ' '
 }
+# The VIPs routed as local addresses through vipd0 (vipd binds no address;
+# the kernel's own proto kernel route is the link's fe80::).
 addrs() {
-	ip -o addr show dev vipd0 scope global | awk '{ print $4 }' | sort | tr '\n' ' '
+	{
+		ip -4 route show table local type local dev vipd0
+		ip -6 route show table local type local dev vipd0
+	} | awk '!/proto kernel/ { print $2 }' | sort | tr '\n' ' '
 }
 
 lib_modules ip_vs ip_vs_rr ip_vs_wlc dummy
@@ -54,7 +59,12 @@ lib_assert_contains "$wit" "TCP [fd00::11]:443 wlc" "TCP IPv6 service"
 lib_assert_contains "$wit" "-> [fd00:50::2]:8443 Masq 3 " "IPv6 dest"
 lib_assert_contains "$wit" "UDP [fd00::11]:53 wlc" "UDP IPv6 service"
 lib_assert_contains "$wit" "-> 10.50.0.4:80 Route 1 " "droute maps to the kernel's DROUTE"
-lib_assert_eq "11.0.0.1/32 11.0.0.2/32 fd00::11/128 " "$(addrs)" "VIP addresses bound on vipd0"
+lib_assert_eq "11.0.0.1 11.0.0.2 fd00::11 " "$(addrs)" "VIP routes through vipd0"
+lib_assert_eq "" "$(ip -o addr show dev vipd0 scope global)" "no address on vipd0: VIPs are routes"
+lib_assert_contains "$(ip -4 route show table local 11.0.0.1)" "local 11.0.0.1 dev vipd0 proto static scope host src 10.50.0.1" \
+	"IPv4 VIP route: type local, src the node's own address"
+lib_assert_contains "$(ip -6 route show table local fd00::11)" "local fd00::11 dev vipd0 proto static" \
+	"IPv6 VIP route: type local"
 lib_assert_eq "" "$(ip -o addr show dev vipd0 | grep tentative)" "IPv6 VIP not tentative (NODAD)"
 lib_assert_eq "dummy" "$(ip -d -o link show vipd0 | grep -o 'dummy' | head -n1)" "vipd0 is a dummy"
 lib_assert_contains "$(ip -o link show vipd0)" ",UP" "vipd0 is up"
@@ -88,7 +98,7 @@ out=$(dp apply "$W/c") || lib_fail "apply c: $out"
 lib_assert_contains "$out" "op del service TCP 11.0.0.2:80 ok" "its service is deleted"
 lib_assert_contains "$out" "round 1 ops 1 failed 0" "one operation"
 lib_assert_eq "" "$(witness -Ln | grep '11.0.0.2:80 ')" "the VIP's service is gone"
-lib_assert_eq "11.0.0.1/32 fd00::11/128 " "$(addrs)" "the VIP's address is gone"
+lib_assert_eq "11.0.0.1 fd00::11 " "$(addrs)" "the VIP's address is gone"
 wit=$(witness -Ln)
 lib_assert_contains "$wit" "TCP 11.0.0.9:80 rr" "the foreign service survives"
 lib_assert_contains "$wit" "-> 10.50.0.9:80 Masq 4 " "with its dest"
@@ -101,7 +111,7 @@ lib_assert_contains "$out" "op del service TCP [fd00::11]:443" "its TCP service 
 lib_assert_contains "$out" "op del service UDP [fd00::11]:53" "its UDP service is deleted"
 lib_assert_contains "$out" "round 1 ops 2 failed 0" "two operations"
 lib_assert_eq "" "$(witness -Ln | grep 'fd00::11')" "ipvsadm has no fd00::11 service"
-lib_assert_eq "11.0.0.1/32 " "$(addrs)" "its address is gone"
+lib_assert_eq "11.0.0.1 " "$(addrs)" "its address is gone"
 owned=$(dp owned)
 lib_assert_eq "UDP 11.0.0.1:53
 TCP 11.0.0.1:80" "$owned" "the owned set dropped the deleted services"
@@ -110,8 +120,8 @@ lib_log "drift made by hand is repaired"
 ipvsadm -e -t 11.0.0.1:80 -r 10.50.0.2:8080 -m -w 9 || lib_fail "ipvsadm -e"
 ipvsadm -d -t 11.0.0.1:80 -r 10.50.0.3:8080 || lib_fail "ipvsadm -d"
 ipvsadm -E -t 11.0.0.1:80 -s wlc || lib_fail "ipvsadm -E"
-ip addr del 11.0.0.1/32 dev vipd0 || lib_fail "ip addr del"
-ip addr add 11.0.0.77/32 dev vipd0 || lib_fail "ip addr add"
+ip route del local 11.0.0.1 dev vipd0 table local || lib_fail "ip route del"
+ip route add local 11.0.0.77 dev vipd0 table local || lib_fail "ip route add"
 out=$(dp apply "$W/d") || lib_fail "apply d after drift: $out"
 echo "$out"
 lib_assert_contains "$out" "op edit service TCP 11.0.0.1:80" "scheduler drift repaired"
@@ -124,7 +134,16 @@ wit=$(witness -Ln -t 11.0.0.1:80)
 lib_assert_contains "$wit" "TCP 11.0.0.1:80 rr" "ipvsadm: scheduler rr again"
 lib_assert_contains "$wit" "-> 10.50.0.2:8080 Masq 1 " "ipvsadm: weight 1 again"
 lib_assert_contains "$wit" "-> 10.50.0.3:8080 Masq 5 " "ipvsadm: dest back"
-lib_assert_eq "11.0.0.1/32 " "$(addrs)" "a lost VIP address is bound again, a stray one removed"
+lib_assert_eq "11.0.0.1 " "$(addrs)" "a lost VIP route is added again, a stray one removed"
+
+lib_log "an older vipd's VIP address on vipd0 becomes a route"
+ip route del local 11.0.0.1 dev vipd0 table local || lib_fail "ip route del"
+ip addr add 11.0.0.1/32 dev vipd0 || lib_fail "ip addr add (as an older vipd did)"
+out=$(dp apply "$W/d") || lib_fail "apply d over an old address: $out"
+lib_assert_eq "round 1 ops 0 failed 0" "$out" "the IPVS table is untouched"
+lib_assert_eq "" "$(ip -o addr show dev vipd0 scope global)" "the old address is removed"
+lib_assert_contains "$(ip -4 route show table local 11.0.0.1)" "local 11.0.0.1 dev vipd0 proto static scope host src 10.50.0.1" \
+	"the VIP is routed with the node's address as src"
 
 lib_log "quick rounds between resyncs"
 sed 's/^dest 10.50.0.2 8080 weight 1/dest 10.50.0.2 8080 weight 6/' "$W/d" >"$W/d6"
@@ -146,7 +165,7 @@ lib_assert_eq 1 "$rc" "non-zero exit"
 lib_assert_contains "$out" "op add service TCP 11.0.0.3:80" "the refused add is reported"
 lib_assert_contains "$out" "apply failed: " "the round says it failed"
 lib_assert_contains "$(witness -Ln)" "-> 10.50.0.6:80 Masq 1 " "the other new VIP is programmed"
-lib_assert_eq "11.0.0.1/32 11.0.0.4/32 " "$(addrs)" "only the programmed VIP's address is bound"
+lib_assert_eq "11.0.0.1 11.0.0.4 " "$(addrs)" "only the programmed VIP's address is bound"
 
 lib_log "rounds driven by the loop (-L: dataplane_request, the daemon's path)"
 out=$(dp apply "$W/d") || lib_fail "apply d before the loop rounds: $out"
@@ -180,7 +199,7 @@ lib_assert_eq 1 "$rc" "loop round with a refusal: non-zero exit"
 lib_assert_contains "$out" "apply failed: 2 IPVS operations still failing after 3 plans" \
 	"re-planned from fresh reads, then failed"
 lib_assert_contains "$(witness -Ln)" "-> 10.50.0.6:80 Masq 1 " "the other new VIP is programmed"
-lib_assert_eq "11.0.0.1/32 11.0.0.4/32 " "$(addrs)" "loop round: only the programmed VIP's address is bound"
+lib_assert_eq "11.0.0.1 11.0.0.4 " "$(addrs)" "loop round: only the programmed VIP's address is bound"
 
 # Functional only: tests assert no timing. Speed (vs ipvsadm -R/-Sn) is reported by
 # bench/ipvs/run.sh.

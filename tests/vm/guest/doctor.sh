@@ -61,10 +61,10 @@ sync_clock
 "$VIPD" -c "$W/vipd.json" >"$W/vipd.out" 2>&1 &
 LIB_PIDS+=($!)
 for ((i = 0; i < 100; i++)); do
-	ip -o addr show dev vipd0 2>/dev/null | grep -q "$VIP/32" && break
+	ip -4 route show table local type local dev vipd0 2>/dev/null | grep -q "local $VIP " && break
 	sleep 0.1
 done
-lib_assert_contains "$(ip -o addr show dev vipd0)" "$VIP/32" "vipd bound its VIP"
+lib_assert_contains "$(ip -4 route show table local type local dev vipd0)" "local $VIP proto static" "vipd routed its VIP"
 
 lib_log "all well"
 doctor_run "all well"
@@ -73,7 +73,7 @@ lib_assert_eq 0 "$rc" "all well: exit 0"
 lib_assert_contains "$out" "ok    sysctl      net.ipv4.vs.expire_nodest_conn = 1" "sysctl as vipd set it"
 lib_assert_contains "$out" "ok    modules     ip_vs_wlc (scheduler wlc): loaded" "the scheduler's module"
 lib_assert_contains "$out" "ok    timeouts    IPVS timeouts tcp 3600 s, tcpfin 60 s, udp 200 s, as configured" "timeouts as configured"
-lib_assert_contains "$out" "ok    addresses   all 1 VIP addresses are on vipd0" "the VIP address in place"
+lib_assert_contains "$out" "ok    addresses   all 1 VIP addresses are routed through vipd0" "the VIP route in place"
 lib_assert_contains "$out" "ok    conflicts   no other owner of vipd's VIP addresses" "no conflicting owner"
 lib_assert_contains "$out" "ok    clock       the clock is synchronised" "clock synchronised"
 lib_assert_eq true "$("$VIPCTL" -c "$W/vipd.json" doctor --json | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["ok"]).lower())')" "--json: ok"
