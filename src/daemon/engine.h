@@ -88,7 +88,6 @@ void engine_reconcile_now(struct engine *e);
 /* A round soon for what was noted (changed apps, or rebuild_all). */
 void engine_round_soon(struct engine *e);
 
-
 /* engine_reload.c */
 /* Installs a newly read set of definitions (moved from *fresh): apps whose
  * source now has errors keep their last good definition (`whole`: the
