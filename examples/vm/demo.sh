@@ -26,8 +26,8 @@ e2e_wait_for "the name resolves" 10 bash -c \
 	"dig +short +time=1 +tries=1 @127.0.0.1 web.marathon.l4lb.thisdcos.directory A | grep -q '^11\\.'"
 echo "== ipvsadm -Ln"
 ipvsadm -Ln
-echo "== vipd0 holds the VIP"
-ip -o addr show dev vipd0 | awk '{ print $2, $4 }'
+echo "== the VIPs are local routes through vipd0 (src: the node's address)"
+ip route show table local type local dev vipd0
 echo "== 10 requests to http://10.200.0.10/ answered by: $(lib_who_answers http://10.200.0.10/ 10)"
 echo "== the named VIP /web:80 by its DC/OS name, from vipd's DNS responder"
 named=$(dig +short @127.0.0.1 web.marathon.l4lb.thisdcos.directory A)
