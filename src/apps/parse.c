@@ -197,7 +197,7 @@ static void parse_app(struct pctx *c, const json_t *japp, const char *path, cons
 
 	if (!json_is_object(japp)) {
 		pctx_error(c, path, "expected an app object, got %s",
-		           pj_describe(japp, got, sizeof(got)));
+		           json_describe(japp, got, sizeof(got)));
 		return;
 	}
 	switch (read_id(c, japp, path, parent, id, sizeof(id))) {
@@ -269,7 +269,7 @@ static void parse_group(struct pctx *c, const json_t *g, const char *path, const
 			char got[64];
 
 			pctx_error(c, ip, "expected a group object, got %s",
-			           pj_describe(v, got, sizeof(got)));
+			           json_describe(v, got, sizeof(got)));
 			continue;
 		}
 		parse_group(c, v, ip, gid);
@@ -293,7 +293,7 @@ static void parse_document(struct pctx *c, const json_t *root)
 	if (!json_is_object(root)) {
 		pctx_error(c, "",
 		           "expected an app, {\"app\": ...}, {\"apps\": [...]} or a group, got %s",
-		           pj_describe(root, got, sizeof(got)));
+		           json_describe(root, got, sizeof(got)));
 		return;
 	}
 	if (json_object_get(root, "app")) {

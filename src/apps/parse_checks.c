@@ -216,7 +216,7 @@ static int parse_check(struct pctx *c, const json_t *jc, const char *path, struc
 		return -1;
 	if (!json_is_object(jc)) {
 		pctx_error(c, path, "expected a health check object, got %s",
-		           pj_describe(jc, got, sizeof(got)));
+		           json_describe(jc, got, sizeof(got)));
 		return -1;
 	}
 	pj_warn_unknown(c, jc, path, hc_fields, hc_marathon_fields, false);

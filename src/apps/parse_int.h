@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "vipd/json_describe.h"
 #include "vipd/model.h"
 
 #define PATH_MAX_LEN 512
@@ -26,9 +27,6 @@ void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
 /* "/a/b" + key, with JSON pointer escaping (~0, ~1). */
 void path_key(char *out, size_t len, const char *base, const char *key);
 void path_index(char *out, size_t len, const char *base, size_t idx);
-
-/* A short description of a JSON value for "got ..." in messages. */
-const char *pj_describe(const json_t *v, char *buf, size_t len);
 
 enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, const char *key,
                          const char **out);

@@ -69,45 +69,6 @@ void path_index(char *out, size_t len, const char *base, size_t idx)
 	snprintf(out, len, "%s/%zu", base, idx);
 }
 
-/* Strings are quoted and cut so one bad value cannot flood the output. */
-const char *pj_describe(const json_t *v, char *buf, size_t len)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING: {
-		const char *s = json_string_value(v);
-		size_t n = strlen(s);
-
-		if (n > 40)
-			snprintf(buf, len, "\"%.40s...\"", s);
-		else
-			snprintf(buf, len, "\"%s\"", s);
-		break;
-	}
-	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
-		break;
-	case JSON_TRUE:
-		snprintf(buf, len, "true");
-		break;
-	case JSON_FALSE:
-		snprintf(buf, len, "false");
-		break;
-	case JSON_NULL:
-		snprintf(buf, len, "null");
-		break;
-	case JSON_OBJECT:
-		snprintf(buf, len, "an object");
-		break;
-	case JSON_ARRAY:
-		snprintf(buf, len, "an array");
-		break;
-	}
-	return buf;
-}
-
 /* Marathon serialises absent optional fields as null: treat null as absent. */
 static const json_t *pj_field(const json_t *obj, const char *key)
 {
@@ -126,7 +87,7 @@ enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, co
 		return PJ_ABSENT;
 	if (!json_is_string(v)) {
 		path_key(p, sizeof(p), path, key);
-		pctx_error(c, p, "expected a string, got %s", pj_describe(v, got, sizeof(got)));
+		pctx_error(c, p, "expected a string, got %s", json_describe(v, got, sizeof(got)));
 		return PJ_BAD;
 	}
 	*out = json_string_value(v);
@@ -142,7 +103,7 @@ static void pj_expected(struct pctx *c, const char *path, const char *expected, 
 {
 	char got[64];
 
-	pctx_error(c, path, "expected %s, got %s", expected, pj_describe(v, got, sizeof(got)));
+	pctx_error(c, path, "expected %s, got %s", expected, json_describe(v, got, sizeof(got)));
 }
 
 enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
@@ -187,7 +148,7 @@ enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, cons
 	if (!json_is_boolean(v)) {
 		path_key(p, sizeof(p), path, key);
 		pctx_error(c, p, "expected true or false, got %s",
-		           pj_describe(v, got, sizeof(got)));
+		           json_describe(v, got, sizeof(got)));
 		return PJ_BAD;
 	}
 	*out = json_is_true(v);
@@ -206,7 +167,7 @@ enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, con
 		path_key(p, sizeof(p), path, key);
 		pctx_error(c, p, "expected %s, got %s",
 		           type == JSON_ARRAY ? "an array" : "an object",
-		           pj_describe(v, got, sizeof(got)));
+		           json_describe(v, got, sizeof(got)));
 		return PJ_BAD;
 	}
 	*out = v;
@@ -251,7 +212,7 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 		if (!json_is_string(v)) {
 			path_key(p, sizeof(p), lpath, key);
 			pctx_error(c, p, "expected a string label value, got %s",
-			           pj_describe(v, got, sizeof(got)));
+			           json_describe(v, got, sizeof(got)));
 			continue;
 		}
 		(*out)[n].key = pj_strdup(c, lpath, key);

@@ -56,7 +56,7 @@ static int parse_port(struct pctx *c, const json_t *jp, const char *path, const 
 
 	if (!json_is_object(jp)) {
 		pctx_error(c, path, "expected a port object, got %s",
-		           pj_describe(jp, got, sizeof(got)));
+		           json_describe(jp, got, sizeof(got)));
 		return -1;
 	}
 	if (strcmp(port_key, "containerPort") == 0)
@@ -170,7 +170,7 @@ int parse_ports(struct pctx *c, const json_t *japp, const char *path, struct app
 	if (pm) {
 		if (!json_is_array(pm)) {
 			pctx_error(c, p, "expected an array, got %s",
-			           pj_describe(pm, got, sizeof(got)));
+			           json_describe(pm, got, sizeof(got)));
 			return -1;
 		}
 		app->ports_are_mappings = true;

@@ -127,7 +127,7 @@ static int task_string(struct pctx *c, const json_t *jt, const char *path, const
 	path_key(p, sizeof(p), path, key);
 	if (valid && !valid(s)) {
 		pctx_error(c, p, "expected %s, got %s", expected,
-		           pj_describe(json_object_get(jt, key), got, sizeof(got)));
+		           json_describe(json_object_get(jt, key), got, sizeof(got)));
 		return -1;
 	}
 	*out = strdup(s);
@@ -240,7 +240,7 @@ static int parse_task(struct pctx *c, const json_t *jt, const char *path, const 
 
 	if (!json_is_object(jt)) {
 		pctx_error(c, path, "expected a task object, got %s",
-		           pj_describe(jt, got, sizeof(got)));
+		           json_describe(jt, got, sizeof(got)));
 		return -1;
 	}
 	if (task_string(c, jt, path, "id", task_id_valid,

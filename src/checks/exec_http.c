@@ -24,7 +24,7 @@
 
 struct http_run {
 	struct exec_run base;
-	CURL *easy;        /* in ctx->multi while set */
+	CURL *easy;        /* in ctx->curl.multi while set */
 	pcre2_code *regex; /* NULL = no body check */
 	char *netns;       /* copy of the request's, for the socket hook */
 	bool ignore_http1xx;
@@ -39,84 +39,11 @@ struct http_run {
 	char netns_error[256];
 };
 
-/* One per socket curl asks us to watch (evhiperfifo's SockInfo). */
-struct http_sock {
-	struct exec_ctx *ctx;
-	ev_io watcher;
-};
-
 static void http_check_multi_info(struct exec_ctx *ctx);
 
-/* CURLMOPT_TIMERFUNCTION */
-static int http_timer_update(CURLM *multi, long timeout_ms, void *userp)
+static void http_after(void *arg)
 {
-	struct exec_ctx *ctx = userp;
-
-	(void)multi;
-	ev_timer_stop(ctx->loop, &ctx->curl_timer);
-	if (timeout_ms >= 0) {
-		/* curl's 0 means "now"; milliseconds as a fraction, not 0 s. */
-		ev_timer_set(&ctx->curl_timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(ctx->loop, &ctx->curl_timer);
-	}
-	return 0;
-}
-
-static void http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct exec_ctx *ctx = w->data;
-	int running;
-
-	(void)loop;
-	(void)revents;
-	curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	http_check_multi_info(ctx);
-}
-
-static void http_sock_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct http_sock *s = w->data;
-	struct exec_ctx *ctx = s->ctx;
-	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-	             ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	(void)loop;
-	/* s may be freed inside this call (CURL_POLL_REMOVE). */
-	curl_multi_socket_action(ctx->multi, w->fd, action, &running);
-	http_check_multi_info(ctx);
-}
-
-/* CURLMOPT_SOCKETFUNCTION */
-static int http_sock_update(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct exec_ctx *ctx = userp;
-	struct http_sock *s = sockp;
-	int events =
-	    ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(ctx->loop, &s->watcher);
-			free(s);
-			curl_multi_assign(ctx->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1; /* curl fails the transfer */
-		s->ctx = ctx;
-		ev_init(&s->watcher, http_sock_cb);
-		s->watcher.data = s;
-		curl_multi_assign(ctx->multi, fd, s);
-	}
-	ev_io_stop(ctx->loop, &s->watcher);
-	ev_io_set(&s->watcher, fd, events);
-	ev_io_start(ctx->loop, &s->watcher);
-	return 0;
+	http_check_multi_info(arg);
 }
 
 int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
@@ -125,20 +52,8 @@ int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
 		errbuf_set(err, errlen, "curl_global_init failed");
 		return -1;
 	}
-	ctx->multi = curl_multi_init();
-	if (!ctx->multi) {
+	if (curlev_init(&ctx->curl, ctx->loop, http_after, ctx, err, errlen) < 0) {
 		curl_global_cleanup();
-		errbuf_set(err, errlen, "curl_multi_init failed");
-		return -1;
-	}
-	ev_timer_init(&ctx->curl_timer, http_timer_cb, 0., 0.);
-	ctx->curl_timer.data = ctx;
-	if (curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETFUNCTION, http_sock_update) ||
-	    curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETDATA, ctx) ||
-	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, http_timer_update) ||
-	    curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx)) {
-		exec_http_cleanup(ctx);
-		errbuf_set(err, errlen, "curl_multi_setopt failed");
 		return -1;
 	}
 	return 0;
@@ -146,11 +61,9 @@ int exec_http_init(struct exec_ctx *ctx, char *err, size_t errlen)
 
 void exec_http_cleanup(struct exec_ctx *ctx)
 {
-	if (!ctx->multi)
+	if (!ctx->curl.multi)
 		return;
-	curl_multi_cleanup(ctx->multi);
-	ctx->multi = NULL;
-	ev_timer_stop(ctx->loop, &ctx->curl_timer);
+	curlev_close(&ctx->curl);
 	curl_global_cleanup();
 }
 
@@ -230,7 +143,7 @@ static void http_check_multi_info(struct exec_ctx *ctx)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(ctx->multi, &left))) {
+	while ((msg = curl_multi_info_read(ctx->curl.multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&h) !=
@@ -247,7 +160,7 @@ static void http_release(struct exec_run *run)
 	struct http_run *h = (struct http_run *)run;
 
 	if (h->easy) {
-		curl_multi_remove_handle(run->ctx->multi, h->easy);
+		curl_multi_remove_handle(run->ctx->curl.multi, h->easy);
 		curl_easy_cleanup(h->easy);
 		h->easy = NULL;
 	}
@@ -397,7 +310,7 @@ static int http_launch(struct exec_run **out, struct exec_ctx *ctx, const struct
 	/* curl copied the URL. */
 	free(url);
 	url = NULL;
-	if (curl_multi_add_handle(ctx->multi, h->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(ctx->curl.multi, h->easy) != CURLM_OK) {
 		curl_easy_cleanup(h->easy);
 		h->easy = NULL;
 		exec_run_finish_soon(&h->base, CHECK_FAIL_INTERNAL, "curl_multi_add_handle failed");

@@ -20,6 +20,7 @@
 #include <pcre2.h>
 
 #include "vipd/check_result.h"
+#include "vipd/curl_ev.h"
 #include "vipd/exec.h"
 
 struct exec_netns;
@@ -34,8 +35,7 @@ struct exec_ctx {
 	bool drop_privileges; /* vipd runs as root: commands switch to run_uid/run_gid */
 	uid_t run_uid;
 	gid_t run_gid;
-	CURLM *multi;
-	ev_timer curl_timer;   /* the one CURLMOPT_TIMERFUNCTION timer */
+	struct curlev curl;    /* libcurl's multi handle on the loop (exec_http.c) */
 	struct exec_run *runs; /* in flight, doubly linked */
 	size_t nruns;
 	struct exec_netns *netns; /* cache, owned here, closed by exec_netns_free_all() */

@@ -6,6 +6,7 @@
  * backoff, the auth token, and the line splitting of watch streams.
  */
 #include "vipd/etcd.h"
+#include "vipd/curl_ev.h"
 #include "vipd/errbuf.h"
 
 #include <curl/curl.h>
@@ -30,7 +31,7 @@ struct etcd_req {
 	etcd_done_fn done;
 	etcd_watch_fn watch_fn; /* set for a watch */
 	void *arg;
-	CURL *easy; /* in c->multi while set */
+	CURL *easy; /* in c->curl.multi while set */
 	struct curl_slist *headers;
 	bool authing;    /* the running transfer is /v3/auth/authenticate */
 	bool reauthed;   /* one fresh token per request, not a loop */
@@ -55,93 +56,21 @@ struct etcd_client {
 	struct etcd_config cfg; /* strings are the caller's */
 	etcd_warn_fn warn;
 	void *warn_arg;
-	CURLM *multi;
-	ev_timer curl_timer;
-	size_t current; /* the endpoint that last answered */
-	char *token;    /* etcd auth token: a credential, never in a message */
+	struct curlev curl; /* the multi handle on the loop */
+	size_t current;     /* the endpoint that last answered */
+	char *token;        /* etcd auth token: a credential, never in a message */
 	struct etcd_req *reqs;
 	int dispatching; /* > 0 while callbacks run: frees wait for the sweep */
 	unsigned long jitter_seed;
-};
-
-struct etcd_sock {
-	struct etcd_client *c;
-	ev_io watcher;
 };
 
 static void client_dispatch(struct etcd_client *c);
 static int req_start_transfer(struct etcd_req *q);
 static void req_finish(struct etcd_req *q, int status, const struct etcd_resp *r);
 
-/* CURLMOPT_TIMERFUNCTION */
-static int client_timer_update(CURLM *multi, long timeout_ms, void *userp)
+static void client_after(void *arg)
 {
-	struct etcd_client *c = userp;
-
-	(void)multi;
-	ev_timer_stop(c->loop, &c->curl_timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&c->curl_timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(c->loop, &c->curl_timer);
-	}
-	return 0;
-}
-
-static void client_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct etcd_client *c = w->data;
-	int running;
-
-	(void)loop;
-	(void)revents;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	client_dispatch(c);
-}
-
-static void client_sock_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct etcd_sock *s = w->data;
-	struct etcd_client *c = s->c;
-	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-	             ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	(void)loop;
-	/* s may be freed inside this call (CURL_POLL_REMOVE). */
-	curl_multi_socket_action(c->multi, w->fd, action, &running);
-	client_dispatch(c);
-}
-
-/* CURLMOPT_SOCKETFUNCTION */
-static int client_sock_update(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct etcd_client *c = userp;
-	struct etcd_sock *s = sockp;
-	int events =
-	    ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(c->loop, &s->watcher);
-			free(s);
-			curl_multi_assign(c->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->c = c;
-		ev_init(&s->watcher, client_sock_cb);
-		s->watcher.data = s;
-		curl_multi_assign(c->multi, fd, s);
-	}
-	ev_io_stop(c->loop, &s->watcher);
-	ev_io_set(&s->watcher, fd, events);
-	ev_io_start(c->loop, &s->watcher);
-	return 0;
+	client_dispatch(arg);
 }
 
 struct etcd_client *etcd_client_new(struct ev_loop *loop, const struct etcd_config *cfg,
@@ -181,19 +110,9 @@ struct etcd_client *etcd_client_new(struct ev_loop *loop, const struct etcd_conf
 	c->warn = warn;
 	c->warn_arg = warn_arg;
 	c->jitter_seed = (unsigned long)ev_now(loop) * 1000003ul ^ (unsigned long)(uintptr_t)c;
-	c->multi = curl_multi_init();
-	if (!c->multi)
+	if (curlev_init(&c->curl, loop, client_after, c, err, errlen) < 0)
 		goto fail_client;
-	ev_timer_init(&c->curl_timer, client_timer_cb, 0., 0.);
-	c->curl_timer.data = c;
-	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, client_sock_update) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, client_timer_update) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c))
-		goto fail_multi;
 	return c;
-fail_multi:
-	curl_multi_cleanup(c->multi);
 fail_client:
 	free(c);
 fail_global:
@@ -211,7 +130,7 @@ const char *etcd_client_endpoint(const struct etcd_client *c)
 static void req_stop_transfer(struct etcd_req *q)
 {
 	if (q->easy) {
-		curl_multi_remove_handle(q->c->multi, q->easy);
+		curl_multi_remove_handle(q->c->curl.multi, q->easy);
 		curl_easy_cleanup(q->easy);
 		q->easy = NULL;
 	}
@@ -259,8 +178,7 @@ void etcd_client_free(struct etcd_client *c)
 	for (q = c->reqs; q; q = q->next)
 		q->dead = true;
 	client_sweep(c);
-	ev_timer_stop(c->loop, &c->curl_timer);
-	curl_multi_cleanup(c->multi);
+	curlev_close(&c->curl);
 	free(c->token);
 	free(c);
 	curl_global_cleanup();
@@ -385,7 +303,7 @@ static int req_start_transfer(struct etcd_req *q)
 	q->curl_error[0] = '\0';
 	q->easy = curl_easy_init();
 	if (q->easy && req_set_options(q, url, auth ? auth : q->body) == 0 &&
-	    curl_multi_add_handle(c->multi, q->easy) == CURLM_OK)
+	    curl_multi_add_handle(c->curl.multi, q->easy) == CURLM_OK)
 		rc = 0;
 	if (auth) {
 		/* COPYPOSTFIELDS took a copy: the password lives no longer than needed. */
@@ -653,7 +571,7 @@ static void client_dispatch(struct etcd_client *c)
 	for (q = c->reqs; q; q = q->next)
 		if (q->watch_fn && !q->authing && !q->dead && q->len)
 			watch_deliver_lines(q);
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
+	while ((msg = curl_multi_info_read(c->curl.multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		q = NULL;

@@ -13,17 +13,13 @@
 
 #include "marathon_int.h"
 #include "vipd/apps.h"
+#include "vipd/curl_ev.h"
 #include "vipd/marathon.h"
 #include "vipd/sse.h"
 
 #define ORIGIN_LEN 320
 #define PROBLEM_LEN 640
 #define QUEUE_MAX 10000
-
-struct mc_sock {
-	struct marathon_client *c;
-	ev_io watcher;
-};
 
 struct mc_xfer {
 	struct marathon_client *c;
@@ -42,8 +38,7 @@ struct mc_held {
 
 struct marathon_client {
 	struct ev_loop *loop;
-	CURLM *multi;
-	ev_timer curl_timer;
+	struct curlev curl; /* the multi handle on the loop */
 	ev_timer retry_timer;
 	ev_timer kick_timer; /* runs mc_progress outside curl's callbacks */
 	struct marathon_client_options opt;
@@ -88,77 +83,11 @@ static void mc_problem(struct marathon_client *c, const char *msg)
 	c->cb.on_problem(c->arg, msg);
 }
 
-/* CURLMOPT_TIMERFUNCTION */
-static int mc_timer_update(CURLM *multi, long timeout_ms, void *userp)
+/* After each socket action of the multi handle. */
+static void mc_after(void *arg)
 {
-	struct marathon_client *c = userp;
-
-	(void)multi;
-	ev_timer_stop(c->loop, &c->curl_timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&c->curl_timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(c->loop, &c->curl_timer);
-	}
-	return 0;
-}
-
-static void mc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct marathon_client *c = w->data;
-	int running;
-
-	(void)loop;
-	(void)revents;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	mc_check_done(c);
-	mc_progress(c);
-}
-
-static void mc_sock_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct mc_sock *s = w->data;
-	struct marathon_client *c = s->c;
-	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-	             ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	(void)loop;
-	/* s may be freed inside this call (CURL_POLL_REMOVE). */
-	curl_multi_socket_action(c->multi, w->fd, action, &running);
-	mc_check_done(c);
-	mc_progress(c);
-}
-
-/* CURLMOPT_SOCKETFUNCTION */
-static int mc_sock_update(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct marathon_client *c = userp;
-	struct mc_sock *s = sockp;
-	int events =
-	    ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(c->loop, &s->watcher);
-			free(s);
-			curl_multi_assign(c->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->c = c;
-		ev_init(&s->watcher, mc_sock_cb);
-		s->watcher.data = s;
-		curl_multi_assign(c->multi, fd, s);
-	}
-	ev_io_stop(c->loop, &s->watcher);
-	ev_io_set(&s->watcher, fd, events);
-	ev_io_start(c->loop, &s->watcher);
-	return 0;
+	mc_check_done(arg);
+	mc_progress(arg);
 }
 
 static void held_clear(struct marathon_client *c)
@@ -312,7 +241,7 @@ static size_t mc_state_write(char *data, size_t size, size_t nmemb, void *userp)
 static void xfer_stop(struct marathon_client *c, struct mc_xfer *x)
 {
 	if (x->easy) {
-		curl_multi_remove_handle(c->multi, x->easy);
+		curl_multi_remove_handle(c->curl.multi, x->easy);
 		curl_easy_cleanup(x->easy);
 	}
 	free(x->body);
@@ -369,7 +298,7 @@ static int xfer_start(struct marathon_client *c, struct mc_xfer *x, const char *
 	SET(CURLOPT_WRITEDATA, x);
 #undef SET
 	free(url);
-	if (rc != CURLE_OK || curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+	if (rc != CURLE_OK || curl_multi_add_handle(c->curl.multi, x->easy) != CURLM_OK) {
 		snprintf(x->why, sizeof(x->why), "curl set-up failed");
 		return -1;
 	}
@@ -500,7 +429,7 @@ static void mc_check_done(struct marathon_client *c)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(c->multi, &left))) {
+	while ((m = curl_multi_info_read(c->curl.multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x) != CURLE_OK)
@@ -601,8 +530,6 @@ int marathon_client_start(struct ev_loop *loop, const char *urls,
 	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
 	c->stream.c = c->state.c = c;
 	sse_init(&c->sse, 0, mc_on_sse, c);
-	ev_timer_init(&c->curl_timer, mc_timer_cb, 0., 0.);
-	c->curl_timer.data = c;
 	ev_timer_init(&c->retry_timer, mc_retry_cb, 0., 0.);
 	c->retry_timer.data = c;
 	ev_timer_init(&c->kick_timer, mc_kick_cb, 0., 0.);
@@ -613,13 +540,13 @@ int marathon_client_start(struct ev_loop *loop, const char *urls,
 		errbuf_set(err, errlen, "marathon: curl_global_init failed");
 		goto fail;
 	}
-	c->multi = curl_multi_init();
+	if (curlev_init(&c->curl, loop, mc_after, c, err, errlen) < 0) {
+		curl_global_cleanup();
+		errbuf_set(err, errlen, "marathon: curl multi set-up failed");
+		goto fail;
+	}
 	c->stream_headers = curl_slist_append(NULL, "Accept: text/event-stream");
-	if (!c->multi || !c->stream_headers || client_credentials(c, opt) < 0 ||
-	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, mc_sock_update) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, mc_timer_update) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c)) {
+	if (!c->stream_headers || client_credentials(c, opt) < 0) {
 		errbuf_set(err, errlen, "marathon: curl multi set-up failed");
 		goto fail;
 	}
@@ -639,11 +566,10 @@ void marathon_client_free(struct marathon_client *c)
 	ev_timer_stop(c->loop, &c->kick_timer);
 	xfer_stop(c, &c->stream);
 	xfer_stop(c, &c->state);
-	if (c->multi) {
-		curl_multi_cleanup(c->multi);
+	if (c->curl.multi) {
+		curlev_close(&c->curl);
 		curl_global_cleanup();
 	}
-	ev_timer_stop(c->loop, &c->curl_timer);
 	curl_slist_free_all(c->stream_headers);
 	curl_slist_free_all(c->state_headers);
 	free(c->userpwd);

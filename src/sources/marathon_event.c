@@ -11,6 +11,7 @@
 
 #include "marathon_int.h"
 #include "vipd/apps.h"
+#include "vipd/json_describe.h"
 #include "vipd/marathon.h"
 
 const char *const marathon_event_types[] = {
@@ -64,39 +65,6 @@ __attribute__((format(printf, 3, 4))) static int derr(const struct dctx *d, cons
 	return -1;
 }
 
-/* A JSON value for "got ..." in messages. */
-static const char *describe(const json_t *v, char *buf, size_t len)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		snprintf(buf, len, "\"%.40s%s\"", json_string_value(v),
-		         strlen(json_string_value(v)) > 40 ? "..." : "");
-		break;
-	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
-		break;
-	case JSON_TRUE:
-		snprintf(buf, len, "true");
-		break;
-	case JSON_FALSE:
-		snprintf(buf, len, "false");
-		break;
-	case JSON_NULL:
-		snprintf(buf, len, "null");
-		break;
-	case JSON_OBJECT:
-		snprintf(buf, len, "an object");
-		break;
-	case JSON_ARRAY:
-		snprintf(buf, len, "an array");
-		break;
-	}
-	return buf;
-}
-
 static json_t *field_required(const struct dctx *d, const json_t *obj, const char *ptr,
                               const char *key)
 {
@@ -118,7 +86,8 @@ static int field_string(const struct dctx *d, const json_t *obj, const char *key
 		return 0;
 	if (!json_is_string(v)) {
 		snprintf(ptr, sizeof(ptr), "/%s", key);
-		return derr(d, ptr, "expected a string, got %s", describe(v, got, sizeof(got)));
+		return derr(d, ptr, "expected a string, got %s",
+		            json_describe(v, got, sizeof(got)));
 	}
 	*out = json_string_value(v);
 	return 0;
@@ -151,7 +120,7 @@ static int task_action_of(const struct dctx *d, const json_t *v, enum marathon_t
 
 	if (!json_is_string(v))
 		return derr(d, "/taskStatus", "expected a string, got %s",
-		            describe(v, got, sizeof(got)));
+		            json_describe(v, got, sizeof(got)));
 	for (size_t i = 0; i < sizeof(task_actions) / sizeof(task_actions[0]); i++) {
 		if (strcmp(json_string_value(v), task_actions[i].name) == 0) {
 			*out = task_actions[i].action;
@@ -161,7 +130,7 @@ static int task_action_of(const struct dctx *d, const json_t *v, enum marathon_t
 	return derr(d, "/taskStatus",
 	            "expected a Mesos task state such as \"TASK_RUNNING\" or \"TASK_KILLING\", "
 	            "got %s",
-	            describe(v, got, sizeof(got)));
+	            json_describe(v, got, sizeof(got)));
 }
 
 /* The event's fields under the names of a /v2/apps task. A task that ends
@@ -238,7 +207,7 @@ static int decode_status(const struct dctx *d, json_t *root, struct marathon_eve
 		return -1;
 	if (json_is_string(app) && json_string_value(app)[0] != '/')
 		return derr(d, "/appId", "expected an absolute app id (starting with '/'), got %s",
-		            describe(app, got, sizeof(got)));
+		            json_describe(app, got, sizeof(got)));
 	ev->kind = MARATHON_EVENT_STATUS_UPDATE;
 	if (dup_or_fail(d, json_string_value(status), &u->task_status) < 0 ||
 	    dup_or_fail(d, timestamp, &u->timestamp) < 0)
@@ -288,7 +257,7 @@ static int decode_api_post(const struct dctx *d, json_t *root, struct marathon_e
 		return -1;
 	if (!json_is_object(def))
 		return derr(d, "/appDefinition", "expected an app object, got %s",
-		            describe(def, got, sizeof(got)));
+		            json_describe(def, got, sizeof(got)));
 	id = field_required(d, def, "/appDefinition", "id");
 	return id ? app_changed(d, ev, id, "/appDefinition/id") : -1;
 }
@@ -309,7 +278,7 @@ static json_t *array_required(const struct dctx *d, const json_t *obj, const cha
 
 	snprintf(out, len, "%s/%s", ptr, key);
 	if (v && !json_is_array(v)) {
-		derr(d, out, "expected an array, got %s", describe(v, got, sizeof(got)));
+		derr(d, out, "expected an array, got %s", json_describe(v, got, sizeof(got)));
 		return NULL;
 	}
 	return v;
@@ -326,7 +295,7 @@ static int deployment_step(const struct dctx *d, struct marathon_event *ev, json
 
 	if (!json_is_object(step))
 		return derr(d, ptr, "expected a step object, got %s",
-		            describe(step, got, sizeof(got)));
+		            json_describe(step, got, sizeof(got)));
 	actions = array_required(d, step, ptr, "actions", aptr, sizeof(aptr));
 	if (!actions)
 		return -1;
@@ -335,7 +304,7 @@ static int deployment_step(const struct dctx *d, struct marathon_event *ev, json
 		snprintf(ip, sizeof(ip), "%s/%zu", aptr, i);
 		if (!json_is_object(a))
 			return derr(d, ip, "expected an action object, got %s",
-			            describe(a, got, sizeof(got)));
+			            json_describe(a, got, sizeof(got)));
 		app = json_object_get(a, "app");
 		if (!app)
 			continue;
@@ -356,7 +325,7 @@ static int decode_deployment(const struct dctx *d, json_t *root, struct marathon
 		return -1;
 	if (!json_is_object(plan))
 		return derr(d, "/plan", "expected a deployment plan object, got %s",
-		            describe(plan, got, sizeof(got)));
+		            json_describe(plan, got, sizeof(got)));
 	steps = array_required(d, plan, "/plan", "steps", sptr, sizeof(sptr));
 	if (!steps)
 		return -1;
@@ -400,7 +369,7 @@ static int event_type_check(struct dctx *d, const json_t *root)
 		if (v && !(json_is_string(v) && strcmp(json_string_value(v), d->type) == 0))
 			return derr(d, "/eventType",
 			            "expected \"%s\" (as the event: line says), got %s", d->type,
-			            describe(v, got, sizeof(got)));
+			            json_describe(v, got, sizeof(got)));
 		return 0;
 	}
 	d->type = "message";
@@ -408,7 +377,7 @@ static int event_type_check(struct dctx *d, const json_t *root)
 		return derr(d, "", "missing required field \"eventType\"");
 	if (!json_is_string(v))
 		return derr(d, "/eventType", "expected a string, got %s",
-		            describe(v, got, sizeof(got)));
+		            json_describe(v, got, sizeof(got)));
 	d->type = json_string_value(v);
 	return 0;
 }
@@ -424,7 +393,8 @@ static int decode_root(struct dctx *d, const char *data, size_t len, struct mara
 		return derr(d, "", "not JSON at line %d, column %d: %s", jerr.line, jerr.column,
 		            jerr.text);
 	if (!json_is_object(root)) {
-		derr(d, "", "expected an event object, got %s", describe(root, got, sizeof(got)));
+		derr(d, "", "expected an event object, got %s",
+		     json_describe(root, got, sizeof(got)));
 		goto out;
 	}
 	if (event_type_check(d, root) < 0)
