@@ -15,12 +15,8 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
-command -v etcd >/dev/null || { echo "SKIP: no etcd (etcd-server)"; exit 0; }
-command -v etcdctl >/dev/null || { echo "SKIP: no etcdctl (etcd-client)"; exit 0; }
+. "$VIPD_SOURCE_DIR/tests/host/etcd_lib.sh"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 cport=$(free_port); pport=$(free_port); bport=$(free_port)
 E="http://127.0.0.1:$cport"
 TTL=5
@@ -33,13 +29,9 @@ cleanup() {
 trap cleanup EXIT
 
 start_etcd() {
-  etcd --name t --data-dir "$TMP/etcd" \
-    --listen-client-urls "$E" --advertise-client-urls "$E" \
-    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-    --initial-cluster "t=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 &
-  pid[etcd]=$!
-  for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && return 0; sleep 0.1; done
-  cat "$TMP/etcd.log" >&2; fail "etcd never got healthy"; finish
+  etcd_run t "$TMP/etcd" "$E" "$pport" "$TMP/etcd.log"
+  pid[etcd]=$etcd_last_pid
+  etcd_await "$TMP/etcd.log" ctl
 }
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" "$@"; }
 

@@ -10,12 +10,8 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 tool="$VIPD_BUILD_DIR/tests/etcd_tool"
-command -v etcd >/dev/null || { echo "FAIL: no etcd (etcd-server): scripts/setup.sh installs it"; exit 1; }
-command -v etcdctl >/dev/null || { echo "FAIL: no etcdctl (etcd-client): scripts/setup.sh installs it"; exit 1; }
+. "$VIPD_SOURCE_DIR/tests/host/etcd_lib.sh"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 cport=$(free_port); pport=$(free_port); closed=$(free_port); fport=$(free_port)
 E="http://127.0.0.1:$cport"
 pids=()
@@ -28,17 +24,13 @@ cleanup() {
 trap cleanup EXIT
 
 start_etcd() {
-  etcd --name t --data-dir "$TMP/etcd" \
-    --listen-client-urls "$E" --advertise-client-urls "$E" \
-    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-    --initial-cluster "t=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 3>&- &
-  etcd_pid=$!
+  etcd_run t "$TMP/etcd" "$E" "$pport" "$TMP/etcd.log"
+  etcd_pid=$etcd_last_pid
   pids+=($etcd_pid)
 }
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" "$@"; }
 start_etcd
-for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ctl endpoint health >/dev/null 2>&1 || { cat "$TMP/etcd.log" >&2; fail "etcd never got healthy"; finish; }
+etcd_await "$TMP/etcd.log" ctl
 
 # The tool reads commands from a fifo; its answers accumulate in $TMP/out.
 start_tool() { # out-file tool-args...
@@ -178,25 +170,13 @@ await "$F" '^kv /t/good ok lease 0$' "the good key is kept" >/dev/null
 stop_tool "$F"
 
 # TLS: a second member that requires client certificates signed by our CA.
-( cd "$TMP" &&
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=test-ca &&
-  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 &&
-  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext &&
-  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
-    -days 1 -extfile server.ext &&
-  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=vipd &&
-  printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
-  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt \
-    -days 1 -extfile client.ext ) >"$TMP/openssl.log" 2>&1 || fail "openssl: $(cat "$TMP/openssl.log")"
+etcd_tls_certs "$TMP"
 sport=$(free_port); spport=$(free_port)
 S="https://127.0.0.1:$sport"
-etcd --name s --data-dir "$TMP/etcd-tls" \
-  --listen-client-urls "$S" --advertise-client-urls "$S" \
+etcd_run s "$TMP/etcd-tls" "$S" "$spport" "$TMP/etcd-tls.log" \
   --cert-file "$TMP/server.crt" --key-file "$TMP/server.key" \
-  --client-cert-auth --trusted-ca-file "$TMP/ca.crt" \
-  --listen-peer-urls "http://127.0.0.1:$spport" --initial-advertise-peer-urls "http://127.0.0.1:$spport" \
-  --initial-cluster "s=http://127.0.0.1:$spport" >"$TMP/etcd-tls.log" 2>&1 3>&- &
-pids+=($!)
+  --client-cert-auth --trusted-ca-file "$TMP/ca.crt"
+pids+=($etcd_last_pid)
 sctl() { ETCDCTL_API=3 etcdctl --endpoints "$S" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key" "$@"; }
 for _ in $(seq 100); do sctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
 T="$TMP/tls.out"

@@ -14,13 +14,9 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
-command -v etcd >/dev/null || { echo "FAIL: no etcd (etcd-server): scripts/setup.sh installs it"; exit 1; }
-command -v etcdctl >/dev/null || { echo "FAIL: no etcdctl (etcd-client): scripts/setup.sh installs it"; exit 1; }
+. "$VIPD_SOURCE_DIR/tests/host/etcd_lib.sh"
 command -v dig >/dev/null || { echo "FAIL: no dig (bind9-dnsutils): scripts/setup.sh installs it"; exit 1; }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 cport=$(free_port); pport=$(free_port)
 E="http://127.0.0.1:$cport"
 declare -A pid dport
@@ -32,13 +28,9 @@ cleanup() {
 trap cleanup EXIT
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" "$@"; }
 
-etcd --name t --data-dir "$TMP/etcd" \
-  --listen-client-urls "$E" --advertise-client-urls "$E" \
-  --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-  --initial-cluster "t=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 &
-pid[etcd]=$!
-for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ctl endpoint health >/dev/null 2>&1 || { cat "$TMP/etcd.log" >&2; fail "etcd never got healthy"; finish; }
+etcd_run t "$TMP/etcd" "$E" "$pport" "$TMP/etcd.log"
+pid[etcd]=$etcd_last_pid
+etcd_await "$TMP/etcd.log" ctl
 
 app() { # node name
   mkdir -p "$TMP/apps-$1"
