@@ -35,71 +35,8 @@ for _ in $(seq 50); do curl -s -o /dev/null --max-time 1 "$base/v1/status" && br
 metric() { curl -s --max-time 5 "$base/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 checks_before=$(metric 'vipd_checks_total{kind="http"}'); t_before=$(date +%s)
 
-cat > "$TMP/hold.py" <<'PY'
-import os, select, socket, sys, time
-port, d = int(sys.argv[1]), sys.argv[2]
-
-def conn(src):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n")
-    return [s, time.monotonic(), None]
-
-def poll(conns, until, trickle=None):
-    next_byte = time.monotonic() + (trickle or 1e9)
-    while time.monotonic() < until and any(c[2] is None for c in conns):
-        live = [c for c in conns if c[2] is None]
-        r, _, _ = select.select([c[0] for c in live], [], [], 0.05)
-        for c in live:
-            if c[0] in r:
-                try:
-                    gone = c[0].recv(4096) == b""
-                except OSError:
-                    gone = True
-                if gone:
-                    c[2] = time.monotonic() - c[1]
-        if time.monotonic() >= next_byte:
-            next_byte += trickle
-            for c in live:
-                try:
-                    c[0].send(b"X")  # one byte of a header that never ends
-                except OSError:
-                    c[2] = time.monotonic() - c[1]
-
-def mark(name):
-    open(os.path.join(d, name + ".tmp"), "w").close()
-    os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-
-conns = [conn("127.0.0.%d" % (2 + i % 8)) for i in range(64)]
-mark("held")
-poll(conns, time.monotonic() + 16, trickle=1.0)
-with open(os.path.join(d, "trickle"), "w") as f:
-    for c in conns:
-        f.write("%s\n" % ("open" if c[2] is None else "%.2f" % c[2]))
-for c in conns:
-    c[0].close()
-conns = [conn("127.0.0.66") for i in range(20)]
-poll(conns, time.monotonic() + 1.0)
-with open(os.path.join(d, "peer"), "w") as f:
-    f.write("".join("c" if c[2] is not None else "o" for c in conns) + "\n")
-for c in conns:
-    c[0].close()
-s = socket.create_connection(("127.0.0.1", port))
-try:
-    s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 65536 + b"\r\n\r\n")
-except OSError:
-    pass
-s.settimeout(5)
-try:
-    answer = s.recv(4096).split(b"\r\n")[0].decode()
-except OSError:
-    answer = ""
-with open(os.path.join(d, "big"), "w") as f:
-    f.write((answer or "closed") + "\n")
-mark("done")
-PY
-python3 "$TMP/hold.py" "$api" "$TMP" &
+python3 "$VIPD_SOURCE_DIR/tests/tools/slowloris.py" "$api" "$TMP" --greeting "$(printf 'GET /v1/status HTTP/1.1\r\nHost: x\r\n' | od -An -tx1 | tr -d ' \n')" \
+  --byte 58 --every 1 --sources 8 --then big-headers &
 hold_pid=$!
 for _ in $(seq 50); do [ -e "$TMP/held" ] && break; sleep 0.1; done
 start=$(date +%s.%N)

@@ -26,60 +26,9 @@ grep -q '^ready$' "$TMP/records" || { cat "$TMP/tool.err" >&2; fail "dns_tool ne
 web=web.marathon.l4lb.thisdcos.directory
 web4=$(awk -v n="$web" '$1 == "A" && $2 == n {print $3}' "$TMP/records")
 
-# Holds connections and reports, per phase, how long each lived.
-cat >"$TMP/hold.py" <<'PY'
-import os, select, socket, sys, time
-port, d = int(sys.argv[1]), sys.argv[2]
-
-def conn(src):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    s.sendall(b"\x00\x40")  # a 64-byte query is coming...
-    return [s, time.monotonic(), None]
-
-def poll(conns, until, trickle=None):
-    next_byte = time.monotonic() + (trickle or 1e9)
-    while time.monotonic() < until and any(c[2] is None for c in conns):
-        live = [c for c in conns if c[2] is None]
-        r, _, _ = select.select([c[0] for c in live], [], [], 0.05)
-        for c in live:
-            if c[0] in r:
-                try:
-                    gone = c[0].recv(1) == b""
-                except OSError:
-                    gone = True
-                if gone:
-                    c[2] = time.monotonic() - c[1]
-        if time.monotonic() >= next_byte:
-            next_byte += trickle
-            for c in conns:
-                if c[2] is None:
-                    try:
-                        c[0].send(b"x")  # ...one byte at a time
-                    except OSError:
-                        pass
-
-def mark(name):
-    open(os.path.join(d, name + ".tmp"), "w").close()
-    os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-
-# 1: 64 addresses, one byte every 2 s, for up to 16 s
-conns = [conn("127.0.0.%d" % (2 + i)) for i in range(64)]
-mark("held")
-poll(conns, time.monotonic() + 16, trickle=2.0)
-with open(os.path.join(d, "trickle"), "w") as f:
-    for c in conns:
-        f.write("%s\n" % ("open" if c[2] is None else "%.2f" % c[2]))
-# 2: 20 connections from one address
-conns = [conn("127.0.0.66") for i in range(20)]
-poll(conns, time.monotonic() + 1.0)
-with open(os.path.join(d, "peer"), "w") as f:
-    f.write("".join("c" if c[2] is not None else "o" for c in conns) + "\n")
-mark("capped")
-poll(conns, time.monotonic() + 5.0)
-PY
-python3 "$TMP/hold.py" "$port" "$TMP" &
+# Holds connections and reports, per phase, how long each lived (tests/tools/slowloris.py).
+python3 "$VIPD_SOURCE_DIR/tests/tools/slowloris.py" "$port" "$TMP" --greeting 0040 --byte 78 --every 2 \
+  --sources 64 --then hold &
 held_pid=$!
 for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.1; done
 [ -e "$TMP/held" ] || { fail "the 64 connections were never held"; finish; }
