@@ -516,6 +516,25 @@ static int vdec_backend_state(struct vdec *d, const struct cluster_key *k,
 	return 0;
 }
 
+/* The frame both value decoders share: the key parsed and of the kind
+ * expected, and its value loaded (the caller json_decref()s the result).
+ * NULL with d->err set otherwise. */
+static json_t *vdec_open(struct vdec *d, const char *prefix, const char *value, size_t value_len,
+                         enum cluster_key_kind kind, const char *what, struct cluster_key *k)
+{
+	json_t *root;
+
+	if (cluster_key_parse(prefix, d->key, k, d->err, d->errlen) < 0)
+		return NULL;
+	if (k->kind != kind) {
+		errbuf_set(d->err, d->errlen, "%s: expected a %s/... key", d->key, what);
+		return NULL;
+	}
+	root = vdec_load(d->key, value, value_len, d->err, d->errlen);
+	d->root = root;
+	return root;
+}
+
 int cluster_backend_decode(const char *prefix, const char *key, const char *value, size_t value_len,
                            struct cluster_backend *out, char *err, size_t errlen)
 {
@@ -525,16 +544,9 @@ int cluster_backend_decode(const char *prefix, const char *key, const char *valu
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (cluster_key_parse(prefix, key, &k, err, errlen) < 0)
-		return -1;
-	if (k.kind != CLUSTER_KEY_BACKEND) {
-		errbuf_set(err, errlen, "%s: expected a backends/... key", key);
-		return -1;
-	}
-	root = vdec_load(key, value, value_len, err, errlen);
+	root = vdec_open(&d, prefix, value, value_len, CLUSTER_KEY_BACKEND, "backends", &k);
 	if (!root)
 		return -1;
-	d.root = root;
 	if (vdec_backend_identity(&d, &k, out) == 0 && vdec_backend_state(&d, &k, out) == 0)
 		rc = 0;
 	json_decref(root);
@@ -563,16 +575,9 @@ int cluster_vip_decode(const char *prefix, const char *key, const char *value, s
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (cluster_key_parse(prefix, key, &k, err, errlen) < 0)
-		return -1;
-	if (k.kind != CLUSTER_KEY_VIP) {
-		errbuf_set(err, errlen, "%s: expected a vips/... key", key);
-		return -1;
-	}
-	root = vdec_load(key, value, value_len, err, errlen);
+	root = vdec_open(&d, prefix, value, value_len, CLUSTER_KEY_VIP, "vips", &k);
 	if (!root)
 		return -1;
-	d.root = root;
 	(void)snprintf(out->name, sizeof(out->name), "%s", k.name);
 	if (vdec_vip_address(&d, "ipv4", AF_INET, out->ipv4, sizeof(out->ipv4)) == 0 &&
 	    vdec_vip_address(&d, "ipv6", AF_INET6, out->ipv6, sizeof(out->ipv6)) == 0) {
