@@ -240,11 +240,9 @@ int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct ap
 
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
-	app->checks = calloc(json_array_size(list) + 1, sizeof(*app->checks));
-	if (!app->checks) {
-		pctx_error(c, p, "out of memory");
+	app->checks = pj_calloc(c, p, json_array_size(list), sizeof(*app->checks));
+	if (!app->checks)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);

@@ -24,6 +24,10 @@ void pctx_error(struct pctx *c, const char *path, const char *fmt, ...)
 void pctx_warning(struct pctx *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Room for n items and a zeroed one after them; NULL with the located error
+ * "out of memory" added at path. */
+void *pj_calloc(struct pctx *c, const char *path, size_t n, size_t size);
+
 /* "/a/b" + key, with JSON pointer escaping (~0, ~1). */
 void path_key(char *out, size_t len, const char *base, const char *key);
 void path_index(char *out, size_t len, const char *base, size_t idx);

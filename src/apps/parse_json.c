@@ -69,6 +69,15 @@ void path_index(char *out, size_t len, const char *base, size_t idx)
 	snprintf(out, len, "%s/%zu", base, idx);
 }
 
+void *pj_calloc(struct pctx *c, const char *path, size_t n, size_t size)
+{
+	void *p = calloc(n + 1, size);
+
+	if (!p)
+		pctx_error(c, path, "out of memory");
+	return p;
+}
+
 /* Marathon serialises absent optional fields as null: treat null as absent. */
 static const json_t *pj_field(const json_t *obj, const char *key)
 {
@@ -202,11 +211,9 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 		break;
 	}
 	path_key(lpath, sizeof(lpath), path, "labels");
-	*out = calloc(json_object_size(jl) + 1, sizeof(**out));
-	if (!*out) {
-		pctx_error(c, lpath, "out of memory");
+	*out = pj_calloc(c, lpath, json_object_size(jl), sizeof(**out));
+	if (!*out)
 		return -1;
-	}
 	json_object_foreach(jl, key, v)
 	{
 		if (!json_is_string(v)) {

@@ -91,11 +91,9 @@ static int parse_port_list(struct pctx *c, const json_t *list, const char *path,
 	json_t *v;
 	int rc = 0;
 
-	app->ports = calloc(json_array_size(list) + 1, sizeof(*app->ports));
-	if (!app->ports) {
-		pctx_error(c, path, "out of memory");
+	app->ports = pj_calloc(c, path, json_array_size(list), sizeof(*app->ports));
+	if (!app->ports)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), path, i);
@@ -114,11 +112,9 @@ static int parse_legacy_ports(struct pctx *c, const json_t *list, const char *pa
 	json_t *v;
 	int rc = 0;
 
-	app->ports = calloc(json_array_size(list) + 1, sizeof(*app->ports));
-	if (!app->ports) {
-		pctx_error(c, path, "out of memory");
+	app->ports = pj_calloc(c, path, json_array_size(list), sizeof(*app->ports));
+	if (!app->ports)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		if (pj_int_item(c, v, path, i, 0, 65535, PORT_EXPECTED, &port) < 0) {

@@ -149,11 +149,9 @@ static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, 
 
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
-	t->ports = calloc(json_array_size(list) + 1, sizeof(*t->ports));
-	if (!t->ports) {
-		pctx_error(c, p, "out of memory");
+	t->ports = pj_calloc(c, p, json_array_size(list), sizeof(*t->ports));
+	if (!t->ports)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		if (pj_int_item(c, v, p, i, 1, 65535, "a port number from 1 to 65535", &port) < 0)
@@ -174,11 +172,9 @@ static int parse_task_ips(struct pctx *c, const json_t *jt, const char *path, st
 
 	if (st != PJ_OK)
 		return st == PJ_BAD ? -1 : 0;
-	t->ip_addresses = calloc(json_array_size(list) + 1, sizeof(*t->ip_addresses));
-	if (!t->ip_addresses) {
-		pctx_error(c, p, "out of memory");
+	t->ip_addresses = pj_calloc(c, p, json_array_size(list), sizeof(*t->ip_addresses));
+	if (!t->ip_addresses)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);
@@ -277,12 +273,11 @@ int parse_tasks(struct pctx *c, const json_t *japp, const char *path, struct app
 		return 0;
 	}
 	path_key(p, sizeof(p), path, "tasks");
-	app->tasks = calloc(json_array_size(list) + 1, sizeof(*app->tasks));
-	if (!app->tasks) {
-		/* Counted against the app: without its tasks it must not look empty. */
-		pctx_error(c, p, "out of memory");
+	/* Out of memory is counted against the app: without its tasks it must
+	 * not look empty. */
+	app->tasks = pj_calloc(c, p, json_array_size(list), sizeof(*app->tasks));
+	if (!app->tasks)
 		return -1;
-	}
 	json_array_foreach(list, i, v)
 	{
 		path_index(ip, sizeof(ip), p, i);
