@@ -207,6 +207,28 @@ expect_eq "$(get /v1/vips | json "[(a['name'], a['address'], 'freed_at' in a) fo
 dir=$(new_dir check_changed_2)
 web_app "$dir" 3
 apply "$dir" "a check changed" 1
+# Right after it, web.a drains (or is back once its checks report): the
+# running drains are read back, and the same definitions change nothing.
+out=$("$vipctl" diff -c "$TMP/vipd.json" "$dir"); rc=$?
+expect_eq "$rc:$out" "0:no change" "just after a reload, its own definitions"
+
+# Slow start: a backend coming into rotation ramps from weight 1 (to 2 over
+# an hour here); diff reads the ramp back and plans no jump to full weight.
+dir=$(new_dir slow_start)
+cat > "$dir/slow.json" <<JSON
+{"id": "/slow", "labels": {"VIPD_SLOW_START_SECONDS": "3600", "VIPD_WEIGHT": "2"},
+ "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/slow:80"}}],
+ "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
+   "intervalSeconds": 2, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0,
+   "maxConsecutiveFailures": 0}],
+ "tasks": [$(task slow.a "$port_a")]}
+JSON
+apply "$dir" "an app with slow start" 1
+wait_for /v1/vips "$(backend slow.a phase)" in 10
+expect_eq "$(get /v1/vips | json "$(backend slow.a weight), $(backend slow.a slow_start_elapsed_seconds) >= 0")" \
+  "1 True" "slow.a ramps from weight 1"
+out=$("$vipctl" diff -c "$TMP/vipd.json" "$dir"); rc=$?
+expect_eq "$rc:$out" "0:no change" "a ramping backend: no change"
 
 kill -TERM $vipd_pid; wait $vipd_pid; rc=$?
 expect_eq "$rc" 0 "vipd exit code after SIGTERM"
