@@ -16,7 +16,6 @@
 #include "cmd_diff.h"
 #include "vipd/apps.h"
 #include "vipd/clock.h"
-#include "vipd/sched.h"
 
 struct diff_opts {
 	const char *api;
@@ -39,21 +38,6 @@ static const struct option diff_longopts[] = {
     {"json", no_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
-
-/* vipd keeps a task's health over a reload only when the task and its
- * app's checks are the same (sched_sync compares sched_task_fingerprint);
- * otherwise its checks start over, as for a task it has never seen. */
-static bool checks_restart(void *ctx, const struct app *a, const struct task *t)
-{
-	const struct diff_running *r = ctx;
-	const struct diff_task *dt = diff_running_task(r, a->id, t->id);
-	char fp[32];
-
-	if (!dt)
-		return true;
-	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)sched_task_fingerprint(a, t));
-	return strcmp(fp, dt->check_config) != 0;
-}
 
 /* Each running task of the new definitions (apps with checks) with the
  * health it would have right after the reload. */
@@ -92,8 +76,8 @@ static int new_health_fill(struct new_health *nh, const struct apps_set *set,
 			nh->items[nh->n++] = (struct diff_task){
 			    .app = a->id,
 			    .task = tk->id,
-			    .health = checks_restart((void *)r, a, tk) ? DESIRED_HEALTH_UNKNOWN
-			                                               : dt->health};
+			    .health = diff_running_checks_restart(r, a, tk) ? DESIRED_HEALTH_UNKNOWN
+			                                                    : dt->health};
 		}
 	}
 	qsort(nh->items, nh->n, sizeof(*nh->items), task_cmp);
@@ -201,7 +185,7 @@ static int read_running(struct cli *cli, const struct diff_opts *o, json_t **doc
 static int diff_run(struct cli *cli, const struct diff_opts *o, const struct apps_set *set)
 {
 	struct diff_running r;
-	struct diff_result d = {.apps = set, .checks_restart = checks_restart};
+	struct diff_result d = {.apps = set};
 	struct desired_index ix;
 	struct diag_list diags = {0};
 	json_t *doc = NULL;
@@ -213,7 +197,6 @@ static int diff_run(struct cli *cli, const struct diff_opts *o, const struct app
 		return rc;
 	}
 	d.running = &r;
-	d.checks_restart_ctx = &r;
 	rc_plan_init(&d.plan);
 	desired_index_init(&ix);
 	if (plan(&cli->cfg, &r, &d, &ix, &diags, err, sizeof(err)) < 0) {

@@ -58,6 +58,11 @@ void diff_running_free(struct diff_running *r);
 const struct diff_task *diff_running_task(const struct diff_running *r, const char *app,
                                           const char *task);
 bool diff_running_has_app(const struct diff_running *r, const char *app);
+/* vipd keeps a task's health over a reload only when the task and its
+ * app's checks are the same (sched_sync compares sched_task_fingerprint);
+ * otherwise its checks start over, as for a task it has never seen. */
+bool diff_running_checks_restart(const struct diff_running *r, const struct app *a,
+                                 const struct task *t);
 
 int diff_feeds_add(struct diff_feeds *f, const char *who, const struct lb_key *svc);
 /* Sorts by who, then service, dropping repeats. */
@@ -70,9 +75,6 @@ struct diff_result {
 	const struct diff_running *running;
 	const struct apps_set *apps; /* the new definitions */
 	struct diff_feeds app_feeds, named_feeds;
-	/* per app of both: tasks whose checks would start over (unknown health) */
-	bool (*checks_restart)(void *ctx, const struct app *a, const struct task *t);
-	void *checks_restart_ctx;
 };
 
 /* Prints the report (human tables, or JSON when `json`); returns how many

@@ -147,7 +147,7 @@ static void task_reasons(const struct diff_result *d, const struct app *a, json_
 			continue;
 		if (!diff_running_task(r, a->id, tk->id))
 			reason_add(reasons, "task added", tk->id);
-		else if (a->nchecks > 0 && d->checks_restart(d->checks_restart_ctx, a, tk))
+		else if (a->nchecks > 0 && diff_running_checks_restart(r, a, tk))
 			reason_add(reasons, "checks start over", tk->id);
 	}
 	for (size_t i = 0; i < r->ntasks; i++)

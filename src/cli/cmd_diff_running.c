@@ -4,6 +4,7 @@
  * last built, the weight policy's state (phases, drain deadlines, slow
  * starts), the named VIPs' records, and each running task's health.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include "cmd_diff.h"
 #include "vipd/api.h"
 #include "vipd/errbuf.h"
+#include "vipd/sched.h"
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -350,4 +352,16 @@ const struct diff_task *diff_running_task(const struct diff_running *r, const ch
 bool diff_running_has_app(const struct diff_running *r, const char *app)
 {
 	return r->napps > 0 && bsearch(&app, r->apps, r->napps, sizeof(app), str_cmp) != NULL;
+}
+
+bool diff_running_checks_restart(const struct diff_running *r, const struct app *a,
+                                 const struct task *t)
+{
+	const struct diff_task *dt = diff_running_task(r, a->id, t->id);
+	char fp[32];
+
+	if (!dt)
+		return true;
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)sched_task_fingerprint(a, t));
+	return strcmp(fp, dt->check_config) != 0;
 }

@@ -146,6 +146,19 @@ VIP addresses:
 apps:
   removed /plain" "an app removed"
 
+# A named range changed in the config (-c, as vipd would read it): the
+# recorded addresses outside it move, each VIP's service with them.
+echo "{\"api\": {\"listen\": \"$api\"}, \"lb\": {\"named_vip_range_v4\": \"12.0.0.0-12.255.255.254\"}}" \
+  > "$TMP/moved.json"
+"$vipctl" diff -c "$TMP/moved.json" --json "$TMP/apps" > "$TMP/moved.out"; rc=$?
+expect_eq "$rc" 1 "a range changed: exit code"
+expect_eq "$(json "[(v['name'], v['change'], v['from'], v['to'].startswith('12.')) for v in d['vips']]" < "$TMP/moved.out")" \
+  "[('/plain', 'moved', '$addr_plain', True), ('/web', 'moved', '${vip_web%:80}', True)]" "a range changed: the moves"
+to_web=$(json "[v['to'] for v in d['vips'] if v['name'] == '/web'][0]" < "$TMP/moved.out")
+expect_eq "$(json "sorted(o['text'] for o in d['operations'] if '$to_web:' in o['text'] or '$vip_web' in o['text'])" < "$TMP/moved.out")" \
+  "['add dest TCP $to_web:80 -> 127.0.0.1:$port_a weight 1 masq', 'add service TCP $to_web:80 sched wlc flags 0x0', 'del service TCP $vip_web']" \
+  "a range changed: /web's service moves with its backend in rotation"
+
 # Bad definitions: the located error as validate prints it, exit 2.
 dir=$(new_dir bad)
 plain_app "$dir" '"VIP_0": "/plain:http"' "$(task plain.a "$port_a")"
