@@ -39,58 +39,49 @@ static const struct option diff_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Each running task of the new definitions (apps with checks) with the
- * health it would have right after the reload. */
-struct new_health {
-	struct diff_task *items; /* sorted by app, task */
-	size_t n;
-};
-
-static int task_cmp(const void *a, const void *b)
+/* Each running task of the new definitions with the health it would have
+ * right after the reload (apps with checks; the others' are healthy and
+ * never asked). Sorted by diff_task_cmp; calloc'd, NULL when out of memory. */
+static struct diff_task *new_tasks(const struct apps_set *set, const struct diff_running *r,
+                                   size_t *n)
 {
-	const struct diff_task *x = a, *y = b;
-	int c = strcmp(x->app, y->app);
+	size_t total = 0;
+	struct diff_task *items;
 
-	return c ? c : strcmp(x->task, y->task);
-}
-
-static int new_health_fill(struct new_health *nh, const struct apps_set *set,
-                           const struct diff_running *r)
-{
-	size_t n = 0;
-
+	*n = 0;
 	for (size_t i = 0; i < set->napps; i++)
-		n += set->apps[i].ntasks;
-	nh->items = calloc(n + 1, sizeof(*nh->items));
-	if (!nh->items)
-		return -1;
+		total += set->apps[i].ntasks;
+	items = calloc(total + 1, sizeof(*items));
+	if (!items)
+		return NULL;
 	for (size_t i = 0; i < set->napps; i++) {
 		const struct app *a = &set->apps[i];
 
-		for (size_t t = 0; a->nchecks > 0 && t < a->ntasks; t++) {
+		for (size_t t = 0; t < a->ntasks; t++) {
 			const struct task *tk = &a->tasks[t];
 			const struct diff_task *dt = diff_running_task(r, a->id, tk->id);
+			bool fresh = a->nchecks > 0 && diff_running_checks_restart(r, a, tk);
 
 			if (tk->state != TASK_STATE_RUNNING)
 				continue;
-			nh->items[nh->n++] = (struct diff_task){
-			    .app = a->id,
-			    .task = tk->id,
-			    .health = diff_running_checks_restart(r, a, tk) ? DESIRED_HEALTH_UNKNOWN
-			                                                    : dt->health};
+			items[(*n)++] =
+			    (struct diff_task){.app = a->id,
+			                       .task = tk->id,
+			                       .health = a->nchecks == 0 ? DESIRED_HEALTH_HEALTHY
+			                                 : fresh         ? DESIRED_HEALTH_UNKNOWN
+			                                                 : dt->health};
 		}
 	}
-	qsort(nh->items, nh->n, sizeof(*nh->items), task_cmp);
-	return 0;
+	qsort(items, *n, sizeof(*items), diff_task_cmp);
+	return items;
 }
 
 /* desired_health_fn */
 static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
 {
-	const struct new_health *nh = ctx;
-	struct diff_task key = {.app = app_id, .task = task_id};
+	const struct diff_result *d = ctx;
 	const struct diff_task *found =
-	    nh->n ? bsearch(&key, nh->items, nh->n, sizeof(key), task_cmp) : NULL;
+	    diff_task_find(d->new_tasks, d->nnew_tasks, app_id, task_id);
 
 	return found ? found->health : DESIRED_HEALTH_UNKNOWN;
 }
@@ -129,12 +120,11 @@ static int new_feeds(struct diff_result *d, const struct desired_index *ix)
 static int plan(const struct vipd_config *cfg, struct diff_running *r, struct diff_result *d,
                 struct desired_index *ix, struct diag_list *diags, char *err, size_t errlen)
 {
-	struct new_health nh = {0};
 	struct desired_input in = {
 	    .apps = d->apps,
 	    .ranges = &cfg->vip_ranges,
 	    .health = health_of,
-	    .health_ctx = &nh,
+	    .health_ctx = d,
 	    .drain_ms = (int64_t)cfg->drain_s * 1000,
 	    .now_ms = clock_now_ms(),
 	    .vip_recorded = &r->records,
@@ -148,8 +138,7 @@ static int plan(const struct vipd_config *cfg, struct diff_running *r, struct di
 	lb_table_init(&desired);
 	lb_keyset_init(&owned);
 	snprintf(err, errlen, "out of memory");
-	if (new_health_fill(&nh, d->apps, r) < 0 ||
-	    desired_build_indexed(&in, &r->state, &desired, diags, NULL, ix, err, errlen) < 0)
+	if (desired_build_indexed(&in, &r->state, &desired, diags, NULL, ix, err, errlen) < 0)
 		goto out;
 	if (lb_keyset_add_table(&owned, &r->table) < 0 ||
 	    lb_keyset_add_table(&owned, &desired) < 0 || new_feeds(d, ix) < 0)
@@ -157,7 +146,6 @@ static int plan(const struct vipd_config *cfg, struct diff_running *r, struct di
 	lb_keyset_sort(&owned);
 	rc = reconcile_plan(&r->table, &desired, &owned, &d->plan, err, errlen);
 out:
-	free(nh.items);
 	lb_keyset_free(&owned);
 	lb_table_free(&desired);
 	return rc;
@@ -197,6 +185,13 @@ static int diff_run(struct cli *cli, const struct diff_opts *o, const struct app
 		return rc;
 	}
 	d.running = &r;
+	d.new_tasks = new_tasks(set, &r, &d.nnew_tasks);
+	if (!d.new_tasks) {
+		fprintf(stderr, "vipctl diff: out of memory\n");
+		diff_running_free(&r);
+		json_decref(doc);
+		return CLI_EXIT_FAIL;
+	}
 	rc_plan_init(&d.plan);
 	desired_index_init(&ix);
 	if (plan(&cli->cfg, &r, &d, &ix, &diags, err, sizeof(err)) < 0) {
@@ -215,6 +210,7 @@ static int diff_run(struct cli *cli, const struct diff_opts *o, const struct app
 	diff_feeds_free(&d.app_feeds);
 	diff_feeds_free(&d.named_feeds);
 	rc_plan_free(&d.plan);
+	free((void *)d.new_tasks);
 	diff_running_free(&r);
 	json_decref(doc);
 	return rc;

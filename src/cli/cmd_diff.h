@@ -21,6 +21,14 @@ struct diff_task {
 	const char *check_config;
 };
 
+/* Ordered by app, then task. */
+int diff_task_cmp(const void *a, const void *b);
+/* In tasks sorted by diff_task_cmp: the task, NULL when absent; the first
+ * of app's (n when none). */
+const struct diff_task *diff_task_find(const struct diff_task *tasks, size_t n, const char *app,
+                                       const char *task);
+size_t diff_task_first(const struct diff_task *tasks, size_t n, const char *app);
+
 /* One VIP service fed by one app, or named by one VIP name. */
 struct diff_feed {
 	const char *who; /* app id, or the VIP's name */
@@ -67,6 +75,10 @@ bool diff_running_checks_restart(const struct diff_running *r, const struct app 
 int diff_feeds_add(struct diff_feeds *f, const char *who, const struct lb_key *svc);
 /* Sorts by who, then service, dropping repeats. */
 void diff_feeds_sort(struct diff_feeds *f);
+/* In sorted feeds: the first of who's (n when none), and whether who feeds
+ * svc. */
+size_t diff_feeds_first(const struct diff_feeds *f, const char *who);
+bool diff_feeds_has(const struct diff_feeds *f, const char *who, const struct lb_key *svc);
 void diff_feeds_free(struct diff_feeds *f);
 
 /* What the reload would change, for printing. */
@@ -74,6 +86,9 @@ struct diff_result {
 	struct rc_plan plan;
 	const struct diff_running *running;
 	const struct apps_set *apps; /* the new definitions */
+	/* their running tasks, sorted, with the health each would have */
+	const struct diff_task *new_tasks;
+	size_t nnew_tasks;
 	struct diff_feeds app_feeds, named_feeds;
 };
 

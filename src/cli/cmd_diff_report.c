@@ -128,14 +128,6 @@ static void reason_add(json_t *reasons, const char *what, const char *item)
 	json_array_append_new(reasons, json_pack("{s:s, s:s}", "change", what, "item", item));
 }
 
-static bool new_runs(const struct app *a, const char *task)
-{
-	for (size_t t = 0; t < a->ntasks; t++)
-		if (a->tasks[t].state == TASK_STATE_RUNNING && strcmp(a->tasks[t].id, task) == 0)
-			return true;
-	return false;
-}
-
 static void task_reasons(const struct diff_result *d, const struct app *a, json_t *reasons)
 {
 	const struct diff_running *r = d->running;
@@ -150,27 +142,21 @@ static void task_reasons(const struct diff_result *d, const struct app *a, json_
 		else if (a->nchecks > 0 && diff_running_checks_restart(r, a, tk))
 			reason_add(reasons, "checks start over", tk->id);
 	}
-	for (size_t i = 0; i < r->ntasks; i++)
-		if (strcmp(r->tasks[i].app, a->id) == 0 && !new_runs(a, r->tasks[i].task))
+	for (size_t i = diff_task_first(r->tasks, r->ntasks, a->id);
+	     i < r->ntasks && strcmp(r->tasks[i].app, a->id) == 0; i++)
+		if (!diff_task_find(d->new_tasks, d->nnew_tasks, a->id, r->tasks[i].task))
 			reason_add(reasons, "task removed", r->tasks[i].task);
 }
 
-static bool feeds_has(const struct diff_feeds *f, const char *who, const struct lb_key *k)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->items[i].who, who) == 0 && lb_key_cmp(&f->items[i].svc, k) == 0)
-			return true;
-	return false;
-}
-
-/* The services one feeds in `f` and not in `other`. */
+/* The services who feeds in `f` and not in `other`. */
 static void feed_reasons(const struct diff_feeds *f, const struct diff_feeds *other,
                          const char *who, const char *what, json_t *reasons)
 {
 	char key[128];
 
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->items[i].who, who) == 0 && !feeds_has(other, who, &f->items[i].svc))
+	for (size_t i = diff_feeds_first(f, who); i < f->n && strcmp(f->items[i].who, who) == 0;
+	     i++)
+		if (!diff_feeds_has(other, who, &f->items[i].svc))
 			reason_add(reasons, what,
 			           lb_key_format(&f->items[i].svc, key, sizeof(key)));
 }

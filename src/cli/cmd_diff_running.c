@@ -55,6 +55,28 @@ void diff_feeds_sort(struct diff_feeds *f)
 	f->n = k + 1;
 }
 
+size_t diff_feeds_first(const struct diff_feeds *f, const char *who)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(f->items[mid].who, who) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool diff_feeds_has(const struct diff_feeds *f, const char *who, const struct lb_key *svc)
+{
+	struct diff_feed key = {.who = who, .svc = *svc};
+
+	return f->n > 0 && bsearch(&key, f->items, f->n, sizeof(key), feed_cmp) != NULL;
+}
+
 void diff_feeds_free(struct diff_feeds *f)
 {
 	free(f->items);
@@ -226,12 +248,35 @@ nomem:
 	return -1;
 }
 
-static int task_cmp(const void *a, const void *b)
+int diff_task_cmp(const void *a, const void *b)
 {
 	const struct diff_task *x = a, *y = b;
 	int c = strcmp(x->app, y->app);
 
 	return c ? c : strcmp(x->task, y->task);
+}
+
+const struct diff_task *diff_task_find(const struct diff_task *tasks, size_t n, const char *app,
+                                       const char *task)
+{
+	struct diff_task key = {.app = app, .task = task};
+
+	return n > 0 ? bsearch(&key, tasks, n, sizeof(key), diff_task_cmp) : NULL;
+}
+
+size_t diff_task_first(const struct diff_task *tasks, size_t n, const char *app)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(tasks[mid].app, app) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -269,7 +314,7 @@ static int read_apps(struct diff_running *r, const json_t *apps)
 		}
 	}
 	qsort(r->apps, r->napps, sizeof(*r->apps), str_cmp);
-	qsort(r->tasks, r->ntasks, sizeof(*r->tasks), task_cmp);
+	qsort(r->tasks, r->ntasks, sizeof(*r->tasks), diff_task_cmp);
 	return 0;
 }
 
@@ -342,11 +387,7 @@ fail:
 const struct diff_task *diff_running_task(const struct diff_running *r, const char *app,
                                           const char *task)
 {
-	struct diff_task key = {.app = app, .task = task};
-
-	if (r->ntasks == 0)
-		return NULL;
-	return bsearch(&key, r->tasks, r->ntasks, sizeof(key), task_cmp);
+	return diff_task_find(r->tasks, r->ntasks, app, task);
 }
 
 bool diff_running_has_app(const struct diff_running *r, const char *app)
