@@ -43,9 +43,10 @@ struct api_state {
 	const uint64_t *rounds, *ops_applied, *ops_failed;
 	const struct api_record *record; /* last results and events; NULL: none */
 	const struct api_kstats *kstats; /* the kernel's counters; NULL: none (api_open sets it) */
-	bool ipvs;                       /* false: the table is planned, not applied */
-	double started_at;               /* monotonic seconds */
-	double started_wall;             /* wall-clock seconds since the epoch */
+	const struct vip_records *vip_records; /* named VIPs' recorded addresses; NULL: none */
+	bool ipvs;                             /* false: the table is planned, not applied */
+	double started_at;                     /* monotonic seconds */
+	double started_wall;                   /* wall-clock seconds since the epoch */
 };
 
 #define API_KIND_COUNT 4   /* enum hc_kind */
@@ -87,6 +88,7 @@ struct api_backend {
 	bool in_table;
 	enum desired_phase phase;  /* DESIRED_PHASE_OUT when the state has no entry */
 	int64_t drain_deadline_ms; /* DRAINING: monotonic ms */
+	int64_t ramp_start_ms;     /* IN: slow start began here (monotonic ms); -1: not ramping */
 };
 
 struct api_vip {

@@ -82,6 +82,9 @@ int config_read(struct vipd_config *c, const char *path, struct diag_list *diags
 /* Frees every string config_defaults/config_load set and zeroes c; c may
  * then be filled again. */
 void config_free(struct vipd_config *c);
+/* How long a freed named-VIP address stays reserved, in seconds: the
+ * setting, or 10 x dns.ttl when it is left at its default. */
+int64_t config_vip_quarantine_s(const struct vipd_config *c);
 
 /* What vipd's table build reports for `set` under these settings (VIP
  * labels, addresses inside the named ranges, vipd's labels, apps that

@@ -85,6 +85,10 @@ void sched_free(struct sched *s);
  * borrows `set` until the next sync or sched_free.
  */
 void sched_sync(struct sched *s, const struct apps_set *set);
+/* What sched_sync compares to keep a task's checks and health: a hash of
+ * the task's host, ports and addresses and its app's checks and labels. A
+ * task whose fingerprint changes starts over with unknown health. */
+uint64_t sched_task_fingerprint(const struct app *a, const struct task *t);
 
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);

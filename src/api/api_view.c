@@ -9,6 +9,7 @@
 
 #include "vipd/api.h"
 #include "vipd/fqdn.h"
+#include "vipd/sched.h"
 #include "vipd/vip.h"
 
 void api_vips_free(struct api_vips *v)
@@ -78,6 +79,7 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 	b->task = t;
 	b->health = a->nchecks ? sched_task_health(st->sched, a->id, t->id) : HEALTH_HEALTHY;
 	b->phase = DESIRED_PHASE_OUT;
+	b->ramp_start_ms = -1;
 	if (d) {
 		const struct desired_entry *en = state_entry(st, &s->key, &d->addr, d->port);
 
@@ -87,6 +89,7 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 		b->in_table = true;
 		b->phase = en ? en->phase : DESIRED_PHASE_IN;
 		b->drain_deadline_ms = en ? en->drain_deadline_ms : 0;
+		b->ramp_start_ms = en ? en->ramp_start_ms : -1;
 		return;
 	}
 	if (!t->host || lb_addr_parse(t->host, &b->addr) < 0)
@@ -307,11 +310,24 @@ static json_t *backend_json(const struct api_state *st, const struct api_kstats_
 
 		json_object_set_new(o, "drain_seconds_left", json_real((double)left / 1000.0));
 	}
+	if (o && b->phase == DESIRED_PHASE_IN && b->ramp_start_ms >= 0)
+		json_object_set_new(o, "slow_start_elapsed_seconds",
+		                    json_real((double)(now_ms - b->ramp_start_ms) / 1000.0));
 	if (o && st->record)
 		json_object_set_new(o, "checks", api_task_checks_json(st, b->app, b->task));
 	if (o && kd)
 		json_object_set_new(o, "kernel", dest_kernel_json(ks, kd));
 	return o;
+}
+
+/* The service's IPVS attributes in the table: what a reload could edit. */
+static void vip_service_attrs(json_t *o, const struct lb_service *s)
+{
+	if (!s)
+		return;
+	json_object_set_new(o, "scheduler", json_string(s->sched));
+	json_object_set_new(o, "forward", json_string(lb_fwd_name(s->fwd)));
+	json_object_set_new(o, "flags", json_integer(s->flags));
 }
 
 static json_t *vip_json(const struct api_state *st, const struct api_vip *v, int64_t now_ms)
@@ -328,7 +344,62 @@ static json_t *vip_json(const struct api_state *st, const struct api_vip *v, int
 	              vip_fqdns(st, v->name), "backends", backends);
 	if (o && ks)
 		json_object_set_new(o, "kernel", stats_json(&ks->stats));
+	if (o)
+		vip_service_attrs(o, lb_table_find(st->table, &v->svc));
 	return o;
+}
+
+/* Every app with its running tasks' health, and what vipd compares on a
+ * reload to keep a task's health (vipctl diff tells from it which tasks'
+ * checks would start over). */
+static json_t *apps_json(const struct api_state *st)
+{
+	json_t *arr = json_array();
+	char fp[32];
+
+	for (size_t i = 0; arr && i < st->apps->napps; i++) {
+		const struct app *a = &st->apps->apps[i];
+		json_t *tasks = json_array();
+
+		for (size_t t = 0; tasks && t < a->ntasks; t++) {
+			const struct task *tk = &a->tasks[t];
+			enum health_state h = a->nchecks
+			                          ? sched_task_health(st->sched, a->id, tk->id)
+			                          : HEALTH_HEALTHY;
+
+			if (tk->state != TASK_STATE_RUNNING)
+				continue;
+			snprintf(fp, sizeof(fp), "%016llx",
+			         (unsigned long long)sched_task_fingerprint(a, tk));
+			json_array_append_new(tasks,
+			                      json_pack("{s:s, s:s, s:s}", "task", tk->id, "health",
+			                                health_state_name(h), "check_config", fp));
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:o*}", "id", a->id, "tasks", tasks));
+	}
+	return arr;
+}
+
+/* The named VIPs' recorded addresses, the freed ones with their time. */
+static json_t *assignments_json(const struct vip_records *r)
+{
+	json_t *arr = json_array();
+	char a4[INET6_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], at[32];
+
+	for (size_t i = 0; arr && r && i < r->n; i++) {
+		const struct vip_record *rec = &r->items[i];
+		json_t *o = json_pack(
+		    "{s:s, s:s*, s:s*}", "name", rec->name, "address",
+		    rec->addr.af ? lb_addr_format(&rec->addr, a4, sizeof(a4)) : NULL, "address6",
+		    rec->addr6.af ? lb_addr_format(&rec->addr6, a6, sizeof(a6)) : NULL);
+
+		if (o && rec->freed_at > 0)
+			json_object_set_new(
+			    o, "freed_at",
+			    json_string(iso_time((double)rec->freed_at, at, sizeof(at))));
+		json_array_append_new(arr, o);
+	}
+	return arr;
 }
 
 json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int64_t now_ms)
@@ -337,5 +408,6 @@ json_t *api_vips_json(const struct api_state *st, const struct api_vips *v, int6
 
 	for (size_t i = 0; arr && i < v->n; i++)
 		json_array_append_new(arr, vip_json(st, &v->items[i], now_ms));
-	return json_pack("{s:i, s:o}", "schema", API_SCHEMA_VERSION, "vips", arr);
+	return json_pack("{s:i, s:o, s:o, s:o}", "schema", API_SCHEMA_VERSION, "vips", arr, "apps",
+	                 apps_json(st), "assignments", assignments_json(st->vip_records));
 }

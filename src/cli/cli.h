@@ -68,6 +68,10 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_backends(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+/* cmd_vips_live.c: vips --live, the running vipd's VIPs from its API in
+ * the shape vips prints for definitions. */
+int cli_vips_live(struct cli *cli, const char *api);
 
 /* cli_api.c: vipd's API. Where to reach it ("ADDR:PORT") from --api `opt`
  * (NULL: absent), else the config's api.listen, else loopback port 9090;
@@ -76,6 +80,9 @@ int cli_api_address(struct cli *cli, const char *opt, char *out, size_t len);
 /* GET path from vipd at `where`: 0 with the JSON document, or an exit code
  * (CLI_EXIT_UNAVAILABLE when nothing answers) with one line on stderr. */
 int cli_api_get(const char *where, const char *path, json_t **out);
+/* The same, asking again for up to 5 s while vipd answers 503 (a reload
+ * whose round has not run yet). */
+int cli_api_get_settled(const char *where, const char *path, json_t **out);
 int cli_api_print_json(const json_t *doc);
 
 /* Loads every path (or Marathon's URLs: what its masters declare now, read

@@ -8,12 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vipd/api.h"
 
 #define CLI_API_DEFAULT "9090"
 #define CLI_API_MAX_BYTES (64u * 1024 * 1024)
+/* A 503 ("reloading, try again") is asked again this often, this many
+ * times: a reload's round follows it in the same turn of vipd's loop. */
+#define CLI_API_BUSY_WAIT_US 100000
+#define CLI_API_BUSY_TRIES 50
+#define CLI_API_BUSY (-2)
 
 struct body {
 	char *data;
@@ -72,12 +78,16 @@ int cli_api_address(struct cli *cli, const char *opt, char *out, size_t len)
 }
 
 static int answer_json(const char *where, const char *path, long status, const struct body *b,
-                       json_t **out)
+                       bool quiet_busy, json_t **out)
 {
 	json_error_t jerr;
 	json_t *doc = json_loadb(b->data ? b->data : "", b->len, 0, &jerr);
 	const char *msg = json_string_value(json_object_get(doc, "error"));
 
+	if (status == 503 && quiet_busy) {
+		json_decref(doc);
+		return CLI_API_BUSY;
+	}
 	if (status != 200) {
 		fprintf(stderr, "vipctl: vipd at %s answered %s with HTTP %ld%s%s\n", where, path,
 		        status, msg ? ": " : "", msg ? msg : "");
@@ -93,7 +103,7 @@ static int answer_json(const char *where, const char *path, long status, const s
 	return CLI_EXIT_OK;
 }
 
-int cli_api_get(const char *where, const char *path, json_t **out)
+static int api_get(const char *where, const char *path, bool quiet_busy, json_t **out)
 {
 	char url[512], cerr[CURL_ERROR_SIZE] = "";
 	struct body b = {0};
@@ -134,11 +144,28 @@ int cli_api_get(const char *where, const char *path, json_t **out)
 		ret = CLI_EXIT_FAIL;
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		ret = answer_json(where, path, status, &b, out);
+		ret = answer_json(where, path, status, &b, quiet_busy, out);
 	}
 	curl_easy_cleanup(c);
 	free(b.data);
 	return ret;
+}
+
+int cli_api_get(const char *where, const char *path, json_t **out)
+{
+	return api_get(where, path, false, out);
+}
+
+int cli_api_get_settled(const char *where, const char *path, json_t **out)
+{
+	for (int i = 0; i < CLI_API_BUSY_TRIES; i++) {
+		int rc = api_get(where, path, true, out);
+
+		if (rc != CLI_API_BUSY)
+			return rc;
+		usleep(CLI_API_BUSY_WAIT_US);
+	}
+	return api_get(where, path, false, out);
 }
 
 int cli_api_print_json(const json_t *doc)

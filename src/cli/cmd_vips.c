@@ -72,6 +72,8 @@ struct health_view {
 	const struct task_health *ths;
 	size_t n;
 	bool checked;
+	bool live;       /* --live: the running vipd's, from its API */
+	const char *api; /* --api */
 };
 
 /* desired_health_fn */
@@ -219,14 +221,19 @@ static int on_option(int opt, const char *arg, void *ctx)
 {
 	struct health_view *hv = ctx;
 
-	(void)opt;
-	(void)arg;
-	hv->checked = false;
+	if (opt == 'l')
+		hv->live = true;
+	else if (opt == 'a')
+		hv->api = arg;
+	else
+		hv->checked = false;
 	return 0;
 }
 
 static const struct option vips_longopts[] = {
     {"no-checks", no_argument, NULL, 'n'},
+    {"live", no_argument, NULL, 'l'},
+    {"api", required_argument, NULL, 'a'},
     {NULL, 0, NULL, 0},
 };
 
@@ -235,10 +242,11 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 	struct health_view hv = {.checked = true};
 	const struct cli_spec spec = {
 	    .name = "vips",
-	    .usage = "vips [-c CONFIG] [--no-checks] FILE|DIR|URL...",
+	    .usage =
+	        "vips [-c CONFIG] [--no-checks] FILE|DIR|URL... | vips --live [--api ADDR:PORT]",
 	    .shortopts = "",
 	    .longopts = vips_longopts,
-	    .min_operands = 1,
+	    .min_operands = 0, /* --live reads none; definitions need one (below) */
 	    .on_option = on_option,
 	    .ctx = &hv,
 	};
@@ -253,6 +261,15 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	if (hv.live != (first == argc)) {
+		fprintf(stderr, "vipctl vips: %s\nusage: vipctl %s\n",
+		        hv.live ? "--live reads the running vipd, not FILE|DIR|URL"
+		                : "expected a FILE or DIR to read",
+		        spec.usage);
+		return CLI_EXIT_USAGE;
+	}
+	if (hv.live)
+		return cli_vips_live(cli, hv.api);
 	if (cli_load_config(cli) < 0)
 		return CLI_EXIT_CONFIG;
 	cli_check_settings(cli, &es, &rs);

@@ -75,6 +75,13 @@ int config_defaults(struct vipd_config *c)
 	return 0;
 }
 
+int64_t config_vip_quarantine_s(const struct vipd_config *c)
+{
+	if (c->vip_quarantine_s == VIPD_QUARANTINE_DEFAULT)
+		return 10 * (int64_t)c->dns_ttl;
+	return c->vip_quarantine_s;
+}
+
 void config_free(struct vipd_config *c)
 {
 	free(c->apps_path);

@@ -152,6 +152,7 @@ static int open_api(struct engine *e, char *err, size_t errlen)
 	    .rounds = &e->rounds,
 	    .ops_applied = &e->ops_applied,
 	    .ops_failed = &e->ops_failed,
+	    .vip_records = &e->vip_records,
 	    .ipvs = e->dp != NULL,
 	    .started_at = clock_now_s(),
 	    .started_wall = ev_time(),

@@ -22,9 +22,7 @@ int64_t engine_wall_s(void)
 
 int64_t engine_vip_quarantine_s(const struct engine *e)
 {
-	if (e->cfg.vip_quarantine_s == VIPD_QUARANTINE_DEFAULT)
-		return 10 * (int64_t)e->cfg.dns_ttl;
-	return e->cfg.vip_quarantine_s;
+	return config_vip_quarantine_s(&e->cfg);
 }
 
 /* They are kept in lb.state_file: with IPVS (beside the owned set), and

@@ -63,7 +63,7 @@ static uint64_t mix_str(uint64_t h, const char *s)
 }
 
 /* Anything that changes what a check probes, or how, changes this. */
-static uint64_t task_fingerprint(const struct app *a, const struct task *t)
+uint64_t sched_task_fingerprint(const struct app *a, const struct task *t)
 {
 	uint64_t h = HASH_VIPD_SEED;
 
@@ -175,7 +175,7 @@ static void task_insert(struct sched *s, struct sched_task *t)
 
 static void sync_task(struct sched *s, const struct app *a, const struct task *tk)
 {
-	uint64_t fp = task_fingerprint(a, tk);
+	uint64_t fp = sched_task_fingerprint(a, tk);
 	struct sched_task *t = task_find(s, a->id, tk->id);
 
 	if (t && t->fingerprint == fp) {
