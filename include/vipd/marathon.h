@@ -107,6 +107,9 @@ VIPD_MUST_CHECK int marathon_auth_read(const struct vipd_config *cfg, struct mar
                                        char *err, size_t errlen);
 /* Wipes and frees the secrets. */
 void marathon_auth_free(struct marathon_auth *a);
+/* Why a transfer failed, from its CURLcode and CURLOPT_ERRORBUFFER: for a
+ * TLS failure what is wrong with the certificate, else curl's own text. */
+const char *marathon_curl_why(int curl_code, const char *errorbuffer);
 
 /* What vipd reads for the whole state, after a master's base URL. */
 #define MARATHON_STATE_PATH "/v2/apps?embed=apps.tasks"

@@ -79,7 +79,7 @@ static int fetch_one(const struct marathon_master *m, const struct marathon_auth
                      struct curl_slist *headers, struct body *b, char *why, size_t whylen)
 {
 	CURL *easy = curl_easy_init();
-	char *url = NULL;
+	char *url = NULL, curl_error[CURL_ERROR_SIZE] = "";
 	long code = 0;
 	CURLcode rc;
 	int ret = -1;
@@ -91,10 +91,12 @@ static int fetch_one(const struct marathon_master *m, const struct marathon_auth
 	}
 	rc = fetch_setup(easy, url, auth, headers, b);
 	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
+	if (rc == CURLE_OK)
 		rc = curl_easy_perform(easy);
 	if (rc != CURLE_OK) {
 		errbuf_set(why, whylen, "%s",
-		           b->too_large ? "answer too large" : curl_easy_strerror(rc));
+		           b->too_large ? "answer too large" : marathon_curl_why(rc, curl_error));
 		goto out;
 	}
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);

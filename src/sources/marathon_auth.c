@@ -2,8 +2,10 @@
  * Marathon's credentials from vipd's settings: HTTP basic auth
  * (marathon.user with marathon.password_file) and the DC/OS token
  * (marathon.token_file). Owns the secrets it reads until
- * marathon_auth_free wipes them; they never go into a message.
+ * marathon_auth_free wipes them; they never go into a message. And
+ * what a TLS failure says.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,21 @@ int marathon_auth_read(const struct vipd_config *cfg, struct marathon_auth *a, c
 	          secret_read(cfg->marathon_token_file, "/marathon/token_file", err, errlen)))
 		return -1;
 	return 0;
+}
+
+/* curl's text for a refused certificate ("SSL peer certificate or SSH
+ * remote key was not OK") does not say what is wrong; its error buffer does
+ * ("SSL certificate problem: unable to get local issuer certificate", or the
+ * name that does not match). Other failures keep curl's fixed texts. */
+const char *marathon_curl_why(int curl_code, const char *errorbuffer)
+{
+	bool tls = curl_code == CURLE_PEER_FAILED_VERIFICATION ||
+	           curl_code == CURLE_SSL_CONNECT_ERROR || curl_code == CURLE_SSL_CACERT_BADFILE ||
+	           curl_code == CURLE_SSL_CERTPROBLEM;
+
+	if (tls && errorbuffer && errorbuffer[0])
+		return errorbuffer;
+	return curl_easy_strerror((CURLcode)curl_code);
 }
 
 void marathon_auth_free(struct marathon_auth *a)

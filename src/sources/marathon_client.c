@@ -27,7 +27,8 @@ struct mc_xfer {
 	char *body; /* the state read's answer */
 	size_t len, cap;
 	char why[PROBLEM_LEN]; /* why a callback stopped the transfer */
-	int attached;          /* the stream answered 200 */
+	char curl_error[CURL_ERROR_SIZE];
+	int attached; /* the stream answered 200 */
 };
 
 struct mc_held {
@@ -269,8 +270,10 @@ static int xfer_start(struct marathon_client *c, struct mc_xfer *x, const char *
 		if (rc == CURLE_OK)                                                                \
 			rc = curl_easy_setopt(x->easy, opt, val);                                  \
 	} while (0)
+	x->curl_error[0] = '\0';
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PRIVATE, x);
+	SET(CURLOPT_ERRORBUFFER, x->curl_error);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, ms_of(c->opt.connect_timeout_s));
 	/* Marathon's standby masters answer with a redirect to the leader. */
@@ -386,7 +389,7 @@ static void state_done(struct marathon_client *c, CURLcode rc)
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
 		errbuf_set(msg, sizeof(msg), "%s: %s", origin,
-		           x->why[0] ? x->why : curl_easy_strerror(rc));
+		           x->why[0] ? x->why : marathon_curl_why(rc, x->curl_error));
 		mc_fail(c, msg);
 		return;
 	}
@@ -416,7 +419,8 @@ static void stream_done(struct marathon_client *c, CURLcode rc)
 	if (x->why[0])
 		errbuf_set(msg, sizeof(msg), "%s: %s", origin, x->why);
 	else if (rc != CURLE_OK)
-		errbuf_set(msg, sizeof(msg), "%s: %s", origin, curl_easy_strerror(rc));
+		errbuf_set(msg, sizeof(msg), "%s: %s", origin,
+		           marathon_curl_why(rc, x->curl_error));
 	else
 		snprintf(msg, sizeof(msg), "%s: the stream ended", origin);
 	mc_fail(c, msg);

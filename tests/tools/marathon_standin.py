@@ -5,7 +5,15 @@ It serves only what vipd reads, in the shapes Marathon's REST API and event
 bus document: GET /v2/apps?embed=apps.tasks answers the content of a file
 (read again on every request), and GET /v2/events is a Server-Sent Events
 stream the test drives. It listens on 127.0.0.1 only, prints "port N" on
-stdout once it listens, and takes commands on stdin, one per line:
+stdout once it listens, and takes commands on stdin, one per line.
+
+  marathon_standin.py [APPS_FILE] [--tls CERT KEY]
+
+With --tls it speaks HTTPS only, with the certificate chain in CERT (PEM)
+and its key in KEY, as a master behind TLS does; a client that refuses the
+certificate is reported as "tls-refused REASON" (the alert it sent).
+
+Commands:
 
   apps FILE            answer /v2/apps with FILE's content
   apps-status CODE     answer /v2/apps with this HTTP status (200: the file)
@@ -16,6 +24,13 @@ stdout once it listens, and takes commands on stdin, one per line:
   redirect BASE        answer every request with 307 to BASE + its path, as
                        a standby master redirects to the leader ("-": stop)
   event TYPE JSON      send "event: TYPE" and "data: JSON" to every open stream
+  event-timed TAG TYPE JSON
+                       the same, and report "sent TAG T" once it is written
+                       to a stream (T: the wall-clock time, seconds)
+  events-paced RATE FILE
+                       send FILE's lines ("TYPE JSON" each) at RATE per
+                       second on a fixed schedule, in the background; report
+                       "paced N S" (N events in S seconds) when done
   raw TEXT             send TEXT (with \\n and \\r escapes) to every open stream
   close                close every open stream
   quit                 stop
@@ -24,8 +39,10 @@ It reports on stdout: "ok" when a command has taken effect, "attached N"
 when stream N opens, "apps N" when it answers /v2/apps for the Nth time,
 and "auth PATH VALUE" for a request that carries an Authorization header.
 """
+import argparse
 import http.server
 import queue
+import ssl
 import sys
 import threading
 import time
@@ -130,14 +147,66 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 item = q.get()
                 if item is None:
                     break
-                self.wfile.write(item)
+                data, tag = item
+                self.wfile.write(data)
                 self.wfile.flush()
+                if tag is not None:
+                    say("sent %s %.6f" % (tag, time.time()))
         except OSError:
             pass
         finally:
             with lock:
                 if q in state["streams"]:
                     state["streams"].remove(q)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that hung up (vipd timing out a stalled answer) is
+        # expected here; anything else is a stand-in bug worth a trace.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class TLSServer(Server):
+    """HTTPS: the handshake runs in the request's own thread, so that a
+    client that stalls or refuses it holds up no other."""
+
+    context = None
+
+    def finish_request(self, request, client_address):
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except ssl.SSLError as e:
+            say("tls-refused %s" % (e.reason or e))
+            return
+        except OSError:
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
+
+
+def event_bytes(etype, data):
+    return ("event: %s\ndata: %s\n\n" % (etype, data)).encode()
+
+
+def pace(rate, path):
+    """Sends path's events at rate per second, each at its slot on a fixed
+    schedule (a late one does not push back the next)."""
+    with open(path) as f:
+        lines = [line.rstrip("\n") for line in f if line.strip()]
+    start = time.monotonic()
+    for i, line in enumerate(lines):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        etype, _, data = line.partition(" ")
+        broadcast((event_bytes(etype, data), None))
+    say("paced %d %.3f" % (len(lines), time.monotonic() - start))
 
 
 def broadcast(item):
@@ -171,9 +240,16 @@ def command(line):
             state["events_status"] = int(rest)
     elif verb == "event":
         etype, _, data = rest.partition(" ")
-        broadcast(("event: %s\ndata: %s\n\n" % (etype, data)).encode())
+        broadcast((event_bytes(etype, data), None))
+    elif verb == "event-timed":
+        tag, _, rest = rest.partition(" ")
+        etype, _, data = rest.partition(" ")
+        broadcast((event_bytes(etype, data), tag))
+    elif verb == "events-paced":
+        rate, _, path = rest.partition(" ")
+        threading.Thread(target=pace, args=(float(rate), path), daemon=True).start()
     elif verb == "raw":
-        broadcast(rest.replace("\\n", "\n").replace("\\r", "\r").encode())
+        broadcast((rest.replace("\\n", "\n").replace("\\r", "\r").encode(), None))
     elif verb == "close":
         broadcast(None)
     elif verb == "quit":
@@ -182,10 +258,17 @@ def command(line):
 
 
 def main():
-    if len(sys.argv) > 1:
-        state["apps_file"] = sys.argv[1]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    parser = argparse.ArgumentParser(description="A stand-in for Marathon, for the tests.")
+    parser.add_argument("apps_file", nargs="?")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = parser.parse_args()
+    state["apps_file"] = args.apps_file
+    if args.tls:
+        server = TLSServer(("127.0.0.1", 0), Handler)
+        server.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.context.load_cert_chain(*args.tls)
+    else:
+        server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     say("port %d" % server.server_address[1])
     for line in sys.stdin:
