@@ -47,6 +47,21 @@ static void read_done(void *arg, int status, const struct etcd_resp *r, const ch
 	rd->rc = rd->use(rd->arg, rd->endpoint, r);
 }
 
+/* What to do when the last endpoint tried failed with err (etcd_client's
+ * message names the request and curl's or etcd's error). */
+static const char *read_fix(const char *err, const char *from)
+{
+	static char fix[128];
+
+	if (strstr(err, "/v3/auth/authenticate") != NULL)
+		return "check \"cluster.auth\" (etcdctl user get shows the user)";
+	if (strstr(err, "SSL") != NULL || strstr(err, "certificate") != NULL)
+		return "check \"cluster.tls\" (cacert, cert, key) against the etcd server's "
+		       "certificates";
+	(void)snprintf(fix, sizeof(fix), "start etcd there, or correct %s", from);
+	return fix;
+}
+
 /* The endpoints, split in place in list (a copy the caller frees). -1: none
  * or too many, with the message on stderr. */
 static int split_endpoints(char *list, struct etcd_config *ec, const char *from)
@@ -142,9 +157,8 @@ int cli_etcd_read(const struct vipd_config *cfg, const char *opt, const char *ke
 		ev_run(loop, EVRUN_ONCE);
 	rc = rd.rc;
 	if (rc == CLI_EXIT_UNAVAILABLE)
-		fprintf(stderr,
-		        "vipctl: no etcd endpoint answered (%s): %s; start etcd or correct %s\n",
-		        cli_etcd_endpoints(cfg, opt), rd.err, from);
+		fprintf(stderr, "vipctl: cannot read etcd (%s): %s; fix: %s\n",
+		        cli_etcd_endpoints(cfg, opt), rd.err, read_fix(rd.err, from));
 out:
 	etcd_client_free(c);
 	if (loop)

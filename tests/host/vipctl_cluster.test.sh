@@ -163,13 +163,31 @@ expect_contains "$(grep '^/fresh:80' <<<"$out")" " (not yet assigned: the name's
 out=$("$vipctl" vips --no-checks --etcd "$E" "$TMP/vips.json" 2>/dev/null)
 expect_contains "$out" "/pre:80 tcp 11.1.2.3:80"$'\n'
 
+# etcd's auth: the config's user is how vipctl reads; a wrong password is
+# one line naming the setting to fix.
+ctl user add root:s3cret >/dev/null 2>&1 && ctl auth enable >/dev/null 2>&1 || fail "enable etcd auth"
+for pw in s3cret wrong; do
+  cat > "$TMP/auth-$pw.json" <<JSON
+{"cluster": {"endpoints": ["$E"], "auth": {"user": "root", "password": "$pw"}}}
+JSON
+done
+out=$("$vipctl" -c "$TMP/auth-s3cret.json" cluster 2>"$TMP/err")
+expect_contains "$out" "/web:80 tcp $web:80 "
+expect_eq "$(cat "$TMP/err")" "" "vipctl cluster with etcd's auth: nothing on stderr"
+"$vipctl" -c "$TMP/auth-wrong.json" cluster >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 69 "vipctl cluster exit code, wrong password"
+expect_eq "$(wc -l < "$TMP/err")" 1 "wrong password: one line on stderr"
+expect_contains "$(cat "$TMP/err")" "vipctl: cannot read etcd ($E): etcd $E /v3/auth/authenticate: etcd error 3: "
+expect_contains "$(cat "$TMP/err")" '; fix: check "cluster.auth" (etcdctl user get shows the user)'
+expect_not_contains "$(cat "$TMP/err")" "wrong"
+
 # etcd down: one line, exit 69, for both commands.
 kill "${pid[etcd]}"; wait "${pid[etcd]}" 2>/dev/null
 "$vipctl" -c "$TMP/a.json" cluster >"$TMP/out" 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 69 "vipctl cluster exit code, etcd down"
 expect_eq "$(wc -l < "$TMP/err")" 1 "one line on stderr"
-expect_contains "$(cat "$TMP/err")" "vipctl: no etcd endpoint answered (http://127.0.0.1:1,$E): etcd $E /v3/kv/range: "
-expect_contains "$(cat "$TMP/err")" "; start etcd or correct cluster.endpoints"
+expect_contains "$(cat "$TMP/err")" "vipctl: cannot read etcd (http://127.0.0.1:1,$E): etcd $E /v3/kv/range: "
+expect_contains "$(cat "$TMP/err")" "; fix: start etcd there, or correct cluster.endpoints"
 expect_eq "$(cat "$TMP/out")" "" "nothing on stdout, etcd down"
 "$vipctl" -c "$TMP/a.json" vips --no-checks "$TMP/vips.json" >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 69 "vipctl vips exit code, etcd down"
