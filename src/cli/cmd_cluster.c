@@ -28,7 +28,6 @@ struct node_row {
 };
 
 struct report {
-	const struct cluster_opts *o;
 	const char *prefix;
 	struct node_row *nodes;
 	size_t nnodes;
@@ -179,7 +178,7 @@ static void print_vip(const struct report *rp, const struct cluster_view *v, siz
 {
 	static const char *const head[NCOLS] = {"NODE",   "BACKEND", "HEALTH",
 	                                        "WEIGHT", "APP",     "TASK"};
-	static char cells[NCOLS][CLUSTER_ID_MAX];
+	char cells[NCOLS][CLUSTER_ID_MAX];
 	char label[VIP_NAME_MAX + 64], addr[2 * INET6_ADDRSTRLEN + 32];
 	size_t width[NCOLS], k = count_healthy(rp, first, end);
 
@@ -358,7 +357,7 @@ struct cluster_read {
 static int show(void *arg, const char *endpoint, const struct etcd_resp *r)
 {
 	struct cluster_read *cr = arg;
-	struct report rp = {.o = cr->o, .prefix = cr->prefix};
+	struct report rp = {.prefix = cr->prefix};
 	struct cluster_view v;
 	const struct cluster_remote *rem;
 	size_t n;
