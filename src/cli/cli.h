@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "vipd/config.h"
+#include "vipd/etcd.h"
 #include "vipd/model.h"
 
 /* Exit codes: 0 all well, 1 a check or operation failed, 2 bad input/config,
@@ -72,6 +73,7 @@ int cmd_diff(struct cli *cli, int argc, char **argv);
 /* cmd_vips_live.c: vips --live, the running vipd's VIPs from its API in
  * the shape vips prints for definitions. */
 int cli_vips_live(struct cli *cli, const char *api);
+int cmd_cluster(struct cli *cli, int argc, char **argv);
 
 /* cli_api.c: vipd's API. Where to reach it ("ADDR:PORT") from --api `opt`
  * (NULL: absent), else the config's api.listen, else loopback port 9090;
@@ -84,6 +86,24 @@ int cli_api_get(const char *where, const char *path, json_t **out);
  * whose round has not run yet). */
 int cli_api_get_settled(const char *where, const char *path, json_t **out);
 int cli_api_print_json(const json_t *doc);
+
+/* cmd_cluster_etcd.c: etcd as vipd reaches it. The endpoints: --etcd's
+ * `opt` when given, else the config's cluster.endpoints (NULL: none). */
+const char *cli_etcd_endpoints(const struct vipd_config *cfg, const char *opt);
+/* Called with the answer (valid during the call only) and the endpoint that
+ * gave it; returns the exit code. */
+typedef int (*cli_etcd_use_fn)(void *arg, const char *endpoint, const struct etcd_resp *r);
+/* Reads every key starting with `key` once, blocking, each endpoint tried in
+ * turn with a short timeout; keys that do not decode are warnings on stderr.
+ * Returns use's exit code, or CLI_EXIT_UNAVAILABLE when no endpoint answers
+ * (one line on stderr), CLI_EXIT_CONFIG for bad endpoints. */
+int cli_etcd_read(const struct vipd_config *cfg, const char *opt, const char *key,
+                  cli_etcd_use_fn use, void *arg);
+struct cluster_view;
+/* A view of the records under prefix from no node's side (every node's
+ * records are in it), its warnings (the daemon's words) on stderr. -1 with
+ * the message on stderr. */
+int cli_view_init(struct cluster_view *v, const char *prefix);
 
 /* Loads every path (or Marathon's URLs: what its masters declare now, read
  * with -c's marathon.* credentials) into set and prints its diagnostics to

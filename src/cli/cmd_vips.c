@@ -2,14 +2,21 @@
  * vipctl vips: each VIP service as the daemon would program it, with its
  * name, FQDNs and address, and its backends with their health and weight:
  * every check run once (as vipctl check does), then the desired table built
- * from that health. --no-checks shows the definitions only.
+ * from that health. --no-checks shows the definitions only. Named VIPs get
+ * the addresses vipd would really use: its recorded assignments, read from
+ * etcd's vips/<name> keys in a cluster, else from lb.state_file (read only,
+ * without its lock: each save replaces the file whole); a name with no
+ * record yet shows the address its hash prefers, marked as such.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "vipd/apps.h"
+#include "vipd/cluster_view.h"
+#include "vipd/dataplane.h"
 #include "vipd/desired.h"
 #include "vipd/fqdn.h"
 #include "vipd/runner.h"
@@ -139,9 +146,17 @@ static const char *phase_health(const struct desired_entry *e, bool checked)
 	return "unhealthy";
 }
 
+/* Whether vipd has recorded the named VIP's address of family af. */
+static bool recorded(const struct vip_records *rec, const char *name, int af)
+{
+	const struct vip_record *r = vip_records_find(rec, name);
+
+	return r != NULL && (af == AF_INET ? r->addr.af : r->addr6.af) != 0;
+}
+
 static size_t print_service(const struct vipd_config *cfg, const struct lb_service *s,
                             const struct vip_use *u, const struct desired_state *st, bool checked,
-                            size_t *healthy)
+                            const struct vip_records *rec, size_t *healthy)
 {
 	char addr[INET6_ADDRSTRLEN + 8], label[VIP_NAME_MAX + 16];
 	size_t nb = 0;
@@ -150,8 +165,11 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 		snprintf(label, sizeof(label), "%s:%u", u->ref.name, (unsigned)u->ref.port);
 	else
 		lb_addr_port_format(&s->key.addr, s->key.port, label, sizeof(label));
-	printf("%s %s %s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
-	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)));
+	printf("%s %s %s%s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
+	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)),
+	       u && u->ref.named && !recorded(rec, u->ref.name, s->key.addr.af)
+	           ? " (not yet assigned: the name's preferred address)"
+	           : "");
 	if (u && u->ref.named)
 		print_fqdns(cfg, u->ref.name);
 	for (size_t i = 0; i < st->n; i++) {
@@ -172,26 +190,30 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 	return nb;
 }
 
-/* The table from the health found, and the listing. */
+/* The table from the health found and the recorded addresses, and the
+ * listing. */
 static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
-                     const struct health_view *hv)
+                     const struct health_view *hv, const struct vip_records *rec)
 {
-	struct desired_input in = {
-	    .apps = set, .ranges = &cfg->vip_ranges, .health = health_of, .health_ctx = (void *)hv};
-	struct diag_list diags = {0}, ignored = {0};
+	struct desired_input in = {.apps = set,
+	                           .ranges = &cfg->vip_ranges,
+	                           .health = health_of,
+	                           .health_ctx = (void *)hv,
+	                           .vip_recorded = rec,
+	                           .wall_s = (int64_t)time(NULL),
+	                           .vip_quarantine_s = config_vip_quarantine_s(cfg)};
+	struct diag_list diags = {0};
 	struct desired_state st;
-	struct vip_list vl = {0};
-	struct vip_alloc va = {0};
+	struct desired_index ix;
 	struct lb_table t;
 	size_t nb = 0, healthy = 0;
 	char err[512] = "out of memory";
 	int rc = CLI_EXIT_OK;
 
 	desired_state_init(&st);
+	desired_index_init(&ix);
 	lb_table_init(&t);
-	if (desired_build(&in, &st, &t, &diags, NULL, err, sizeof(err)) < 0 ||
-	    vip_collect_in(set, &cfg->vip_ranges, &vl, &ignored) < 0 ||
-	    vip_alloc_from_list(&va, &vl, &cfg->vip_ranges, err, sizeof(err)) < 0) {
+	if (desired_build_indexed(&in, &st, &t, &diags, NULL, &ix, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
 		rc = CLI_EXIT_CONFIG; /* the apps or the named ranges: the daemon fails alike */
 		goto out;
@@ -201,32 +223,81 @@ static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
 	if (diag_count(&diags, DIAG_ERROR) > 0)
 		rc = CLI_EXIT_CONFIG;
 	for (size_t i = 0; i < t.nsvcs; i++)
-		nb += print_service(cfg, &t.svcs[i], use_of(&vl, &va, &t.svcs[i].key), &st,
-		                    hv->checked, &healthy);
+		nb += print_service(cfg, &t.svcs[i], use_of(&ix.uses, &ix.alloc, &t.svcs[i].key),
+		                    &st, hv->checked, rec, &healthy);
 	if (hv->checked)
 		printf("%zu VIP services, %zu backends, %zu healthy\n", t.nsvcs, nb, healthy);
 	else
 		printf("%zu VIP services, %zu backends (checks not run)\n", t.nsvcs, nb);
 out:
-	vip_alloc_free(&va);
-	vip_list_free(&vl);
+	desired_index_free(&ix);
 	lb_table_free(&t);
 	desired_state_free(&st);
 	diag_list_free(&diags);
-	diag_list_free(&ignored);
 	return rc;
 }
 
+struct records_read {
+	const char *prefix;
+	struct vip_records *out;
+};
+
+/* cli_etcd_use_fn: the vips/<name> records, decoded as vipd decodes them. */
+static int take_vip_records(void *arg, const char *endpoint, const struct etcd_resp *r)
+{
+	struct records_read *rr = arg;
+	struct cluster_view v;
+
+	(void)endpoint;
+	if (cli_view_init(&v, rr->prefix) < 0)
+		return CLI_EXIT_CONFIG;
+	for (size_t i = 0; i < r->n_kvs; i++)
+		(void)cluster_view_vip(&v, &r->kvs[i]);
+	*rr->out = v.vips;
+	v.vips = (struct vip_records){0};
+	cluster_view_free(&v);
+	return CLI_EXIT_OK;
+}
+
+/* The recorded assignments vipd allocates with: etcd's in a cluster, else
+ * the state file's. An exit code; the message on stderr. */
+static int load_records(const struct vipd_config *cfg, const char *etcd_opt,
+                        struct vip_records *out)
+{
+	char key[CLUSTER_KEY_MAX + 8], err[1024];
+
+	*out = (struct vip_records){0};
+	if (cli_etcd_endpoints(cfg, etcd_opt) != NULL) {
+		(void)snprintf(key, sizeof(key), "%svips/", cfg->cluster_prefix);
+		return cli_etcd_read(cfg, etcd_opt, key, take_vip_records,
+		                     &(struct records_read){cfg->cluster_prefix, out});
+	}
+	if (cfg->state_file == NULL)
+		return CLI_EXIT_OK;
+	if (dataplane_state_load_vips(cfg->state_file, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vipctl: named VIPs' recorded addresses: %s\n", err);
+		return CLI_EXIT_CONFIG;
+	}
+	return CLI_EXIT_OK;
+}
+
+struct vips_opts {
+	struct health_view hv;
+	const char *etcd;
+};
+
 static int on_option(int opt, const char *arg, void *ctx)
 {
-	struct health_view *hv = ctx;
+	struct vips_opts *o = ctx;
 
 	if (opt == 'l')
-		hv->live = true;
+		o->hv.live = true;
 	else if (opt == 'a')
-		hv->api = arg;
+		o->hv.api = arg;
+	else if (opt == 'e')
+		o->etcd = arg;
 	else
-		hv->checked = false;
+		o->hv.checked = false;
 	return 0;
 }
 
@@ -234,22 +305,26 @@ static const struct option vips_longopts[] = {
     {"no-checks", no_argument, NULL, 'n'},
     {"live", no_argument, NULL, 'l'},
     {"api", required_argument, NULL, 'a'},
+    {"etcd", required_argument, NULL, 'e'},
     {NULL, 0, NULL, 0},
 };
 
 int cmd_vips(struct cli *cli, int argc, char **argv)
 {
-	struct health_view hv = {.checked = true};
+	struct vips_opts o = {.hv = {.checked = true}};
+	struct health_view *hv = &o.hv;
 	const struct cli_spec spec = {
 	    .name = "vips",
 	    .usage =
-	        "vips [-c CONFIG] [--no-checks] FILE|DIR|URL... | vips --live [--api ADDR:PORT]",
+	        "vips [-c CONFIG] [--no-checks] [--etcd URL,...] FILE|DIR|URL... | vips --live "
+	        "[--api ADDR:PORT]",
 	    .shortopts = "",
 	    .longopts = vips_longopts,
 	    .min_operands = 0, /* --live reads none; definitions need one (below) */
 	    .on_option = on_option,
-	    .ctx = &hv,
+	    .ctx = &o,
 	};
+	struct vip_records rec;
 	struct exec_settings es;
 	struct runner_settings rs;
 	struct apps_set set = {0};
@@ -261,38 +336,42 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (hv.live != (first == argc)) {
+	if (hv->live != (first == argc)) {
 		fprintf(stderr, "vipctl vips: %s\nusage: vipctl %s\n",
-		        hv.live ? "--live reads the running vipd, not FILE|DIR|URL"
-		                : "expected a FILE or DIR to read",
+		        hv->live ? "--live reads the running vipd, not FILE|DIR|URL"
+		                 : "expected a FILE or DIR to read",
 		        spec.usage);
 		return CLI_EXIT_USAGE;
 	}
-	if (hv.live)
-		return cli_vips_live(cli, hv.api);
+	if (hv->live)
+		return cli_vips_live(cli, hv->api);
 	if (cli_load_config(cli) < 0)
 		return CLI_EXIT_CONFIG;
 	cli_check_settings(cli, &es, &rs);
-	rc = CLI_EXIT_OK;
+	rc = load_records(&cli->cfg, o.etcd, &rec);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	if (cli_load_apps(cli, &set, argc - first, argv + first))
 		rc = CLI_EXIT_CONFIG;
-	if (hv.checked) {
-		hv.n = count_tasks(&set);
-		ths = calloc(hv.n + 1, sizeof(*ths));
+	if (hv->checked) {
+		hv->n = count_tasks(&set);
+		ths = calloc(hv->n + 1, sizeof(*ths));
 		ctx = exec_ctx_new(loop, &es, err, sizeof(err));
 		if (ths == NULL || ctx == NULL) {
 			fprintf(stderr, "vipctl: cannot set up the check executors: %s\n", err);
 			free(ths);
 			exec_ctx_free(ctx);
 			apps_set_free(&set);
+			vip_records_free(&rec);
 			return CLI_EXIT_FAIL;
 		}
 		start_checks(ctx, &rs, ths, &set);
 		while (exec_ctx_running(ctx) > 0)
 			ev_run(loop, EVRUN_ONCE);
-		hv.ths = ths;
+		hv->ths = ths;
 	}
-	lrc = list_vips(&cli->cfg, &set, &hv);
+	lrc = list_vips(&cli->cfg, &set, hv, &rec);
+	vip_records_free(&rec);
 	exec_ctx_free(ctx);
 	free(ths);
 	apps_set_free(&set);

@@ -16,8 +16,8 @@ static const struct {
     {"check", cmd_check,
      "check [--app ID] [--no-native] FILE|DIR|URL...   run every check once, print each result"},
     {"vips", cmd_vips,
-     "vips [--no-checks] FILE|DIR|URL... | vips --live [--api ADDR:PORT]   each VIP: name, FQDNs, "
-     "address, backends"},
+     "vips [--no-checks] [--etcd URL,...] FILE|DIR|URL... | vips --live [--api ADDR:PORT]   each "
+     "VIP: name, FQDNs, address, backends"},
     {"lint", cmd_lint, "lint FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
     {"audit", cmd_audit,
      "audit [--report [--json] | --verify] LOG...   read audit logs: timeline, report, verify"},
@@ -30,6 +30,8 @@ static const struct {
     {"diff", cmd_diff,
      "diff [--api ADDR:PORT] [--json] FILE|DIR|URL...   what a reload of these definitions would "
      "change in a running vipd"},
+    {"cluster", cmd_cluster,
+     "cluster [--etcd URL,...] [--json]   the cluster in etcd: nodes, each VIP's backends by node"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
