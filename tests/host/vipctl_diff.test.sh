@@ -35,7 +35,8 @@ diff_ops() { "$vipctl" diff -c "$TMP/vipd.json" --json "$1" | json "'\n'.join(o[
 mkdir -p "$TMP/apps"
 web_app "$TMP/apps" 2
 plain_app "$TMP/apps" '"VIP_0": "/plain:80"' "$(task plain.a "$port_a")"
-echo "{\"api\": {\"listen\": \"$api\"}, \"reload_seconds\": 0}" > "$TMP/vipd.json"
+# The state file holds the named VIPs' recorded addresses: `vips FILE` reads them from there.
+echo "{\"api\": {\"listen\": \"$api\"}, \"reload_seconds\": 0, \"lb\": {\"state_file\": \"$TMP/state.json\"}}" > "$TMP/vipd.json"
 
 # vipd not running: one line, EX_UNAVAILABLE.
 out=$("$vipctl" diff -c "$TMP/vipd.json" "$TMP/apps" 2>&1); rc=$?
