@@ -16,7 +16,9 @@ vipd does) and runs commands read one per line from stdin:
   quit
 
 After each command (and after the load) it appends a line to the status
-file: `loaded KEYS SECONDS` or `done COMMAND`. python3 stdlib only.
+file: `loaded KEYS SECONDS` or `done COMMAND`, and `lost LEASE` when etcd
+let a simulated node's lease expire (a host too loaded to keep 100 leases
+alive: the run is void). python3 stdlib only.
 
   publisher.py apps ...    prints the Marathon apps of that cluster (a
                            shared app source in which no task is local)
@@ -32,6 +34,7 @@ import threading
 import time
 import urllib.parse
 
+KEEPALIVE_THREADS = 4
 SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]@")
 
 
@@ -114,9 +117,9 @@ class Layout:
 class Etcd:
     """One keep-alive HTTP/1.1 connection to etcd's JSON gateway."""
 
-    def __init__(self, url):
+    def __init__(self, url, timeout=30.0):
         u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port
+        self.host, self.port, self.timeout = u.hostname, u.port, timeout
         self.conn = None
 
     def call(self, path, body):
@@ -124,7 +127,8 @@ class Etcd:
         for attempt in (1, 2):
             try:
                 if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                    self.conn = http.client.HTTPConnection(self.host, self.port,
+                                                           timeout=self.timeout)
                 self.conn.request("POST", path, data, {"Content-Type": "application/json"})
                 r = self.conn.getresponse()
                 text = r.read()
@@ -178,15 +182,22 @@ def load(a, lay, etcd, leases):
     return n_keys, time.monotonic() - t0
 
 
-def keep_alive(a, leases, stop):
-    etcd = Etcd(a.endpoint)
+def keep_alive(a, leases, stop, lost):
+    """One of the keep-alive threads: its share of the leases every TTL/3 s,
+    on its own connection, so that one slow answer does not make the others
+    late. A lease etcd no longer has is reported once in the status file:
+    the run is then void (the simulated node's keys are gone)."""
+    etcd = Etcd(a.endpoint, timeout=a.ttl / 3.0)
     while not stop.wait(a.ttl / 3.0):
         for lease in leases:
+            if lease in lost:
+                continue
             try:
                 if etcd.keepalive(lease) <= 0:
-                    print("publisher: lease %x lost" % lease, file=sys.stderr, flush=True)
+                    lost.add(lease)
+                    status(a, "lost %x" % lease)
             except (OSError, RuntimeError, http.client.HTTPException) as e:
-                print("publisher: keepalive: %s" % e, file=sys.stderr, flush=True)
+                print("publisher: keepalive %x: %s" % (lease, e), file=sys.stderr, flush=True)
 
 
 def flip(a, lay, etcd, leases, health, count, gap, out):
@@ -216,8 +227,10 @@ def publish(a):
     lay = Layout(a)
     etcd = Etcd(a.endpoint)
     leases = [etcd.grant(a.ttl) for _ in range(lay.nodes)]
-    stop = threading.Event()
-    threading.Thread(target=keep_alive, args=(a, leases, stop), daemon=True).start()
+    stop, lost = threading.Event(), set()
+    for i in range(KEEPALIVE_THREADS):
+        threading.Thread(target=keep_alive, args=(a, leases[i::KEEPALIVE_THREADS], stop, lost),
+                         daemon=True).start()
     n_keys, secs = load(a, lay, etcd, leases)
     status(a, "loaded %d %.1f" % (n_keys, secs))
     health = {}

@@ -159,17 +159,19 @@ def tables(out, nodes, tasks, vips, apps, keys, load_s, etcd_version):
                 r["phase"], r["changes"], r["rate"], c["p50"], c["p99"], w["p50"], w["p99"],
                 p["p50"], p["p99"], p["max"], t["p50"], t["p99"], r["missing"]))
         print()
-    rows = [("idle (%.0f s)" % r["seconds"], r["vipd_cpu_pct"], r["rss_kib"], r["hwm_kib"], r["load"])
-            for r in idl]
+    rows = [("idle (%.0f s)" % r["seconds"], r["vipd_cpu_pct"], None, r["rss_kib"], r["hwm_kib"],
+             r["load"]) for r in idl]
     rows += [("%s: %d changes at %.0f/s (%.0f s)" % (r["phase"], r["changes"], r["rate"], r["seconds"]),
-              r["vipd_cpu_pct"], None, r["hwm_kib"], r["load"]) for r in chg]
+              r["vipd_cpu_pct"], 10 * r["vipd_cpu_pct"] * r["seconds"] / r["changes"], None,
+              r["hwm_kib"], r["load"]) for r in chg]
     if rows:
         print("#### d. CPU and memory of the vipd following the cluster\n")
-        print("| phase | CPU (user+sys) % of one core | VmRSS MiB | VmHWM MiB | load avg |")
-        print("|---|---:|---:|---:|---:|")
-        for name, cpu, rss, hwm, load in rows:
-            print("| %s | %.1f | %s | %.0f | %.1f |" % (name, cpu, "%.0f" % (rss / 1024) if rss else "–",
-                                                     hwm / 1024, load))
+        print("| phase | CPU (user+sys) % of one core | CPU ms per change | VmRSS MiB | VmHWM MiB | load avg |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, cpu, per, rss, hwm, load in rows:
+            print("| %s | %.1f | %s | %s | %.0f | %.1f |" % (
+                name, cpu, "%.1f" % per if per is not None else "–", "%.0f" % (rss / 1024) if rss else "–",
+                hwm / 1024, load))
         print()
 
 
