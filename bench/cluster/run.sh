@@ -139,7 +139,7 @@ write_apps() { # the node-local source: this node's app; shared: every node's ap
 	cat >"$TMP/apps/local.json" <<JSON
 {"id": "/bench/local", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/bench/local:80"}}],
  "healthChecks": [{"protocol": "TCP", "portIndex": 0, "intervalSeconds": 2, "timeoutSeconds": 1,
-                   "gracePeriodSeconds": 0, "maxConsecutiveFailures": 3}],
+                   "gracePeriodSeconds": 0, "delaySeconds": 0, "maxConsecutiveFailures": 3}],
  "tasks": [{"id": "bench_local.1", "host": "127.0.0.1", "ports": [$BPORT]}]}
 JSON
 	if [ "$APPS" = shared ]; then
@@ -212,13 +212,29 @@ for line in sys.stdin:
 print(json.dumps(out))'
 }
 
+live_count() { # live/<node> keys in etcd
+	curl -sf "$ETCD/v3/kv/range" -d "{\"key\": \"$(printf /vipd/v1/live/ | base64)\",
+		\"range_end\": \"$(printf /vipd/v1/live0 | base64)\", \"count_only\": true}" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("count", 0))'
+}
+
+wait_live() { # count seconds: every node (simulated and real) has published once
+	for _ in $(seq $(($2 * 5))); do
+		[ "$(live_count)" -ge "$1" ] && return 0
+		sleep 0.2
+	done
+	log "only $(live_count) of $1 nodes' live keys after $2 s"
+	exit 1
+}
+
 idle() {
 	local f before after c0 c1 lines0 lines1 t0 t1
 	for f in $(seq "$FOLLOWERS"); do # one at a time: each reads the whole prefix
 		start_vipd "follower$f"
 		wait_converged "follower$f" 600
 	done
-	sleep "$TTL" # every node's first publication and live key written
+	wait_live $((NODES + FOLLOWERS + 1)) 120
+	sleep 2
 	before=$(etcd_counters)
 	c0=$(cpu_s "${PIDS[bench]}")
 	lines0=$(wc -l <"$TMP/bench.audit")
