@@ -150,7 +150,7 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 		snprintf(label, sizeof(label), "%s:%u", u->ref.name, (unsigned)u->ref.port);
 	else
 		lb_addr_port_format(&s->key.addr, s->key.port, label, sizeof(label));
-	printf("%s %s %s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
+	printf("%s %s %s\n", label, lb_proto_name(s->key.protocol),
 	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)));
 	if (u && u->ref.named)
 		print_fqdns(cfg, u->ref.name);

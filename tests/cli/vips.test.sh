@@ -27,22 +27,22 @@ out=$("$vipctl" vips "$TMP/apps.json" 2>"$TMP/err"); rc=$?
 expect_eq "$rc" 0 "exit status"
 web=$(echo "$out" | awk '$1 == "/prod/web:80" {print $3}')
 case "$web" in 11.*:80) ;; *) fail "/prod/web address [$web] is not in 11.0.0.0/8" ;; esac
-expect_eq "$(echo "$out" | grep -A3 '^/prod/web:80')" "/prod/web:80 tcp $web
+expect_eq "$(echo "$out" | grep -A3 '^/prod/web:80')" "/prod/web:80 TCP $web
   fqdn prodweb.marathon.l4lb.thisdcos.directory prodweb.marathon.l4lb.thisdcos.global prodweb.marathon.dclb.thisdcos.directory prodweb.marathon.dclb.thisdcos.global
   backend 127.0.0.1:$port_a healthy weight 3
   backend 127.0.0.1:$port_b unhealthy weight 0" "web with checks"
-expect_eq "$(echo "$out" | grep -A1 '^10.0.0.53:53')" "10.0.0.53:53 tcp 10.0.0.53:53
+expect_eq "$(echo "$out" | grep -A1 '^10.0.0.53:53')" "10.0.0.53:53 TCP 10.0.0.53:53
   backend 127.0.0.1:5353 healthy weight 1
-10.0.0.53:53 udp 10.0.0.53:53
+10.0.0.53:53 UDP 10.0.0.53:53
   backend 127.0.0.1:5353 healthy weight 1" "address VIP, both protocols"
-expect_contains "$out" "8.8.4.4:80 tcp 8.8.4.4:80
+expect_contains "$out" "8.8.4.4:80 TCP 8.8.4.4:80
   no backend"
 expect_contains "$out" "4 VIP services, 4 backends, 3 healthy"
 expect_contains "$(cat "$TMP/err")" "apps.json: /apps/2/portDefinitions/0/labels/VIP_0: warning: VIP \"8.8.4.4:80\": 8.8.4.4 is not a private address (RFC 1918)"
 
 # the same address from the allocation, whatever else is defined
 out2=$("$vipctl" vips --no-checks "$TMP/apps.json" 2>/dev/null)
-expect_contains "$out2" "/prod/web:80 tcp $web"
+expect_contains "$out2" "/prod/web:80 TCP $web"
 expect_contains "$out2" "  backend 127.0.0.1:$port_b unchecked weight 3"
 expect_contains "$out2" "4 VIP services, 4 backends (checks not run)"
 
