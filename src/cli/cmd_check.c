@@ -105,14 +105,15 @@ static json_t *result_json(const struct pending *p)
 	return o;
 }
 
-static int print_json(const struct check_job *job, size_t failed)
+/* ok: every check passed and the definitions had no error. */
+static int print_json(const struct check_job *job, size_t failed, bool ok)
 {
 	json_t *arr = json_array(), *doc;
 	int rc;
 
 	for (size_t i = 0; arr && i < job->n; i++)
 		json_array_append_new(arr, result_json(&job->items[i]));
-	doc = json_pack("{s:i, s:b, s:I, s:I, s:o*}", "schema", 1, "ok", failed == 0, "run",
+	doc = json_pack("{s:i, s:b, s:I, s:I, s:o*}", "schema", 1, "ok", ok, "run",
 	                (json_int_t)job->n, "failed", (json_int_t)failed, "results", arr);
 	rc = doc ? cli_api_print_json(doc) : CLI_EXIT_FAIL;
 	json_decref(doc);
@@ -246,7 +247,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		failed += !check_outcome_healthy(job.items[i].res.outcome);
 	if (failed && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_FAIL;
-	if (o.json && print_json(&job, failed) != CLI_EXIT_OK)
+	if (o.json && print_json(&job, failed, rc == CLI_EXIT_OK) != CLI_EXIT_OK)
 		rc = CLI_EXIT_FAIL;
 	for (size_t i = 0; !o.json && i < job.n; i++)
 		print_result(&job.items[i]);
