@@ -11,8 +11,10 @@
 # is measured by vipd itself: vipd_api_request_duration_seconds{path="/metrics"}
 # counts a scrape once answered, so the growth of its _sum from one scrape's
 # body to the next is the loop time of the earlier scrape (building the
-# body, on the loop). curl's time_total on loopback (connect, that, the
-# transfer) is shown beside it.
+# body, on the loop); vipd_api_request_cpu_seconds_total gives the loop
+# thread's CPU time in the same span (without the time the host gave other
+# processes). curl's time_total on loopback (connect, that, the transfer)
+# is shown beside them.
 # Prints one Markdown table row per phase. Not a CTest test: timings only.
 #
 #   bench/metrics_scrape.sh                      # build/, 30 s phases, 2 reps
@@ -79,7 +81,7 @@ stats() {
 }
 
 # scrape_for SECONDS: one GET /metrics a second; per line curl's time_total
-# (s), the body's size, and the body's /metrics request _count and _sum
+# (s), the body's size, and the body's /metrics request _count, _sum and CPU
 scrape_for() {
 	local end=$((SECONDS + $1)) timing
 	while [ $SECONDS -lt $end ]; do
@@ -87,7 +89,8 @@ scrape_for() {
 			"http://127.0.0.1:$API/metrics")
 		echo "$timing $(awk '$1 == "vipd_api_request_duration_seconds_count{path=\"/metrics\"}" {c = $2}
 			$1 == "vipd_api_request_duration_seconds_sum{path=\"/metrics\"}" {s = $2}
-			END {print c, s}' "$TMP/metrics")" >>"$TMP/scrapes"
+			$1 == "vipd_api_request_cpu_seconds_total{path=\"/metrics\"}" {u = $2}
+			END {print c, s, u}' "$TMP/metrics")" >>"$TMP/scrapes"
 		sleep 1
 	done
 }
@@ -105,13 +108,14 @@ def ranks(v):  # nearest rank: p50, p99, max
     return v[(n + 1) // 2 - 1], v[max(0, -(-99 * n // 100) - 1)], v[-1]
 t = ranks(float(r[0]) * 1000 for r in rows)
 # The loop time of scrape i: its sum's growth seen in scrape i+1's body.
-loop = ranks((float(b[3]) - float(a[3])) * 1000 for a, b in zip(rows, rows[1:])
-             if int(b[2]) - int(a[2]) == 1)
+pairs = [(a, b) for a, b in zip(rows, rows[1:]) if int(b[2]) - int(a[2]) == 1]
+loop = ranks((float(b[3]) - float(a[3])) * 1000 for a, b in pairs)
+cpu = ranks((float(b[4]) - float(a[4])) * 1000 for a, b in pairs)
 print(f"| scraped 1/s | {len(rows)} | {int(rows[-1][1]) // 1024} KiB | {loop[0]:.2f} | {loop[1]:.2f} | {loop[2]:.2f} | "
-      f"{t[0]:.1f} | {t[1]:.1f} | {t[2]:.1f} | {sys.argv[2]} | {sys.argv[3]} |")
+      f"{cpu[0]:.2f} | {cpu[2]:.2f} | {t[0]:.1f} | {t[1]:.1f} | {t[2]:.1f} | {sys.argv[2]} | {sys.argv[3]} |")
 PY
 	else
-		echo "| idle | 0 | - | - | - | - | - | - | - | $p99 | $done |"
+		echo "| idle | 0 | - | - | - | - | - | - | - | - | - | $p99 | $done |"
 	fi
 }
 
@@ -125,8 +129,8 @@ main() {
 	log "vipd $VIPD_PID: $VIPS VIPs x $BACKENDS backends, TCP checks every ${INTERVAL}s; warm-up ${WARMUP}s"
 	sleep "$WARMUP"
 	kill -0 "$VIPD_PID" || { cat "$TMP/vipd.err" >&2; exit 1; }
-	echo "| phase (${DURATION} s) | scrapes | body | loop p50 ms | loop p99 ms | loop max ms | curl p50 ms | curl p99 ms | curl max ms | timer lateness p99 ms | checks completed (cumulative) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| phase (${DURATION} s) | scrapes | body | loop p50 ms | loop p99 ms | loop max ms | loop CPU p50 ms | loop CPU max ms | curl p50 ms | curl p99 ms | curl max ms | timer lateness p99 ms | checks completed (cumulative) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for _ in $(seq "$REPS"); do
 		sleep "$DURATION"
 		row idle

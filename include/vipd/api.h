@@ -91,6 +91,9 @@ struct api_counters {
 	 * to libmicrohttpd), by path: per bucket (not cumulative) and sum. */
 	uint64_t request_buckets[API_PATH_COUNT][API_REQUEST_BUCKETS + 1];
 	double request_sum[API_PATH_COUNT];
+	/* The loop thread's CPU time in the same span: the answer's own cost,
+	 * without the time the host gave other processes meanwhile. */
+	double request_cpu_sum[API_PATH_COUNT];
 	double last_error_wall; /* of the last failed kernel operation; 0: none */
 	char last_error_op[160];
 	char last_error_msg[256];

@@ -120,6 +120,11 @@ static void put_requests(struct out *f, const struct api_counters *c)
 		put(f, "vipd_api_request_duration_seconds_count{path=\"%s\"} %llu\n",
 		    api_path_names[p], (unsigned long long)cumulative);
 	}
+	family(f, "vipd_api_request_cpu_seconds_total", "counter",
+	       "CPU time of vipd's loop thread answering API requests, by path.");
+	for (int p = 0; p < API_PATH_COUNT; p++)
+		put(f, "vipd_api_request_cpu_seconds_total{path=\"%s\"} %.6f\n", api_path_names[p],
+		    c->request_cpu_sum[p]);
 }
 
 static void put_transitions(struct out *f, const struct api_counters *c)

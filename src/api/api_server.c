@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "vipd/api.h"
 #include "vipd/apps.h"
@@ -241,7 +242,19 @@ static enum MHD_Result serve(struct api *a, struct MHD_Connection *c, enum api_p
 	return respond_error(c, MHD_HTTP_NOT_FOUND, "not found", url);
 }
 
-static void note_request(struct api_counters *c, enum api_path path, double seconds)
+/* The calling thread's CPU time (the loop's: vipd has one thread). Not
+ * the monotonic clock: it stops while the kernel runs other processes. */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void note_request(struct api_counters *c, enum api_path path, double seconds,
+                         double cpu_seconds)
 {
 	size_t b = 0;
 
@@ -249,6 +262,7 @@ static void note_request(struct api_counters *c, enum api_path path, double seco
 		b++;
 	c->request_buckets[path][b]++;
 	c->request_sum[path] += seconds;
+	c->request_cpu_sum[path] += cpu_seconds > 0 ? cpu_seconds : 0;
 }
 
 /* MHD_AccessHandlerCallback: answers on the first call, before any body.
@@ -259,7 +273,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct api *a = cls;
 	enum api_path path = path_of(method, url);
-	double start = clock_now_s();
+	double start = clock_now_s(), cpu_start = thread_cpu_s();
 	enum MHD_Result rc;
 
 	(void)version;
@@ -270,7 +284,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rc = respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", url);
 	else
 		rc = serve(a, c, path, url);
-	note_request(&a->counters, path, clock_now_s() - start);
+	note_request(&a->counters, path, clock_now_s() - start, thread_cpu_s() - cpu_start);
 	return rc;
 }
 

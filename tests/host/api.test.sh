@@ -155,6 +155,8 @@ ge "$(req 'sum{path="/metrics"}')" 0.000001 "the first scrape's loop time"
 expect_eq "$(req 'count{path="/v1/status"}')" 2 "status requests counted"
 expect_eq "$(req 'count{path="other"}')" 2 "the 404 and the 405 counted"
 expect_eq "$(req 'count{path="/v1/apps"}')" 0 "no /v1/apps request yet"
+ge "$(metric 'vipd_api_request_cpu_seconds_total{path="/metrics"}')" 0.000001 "the first scrape's CPU time"
+expect_eq "$(metric 'vipd_api_request_cpu_seconds_total{path="/v1/apps"}')" 0.000000 "no CPU time for requests not made"
 
 # A reload adds an app without checks: its VIP and task appear, healthy.
 cat > "$TMP/apps/db.json" <<JSON
