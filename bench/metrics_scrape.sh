@@ -7,9 +7,14 @@
 #   scraped curl GETs /metrics once a second (as Prometheus would).
 # After each phase vipd gets SIGUSR1 and its `stats` audit line gives the
 # check-timer lateness p99 (docs/audit-log.md: over the scheduler's last
-# 8,192 runs, about the last 27 s at 300 checks/s). curl's time_total of each
-# scrape on loopback is an upper bound of the loop time the scrape took (the
-# API builds the body on the loop and writes it; the API has no request timer).
+# 8,192 runs, about the last 27 s at 300 checks/s). Each scrape's loop time
+# is measured by vipd itself: vipd_api_request_duration_seconds{path="/metrics"}
+# counts a scrape once answered, so the growth of its _sum from one scrape's
+# body to the next is the loop time of the earlier scrape (building the
+# body, on the loop); vipd_api_request_cpu_seconds_total gives the loop
+# thread's CPU time in the same span (without the time the host gave other
+# processes). curl's time_total on loopback (connect, that, the transfer)
+# is shown beside them.
 # Prints one Markdown table row per phase. Not a CTest test: timings only.
 #
 #   bench/metrics_scrape.sh                      # build/, 30 s phases, 2 reps
@@ -75,12 +80,17 @@ stats() {
 		python3 -c "import json,sys; d=json.load(sys.stdin); print(*[d[k] for k in sys.argv[1:]])" "$@"
 }
 
-# scrape_for SECONDS: one GET /metrics a second; time_total (ms) per line
+# scrape_for SECONDS: one GET /metrics a second; per line curl's time_total
+# (s), the body's size, and the body's /metrics request _count, _sum and CPU
 scrape_for() {
-	local end=$((SECONDS + $1))
+	local end=$((SECONDS + $1)) timing
 	while [ $SECONDS -lt $end ]; do
-		curl -s -o "$TMP/metrics" --max-time 5 -w '%{time_total} %{size_download}\n' \
-			"http://127.0.0.1:$API/metrics" >>"$TMP/scrapes"
+		timing=$(curl -s -o "$TMP/metrics" --max-time 5 -w '%{time_total} %{size_download}' \
+			"http://127.0.0.1:$API/metrics")
+		echo "$timing $(awk '$1 == "vipd_api_request_duration_seconds_count{path=\"/metrics\"}" {c = $2}
+			$1 == "vipd_api_request_duration_seconds_sum{path=\"/metrics\"}" {s = $2}
+			$1 == "vipd_api_request_cpu_seconds_total{path=\"/metrics\"}" {u = $2}
+			END {print c, s, u}' "$TMP/metrics")" >>"$TMP/scrapes"
 		sleep 1
 	done
 }
@@ -92,14 +102,20 @@ row() { # phase
 		python3 - "$TMP/scrapes" "$p99" "$done" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-t = sorted(float(r[0]) * 1000 for r in rows)
-n = len(t)
-p50 = t[(n + 1) // 2 - 1]
-p99 = t[max(0, -(-99 * n // 100) - 1)]
-print(f"| scraped 1/s | {n} | {int(rows[-1][1]) // 1024} KiB | {p50:.1f} | {p99:.1f} | {t[-1]:.1f} | {sys.argv[2]} | {sys.argv[3]} |")
+def ranks(v):  # nearest rank: p50, p99, max
+    v = sorted(v)
+    n = len(v)
+    return v[(n + 1) // 2 - 1], v[max(0, -(-99 * n // 100) - 1)], v[-1]
+t = ranks(float(r[0]) * 1000 for r in rows)
+# The loop time of scrape i: its sum's growth seen in scrape i+1's body.
+pairs = [(a, b) for a, b in zip(rows, rows[1:]) if int(b[2]) - int(a[2]) == 1]
+loop = ranks((float(b[3]) - float(a[3])) * 1000 for a, b in pairs)
+cpu = ranks((float(b[4]) - float(a[4])) * 1000 for a, b in pairs)
+print(f"| scraped 1/s | {len(rows)} | {int(rows[-1][1]) // 1024} KiB | {loop[0]:.2f} | {loop[1]:.2f} | {loop[2]:.2f} | "
+      f"{cpu[0]:.2f} | {cpu[2]:.2f} | {t[0]:.1f} | {t[1]:.1f} | {t[2]:.1f} | {sys.argv[2]} | {sys.argv[3]} |")
 PY
 	else
-		echo "| idle | 0 | - | - | - | - | $p99 | $done |"
+		echo "| idle | 0 | - | - | - | - | - | - | - | - | - | $p99 | $done |"
 	fi
 }
 
@@ -113,8 +129,8 @@ main() {
 	log "vipd $VIPD_PID: $VIPS VIPs x $BACKENDS backends, TCP checks every ${INTERVAL}s; warm-up ${WARMUP}s"
 	sleep "$WARMUP"
 	kill -0 "$VIPD_PID" || { cat "$TMP/vipd.err" >&2; exit 1; }
-	echo "| phase (${DURATION} s) | scrapes | body | scrape p50 ms | scrape p99 ms | scrape max ms | timer lateness p99 ms | checks completed (cumulative) |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| phase (${DURATION} s) | scrapes | body | loop p50 ms | loop p99 ms | loop max ms | loop CPU p50 ms | loop CPU max ms | curl p50 ms | curl p99 ms | curl max ms | timer lateness p99 ms | checks completed (cumulative) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for _ in $(seq "$REPS"); do
 		sleep "$DURATION"
 		row idle

@@ -57,6 +57,23 @@ struct api_state {
 #define API_DURATION_BUCKETS 11
 extern const double api_duration_bounds[API_DURATION_BUCKETS];
 
+/* The API's requests by path, for the loop time spent answering them
+ * (/v1/apps/ID counts as /v1/apps; "other": 404s and refused methods). */
+enum api_path {
+	API_PATH_STATUS,
+	API_PATH_VIPS,
+	API_PATH_APPS,
+	API_PATH_EVENTS,
+	API_PATH_METRICS,
+	API_PATH_PAGE,
+	API_PATH_OTHER,
+	API_PATH_COUNT,
+};
+extern const char *const api_path_names[API_PATH_COUNT];
+/* Request duration buckets' upper bounds (seconds), +Inf after the last. */
+#define API_REQUEST_BUCKETS 11
+extern const double api_request_bounds[API_REQUEST_BUCKETS];
+
 /* What the api records from the engine's events (api_note_*). */
 struct api_counters {
 	uint64_t checks_run[API_KIND_COUNT];
@@ -71,6 +88,13 @@ struct api_counters {
 	double last_load_wall;                 /* seconds since the epoch; 0: none */
 	size_t last_load_apps, last_load_kept; /* kept: at their last good definition */
 	size_t last_load_errors;
+	/* Loop time answering requests (building the answer, up to handing it
+	 * to libmicrohttpd), by path: per bucket (not cumulative) and sum. */
+	uint64_t request_buckets[API_PATH_COUNT][API_REQUEST_BUCKETS + 1];
+	double request_sum[API_PATH_COUNT];
+	/* The loop thread's CPU time in the same span: the answer's own cost,
+	 * without the time the host gave other processes meanwhile. */
+	double request_cpu_sum[API_PATH_COUNT];
 	double last_error_wall; /* of the last failed kernel operation; 0: none */
 	char last_error_op[160];
 	char last_error_msg[256];

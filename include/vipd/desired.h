@@ -186,6 +186,23 @@ struct desired_local_backend {
 int desired_local_backends(const struct desired_input *in, struct desired_local_backend **out,
                            size_t *n);
 
+/* Where one destination of a service comes from (the audit log's `ipvs`
+ * events): the first VIP use feeding svc in ix, and the first running task
+ * (apps in definition order, then tasks) whose backend is addr:port by the
+ * build's own rule. Borrowed from ix and in->apps. */
+struct desired_origin {
+	const struct vip_use *use; /* NULL: no use feeds svc */
+	const char *app_id;        /* NULL: no task is that destination */
+	const char *task_id;
+	size_t ntasks; /* the tasks that are that destination (several apps may share it) */
+};
+
+/* ix from a full build over in->apps (still the same apps); addr NULL
+ * looks for the service's use only. 0, or -1 when out of memory. */
+int desired_origin_find(const struct desired_input *in, const struct desired_index *ix,
+                        const struct lb_key *svc, const struct lb_addr *addr, uint16_t port,
+                        struct desired_origin *out);
+
 /* The weight of a backend ramping from ramp_start_ms: 1 + (full - 1) *
  * elapsed / slow_start, capped at full (0 stays 0). */
 uint32_t desired_ramp_weight(uint32_t full, int64_t ramp_start_ms, uint32_t slow_start_s,

@@ -96,6 +96,37 @@ static void put_durations(struct out *f, const struct api_counters *c)
 	}
 }
 
+/* This scrape's own time is not in it: it is counted once answered. */
+static void put_requests(struct out *f, const struct api_counters *c)
+{
+	family(f, "vipd_api_request_duration_seconds", "histogram",
+	       "Loop time spent answering API requests (building the answer), by path.");
+	for (int p = 0; p < API_PATH_COUNT; p++) {
+		uint64_t cumulative = 0;
+
+		for (int b = 0; b < API_REQUEST_BUCKETS; b++) {
+			cumulative += c->request_buckets[p][b];
+			put(f,
+			    "vipd_api_request_duration_seconds_bucket{path=\"%s\",le=\"%g\"} "
+			    "%llu\n",
+			    api_path_names[p], api_request_bounds[b],
+			    (unsigned long long)cumulative);
+		}
+		cumulative += c->request_buckets[p][API_REQUEST_BUCKETS];
+		put(f, "vipd_api_request_duration_seconds_bucket{path=\"%s\",le=\"+Inf\"} %llu\n",
+		    api_path_names[p], (unsigned long long)cumulative);
+		put(f, "vipd_api_request_duration_seconds_sum{path=\"%s\"} %.6f\n",
+		    api_path_names[p], c->request_sum[p]);
+		put(f, "vipd_api_request_duration_seconds_count{path=\"%s\"} %llu\n",
+		    api_path_names[p], (unsigned long long)cumulative);
+	}
+	family(f, "vipd_api_request_cpu_seconds_total", "counter",
+	       "CPU time of vipd's loop thread answering API requests, by path.");
+	for (int p = 0; p < API_PATH_COUNT; p++)
+		put(f, "vipd_api_request_cpu_seconds_total{path=\"%s\"} %.6f\n", api_path_names[p],
+		    c->request_cpu_sum[p]);
+}
+
 static void put_transitions(struct out *f, const struct api_counters *c)
 {
 	family(f, "vipd_task_health_transitions_total", "counter",
@@ -282,6 +313,7 @@ char *api_metrics_text(const struct api_state *st, const struct api_counters *c,
 	put_info(&o, st);
 	put_checks(&o, c, &ss);
 	put_durations(&o, c);
+	put_requests(&o, c);
 	put_transitions(&o, c);
 	put_rounds(&o, st, c);
 	put_backends(&o, v);

@@ -1,7 +1,8 @@
 /*
  * vipctl check: every declared check run once against the live backends, on
  * the same loop, executors and native-curl path as the daemon; per task and
- * check the result, latency, the path taken and the output or error.
+ * check the result, latency, the path taken and the output or error; --json
+ * gives them as one document (dist/man/vipctl.8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,45 @@ static void print_result(const struct pending *p)
 	printf("\n");
 }
 
+/* The fields of the audit log's `check` event where they mean the same. */
+static json_t *result_json(const struct pending *p)
+{
+	const struct health_check *hc = &p->app->checks[p->check_idx];
+	const struct check_result *r = &p->res;
+	bool command = hc_protocol_kind(hc->protocol) == HC_KIND_COMMAND;
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:f, s:s}", "app", p->app->id, "task", p->task->id,
+	    "check", (json_int_t)p->check_idx, "protocol", hc_protocol_name(hc->protocol), "path",
+	    r->native ? "native"
+	    : command ? "shell"
+	              : "direct",
+	    "outcome", check_outcome_name(r->outcome), "healthy", check_outcome_healthy(r->outcome),
+	    "latency_ms", r->latency_ms, "output", r->output);
+
+	if (o && command && !r->native && p->why_shell[0])
+		json_object_set_new(o, "shell_reason", json_string(p->why_shell));
+	if (o && command && r->exit_code >= 0)
+		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
+	if (o && r->http_status)
+		json_object_set_new(o, "http_status", json_integer(r->http_status));
+	return o;
+}
+
+/* ok: every check passed and the definitions had no error. */
+static int print_json(const struct check_job *job, size_t failed, bool ok)
+{
+	json_t *arr = json_array(), *doc;
+	int rc;
+
+	for (size_t i = 0; arr && i < job->n; i++)
+		json_array_append_new(arr, result_json(&job->items[i]));
+	doc = json_pack("{s:i, s:b, s:I, s:I, s:o*}", "schema", 1, "ok", ok, "run",
+	                (json_int_t)job->n, "failed", (json_int_t)failed, "results", arr);
+	rc = doc ? cli_api_print_json(doc) : CLI_EXIT_FAIL;
+	json_decref(doc);
+	return rc;
+}
+
 static int start_all(struct exec_ctx *ctx, const struct runner_settings *rs, struct check_job *job)
 {
 	char err[256];
@@ -128,6 +168,7 @@ static VIPD_MUST_CHECK int collect(const struct apps_set *set, const char *only,
 struct check_opts {
 	const char *only;
 	bool no_native;
+	bool json;
 };
 
 static int on_option(int opt, const char *arg, void *ctx)
@@ -136,6 +177,8 @@ static int on_option(int opt, const char *arg, void *ctx)
 
 	if (opt == 'a')
 		o->only = arg;
+	else if (opt == 'j')
+		o->json = true;
 	else
 		o->no_native = true;
 	return 0;
@@ -144,6 +187,7 @@ static int on_option(int opt, const char *arg, void *ctx)
 static const struct option check_longopts[] = {
     {"app", required_argument, NULL, 'a'},
     {"no-native", no_argument, NULL, 'N'},
+    {"json", no_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
 
@@ -152,7 +196,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct check_opts o = {0};
 	const struct cli_spec spec = {
 	    .name = "check",
-	    .usage = "check [-c CONFIG] [--app ID] [--no-native] FILE|DIR|URL...",
+	    .usage = "check [-c CONFIG] [--app ID] [--no-native] [--json] FILE|DIR|URL...",
 	    .shortopts = "",
 	    .longopts = check_longopts,
 	    .min_operands = 1,
@@ -165,6 +209,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct check_job job = {0};
 	struct ev_loop *loop = ev_default_loop(0);
 	struct exec_ctx *ctx;
+	size_t failed = 0;
 	char err[256];
 	int first, rc = cli_parse(cli, &spec, argc, argv, &first);
 
@@ -198,13 +243,17 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	start_all(ctx, &rs, &job);
 	while (exec_ctx_running(ctx) > 0)
 		ev_run(loop, EVRUN_ONCE);
-	for (size_t i = 0; i < job.n; i++) {
+	for (size_t i = 0; i < job.n; i++)
+		failed += !check_outcome_healthy(job.items[i].res.outcome);
+	if (failed && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_FAIL;
+	if (o.json && print_json(&job, failed, rc == CLI_EXIT_OK) != CLI_EXIT_OK)
+		rc = CLI_EXIT_FAIL;
+	for (size_t i = 0; !o.json && i < job.n; i++)
 		print_result(&job.items[i]);
-		if (!check_outcome_healthy(job.items[i].res.outcome) && rc == CLI_EXIT_OK)
-			rc = CLI_EXIT_FAIL;
-	}
-	printf("%zu checks run: %s\n", job.n,
-	       rc == CLI_EXIT_OK ? "all healthy" : "not all healthy");
+	if (!o.json)
+		printf("%zu checks run: %s\n", job.n,
+		       rc == CLI_EXIT_OK ? "all healthy" : "not all healthy");
 	exec_ctx_free(ctx);
 	free(job.items);
 	apps_set_free(&set);

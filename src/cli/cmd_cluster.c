@@ -36,11 +36,6 @@ struct report {
 	size_t dark; /* VIPs with no healthy backend */
 };
 
-static const char *proto_name(uint8_t p)
-{
-	return p == IPPROTO_UDP ? "udp" : "tcp";
-}
-
 static void vip_label(const struct vip_ref *v, char *buf, size_t len)
 {
 	if (v->named)
@@ -184,7 +179,7 @@ static void print_vip(const struct report *rp, const struct cluster_view *v, siz
 
 	vip_label(&rp->bs[first]->vip, label, sizeof(label));
 	vip_address(v, &rp->bs[first]->vip, addr, sizeof(addr));
-	printf("%s %s %s: %zu/%zu healthy%s\n", label, proto_name(rp->bs[first]->protocol),
+	printf("%s %s %s: %zu/%zu healthy%s\n", label, lb_proto_name(rp->bs[first]->protocol),
 	       addr[0] ? addr : "(no address recorded)", k, end - first,
 	       k == 0 ? "  << NO HEALTHY BACKEND" : "");
 	for (size_t c = 0; c < NCOLS; c++)
@@ -271,7 +266,7 @@ static json_t *vip_json(struct report *rp, const struct cluster_view *v, size_t 
 		json_array_append_new(bs, backend_json(rp->bs[i]));
 	vip_label(&b0->vip, label, sizeof(label));
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "vip", label, "protocol",
-	              proto_name(b0->protocol), "port", (json_int_t)b0->vip.port, "healthy",
+	              lb_proto_name(b0->protocol), "port", (json_int_t)b0->vip.port, "healthy",
 	              (json_int_t)k, "backends_total", (json_int_t)(end - first), "backends", bs);
 	if (o == NULL)
 		return NULL;

@@ -6,7 +6,8 @@
  * the addresses vipd would really use: its recorded assignments, read from
  * etcd's vips/<name> keys in a cluster, else from lb.state_file (read only,
  * without its lock: each save replaces the file whole); a name with no
- * record yet shows the address its hash prefers, marked as such.
+ * record yet shows the address its hash prefers, marked as such. --json
+ * gives the listing as one document (dist/man/vipctl.8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ struct health_view {
 	bool checked;
 	bool live;       /* --live: the running vipd's, from its API */
 	const char *api; /* --api */
+	bool json;       /* --json: the listing as one document */
 };
 
 /* desired_health_fn */
@@ -165,7 +167,7 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 		snprintf(label, sizeof(label), "%s:%u", u->ref.name, (unsigned)u->ref.port);
 	else
 		lb_addr_port_format(&s->key.addr, s->key.port, label, sizeof(label));
-	printf("%s %s %s%s\n", label, s->key.protocol == IPPROTO_UDP ? "udp" : "tcp",
+	printf("%s %s %s%s\n", label, lb_proto_name(s->key.protocol),
 	       lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)),
 	       u && u->ref.named && !recorded(rec, u->ref.name, s->key.addr.af)
 	           ? " (not yet assigned: the name's preferred address)"
@@ -190,6 +192,92 @@ static size_t print_service(const struct vipd_config *cfg, const struct lb_servi
 	return nb;
 }
 
+static json_t *fqdns_json(const struct vipd_config *cfg, const char *name)
+{
+	char fqdn[FQDN_NAME_MAX + 1], err[256];
+	json_t *arr = json_array();
+
+	for (size_t z = 0; arr && z < cfg->dns_nzones; z++) {
+		if (fqdn_build(name, cfg->dns_framework, cfg->dns_zones[z], fqdn, sizeof(fqdn), err,
+		               sizeof(err)) < 0)
+			break;
+		json_array_append_new(arr, json_string(fqdn));
+	}
+	return arr;
+}
+
+/* print_service's listing of one service, as JSON. */
+static json_t *service_json(const struct vipd_config *cfg, const struct lb_service *s,
+                            const struct vip_use *u, const struct desired_state *st, bool checked,
+                            const struct vip_records *rec, size_t *healthy)
+{
+	char addr[INET6_ADDRSTRLEN + 8], label[VIP_NAME_MAX + 16];
+	json_t *bs = json_array(), *o;
+
+	if (u && u->ref.named)
+		snprintf(label, sizeof(label), "%s:%u", u->ref.name, (unsigned)u->ref.port);
+	else
+		lb_addr_port_format(&s->key.addr, s->key.port, label, sizeof(label));
+	for (size_t i = 0; bs && i < st->n; i++) {
+		const struct desired_entry *e = &st->entries[i];
+		const struct lb_dest *d;
+
+		if (lb_key_cmp(&e->svc, &s->key) != 0)
+			continue;
+		d = lb_service_find_dest(s, &e->addr, e->port);
+		json_array_append_new(
+		    bs,
+		    json_pack("{s:s, s:s, s:I}", "address",
+		              lb_addr_port_format(&e->addr, e->port, addr, sizeof(addr)), "health",
+		              phase_health(e, checked), "weight", (json_int_t)(d ? d->weight : 0)));
+		*healthy += checked && e->phase == DESIRED_PHASE_IN;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o*}", "vip", label, "protocol",
+	              lb_proto_name(s->key.protocol), "address",
+	              lb_addr_port_format(&s->key.addr, s->key.port, addr, sizeof(addr)),
+	              "backends", bs);
+	if (o && u && u->ref.named) {
+		json_object_set_new(o, "name", json_string(u->ref.name));
+		json_object_set_new(o, "fqdns", fqdns_json(cfg, u->ref.name));
+		json_object_set_new(o, "assigned",
+		                    json_boolean(recorded(rec, u->ref.name, s->key.addr.af)));
+	}
+	return o;
+}
+
+/* The listing's end: the summary line, or the document around `vips`. */
+static int print_summary(const struct health_view *hv, json_t *vips, size_t nsvcs, size_t nb,
+                         size_t healthy, int rc)
+{
+	json_t *doc;
+
+	if (hv->json) {
+		doc = json_pack("{s:i, s:b, s:b, s:I, s:I, s:O}", "schema", 1, "ok",
+		                rc == CLI_EXIT_OK, "checked", hv->checked, "services",
+		                (json_int_t)nsvcs, "backends", (json_int_t)nb, "vips", vips);
+		if (doc && hv->checked)
+			json_object_set_new(doc, "healthy", json_integer((json_int_t)healthy));
+		if (!doc || cli_api_print_json(doc) != CLI_EXIT_OK)
+			rc = CLI_EXIT_FAIL;
+		json_decref(doc);
+	} else if (hv->checked) {
+		printf("%zu VIP services, %zu backends, %zu healthy\n", nsvcs, nb, healthy);
+	} else {
+		printf("%zu VIP services, %zu backends (checks not run)\n", nsvcs, nb);
+	}
+	return rc;
+}
+
+/* --json when there is no table: still one document, saying why. */
+static void print_build_error(const char *err)
+{
+	json_t *doc = json_pack("{s:i, s:b, s:s}", "schema", 1, "ok", 0, "error", err);
+
+	if (doc)
+		(void)cli_api_print_json(doc);
+	json_decref(doc);
+}
+
 /* The table from the health found and the recorded addresses, and the
  * listing. */
 static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
@@ -209,6 +297,7 @@ static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
 	size_t nb = 0, healthy = 0;
 	char err[512] = "out of memory";
 	int rc = CLI_EXIT_OK;
+	json_t *vips = json_array();
 
 	desired_state_init(&st);
 	desired_index_init(&ix);
@@ -216,24 +305,33 @@ static int list_vips(const struct vipd_config *cfg, const struct apps_set *set,
 	if (desired_build_indexed(&in, &st, &t, &diags, NULL, &ix, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
 		rc = CLI_EXIT_CONFIG; /* the apps or the named ranges: the daemon fails alike */
+		if (hv->json)
+			print_build_error(err);
 		goto out;
 	}
 	cli_print_diags(&diags);
 	/* The daemon refuses what was reported as an error: bad input. */
 	if (diag_count(&diags, DIAG_ERROR) > 0)
 		rc = CLI_EXIT_CONFIG;
-	for (size_t i = 0; i < t.nsvcs; i++)
-		nb += print_service(cfg, &t.svcs[i], use_of(&ix.uses, &ix.alloc, &t.svcs[i].key),
-		                    &st, hv->checked, rec, &healthy);
-	if (hv->checked)
-		printf("%zu VIP services, %zu backends, %zu healthy\n", t.nsvcs, nb, healthy);
-	else
-		printf("%zu VIP services, %zu backends (checks not run)\n", t.nsvcs, nb);
+	for (size_t i = 0; i < t.nsvcs; i++) {
+		const struct vip_use *u = use_of(&ix.uses, &ix.alloc, &t.svcs[i].key);
+		json_t *o;
+
+		if (!hv->json) {
+			nb += print_service(cfg, &t.svcs[i], u, &st, hv->checked, rec, &healthy);
+			continue;
+		}
+		o = service_json(cfg, &t.svcs[i], u, &st, hv->checked, rec, &healthy);
+		nb += json_array_size(json_object_get(o, "backends"));
+		json_array_append_new(vips, o);
+	}
+	rc = print_summary(hv, vips, t.nsvcs, nb, healthy, rc);
 out:
 	desired_index_free(&ix);
 	lb_table_free(&t);
 	desired_state_free(&st);
 	diag_list_free(&diags);
+	json_decref(vips);
 	return rc;
 }
 
@@ -296,17 +394,17 @@ static int on_option(int opt, const char *arg, void *ctx)
 		o->hv.api = arg;
 	else if (opt == 'e')
 		o->etcd = arg;
+	else if (opt == 'j')
+		o->hv.json = true;
 	else
 		o->hv.checked = false;
 	return 0;
 }
 
 static const struct option vips_longopts[] = {
-    {"no-checks", no_argument, NULL, 'n'},
-    {"live", no_argument, NULL, 'l'},
-    {"api", required_argument, NULL, 'a'},
-    {"etcd", required_argument, NULL, 'e'},
-    {NULL, 0, NULL, 0},
+    {"no-checks", no_argument, NULL, 'n'}, {"live", no_argument, NULL, 'l'},
+    {"api", required_argument, NULL, 'a'}, {"etcd", required_argument, NULL, 'e'},
+    {"json", no_argument, NULL, 'j'},      {NULL, 0, NULL, 0},
 };
 
 int cmd_vips(struct cli *cli, int argc, char **argv)
@@ -316,8 +414,8 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 	const struct cli_spec spec = {
 	    .name = "vips",
 	    .usage =
-	        "vips [-c CONFIG] [--no-checks] [--etcd URL,...] FILE|DIR|URL... | vips --live "
-	        "[--api ADDR:PORT]",
+	        "vips [-c CONFIG] [--no-checks] [--json] [--etcd URL,...] FILE|DIR|URL... | vips "
+	        "--live [--api ADDR:PORT]",
 	    .shortopts = "",
 	    .longopts = vips_longopts,
 	    .min_operands = 0, /* --live reads none; definitions need one (below) */

@@ -40,8 +40,6 @@ static size_t print_vip(const json_t *v, size_t *in)
 	char proto[8];
 
 	snprintf(proto, sizeof(proto), "%s", str(v, "protocol"));
-	for (char *c = proto; *c; c++)
-		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 	if (name)
 		printf("%s%s %s %s\n", name, port ? port : "", proto, vip);
 	else

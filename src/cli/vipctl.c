@@ -12,13 +12,17 @@ static const struct {
 	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *usage;
 } commands[] = {
-    {"validate", cmd_validate, "validate FILE|DIR|URL...   check app definitions, summarise them"},
+    {"validate", cmd_validate,
+     "validate [--json] FILE|DIR|URL...   check app definitions, summarise them"},
     {"check", cmd_check,
-     "check [--app ID] [--no-native] FILE|DIR|URL...   run every check once, print each result"},
+     "check [--app ID] [--no-native] [--json] FILE|DIR|URL...   run every check once, print each "
+     "result"},
     {"vips", cmd_vips,
-     "vips [--no-checks] [--etcd URL,...] FILE|DIR|URL... | vips --live [--api ADDR:PORT]   each "
-     "VIP: name, FQDNs, address, backends"},
-    {"lint", cmd_lint, "lint FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
+     "vips [--no-checks] [--json] [--etcd URL,...] FILE|DIR|URL... | vips --live [--api ADDR:PORT] "
+     "  "
+     "each VIP: name, FQDNs, address, backends"},
+    {"lint", cmd_lint,
+     "lint [--json] FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
     {"audit", cmd_audit,
      "audit [--report [--json] | --verify] LOG...   read audit logs: timeline, report, verify"},
     {"doctor", cmd_doctor,

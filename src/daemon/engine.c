@@ -309,6 +309,7 @@ void engine_fini(struct engine *e)
 	desired_index_free(&e->dindex);
 	vip_records_free(&e->vip_records);
 	vip_records_free(&e->vip_moved);
+	engine_origins_free(&e->origins);
 	engine_forget_health_changes(e);
 	free(e->changed_apps);
 	lb_table_free(&e->last_desired);

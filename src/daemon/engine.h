@@ -21,6 +21,23 @@
 
 struct engine_cluster;
 
+/* The VIP label, app and task an IPVS service or destination was last
+ * audited with (engine_origin.c); a service's own entry has addr.af 0. */
+struct engine_origin {
+	struct lb_key svc;
+	struct lb_addr addr;
+	uint16_t port;
+	char *vip, *app, *task; /* strdup'd; NULL when unknown */
+};
+
+/* Sorted by service, address, port; a forgotten entry (no names) waits
+ * for the next compaction. */
+struct engine_origins {
+	struct engine_origin *items;
+	size_t n, cap;
+	size_t gone;
+};
+
 struct engine {
 	struct ev_loop *loop;
 	struct vipd_config cfg; /* a copy of *cfg_src, whose strings it borrows */
@@ -73,6 +90,7 @@ struct engine {
 	struct engine_cluster *cluster; /* NULL: a single node (no cluster.endpoints) */
 	struct vip_records vip_records; /* named VIPs' addresses (engine_vips.c) */
 	struct vip_records vip_moved;   /* cluster: moves audited (etcd keeps the old record) */
+	struct engine_origins origins;  /* who each destination is, for its deletion's audit */
 };
 
 /* engine.c: the wiring. */
@@ -198,6 +216,18 @@ void engine_dns_after_apply(struct engine *e, const struct lb_keyset *planned, b
 /* Notes a service the kernel accepted (an add or edit without error). */
 void engine_dns_note_op(struct engine *e, const struct rc_op *op, int error);
 
+/* engine_origin.c: who an IPVS operation concerns, for its audit line. */
+struct engine_op_origin {
+	char vip[VIP_NAME_MAX + 16]; /* "/web:80", "10.0.0.9:80", "[fd00::9]:80"; "" unknown */
+	char app[512], task[512];    /* "" unknown */
+	size_t ntasks;               /* tasks that are the destination now (0: none running) */
+};
+/* The op's VIP label, and for a destination its app and task: from the
+ * definitions while they name it, else as remembered from the operation
+ * that added it; remembered on adds and edits, forgotten on deletions. */
+void engine_origin_of(struct engine *e, const struct rc_op *op, struct engine_op_origin *out);
+void engine_origins_free(struct engine_origins *o);
+
 /* engine_audit.c: one audit line per event. */
 void engine_audit_check(struct engine *e, const struct sched_event *ev);
 void engine_audit_task(struct engine *e, const struct sched_event *ev);
@@ -205,6 +235,8 @@ void engine_audit_task(struct engine *e, const struct sched_event *ev);
 void engine_log_rotation(struct engine *e, const struct sched_event *ev);
 void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const char *msg,
                      bool dry_run);
+/* set's last `kept` apps are those kept at their last good definition
+ * (engine_reload.c appends them). */
 void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t kept);
 
 /* engine_stats.c: latencies and counters. */

@@ -109,6 +109,23 @@ void engine_log_rotation(struct engine *e, const struct sched_event *ev)
 		    ev->app->id, where, t->id, reason, k, n);
 }
 
+/* The VIP label, app and task of the operation, when known
+ * (docs/audit-log.md). */
+static void audit_origin(struct engine *e, const struct rc_op *op, json_t *o)
+{
+	struct engine_op_origin who;
+
+	engine_origin_of(e, op, &who);
+	if (who.vip[0])
+		json_object_set_new(o, "vip", json_string(who.vip));
+	if (who.app[0])
+		json_object_set_new(o, "app", json_string(who.app));
+	if (who.task[0])
+		json_object_set_new(o, "task", json_string(who.task));
+	if (who.ntasks > 1)
+		json_object_set_new(o, "tasks_sharing", json_integer((json_int_t)who.ntasks));
+}
+
 void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const char *msg,
                      bool dry_run)
 {
@@ -134,6 +151,7 @@ void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const 
 	}
 	if (op->kind == RC_EDIT_DEST)
 		json_object_set_new(o, "old_weight", json_integer(op->old_weight));
+	audit_origin(e, op, o);
 	json_object_set_new(o, "result", json_string(dry_run ? "planned" : error ? "error" : "ok"));
 	if (error) {
 		json_object_set_new(o, "errno", json_integer(error));
@@ -145,16 +163,20 @@ void engine_audit_op(struct engine *e, const struct rc_op *op, int error, const 
 void engine_audit_reload(struct engine *e, const struct apps_set *set, size_t kept)
 {
 	size_t tasks = 0, checks = 0;
+	json_t *kept_apps = json_array();
 
 	for (size_t i = 0; i < set->napps; i++) {
 		tasks += set->apps[i].ntasks;
 		checks += set->apps[i].nchecks * set->apps[i].ntasks;
 	}
+	for (size_t i = set->napps - (kept < set->napps ? kept : set->napps);
+	     kept_apps && i < set->napps; i++)
+		json_array_append_new(kept_apps, json_string(set->apps[i].id));
 	audit_emit(e->audit, "reload",
-	           json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "apps_path",
+	           json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "apps_path",
 	                     engine_apps_shown(e), "files", (json_int_t)set->files_read, "apps",
 	                     (json_int_t)set->napps, "tasks", (json_int_t)tasks, "check_instances",
 	                     (json_int_t)checks, "errors",
 	                     (json_int_t)diag_count(&set->diags, DIAG_ERROR), "kept_last_good",
-	                     (json_int_t)kept));
+	                     (json_int_t)kept, "kept_apps", kept_apps));
 }

@@ -1,7 +1,8 @@
 /*
  * The VIP backends of the tasks this node serves, as the table build finds
  * them (the same labels, addresses and health): what a cluster node
- * publishes for the others (issue 9 item 2).
+ * publishes for the others (issue 9 item 2), and the task behind one
+ * destination, for the audit log.
  */
 #include "vipd/desired.h"
 
@@ -109,6 +110,87 @@ int desired_local_backends(const struct desired_input *in, struct desired_local_
 	rc = 0;
 out:
 	vip_list_free(&vl);
+	diag_list_free(&scratch);
+	return rc;
+}
+
+/* The first feed of svc (feeds sorted by service, then use). */
+static size_t feed_lower(const struct desired_index *ix, const struct lb_key *svc)
+{
+	size_t lo = 0, hi = ix->nfeeds;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lb_key_cmp(&ix->feeds[mid].svc, svc) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Two labels of one app port naming the same VIP feed it the same tasks. */
+static bool port_seen(const struct desired_index *ix, size_t first, size_t f)
+{
+	const struct vip_use *u = &ix->uses.items[ix->feeds[f].use];
+
+	for (size_t i = first; i < f; i++) {
+		const struct vip_use *p = &ix->uses.items[ix->feeds[i].use];
+
+		if (p->app == u->app && p->port == u->port)
+			return true;
+	}
+	return false;
+}
+
+static int origin_of_use(const struct desired_input *in, const struct vip_use *u,
+                         const struct lb_addr *addr, uint16_t port, struct desired_origin *out,
+                         struct diag_list *scratch)
+{
+	const struct app *a = &in->apps->apps[u->app];
+	struct port_policy p;
+	struct backend *bes;
+	size_t nbes = 0;
+
+	desired_read_port_policy(scratch, a, u->port, &p);
+	bes = desired_port_backends(scratch, in, a, u->port, p.scope, &nbes);
+	if (bes == NULL)
+		return -1;
+	for (size_t i = 0; i < nbes; i++) {
+		if (bes[i].port != port || lb_addr_cmp(&bes[i].addr, addr) != 0)
+			continue;
+		if (out->ntasks++ == 0) {
+			out->app_id = a->id;
+			out->task_id = a->tasks[bes[i].task].id;
+		}
+	}
+	free(bes);
+	return 0;
+}
+
+int desired_origin_find(const struct desired_input *in, const struct desired_index *ix,
+                        const struct lb_key *svc, const struct lb_addr *addr, uint16_t port,
+                        struct desired_origin *out)
+{
+	struct diag_list scratch = {0};
+	size_t first = feed_lower(ix, svc);
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t f = first; f < ix->nfeeds && lb_key_cmp(&ix->feeds[f].svc, svc) == 0; f++) {
+		const struct vip_use *u = &ix->uses.items[ix->feeds[f].use];
+
+		if (out->use == NULL)
+			out->use = u;
+		if (addr == NULL)
+			break;
+		if (port_seen(ix, first, f))
+			continue;
+		rc = origin_of_use(in, u, addr, port, out, &scratch);
+		if (rc < 0)
+			break;
+	}
 	diag_list_free(&scratch);
 	return rc;
 }

@@ -47,7 +47,7 @@ cat > vips.json <<'JSON'
 JSON
 out=$("$vipctl" vips --no-checks vips.json 2>"$TMP/err"); rc=$?
 expect_eq "$rc" 0 "vips with the default ranges exit code"
-expect_contains "$out" "10.99.0.5:80 tcp 10.99.0.5:80"
+expect_contains "$out" "10.99.0.5:80 TCP 10.99.0.5:80"
 case "$(awk '$1 == "/web:80" {print $3}' <<<"$out")" in 11.*:80) ;; *) fail "/web not in the default range: $out" ;; esac
 expect_contains "$out" "  fqdn web.marathon.l4lb.thisdcos.directory"
 

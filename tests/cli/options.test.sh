@@ -52,7 +52,7 @@ expect_contains "$out" "/dev/null: "
 "$vipctl" check apps/ --bogus >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 64 "unknown option exit code"
 expect_eq "$(cat "$TMP/err")" 'vipctl check: unknown option "--bogus"
-usage: vipctl check [-c CONFIG] [--app ID] [--no-native] FILE|DIR|URL...' "unknown option message"
+usage: vipctl check [-c CONFIG] [--app ID] [--no-native] [--json] FILE|DIR|URL...' "unknown option message"
 "$vipctl" lint -z apps/ >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 64 "unknown short option exit code"
 expect_eq "$(head -n1 "$TMP/err")" 'vipctl lint: unknown option "-z"' "unknown short option message"
@@ -82,7 +82,7 @@ expect_contains "$out" "usage: vipctl [-c CONFIG] COMMAND [OPTIONS] [--] ARGS"
 expect_contains "$out" "  -c, --config FILE"
 out=$("$vipctl" check apps/ --help 2>/dev/null); rc=$?
 expect_eq "$rc" 0 "check --help exit code"
-expect_eq "$out" "usage: vipctl check [-c CONFIG] [--app ID] [--no-native] FILE|DIR|URL..." "check --help"
+expect_eq "$out" "usage: vipctl check [-c CONFIG] [--app ID] [--no-native] [--json] FILE|DIR|URL..." "check --help"
 out=$("$vipctl" --version); rc=$?
 expect_eq "$rc" 0 "--version exit code"
 case "$out" in "vipctl "[0-9]*) ;; *) fail "--version printed [$out]" ;; esac

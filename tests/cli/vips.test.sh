@@ -30,22 +30,22 @@ out=$("$vipctl" vips "$TMP/apps.json" 2>"$TMP/err"); rc=$?
 expect_eq "$rc" 0 "exit status"
 web=$(echo "$out" | awk '$1 == "/prod/web:80" {print $3}')
 case "$web" in 11.*:80) ;; *) fail "/prod/web address [$web] is not in 11.0.0.0/8" ;; esac
-expect_eq "$(echo "$out" | grep -A3 '^/prod/web:80')" "/prod/web:80 tcp $web (not yet assigned: the name's preferred address)
+expect_eq "$(echo "$out" | grep -A3 '^/prod/web:80')" "/prod/web:80 TCP $web (not yet assigned: the name's preferred address)
   fqdn prodweb.marathon.l4lb.thisdcos.directory prodweb.marathon.l4lb.thisdcos.global prodweb.marathon.dclb.thisdcos.directory prodweb.marathon.dclb.thisdcos.global
   backend 127.0.0.1:$port_a healthy weight 3
   backend 127.0.0.1:$port_b unhealthy weight 0" "web with checks"
-expect_eq "$(echo "$out" | grep -A1 '^10.0.0.53:53')" "10.0.0.53:53 tcp 10.0.0.53:53
+expect_eq "$(echo "$out" | grep -A1 '^10.0.0.53:53')" "10.0.0.53:53 TCP 10.0.0.53:53
   backend 127.0.0.1:5353 healthy weight 1
-10.0.0.53:53 udp 10.0.0.53:53
+10.0.0.53:53 UDP 10.0.0.53:53
   backend 127.0.0.1:5353 healthy weight 1" "address VIP, both protocols"
-expect_contains "$out" "8.8.4.4:80 tcp 8.8.4.4:80
+expect_contains "$out" "8.8.4.4:80 TCP 8.8.4.4:80
   no backend"
 expect_contains "$out" "4 VIP services, 4 backends, 3 healthy"
 expect_contains "$(cat "$TMP/err")" "apps.json: /apps/2/portDefinitions/0/labels/VIP_0: warning: VIP \"8.8.4.4:80\": 8.8.4.4 is not a private address (RFC 1918)"
 
 # the same address from the allocation, whatever else is defined
 out2=$("$vipctl" vips --no-checks "$TMP/apps.json" 2>/dev/null)
-expect_contains "$out2" "/prod/web:80 tcp $web"
+expect_contains "$out2" "/prod/web:80 TCP $web"
 expect_contains "$out2" "  backend 127.0.0.1:$port_b unchecked weight 3"
 expect_contains "$out2" "4 VIP services, 4 backends (checks not run)"
 
@@ -79,8 +79,8 @@ cat > "$TMP/named.json" <<JSON
  {"id": "/new", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/new:80"}}]}]
 JSON
 hash_only=$("$vipctl" -c "$TMP/vipd.json" vips --no-checks "$TMP/named.json" 2>&1)
-expect_contains "$hash_only" "$b:80 tcp $x:80 (not yet assigned: the name's preferred address)"
-expect_contains "$hash_only" "/a:80 tcp $xb:80 (not yet assigned: the name's preferred address)"
+expect_contains "$hash_only" "$b:80 TCP $x:80 (not yet assigned: the name's preferred address)"
+expect_contains "$hash_only" "/a:80 TCP $xb:80 (not yet assigned: the name's preferred address)"
 cat > "$TMP/state.json" <<JSON
 {"version": 1, "owned": [],
  "vips": [{"name": "/a", "ipv4": "$x", "ipv6": "fd01:c::$ha"},
@@ -90,9 +90,9 @@ sum=$(md5sum < "$TMP/state.json")
 # vipd holds the state file's lock while it runs: vipctl reads without it.
 out=$(flock "$TMP/state.json.lock" "$vipctl" -c "$TMP/vipd.json" vips --no-checks "$TMP/named.json" 2>&1)
 expect_eq "$?" 0 "vips with a state file"
-expect_eq "$(grep '^/a:80\|^/new:80\|^'"$b"':80' <<<"$out" | LC_ALL=C sort)" "$b:80 tcp $xb:80
-/a:80 tcp $x:80
-/new:80 tcp $(grep -o '^/new:80 tcp [0-9.]*:80' <<<"$hash_only" | cut -d' ' -f3) (not yet assigned: the name's preferred address)" "recorded addresses, not the hash's"
+expect_eq "$(grep '^/a:80\|^/new:80\|^'"$b"':80' <<<"$out" | LC_ALL=C sort)" "$b:80 TCP $xb:80
+/a:80 TCP $x:80
+/new:80 TCP $(grep -o '^/new:80 TCP [0-9.]*:80' <<<"$hash_only" | cut -d' ' -f3) (not yet assigned: the name's preferred address)" "recorded addresses, not the hash's"
 expect_eq "$(md5sum < "$TMP/state.json")" "$sum" "state file left as it was"
 echo '{"version": 1, "vips": [{"name": "/a", "ipv4": 7}]}' > "$TMP/state.json"
 out=$("$vipctl" -c "$TMP/vipd.json" vips --no-checks "$TMP/named.json" 2>&1); rc=$?

@@ -145,6 +145,18 @@ expect_eq "$(echo "$vips" | json "$(backend web.b phase)")" out "b's phase (neve
 get /metrics > "$TMP/metrics"
 expect_eq "$(metric 'vipd_task_health_transitions_total{to="unhealthy"}')" 2 "transitions to unhealthy"
 expect_eq "$(metric "vipd_vip_backends{vip=\"$vip\",protocol=\"TCP\",state=\"healthy\"}")" 0 "healthy backends"
+# The loop time of the requests answered so far: the first scrape (this
+# one's own is counted once it is answered), GET and HEAD /v1/status, the
+# 404 and the 405; a histogram whose +Inf bucket is its count.
+req() { metric "vipd_api_request_duration_seconds_$1"; }
+expect_eq "$(req 'count{path="/metrics"}')" 1 "scrapes counted"
+expect_eq "$(req 'bucket{path="/metrics",le="+Inf"}')" 1 "scrapes in the +Inf bucket"
+ge "$(req 'sum{path="/metrics"}')" 0.000001 "the first scrape's loop time"
+expect_eq "$(req 'count{path="/v1/status"}')" 2 "status requests counted"
+expect_eq "$(req 'count{path="other"}')" 2 "the 404 and the 405 counted"
+expect_eq "$(req 'count{path="/v1/apps"}')" 0 "no /v1/apps request yet"
+ge "$(metric 'vipd_api_request_cpu_seconds_total{path="/metrics"}')" 0.000001 "the first scrape's CPU time"
+expect_eq "$(metric 'vipd_api_request_cpu_seconds_total{path="/v1/apps"}')" 0.000000 "no CPU time for requests not made"
 
 # A reload adds an app without checks: its VIP and task appear, healthy.
 cat > "$TMP/apps/db.json" <<JSON

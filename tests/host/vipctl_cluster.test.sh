@@ -91,11 +91,11 @@ expect_contains "$out" "etcd $E, prefix /vipd/v1/, revision "
 expect_eq "$(grep -E '^(NODE|a|b) ' <<<"$out" | awk '{print $1, $2, $4, $5}')" "NODE LIVE BACKENDS HEALTHY
 a yes 2 2
 b yes 1 1" "the nodes"
-expect_eq "$(grep -A4 "^/web:80 " <<<"$out" | awk '{$1 = $1; print}')" "/web:80 tcp $web:80 [$(ctl get --print-value-only /vipd/v1/vips/%2Fweb | python3 -c 'import json, sys; print(json.load(sys.stdin)["ipv6"])')]:80: 2/2 healthy
+expect_eq "$(grep -A4 "^/web:80 " <<<"$out" | awk '{$1 = $1; print}')" "/web:80 TCP $web:80 [$(ctl get --print-value-only /vipd/v1/vips/%2Fweb | python3 -c 'import json, sys; print(json.load(sys.stdin)["ipv6"])')]:80: 2/2 healthy
 NODE BACKEND HEALTH WEIGHT APP TASK
 a 127.0.0.11:$bport healthy 1 /web web.a
 b 127.0.0.21:$bport healthy 1 /web web.b" "/web with a backend from each node"
-expect_contains "$out" "/solo:80 tcp $solo:80 "
+expect_contains "$out" "/solo:80 TCP $solo:80 "
 expect_contains "$out" "2 nodes (2 live), 2 VIPs, 3 backends, VIPs with no healthy backend: 0"
 
 # /solo's only backend fails on a: unhealthy in etcd, its VIP stands out.
@@ -104,7 +104,7 @@ wait_json 20 "be[('/solo:80', 'a', 'solo.a')]['health'] == 'unhealthy'" "solo.a 
 out=$("$vipctl" -c "$TMP/a.json" cluster 2>/dev/null); rc=$?
 expect_eq "$rc" 1 "vipctl cluster exit code, a VIP without a healthy backend"
 echo "$out" > "$TMP/cluster-dark.txt" # kept with KEEP_TMP=1, as the README shows it
-expect_contains "$out" "/solo:80 tcp $solo:80 [fd01:c:"
+expect_contains "$out" "/solo:80 TCP $solo:80 [fd01:c:"
 expect_contains "$out" ": 0/1 healthy  << NO HEALTHY BACKEND"
 expect_eq "$(grep -A2 "^/solo:80 " <<<"$out" | tail -1 | awk '{$1 = $1; print}')" \
   "a 127.0.0.12:$bport unhealthy 1 /solo solo.a" "solo.a's row"
@@ -141,7 +141,7 @@ ctl put "$bad" '{"vip":"/web:80","protocol":"tcp","address":"10.9.9.9","port":80
 out=$("$vipctl" -c "$TMP/a.json" cluster 2>"$TMP/err")
 expect_eq "$(cat "$TMP/err")" "vipctl: warning: cluster: skipped: $bad: /weight: expected an integer 0-65535, got 70000" \
   "malformed key warning"
-expect_contains "$out" "/web:80 tcp $web:80 "
+expect_contains "$out" "/web:80 TCP $web:80 "
 expect_contains "$out" "2 nodes (2 live), 2 VIPs, 3 backends, VIPs with no healthy backend: 1"
 expect_contains "$(cat "$TMP/b.err")" "$bad: /weight: expected an integer 0-65535, got 70000"
 ctl del "$bad" >/dev/null
@@ -156,12 +156,12 @@ cat > "$TMP/vips.json" <<JSON
 JSON
 out=$("$vipctl" -c "$TMP/a.json" vips --no-checks "$TMP/vips.json" 2>"$TMP/err"); rc=$?
 expect_eq "$rc" 0 "vipctl vips in a cluster"
-expect_contains "$out" "/web:80 tcp $web:80"$'\n'
-expect_contains "$out" "/pre:80 tcp 11.1.2.3:80"$'\n'
-expect_contains "$out" "/fresh:80 tcp "
+expect_contains "$out" "/web:80 TCP $web:80"$'\n'
+expect_contains "$out" "/pre:80 TCP 11.1.2.3:80"$'\n'
+expect_contains "$out" "/fresh:80 TCP "
 expect_contains "$(grep '^/fresh:80' <<<"$out")" " (not yet assigned: the name's preferred address)"
 out=$("$vipctl" vips --no-checks --etcd "$E" "$TMP/vips.json" 2>/dev/null)
-expect_contains "$out" "/pre:80 tcp 11.1.2.3:80"$'\n'
+expect_contains "$out" "/pre:80 TCP 11.1.2.3:80"$'\n'
 
 # etcd's auth: the config's user is how vipctl reads; a wrong password is
 # one line naming the setting to fix.
@@ -172,7 +172,7 @@ for pw in s3cret wrong; do
 JSON
 done
 out=$("$vipctl" -c "$TMP/auth-s3cret.json" cluster 2>"$TMP/err")
-expect_contains "$out" "/web:80 tcp $web:80 "
+expect_contains "$out" "/web:80 TCP $web:80 "
 expect_eq "$(cat "$TMP/err")" "" "vipctl cluster with etcd's auth: nothing on stderr"
 "$vipctl" -c "$TMP/auth-wrong.json" cluster >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 69 "vipctl cluster exit code, wrong password"

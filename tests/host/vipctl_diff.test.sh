@@ -60,7 +60,7 @@ live=$("$vipctl" vips --live -c "$TMP/vipd.json"); rc=$?
 expect_eq "$rc" 0 "vips --live exit code"
 expect_eq "$(tail -n1 <<<"$live")" "2 VIP services, 3 backends, 2 healthy (live, vipd at 127.0.0.1:$api)" \
   "vips --live summary"
-expect_contains "$live" "/web:80 tcp $vip_web
+expect_contains "$live" "/web:80 TCP $vip_web
   fqdn web.marathon.l4lb.thisdcos.directory"
 expect_contains "$live" "  backend 127.0.0.1:$port_a healthy weight 1
   backend 127.0.0.1:$port_b unhealthy weight 0"
