@@ -72,7 +72,7 @@ int cmd_backends(struct cli *cli, int argc, char **argv);
 int cmd_diff(struct cli *cli, int argc, char **argv);
 /* cmd_vips_live.c: vips --live, the running vipd's VIPs from its API in
  * the shape vips prints for definitions. */
-int cli_vips_live(struct cli *cli, const char *api);
+int cli_vips_live(struct cli *cli, const char *api, bool json);
 int cmd_cluster(struct cli *cli, int argc, char **argv);
 
 /* cli_api.c: vipd's API. Where to reach it ("ADDR:PORT") from --api `opt`

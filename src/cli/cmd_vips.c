@@ -442,7 +442,7 @@ int cmd_vips(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (hv->live)
-		return cli_vips_live(cli, hv->api);
+		return cli_vips_live(cli, hv->api, hv->json);
 	if (cli_load_config(cli) < 0)
 		return CLI_EXIT_CONFIG;
 	cli_check_settings(cli, &es, &rs);

@@ -19,6 +19,7 @@ static const struct {
      "result"},
     {"vips", cmd_vips,
      "vips [--no-checks] [--json] [--etcd URL,...] FILE|DIR|URL... | vips --live [--api ADDR:PORT] "
+     "[--json] "
      "  "
      "each VIP: name, FQDNs, address, backends"},
     {"lint", cmd_lint,

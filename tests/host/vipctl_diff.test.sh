@@ -66,6 +66,12 @@ expect_contains "$live" "  backend 127.0.0.1:$port_a healthy weight 1
   backend 127.0.0.1:$port_b unhealthy weight 0"
 expect_eq "$(head -n-1 <<<"$live")" "$("$vipctl" vips -c "$TMP/vipd.json" "$TMP/apps" 2>/dev/null | head -n-1)" \
   "vips --live lists what vips lists for the running definitions"
+# --json: the same document `vips --json FILE` gives, services for services.
+shape='[(v["vip"], v["protocol"], v["address"], v.get("name"), v.get("assigned"), [(b["address"], b["health"], b["weight"]) for b in v["backends"]]) for v in d["vips"]], d["services"], d["backends"], d["healthy"]'
+live_json=$("$vipctl" vips --live --json -c "$TMP/vipd.json" | json "$shape")
+expect_contains "$live_json" "('/web:80', 'TCP', '$vip_web', '/web', True, [('127.0.0.1:$port_a', 'healthy', 1), ('127.0.0.1:$port_b', 'unhealthy', 0)])"
+expect_eq "$live_json" "$("$vipctl" vips --json -c "$TMP/vipd.json" "$TMP/apps" 2>/dev/null | json "$shape")" \
+  "vips --live --json gives what vips --json gives for the running definitions"
 out=$("$vipctl" vips --live "$TMP/apps" 2>&1); rc=$?
 expect_eq "$rc:$(head -n1 <<<"$out")" "64:vipctl vips: --live reads the running vipd, not FILE|DIR|URL" \
   "vips --live with definitions"
