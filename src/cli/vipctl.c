@@ -19,9 +19,7 @@ static const struct {
      "result"},
     {"vips", cmd_vips,
      "vips [--no-checks] [--json] [--etcd URL,...] FILE|DIR|URL... | vips --live [--api ADDR:PORT] "
-     "[--json] "
-     "  "
-     "each VIP: name, FQDNs, address, backends"},
+     "[--json]   each VIP: name, FQDNs, address, backends"},
     {"lint", cmd_lint,
      "lint [--json] FILE|DIR...   COMMAND checks that can never pass or pass by accident"},
     {"audit", cmd_audit,
