@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "sd_notify.h"
 #include "vipd/apps.h"
+#include "vipd/clock.h"
 #include "vipd/dirwatch.h"
 #include "vipd/hash.h"
 #include "vipd/log.h"
@@ -209,14 +210,25 @@ static void apps_swap(struct engine *e, struct apps_set *fresh, const char *whol
 	e->log_desired_diags = true;
 }
 
+/* After a swap: the scheduler keeps every unchanged task's checks (state,
+ * timers, phase: sched_sync compares each task's check targets), and only
+ * the changed apps' services are rebuilt and applied, at once (the reload
+ * already is one coalesced event); or a whole-table round runs soon. */
+static void apps_changed(struct engine *e, struct apps_set *old, double started)
+{
+	sched_sync(e->sched, &e->apps);
+	if (engine_reload_round(e, old, started) < 0)
+		engine_reconcile_now(e);
+	apps_set_free(old);
+}
+
 void engine_apps_install(struct engine *e, struct apps_set *fresh, const char *whole)
 {
 	struct apps_set old = {0};
+	double started = clock_now_s();
 
 	apps_swap(e, fresh, whole, &old);
-	sched_sync(e->sched, &e->apps);
-	apps_set_free(&old);
-	engine_reconcile_now(e);
+	apps_changed(e, &old, started);
 }
 
 const char *engine_apps_shown(const struct engine *e)
@@ -243,6 +255,7 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 void engine_reload(struct engine *e, bool force)
 {
 	struct apps_set old = {0};
+	double started = clock_now_s();
 
 	if (e->marathon) {
 		engine_marathon_resync(e);
@@ -250,9 +263,7 @@ void engine_reload(struct engine *e, bool force)
 	}
 	if (!apps_reread(e, force, &old))
 		return;
-	sched_sync(e->sched, &e->apps);
-	apps_set_free(&old);
-	engine_reconcile_now(e);
+	apps_changed(e, &old, started);
 }
 
 /* The first round programs the whole table (seconds for 10,000

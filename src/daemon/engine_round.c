@@ -63,7 +63,7 @@ void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 	engine_audit_op(e, op, error, msg, false);
 }
 
-static void log_diags(const struct diag_list *dl)
+void engine_log_desired_diags(const struct diag_list *dl)
 {
 	char line[2048];
 
@@ -172,7 +172,7 @@ void engine_round(struct engine *e, bool full)
 	}
 	engine_vips_record(e, &e->dindex.alloc);
 	if (e->log_desired_diags)
-		log_diags(&diags);
+		engine_log_desired_diags(&diags);
 	e->log_desired_diags = false;
 	e->rounds++;
 	lb_keyset_init(&planned);
