@@ -6,6 +6,7 @@
 #ifndef VIPD_APPS_DIFF_H
 #define VIPD_APPS_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vipd/model.h"
@@ -35,6 +36,9 @@ const char *apps_change_name(enum apps_change c);
  * or -1 with err when out of memory (out then empty). */
 int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
               char *err, size_t errlen);
+/* Whether app `id` is among the changes (d: a struct apps_diff *; the
+ * shape of a predicate callback). */
+bool apps_diff_has(void *d, const char *id);
 void apps_diff_free(struct apps_diff *d);
 
 #endif

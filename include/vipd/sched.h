@@ -85,6 +85,12 @@ void sched_free(struct sched *s);
  * borrows `set` until the next sync or sched_free.
  */
 void sched_sync(struct sched *s, const struct apps_set *set);
+/* sched_sync after a reload that changed only the apps for which
+ * changed(ctx, app id) is true: every other app is the same as in the last
+ * synced set, field for field, so its tasks are re-pointed at `set` without
+ * their check targets being compared again. */
+void sched_sync_changed(struct sched *s, const struct apps_set *set,
+                        bool (*changed)(void *ctx, const char *app_id), void *ctx);
 
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);

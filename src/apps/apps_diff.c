@@ -117,3 +117,15 @@ void apps_diff_free(struct apps_diff *d)
 	free(d->items);
 	memset(d, 0, sizeof(*d));
 }
+
+static int item_cmp(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct apps_diff_item *)item)->id);
+}
+
+bool apps_diff_has(void *d, const char *id)
+{
+	const struct apps_diff *diff = d;
+
+	return diff->n > 0 && bsearch(id, diff->items, diff->n, sizeof(*diff->items), item_cmp);
+}

@@ -150,12 +150,14 @@ void engine_forget_health_changes(struct engine *e);
  * 0 when done, -1 when a whole-table round must run instead (nothing to go
  * on, or anything failed: logged at debug level). */
 int engine_patch_round(struct engine *e) VIPD_MUST_CHECK;
-/* After a reload replaced `old` (the set the index describes) by e->apps
- * and the scheduler was synced: rebuilds and applies only the services of
- * the apps that changed (and of those noted before); `started` (monotonic
- * seconds) is when the reload began, for the debug line. -1 when a
- * whole-table round must run instead (logged at debug level). */
-int engine_reload_round(struct engine *e, const struct apps_set *old,
+struct apps_diff;
+/* After a reload replaced `old` (the set the index describes) by e->apps,
+ * which differ by d, and the scheduler was synced: rebuilds and applies
+ * only the services of the apps that changed (and of those noted before);
+ * `started` (monotonic seconds) is when the reload began, for the debug
+ * line. -1 when a whole-table round must run instead (logged at debug
+ * level). */
+int engine_reload_round(struct engine *e, const struct apps_diff *d, const struct apps_set *old,
                         double started) VIPD_MUST_CHECK;
 
 /* engine_cluster.c: the node in the cluster (issue 9); all no-ops without

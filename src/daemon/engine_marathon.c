@@ -50,6 +50,12 @@ static void audit_task_change(struct engine *e, const struct marathon_status_upd
 	                     marathon_apply_result_name(r)));
 }
 
+/* sched_sync_changed's predicate: the one app an event changed. */
+static bool is_app(void *id, const char *app_id)
+{
+	return strcmp(id, app_id) == 0;
+}
+
 static void apply_status(struct engine *e, const struct marathon_status_update *u)
 {
 	char err[512];
@@ -61,8 +67,9 @@ static void apply_status(struct engine *e, const struct marathon_status_update *
 	case MARATHON_APPLY_REMOVED:
 		audit_task_change(e, u, r);
 		/* The task list changed in place: the scheduler's borrowed
-		 * tasks must be synced before the loop runs a check again. */
-		sched_sync(e->sched, &e->apps);
+		 * tasks must be synced before the loop runs a check again;
+		 * the other apps' did not move. */
+		sched_sync_changed(e->sched, &e->apps, is_app, (void *)u->app_id);
 		if (engine_note_health_change(e, u->app_id) < 0)
 			e->rebuild_all = true;
 		engine_round_soon(e);

@@ -198,13 +198,11 @@ int engine_patch_round(struct engine *e)
 
 /* The reload's changed apps join the noted ones; -1 with err when the
  * whole round must run. */
-static int note_reload(struct engine *e, const struct apps_set *old, struct apps_diff *d, char *err,
-                       size_t errlen)
+static int note_reload(struct engine *e, const struct apps_set *old, const struct apps_diff *d,
+                       char *err, size_t errlen)
 {
 	size_t napps = e->apps.napps > old->napps ? e->apps.napps : old->napps;
 
-	if (apps_diff(old, &e->apps, d, err, errlen) < 0)
-		return -1;
 	if (d->n > RELOAD_PATCH_ALWAYS && d->n * RELOAD_PATCH_MAX_SHARE >= napps) {
 		snprintf(err, errlen, "%zu of %zu apps changed", d->n, napps);
 		return -1;
@@ -227,22 +225,22 @@ static int note_reload(struct engine *e, const struct apps_set *old, struct apps
  * service comes or goes (dataplane_apply_patch edits services in place
  * only).
  */
-int engine_reload_round(struct engine *e, const struct apps_set *old, double started)
+int engine_reload_round(struct engine *e, const struct apps_diff *d, const struct apps_set *old,
+                        double started)
 {
-	struct apps_diff d = {0};
 	char err[512] = "";
 	size_t nsvcs = 0;
 	int rc = -1;
 
 	if (!patch_possible(e)) {
 		snprintf(err, sizeof(err), "a whole-table round is due");
-	} else if (note_reload(e, old, &d, err, sizeof(err)) == 0 && e->nchanged_apps == 0) {
+	} else if (note_reload(e, old, d, err, sizeof(err)) == 0 && e->nchanged_apps == 0) {
 		log_debug("apps reload: no app changed");
 		rc = 0;
 	} else if (err[0] == '\0' && patch_round(e, old, true, &nsvcs, err, sizeof(err)) == 0) {
 		e->reload_rounds++;
 		log_debug("apps reload: %zu app%s changed, %zu service key%s rebuilt in %.3f ms",
-		          d.n, d.n == 1 ? "" : "s", nsvcs, nsvcs == 1 ? "" : "s",
+		          d->n, d->n == 1 ? "" : "s", nsvcs, nsvcs == 1 ? "" : "s",
 		          (clock_now_s() - started) * 1000.0);
 		rc = 0;
 	}
@@ -250,6 +248,5 @@ int engine_reload_round(struct engine *e, const struct apps_set *old, double sta
 		e->reload_fallbacks++;
 		log_debug("apps reload: %s; rebuilding the whole table", err);
 	}
-	apps_diff_free(&d);
 	return rc;
 }

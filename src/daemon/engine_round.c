@@ -158,6 +158,7 @@ void engine_round(struct engine *e, bool full)
 	int64_t next = INT64_MAX;
 	bool complete = true;
 	char err[512];
+	double started = clock_now_s();
 
 	lb_table_init(&table);
 	engine_cluster_update(e);
@@ -198,6 +199,8 @@ requested:
 	e->last_desired = table;
 	lb_table_init(&table);
 	engine_arm_next_change(e, next);
+	log_debug("whole-table round: %zu services built and %s in %.3f ms", e->last_desired.nsvcs,
+	          e->dp ? "handed to the kernel" : "planned", (clock_now_s() - started) * 1000.0);
 out:
 	lb_table_free(&table);
 	diag_list_free(&diags);

@@ -207,7 +207,9 @@ static int carry_unchanged(const struct apps_set *old, const struct desired_inde
 
 		if (u.app != last_old) {
 			last_old = u.app;
-			last_new = id_changed(ids, nids, id) ? SIZE_MAX : by_id_find(bi, id);
+			last_new = id_changed(ids, nids, id) ? SIZE_MAX
+			           : bi->order == NULL       ? u.app /* the same set */
+			                                     : by_id_find(bi, id);
 		}
 		if (last_new == SIZE_MAX)
 			continue; /* changed (or gone: then it is among ids too) */

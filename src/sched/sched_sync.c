@@ -216,21 +216,50 @@ static void sweep(struct sched *s)
 	}
 }
 
-void sched_sync(struct sched *s, const struct apps_set *set)
+/* A task of an app the reload did not change: the one it had, re-pointed
+ * (its fingerprint cannot have changed); synced in full if it has none. */
+static void repoint_task(struct sched *s, const struct app *a, const struct task *tk)
+{
+	struct sched_task *t = task_find(s, a->id, tk->id);
+
+	if (!t) {
+		sync_task(s, a, tk);
+		return;
+	}
+	t->app = a;
+	t->task = tk;
+	for (size_t i = 0; i < t->ninst; i++)
+		t->inst[i].hc = &a->checks[i];
+	t->seen = true;
+}
+
+void sched_sync_changed(struct sched *s, const struct apps_set *set,
+                        bool (*changed)(void *ctx, const char *app_id), void *ctx)
 {
 	/* A changed task's new entry goes to its chain's head, before the old
 	 * one (left unseen), so lookups find the new one and the sweep frees
 	 * the old. */
 	for (size_t i = 0; i < set->napps; i++) {
 		const struct app *a = &set->apps[i];
+		bool same = changed != NULL && !changed(ctx, a->id);
 
-		for (size_t k = 0; k < a->ntasks; k++)
-			if (a->tasks[k].state == TASK_STATE_RUNNING &&
-			    (s->task_filter == NULL ||
-			     s->task_filter(s->task_filter_ctx, &a->tasks[k])))
+		for (size_t k = 0; k < a->ntasks; k++) {
+			if (a->tasks[k].state != TASK_STATE_RUNNING ||
+			    (s->task_filter != NULL &&
+			     !s->task_filter(s->task_filter_ctx, &a->tasks[k])))
+				continue;
+			if (same)
+				repoint_task(s, a, &a->tasks[k]);
+			else
 				sync_task(s, a, &a->tasks[k]);
+		}
 	}
 	sweep(s);
+}
+
+void sched_sync(struct sched *s, const struct apps_set *set)
+{
+	sched_sync_changed(s, set, NULL, NULL);
 }
 
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id)
