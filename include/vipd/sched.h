@@ -91,6 +91,11 @@ void sched_sync(struct sched *s, const struct apps_set *set);
  * their check targets being compared again. */
 void sched_sync_changed(struct sched *s, const struct apps_set *set,
                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
+/* After the tasks of app `app_id` (a, NULL when it is gone) changed in
+ * place, the rest of the last synced set untouched (a Marathon status
+ * event): its running tasks synced, and task_id (NULL: none), when no
+ * longer one of them, cancelled. O(the app's tasks). */
+void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, const char *task_id);
 
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);

@@ -68,6 +68,7 @@ struct engine {
 	uint64_t health_fallbacks; /* health rounds given up for a whole-table round */
 	uint64_t reload_rounds;    /* reloads that rebuilt only the changed apps' services */
 	uint64_t reload_fallbacks; /* reloads that rebuilt the whole table */
+	double source_change_at;   /* monotonic s of the oldest unapplied task event; 0 = none */
 	/* From a task's health change to the kernel holding its new weight. */
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
 	double apply_latency[ENGINE_LATENCY_SAMPLES];

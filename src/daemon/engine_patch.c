@@ -188,6 +188,11 @@ int engine_patch_round(struct engine *e)
 		return -1;
 	}
 	e->health_rounds++;
+	if (e->source_change_at > 0)
+		log_debug(
+		    "task event: %zu service key%s rebuilt, planned or applied %.3f ms after it",
+		    nsvcs, nsvcs == 1 ? "" : "s", (clock_now_s() - e->source_change_at) * 1000.0);
+	e->source_change_at = 0;
 	return 0;
 }
 

@@ -201,6 +201,7 @@ requested:
 	engine_arm_next_change(e, next);
 	log_debug("whole-table round: %zu services built and %s in %.3f ms", e->last_desired.nsvcs,
 	          e->dp ? "handed to the kernel" : "planned", (clock_now_s() - started) * 1000.0);
+	e->source_change_at = 0;
 out:
 	lb_table_free(&table);
 	diag_list_free(&diags);

@@ -216,6 +216,13 @@ static void sweep(struct sched *s)
 	}
 }
 
+/* What the scheduler runs checks for. */
+static bool task_scheduled(const struct sched *s, const struct task *tk)
+{
+	return tk->state == TASK_STATE_RUNNING &&
+	       (s->task_filter == NULL || s->task_filter(s->task_filter_ctx, tk));
+}
+
 /* A task of an app the reload did not change: the one it had, re-pointed
  * (its fingerprint cannot have changed); synced in full if it has none. */
 static void repoint_task(struct sched *s, const struct app *a, const struct task *tk)
@@ -244,9 +251,7 @@ void sched_sync_changed(struct sched *s, const struct apps_set *set,
 		bool same = changed != NULL && !changed(ctx, a->id);
 
 		for (size_t k = 0; k < a->ntasks; k++) {
-			if (a->tasks[k].state != TASK_STATE_RUNNING ||
-			    (s->task_filter != NULL &&
-			     !s->task_filter(s->task_filter_ctx, &a->tasks[k])))
+			if (!task_scheduled(s, &a->tasks[k]))
 				continue;
 			if (same)
 				repoint_task(s, a, &a->tasks[k]);
@@ -260,6 +265,46 @@ void sched_sync_changed(struct sched *s, const struct apps_set *set,
 void sched_sync(struct sched *s, const struct apps_set *set)
 {
 	sched_sync_changed(s, set, NULL, NULL);
+}
+
+/* Frees the unseen entries of (app_id, task_id) and clears the seen one:
+ * the sweep of one task's chain. */
+static void sweep_task(struct sched *s, const char *app_id, const char *task_id)
+{
+	struct sched_task **pp = &s->buckets[bucket_of(s, app_id, task_id)];
+
+	while (*pp) {
+		struct sched_task *t = *pp;
+
+		if (strcmp(t->task_id, task_id) != 0 || strcmp(t->app_id, app_id) != 0) {
+			pp = &t->hnext;
+		} else if (t->seen) {
+			t->seen = false;
+			pp = &t->hnext;
+		} else {
+			*pp = t->hnext;
+			s->ntasks--;
+			sched_task_free(s, t);
+		}
+	}
+}
+
+void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, const char *task_id)
+{
+	bool kept = false;
+
+	/* O(the app's tasks): every other app's tasks, untouched in place,
+	 * keep what they borrow. */
+	for (size_t k = 0; a != NULL && k < a->ntasks; k++)
+		if (task_scheduled(s, &a->tasks[k]))
+			sync_task(s, a, &a->tasks[k]);
+	for (size_t k = 0; a != NULL && k < a->ntasks; k++)
+		if (task_scheduled(s, &a->tasks[k])) {
+			sweep_task(s, app_id, a->tasks[k].id);
+			kept = kept || (task_id != NULL && strcmp(a->tasks[k].id, task_id) == 0);
+		}
+	if (task_id != NULL && !kept)
+		sweep_task(s, app_id, task_id);
 }
 
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id)

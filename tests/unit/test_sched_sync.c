@@ -178,10 +178,62 @@ static void test_reload_keeps_untouched_checks(void **state)
 	apps_set_free(&reloaded);
 }
 
+/* A Marathon status event changes one app's tasks in place (the array may
+ * move): sched_sync_app syncs that app alone; b.1 killed is cancelled, the
+ * started b.3 armed, b.0 kept and re-pointed, /a not touched at all. */
+static void test_event_syncs_one_app(void **state)
+{
+	static const struct runner_settings rs = {.native_curl = true};
+	struct ev_loop *loop = ev_default_loop(0);
+	struct exec_settings es = {0};
+	struct sched_settings ss = {.interval_scale = 1.0};
+	struct apps_set set;
+	struct snapshot a0, a1, b0;
+	struct sched_stats st;
+	size_t events = 0;
+	char err[256];
+	struct exec_ctx *ctx = exec_ctx_new(loop, &es, err, sizeof(err));
+	struct sched *s;
+	struct app *b;
+
+	(void)state;
+	assert_non_null(ctx);
+	s = sched_new(loop, ctx, &rs, &ss, on_event, &events);
+	assert_non_null(s);
+	load(&set, "127.0.0.1", false);
+	sched_sync(s, &set);
+	run_until_healthy(loop, s);
+	take(s, "/a", "a.0", &a0);
+	take(s, "/a", "a.1", &a1);
+	take(s, "/b", "b.0", &b0);
+
+	b = (struct app *)apps_find(&set, "/b");
+	b->tasks[1].state = TASK_STATE_KILLED;
+	b->tasks = realloc(b->tasks, (b->ntasks + 1) * sizeof(*b->tasks));
+	assert_non_null(b->tasks);
+	b->tasks[b->ntasks++] = (struct task){
+	    .id = strdup("b.3"), .host = strdup("127.0.0.1"), .state = TASK_STATE_RUNNING};
+	sched_sync_app(s, b, "/b", "b.1");
+	assert_kept(s, "/a", "a.0", &a0, &set);
+	assert_kept(s, "/a", "a.1", &a1, &set);
+	assert_kept(s, "/b", "b.0", &b0, &set);
+	assert_null(find(s, "/b", "b.1"));
+	assert_non_null(find(s, "/b", "b.3"));
+	assert_int_equal(sched_task_health(s, "/b", "b.3"), HEALTH_UNKNOWN);
+	sched_get_stats(s, &st);
+	assert_int_equal(st.tasks, 4);
+	assert_int_equal(st.instances, 4);
+
+	sched_free(s);
+	exec_ctx_free(ctx);
+	apps_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reload_keeps_untouched_checks),
+	    cmocka_unit_test(test_event_syncs_one_app),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
