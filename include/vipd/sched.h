@@ -85,11 +85,12 @@ void sched_free(struct sched *s);
  * borrows `set` until the next sync or sched_free.
  */
 void sched_sync(struct sched *s, const struct apps_set *set);
-/* sched_sync after a reload that changed only the apps for which
- * changed(ctx, app id) is true: every other app is the same as in the last
- * synced set, field for field, so its tasks are re-pointed at `set` without
- * their check targets being compared again. */
-void sched_sync_changed(struct sched *s, const struct apps_set *set,
+/* sched_sync after a reload from `old` (the last synced set, still
+ * allocated) that changed only the apps for which changed(ctx, app id) is
+ * true: every other app is the same, field for field, so its tasks are
+ * re-pointed at `set` without their check targets being compared again,
+ * and only the changed apps' tasks are swept (old NULL: every task). */
+void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
 /* After the tasks of app `app_id` (a, NULL when it is gone) changed in
  * place, the rest of the last synced set untouched (a Marathon status

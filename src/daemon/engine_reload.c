@@ -228,7 +228,7 @@ static void apps_changed(struct engine *e, struct apps_set *old, double started)
 	} else {
 		/* The other apps are equal field for field: their tasks are
 		 * only re-pointed at the new set. */
-		sched_sync_changed(e->sched, &e->apps, apps_diff_has, &d);
+		sched_sync_changed(e->sched, &e->apps, old, apps_diff_has, &d);
 		if (engine_reload_round(e, &d, old, started) < 0)
 			engine_reconcile_now(e);
 	}

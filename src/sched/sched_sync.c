@@ -223,6 +223,28 @@ static bool task_scheduled(const struct sched *s, const struct task *tk)
 	       (s->task_filter == NULL || s->task_filter(s->task_filter_ctx, tk));
 }
 
+/* Frees the unseen entries of (app_id, task_id) (a replaced or gone task)
+ * and, when `clear`, clears the seen one: the sweep of one task's chain. */
+static void sweep_task(struct sched *s, const char *app_id, const char *task_id, bool clear)
+{
+	struct sched_task **pp = &s->buckets[bucket_of(s, app_id, task_id)];
+
+	while (*pp) {
+		struct sched_task *t = *pp;
+
+		if (strcmp(t->task_id, task_id) != 0 || strcmp(t->app_id, app_id) != 0) {
+			pp = &t->hnext;
+		} else if (t->seen) {
+			t->seen = !clear;
+			pp = &t->hnext;
+		} else {
+			*pp = t->hnext;
+			s->ntasks--;
+			sched_task_free(s, t);
+		}
+	}
+}
+
 /* A task of an app the reload did not change: the one it had, re-pointed
  * (its fingerprint cannot have changed); synced in full if it has none. */
 static void repoint_task(struct sched *s, const struct app *a, const struct task *tk)
@@ -231,16 +253,37 @@ static void repoint_task(struct sched *s, const struct app *a, const struct task
 
 	if (!t) {
 		sync_task(s, a, tk);
+		sweep_task(s, a->id, tk->id, true);
 		return;
 	}
 	t->app = a;
 	t->task = tk;
 	for (size_t i = 0; i < t->ninst; i++)
 		t->inst[i].hc = &a->checks[i];
-	t->seen = true;
 }
 
-void sched_sync_changed(struct sched *s, const struct apps_set *set,
+/* The changed apps' tasks, old and new, swept key by key: no pass over
+ * every task of the set. Old keys first, without clearing, so that a task
+ * in both sets is still seen when its new key is swept. */
+static void sweep_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                          bool (*changed)(void *ctx, const char *app_id), void *ctx)
+{
+	for (size_t i = 0; i < old->napps; i++) {
+		const struct app *a = &old->apps[i];
+
+		for (size_t k = 0; a->id && changed(ctx, a->id) && k < a->ntasks; k++)
+			sweep_task(s, a->id, a->tasks[k].id, false);
+	}
+	for (size_t i = 0; i < set->napps; i++) {
+		const struct app *a = &set->apps[i];
+
+		for (size_t k = 0; changed(ctx, a->id) && k < a->ntasks; k++)
+			if (task_scheduled(s, &a->tasks[k]))
+				sweep_task(s, a->id, a->tasks[k].id, true);
+	}
+}
+
+void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
                         bool (*changed)(void *ctx, const char *app_id), void *ctx)
 {
 	/* A changed task's new entry goes to its chain's head, before the old
@@ -259,34 +302,15 @@ void sched_sync_changed(struct sched *s, const struct apps_set *set,
 				sync_task(s, a, &a->tasks[k]);
 		}
 	}
-	sweep(s);
+	if (changed != NULL && old != NULL)
+		sweep_changed(s, set, old, changed, ctx);
+	else
+		sweep(s);
 }
 
 void sched_sync(struct sched *s, const struct apps_set *set)
 {
-	sched_sync_changed(s, set, NULL, NULL);
-}
-
-/* Frees the unseen entries of (app_id, task_id) and clears the seen one:
- * the sweep of one task's chain. */
-static void sweep_task(struct sched *s, const char *app_id, const char *task_id)
-{
-	struct sched_task **pp = &s->buckets[bucket_of(s, app_id, task_id)];
-
-	while (*pp) {
-		struct sched_task *t = *pp;
-
-		if (strcmp(t->task_id, task_id) != 0 || strcmp(t->app_id, app_id) != 0) {
-			pp = &t->hnext;
-		} else if (t->seen) {
-			t->seen = false;
-			pp = &t->hnext;
-		} else {
-			*pp = t->hnext;
-			s->ntasks--;
-			sched_task_free(s, t);
-		}
-	}
+	sched_sync_changed(s, set, NULL, NULL, NULL);
 }
 
 void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, const char *task_id)
@@ -300,11 +324,11 @@ void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, co
 			sync_task(s, a, &a->tasks[k]);
 	for (size_t k = 0; a != NULL && k < a->ntasks; k++)
 		if (task_scheduled(s, &a->tasks[k])) {
-			sweep_task(s, app_id, a->tasks[k].id);
+			sweep_task(s, app_id, a->tasks[k].id, true);
 			kept = kept || (task_id != NULL && strcmp(a->tasks[k].id, task_id) == 0);
 		}
 	if (task_id != NULL && !kept)
-		sweep_task(s, app_id, task_id);
+		sweep_task(s, app_id, task_id, true);
 }
 
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id)

@@ -130,7 +130,15 @@ static void run_until_healthy(struct ev_loop *loop, struct sched *s)
 	fail_msg("the tasks did not all turn healthy in 20 s");
 }
 
-static void test_reload_keeps_untouched_checks(void **state)
+static bool only_b(void *ctx, const char *app_id)
+{
+	(void)ctx;
+	return strcmp(app_id, "/b") == 0;
+}
+
+/* `told`: the reload says which apps changed (sched_sync_changed, as the
+ * daemon syncs after a reload), or not (sched_sync compares every task). */
+static void reload_keeps_untouched_checks(bool told)
 {
 	static const struct runner_settings rs = {.native_curl = true};
 	struct ev_loop *loop = ev_default_loop(0);
@@ -144,7 +152,6 @@ static void test_reload_keeps_untouched_checks(void **state)
 	struct exec_ctx *ctx = exec_ctx_new(loop, &es, err, sizeof(err));
 	struct sched *s;
 
-	(void)state;
 	assert_non_null(ctx);
 	s = sched_new(loop, ctx, &rs, &ss, on_event, &events);
 	assert_non_null(s);
@@ -160,7 +167,10 @@ static void test_reload_keeps_untouched_checks(void **state)
 
 	/* The reload: b.1 moved to another host, b.2 is new, the rest as it was. */
 	load(&reloaded, "127.0.0.2", true);
-	sched_sync(s, &reloaded);
+	if (told)
+		sched_sync_changed(s, &reloaded, &first, only_b, NULL);
+	else
+		sched_sync(s, &reloaded);
 	apps_set_free(&first);
 	assert_kept(s, "/a", "a.0", &a0, &reloaded);
 	assert_kept(s, "/a", "a.1", &a1, &reloaded);
@@ -176,6 +186,18 @@ static void test_reload_keeps_untouched_checks(void **state)
 	sched_free(s);
 	exec_ctx_free(ctx);
 	apps_set_free(&reloaded);
+}
+
+static void test_reload_keeps_untouched_checks(void **state)
+{
+	(void)state;
+	reload_keeps_untouched_checks(false);
+}
+
+static void test_reload_told_what_changed(void **state)
+{
+	(void)state;
+	reload_keeps_untouched_checks(true);
 }
 
 /* A Marathon status event changes one app's tasks in place (the array may
@@ -233,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reload_keeps_untouched_checks),
+	    cmocka_unit_test(test_reload_told_what_changed),
 	    cmocka_unit_test(test_event_syncs_one_app),
 	};
 
