@@ -1,6 +1,7 @@
 /*
  * Comparing two apps sets app by app (apps_diff.h): each set's apps sorted
- * by id, then one merge walk; an app in both is compared field by field
+ * by id, then one merge walk (or, when both list the same ids in the same
+ * order, a walk in place); an app in both is compared field by field
  * (model.c), its definition first, then its tasks.
  */
 #include "vipd/apps_diff.h"
@@ -91,16 +92,54 @@ static int walk(struct apps_diff *d, const struct app **o, size_t no, const stru
 	return rc;
 }
 
+/* The same ids at the same places: a directory read again in name order,
+ * or Marathon's answer, usually is. */
+static bool same_order(const struct apps_set *old, const struct apps_set *fresh)
+{
+	if (old->napps != fresh->napps)
+		return false;
+	for (size_t i = 0; i < old->napps; i++)
+		if (!old->apps[i].id || !fresh->apps[i].id ||
+		    strcmp(old->apps[i].id, fresh->apps[i].id) != 0)
+			return false;
+	return true;
+}
+
+static int item_sort_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct apps_diff_item *)a)->id,
+	              ((const struct apps_diff_item *)b)->id);
+}
+
+/* Pairs at the same places compared without sorting every app; only the
+ * changes are sorted. */
+static int walk_in_place(struct apps_diff *d, const struct apps_set *old,
+                         const struct apps_set *fresh)
+{
+	for (size_t i = 0; i < old->napps; i++)
+		if (compare_app(d, &old->apps[i], &fresh->apps[i]) < 0)
+			return -1;
+	if (d->n > 1)
+		qsort(d->items, d->n, sizeof(*d->items), item_sort_cmp);
+	return 0;
+}
+
 int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
               char *err, size_t errlen)
 {
 	size_t no, nf;
-	const struct app **o = sorted_apps(old, &no), **f = sorted_apps(fresh, &nf);
+	const struct app **o = NULL, **f = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (o != NULL && f != NULL)
-		rc = walk(out, o, no, f, nf);
+	if (same_order(old, fresh)) {
+		rc = walk_in_place(out, old, fresh);
+	} else {
+		o = sorted_apps(old, &no);
+		f = sorted_apps(fresh, &nf);
+		if (o != NULL && f != NULL)
+			rc = walk(out, o, no, f, nf);
+	}
 	free(o);
 	free(f);
 	if (rc < 0) {

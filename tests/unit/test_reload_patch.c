@@ -669,6 +669,32 @@ static void test_diff_fields(void **state)
 	apps_set_free(&fresh);
 }
 
+/* The same ids in the same order (compared in place): the changes still
+ * come out sorted by id. */
+static void test_diff_in_place_sorted(void **state)
+{
+	struct apps_set old, fresh;
+	struct apps_diff d;
+	char err[128];
+
+	(void)state;
+	two_sets(&old, &fresh); /* /b, /a, /c */
+	fresh.apps[0].tasks[0].state = TASK_STATE_KILLED;
+	fresh.apps[1].ports[0].protocols ^= PORT_PROTO_UDP;
+	assert_int_equal(apps_diff(&old, &fresh, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.unchanged, 1);
+	assert_string_equal(d.items[0].id, "/a");
+	assert_int_equal(d.items[0].change, APPS_CHANGE_DEFINITION);
+	assert_string_equal(d.items[1].id, "/b");
+	assert_int_equal(d.items[1].change, APPS_CHANGE_TASKS);
+	assert_true(apps_diff_has(&d, "/b"));
+	assert_false(apps_diff_has(&d, "/c"));
+	apps_diff_free(&d);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
 /* A new named VIP is the allocation's: the patch refuses, saying which,
  * and leaves the index and state as they were. */
 static void test_new_name_refused(void **state)
@@ -712,7 +738,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_reloads),   cmocka_unit_test(test_diff_unchanged),
 	    cmocka_unit_test(test_diff_kinds),       cmocka_unit_test(test_diff_fields),
-	    cmocka_unit_test(test_new_name_refused),
+	    cmocka_unit_test(test_new_name_refused), cmocka_unit_test(test_diff_in_place_sorted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
