@@ -87,9 +87,10 @@ void sched_free(struct sched *s);
 void sched_sync(struct sched *s, const struct apps_set *set);
 /* sched_sync after a reload from `old` (the last synced set, still
  * allocated) that changed only the apps for which changed(ctx, app id) is
- * true: every other app is the same, field for field, so its tasks are
- * re-pointed at `set` without their check targets being compared again,
- * and only the changed apps' tasks are swept (old NULL: every task). */
+ * true: every other app is the same, field for field, with the same tasks
+ * in the same order, so its tasks are re-pointed at `set` without being
+ * looked up or compared again, and only the changed apps' tasks are swept.
+ * changed or old NULL: sched_sync. */
 void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
 /* After the tasks of app `app_id` (a, NULL when it is gone) changed in

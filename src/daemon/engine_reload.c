@@ -227,8 +227,10 @@ static void apps_changed(struct engine *e, struct apps_set *old, double started)
 		engine_reconcile_now(e);
 	} else {
 		/* The other apps are equal field for field: their tasks are
-		 * only re-pointed at the new set. */
-		sched_sync_changed(e->sched, &e->apps, old, apps_diff_has, &d);
+		 * only re-pointed at the new set; unless new settings are
+		 * coming (a whole round noted): then every task is compared. */
+		sched_sync_changed(e->sched, &e->apps, e->rebuild_all ? NULL : old, apps_diff_has,
+		                   &d);
 		if (engine_reload_round(e, &d, old, started) < 0)
 			engine_reconcile_now(e);
 	}

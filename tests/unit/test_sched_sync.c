@@ -200,6 +200,76 @@ static void test_reload_told_what_changed(void **state)
 	reload_keeps_untouched_checks(true);
 }
 
+/* Apps without checks, many tasks: the maps grow past their first size. */
+static void load_many(struct apps_set *set, size_t ntasks, uint32_t b_port)
+{
+	size_t cap = 256 + ntasks * 64 * 2, off = 0;
+	char *doc = malloc(cap);
+
+	off += (size_t)snprintf(doc + off, cap - off, "[");
+	for (int app = 0; app < 2; app++) {
+		off += (size_t)snprintf(doc + off, cap - off, "%s{\"id\": \"/%c\", \"tasks\": [",
+		                        app ? ", " : "", app ? 'b' : 'a');
+		for (size_t i = 0; i < ntasks; i++)
+			off += (size_t)snprintf(
+			    doc + off, cap - off,
+			    "%s{\"id\": \"%c.%zu\", \"host\": \"127.0.0.1\", \"ports\": [%u]}",
+			    i ? ", " : "", app ? 'b' : 'a', i, app ? b_port : 1000u);
+		off += (size_t)snprintf(doc + off, cap - off, "]}");
+	}
+	snprintf(doc + off, cap - off, "]");
+	memset(set, 0, sizeof(*set));
+	assert_int_equal(apps_load_buffer(set, "apps.json", doc, strlen(doc)), 0);
+	assert_int_equal(diag_count(&set->diags, DIAG_ERROR), 0);
+	free(doc);
+}
+
+/* 2 x 600 tasks (the maps grow from 256 buckets): after a reload that
+ * changed /b, every task of /a is the same scheduler task, re-pointed at
+ * the new set at its own place; /b's tasks are new. */
+static void test_reload_repoints_every_task(void **state)
+{
+	static const struct runner_settings rs = {.native_curl = true};
+	struct ev_loop *loop = ev_default_loop(0);
+	struct exec_settings es = {0};
+	struct sched_settings ss = {.interval_scale = 1.0};
+	struct apps_set first, reloaded;
+	struct sched_task *before[600];
+	struct sched_stats st;
+	size_t events = 0;
+	char err[256], id[16];
+	struct exec_ctx *ctx = exec_ctx_new(loop, &es, err, sizeof(err));
+	struct sched *s;
+
+	(void)state;
+	assert_non_null(ctx);
+	s = sched_new(loop, ctx, &rs, &ss, on_event, &events);
+	assert_non_null(s);
+	load_many(&first, 600, 2000);
+	sched_sync(s, &first);
+	for (size_t i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "a.%zu", i);
+		before[i] = find(s, "/a", id);
+		assert_non_null(before[i]);
+	}
+	load_many(&reloaded, 600, 2001);
+	sched_sync_changed(s, &reloaded, &first, only_b, NULL);
+	apps_set_free(&first);
+	const struct app *a = apps_find(&reloaded, "/a");
+
+	for (size_t i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "a.%zu", i);
+		assert_ptr_equal(find(s, "/a", id), before[i]);
+		assert_ptr_equal(before[i]->app, a);
+		assert_ptr_equal(before[i]->task, &a->tasks[i]);
+	}
+	sched_get_stats(s, &st);
+	assert_int_equal(st.tasks, 1200);
+	sched_free(s);
+	exec_ctx_free(ctx);
+	apps_set_free(&reloaded);
+}
+
 /* A Marathon status event changes one app's tasks in place (the array may
  * move): sched_sync_app syncs that app alone; b.1 killed is cancelled, the
  * started b.3 armed, b.0 kept and re-pointed, /a not touched at all. */
@@ -257,6 +327,7 @@ int main(void)
 	    cmocka_unit_test(test_reload_keeps_untouched_checks),
 	    cmocka_unit_test(test_reload_told_what_changed),
 	    cmocka_unit_test(test_event_syncs_one_app),
+	    cmocka_unit_test(test_reload_repoints_every_task),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
