@@ -151,19 +151,48 @@ int desired_build_indexed(const struct desired_input *in, struct desired_state *
                           struct desired_index *ix, char *err, size_t errlen);
 
 /*
- * After health changes of tasks of the apps `app_ids` and nothing else
- * (same apps, tasks and labels as when ix was built): rebuilds just the
- * services those apps' VIP uses feed, each from every use feeding it (apps
- * sharing a VIP merge their backends), as desired_build would. `out`
- * (initialised by the caller) gets those services, complete; the entries
- * of `state` for them move on to this round and the others stay as they
- * are. *next_change_ms gets the earliest change among those services only.
- * An app id not in ix gives no service. Labels' problems are not reported
- * again. 0, or -1 with err (out of memory; state is then unchanged).
+ * The one way to rebuild part of the table, for a reload as for a health
+ * change. ix was built over `old` (a whole build, or this function since);
+ * in->apps is the new set (`old` itself when only tasks or their health
+ * changed in place). `app_ids` (any order, repeats allowed) must name every
+ * app added, removed or changed in any way; every other app is the same in
+ * both sets. Rebuilds the services that those apps' VIP uses, old and new,
+ * could feed, each from every use feeding it (apps sharing a VIP merge their
+ * backends), exactly as desired_build would over in->apps: `out`
+ * (initialised by the caller) gets those of them that exist, complete;
+ * *targets (when not NULL; freed and replaced) every key rebuilt, so a
+ * target missing from `out` is a service that goes. The entries of `state`
+ * for the targets move on to this round and the others stay as they are;
+ * ix then describes in->apps. *next_change_ms gets the earliest change
+ * among the targets only. The changed apps' label and VIP problems go to
+ * diags (NULL: dropped). 0; 1 with err when a named VIP appears or goes
+ * away, or ids repeat (the allocation is a whole build's: nothing changed);
+ * -1 with err when out of memory (state and ix unchanged).
  */
-int desired_build_services(const struct desired_input *in, const struct desired_index *ix,
+int desired_build_apps(const struct desired_input *in, const struct apps_set *old,
+                       const char *const *app_ids, size_t napp_ids, struct desired_index *ix,
+                       struct desired_state *state, struct lb_table *out, struct lb_keyset *targets,
+                       struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen);
+
+/*
+ * After health changes of tasks of the apps `app_ids` and nothing else
+ * (same apps and labels as when ix was built, tasks changed in place at
+ * most): desired_build_apps with old = in->apps, no targets, no diags.
+ * An app id not in the set gives no service. 0, or -1 with err.
+ */
+int desired_build_services(const struct desired_input *in, struct desired_index *ix,
                            const char *const *app_ids, size_t napp_ids, struct desired_state *state,
                            struct lb_table *out, int64_t *next_change_ms, char *err, size_t errlen);
+
+/* Whether each target is a service of t exactly when it is one of part
+ * (the rebuild adds and removes no service). */
+bool desired_targets_same_services(const struct lb_table *t, const struct lb_keyset *targets,
+                                   const struct lb_table *part);
+/* t with the targets' services replaced by part's (a target part lacks is
+ * removed, one t lacks added). -1 when out of memory (t may be partly
+ * patched: the caller rebuilds it whole). */
+int desired_table_splice(struct lb_table *t, const struct lb_keyset *targets,
+                         const struct lb_table *part);
 
 /* One VIP backend of a task this node serves, as a build finds it: what a
  * cluster node publishes (desired_local.c). */

@@ -172,6 +172,12 @@ void diag_list_free(struct diag_list *dl);
 /* Free what the struct owns (not the struct itself); apps_set_free also
  * the set's diagnostics, and leaves the set empty, reusable. */
 void task_free(struct task *t);
+/* Field by field, strings by content: what a reload compares. The
+ * definition is everything but the tasks (its source and JSON path too,
+ * where its problems are located); tasks compare in order. */
+bool task_equal(const struct task *a, const struct task *b);
+bool app_definition_equal(const struct app *a, const struct app *b);
+bool app_tasks_equal(const struct app *a, const struct app *b);
 void app_free(struct app *a);
 void apps_set_free(struct apps_set *set);
 

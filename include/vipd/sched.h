@@ -89,6 +89,19 @@ void sched_sync(struct sched *s, const struct apps_set *set);
  * the task's host, ports and addresses and its app's checks and labels. A
  * task whose fingerprint changes starts over with unknown health. */
 uint64_t sched_task_fingerprint(const struct app *a, const struct task *t);
+/* sched_sync after a reload from `old` (the last synced set, still
+ * allocated) that changed only the apps for which changed(ctx, app id) is
+ * true: every other app is the same, field for field, with the same tasks
+ * in the same order, so its tasks are re-pointed at `set` without being
+ * looked up or compared again, and only the changed apps' tasks are swept.
+ * changed or old NULL: sched_sync. */
+void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                        bool (*changed)(void *ctx, const char *app_id), void *ctx);
+/* After the tasks of app `app_id` (a, NULL when it is gone) changed in
+ * place, the rest of the last synced set untouched (a Marathon status
+ * event): its running tasks synced, and task_id (NULL: none), when no
+ * longer one of them, cancelled. O(the app's tasks). */
+void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, const char *task_id);
 
 /* The task's aggregated health; HEALTH_UNKNOWN when not scheduled. */
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id);

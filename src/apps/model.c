@@ -215,3 +215,83 @@ void apps_set_free(struct apps_set *set)
 	diag_list_free(&set->diags);
 	memset(set, 0, sizeof(*set));
 }
+
+/* ---- equality: what a reload compares app by app ---- */
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool labels_same(const struct label *a, size_t na, const struct label *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!str_same(a[i].key, b[i].key) || !str_same(a[i].value, b[i].value))
+			return false;
+	return true;
+}
+
+static bool port_same(const struct port_def *a, const struct port_def *b)
+{
+	return a->port == b->port && a->host_port == b->host_port && a->protocols == b->protocols &&
+	       str_same(a->name, b->name) &&
+	       labels_same(a->labels, a->nlabels, b->labels, b->nlabels);
+}
+
+static bool check_same(const struct health_check *a, const struct health_check *b)
+{
+	return a->protocol == b->protocol && str_same(a->command, b->command) &&
+	       str_same(a->path, b->path) && a->port_index == b->port_index && a->port == b->port &&
+	       a->grace_period_s == b->grace_period_s && a->interval_s == b->interval_s &&
+	       a->timeout_s == b->timeout_s &&
+	       a->max_consecutive_failures == b->max_consecutive_failures &&
+	       a->delay_s == b->delay_s && a->ignore_http1xx == b->ignore_http1xx &&
+	       str_same(a->json_path, b->json_path);
+}
+
+static bool strings_same(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!str_same(a[i], b[i]))
+			return false;
+	return true;
+}
+
+bool task_equal(const struct task *a, const struct task *b)
+{
+	return str_same(a->id, b->id) && str_same(a->host, b->host) && a->nports == b->nports &&
+	       (a->nports == 0 || memcmp(a->ports, b->ports, a->nports * sizeof(*a->ports)) == 0) &&
+	       strings_same(a->ip_addresses, a->nip_addresses, b->ip_addresses, b->nip_addresses) &&
+	       a->state == b->state && str_same(a->state_text, b->state_text) &&
+	       str_same(a->started_at, b->started_at) && str_same(a->netns, b->netns);
+}
+
+bool app_definition_equal(const struct app *a, const struct app *b)
+{
+	if (!str_same(a->id, b->id) || !str_same(a->source, b->source) ||
+	    !str_same(a->json_path, b->json_path) || a->nports != b->nports ||
+	    a->ports_are_mappings != b->ports_are_mappings || a->nchecks != b->nchecks ||
+	    !labels_same(a->labels, a->nlabels, b->labels, b->nlabels))
+		return false;
+	for (size_t i = 0; i < a->nports; i++)
+		if (!port_same(&a->ports[i], &b->ports[i]))
+			return false;
+	for (size_t i = 0; i < a->nchecks; i++)
+		if (!check_same(&a->checks[i], &b->checks[i]))
+			return false;
+	return true;
+}
+
+bool app_tasks_equal(const struct app *a, const struct app *b)
+{
+	if (a->ntasks != b->ntasks)
+		return false;
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (!task_equal(&a->tasks[i], &b->tasks[i]))
+			return false;
+	return true;
+}

@@ -83,6 +83,9 @@ struct engine {
 	uint64_t rounds, ops_applied, ops_failed;
 	uint64_t health_rounds;    /* rounds that rebuilt only the changed apps' services */
 	uint64_t health_fallbacks; /* health rounds given up for a whole-table round */
+	uint64_t reload_rounds;    /* reloads that rebuilt only the changed apps' services */
+	uint64_t reload_fallbacks; /* reloads that rebuilt the whole table */
+	double source_change_at;   /* monotonic s of the oldest unapplied task event; 0 = none */
 	/* From a task's health change to the kernel holding its new weight. */
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
 	double apply_latency[ENGINE_LATENCY_SAMPLES];
@@ -153,6 +156,8 @@ void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 /* dataplane_done_cb: a round handed to dataplane_request ended; its DNS
  * names and latency figure follow. */
 void engine_on_round_done(void *arg, int rc, const char *err);
+/* The desired table's problems: errors as warnings, the rest as info. */
+void engine_log_desired_diags(const struct diag_list *dl);
 /* Arms the drain/slow-start timer for next_ms (monotonic ms); INT64_MAX disarms. */
 void engine_arm_next_change(struct engine *e, int64_t next_ms);
 
@@ -164,6 +169,15 @@ void engine_forget_health_changes(struct engine *e);
  * 0 when done, -1 when a whole-table round must run instead (nothing to go
  * on, or anything failed: logged at debug level). */
 int engine_patch_round(struct engine *e) VIPD_MUST_CHECK;
+struct apps_diff;
+/* After a reload replaced `old` (the set the index describes) by e->apps,
+ * which differ by d, and the scheduler was synced: rebuilds and applies
+ * only the services of the apps that changed (and of those noted before);
+ * `started` (monotonic seconds) is when the reload began, for the debug
+ * line. -1 when a whole-table round must run instead (logged at debug
+ * level). */
+int engine_reload_round(struct engine *e, const struct apps_diff *d, const struct apps_set *old,
+                        double started) VIPD_MUST_CHECK;
 
 /* engine_cluster.c: the node in the cluster (issue 9); all no-ops without
  * cluster.endpoints. */

@@ -147,8 +147,11 @@ void engine_config_apply(struct engine *e, struct vipd_config *fresh)
 	/* The old strings go only once nothing refers to them (the old watch
 	 * and client are closed above). */
 	config_free(&old);
-	/* A new Marathon client reads the whole state once it connects. */
+	/* Drain time, ranges: the whole table, noted first so that the
+	 * reload below does not patch with the new settings over the old
+	 * index. A new Marathon client reads the whole state once it
+	 * connects. */
+	engine_reconcile_now(e);
 	if (!(e->marathon && new_source))
 		engine_reload(e, true);
-	engine_reconcile_now(e); /* drain time, ranges: the whole table */
 }

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "vipd/apps.h"
+#include "vipd/clock.h"
 #include "vipd/log.h"
 #include "vipd/marathon.h"
 
@@ -53,16 +54,20 @@ static void audit_task_change(struct engine *e, const struct marathon_status_upd
 static void apply_status(struct engine *e, const struct marathon_status_update *u)
 {
 	char err[512];
+	double at = clock_now_s();
 	enum marathon_apply_result r = marathon_status_apply(&e->apps, u, err, sizeof(err));
 
 	switch (r) {
 	case MARATHON_APPLY_ADDED:
 	case MARATHON_APPLY_UPDATED:
 	case MARATHON_APPLY_REMOVED:
+		if (e->source_change_at <= 0)
+			e->source_change_at = at;
 		audit_task_change(e, u, r);
 		/* The task list changed in place: the scheduler's borrowed
-		 * tasks must be synced before the loop runs a check again. */
-		sched_sync(e->sched, &e->apps);
+		 * tasks must be synced before the loop runs a check again;
+		 * the other apps' did not move. */
+		sched_sync_app(e->sched, apps_find(&e->apps, u->app_id), u->app_id, u->task.id);
 		if (engine_note_health_change(e, u->app_id) < 0)
 			e->rebuild_all = true;
 		engine_round_soon(e);

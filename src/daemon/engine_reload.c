@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "sd_notify.h"
 #include "vipd/apps.h"
+#include "vipd/apps_diff.h"
+#include "vipd/clock.h"
 #include "vipd/dirwatch.h"
 #include "vipd/hash.h"
 #include "vipd/log.h"
@@ -94,8 +96,9 @@ static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const cha
 		struct app *a = &old->apps[i];
 		struct app *grown;
 
-		if (!a->id || apps_find(fresh, a->id) ||
-		    !source_broken(fresh, apps_path, a->source))
+		/* apps_find is linear: asked only for an app whose file broke. */
+		if (!a->id || !source_broken(fresh, apps_path, a->source) ||
+		    apps_find(fresh, a->id))
 			continue;
 		grown = realloc(fresh->apps, (fresh->napps + 1) * sizeof(*grown));
 		if (!grown)
@@ -209,14 +212,39 @@ static void apps_swap(struct engine *e, struct apps_set *fresh, const char *whol
 	e->log_desired_diags = true;
 }
 
+/* After a swap: the scheduler keeps every unchanged task's checks (state,
+ * timers, phase: sched_sync compares each task's check targets), and only
+ * the changed apps' services are rebuilt and applied, at once (the reload
+ * already is one coalesced event); or a whole-table round runs soon. */
+static void apps_changed(struct engine *e, struct apps_set *old, double started)
+{
+	struct apps_diff d;
+	char err[256];
+
+	if (apps_diff(old, &e->apps, &d, err, sizeof(err)) < 0) {
+		log_warnx("%s; rebuilding the whole table", err);
+		sched_sync(e->sched, &e->apps);
+		engine_reconcile_now(e);
+	} else {
+		/* The other apps are equal field for field: their tasks are
+		 * only re-pointed at the new set; unless new settings are
+		 * coming (a whole round noted): then every task is compared. */
+		sched_sync_changed(e->sched, &e->apps, e->rebuild_all ? NULL : old, apps_diff_has,
+		                   &d);
+		if (engine_reload_round(e, &d, old, started) < 0)
+			engine_reconcile_now(e);
+	}
+	apps_diff_free(&d);
+	apps_set_free(old);
+}
+
 void engine_apps_install(struct engine *e, struct apps_set *fresh, const char *whole)
 {
 	struct apps_set old = {0};
+	double started = clock_now_s();
 
 	apps_swap(e, fresh, whole, &old);
-	sched_sync(e->sched, &e->apps);
-	apps_set_free(&old);
-	engine_reconcile_now(e);
+	apps_changed(e, &old, started);
 }
 
 const char *engine_apps_shown(const struct engine *e)
@@ -225,8 +253,9 @@ const char *engine_apps_shown(const struct engine *e)
 }
 
 /* Reads the definitions into e->apps when they changed (or `force`). The
- * replaced set goes to *old: the scheduler borrows from it until synced. */
-static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
+ * replaced set goes to *old: the scheduler borrows from it until synced.
+ * *read_at: when the read ended (the engine's work starts). */
+static bool apps_reread(struct engine *e, bool force, struct apps_set *old, double *read_at)
 {
 	struct apps_set fresh = {0};
 	char sig[64];
@@ -235,7 +264,11 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 	if (!force && strcmp(sig, e->apps_signature) == 0)
 		return false;
 	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
+	*read_at = clock_now_s();
 	apps_load_path(&fresh, e->cfg.apps_path);
+	log_debug("%s: %zu app%s read in %.3f ms", e->cfg.apps_path, fresh.napps,
+	          fresh.napps == 1 ? "" : "s", (clock_now_s() - *read_at) * 1000.0);
+	*read_at = clock_now_s();
 	apps_swap(e, &fresh, e->cfg.apps_path, old);
 	return true;
 }
@@ -243,16 +276,15 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old)
 void engine_reload(struct engine *e, bool force)
 {
 	struct apps_set old = {0};
+	double started;
 
 	if (e->marathon) {
 		engine_marathon_resync(e);
 		return;
 	}
-	if (!apps_reread(e, force, &old))
+	if (!apps_reread(e, force, &old, &started))
 		return;
-	sched_sync(e->sched, &e->apps);
-	apps_set_free(&old);
-	engine_reconcile_now(e);
+	apps_changed(e, &old, started);
 }
 
 /* The first round programs the whole table (seconds for 10,000
@@ -262,6 +294,7 @@ void engine_reload(struct engine *e, bool force)
 void engine_load_first(struct engine *e)
 {
 	struct apps_set old = {0};
+	double read_at;
 
 	if (e->marathon) {
 		/* Nothing is programmed until Marathon answers: the kernel's
@@ -269,7 +302,7 @@ void engine_load_first(struct engine *e)
 		sd_notify_state("READY=1");
 		return;
 	}
-	apps_reread(e, true, &old);
+	apps_reread(e, true, &old, &read_at);
 	engine_round(e, false);
 	/* systemd's Type=notify: started means the first table is in the kernel. */
 	sd_notify_state("READY=1");

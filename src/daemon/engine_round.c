@@ -63,7 +63,7 @@ void engine_on_op(void *arg, const struct rc_op *op, int error, const char *msg)
 	engine_audit_op(e, op, error, msg, false);
 }
 
-static void log_diags(const struct diag_list *dl)
+void engine_log_desired_diags(const struct diag_list *dl)
 {
 	char line[2048];
 
@@ -158,6 +158,7 @@ void engine_round(struct engine *e, bool full)
 	int64_t next = INT64_MAX;
 	bool complete = true;
 	char err[512];
+	double started = clock_now_s();
 
 	lb_table_init(&table);
 	engine_cluster_update(e);
@@ -172,7 +173,7 @@ void engine_round(struct engine *e, bool full)
 	}
 	engine_vips_record(e, &e->dindex.alloc);
 	if (e->log_desired_diags)
-		log_diags(&diags);
+		engine_log_desired_diags(&diags);
 	e->log_desired_diags = false;
 	e->rounds++;
 	lb_keyset_init(&planned);
@@ -198,6 +199,9 @@ requested:
 	e->last_desired = table;
 	lb_table_init(&table);
 	engine_arm_next_change(e, next);
+	log_debug("whole-table round: %zu services built and %s in %.3f ms", e->last_desired.nsvcs,
+	          e->dp ? "handed to the kernel" : "planned", (clock_now_s() - started) * 1000.0);
+	e->source_change_at = 0;
 out:
 	lb_table_free(&table);
 	diag_list_free(&diags);

@@ -354,10 +354,8 @@ static int add_port_uses(struct build *b, const struct vip_use *uses, size_t fro
 
 /* Orders uses by app id, port and label, so that which app decides a shared
  * service's attributes does not depend on the order apps were loaded in. */
-static int use_qsort_cmp(const void *x, const void *y, void *ctx)
+int desired_use_cmp(const struct vip_use *u, const struct vip_use *v, const struct apps_set *set)
 {
-	const struct vip_use *u = x, *v = y;
-	const struct apps_set *set = ctx;
 	int c = strcmp(set->apps[u->app].id, set->apps[v->app].id);
 
 	if (c != 0)
@@ -367,6 +365,11 @@ static int use_qsort_cmp(const void *x, const void *y, void *ctx)
 	if (u->port != v->port)
 		return u->port < v->port ? -1 : 1;
 	return u->label < v->label ? -1 : u->label > v->label;
+}
+
+static int use_qsort_cmp(const void *x, const void *y, void *ctx)
+{
+	return desired_use_cmp(x, y, ctx);
 }
 
 /* Uses sorted (use_qsort_cmp): each run sharing an app port at once. */
@@ -723,10 +726,15 @@ int desired_build(const struct desired_input *in, struct desired_state *state, s
 int desired_build_some(const struct desired_input *in, const struct vip_use *uses, size_t n,
                        const struct vip_alloc *va, const struct lb_keyset *only,
                        const struct desired_state *prev, struct lb_table *out,
-                       struct desired_state *next, struct diag_list *diags, int64_t *next_change_ms)
+                       struct desired_state *next, struct diag_list *diags, int64_t *next_change_ms,
+                       struct desired_index *note)
 {
-	struct build b = {
-	    .in = in, .out = out, .diags = diags, .next_change = INT64_MAX, .only = only};
+	struct build b = {.in = in,
+	                  .out = out,
+	                  .diags = diags,
+	                  .next_change = INT64_MAX,
+	                  .only = only,
+	                  .index = note};
 	int rc = build_uses(&b, uses, n, va, prev);
 
 	build_free(&b);

@@ -60,13 +60,39 @@ struct backend *desired_port_backends(struct diag_list *diags, const struct desi
 
 /* The services fed by `uses` (sorted as a full build walks them) that are
  * in `only`, into out, and their state entries moved on from prev (which
- * holds those services' entries) into next (initialised empty). -1 when out
- * of memory. */
+ * holds those services' entries) into next (initialised empty). `note`
+ * (NULL: none) gets each (service, position in uses) a use feeds. -1 when
+ * out of memory. */
 int desired_build_some(const struct desired_input *in, const struct vip_use *uses, size_t n,
                        const struct vip_alloc *va, const struct lb_keyset *only,
                        const struct desired_state *prev, struct lb_table *out,
-                       struct desired_state *next, struct diag_list *diags,
-                       int64_t *next_change_ms);
+                       struct desired_state *next, struct diag_list *diags, int64_t *next_change_ms,
+                       struct desired_index *note);
+/* The order a build walks uses in: app id, then port, then label. */
+int desired_use_cmp(const struct vip_use *u, const struct vip_use *v, const struct apps_set *set);
+
+/* desired_reindex.c: the index of a full build carried over to a new apps
+ * set in which only some apps (sorted, unique ids) differ. */
+struct desired_reindex {
+	struct vip_list uses; /* the new index's uses, in build order */
+	size_t *old_to_new;   /* per old use: its position in uses; SIZE_MAX: app changed */
+	bool *changed;        /* per new use: of a changed app */
+	size_t nold;
+};
+
+void desired_reindex_free(struct desired_reindex *rx);
+/* The new index's uses. 0; 1 with err when the set of named VIPs would
+ * change (the allocation must be run again: a whole build); -1 when out
+ * of memory. */
+int desired_reindex_uses(const struct desired_input *in, const struct apps_set *old,
+                         const struct desired_index *ix, const char *const *ids, size_t nids,
+                         struct desired_reindex *rx, struct diag_list *diags, char *err,
+                         size_t errlen);
+/* Every service key a use could feed, in both families (which of them it
+ * does feed depends on its tasks' addresses), added to ks. */
+int desired_use_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_keyset *ks);
+/* The first feed of service k in ix->feeds. */
+size_t desired_feed_lower(const struct desired_index *ix, const struct lb_key *k);
 
 /* The index of a full build (desired_patch.c): each service key a use
  * creates, noted as it is added; the build's uses and allocation taken

@@ -86,103 +86,10 @@ static size_t key_lower(const void *base, size_t n, size_t size, size_t off, con
 	return lo;
 }
 
-/* The first feed of service k. */
-static size_t feed_lower(const struct desired_index *ix, const struct lb_key *k)
+size_t desired_feed_lower(const struct desired_index *ix, const struct lb_key *k)
 {
 	return key_lower(ix->feeds, ix->nfeeds, sizeof(*ix->feeds),
 	                 offsetof(struct desired_feed, svc), k);
-}
-
-static bool feeds(const struct desired_index *ix, const struct lb_key *k, size_t use)
-{
-	struct desired_feed probe = {.svc = *k, .use = use};
-
-	return ix->nfeeds > 0 &&
-	       bsearch(&probe, ix->feeds, ix->nfeeds, sizeof(*ix->feeds), feed_cmp) != NULL;
-}
-
-/* The first use of app `id` (uses are in app id order). */
-static size_t use_lower(const struct desired_input *in, const struct desired_index *ix,
-                        const char *id)
-{
-	size_t lo = 0, hi = ix->uses.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(in->apps->apps[ix->uses.items[mid].app].id, id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Adds the services that app `id`'s uses feed. */
-static int app_services(const struct desired_input *in, const struct desired_index *ix,
-                        const char *id, struct lb_keyset *targets)
-{
-	static const int families[] = {AF_INET, AF_INET6};
-
-	for (size_t u = use_lower(in, ix, id); u < ix->uses.n; u++) {
-		const struct vip_use *use = &ix->uses.items[u];
-
-		if (strcmp(in->apps->apps[use->app].id, id) != 0)
-			break;
-		for (size_t f = 0; f < 2; f++) {
-			struct lb_key keys[2];
-			size_t nk = vip_keys_af(use, &ix->alloc, families[f], keys);
-
-			for (size_t k = 0; k < nk; k++)
-				if (feeds(ix, &keys[k], u) && lb_keyset_add(targets, &keys[k]) < 0)
-					return -1;
-		}
-	}
-	return 0;
-}
-
-static int size_cmp(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Every use feeding a target, once each, in build order. */
-static int feeding_uses(const struct desired_index *ix, const struct lb_keyset *targets,
-                        struct vip_use **out, size_t *n)
-{
-	size_t *idx = NULL, m = 0, cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (size_t t = 0; t < targets->n; t++) {
-		for (size_t f = feed_lower(ix, &targets->keys[t]);
-		     f < ix->nfeeds && lb_key_cmp(&ix->feeds[f].svc, &targets->keys[t]) == 0; f++) {
-			if (m == cap) {
-				size_t *grown =
-				    realloc(idx, (cap = cap ? cap * 2 : 16) * sizeof(*idx));
-
-				if (grown == NULL)
-					goto oom;
-				idx = grown;
-			}
-			idx[m++] = ix->feeds[f].use;
-		}
-	}
-	if (m > 1)
-		qsort(idx, m, sizeof(*idx), size_cmp);
-	*out = malloc((m ? m : 1) * sizeof(**out));
-	if (*out == NULL)
-		goto oom;
-	for (size_t i = 0; i < m; i++)
-		if (*n == 0 || idx[i] != idx[i - 1])
-			(*out)[(*n)++] = ix->uses.items[idx[i]];
-	free(idx);
-	return 0;
-oom:
-	free(idx);
-	return -1;
 }
 
 /* ---- the state entries of some services ---- */
@@ -237,18 +144,13 @@ static int state_select(const struct desired_state *st, const struct lb_keyset *
 }
 
 /* Replaces each target's entries in st by its entries in fresh; st keeps
- * its order. Room is made first, so that a failure leaves st as it was. */
+ * its order. Room is made first, so that a failure leaves st as it was:
+ * targets are replaced one by one, so a target that grows before one that
+ * shrinks needs up to st->n + fresh->n on the way. */
 static int state_splice(struct desired_state *st, const struct lb_keyset *targets,
                         const struct desired_state *fresh)
 {
-	size_t old = 0;
-
-	for (size_t t = 0; t < targets->n; t++) {
-		size_t from, to = entry_range(st, &targets->keys[t], &from);
-
-		old += to - from;
-	}
-	if (state_reserve(st, st->n - old + fresh->n) < 0)
+	if (state_reserve(st, st->n + fresh->n) < 0)
 		return -1;
 	for (size_t t = 0; t < targets->n; t++) {
 		const struct lb_key *k = &targets->keys[t];
@@ -271,46 +173,220 @@ static int state_splice(struct desired_state *st, const struct lb_keyset *target
 /* ---- the build ---- */
 
 struct some {
+	const char **ids; /* sorted, each once */
+	size_t nids;
+	struct desired_reindex rx;
 	struct lb_keyset targets;
-	struct vip_use *uses;
+	struct vip_use *uses; /* to build, in build order */
+	size_t *global;       /* each one's position in rx.uses */
 	size_t nuses;
+	struct desired_index noted; /* the feeds the build found, by position in uses */
+	struct desired_feed *feeds; /* the new index's */
+	size_t nfeeds;
 	struct desired_state prev, fresh;
-	struct diag_list diags;
+	struct diag_list diags; /* when the caller wants none */
 };
 
 static void some_free(struct some *s)
 {
+	free(s->ids);
+	desired_reindex_free(&s->rx);
 	lb_keyset_free(&s->targets);
 	free(s->uses);
+	free(s->global);
+	desired_index_free(&s->noted);
+	free(s->feeds);
 	desired_state_free(&s->prev);
 	desired_state_free(&s->fresh);
 	diag_list_free(&s->diags);
 }
 
-int desired_build_services(const struct desired_input *in, const struct desired_index *ix,
-                           const char *const *app_ids, size_t napp_ids, struct desired_state *state,
-                           struct lb_table *out, int64_t *next_change_ms, char *err, size_t errlen)
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int sorted_ids(struct some *s, const char *const *ids, size_t n)
+{
+	s->ids = malloc((n ? n : 1) * sizeof(*s->ids));
+	if (s->ids == NULL)
+		return -1;
+	if (n > 0)
+		memcpy(s->ids, ids, n * sizeof(*ids));
+	qsort(s->ids, n, sizeof(*s->ids), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (s->nids == 0 || strcmp(s->ids[s->nids - 1], s->ids[i]) != 0)
+			s->ids[s->nids++] = s->ids[i];
+	return 0;
+}
+
+/* Every service the changed apps' uses, old and new, could feed: a
+ * service they no longer feed is rebuilt from its other uses, or goes. */
+static int collect_targets(const struct desired_index *ix, struct some *s)
+{
+	for (size_t i = 0; i < ix->uses.n; i++)
+		if (s->rx.old_to_new[i] == SIZE_MAX &&
+		    desired_use_keys(&ix->uses.items[i], &ix->alloc, &s->targets) < 0)
+			return -1;
+	for (size_t i = 0; i < s->rx.uses.n; i++)
+		if (s->rx.changed[i] &&
+		    desired_use_keys(&s->rx.uses.items[i], &ix->alloc, &s->targets) < 0)
+			return -1;
+	lb_keyset_sort(&s->targets);
+	return 0;
+}
+
+/* The changed apps' uses and every other use feeding a target, in build
+ * order. */
+static int uses_to_build(const struct desired_index *ix, struct some *s)
+{
+	size_t n = s->rx.uses.n;
+	bool *take = calloc(n ? n : 1, sizeof(*take));
+
+	if (take == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		take[i] = s->rx.changed[i];
+	for (size_t t = 0; t < s->targets.n; t++) {
+		const struct lb_key *k = &s->targets.keys[t];
+
+		for (size_t f = desired_feed_lower(ix, k);
+		     f < ix->nfeeds && lb_key_cmp(&ix->feeds[f].svc, k) == 0; f++)
+			if (s->rx.old_to_new[ix->feeds[f].use] != SIZE_MAX)
+				take[s->rx.old_to_new[ix->feeds[f].use]] = true;
+	}
+	s->uses = malloc((n ? n : 1) * sizeof(*s->uses));
+	s->global = malloc((n ? n : 1) * sizeof(*s->global));
+	if (s->uses != NULL && s->global != NULL)
+		for (size_t i = 0; i < n; i++)
+			if (take[i]) {
+				s->global[s->nuses] = i;
+				s->uses[s->nuses++] = s->rx.uses.items[i];
+			}
+	free(take);
+	return s->uses != NULL && s->global != NULL ? 0 : -1;
+}
+
+/* The new index's feeds: the old ones into services not rebuilt (their
+ * uses renumbered), and the ones the rebuild found. */
+static int next_feeds(const struct desired_index *ix, struct some *s)
+{
+	size_t cap = ix->nfeeds + s->noted.nfeeds;
+
+	s->feeds = malloc((cap ? cap : 1) * sizeof(*s->feeds));
+	if (s->feeds == NULL)
+		return -1;
+	for (size_t f = 0; f < ix->nfeeds; f++) {
+		size_t use = s->rx.old_to_new[ix->feeds[f].use];
+
+		if (use != SIZE_MAX && !lb_keyset_contains(&s->targets, &ix->feeds[f].svc))
+			s->feeds[s->nfeeds++] =
+			    (struct desired_feed){.svc = ix->feeds[f].svc, .use = use};
+	}
+	for (size_t f = 0; f < s->noted.nfeeds; f++)
+		s->feeds[s->nfeeds++] = (struct desired_feed){
+		    .svc = s->noted.feeds[f].svc, .use = s->global[s->noted.feeds[f].use]};
+	if (s->nfeeds > 1)
+		qsort(s->feeds, s->nfeeds, sizeof(*s->feeds), feed_cmp);
+	return 0;
+}
+
+/* Nothing can fail after this: the index describes the new set. */
+static void index_commit(struct desired_index *ix, struct some *s)
+{
+	vip_list_free(&ix->uses);
+	ix->uses = s->rx.uses;
+	memset(&s->rx.uses, 0, sizeof(s->rx.uses));
+	free(ix->feeds);
+	ix->feeds = s->feeds;
+	ix->nfeeds = ix->feeds_cap = s->nfeeds;
+	s->feeds = NULL;
+}
+
+int desired_build_apps(const struct desired_input *in, const struct apps_set *old,
+                       const char *const *app_ids, size_t napp_ids, struct desired_index *ix,
+                       struct desired_state *state, struct lb_table *out, struct lb_keyset *targets,
+                       struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
 {
 	struct some s;
-	int rc = -1;
+	struct diag_list *dl;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	lb_keyset_init(&s.targets);
-	for (size_t i = 0; i < napp_ids; i++)
-		if (app_services(in, ix, app_ids[i], &s.targets) < 0)
-			goto out;
-	lb_keyset_sort(&s.targets);
-	if (feeding_uses(ix, &s.targets, &s.uses, &s.nuses) < 0 ||
+	desired_index_init(&s.noted);
+	dl = diags ? diags : &s.diags;
+	if (sorted_ids(&s, app_ids, napp_ids) < 0)
+		goto nomem;
+	rc = desired_reindex_uses(in, old, ix, s.ids, s.nids, &s.rx, dl, err, errlen);
+	if (rc != 0)
+		goto out;
+	if (collect_targets(ix, &s) < 0 || uses_to_build(ix, &s) < 0 ||
 	    state_select(state, &s.targets, &s.prev) < 0)
-		goto out;
+		goto nomem;
 	if (desired_build_some(in, s.uses, s.nuses, &ix->alloc, &s.targets, &s.prev, out, &s.fresh,
-	                       &s.diags, next_change_ms) < 0 ||
-	    state_splice(state, &s.targets, &s.fresh) < 0)
-		goto out;
+	                       dl, next_change_ms, &s.noted) < 0 ||
+	    next_feeds(ix, &s) < 0 || state_splice(state, &s.targets, &s.fresh) < 0)
+		goto nomem;
+	index_commit(ix, &s);
+	if (targets != NULL) {
+		lb_keyset_free(targets);
+		*targets = s.targets;
+		lb_keyset_init(&s.targets);
+	}
 	rc = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "desired: out of memory");
+	rc = -1;
 out:
-	if (rc < 0)
-		snprintf(err, errlen, "desired: out of memory");
 	some_free(&s);
 	return rc;
+}
+
+int desired_build_services(const struct desired_input *in, struct desired_index *ix,
+                           const char *const *app_ids, size_t napp_ids, struct desired_state *state,
+                           struct lb_table *out, int64_t *next_change_ms, char *err, size_t errlen)
+{
+	return desired_build_apps(in, in->apps, app_ids, napp_ids, ix, state, out, NULL, NULL,
+	                          next_change_ms, err, errlen) == 0
+	           ? 0
+	           : -1;
+}
+
+/* ---- the rebuilt services into a whole table ---- */
+
+bool desired_targets_same_services(const struct lb_table *t, const struct lb_keyset *targets,
+                                   const struct lb_table *part)
+{
+	for (size_t i = 0; i < targets->n; i++)
+		if ((lb_table_find(t, &targets->keys[i]) != NULL) !=
+		    (lb_table_find(part, &targets->keys[i]) != NULL))
+			return false;
+	return true;
+}
+
+int desired_table_splice(struct lb_table *t, const struct lb_keyset *targets,
+                         const struct lb_table *part)
+{
+	struct lb_table next;
+
+	if (desired_targets_same_services(t, targets, part))
+		return lb_table_patch(t, part);
+	lb_table_init(&next);
+	for (size_t i = 0; i < t->nsvcs; i++)
+		if (!lb_keyset_contains(targets, &t->svcs[i].key) &&
+		    lb_table_add_copy(&next, &t->svcs[i]) == NULL)
+			goto nomem;
+	for (size_t i = 0; i < part->nsvcs; i++)
+		if (lb_table_add_copy(&next, &part->svcs[i]) == NULL)
+			goto nomem;
+	if (lb_table_sort(&next) < 0)
+		goto nomem;
+	lb_table_free(t);
+	*t = next;
+	return 0;
+nomem:
+	lb_table_free(&next);
+	return -1;
 }

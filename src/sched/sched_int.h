@@ -41,6 +41,11 @@ struct sched_task {
 	enum health_state health;
 	bool seen; /* in the set being synced */
 	struct sched_task *hnext;
+	/* Its app's chain (abuckets): an unchanged app's tasks are re-pointed
+	 * at a reloaded set by walking it, task_idx being its place in
+	 * app->tasks as of the last sync. */
+	struct sched_task *anext, *aprev;
+	size_t task_idx;
 };
 
 struct sched {
@@ -58,6 +63,9 @@ struct sched {
 	struct sched_task **buckets;
 	size_t nbuckets;
 	size_t ntasks;
+	/* the same tasks chained by app id */
+	struct sched_task **abuckets;
+	size_t nabuckets;
 	size_t ninstances;
 	/* in flight and waiting */
 	size_t in_flight;

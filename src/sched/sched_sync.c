@@ -17,7 +17,51 @@ int sched_map_init(struct sched *s)
 {
 	s->buckets = calloc(SCHED_INITIAL_BUCKETS, sizeof(*s->buckets));
 	s->nbuckets = SCHED_INITIAL_BUCKETS;
-	return s->buckets ? 0 : -1;
+	s->abuckets = calloc(SCHED_INITIAL_BUCKETS, sizeof(*s->abuckets));
+	s->nabuckets = SCHED_INITIAL_BUCKETS;
+	return s->buckets && s->abuckets ? 0 : -1;
+}
+
+static size_t app_bucket_of(const struct sched *s, const char *app_id)
+{
+	return sched_hash(app_id, "", 1) & (s->nabuckets - 1);
+}
+
+static void app_link(struct sched *s, struct sched_task *t)
+{
+	size_t b = app_bucket_of(s, t->app_id);
+
+	t->aprev = NULL;
+	t->anext = s->abuckets[b];
+	if (t->anext)
+		t->anext->aprev = t;
+	s->abuckets[b] = t;
+}
+
+static void app_unlink(struct sched *s, struct sched_task *t)
+{
+	if (t->aprev)
+		t->aprev->anext = t->anext;
+	else
+		s->abuckets[app_bucket_of(s, t->app_id)] = t->anext;
+	if (t->anext)
+		t->anext->aprev = t->aprev;
+}
+
+/* The app chains rebuilt over twice the buckets; kept as they are when
+ * memory runs out (longer chains, still correct). */
+static void app_map_grow(struct sched *s)
+{
+	struct sched_task **nb = calloc(s->nabuckets * 2, sizeof(*nb));
+
+	if (!nb)
+		return;
+	free(s->abuckets);
+	s->abuckets = nb;
+	s->nabuckets *= 2;
+	for (size_t b = 0; b < s->nbuckets; b++)
+		for (struct sched_task *t = s->buckets[b]; t; t = t->hnext)
+			app_link(s, t);
 }
 
 static size_t bucket_of(const struct sched *s, const char *app_id, const char *task_id)
@@ -171,6 +215,20 @@ static void task_insert(struct sched *s, struct sched_task *t)
 	t->hnext = s->buckets[b];
 	s->buckets[b] = t;
 	s->ntasks++;
+	app_link(s, t);
+	if (s->ntasks >= s->nabuckets)
+		app_map_grow(s);
+}
+
+/* Unlinks *pp (from both maps) and frees it. */
+static void task_remove(struct sched *s, struct sched_task **pp)
+{
+	struct sched_task *t = *pp;
+
+	*pp = t->hnext;
+	app_unlink(s, t);
+	s->ntasks--;
+	sched_task_free(s, t);
 }
 
 static void sync_task(struct sched *s, const struct app *a, const struct task *tk)
@@ -181,6 +239,7 @@ static void sync_task(struct sched *s, const struct app *a, const struct task *t
 	if (t && t->fingerprint == fp) {
 		t->app = a;
 		t->task = tk;
+		t->task_idx = (size_t)(tk - a->tasks);
 		for (size_t i = 0; i < t->ninst; i++)
 			t->inst[i].hc = &a->checks[i];
 		t->seen = true;
@@ -191,6 +250,7 @@ static void sync_task(struct sched *s, const struct app *a, const struct task *t
 	t = task_new(s, a, tk, fp);
 	if (!t)
 		return;
+	t->task_idx = (size_t)(tk - a->tasks);
 	t->seen = true;
 	task_insert(s, t);
 }
@@ -209,28 +269,120 @@ static void sweep(struct sched *s)
 				pp = &t->hnext;
 				continue;
 			}
-			*pp = t->hnext;
-			s->ntasks--;
-			sched_task_free(s, t);
+			task_remove(s, pp);
 		}
 	}
 }
 
-void sched_sync(struct sched *s, const struct apps_set *set)
+/* What the scheduler runs checks for. */
+static bool task_scheduled(const struct sched *s, const struct task *tk)
+{
+	return tk->state == TASK_STATE_RUNNING &&
+	       (s->task_filter == NULL || s->task_filter(s->task_filter_ctx, tk));
+}
+
+/* Frees the unseen entries of (app_id, task_id) (a replaced or gone task)
+ * and, when `clear`, clears the seen one: the sweep of one task's chain. */
+static void sweep_task(struct sched *s, const char *app_id, const char *task_id, bool clear)
+{
+	struct sched_task **pp = &s->buckets[bucket_of(s, app_id, task_id)];
+
+	while (*pp) {
+		struct sched_task *t = *pp;
+
+		if (strcmp(t->task_id, task_id) != 0 || strcmp(t->app_id, app_id) != 0) {
+			pp = &t->hnext;
+		} else if (t->seen) {
+			t->seen = !clear;
+			pp = &t->hnext;
+		} else {
+			task_remove(s, pp);
+		}
+	}
+}
+
+/* An app the reload did not change: each of its tasks keeps its place in
+ * the (equal) task list, so its scheduler tasks are re-pointed by walking
+ * the app's chain, with no lookup per task. */
+static void repoint_app(struct sched *s, const struct app *a)
+{
+	for (struct sched_task *t = s->abuckets[app_bucket_of(s, a->id)]; t; t = t->anext) {
+		if (strcmp(t->app_id, a->id) != 0 || t->task_idx >= a->ntasks)
+			continue;
+		t->app = a;
+		t->task = &a->tasks[t->task_idx];
+		for (size_t i = 0; i < t->ninst; i++)
+			t->inst[i].hc = &a->checks[i];
+	}
+}
+
+/* The changed apps' tasks, old and new, swept key by key: no pass over
+ * every task of the set. Old keys first, without clearing, so that a task
+ * in both sets is still seen when its new key is swept. */
+static void sweep_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                          bool (*changed)(void *ctx, const char *app_id), void *ctx)
+{
+	for (size_t i = 0; i < old->napps; i++) {
+		const struct app *a = &old->apps[i];
+
+		for (size_t k = 0; a->id && changed(ctx, a->id) && k < a->ntasks; k++)
+			sweep_task(s, a->id, a->tasks[k].id, false);
+	}
+	for (size_t i = 0; i < set->napps; i++) {
+		const struct app *a = &set->apps[i];
+
+		for (size_t k = 0; changed(ctx, a->id) && k < a->ntasks; k++)
+			if (task_scheduled(s, &a->tasks[k]))
+				sweep_task(s, a->id, a->tasks[k].id, true);
+	}
+}
+
+void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                        bool (*changed)(void *ctx, const char *app_id), void *ctx)
 {
 	/* A changed task's new entry goes to its chain's head, before the old
 	 * one (left unseen), so lookups find the new one and the sweep frees
 	 * the old. */
+	bool partial = changed != NULL && old != NULL;
+
 	for (size_t i = 0; i < set->napps; i++) {
 		const struct app *a = &set->apps[i];
 
+		if (partial && !changed(ctx, a->id)) {
+			repoint_app(s, a);
+			continue;
+		}
 		for (size_t k = 0; k < a->ntasks; k++)
-			if (a->tasks[k].state == TASK_STATE_RUNNING &&
-			    (s->task_filter == NULL ||
-			     s->task_filter(s->task_filter_ctx, &a->tasks[k])))
+			if (task_scheduled(s, &a->tasks[k]))
 				sync_task(s, a, &a->tasks[k]);
 	}
-	sweep(s);
+	if (partial)
+		sweep_changed(s, set, old, changed, ctx);
+	else
+		sweep(s);
+}
+
+void sched_sync(struct sched *s, const struct apps_set *set)
+{
+	sched_sync_changed(s, set, NULL, NULL, NULL);
+}
+
+void sched_sync_app(struct sched *s, const struct app *a, const char *app_id, const char *task_id)
+{
+	bool kept = false;
+
+	/* O(the app's tasks): every other app's tasks, untouched in place,
+	 * keep what they borrow. */
+	for (size_t k = 0; a != NULL && k < a->ntasks; k++)
+		if (task_scheduled(s, &a->tasks[k]))
+			sync_task(s, a, &a->tasks[k]);
+	for (size_t k = 0; a != NULL && k < a->ntasks; k++)
+		if (task_scheduled(s, &a->tasks[k])) {
+			sweep_task(s, app_id, a->tasks[k].id, true);
+			kept = kept || (task_id != NULL && strcmp(a->tasks[k].id, task_id) == 0);
+		}
+	if (task_id != NULL && !kept)
+		sweep_task(s, app_id, task_id, true);
 }
 
 enum health_state sched_task_health(const struct sched *s, const char *app_id, const char *task_id)
@@ -254,5 +406,6 @@ void sched_free(struct sched *s)
 	}
 	ev_timer_stop(s->loop, &s->kick);
 	free(s->buckets);
+	free(s->abuckets);
 	free(s);
 }

@@ -1,0 +1,44 @@
+/*
+ * What a reload changed, app by app: two apps sets compared by app id, so
+ * that only the apps added, removed or changed are rebuilt and re-checked.
+ * Pure.
+ */
+#ifndef VIPD_APPS_DIFF_H
+#define VIPD_APPS_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vipd/model.h"
+
+enum apps_change {
+	APPS_CHANGE_ADDED,
+	APPS_CHANGE_REMOVED,
+	APPS_CHANGE_DEFINITION, /* ports, labels, checks, where it is defined */
+	APPS_CHANGE_TASKS,      /* the same definition, its tasks differ */
+};
+
+struct apps_diff_item {
+	char *id;
+	enum apps_change change;
+};
+
+struct apps_diff {
+	struct apps_diff_item *items; /* sorted by id */
+	size_t n;
+	size_t unchanged; /* apps in both sets, equal */
+};
+
+/* "added", "removed", "definition", "tasks". */
+const char *apps_change_name(enum apps_change c);
+/* The apps that differ between old and fresh, by id (an id repeated in
+ * one set, which the parser refuses, is listed at least once). 0,
+ * or -1 with err when out of memory (out then empty). */
+int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
+              char *err, size_t errlen);
+/* Whether app `id` is among the changes (d: a struct apps_diff *; the
+ * shape of a predicate callback). */
+bool apps_diff_has(void *d, const char *id);
+void apps_diff_free(struct apps_diff *d);
+
+#endif

@@ -1,0 +1,745 @@
+/* Reloads that touch only what changed: apps_diff finds the apps a reload
+ * changed, and desired_build_apps rebuilds only their services. For random
+ * app sets and random changes (a task added, killed or moved to another
+ * port, a port's protocols, a VIP label, a weight label, an app added or
+ * removed, several apps at once; VIPs drawn from a small pool so that apps
+ * share them), the incremental path must leave exactly what the whole build
+ * leaves: the same table, the same state, the same index, and the same
+ * planned operations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sys/socket.h>
+
+#include "vipd/apps_diff.h"
+#include "vipd/desired.h"
+#include "vipd/reconcile.h"
+
+/* ---- a random world ---- */
+
+static uint32_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return (rng_state >> 8) % n;
+}
+
+static char *fmt(const char *f, ...)
+{
+	char buf[128];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	return strdup(buf);
+}
+
+static void add_label(struct label **labels, size_t *n, char *k, char *v)
+{
+	*labels = realloc(*labels, (*n + 1) * sizeof(**labels));
+	(*labels)[(*n)++] = (struct label){.key = k, .value = v};
+}
+
+/* VIPs drawn from a small pool, so that apps share some; now and then a
+ * name no app had (a new named VIP: the allocation's, a whole build). */
+static char *random_vip(void)
+{
+	switch (rnd(7)) {
+	case 0:
+	case 1:
+		return fmt("10.0.0.%u:80", 1 + rnd(4));
+	case 2:
+	case 3:
+		return fmt("/web%u:80", rnd(3));
+	case 4:
+		return fmt("/rare%u:80", rnd(40));
+	}
+	return fmt("/db%u:5432", rnd(2));
+}
+
+static void random_port(struct app *a, size_t i)
+{
+	struct port_def *p = &a->ports[i];
+
+	p->port = 8000 + (uint32_t)i;
+	p->protocols = rnd(4) == 0 ? PORT_PROTO_TCP | PORT_PROTO_UDP : PORT_PROTO_TCP;
+	add_label(&p->labels, &p->nlabels, strdup("VIP_0"), random_vip());
+	if (rnd(4) == 0)
+		add_label(&p->labels, &p->nlabels, strdup("VIPD_SLOW_START_SECONDS"),
+		          fmt("%u", 5 + rnd(20)));
+	if (rnd(4) == 0)
+		add_label(&p->labels, &p->nlabels, strdup("VIPD_ALL_UNHEALTHY"), strdup("keep"));
+	if (rnd(4) == 0)
+		add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"), fmt("%u", 1 + rnd(5)));
+}
+
+static uint32_t task_serial;
+
+/* Hosts are IPv4 or (for named VIPs' second family) IPv6, some shared. */
+static void random_task(struct app *a, struct task *t)
+{
+	t->id = fmt("%s.t%u", a->id + 1, task_serial++);
+	t->host = rnd(5) == 0 ? fmt("fd00::%u", 1 + rnd(6)) : fmt("10.1.0.%u", 1 + rnd(6));
+	t->state = rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
+	t->nports = a->nports;
+	t->ports = calloc(a->nports ? a->nports : 1, sizeof(*t->ports));
+	for (size_t p = 0; p < a->nports; p++)
+		t->ports[p] = 31000 + rnd(2000);
+}
+
+static void random_app(struct app *a, const char *id)
+{
+	a->id = strdup(id);
+	a->source = strdup("apps.json");
+	a->json_path = fmt("/apps/%s", id + 1);
+	a->nchecks = rnd(6) == 0 ? 0 : 1;
+	a->checks = calloc(1, sizeof(*a->checks));
+	a->nports = 1 + rnd(3);
+	a->ports = calloc(a->nports, sizeof(*a->ports));
+	for (size_t p = 0; p < a->nports; p++)
+		random_port(a, p);
+	a->ntasks = rnd(6);
+	a->tasks = calloc(a->ntasks ? a->ntasks : 1, sizeof(*a->tasks));
+	for (size_t t = 0; t < a->ntasks; t++)
+		random_task(a, &a->tasks[t]);
+}
+
+static void random_apps(struct apps_set *set)
+{
+	set->napps = 1 + rnd(7);
+	set->cap = set->napps;
+	set->apps = calloc(set->napps, sizeof(*set->apps));
+	for (size_t ai = 0; ai < set->napps; ai++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "/app%zu", ai);
+		random_app(&set->apps[ai], id);
+	}
+}
+
+/* ---- copying a set, so that the old one stays for the diff ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static struct label *labels_copy(const struct label *l, size_t n)
+{
+	struct label *c = calloc(n ? n : 1, sizeof(*c));
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct label){.key = strdup(l[i].key), .value = strdup(l[i].value)};
+	return c;
+}
+
+static void task_copy(struct task *to, const struct task *from)
+{
+	*to = *from;
+	to->id = strdup(from->id);
+	to->host = dup_or_null(from->host);
+	to->ports = calloc(from->nports ? from->nports : 1, sizeof(*to->ports));
+	memcpy(to->ports, from->ports, from->nports * sizeof(*to->ports));
+	to->ip_addresses = NULL;
+	to->nip_addresses = 0;
+	to->state_text = dup_or_null(from->state_text);
+	to->started_at = dup_or_null(from->started_at);
+	to->netns = dup_or_null(from->netns);
+}
+
+static void app_copy(struct app *to, const struct app *from)
+{
+	*to = *from;
+	to->id = strdup(from->id);
+	to->source = strdup(from->source);
+	to->json_path = strdup(from->json_path);
+	to->ports = calloc(from->nports ? from->nports : 1, sizeof(*to->ports));
+	for (size_t p = 0; p < from->nports; p++) {
+		to->ports[p] = from->ports[p];
+		to->ports[p].name = NULL;
+		to->ports[p].labels = labels_copy(from->ports[p].labels, from->ports[p].nlabels);
+	}
+	to->checks = calloc(1, sizeof(*to->checks));
+	to->tasks = calloc(from->ntasks ? from->ntasks : 1, sizeof(*to->tasks));
+	for (size_t t = 0; t < from->ntasks; t++)
+		task_copy(&to->tasks[t], &from->tasks[t]);
+	to->labels = labels_copy(from->labels, from->nlabels);
+}
+
+static void set_copy(struct apps_set *to, const struct apps_set *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->napps = to->cap = from->napps;
+	to->apps = calloc(from->napps + 1, sizeof(*to->apps));
+	for (size_t i = 0; i < from->napps; i++)
+		app_copy(&to->apps[i], &from->apps[i]);
+}
+
+/* ---- random changes ---- */
+
+static uint32_t app_serial;
+
+static void set_label(struct label *labels, size_t n, const char *key, char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(labels[i].key, key) == 0) {
+			free(labels[i].value);
+			labels[i].value = value;
+			return;
+		}
+	free(value);
+}
+
+static void remove_app(struct apps_set *set, size_t ai)
+{
+	app_free(&set->apps[ai]);
+	memmove(&set->apps[ai], &set->apps[ai + 1], (set->napps - ai - 1) * sizeof(*set->apps));
+	set->napps--;
+}
+
+/* One change to one app (or a new app); what it was into *what. */
+static void change_one(struct apps_set *set, const char **what)
+{
+	size_t ai = rnd((uint32_t)set->napps);
+	struct app *a = &set->apps[ai];
+	struct port_def *p = &a->ports[rnd((uint32_t)a->nports)];
+
+	switch (rnd(8)) {
+	case 0:
+		*what = "task added";
+		a->tasks = realloc(a->tasks, (a->ntasks + 1) * sizeof(*a->tasks));
+		memset(&a->tasks[a->ntasks], 0, sizeof(*a->tasks));
+		random_task(a, &a->tasks[a->ntasks++]);
+		return;
+	case 1:
+		if (a->ntasks == 0)
+			break;
+		*what = "task killed";
+		a->tasks[rnd((uint32_t)a->ntasks)].state = TASK_STATE_KILLED;
+		return;
+	case 2:
+		if (a->ntasks == 0)
+			break;
+		*what = "task's port changed";
+		a->tasks[rnd((uint32_t)a->ntasks)].ports[0] += 1 + rnd(3);
+		return;
+	case 3:
+		*what = "port's protocols changed";
+		p->protocols ^= PORT_PROTO_UDP;
+		return;
+	case 4:
+		*what = "VIP label changed";
+		set_label(p->labels, p->nlabels, "VIP_0", random_vip());
+		return;
+	case 5:
+		*what = "weight label changed";
+		add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"), fmt("%u", 1 + rnd(5)));
+		return;
+	case 6:
+		if (set->napps < 2)
+			break;
+		*what = "app removed";
+		remove_app(set, ai);
+		return;
+	}
+	*what = "app added";
+	char id[32];
+
+	snprintf(id, sizeof(id), "/new%u", app_serial++);
+	set->apps = realloc(set->apps, (set->napps + 1) * sizeof(*set->apps));
+	memset(&set->apps[set->napps], 0, sizeof(*set->apps));
+	random_app(&set->apps[set->napps++], id);
+}
+
+/* ---- health: by task id, drawn once per task ---- */
+
+#define MAX_TASKS 512
+
+struct healths {
+	char *task[MAX_TASKS];
+	char *app[MAX_TASKS];
+	enum desired_health health[MAX_TASKS];
+	size_t n;
+};
+
+static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
+{
+	struct healths *h = ctx;
+
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->task[i], task_id) == 0)
+			return h->health[i];
+	if (h->n == MAX_TASKS)
+		return DESIRED_HEALTH_UNKNOWN;
+	h->task[h->n] = strdup(task_id);
+	h->app[h->n] = strdup(app_id);
+	h->health[h->n] = (enum desired_health)(rng_state % 3);
+	return h->health[h->n++];
+}
+
+static void healths_free(struct healths *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->task[i]);
+		free(h->app[i]);
+	}
+	h->n = 0;
+}
+
+/* ---- comparing ---- */
+
+static void assert_tables_equal(const struct lb_table *a, const struct lb_table *b)
+{
+	assert_int_equal(a->nsvcs, b->nsvcs);
+	for (size_t i = 0; i < a->nsvcs; i++) {
+		const struct lb_service *x = &a->svcs[i], *y = &b->svcs[i];
+
+		assert_int_equal(lb_key_cmp(&x->key, &y->key), 0);
+		assert_string_equal(x->sched, y->sched);
+		assert_int_equal(x->flags, y->flags);
+		assert_int_equal(x->fwd, y->fwd);
+		assert_int_equal(x->ndests, y->ndests);
+		for (size_t j = 0; j < x->ndests; j++) {
+			assert_int_equal(lb_dest_cmp(&x->dests[j], &y->dests[j]), 0);
+			assert_int_equal(x->dests[j].weight, y->dests[j].weight);
+			assert_int_equal(x->dests[j].fwd, y->dests[j].fwd);
+		}
+	}
+}
+
+static void assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b)
+{
+	char x[256], y[256];
+
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_string_equal(rc_op_format(&a->ops[i], x, sizeof(x)),
+		                    rc_op_format(&b->ops[i], y, sizeof(y)));
+		assert_int_equal(a->ops[i].old_weight, b->ops[i].old_weight);
+	}
+}
+
+static void assert_states_equal(const struct desired_state *a, const struct desired_state *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++)
+		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
+}
+
+/* The API lists VIPs and their apps from the index: it must describe the
+ * new set as a whole build's does. */
+static void assert_indexes_equal(const struct desired_index *a, const struct desired_index *b)
+{
+	assert_int_equal(a->uses.n, b->uses.n);
+	for (size_t i = 0; i < a->uses.n; i++) {
+		const struct vip_use *x = &a->uses.items[i], *y = &b->uses.items[i];
+
+		assert_int_equal(x->app, y->app);
+		assert_int_equal(x->port, y->port);
+		assert_int_equal(x->label, y->label);
+		assert_int_equal(x->protocols, y->protocols);
+		assert_int_equal(x->ref.named, y->ref.named);
+		if (x->ref.named)
+			assert_string_equal(x->ref.name, y->ref.name);
+		else
+			assert_int_equal(lb_addr_cmp(&x->ref.addr, &y->ref.addr), 0);
+		assert_int_equal(x->ref.port, y->ref.port);
+	}
+	assert_int_equal(a->nfeeds, b->nfeeds);
+	for (size_t i = 0; i < a->nfeeds; i++) {
+		assert_int_equal(lb_key_cmp(&a->feeds[i].svc, &b->feeds[i].svc), 0);
+		assert_int_equal(a->feeds[i].use, b->feeds[i].use);
+	}
+	assert_int_equal(a->alloc.n, b->alloc.n);
+}
+
+/* ---- the two paths ---- */
+
+#define DRAIN_MS 20000
+
+struct path {
+	struct desired_state st;
+	struct lb_table kernel; /* what the last round left */
+	struct desired_index ix;
+	int64_t next_change;
+};
+
+static void path_init(struct path *p)
+{
+	desired_state_init(&p->st);
+	lb_table_init(&p->kernel);
+	desired_index_init(&p->ix);
+	p->next_change = INT64_MAX;
+}
+
+static void path_free(struct path *p)
+{
+	desired_state_free(&p->st);
+	lb_table_free(&p->kernel);
+	desired_index_free(&p->ix);
+}
+
+static struct desired_input input(const struct apps_set *set, struct healths *h, int64_t now)
+{
+	return (struct desired_input){
+	    .apps = set, .health = health_of, .health_ctx = h, .drain_ms = DRAIN_MS, .now_ms = now};
+}
+
+/* The whole build, planned against the whole last table. */
+static void full_round(const struct apps_set *set, struct healths *h, struct path *p, int64_t now,
+                       struct rc_plan *plan)
+{
+	struct desired_input in = input(set, h, now);
+	struct lb_table table;
+	struct lb_keyset owned;
+	struct diag_list diags = {0};
+	char err[256];
+
+	lb_table_init(&table);
+	lb_keyset_init(&owned);
+	assert_int_equal(desired_build_indexed(&in, &p->st, &table, &diags, &p->next_change, &p->ix,
+	                                       err, sizeof(err)),
+	                 0);
+	lb_keyset_add_table(&owned, &p->kernel);
+	lb_keyset_add_table(&owned, &table);
+	lb_keyset_sort(&owned);
+	assert_int_equal(reconcile_plan(&p->kernel, &table, &owned, plan, err, sizeof(err)), 0);
+	lb_table_free(&p->kernel);
+	p->kernel = table;
+	lb_keyset_free(&owned);
+	diag_list_free(&diags);
+}
+
+/* The targets planned one by one in key order against the last table, as
+ * the daemon's plan-only patch does; the table then spliced. */
+static void plan_targets(struct path *p, const struct lb_keyset *targets,
+                         const struct lb_table *part, struct rc_plan *plan)
+{
+	struct rc_planner pl;
+	char err[256];
+
+	rc_planner_init(&pl);
+	for (size_t i = 0; i < targets->n; i++)
+		assert_int_equal(
+		    rc_planner_service(&pl, lb_table_find(&p->kernel, &targets->keys[i]),
+		                       lb_table_find(part, &targets->keys[i]), targets),
+		    0);
+	assert_int_equal(rc_planner_finish(&pl, plan, err, sizeof(err)), 0);
+	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
+}
+
+/* The reload's round, with the app whose task's health changed (NULL:
+ * none) noted too, as the daemon notes it: 0 when patched, 1 when
+ * desired_build_apps asked for the whole build (a named VIP appeared or
+ * went away). */
+static int reload_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
+                        const char *health_app, struct path *p, int64_t now, struct rc_plan *plan)
+{
+	struct desired_input in = input(set, h, now);
+	struct apps_diff d;
+	const char *ids[64];
+	struct lb_table part;
+	struct lb_keyset targets;
+	struct diag_list diags = {0};
+	int64_t next = INT64_MAX;
+	char err[256];
+	int rc;
+
+	size_t nids = 0;
+
+	assert_int_equal(apps_diff(old, set, &d, err, sizeof(err)), 0);
+	assert_true(d.n < 63);
+	for (size_t i = 0; i < d.n; i++)
+		ids[nids++] = d.items[i].id;
+	if (health_app != NULL)
+		ids[nids++] = health_app;
+	if (nids == 0) { /* the change undid itself: nothing to rebuild */
+		apps_diff_free(&d);
+		return 0;
+	}
+	lb_table_init(&part);
+	lb_keyset_init(&targets);
+	rc = desired_build_apps(&in, old, ids, nids, &p->ix, &p->st, &part, &targets, &diags, &next,
+	                        err, sizeof(err));
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1) {
+		assert_true(strncmp(err, "named VIP /", 11) == 0);
+	} else {
+		plan_targets(p, &targets, &part, plan);
+		if (next < p->next_change)
+			p->next_change = next;
+	}
+	lb_table_free(&part);
+	lb_keyset_free(&targets);
+	diag_list_free(&diags);
+	apps_diff_free(&d);
+	return rc;
+}
+
+static const char *const kinds[] = {
+    "task added",        "task killed",          "task's port changed", "port's protocols changed",
+    "VIP label changed", "weight label changed", "app removed",         "app added",
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+struct counts {
+	size_t patched, whole;
+	size_t patched_kind[NKINDS]; /* reloads of that one change patched */
+};
+
+static void count_kind(struct counts *c, const char *what)
+{
+	for (size_t k = 0; k < NKINDS; k++)
+		if (strcmp(kinds[k], what) == 0)
+			c->patched_kind[k]++;
+}
+
+/* One world: both paths from the same first round, then a sequence of
+ * reloads (one app changed, sometimes two) and health changes. The
+ * incremental path takes the whole build when it must: its timer (a drain
+ * deadline, a slow-start step) is due, or a named VIP came or went. */
+static void run_world(uint32_t seed, struct counts *c)
+{
+	struct apps_set set, next;
+	struct healths h = {0};
+	struct path full, inc;
+	int64_t now = 1000000;
+
+	rng_state = seed;
+	random_apps(&set);
+	path_init(&full);
+	path_init(&inc);
+	for (int step = 0; step < 30; step++) {
+		struct rc_plan pf, pi;
+		const char *what = "first round", *health_app = NULL;
+
+		rc_plan_init(&pf);
+		rc_plan_init(&pi);
+		set_copy(&next, &set);
+		if (step > 0) {
+			change_one(&next, &what);
+			if (rnd(5) == 0)
+				change_one(&next, &what), what = "two changes";
+		}
+		if (rnd(3) == 0 && h.n > 0) { /* a health change too */
+			size_t t = rnd((uint32_t)h.n);
+
+			h.health[t] = (enum desired_health)((h.health[t] + 1 + rnd(2)) % 3);
+			health_app = h.app[t];
+		}
+		full_round(&next, &h, &full, now, &pf);
+		if (step == 0 || now >= inc.next_change) {
+			full_round(&next, &h, &inc, now, &pi);
+		} else if (reload_round(&set, &next, &h, health_app, &inc, now, &pi) == 0) {
+			c->patched++;
+			count_kind(c, what);
+		} else {
+			c->whole++;
+			rc_plan_free(&pi);
+			rc_plan_init(&pi);
+			full_round(&next, &h, &inc, now, &pi);
+		}
+		assert_plans_equal(&pf, &pi);
+		assert_tables_equal(&full.kernel, &inc.kernel);
+		assert_states_equal(&full.st, &inc.st);
+		assert_indexes_equal(&full.ix, &inc.ix);
+		rc_plan_free(&pf);
+		rc_plan_free(&pi);
+		apps_set_free(&set);
+		set = next;
+		now += rnd(4) == 0 ? 1 + rnd(DRAIN_MS) : rnd(500);
+	}
+	path_free(&full);
+	path_free(&inc);
+	apps_set_free(&set);
+	healths_free(&h);
+}
+
+static void test_random_reloads(void **state)
+{
+	struct counts c = {0};
+
+	(void)state;
+	for (uint32_t seed = 1; seed <= 300; seed++)
+		run_world(seed, &c);
+	/* The property is only worth something if most reloads were patched;
+	 * the whole build must still be taken for new or vanished names. */
+	assert_true(c.patched > 300 * 15);
+	assert_true(c.whole > 0);
+	for (size_t k = 0; k < NKINDS; k++) {
+		print_message("%-26s patched %zu times\n", kinds[k], c.patched_kind[k]);
+		assert_true(c.patched_kind[k] > 100);
+	}
+}
+
+/* ---- apps_diff ---- */
+
+static void two_sets(struct apps_set *old, struct apps_set *fresh)
+{
+	rng_state = 11;
+	memset(old, 0, sizeof(*old));
+	old->napps = 3;
+	old->apps = calloc(4, sizeof(*old->apps));
+	random_app(&old->apps[0], "/b");
+	random_app(&old->apps[1], "/a");
+	random_app(&old->apps[2], "/c");
+	for (size_t i = 0; i < 3; i++) {
+		struct app *a = &old->apps[i];
+
+		if (a->ntasks == 0)
+			random_task(a, &a->tasks[a->ntasks++]);
+	}
+	set_copy(fresh, old);
+}
+
+static void test_diff_unchanged(void **state)
+{
+	struct apps_set old, fresh;
+	struct apps_diff d;
+	char err[128];
+
+	(void)state;
+	two_sets(&old, &fresh);
+	assert_int_equal(apps_diff(&old, &fresh, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(d.unchanged, 3);
+	apps_diff_free(&d);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
+/* Sorted by id whatever the sets' order; each kind named. */
+static void test_diff_kinds(void **state)
+{
+	struct apps_set old, fresh;
+	struct apps_diff d;
+	char err[128];
+
+	(void)state;
+	two_sets(&old, &fresh);
+	fresh.apps[0].tasks[0].state = TASK_STATE_KILLED;   /* /b: tasks */
+	fresh.apps[2].ports[0].protocols ^= PORT_PROTO_UDP; /* /c: definition */
+	remove_app(&fresh, 1);                              /* /a: removed */
+	memset(&fresh.apps[fresh.napps], 0, sizeof(fresh.apps[0]));
+	random_app(&fresh.apps[fresh.napps++], "/0new"); /* added */
+	assert_int_equal(apps_diff(&old, &fresh, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.unchanged, 0);
+	assert_string_equal(d.items[0].id, "/0new");
+	assert_string_equal(apps_change_name(d.items[0].change), "added");
+	assert_string_equal(d.items[1].id, "/a");
+	assert_string_equal(apps_change_name(d.items[1].change), "removed");
+	assert_string_equal(d.items[2].id, "/b");
+	assert_string_equal(apps_change_name(d.items[2].change), "tasks");
+	assert_string_equal(d.items[3].id, "/c");
+	assert_string_equal(apps_change_name(d.items[3].change), "definition");
+	apps_diff_free(&d);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
+/* A task's start time changing is a change (the scheduler restarts its
+ * grace period); a label's value too. */
+static void test_diff_fields(void **state)
+{
+	struct apps_set old, fresh;
+	struct apps_diff d;
+	char err[128];
+
+	(void)state;
+	two_sets(&old, &fresh);
+	fresh.apps[1].tasks[0].started_at = strdup("2026-12-01T10:00:00.000Z");
+	set_label(fresh.apps[2].ports[0].labels, fresh.apps[2].ports[0].nlabels, "VIP_0",
+	          strdup("10.0.0.77:80"));
+	assert_int_equal(apps_diff(&old, &fresh, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.items[0].id, "/a");
+	assert_int_equal(d.items[0].change, APPS_CHANGE_TASKS);
+	assert_string_equal(d.items[1].id, "/c");
+	assert_int_equal(d.items[1].change, APPS_CHANGE_DEFINITION);
+	apps_diff_free(&d);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
+/* The same ids in the same order (compared in place): the changes still
+ * come out sorted by id. */
+static void test_diff_in_place_sorted(void **state)
+{
+	struct apps_set old, fresh;
+	struct apps_diff d;
+	char err[128];
+
+	(void)state;
+	two_sets(&old, &fresh); /* /b, /a, /c */
+	fresh.apps[0].tasks[0].state = TASK_STATE_KILLED;
+	fresh.apps[1].ports[0].protocols ^= PORT_PROTO_UDP;
+	assert_int_equal(apps_diff(&old, &fresh, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.unchanged, 1);
+	assert_string_equal(d.items[0].id, "/a");
+	assert_int_equal(d.items[0].change, APPS_CHANGE_DEFINITION);
+	assert_string_equal(d.items[1].id, "/b");
+	assert_int_equal(d.items[1].change, APPS_CHANGE_TASKS);
+	assert_true(apps_diff_has(&d, "/b"));
+	assert_false(apps_diff_has(&d, "/c"));
+	apps_diff_free(&d);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
+/* A new named VIP is the allocation's: the patch refuses, saying which,
+ * and leaves the index and state as they were. */
+static void test_new_name_refused(void **state)
+{
+	struct apps_set old, fresh;
+	struct healths h = {0};
+	struct path p;
+	struct rc_plan plan;
+	struct lb_table part;
+	const char *ids[] = {"/a"};
+	size_t nuses;
+	int64_t next;
+	char err[256];
+
+	(void)state;
+	two_sets(&old, &fresh);
+	path_init(&p);
+	rc_plan_init(&plan);
+	full_round(&old, &h, &p, 1000, &plan);
+	nuses = p.ix.uses.n;
+	set_label(fresh.apps[1].ports[0].labels, fresh.apps[1].ports[0].nlabels, "VIP_0",
+	          strdup("/brand-new:443"));
+	lb_table_init(&part);
+	struct desired_input in = input(&fresh, &h, 2000);
+	assert_int_equal(desired_build_apps(&in, &old, ids, 1, &p.ix, &p.st, &part, NULL, NULL,
+	                                    &next, err, sizeof(err)),
+	                 1);
+	assert_string_equal(err, "named VIP /brand-new is new");
+	assert_int_equal(p.ix.uses.n, nuses);
+	assert_int_equal(part.nsvcs, 0);
+	lb_table_free(&part);
+	rc_plan_free(&plan);
+	path_free(&p);
+	healths_free(&h);
+	apps_set_free(&old);
+	apps_set_free(&fresh);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_random_reloads),   cmocka_unit_test(test_diff_unchanged),
+	    cmocka_unit_test(test_diff_kinds),       cmocka_unit_test(test_diff_fields),
+	    cmocka_unit_test(test_new_name_refused), cmocka_unit_test(test_diff_in_place_sorted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
