@@ -372,13 +372,15 @@ static void test_due_checks_start_in_one_wakeup(void **state)
 
 /* The default grid (SCHED_DEFAULT_PHASE_GRID_S) adds no lateness: a due
  * time is a slot instant. Lateness stays within what the old 2 ms start
- * batch was allowed (2 ms plus the loop's own slack). */
+ * batch was allowed (2 ms plus the loop's own slack). The 10 instances fall
+ * due together, one wake-up per 50 ms: 3 s give the median some 60
+ * wake-ups (0.6 s, 12, left it to a few stalls of a loaded host). */
 static void test_default_batch_keeps_lateness_small(void **state)
 {
 	struct sched_stats st;
 
 	(void)state;
-	starts_per_wakeup(0, 0.6, &st);
+	starts_per_wakeup(0, 3.0, &st);
 	assert_true(st.started >= 50);
 	assert_true(st.lateness_p50_ms <= 2.0 + 1.5);
 }
