@@ -95,10 +95,13 @@ static void inst_report(struct sched_inst *in, const struct check_result *res)
 	s->cb(&ev, s->cb_arg);
 }
 
+/* The iteration is libev's count, not its cached time: exec_start updates
+ * that time for every run it starts, which made every start look like the
+ * first of a new iteration and the budget never ran out. */
 static bool start_budget_left(struct sched *s)
 {
-	if (ev_now(s->loop) != s->iter_now) {
-		s->iter_now = ev_now(s->loop);
+	if (ev_iteration(s->loop) != s->iter) {
+		s->iter = ev_iteration(s->loop);
 		s->iter_spent = 0;
 	}
 	return s->iter_spent < SCHED_START_BUDGET_S;

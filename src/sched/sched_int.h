@@ -64,7 +64,7 @@ struct sched {
 	struct sched_inst *qhead, *qtail;
 	size_t nwaiting;
 	ev_timer kick;     /* resumes starting waiting checks on the next iteration */
-	double iter_now;   /* ev_now of the iteration iter_spent belongs to */
+	unsigned iter;     /* ev_iteration that iter_spent belongs to */
 	double iter_spent; /* seconds spent starting checks in that iteration */
 	/* metrics */
 	uint64_t stats_started, stats_completed, stats_waited, stats_overload_skips, stats_overruns;

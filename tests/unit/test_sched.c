@@ -385,6 +385,39 @@ static void test_default_batch_keeps_lateness_small(void **state)
 	assert_true(st.lateness_p50_ms <= 2.0 + 1.5);
 }
 
+/* 400 COMMAND checks due at one instant (a grid step as long as their 1 s
+ * interval): each spawn holds the loop until the child execs, 400 of them
+ * some 20 ms at least, so with at most SCHED_START_BUDGET_S (2 ms) of starts
+ * per loop iteration they start over many wake-ups, other watchers served
+ * between them. Without the budget every slot would start in one wake-up:
+ * 2 for the two slots the first runs may straddle. */
+static void test_start_budget_spreads_a_burst(void **state)
+{
+	struct ev_loop *loop = ev_default_loop(0);
+	struct recorder r = {0};
+	struct sched_settings ss = {
+	    .max_in_flight = 512, .interval_scale = 0.1, .phase_grid_s = 1.0};
+	struct sched *s = start_sched(&r, &ss);
+	struct apps_set set;
+	struct sched_stats st = {0};
+
+	(void)state;
+	load(&set, apps_json(400, "true", 10, NULL));
+	sched_sync(s, &set);
+	for (double t = 0; t < 20 && st.started < 400; t += 0.05) {
+		run_loop(loop, 0.05);
+		sched_get_stats(s, &st);
+	}
+	print_message("400 due at once: started %llu in %llu wake-ups, waited %llu\n",
+	              (unsigned long long)st.started, (unsigned long long)st.start_wakeups,
+	              (unsigned long long)st.waited);
+	assert_true(st.started >= 400);
+	assert_true(st.start_wakeups >= 4);
+	assert_true(st.waited > 0);
+	stop_sched(s, &r);
+	apps_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +429,7 @@ int main(void)
 	    cmocka_unit_test(test_overrun_reports_the_time_it_ran),
 	    cmocka_unit_test(test_due_checks_start_in_one_wakeup),
 	    cmocka_unit_test(test_default_batch_keeps_lateness_small),
+	    cmocka_unit_test(test_start_budget_spreads_a_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
