@@ -23,9 +23,10 @@ struct sched_settings {
 	/* Phase grid step, seconds: each instance's phase within its interval
 	 * is moved (later, by less than a step) onto slots of about this width
 	 * shared by every instance with that interval, so that their runs fall
-	 * due together; intervals between runs are unchanged and no lateness is
-	 * added. 0 = SCHED_DEFAULT_PHASE_GRID_S; negative: each instance at its
-	 * own phase. */
+	 * due together in one loop wake-up; intervals between runs are unchanged
+	 * and a due time is a slot instant (the runs of one slot still start one
+	 * after another). 0 = SCHED_DEFAULT_PHASE_GRID_S; negative: each
+	 * instance at its own phase. */
 	double phase_grid_s;
 	/* Cluster mode: only tasks for which this says true are checked (the
 	 * others run on other nodes, which check them). NULL: every task. */

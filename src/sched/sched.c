@@ -205,8 +205,9 @@ static void inst_overrun(struct sched_inst *in)
  * checks/s an idle loop woken for each check alone spends more on the
  * wake-up (a context switch onto a cold CPU) than on the check. Only the
  * phase moves, by less than one slot: the interval between runs stays
- * intervalSeconds, and a due time is a slot instant, so no lateness is
- * added. 0 when the grid is off. */
+ * intervalSeconds, and a due time is a slot instant, so the timer is not
+ * late for it (the runs of a slot then start one after another, each
+ * measured late by the starts before it). 0 when the grid is off. */
 double sched_slot_width(double interval, double grid)
 {
 	double k;
