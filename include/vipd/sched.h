@@ -2,8 +2,9 @@
  * The check scheduler: one timer per check instance (task x health check) on
  * the libev loop, with delaySeconds, intervalSeconds and spread start times
  * on a phase grid (checks with one interval fall due together and start in
- * one loop wake-up); a global limit on checks in flight (excess waits in a FIFO, counted); the
- * health state of every instance and task, updated with the health rules.
+ * one loop wake-up); a global limit on checks in flight (excess waits in a
+ * FIFO, counted); the health state of every instance and task, updated with
+ * the health rules.
  * Tasks appearing and disappearing are synced in without disturbing others.
  */
 #ifndef VIPD_SCHED_H

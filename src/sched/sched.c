@@ -267,6 +267,7 @@ static void inst_next_due(struct sched *s, struct sched_inst *in)
 	                              sched_slot_width(in->interval, s->phase_grid));
 	inst_timer_arm(s, in);
 }
+
 /* ev_timer callback: the instance is due. */
 static void inst_due(struct ev_loop *loop, ev_timer *w, int revents)
 {
