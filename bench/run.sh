@@ -180,6 +180,7 @@ measure() {
 		# rate the shell path can sustain on 2 cores.
 		bench_run curl100 "$rep" sched native --instances 10000 --interval 100
 		bench_run curl100 "$rep" sched shellcurl --instances 10000 --interval 100
+		bench_run curl100 "$rep" sched native --instances 10000 --interval 100 --grid -1
 		# 2b. HAProxy as checker vs vipd, 1,000 instances every 100 ms.
 		haproxy_checker_run "$rep"
 		bench_run vs-haproxy "$rep" sched http --instances 1000 --interval 0.1
@@ -348,7 +349,7 @@ out.append(exec_table("saturate", ["http", "tcp", "native", "command"]))
 out.append("\n### 1b. The same 10,000 instances at 1,000 checks/s offered\n")
 out.append(exec_table("rate1000", ["http", "http-body", "tcp", "native", "command"]))
 out.append("\n" + H2A)
-out.append(exec_table("curl100", ["native", "shellcurl"]))
+out.append(exec_table("curl100", ["native", "shellcurl", "native-nogrid"]))
 out.append("\n### 2b. vipd HTTP checks vs HAProxy 2.6 as checker, 1,000 instances every 100 ms\n")
 out.append(exec_table("vs-haproxy", ["haproxy", "http"]))
 out.append("\n### 2c. COMMAND `true` through /bin/sh, 2,000 spawns/s offered\n")
