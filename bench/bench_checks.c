@@ -41,8 +41,8 @@ struct opts {
 	unsigned port_base;
 	unsigned nports;
 	unsigned max_in_flight;
-	double probe_s;       /* period of the responsiveness probe timer; 0 = none */
-	double start_batch_s; /* sched_settings.start_batch_s: 0 default, negative off */
+	double probe_s;      /* period of the responsiveness probe timer; 0 = none */
+	double phase_grid_s; /* sched_settings.phase_grid_s: 0 default, negative off */
 };
 
 struct counters {
@@ -302,7 +302,7 @@ static int run_sched(const struct opts *o)
 	                             .shell = runner_detect_shell(o->shell)};
 	struct sched_settings ss = {.max_in_flight = o->max_in_flight,
 	                            .interval_scale = o->interval_s / 10.0,
-	                            .start_batch_s = o->start_batch_s};
+	                            .phase_grid_s = o->phase_grid_s};
 	struct exec_ctx *ctx;
 	struct apps_set set;
 	struct sched_stats st0, st1;
@@ -379,7 +379,8 @@ static int run_sched(const struct opts *o)
 	       "\"failed\": %llu, \"overruns\": %llu, \"native\": %llu, \"cpu_self_s\": %.3f, "
 	       "\"cpu_children_s\": %.3f, \"bench_poll_cpu_s\": %.4f, \"cpu_us_per_check\": %.2f, "
 	       "\"cpu_cores\": %.3f, "
-	       "\"sched_started\": %llu, \"start_wakeups\": %llu, \"overload_skips\": %llu, "
+	       "\"phase_grid_s\": %g, \"sched_started\": %llu, \"start_wakeups\": %llu, "
+	       "\"overload_skips\": %llu, "
 	       "\"waited\": %llu, "
 	       "\"sched_late_p50_ms\": %.3f, \"sched_late_p99_ms\": %.3f, "
 	       "\"sched_late_p99_worst_ms\": %.3f, "
@@ -391,7 +392,9 @@ static int run_sched(const struct opts *o)
 	       (double)done / wall, (unsigned long long)b.c.ok, (unsigned long long)b.c.failed,
 	       (unsigned long long)b.c.overrun, (unsigned long long)b.c.native, cpu_self, cpu_child,
 	       b.poll_cpu_s, done ? (cpu_self + cpu_child) * 1e6 / (double)done : 0.0,
-	       (cpu_self + cpu_child) / wall, (unsigned long long)(st1.started - st0.started),
+	       (cpu_self + cpu_child) / wall,
+	       o->phase_grid_s ? o->phase_grid_s : SCHED_DEFAULT_PHASE_GRID_S,
+	       (unsigned long long)(st1.started - st0.started),
 	       (unsigned long long)(st1.start_wakeups - st0.start_wakeups),
 	       (unsigned long long)(st1.overload_skips - st0.overload_skips),
 	       (unsigned long long)(st1.waited - st0.waited), sched_p50_med, sched_p99_med,
@@ -576,7 +579,7 @@ static void usage(void)
 	        "                    [--warmup S] [--port-base P] [--nports K]\n"
 	        "                    [--max-in-flight M] [--shell PATH] [--command CMD]\n"
 	        "                    [--probe S (a probe timer every S s: loop lateness)]\n"
-	        "                    [--batch S (start batch; negative: none)]\n"
+	        "                    [--grid S (phase grid step; negative: none)]\n"
 	        "       bench_checks memory KIND [--instances N]\n"
 	        "       bench_checks micro native [--instances CALLS] [--command CMD]\n"
 	        "       bench_checks floor command [--instances SPAWNS] (sh -c true, no vipd)\n"
@@ -621,8 +624,8 @@ int main(int argc, char **argv)
 			o.command = v;
 		else if (strcmp(k, "--probe") == 0)
 			o.probe_s = strtod(v, NULL);
-		else if (strcmp(k, "--batch") == 0)
-			o.start_batch_s = strtod(v, NULL);
+		else if (strcmp(k, "--grid") == 0)
+			o.phase_grid_s = strtod(v, NULL);
 		else {
 			usage();
 			return 2;

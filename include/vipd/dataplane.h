@@ -1,9 +1,9 @@
 /*
  * The data plane: vipd's lb_tables made real in the kernel. It owns the IPVS
- * netlink handle, the dummy interface holding the VIP addresses, the sysctls
- * IPVS needs, and the persisted set of services vipd owns. One reconcile
- * round reads the kernel, plans with the reconciler and applies in batches;
- * attached to an event loop, it does so in slices that never hold the loop.
+ * netlink handles, the dummy interface holding the VIP addresses, the sysctls
+ * IPVS needs, the persisted set of services vipd owns and its lock. What a
+ * round does and why (ownership, order, retries, addresses, slices on the
+ * loop): docs/dataplane.md.
  */
 #ifndef VIPD_DATAPLANE_H
 #define VIPD_DATAPLANE_H
@@ -45,9 +45,11 @@ DATAPLANE_MUST_CHECK int dataplane_sysctls_apply(char *err, size_t errlen);
 
 /*
  * Opens the IPVS genl family (one line in err when the kernel has no IPVS),
- * sets the sysctls above, applies the timeouts, creates or adopts the dummy
- * interface and sets it up, and loads the persisted owned set. Touches no
- * service and no address.
+ * takes the state file's lock (dataplane_state_lock: a second vipd is refused
+ * before it changes anything), sets the sysctls above, applies the timeouts,
+ * creates or adopts the dummy interface and sets it up, and loads the
+ * persisted owned set. Touches no service and no address. 0 with *out set,
+ * or -1 with err and everything opened so far released.
  */
 DATAPLANE_MUST_CHECK int dataplane_open(struct dataplane **out, const struct dataplane_settings *s,
                                         char *err, size_t errlen);
@@ -66,26 +68,24 @@ typedef void (*dataplane_op_cb)(void *arg, const struct rc_op *op, int error, co
  * read-only to them, never sorted, emptied or kept (the data plane keeps its
  * own sorted copy of what it applied); every operation is reported through
  * cb (may be NULL); 0, or -1 with err when the round could not complete, the
- * kernel then keeping what it has.
+ * kernel then keeping what it has. All three refuse (-1) while a requested
+ * round is in flight (dataplane_busy).
  *
- * dataplane_apply: observe, plan against `desired` with owned = persisted
- * owned set + keys of desired, apply all operations in one IPVS batch, turn
- * edits that find nothing into adds, re-read and re-plan on any other
- * failure (a few times at most), then persist the owned set without the keys
- * whose services are gone. A new VIP is routed (vipif) after its services
- * exist; a VIP that leaves loses its route before its services are
- * deleted. Never touches a service it does not own, never flushes.
+ * dataplane_apply: the whole-table round of docs/dataplane.md: reads the
+ * kernel, applies the plan in one batch (re-reading and re-planning after a
+ * failure, three plans at most: DATAPLANE_MAX_PLANS), routes and unroutes
+ * VIPs, and persists the owned set. Never touches a service vipd does not
+ * own, never flushes.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply(struct dataplane *dp, const struct lb_table *desired,
                                          dataplane_op_cb cb, void *arg, char *err, size_t errlen);
 
 /*
- * A round planned against what the previous complete round left in the
- * kernel for vipd's services (kept in memory) instead of a fresh read: for
- * the changes between resyncs (a weight change is one batch of one
- * operation, no dump). Without a remembered table, or when an operation
- * fails, it runs dataplane_apply, which reads the kernel. Drift made by
- * others is not seen here: the periodic dataplane_apply repairs it.
+ * A round planned against the table the last complete round left in the
+ * kernel for vipd's services (remembered) instead of a fresh read: a weight
+ * change is one batch of one operation. Without a remembered table, or when
+ * an operation fails, it runs dataplane_apply. Drift made by others is not
+ * seen here.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply_quick(struct dataplane *dp, const struct lb_table *desired,
                                                dataplane_op_cb cb, void *arg, char *err,
@@ -94,21 +94,20 @@ DATAPLANE_MUST_CHECK int dataplane_apply_quick(struct dataplane *dp, const struc
 /*
  * A round for some services only (dataplane_patch.c): `part` holds the
  * desired state of services that the remembered table already has, each
- * complete (every destination); the others are left as they are. Planned
- * against those services of the remembered table, with the order and
- * callbacks of a whole-table round, and applied in one batch; the
+ * complete (every destination); the others are left as they are. Applied
+ * in one batch, with the order and callbacks of a whole-table round; the
  * remembered table is patched in place. Binds no address and leaves the
- * owned set alone (no service comes or goes). -1 with err, and nothing
- * sent, without a remembered table or when part has a service it lacks;
- * -1 after any operation failed (reported through cb), the remembered
- * table then forgotten. On -1 the caller runs a whole-table round.
+ * owned set alone. -1 with err, and nothing sent, without a remembered
+ * table or when part has a service it lacks; -1 after any operation failed
+ * (reported through cb), the remembered table then forgotten. On -1 the
+ * caller runs a whole-table round.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part,
                                                dataplane_op_cb cb, void *arg, char *err,
                                                size_t errlen);
 /* The plan dataplane_apply_patch applies: what reconcile_plan over the whole
  * remembered table would give for part's services. Pure; -1 with err when
- * kernel lacks one of them or out of memory. */
+ * `kernel` lacks one of them or out of memory. */
 DATAPLANE_MUST_CHECK int dataplane_patch_plan(const struct lb_table *kernel,
                                               const struct lb_table *part, struct rc_plan *out,
                                               char *err, size_t errlen);
@@ -116,9 +115,8 @@ DATAPLANE_MUST_CHECK int dataplane_patch_plan(const struct lb_table *kernel,
 /* ---- the owned-set and address rules, pure (dataplane_owned.c) ---- */
 
 /* What vipd owns from the start of a round (written ahead, before any
- * service is made, so that a crash cannot leave one vipd would never
- * delete): the owned set and every key of desired. Appends to out and sorts
- * it; -1 when out of memory. */
+ * service is made: docs/dataplane.md): the owned set and every key of
+ * desired. Appends to out and sorts it; -1 when out of memory. */
 DATAPLANE_MUST_CHECK int dataplane_owned_union(const struct lb_keyset *owned,
                                                const struct lb_table *desired,
                                                struct lb_keyset *out);
@@ -139,14 +137,11 @@ DATAPLANE_MUST_CHECK int dataplane_table_addrs(const struct lb_table *t, struct 
 /* ---- rounds driven by an event loop (dataplane_async.c) ---- */
 
 /*
- * The loop never waits on the kernel for these: a whole-table round is cut
- * into slices (one datagram of the services dump, one service's
- * destinations, planned as they arrive, or one batch of operations sized
- * to the budget from the time the last batch took), run from an ev_idle watcher for at most
- * DATAPLANE_SLICE_BUDGET_MS per loop iteration, so due timers and readable
- * sockets go first; when the kernel has not answered, an ev_io watcher waits
- * for it. Same round as dataplane_apply otherwise: same plan, order, re-reads
- * and re-plans after a failure, address and owned-set rules, callbacks.
+ * The loop never waits on the kernel for these: a whole-table round cut into
+ * slices of kernel work, run for at most DATAPLANE_SLICE_BUDGET_MS per loop
+ * iteration (how: docs/dataplane.md, "Rounds on the event loop"). Same
+ * round as dataplane_apply otherwise: same plan, order, re-reads and
+ * re-plans after a failure, address and owned-set rules, callbacks.
  */
 #define DATAPLANE_SLICE_BUDGET_MS 2.0
 
@@ -198,12 +193,16 @@ struct dataplane_async_stats {
 /* "start", "addrs", "services", "dests", "new", "apply", "retry", "finish",
  * "quick"; "" out of range. */
 const char *dataplane_async_phase_name(int phase);
+/* All zero when never attached. */
 void dataplane_async_stats(const struct dataplane *dp, struct dataplane_async_stats *out);
 
+/* The owned set (sorted), as loaded or as the last round left it; the data
+ * plane keeps it, valid until the next round or dataplane_close. */
 const struct lb_keyset *dataplane_owned(const struct dataplane *dp);
 
-/* Closes sockets. Leaves every kernel service, dest and address in place (a
- * restart drops no connection). NULL is fine. */
+/* Detaches, closes the sockets and the interface handle, and releases the
+ * state file's lock. Leaves every kernel service, dest and address in place
+ * (a restart drops no connection). NULL is fine. */
 void dataplane_close(struct dataplane *dp);
 
 /* ---- conversion between lb_table and the IPVS structs (dataplane_conv.c) ---- */

@@ -2,10 +2,11 @@
  * The kernel's IPVS table over generic netlink (family "IPVS"): services,
  * destinations, timeouts, dumps, and batches of many operations in one round
  * of sends. It knows nothing of apps or JSON, and it never logs: every call
- * returns 0/-1 (the kernel's errno as it is) and fills the caller's error
- * buffer. Calls block until the kernel answers, which it does while handling
- * the request (a reply missing for 30 s is reported as an error, not waited
- * for); the stepped dumps below never wait.
+ * returns 0/-1 (the kernel's errno as it is, never interpreted here) and
+ * fills the caller's error buffer. Calls block until the kernel answers,
+ * which it does while handling the request (a reply missing for 30 s is
+ * reported as an error, not waited for); the stepped dumps below never wait.
+ * Where this layer sits: docs/dataplane.md.
  */
 #ifndef VIPD_IPVS_H
 #define VIPD_IPVS_H
@@ -205,13 +206,15 @@ IPVS_MUST_CHECK int ipvs_batch_begin(struct ipvs_nl *nl, struct ipvs_batch **out
 IPVS_MUST_CHECK int ipvs_batch_queue(struct ipvs_batch *b, enum ipvs_op op,
                                      const struct ipvs_service *s, const struct ipvs_dest *d,
                                      char *err, size_t errlen);
+/* Operations queued and not yet committed. */
 size_t ipvs_batch_len(const struct ipvs_batch *b);
 /*
  * Sends everything queued and reports each operation to cb (may be NULL).
  * Returns how many operations the kernel refused (error not 0), or -1 when the
- * socket itself failed: then err says why and the operations whose acks never
- * came are reported IPVS_FAILED with that errno; the kernel may have applied
- * some of them, so the caller re-reads the table. The batch is empty after.
+ * socket itself failed: then err says why, and every operation whose ack never
+ * came, or that was never sent, is reported with the socket's errno (EIO when
+ * it set none); the kernel may have applied some of them, so the caller
+ * re-reads the table. The batch is empty after, ready for new operations.
  */
 IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, void *arg, char *err,
                                       size_t errlen);

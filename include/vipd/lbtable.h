@@ -108,21 +108,24 @@ int lb_fwd_parse(const char *s, enum lb_fwd *out);
 
 void lb_table_init(struct lb_table *t);
 void lb_table_free(struct lb_table *t);
+/* The service with key k (hash lookup), NULL when absent. */
 struct lb_service *lb_table_find(const struct lb_table *t, const struct lb_key *k);
 /* The service with key k, added with the defaults (wlc, masq, no flags) when
- * absent; NULL when out of memory. Any add may move the services: pointers
- * into the table are valid until the next add. */
+ * absent; NULL when out of memory. Any add or sort may move the services:
+ * pointers into the table are valid until the next add or sort. */
 struct lb_service *lb_table_add_service(struct lb_table *t, const struct lb_key *k);
-/* Appends a destination; a later one with the same address and port replaces
- * an earlier one when the table is sorted. -1 when out of memory. */
+/* Appends a destination, duplicates included: sorting (lb_service_sort_dests,
+ * lb_table_sort) keeps the last one added for an address and port. -1 when
+ * out of memory. */
 int lb_service_add_dest(struct lb_service *s, const struct lb_dest *d);
 /* Binary search when sorted, linear otherwise. */
 struct lb_dest *lb_service_find_dest(const struct lb_service *s, const struct lb_addr *a,
                                      uint16_t port);
 /* -1 when the name does not fit IPVS's limit. */
 int lb_service_set_sched(struct lb_service *s, const char *name);
-/* Sorts services by key and each service's destinations by address, merging
- * duplicates; O(n log n). */
+/* Sorts services by key and each service's destinations by address and port,
+ * the last duplicate destination added winning; O(n log n). -1 when out of
+ * memory. */
 int lb_table_sort(struct lb_table *t);
 /* The same for one service's destinations only. */
 int lb_service_sort_dests(struct lb_service *s);
@@ -133,7 +136,8 @@ size_t lb_table_dest_count(const struct lb_table *t);
 /* Adds a copy of `from` (attributes and destinations) to t; NULL when out
  * of memory. */
 struct lb_service *lb_table_add_copy(struct lb_table *t, const struct lb_service *from);
-/* Adds a copy of every service of src to dst, then sorts dst. */
+/* Adds a copy of every service of src to dst, then sorts dst. -1 when out of
+ * memory. */
 int lb_table_copy(struct lb_table *dst, const struct lb_table *src);
 /* Gives each service of t that `part` also has part's attributes and
  * destinations (copied); t keeps its order and index. -1 with t unchanged
@@ -143,11 +147,15 @@ int lb_table_patch(struct lb_table *t, const struct lb_table *part);
 
 void lb_keyset_init(struct lb_keyset *ks);
 void lb_keyset_free(struct lb_keyset *ks);
+/* Appends k, duplicates included (lb_keyset_sort drops them). -1 when out of
+ * memory. */
 int lb_keyset_add(struct lb_keyset *ks, const struct lb_key *k);
-/* Adds every service key of t (vipd owns what it derived). */
+/* Adds every service key of t (vipd owns what it derived). -1 when out of
+ * memory. */
 int lb_keyset_add_table(struct lb_keyset *ks, const struct lb_table *t);
+/* Sorts the keys and drops duplicates. */
 void lb_keyset_sort(struct lb_keyset *ks);
-/* Needs a sorted set (lb_keyset_sort after adds). */
+/* Binary search when sorted, linear otherwise. */
 bool lb_keyset_contains(const struct lb_keyset *ks, const struct lb_key *k);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The reconciler: the fewest IPVS operations that turn the observed table
- * into the desired one, touching only services vipd owns. It knows neither
- * netlink nor JSON; the caller applies the operations.
+ * into the desired one, touching only services vipd owns, and what each
+ * kernel refusal means. It knows neither netlink nor JSON; the caller
+ * applies the operations (docs/dataplane.md, "One round").
  */
 #ifndef VIPD_RECONCILE_H
 #define VIPD_RECONCILE_H

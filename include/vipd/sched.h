@@ -1,9 +1,10 @@
 /*
  * The check scheduler: one timer per check instance (task x health check) on
- * the libev loop, with delaySeconds, intervalSeconds and spread start times;
- * checks due within a few milliseconds of each other started in one loop
- * wake-up; a global limit on checks in flight (excess waits in a FIFO, counted); the
- * health state of every instance and task, updated with the health rules.
+ * the libev loop, with delaySeconds, intervalSeconds and spread start times
+ * on a phase grid (checks with one interval fall due together and start in
+ * one loop wake-up); a global limit on checks in flight (excess waits in a
+ * FIFO, counted); the health state of every instance and task, updated with
+ * the health rules.
  * Tasks appearing and disappearing are synced in without disturbing others.
  */
 #ifndef VIPD_SCHED_H
@@ -20,10 +21,14 @@
 struct sched_settings {
 	unsigned max_in_flight; /* 0 = SCHED_DEFAULT_MAX_IN_FLIGHT */
 	double interval_scale;  /* tests and benchmarks: multiply every interval/delay; 0 = 1 */
-	/* Checks due within one batch (seconds, on a grid shared by every
-	 * instance) start together in one loop wake-up, up to that much late.
-	 * 0 = SCHED_DEFAULT_START_BATCH_S; negative: each at its own time. */
-	double start_batch_s;
+	/* Phase grid step, seconds: each instance's phase within its interval
+	 * is moved (later, by less than a step) onto slots of about this width
+	 * shared by every instance with that interval, so that their runs fall
+	 * due together in one loop wake-up; intervals between runs are unchanged
+	 * and a due time is a slot instant (the runs of one slot still start one
+	 * after another). 0 = SCHED_DEFAULT_PHASE_GRID_S; negative: each
+	 * instance at its own phase. */
+	double phase_grid_s;
 	/* Cluster mode: only tasks for which this says true are checked (the
 	 * others run on other nodes, which check them). NULL: every task. */
 	bool (*task_filter)(void *ctx, const struct task *t);
@@ -31,7 +36,7 @@ struct sched_settings {
 };
 
 #define SCHED_DEFAULT_MAX_IN_FLIGHT 256
-#define SCHED_DEFAULT_START_BATCH_S 0.002
+#define SCHED_DEFAULT_PHASE_GRID_S 0.05
 
 /* One result, with what it changed. */
 struct sched_event {

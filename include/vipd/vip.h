@@ -1,6 +1,7 @@
 /*
  * DC/OS VIP labels on port definitions and port mappings: reading them, and
- * giving named VIPs (/web:80) an address that every node computes alike.
+ * giving named VIPs (/web:80) an address that every node computes alike
+ * (the allocation policy: docs/dataplane.md, "Named VIP addresses").
  */
 #ifndef VIPD_VIP_H
 #define VIPD_VIP_H
@@ -43,9 +44,10 @@ struct vip_list {
 bool vip_label_is_vip(const char *key);
 
 /* Splits at the last ':' as DC/OS does, so a bare IPv6 address keeps its
- * colons: "fd00::9:80" is fd00::9 port 80. Text without a '/' or ':' that is
- * not all digits and dots is a name ("web:80" names /web). -1 with a message
- * that quotes the value and says what was expected. */
+ * colons: "fd00::9:80" is fd00::9 port 80. Before it, a '[' or a ':' means
+ * IPv6, only digits and dots IPv4, anything else a name ("web:80" names
+ * /web). -1 with a message that quotes the value and says what was
+ * expected. */
 int vip_parse(const char *value, struct vip_ref *out, char *err, size_t errlen);
 
 /* Every VIP label of every app, in app, port, label order. A malformed label
@@ -69,21 +71,12 @@ const char *vip_label_path(const struct app *a, size_t port, const char *key, ch
                            size_t len);
 
 /*
- * Named VIP addresses (vip_alloc.c). Each name gets one address in the IPv4
- * range and one in the IPv6 range; DC/OS's ranges are the defaults:
- * 11.0.0.0-11.255.255.254 and fd01:c::-fd01:c::ffff:ffff:ffff:ffff. Per
- * family, a name's home is an offset from the range's first address:
- * FNV-1a-32(name) mod size for IPv4 (so 11.0.0.0 + FNV-1a-32 mod (2^24 - 1)
- * by default), FNV-1a-64(name) mod size for IPv6 (the hash itself for a
- * whole /64). Collisions are settled independently of the order names
- * arrive in: the distinct names are sorted by (home, name) and each in turn
- * takes the first free offset from its home upward, wrapping to the first
- * address after the last. So every node with the same set of names gets the
- * same addresses (DC/OS settles collisions by arrival order and numbers IPv6
- * sequentially, so its nodes can disagree). Without records, adding or
- * removing a name can move names in the run of consecutive taken addresses
- * it joins or leaves; the daemon therefore allocates with the recorded
- * assignments below (vip_alloc_assign), and then no name ever moves.
+ * Named VIP addresses (vip_alloc.c): one in the IPv4 range and one in the
+ * IPv6 range per name, a pure function of the set of names (and, with
+ * vip_alloc_assign, of the recorded assignments), so that every node given
+ * the same input computes the same addresses. A name's home is
+ * FNV-1a(name) mod the range's size; collisions are settled in (home, name)
+ * order, each name taking the first free address from its home upward.
  */
 struct vip_range {
 	struct lb_addr first, last; /* both included; same family; IPv6 within one /64 */
@@ -137,12 +130,11 @@ int vip_name_address6(const struct vip_alloc *va, const char *name, struct lb_ad
 void vip_alloc_free(struct vip_alloc *va);
 
 /*
- * Recorded assignments (vip_assign.c): once a name has an address it keeps
- * it while the name exists, whatever names are added (the hash above gives
- * only a NEW name's preferred slot). An address whose name went stays
- * reserved for a quarantine period, so that clients still holding it (DNS
- * TTL) never reach another service. Pure: time is passed in (wall-clock
- * seconds, so a freeing time recorded in the state file survives restarts).
+ * Recorded assignments (vip_assign.c): a recorded name keeps its addresses
+ * while it exists; an address whose name went stays reserved for a
+ * quarantine period (why: docs/dataplane.md). Pure: time is passed in
+ * (wall-clock seconds, so a freeing time recorded in the state file
+ * survives restarts).
  */
 struct vip_record {
 	char name[VIP_NAME_MAX];
@@ -170,10 +162,12 @@ struct vip_assign_in {
 };
 
 /* The allocation of names: a name recorded in use keeps its addresses when
- * they are in range; a new name (or one whose address left the range) takes
- * the first address from its home upward that is neither in use nor in
+ * they are in range (of two reserved records with one address, the name that
+ * sorts first keeps it); a new name (or one whose address left the range)
+ * takes the first address from its home upward that is neither in use nor in
  * quarantine (names in (home, name) order, as vip_alloc_build_in); only when
- * every free address is in quarantine does it take one of those. */
+ * every free address is in quarantine does it take one of those. -1 with err
+ * when out of memory or when there are more names than addresses. */
 int vip_alloc_assign(struct vip_alloc *va, const char *const *names, size_t n,
                      const struct vip_assign_in *in, char *err, size_t errlen);
 /* The records after an allocation: every allocated name in use with its
@@ -190,9 +184,9 @@ int vip_records_put(struct vip_records *r, const struct vip_record *rec);
 const struct vip_record *vip_records_find(const struct vip_records *r, const char *name);
 void vip_records_free(struct vip_records *r);
 
-/* The service keys of a VIP use: one per protocol (tcp,udp gives two). A
- * named ref needs va. Returns the number of keys (0 when a name is not
- * allocated). */
+/* The service keys of a VIP use: one per protocol (tcp,udp gives two), at
+ * its address, or at a named ref's IPv4 address in va. Returns the number of
+ * keys (0 when a name is not allocated or va is NULL). */
 size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2]);
 /* The same in one family (AF_INET or AF_INET6): a named ref gives its
  * address of that family, an address ref gives keys only in its own. */

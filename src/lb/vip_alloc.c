@@ -1,7 +1,7 @@
 /*
  * Addresses for named VIPs: a pure function of the set of names and the
  * recorded assignments (vip_assign.c), so that every node given the same
- * records gives /web:80 the same addresses. The rule is in vip.h.
+ * records gives /web:80 the same addresses. The rule: docs/dataplane.md.
  */
 #include "vipd/vip.h"
 

@@ -95,10 +95,13 @@ static void inst_report(struct sched_inst *in, const struct check_result *res)
 	s->cb(&ev, s->cb_arg);
 }
 
+/* The iteration is libev's count, not its cached time: exec_start updates
+ * that time for every run it starts, which made every start look like the
+ * first of a new iteration and the budget never ran out. */
 static bool start_budget_left(struct sched *s)
 {
-	if (ev_now(s->loop) != s->iter_now) {
-		s->iter_now = ev_now(s->loop);
+	if (ev_iteration(s->loop) != s->iter) {
+		s->iter = ev_iteration(s->loop);
 		s->iter_spent = 0;
 	}
 	return s->iter_spent < SCHED_START_BUDGET_S;
@@ -195,43 +198,73 @@ static void inst_overrun(struct sched_inst *in)
 	inst_report(in, &res);
 }
 
-/* When the timer of a run due at `due` fires: the next multiple of the
- * start batch, the same instants for every instance, so that checks due
- * within one batch start in one loop wake-up. At 100 checks/s an idle loop
- * woken for each check alone spends more on the wake-up (a context switch
- * onto a cold CPU) than on the check. The cost: up to one batch of lateness. */
-static double batch_at(const struct sched *s, double due)
+/* The phase grid. Each interval is cut into slots of about the grid step
+ * (exactly interval / k for a whole k, so that a due time on a slot stays on
+ * one run after run), counted from the epoch: checks with the same interval
+ * fall due at the same instants and start in one loop wake-up. At 100
+ * checks/s an idle loop woken for each check alone spends more on the
+ * wake-up (a context switch onto a cold CPU) than on the check. Only the
+ * phase moves, by less than one slot: the interval between runs stays
+ * intervalSeconds, and a due time is a slot instant, so the timer is not
+ * late for it (the runs of a slot then start one after another, each
+ * measured late by the starts before it). 0 when the grid is off. */
+double sched_slot_width(double interval, double grid)
 {
-	if (s->start_batch <= 0)
-		return due;
-	return ceil(due / s->start_batch) * s->start_batch;
+	double k;
+
+	if (grid <= 0 || interval <= 0)
+		return 0;
+	k = round(interval / grid);
+	return interval / (k < 1 ? 1 : k);
+}
+
+/* The slot instant nearest t; t itself when there are no slots. */
+static double slot_nearest(double t, double width)
+{
+	return width > 0 ? round(t / width) * width : t;
+}
+
+/* The first slot instant at or after t (a microsecond's rounding error of
+ * the wall clock's large values counts as on it). */
+double sched_slot_at(double t, double width)
+{
+	double near = slot_nearest(t, width);
+
+	if (width <= 0 || fabs(near - t) < 1e-6)
+		return near;
+	return ceil(t / width) * width;
+}
+
+/* The due time after `due`: one interval later. When the loop was held for
+ * whole intervals (a start-up round, a long resync), the missed runs are
+ * skipped and the instance keeps its own phase, a full interval at least
+ * after a late run starts (the next due time cuts it off): re-arming every
+ * late timer at "now" would run the checks spread over the interval in one
+ * burst from then on. */
+double sched_due_next(double due, double now, double interval, double width)
+{
+	double next = due + interval;
+
+	if (next <= now)
+		next += ceil((now + interval - next) / interval) * interval;
+	return slot_nearest(next, width);
 }
 
 static void inst_timer_arm(struct sched *s, struct sched_inst *in)
 {
 	ev_timer_stop(s->loop, &in->timer);
-	ev_timer_set(&in->timer, fmax(0.0, batch_at(s, in->next_due) - now_wall(s)), 0.);
+	ev_timer_set(&in->timer, fmax(0.0, in->next_due - now_wall(s)), 0.);
 	ev_timer_start(s->loop, &in->timer);
 }
 
 /* The timer is one-shot, re-armed here for the next due time (a repeating
- * timer would drift off the batch instants). When the loop was held for
- * whole intervals (a start-up round, a long resync), the missed runs are
- * skipped and the instance keeps its own phase, a full interval at least
- * after this late run starts (the next due time cuts it off): re-arming
- * every late timer at "now" would run the checks spread over the interval
- * in one burst from then on. */
+ * timer would drift off the slot instants). */
 static void inst_next_due(struct sched *s, struct sched_inst *in)
 {
-	double now = now_wall(s), missed;
-
 	if (in->interval <= 0)
 		return;
-	in->next_due += in->interval;
-	if (in->next_due <= now) {
-		missed = ceil((now + in->interval - in->next_due) / in->interval);
-		in->next_due += missed * in->interval;
-	}
+	in->next_due = sched_due_next(in->next_due, now_wall(s), in->interval,
+	                              sched_slot_width(in->interval, s->phase_grid));
 	inst_timer_arm(s, in);
 }
 
@@ -292,7 +325,8 @@ void sched_inst_arm(struct sched *s, struct sched_inst *in)
 	ev_now_update(s->loop);
 	in->interval = in->hc->interval_s * scale;
 	first = in->hc->delay_s * scale + frac * in->interval;
-	in->next_due = now_wall(s) + first;
+	in->next_due =
+	    sched_slot_at(now_wall(s) + first, sched_slot_width(in->interval, s->phase_grid));
 	ev_timer_init(&in->timer, inst_due, 0., 0.);
 	in->timer.data = in;
 	inst_timer_arm(s, in);
@@ -323,8 +357,7 @@ struct sched *sched_new(struct ev_loop *loop, struct exec_ctx *exec,
 	s->max_in_flight =
 	    ss && ss->max_in_flight ? ss->max_in_flight : SCHED_DEFAULT_MAX_IN_FLIGHT;
 	s->interval_scale = ss && ss->interval_scale > 0 ? ss->interval_scale : 1.0;
-	s->start_batch =
-	    ss && ss->start_batch_s != 0 ? ss->start_batch_s : SCHED_DEFAULT_START_BATCH_S;
+	s->phase_grid = ss && ss->phase_grid_s != 0 ? ss->phase_grid_s : SCHED_DEFAULT_PHASE_GRID_S;
 	s->task_filter = ss ? ss->task_filter : NULL;
 	s->task_filter_ctx = ss ? ss->task_filter_ctx : NULL;
 	s->cb = cb;

@@ -20,7 +20,7 @@ struct sched_inst {
 	const struct health_check *hc; /* borrowed from the current set */
 	ev_timer timer;
 	double interval;
-	double next_due; /* wall-clock seconds; the timer fires at its batch instant */
+	double next_due; /* wall-clock seconds, on a slot of the phase grid */
 	struct runner_run *run;
 	double run_started; /* monotonic seconds, while run is set */
 	bool queued;
@@ -54,7 +54,7 @@ struct sched {
 	struct runner_settings rs;
 	unsigned max_in_flight;
 	double interval_scale;
-	double start_batch; /* seconds; <= 0: each timer at its own due time */
+	double phase_grid; /* seconds; <= 0: each instance at its own phase */
 	bool (*task_filter)(void *ctx, const struct task *t);
 	void *task_filter_ctx;
 	sched_event_cb cb;
@@ -72,7 +72,7 @@ struct sched {
 	struct sched_inst *qhead, *qtail;
 	size_t nwaiting;
 	ev_timer kick;     /* resumes starting waiting checks on the next iteration */
-	double iter_now;   /* ev_now of the iteration iter_spent belongs to */
+	unsigned iter;     /* ev_iteration that iter_spent belongs to */
 	double iter_spent; /* seconds spent starting checks in that iteration */
 	/* metrics */
 	uint64_t stats_started, stats_completed, stats_waited, stats_overload_skips, stats_overruns;
@@ -89,5 +89,12 @@ int sched_map_init(struct sched *s);
 void sched_inst_arm(struct sched *s, struct sched_inst *in);
 void sched_inst_stop(struct sched *s, struct sched_inst *in);
 void sched_queue_remove(struct sched *s, struct sched_inst *in);
+
+/* The phase grid's rule, pure (time in seconds, passed in): the slot width
+ * of an interval, the first slot instant at or after t, and the due time
+ * after `due` at `now` (missed runs skipped, on the slots). */
+double sched_slot_width(double interval, double grid);
+double sched_slot_at(double t, double width);
+double sched_due_next(double due, double now, double interval, double width);
 
 #endif

@@ -13,7 +13,7 @@ vipd="$VIPD_BUILD_DIR/vipd"
 command -v dig >/dev/null || { echo "FAIL: no dig (bind9-dnsutils): scripts/setup.sh installs it"; exit 1; }
 port=$((10000 + RANDOM % 10000))
 
-# FNV-1a-32 of a name, mod the range's 8 addresses: the home (include/vipd/vip.h).
+# FNV-1a-32 of a name, mod the range's 8 addresses: the home (docs/dataplane.md, "Named VIP addresses").
 home() {
   local s=$1 h=2166136261 i c
   for ((i = 0; i < ${#s}; i++)); do
