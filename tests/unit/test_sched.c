@@ -371,10 +371,13 @@ static void test_due_checks_start_in_one_wakeup(void **state)
 }
 
 /* The default grid (SCHED_DEFAULT_PHASE_GRID_S) adds no lateness: a due
- * time is a slot instant. Lateness stays within what the old 2 ms start
- * batch was allowed (2 ms plus the loop's own slack). The 10 instances fall
+ * time is a slot instant, so checks start on it, not up to a slot after it
+ * (test_sched_grid.c proves the rule itself). The bound is half a 50 ms
+ * slot, what starting at a slot's end instead of its instant would cost on
+ * average, not a timing target: a loaded host's stalls stay far below it
+ * (the lateness itself is reported by bench/run.sh). The 10 instances fall
  * due together, one wake-up per 50 ms: 3 s give the median some 60
- * wake-ups (0.6 s, 12, left it to a few stalls of a loaded host). */
+ * wake-ups. */
 static void test_default_batch_keeps_lateness_small(void **state)
 {
 	struct sched_stats st;
@@ -382,7 +385,7 @@ static void test_default_batch_keeps_lateness_small(void **state)
 	(void)state;
 	starts_per_wakeup(0, 3.0, &st);
 	assert_true(st.started >= 50);
-	assert_true(st.lateness_p50_ms <= 2.0 + 1.5);
+	assert_true(st.lateness_p50_ms < 25.0);
 }
 
 /* 400 COMMAND checks due at one instant (a grid step as long as their 1 s
