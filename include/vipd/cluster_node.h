@@ -73,8 +73,9 @@ int cluster_node_claim_vip(struct cluster_node *n, const struct vip_record *rec,
  * back to the view. -1 with err when the request cannot be made. */
 int cluster_node_rerecord_vip(struct cluster_node *n, const struct vip_record *rec, char *err,
                               size_t errlen);
-/* A deliberate stop: deletes the node's backends (so that others drop them
- * at once), revokes the lease, then calls done(arg) once, after at most
+/* A deliberate stop: revokes the lease (the others drop the node's backends
+ * at once, but for a VIP's last ones, as for a failed node's), then calls
+ * done(arg) once, after at most
  * `wait_s` seconds whatever etcd answers. No other callback after this. */
 void cluster_node_leave(struct cluster_node *n, double wait_s, void (*done)(void *arg), void *arg);
 

@@ -794,17 +794,6 @@ static void lease_revoke(struct cluster_node *n)
 	leave_finish(n);
 }
 
-/* etcd_done_fn of the delete of the node's backends */
-static void on_withdrawn(void *arg, int status, const struct etcd_resp *r, const char *err)
-{
-	struct cluster_node *n = arg;
-
-	(void)r;
-	if (status < 0)
-		warn(n, "cluster: withdrawing the backends: %s", err);
-	lease_revoke(n);
-}
-
 /* ev_timer */
 static void on_leave_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -818,8 +807,6 @@ static void on_leave_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 
 void cluster_node_leave(struct cluster_node *n, double wait_s, void (*done)(void *arg), void *arg)
 {
-	char prefix[CLUSTER_KEY_MAX], end[CLUSTER_KEY_MAX], err[512];
-
 	n->leaving = true;
 	n->left = done;
 	n->left_arg = arg;
@@ -831,10 +818,11 @@ void cluster_node_leave(struct cluster_node *n, double wait_s, void (*done)(void
 	ev_timer_init(&n->leave_deadline, on_leave_deadline, wait_s, 0);
 	n->leave_deadline.data = n;
 	ev_timer_start(n->loop, &n->leave_deadline);
-	/* Deleted while the live key exists: the others drop them at once. */
-	if (n->lease != 0 && cluster_node_prefix(n->prefix, n->node, prefix, sizeof(prefix)) == 0 &&
-	    etcd_prefix_end(prefix, end, sizeof(end)) == 0 &&
-	    etcd_delete(n->etcd, prefix, end, on_withdrawn, n, err, sizeof(err)) == 0)
-		return;
+	/* Revoking deletes the backends with the live key in one revision, so
+	 * the others apply the failure rules, as for a node that died: its
+	 * backends leave at once wherever another node's healthy one serves the
+	 * VIP, and stay where they are the VIP's last ones (a restart must not
+	 * black-hole a VIP whose only tasks run here). Deleting them first,
+	 * while the live key exists, would drop those too. */
 	lease_revoke(n);
 }

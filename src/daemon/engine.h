@@ -190,7 +190,7 @@ bool engine_task_local(void *ctx, const struct task *t);
  * merges every node's into the remote input (engine_cluster_remote). */
 void engine_cluster_update(struct engine *e);
 void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n);
-/* SIGTERM: withdraws the backends, revokes the lease, then stops the loop
+/* SIGTERM: revokes the lease, then stops the loop
  * (bounded). false when not in a cluster. */
 bool engine_cluster_leave(struct engine *e);
 /* After a build: records in etcd each named VIP that has no record yet

@@ -32,6 +32,8 @@ struct engine_cluster {
 	char *endpoints; /* split in place: etcd_config points into it */
 	struct desired_remote *remote;
 	size_t nremote;
+	struct desired_remote *kept; /* the kernel's at start, until etcd is read */
+	size_t nkept;
 	struct vip_rule *rules;
 	size_t nrules;
 	bool leaving;
@@ -213,6 +215,54 @@ static int name_make(struct engine *e, struct engine_cluster *c, char *err, size
 	return 0;
 }
 
+/* Fail static across a restart: the dests in rotation that the kernel held
+ * at start (adopted) are the last run's table, the other nodes' backends
+ * among them. Until etcd has been read once they stay as they are, instead
+ * of draining for lack of a view (for as long as etcd stays away). */
+static int kept_take(struct engine *e, struct engine_cluster *c)
+{
+	const struct desired_state *st = &e->dstate;
+
+	c->kept = calloc(st->n + 1, sizeof(*c->kept));
+	if (c->kept == NULL)
+		return -1;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct desired_entry *d = &st->entries[i];
+
+		if (!d->adopted || d->phase != DESIRED_PHASE_IN || d->weight == 0)
+			continue;
+		c->kept[c->nkept++] =
+		    (struct desired_remote){.protocol = d->svc.protocol,
+		                            .vip = {.addr = d->svc.addr, .port = d->svc.port},
+		                            .addr = d->addr,
+		                            .port = d->port,
+		                            .weight = d->weight};
+	}
+	return 0;
+}
+
+/* The kept dests that are no local backend's (those are the local tasks',
+ * which adoption already keeps until their health is known). */
+static int remote_kept(struct engine_cluster *c, const struct cluster_backend *local, size_t nlocal)
+{
+	free(c->remote);
+	c->nremote = 0;
+	c->remote = calloc(c->nkept + 1, sizeof(*c->remote));
+	if (c->remote == NULL)
+		return -1;
+	for (size_t i = 0; i < c->nkept; i++) {
+		const struct desired_remote *k = &c->kept[i];
+		bool is_local = false;
+
+		for (size_t j = 0; j < nlocal && !is_local; j++)
+			is_local =
+			    local[j].port == k->port && lb_addr_cmp(&local[j].addr, &k->addr) == 0;
+		if (!is_local)
+			c->remote[c->nremote++] = *k;
+	}
+	return 0;
+}
+
 int engine_cluster_open(struct engine *e, char *err, size_t errlen)
 {
 	struct cluster_node_settings s;
@@ -229,7 +279,8 @@ int engine_cluster_open(struct engine *e, char *err, size_t errlen)
 	if (name_make(e, c, err, errlen) < 0 || settings_make(e, c, &s, err, errlen) < 0)
 		return -1;
 	if ((e->cfg.cluster_hosts ? hosts_from_list(c, e->cfg.cluster_hosts) : hosts_default(c)) <
-	    0) {
+	        0 ||
+	    kept_take(e, c) < 0) {
 		errbuf_set(err, errlen, "out of memory listing the node's hosts");
 		return -1;
 	}
@@ -253,6 +304,7 @@ void engine_cluster_close(struct engine *e)
 	free(c->hosts);
 	free(c->endpoints);
 	free(c->remote);
+	free(c->kept);
 	free(c->rules);
 	free(c);
 	e->cluster = NULL;
@@ -485,6 +537,15 @@ void engine_cluster_update(struct engine *e)
 	}
 	publish(c, local, nlocal);
 	vips_take(e);
+	if (cluster_node_vips(c->node) == NULL) {
+		if (remote_kept(c, local, nlocal) < 0)
+			log_warnx("cluster: out of memory keeping the kernel's backends");
+		free(local);
+		return;
+	}
+	free(c->kept);
+	c->kept = NULL;
+	c->nkept = 0;
 	remote = cluster_node_remotes(c->node, &nremote);
 	if (cluster_merge(c->name, local, nlocal, remote, nremote, &m, err, sizeof(err)) < 0) {
 		log_warnx("%s; the other nodes' backends stay as they were", err);
@@ -517,7 +578,7 @@ bool engine_cluster_leave(struct engine *e)
 		return false;
 	if (!e->cluster->leaving) {
 		e->cluster->leaving = true;
-		log_info("cluster: withdrawing this node's backends and revoking its lease");
+		log_info("cluster: revoking this node's lease");
 		cluster_node_leave(e->cluster->node, 2.0, on_left, e);
 	}
 	return true;
