@@ -52,7 +52,9 @@ JSON
     --run-for 120 2>>"$TMP/$1.err" &
   pid[$1]=$!
 }
-q() { dig @127.0.0.1 -p "${dport[$1]}" +time=1 +tries=1 +short "$2.marathon.vips.test" A 2>/dev/null; }
+# The A answer only: dig +short prints its errors (";; communications error
+# ... connection refused") on stdout, which is no answer.
+q() { dig @127.0.0.1 -p "${dport[$1]}" +time=1 +tries=1 +short "$2.marathon.vips.test" A 2>/dev/null | grep -E '^[0-9.]+$'; }
 record() { ctl get --print-value-only "/vipd/v1/vips/%2F$1" | grep -o '"ipv4":"[0-9.]*"' | cut -d'"' -f4; }
 # Waits until node's answer for label equals its etcd record; prints it.
 settled() { # node label
