@@ -18,6 +18,26 @@
  * call: a FIFO, device or socket is refused with a located error. */
 int apps_load_path(struct apps_set *set, const char *path);
 
+/* A source's files as last read: each one's parsed apps and diagnostics
+ * with the file's identity (device, inode, size, mtime, ctime). */
+struct apps_load_cache;
+
+/* An empty cache (NULL when out of memory); freed with apps_load_cache_free
+ * (NULL is fine). */
+struct apps_load_cache *apps_load_cache_new(void);
+void apps_load_cache_free(struct apps_load_cache *c);
+
+/* apps_load_path, parsing only the files whose identity changed since the
+ * cache last saw them (or that had errors then) and copying the others'
+ * apps from it: the set is the one apps_load_path would give, in the same
+ * order with the same diagnostics, and owns all it holds (nothing is shared
+ * with the cache). A file changed within 20 ms before it was read is not
+ * kept: its timestamps could miss a change in the same tick. */
+int apps_load_path_cached(struct apps_set *set, const char *path, struct apps_load_cache *c);
+
+/* How many files this cache's reads have parsed (what the tests count). */
+size_t apps_load_cache_parses(const struct apps_load_cache *c);
+
 /* Whether a directory entry's name is one apps_load_path reads (*.json, not
  * hidden). */
 bool apps_is_definition_name(const char *name);

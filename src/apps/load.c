@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "load_cache.h"
 #include "vipd/apps.h"
 
 static const char *file_kind(mode_t mode)
@@ -93,27 +95,27 @@ static int read_all(int fd, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
-static int read_file(struct apps_set *set, const char *path, char **buf, size_t *len)
+static int read_file(struct apps_set *set, const char *path, struct stat *st, char **buf,
+                     size_t *len)
 {
-	struct stat st;
-	int fd = open_regular(set, path, &st);
+	int fd = open_regular(set, path, st);
 
 	if (fd < 0)
 		return -1;
-	if ((size_t)st.st_size > APPS_MAX_FILE_BYTES) {
+	if ((size_t)st->st_size > APPS_MAX_FILE_BYTES) {
 		diag_add(&set->diags, DIAG_ERROR, path, "",
-		         "file too large: %lld bytes (the limit is %u)", (long long)st.st_size,
+		         "file too large: %lld bytes (the limit is %u)", (long long)st->st_size,
 		         APPS_MAX_FILE_BYTES);
 		close(fd);
 		return -1;
 	}
-	*buf = malloc((size_t)st.st_size + 1);
+	*buf = malloc((size_t)st->st_size + 1);
 	if (!*buf) {
 		diag_add(&set->diags, DIAG_ERROR, path, "", "out of memory");
 		close(fd);
 		return -1;
 	}
-	if (read_all(fd, *buf, (size_t)st.st_size, len) < 0) {
+	if (read_all(fd, *buf, (size_t)st->st_size, len) < 0) {
 		diag_add(&set->diags, DIAG_ERROR, path, "", "cannot read: %s", strerror(errno));
 		free(*buf);
 		*buf = NULL;
@@ -124,17 +126,26 @@ static int read_file(struct apps_set *set, const char *path, char **buf, size_t 
 	return 0;
 }
 
-static int load_file(struct apps_set *set, const char *path)
+/* The file's apps from the cache while it is the same file, else parsed
+ * (and kept for next time): the same apps and diagnostics either way. A
+ * file that could not be read is never kept: it is tried again each time. */
+static void load_file(struct apps_set *set, const char *path, struct apps_load_cache *c)
 {
+	size_t napps0 = set->napps, ndiags0 = set->diags.count;
+	size_t lost0[2] = {set->diags.lost[0], set->diags.lost[1]};
+	struct timespec began;
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc;
 
-	if (read_file(set, path, &buf, &len) < 0)
-		return -1;
-	rc = apps_load_buffer(set, path, buf, len);
+	if (load_cache_reuse(c, set, path) == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &began);
+	if (read_file(set, path, &st, &buf, &len) < 0)
+		return;
+	apps_load_buffer(set, path, buf, len);
 	free(buf);
-	return rc;
+	load_cache_keep(c, set, path, &st, &began, napps0, ndiags0, lost0);
 }
 
 bool apps_is_definition_name(const char *name)
@@ -144,7 +155,7 @@ bool apps_is_definition_name(const char *name)
 	return n > 5 && strcmp(name + n - 5, ".json") == 0 && name[0] != '.';
 }
 
-static int load_dir(struct apps_set *set, const char *dir)
+static int load_dir(struct apps_set *set, const char *dir, struct apps_load_cache *c)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
@@ -159,7 +170,7 @@ static int load_dir(struct apps_set *set, const char *dir)
 		if (apps_is_definition_name(names[i]->d_name)) {
 			snprintf(path, sizeof(path), "%s%s%s", dir,
 			         dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]->d_name);
-			load_file(set, path);
+			load_file(set, path, c);
 		}
 		free(names[i]);
 	}
@@ -167,7 +178,7 @@ static int load_dir(struct apps_set *set, const char *dir)
 	return 0;
 }
 
-int apps_load_path(struct apps_set *set, const char *path)
+static int load_path(struct apps_set *set, const char *path, struct apps_load_cache *c)
 {
 	struct stat st;
 
@@ -176,9 +187,31 @@ int apps_load_path(struct apps_set *set, const char *path)
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
-		return load_dir(set, path);
+		return load_dir(set, path, c);
 	if (!S_ISREG(st.st_mode))
 		return refuse_kind(set, path, st.st_mode);
-	load_file(set, path);
+	load_file(set, path, c);
 	return 0;
+}
+
+/* The files not met this time (gone, or the path unreadable) leave the
+ * cache: a directory that comes back is parsed whole. */
+int apps_load_path_cached(struct apps_set *set, const char *path, struct apps_load_cache *c)
+{
+	int rc;
+
+	load_cache_begin(c);
+	rc = load_path(set, path, c);
+	load_cache_end(c);
+	return rc;
+}
+
+/* A one-off read is the cached read with an empty cache that keeps nothing. */
+int apps_load_path(struct apps_set *set, const char *path)
+{
+	struct apps_load_cache once = {.keep = false};
+	int rc = apps_load_path_cached(set, path, &once);
+
+	load_cache_release(&once);
+	return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "vipd/apps.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
 
@@ -305,6 +306,7 @@ void engine_fini(struct engine *e)
 	lb_keyset_free(&e->round_planned_next);
 	audit_close(e->audit);
 	apps_set_free(&e->apps);
+	apps_load_cache_free(e->apps_cache);
 	desired_state_free(&e->dstate);
 	desired_index_free(&e->dindex);
 	vip_records_free(&e->vip_records);

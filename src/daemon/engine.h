@@ -48,6 +48,7 @@ struct engine {
 	int (*config_reread)(void *arg, struct vipd_config *out);
 	void *config_reread_arg;
 	struct apps_set apps;
+	struct apps_load_cache *apps_cache; /* the files' parsed apps: reloads parse the changed */
 	char apps_signature[64];
 	struct exec_ctx *exec;
 	struct sched *sched;

@@ -252,12 +252,31 @@ const char *engine_apps_shown(const struct engine *e)
 	return e->marathon ? marathon_client_master(e->marathon) : e->cfg.apps_path;
 }
 
+/* Only the files that changed are parsed (the cache holds the others');
+ * without memory for the cache, all of them. *parsed: how many were. */
+static void load_definitions(struct engine *e, struct apps_set *fresh, size_t *parsed)
+{
+	size_t before;
+
+	if (!e->apps_cache)
+		e->apps_cache = apps_load_cache_new();
+	if (!e->apps_cache) {
+		apps_load_path(fresh, e->cfg.apps_path);
+		*parsed = fresh->files_read;
+		return;
+	}
+	before = apps_load_cache_parses(e->apps_cache);
+	apps_load_path_cached(fresh, e->cfg.apps_path, e->apps_cache);
+	*parsed = apps_load_cache_parses(e->apps_cache) - before;
+}
+
 /* Reads the definitions into e->apps when they changed (or `force`). The
  * replaced set goes to *old: the scheduler borrows from it until synced.
  * *read_at: when the read ended (the engine's work starts). */
 static bool apps_reread(struct engine *e, bool force, struct apps_set *old, double *read_at)
 {
 	struct apps_set fresh = {0};
+	size_t parsed;
 	char sig[64];
 
 	apps_signature(e->cfg.apps_path, sig, sizeof(sig));
@@ -265,9 +284,10 @@ static bool apps_reread(struct engine *e, bool force, struct apps_set *old, doub
 		return false;
 	snprintf(e->apps_signature, sizeof(e->apps_signature), "%s", sig);
 	*read_at = clock_now_s();
-	apps_load_path(&fresh, e->cfg.apps_path);
-	log_debug("%s: %zu app%s read in %.3f ms", e->cfg.apps_path, fresh.napps,
-	          fresh.napps == 1 ? "" : "s", (clock_now_s() - *read_at) * 1000.0);
+	load_definitions(e, &fresh, &parsed);
+	log_debug("%s: %zu app%s read in %.3f ms (%zu file%s parsed)", e->cfg.apps_path,
+	          fresh.napps, fresh.napps == 1 ? "" : "s", (clock_now_s() - *read_at) * 1000.0,
+	          parsed, parsed == 1 ? "" : "s");
 	*read_at = clock_now_s();
 	apps_swap(e, &fresh, e->cfg.apps_path, old);
 	return true;

@@ -38,6 +38,9 @@ write_app a /a:80 a.1:31001 a.2:31002
 write_app b /b:80 b.1:31011 b.2:31012
 write_app c /shared:80 c.1:31021
 write_app d /shared:80 d.1:31031
+# vipd keeps a file's parsed apps only when it was last changed more than
+# 20 ms before it was read: let that pass, so the files count as read.
+sleep 0.1
 
 get() { curl -s --max-time 5 "http://127.0.0.1:$1$2"; }
 in_rotation() { # api-port: how many backends are in rotation
@@ -75,6 +78,9 @@ for _ in $(seq 100); do
 done
 expect_contains "$(grep 'apps reload: ' "$TMP/vipd.err")" "apps reload: 1 app changed"
 expect_not_contains "$(cat "$TMP/vipd.err")" "rebuilding the whole table"
+# Only b.json was parsed again: the other files' apps came from the cache.
+expect_contains "$(grep ' apps read in ' "$TMP/vipd.err" | tail -1)" "4 apps read in"
+expect_contains "$(grep ' apps read in ' "$TMP/vipd.err" | tail -1)" "(1 file parsed)"
 wait_rotation "$api" 6 "after the reload, b.2 on its new port healthy"
 sleep 2.2 # two more runs of every check
 after=$(tail -n +"$((lines_before + 1))" "$TMP/audit.log")
