@@ -305,16 +305,21 @@ table_kept() {
 	kept "$n" "restarted, it kept its own backend $3 as it was" "$3" own_check_failed "$n"
 }
 # restarted NODE OTHER OTHER: NODE, restarted, is back in etcd (the others
-# saw its /web backend expire with the revoked lease and come back) and
-# every node's table has every backend again.
+# saw its /web backend expire with the revoked lease and come back: as
+# "changed" when its backend key came before its live/ key, as "appeared"
+# after the expired record left with "node_back" otherwise) and every
+# node's table has every backend again.
+back_after_expiry() { # OTHER NODE
+	audit_matching "$1" '"event":"cluster_backend"' '"change":"changed"' "\"node\":\"$2\"" '"vip":"/web:80"' >/dev/null ||
+		audit_matching "$1" '"event":"cluster_backend"' '"change":"appeared"' "\"node\":\"$2\"" '"vip":"/web:80"' >/dev/null
+}
 restarted() {
 	local n=$1 o
 	shift
 	audit_matching "$n" '"event":"cluster_etcd"' '"state":"connected"' >/dev/null || return 1
 	for o in "$@"; do
 		audit_matching "$o" '"event":"cluster_backend"' '"change":"expired"' "\"node\":\"$n\"" '"vip":"/web:80"' >/dev/null &&
-			audit_matching "$o" '"event":"cluster_backend"' '"change":"changed"' "\"node\":\"$n\"" '"vip":"/web:80"' >/dev/null ||
-			return 1
+			back_after_expiry "$o" "$n" || return 1
 	done
 	every_backend_everywhere
 }
