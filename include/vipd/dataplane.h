@@ -93,24 +93,47 @@ DATAPLANE_MUST_CHECK int dataplane_apply_quick(struct dataplane *dp, const struc
 
 /*
  * A round for some services only (dataplane_patch.c): `part` holds the
- * desired state of services that the remembered table already has, each
- * complete (every destination); the others are left as they are. Applied
- * in one batch, with the order and callbacks of a whole-table round; the
- * remembered table is patched in place. Binds no address and leaves the
- * owned set alone. -1 with err, and nothing sent, without a remembered
- * table or when part has a service it lacks; -1 after any operation failed
- * (reported through cb), the remembered table then forgotten. On -1 the
- * caller runs a whole-table round.
+ * desired state of some services, each complete (every destination), and
+ * `targets` (NULL: part's keys) the keys rebuilt with them: a target part
+ * lacks is a service that goes; every other service is left as it is.
+ * Planned against the remembered table (dataplane_patch_plan_keys) and
+ * applied in one batch, with the order and callbacks of a whole-table
+ * round; the remembered table is patched in place. When a service comes or
+ * goes, the rules of a whole-table round restricted to the targets: the
+ * owned set written ahead with part's keys (dataplane_owned_union) before
+ * anything is sent, a VIP address whose last service goes unrouted before
+ * the batch, one whose first service comes routed after it, the owned set
+ * after (dataplane_owned_after_patch) saved. -1 with err, and nothing sent,
+ * without a remembered table. -1 after any operation failed (reported
+ * through cb), an add found its object already there (the remembered table
+ * was wrong) or a route could not be changed: the remembered table is then
+ * forgotten, and the owned set keeps every key written ahead (a service
+ * half made is still vipd's to delete). On -1 the caller runs a whole-table
+ * round, which reads the kernel and the routes and repairs the rest.
  */
 DATAPLANE_MUST_CHECK int dataplane_apply_patch(struct dataplane *dp, const struct lb_table *part,
-                                               dataplane_op_cb cb, void *arg, char *err,
-                                               size_t errlen);
-/* The plan dataplane_apply_patch applies: what reconcile_plan over the whole
- * remembered table would give for part's services. Pure; -1 with err when
- * `kernel` lacks one of them or out of memory. */
+                                               const struct lb_keyset *targets, dataplane_op_cb cb,
+                                               void *arg, char *err, size_t errlen);
+/* The plan of a patch that adds and removes no service: what reconcile_plan
+ * over the whole remembered table would give for part's services. Pure; -1
+ * with err when `kernel` lacks one of them or out of memory. */
 DATAPLANE_MUST_CHECK int dataplane_patch_plan(const struct lb_table *kernel,
                                               const struct lb_table *part, struct rc_plan *out,
                                               char *err, size_t errlen);
+/* The plan dataplane_apply_patch applies: reconcile_plan from the remembered
+ * services of `keys` (part's keys and the targets: dataplane_patch_keys) to
+ * part's, `owned` deciding which may be deleted, as in a whole-table round.
+ * Pure; -1 with err out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_patch_plan_keys(const struct lb_table *kernel,
+                                                   const struct lb_table *part,
+                                                   const struct lb_keyset *keys,
+                                                   const struct lb_keyset *owned,
+                                                   struct rc_plan *out, char *err, size_t errlen);
+/* part's keys and the targets' (NULL: none more), into out, sorted; -1 out
+ * of memory. */
+DATAPLANE_MUST_CHECK int dataplane_patch_keys(const struct lb_table *part,
+                                              const struct lb_keyset *targets,
+                                              struct lb_keyset *out);
 
 /* ---- the owned-set and address rules, pure (dataplane_owned.c) ---- */
 
@@ -129,6 +152,26 @@ DATAPLANE_MUST_CHECK int dataplane_owned_after(const struct lb_keyset *before,
                                                const struct lb_table *observed,
                                                const struct lb_keyset *deleted,
                                                struct lb_keyset *out);
+/* What vipd owns after a patch over `keys` (dataplane_patch_keys): the owned
+ * keys outside them as they are; among them, dataplane_owned_after's rule
+ * with part as the desired table and the remembered table `kernel` as the
+ * read (a complete round left exactly it in the kernel). Appends to out and
+ * sorts it; -1 out of memory. */
+DATAPLANE_MUST_CHECK int
+dataplane_owned_after_patch(const struct lb_keyset *owned, const struct lb_keyset *keys,
+                            const struct lb_table *part, const struct lb_table *kernel,
+                            const struct lb_keyset *deleted, struct lb_keyset *out);
+/* The VIP addresses a patch over `keys` may change, as the sets a whole
+ * round compares (both sorted, malloc'd, the caller frees even on -1): of
+ * the keys' addresses, *bound those a service of the remembered table
+ * `kernel` has (what a complete round routed), *wanted those a service of
+ * part has or a remembered service outside keys. Routes added: wanted not
+ * bound; removed: bound not wanted. -1 out of memory. */
+DATAPLANE_MUST_CHECK int dataplane_patch_addrs(const struct lb_table *kernel,
+                                               const struct lb_keyset *keys,
+                                               const struct lb_table *part, struct lb_addr **bound,
+                                               size_t *nbound, struct lb_addr **wanted,
+                                               size_t *nwanted);
 /* The distinct VIP addresses of a table's services, sorted (lb_addr_cmp),
  * in a malloc'd array the caller frees; -1 when out of memory. */
 DATAPLANE_MUST_CHECK int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out,

@@ -88,11 +88,11 @@ out:
 	return rc;
 }
 
-/* The kernel's patch (dataplane_apply_patch) edits services in place: one
- * that comes or goes is the whole round's. Without IPVS the plan covers
- * any change. A reload may move the names DNS answers (an app renamed):
- * they are served again from the new apps around the apply, as the whole
- * round serves them. */
+/* The kernel's patch (dataplane_apply_patch) takes services that come or
+ * go as well as edits, with their routes and the owned set. Without IPVS
+ * the plan covers any change. A reload may move the names DNS answers (an
+ * app renamed): they are served again from the new apps around the apply,
+ * as the whole round serves them. */
 static int apply_part(struct engine *e, const struct lb_table *part,
                       const struct lb_keyset *targets, bool reload, char *err, size_t errlen)
 {
@@ -100,10 +100,6 @@ static int apply_part(struct engine *e, const struct lb_table *part,
 	struct lb_keyset planned;
 	int rc = -1;
 
-	if (e->dp && !same) {
-		snprintf(err, errlen, "services come or go");
-		return -1;
-	}
 	lb_keyset_init(&planned);
 	if (e->dns && (reload || !same)) {
 		if (planned_keys(e, targets, part, &planned) < 0)
@@ -111,7 +107,7 @@ static int apply_part(struct engine *e, const struct lb_table *part,
 		engine_dns_before_apply(e, &planned);
 	}
 	if (e->dp) {
-		if (dataplane_apply_patch(e->dp, part, engine_on_op, e, err, errlen) < 0)
+		if (dataplane_apply_patch(e->dp, part, targets, engine_on_op, e, err, errlen) < 0)
 			goto out;
 	} else if (plan_part(e, part, targets, err, errlen) < 0) {
 		goto out;
@@ -226,9 +222,8 @@ static int note_reload(struct engine *e, const struct apps_set *old, const struc
  * (settings or named-VIP ranges changed by SIGHUP's configuration, a
  * resync, the cluster's view), a named VIP appears or goes away (the
  * allocation of every name runs again, and records are written),
- * app ids repeat, a large share of the apps changed, or, with IPVS, a
- * service comes or goes (dataplane_apply_patch edits services in place
- * only).
+ * app ids repeat, or a large share of the apps changed. With IPVS, a
+ * patch the kernel refuses (dataplane_apply_patch) falls back too.
  */
 int engine_reload_round(struct engine *e, const struct apps_diff *d, const struct apps_set *old,
                         double started)

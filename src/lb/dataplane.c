@@ -198,8 +198,8 @@ int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra
 
 /* After the batch: a VIP is routed once all its services exist, so
  * that no connection to it reaches the local stack instead of IPVS. */
-static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
-                       const struct lb_keyset *failed, char *err, size_t errlen)
+int dataplane_bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
+                          const struct lb_keyset *failed, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < ra->nwanted; i++) {
 		const struct lb_addr *a = &ra->wanted[i];
@@ -227,7 +227,7 @@ static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
 	return true;
 }
 
-static int persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
+int dataplane_persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
 {
 	struct lb_keyset tmp;
 	int rc = 0;
@@ -274,7 +274,7 @@ int dataplane_round_begin(struct round *r, const struct lb_table *want, char *er
 	}
 	/* Written ahead: a service is recorded as vipd's before it is made, so
 	 * that a crash between the two cannot leave one vipd would never delete. */
-	rc = persist_owned(r, &owned, err, errlen);
+	rc = dataplane_persist_owned(r, &owned, err, errlen);
 out:
 	lb_keyset_free(&owned);
 	return rc;
@@ -337,7 +337,7 @@ int dataplane_finish_round(struct round *r, const struct lb_table *desired,
 	int rc;
 
 	lb_keyset_sort(&r->failed);
-	if (r->dp->vif != NULL && bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
+	if (r->dp->vif != NULL && dataplane_bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
 		return -1;
 	lb_keyset_init(&next);
 	lb_keyset_sort(&r->deleted);
@@ -346,7 +346,7 @@ int dataplane_finish_round(struct round *r, const struct lb_table *desired,
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
-	rc = persist_owned(r, &next, err, errlen);
+	rc = dataplane_persist_owned(r, &next, err, errlen);
 	lb_keyset_free(&next);
 	return rc;
 }
@@ -477,7 +477,7 @@ int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
-	if (persist_owned(&r, &owned, err, errlen) < 0)
+	if (dataplane_persist_owned(&r, &owned, err, errlen) < 0)
 		goto out;
 	if (reconcile_plan_sorted(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
 		goto out;

@@ -53,6 +53,7 @@ struct round {
 	char first_failure[512];
 	struct lb_keyset failed;  /* services with a failed operation in the last plan */
 	struct lb_keyset deleted; /* services the last plan deleted */
+	size_t adds_found;        /* adds of the last plan that found their object there */
 };
 
 void dataplane_round_init(struct round *r, struct dataplane *dp, dataplane_op_cb cb, void *arg);
@@ -98,6 +99,13 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 /* The first plan's: addresses of VIPs that leave, before any service goes. */
 int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
                               size_t errlen);
+/* Routes the wanted addresses not bound, except those of a service in
+ * `failed` (sorted): a VIP is routed once all its services exist. */
+int dataplane_bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
+                          const struct lb_keyset *failed, char *err, size_t errlen);
+/* Makes `next` the owned set (swapped with the old one), saved when it
+ * differs; -1 with err when the save failed (the set in memory is next). */
+int dataplane_persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen);
 /* After the last plan: bind the addresses of VIPs whose services exist,
  * persist the owned set without the services gone (`observed` the last
  * complete read). */

@@ -98,6 +98,7 @@ void dataplane_round_free(struct round *r)
 void dataplane_round_reset(struct round *r)
 {
 	r->failures = 0;
+	r->adds_found = 0;
 	r->failed.n = 0;
 	r->failed.sorted = true;
 	r->deleted.n = 0;
@@ -132,6 +133,8 @@ int dataplane_take_result(struct round *r, const struct rc_op *op,
 	}
 	if (what == RC_RESULT_DONE) {
 		report(r, op, 0, res->msg);
+		if (res->error != 0 && (op->kind == RC_ADD_SERVICE || op->kind == RC_ADD_DEST))
+			r->adds_found++;
 		if (op->kind == RC_DEL_SERVICE)
 			return lb_keyset_add(&r->deleted, &op->svc);
 		return 0;

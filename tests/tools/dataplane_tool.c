@@ -221,7 +221,7 @@ static int apply_round(struct dataplane *dp, enum round_kind k, struct lb_table 
 	if (k == ROUND_QUICK)
 		rc = dataplane_apply_quick(dp, t, print_op, c, err, errlen);
 	else if (k == ROUND_PATCH)
-		rc = dataplane_apply_patch(dp, &part, print_op, c, err, errlen);
+		rc = dataplane_apply_patch(dp, &part, NULL, print_op, c, err, errlen);
 	else
 		rc = dataplane_apply(dp, t, print_op, c, err, errlen);
 	*ms = now_ms() - t0;

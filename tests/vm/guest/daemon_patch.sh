@@ -98,4 +98,139 @@ fallbacks=$(printf '%s' "$stats" | python3 -c 'import json, sys; print(json.load
 ((health >= 3)) || lib_fail "stats: $health health rounds, expected at least 3 ($stats)"
 echo "ok: stats: $health health rounds"
 lib_assert_eq 1 "$fallbacks" "stats: one health round fell back"
+# vstat NAME: the field of a fresh stats line (SIGUSR1) of the running vipd.
+vstat() {
+	local n i
+	n=$(grep -c '"event":"stats"' "$AUDIT")
+	kill -USR1 "$vipd_pid"
+	for ((i = 0; i < 50; i++)); do
+		(($(grep -c '"event":"stats"' "$AUDIT") > n)) && break
+		sleep 0.1
+	done
+	grep '"event":"stats"' "$AUDIT" | tail -n 1 |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["'"$1"'"])'
+}
+routed() { ip -4 route show table local type local dev vipd0; }
+wait_for() { # SECONDS WHAT COMMAND...
+	local i secs=$1 what=$2
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && { echo "ok: $what"; return 0; }
+		sleep 0.1
+	done
+	ipvsadm -Ln; routed; tail -n 20 "$AUDIT"; tail -n 20 "$W/vipd.out"
+	lib_fail "$what: not after $secs s"
+}
+has_service() { ipvsadm -Ln -t "$1" >/dev/null 2>&1; }
+no_service() { ! has_service "$1"; }
+# start_run: vipd stopped, and a fresh one started on the same definitions
+# and state file, with its own audit log and drain_seconds 0 (a removed
+# app's service goes at once, in the reload's own round); returns once both
+# checks have reported (its first round and the health rounds ran).
+RUN=1
+start_run() {
+	local i n
+	RUN=$((RUN + 1))
+	kill -TERM "$vipd_pid"
+	wait "$vipd_pid"
+	AUDIT=$W/audit.$RUN.log
+	cat >"$W/vipd.$RUN.json" <<JSON
+{"apps": "$W/apps", "audit_log": "$AUDIT", "reload_seconds": 600,
+ "lb": {"interface": "vipd0", "drain_seconds": 0, "resync_seconds": 600}}
+JSON
+	"$VIPD" -c "$W/vipd.$RUN.json" >>"$W/vipd.out" 2>&1 &
+	vipd_pid=$!
+	LIB_PIDS+=($vipd_pid)
+	for ((i = 0; i < 100; i++)); do
+		n=$(grep -c '"event":"task"' "$AUDIT" 2>/dev/null)
+		((${n:-0} >= 2)) && break
+		sleep 0.1
+	done
+	((${n:-0} >= 2)) || lib_fail "run $RUN: the checks did not report in 10 s"
+	sleep 1
+	(($(vstat rounds) >= 1)) || lib_fail "run $RUN: no round"
+}
+# restart_adopts WHAT: a fresh vipd adopts the kernel's table, routes and
+# owned set as the patch left them: no IPVS operation, no route changed, the
+# state file unchanged (the whole round would have saved a different set).
+restart_adopts() {
+	local owned_before routes_before
+	owned_before=$(cat "$STATE")
+	routes_before=$(routed)
+	start_run
+	if grep -q '"event":"ipvs"' "$AUDIT"; then
+		grep '"event":"ipvs"' "$AUDIT"
+		lib_fail "$1: the fresh vipd changed the kernel's table"
+	fi
+	echo "ok: $1: the fresh vipd made no IPVS operation"
+	lib_assert_eq "$routes_before" "$(routed)" "$1: the routes stay as the patch left them"
+	lib_assert_eq "$owned_before" "$(cat "$STATE")" "$1: the state file stays as the patch left it"
+}
+
+# The reloads below add and remove a whole app: a service comes and goes, its
+# VIP's route too, and the patch round takes them (dataplane_apply_patch), not
+# the whole-table round.
+AUDIT=$W/audit.log
+STATE=/run/vipd/owned.json
+NEW=10.200.0.30:80
+start_run
+
+lib_log "a reload adds an app with a new VIP: a patch makes its service, dest and route"
+patched=$(vstat reload_rounds)
+fellback=$(vstat reload_round_fallbacks)
+before=$(grep -c '"event":"ipvs"' "$AUDIT")
+cat >"$W/c.json" <<JSON
+{"id": "/c",
+ "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "$NEW"}}],
+ "tasks": [{"id": "c.t", "host": "10.64.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
+JSON
+mv "$W/c.json" "$W/apps/c.json"
+wait_for 10 "the new VIP's service appears" has_service "$NEW"
+wait_for 5 "the new VIP is routed on vipd0" eval '[[ $(routed) == *"local 10.200.0.30 "* ]]'
+lib_assert_eq 1 "$(ipvsadm -Ln -t "$NEW" | awk '$1 == "->" && $2 == "10.64.2.2:8080" { print $4 }')" "its dest at weight 1"
+lib_assert_eq "$((patched + 1))" "$(vstat reload_rounds)" "the reload was a patch round"
+lib_assert_eq "$fellback" "$(vstat reload_round_fallbacks)" "no reload fell back to the whole table"
+new=$(grep '"event":"ipvs"' "$AUDIT" | tail -n +$((before + 1)))
+lib_assert_eq 2 "$(printf '%s\n' "$new" | grep -c .)" "two kernel operations: the service and its dest"
+lib_assert_contains "$new" '"op":"add_service","service":"TCP 10.200.0.30:80"' "the service added"
+lib_assert_contains "$new" '"op":"add_dest","service":"TCP 10.200.0.30:80"' "then its dest"
+lib_assert_contains "$(cat "$STATE")" '10.200.0.30' "the state file owns the new service"
+lib_assert_eq 1 "$(weight 10.64.2.2:8080)" "the shared VIP untouched: b at weight 1"
+restart_adopts "after the added app"
+
+lib_log "a reload removes the app: a patch deletes its service and route"
+patched=$(vstat reload_rounds)
+fellback=$(vstat reload_round_fallbacks)
+before=$(grep -c '"event":"ipvs"' "$AUDIT")
+rm "$W/apps/c.json"
+wait_for 10 "the service is gone" no_service "$NEW"
+wait_for 5 "the route is gone" eval '[[ $(routed) != *"local 10.200.0.30 "* ]]'
+lib_assert_contains "$(routed)" "local 10.200.0.20 " "the shared VIP stays routed"
+lib_assert_eq "$((patched + 1))" "$(vstat reload_rounds)" "the reload was a patch round"
+lib_assert_eq "$fellback" "$(vstat reload_round_fallbacks)" "no reload fell back to the whole table"
+new=$(grep '"event":"ipvs"' "$AUDIT" | tail -n +$((before + 1)))
+lib_assert_eq 1 "$(printf '%s\n' "$new" | grep -c .)" "one kernel operation"
+lib_assert_contains "$new" '"op":"del_service","service":"TCP 10.200.0.30:80"' "the service deleted"
+[[ $(cat "$STATE") == *10.200.0.30* ]] && lib_fail "the state file still owns the removed service"
+echo "ok: the state file no longer owns the removed service"
+restart_adopts "after the removed app"
+
+lib_log "a new VIP whose service someone already made: the patch's add finds it, the whole round adopts it"
+OTHER=10.200.0.31:80
+ipvsadm -A -t "$OTHER" -s rr || lib_fail "ipvsadm -A"
+ipvsadm -a -t "$OTHER" -r 10.64.1.2:8080 -m -w 5 || lib_fail "ipvsadm -a"
+fellback=$(vstat reload_round_fallbacks)
+cat >"$W/d.json" <<JSON
+{"id": "/d",
+ "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "$OTHER"}}],
+ "tasks": [{"id": "d.t", "host": "10.64.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
+JSON
+mv "$W/d.json" "$W/apps/d.json"
+dests() { ipvsadm -Ln -t "$OTHER" | awk '$1 == "->" && $2 ~ /^[0-9]/ { printf "%s %s;", $2, $4 }'; }
+sched_is() { ipvsadm -Ln -t "$OTHER" | grep -q "TCP  $OTHER $1"; }
+wait_for 10 "its dests are the app's alone" eval '[[ $(dests) == "10.64.2.2:8080 1;" ]]'
+wait_for 5 "its scheduler is vipd's" sched_is wlc
+lib_assert_eq "$((fellback + 1))" "$(vstat reload_round_fallbacks)" "the patch fell back to the whole round"
+lib_assert_contains "$(routed)" "local 10.200.0.31 " "the VIP is routed"
+restart_adopts "after the adopted service"
 echo "vm daemon_patch: all passed"
