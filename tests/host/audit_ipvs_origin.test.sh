@@ -29,7 +29,10 @@ cat > "$TMP/apps/c-shadow.json" <<JSON
  "tasks": [{"id": "shadow.1", "host": "127.0.0.1", "ports": [31001]}]}
 JSON
 
-"$vipd" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit.log" --run-for 60 2>"$TMP/err" &
+# No drain: a task that leaves is deleted at once (with the default 30 s it
+# keeps weight 0 first, docs/weights-and-draining.md).
+echo '{"lb": {"drain_seconds": 0}}' > "$TMP/vipd.json"
+"$vipd" -c "$TMP/vipd.json" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit.log" --run-for 60 2>"$TMP/err" &
 pid=$!
 
 # ipvs lines of op OP as "vip app task tasks_sharing dest" (- when absent).
