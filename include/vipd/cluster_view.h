@@ -51,6 +51,12 @@ void cluster_view_free(struct cluster_view *v);
  * else deleted by its lease's expiry (kept, expired). True when the view
  * changed. */
 bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r);
+/* The same read in pages (cluster_read.h): begin, each page in key order,
+ * end (the records no page held are withdrawn or expired then). A read
+ * restarted midway begins again. True when the view changed. */
+void cluster_view_read_begin(struct cluster_view *v);
+bool cluster_view_read_page(struct cluster_view *v, const struct etcd_resp *r);
+bool cluster_view_read_end(struct cluster_view *v);
 /* One watch response (r->events): live keys deleted first (a lease's
  * expiry deletes a node's live key and its backends in one revision), then
  * the backends (a put is a live record; a delete while the node's live key
