@@ -534,6 +534,22 @@ const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t
 	return cluster_view_remotes(&n->view, count);
 }
 
+const struct cluster_service *cluster_node_dirty(const struct cluster_node *n, size_t *count,
+                                                 bool *all)
+{
+	return cluster_view_dirty(&n->view, count, all);
+}
+
+void cluster_node_dirty_clear(struct cluster_node *n)
+{
+	cluster_view_dirty_clear(&n->view);
+}
+
+uint64_t cluster_node_vips_changes(const struct cluster_node *n)
+{
+	return n->view.vips_changes;
+}
+
 /* ---------------------------------------------------------- named VIPs */
 
 /* One create txn in flight: freed by its callback, or by cluster_node_free

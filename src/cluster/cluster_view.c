@@ -27,9 +27,50 @@ static void view_warn(struct cluster_view *v, const char *fmt, const char *what)
 	v->warn(v->arg, msg);
 }
 
+/* Past this many VIPs changed in one round, every VIP is merged again. */
+#define VIEW_DIRTY_MAX 65536
+
+static void dirty_add(struct cluster_view *v, const struct cluster_backend *b)
+{
+	struct cluster_service svc = {b->protocol, b->vip};
+
+	v->out_fresh = false;
+	if (v->dirty_all ||
+	    (v->ndirty > 0 && cluster_service_cmp(&v->dirty[v->ndirty - 1], &svc) == 0))
+		return;
+	if (v->ndirty == v->dirty_cap) {
+		size_t cap = v->dirty_cap ? v->dirty_cap * 2 : 64;
+		void *grown = cap <= VIEW_DIRTY_MAX ? realloc(v->dirty, cap * sizeof(svc)) : NULL;
+
+		if (grown == NULL) {
+			v->dirty_all = true;
+			return;
+		}
+		v->dirty = grown;
+		v->dirty_cap = cap;
+	}
+	v->dirty[v->ndirty++] = svc;
+}
+
+const struct cluster_service *cluster_view_dirty(const struct cluster_view *v, size_t *n, bool *all)
+{
+	*n = v->ndirty;
+	*all = v->dirty_all;
+	return v->dirty;
+}
+
+void cluster_view_dirty_clear(struct cluster_view *v)
+{
+	v->ndirty = 0;
+	v->dirty_all = false;
+}
+
+/* Every change of a record is audited here: the one place that also notes
+ * its VIP as changed. */
 static void audit_rec(struct cluster_view *v, const char *change, const struct cluster_view_rec *r,
                       const char *reason)
 {
+	dirty_add(v, &r->b);
 	char vip[VIP_NAME_MAX + 64], be[INET6_ADDRSTRLEN + 8];
 	json_t *o;
 
@@ -374,12 +415,18 @@ bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r)
 
 const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count)
 {
-	struct cluster_remote *out = realloc(v->out, (v->nrecs + 1) * sizeof(*out));
+	struct cluster_remote *out;
 
+	if (v->out_fresh) {
+		*count = v->nrecs;
+		return v->out;
+	}
+	out = realloc(v->out, (v->nrecs + 1) * sizeof(*out));
 	*count = 0;
 	if (out == NULL)
 		return v->out;
 	v->out = out;
+	v->out_fresh = true;
 	for (size_t i = 0; i < v->nrecs; i++)
 		out[i] =
 		    (struct cluster_remote){.b = v->recs[i].b, .lease_alive = v->recs[i].alive};
@@ -409,6 +456,7 @@ void cluster_view_free(struct cluster_view *v)
 	free(v->recs);
 	free(v->live);
 	free(v->out);
+	free(v->dirty);
 	vip_records_free(&v->vips);
 	memset(v, 0, sizeof(*v));
 }
