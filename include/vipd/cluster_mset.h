@@ -42,8 +42,9 @@ typedef void (*cluster_mset_rule_fn)(void *arg, const struct cluster_service *sv
 
 /* Merges again the VIPs in dirty (the services whose remote records changed
  * since the last update; all: every VIP) and those whose local backends
- * changed; the others keep their merged set. 1 when the set changed, 0 when
- * not, -1 (err; the set as it was) when out of memory. */
+ * changed; the others keep their merged set. 1 when some VIP was merged
+ * again (its set may have come out the same), 0 when none needed it, -1
+ * (err; the set as it was) when out of memory. */
 int cluster_mset_update(struct cluster_mset *s, const char *self,
                         const struct cluster_backend *local, size_t nlocal,
                         const struct cluster_remote *remote, size_t nremote,
