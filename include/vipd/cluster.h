@@ -185,6 +185,22 @@ struct cluster_merged {
 int cluster_merge(const char *self, const struct cluster_backend *local, size_t n_local,
                   const struct cluster_remote *remote, size_t n_remote, struct cluster_merged *out,
                   char *err, size_t errlen);
+
+/* A VIP as the merge keys it: protocol, then VIP (named first). */
+struct cluster_service {
+	uint8_t protocol;
+	struct vip_ref vip;
+};
+
+int cluster_service_cmp(const struct cluster_service *a, const struct cluster_service *b);
+/* Sorts and removes duplicates; returns the count left. */
+size_t cluster_services_sort(struct cluster_service *s, size_t n);
+/* cluster_merge of only the VIPs in `only` (sorted by cluster_services_sort):
+ * the same rule VIP by VIP, so that cluster_merge is this over every VIP. */
+int cluster_merge_only(const char *self, const struct cluster_backend *local, size_t n_local,
+                       const struct cluster_remote *remote, size_t n_remote,
+                       const struct cluster_service *only, size_t n_only,
+                       struct cluster_merged *out, char *err, size_t errlen);
 void cluster_merged_free(struct cluster_merged *m);
 
 #endif

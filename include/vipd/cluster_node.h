@@ -54,10 +54,17 @@ int cluster_node_publish(struct cluster_node *n, const struct cluster_backend *b
 /* The other nodes' records as last read, each with whether its lease lives.
  * Valid until the loop runs again. */
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count);
+/* The VIPs whose records changed since the last clear (cluster_view_dirty);
+ * the caller clears once it has merged them. */
+const struct cluster_service *cluster_node_dirty(const struct cluster_node *n, size_t *count,
+                                                 bool *all);
+void cluster_node_dirty_clear(struct cluster_node *n);
 
 /* The named VIPs' addresses recorded in etcd, as last read (vips/<name>);
  * NULL until the first read of the prefix succeeded. */
 const struct vip_records *cluster_node_vips(const struct cluster_node *n);
+/* Counts the changes of those records: a caller copies them when it moved. */
+uint64_t cluster_node_vips_changes(const struct cluster_node *n);
 /* Records rec's addresses for its name unless a record exists (etcd's
  * create-if-absent transaction): every node proposes, the first wins, and
  * the others adopt the winner's value from the same transaction's answer.

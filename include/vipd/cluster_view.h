@@ -33,6 +33,11 @@ struct cluster_view {
 	char (*live)[CLUSTER_NODE_MAX]; /* nodes whose live/<node> key exists */
 	size_t nlive, live_cap;
 	struct cluster_remote *out;
+	bool out_fresh; /* out is the records as they are */
+	/* the VIPs whose records changed since cluster_view_dirty_clear */
+	struct cluster_service *dirty;
+	size_t ndirty, dirty_cap;
+	bool dirty_all;          /* too many to list, or out of memory: every VIP */
 	struct vip_records vips; /* the named VIPs' recorded addresses (vips/<name>) */
 	uint64_t vips_changes;   /* counts changes of vips: a caller compares */
 	void (*audit)(void *arg, const char *event, json_t *fields);
@@ -51,6 +56,12 @@ void cluster_view_free(struct cluster_view *v);
  * else deleted by its lease's expiry (kept, expired). True when the view
  * changed. */
 bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r);
+/* The same read in pages (cluster_read.h): begin, each page in key order,
+ * end (the records no page held are withdrawn or expired then). A read
+ * restarted midway begins again. True when the view changed. */
+void cluster_view_read_begin(struct cluster_view *v);
+bool cluster_view_read_page(struct cluster_view *v, const struct etcd_resp *r);
+bool cluster_view_read_end(struct cluster_view *v);
 /* One watch response (r->events): live keys deleted first (a lease's
  * expiry deletes a node's live key and its backends in one revision), then
  * the backends (a put is a live record; a delete while the node's live key
@@ -61,6 +72,11 @@ bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r);
 /* Every record with whether its node's lease lives; valid until the view
  * changes. */
 const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count);
+/* The VIPs (protocol and VIP) whose records changed since the last clear,
+ * unsorted, maybe repeated; *all: every VIP may have. */
+const struct cluster_service *cluster_view_dirty(const struct cluster_view *v, size_t *n,
+                                                 bool *all);
+void cluster_view_dirty_clear(struct cluster_view *v);
 /* A vips/<name> key and value (a read's, a watch's put, a create txn's):
  * into v->vips. True when the records changed; a value that does not decode
  * is skipped with a located warning. */

@@ -70,6 +70,7 @@ struct etcd_resp {
 	struct etcd_kv *kvs; /* range; txn: the failure branch's range */
 	size_t n_kvs;
 	int64_t count;    /* range */
+	bool more;        /* range with a limit: keys are left after the last one */
 	int64_t deleted;  /* deleterange */
 	bool succeeded;   /* txn */
 	int64_t lease_id; /* lease grant and keepalive */
@@ -145,6 +146,12 @@ const char *etcd_client_endpoint(const struct etcd_client *c);
  * "" : every key from key on; else [key, range_end). */
 int etcd_range(struct etcd_client *c, const char *key, const char *range_end, int64_t revision,
                etcd_done_fn done, void *arg, char *err, size_t errlen);
+/* One page of [key, range_end): at most limit keys (0: all) from the key of
+ * key_len bytes (it may hold NULs: a page continues from the last key
+ * + "\0"), read at revision (0: the current one). */
+int etcd_range_page(struct etcd_client *c, const char *key, size_t key_len, const char *range_end,
+                    int64_t revision, int64_t limit, etcd_done_fn done, void *arg, char *err,
+                    size_t errlen);
 int etcd_put(struct etcd_client *c, const char *key, const char *value, int64_t lease,
              etcd_done_fn done, void *arg, char *err, size_t errlen);
 int etcd_delete(struct etcd_client *c, const char *key, const char *range_end, etcd_done_fn done,

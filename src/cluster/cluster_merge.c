@@ -49,6 +49,40 @@ static int service_cmp(const struct cluster_backend *a, const struct cluster_bac
 	return vip_cmp(&a->vip, &b->vip);
 }
 
+int cluster_service_cmp(const struct cluster_service *a, const struct cluster_service *b)
+{
+	if (a->protocol != b->protocol)
+		return (int)a->protocol - (int)b->protocol;
+	return vip_cmp(&a->vip, &b->vip);
+}
+
+static int service_qcmp(const void *a, const void *b)
+{
+	return cluster_service_cmp(a, b);
+}
+
+size_t cluster_services_sort(struct cluster_service *s, size_t n)
+{
+	size_t kept = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(s, n, sizeof(*s), service_qcmp);
+	for (size_t i = 1; i < n; i++)
+		if (cluster_service_cmp(&s[i], &s[kept]) != 0)
+			s[++kept] = s[i];
+	return kept + 1;
+}
+
+/* only NULL: every VIP. */
+static bool wanted(const struct cluster_backend *b, const struct cluster_service *only,
+                   size_t n_only)
+{
+	struct cluster_service key = {b->protocol, b->vip};
+
+	return only == NULL || bsearch(&key, only, n_only, sizeof(*only), service_qcmp) != NULL;
+}
+
 static int dest_cmp(const struct cluster_backend *a, const struct cluster_backend *b)
 {
 	int c = lb_addr_cmp(&a->addr, &b->addr);
@@ -73,16 +107,19 @@ static int cand_cmp(const void *pa, const void *pb)
 /* Which backends can take part: remote ones only when healthy (a remote
  * node's unhealthy backend has no connection of ours to drain). */
 static size_t collect(const char *self, const struct cluster_backend *local, size_t n_local,
-                      const struct cluster_remote *remote, size_t n_remote, struct cand *out)
+                      const struct cluster_remote *remote, size_t n_remote,
+                      const struct cluster_service *only, size_t n_only, struct cand *out)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < n_local; i++)
-		out[n++] = (struct cand){&local[i], SRC_LOCAL};
+		if (wanted(&local[i], only, n_only))
+			out[n++] = (struct cand){&local[i], SRC_LOCAL};
 	for (i = 0; i < n_remote; i++) {
 		const struct cluster_remote *r = &remote[i];
 
-		if (strcmp(r->b.node, self) == 0 || r->b.health != CLUSTER_HEALTH_HEALTHY)
+		if (strcmp(r->b.node, self) == 0 || r->b.health != CLUSTER_HEALTH_HEALTHY ||
+		    !wanted(&r->b, only, n_only))
 			continue;
 		out[n++] = (struct cand){&r->b, r->lease_alive ? SRC_LIVE : SRC_EXPIRED};
 	}
@@ -126,6 +163,15 @@ int cluster_merge(const char *self, const struct cluster_backend *local, size_t 
                   const struct cluster_remote *remote, size_t n_remote, struct cluster_merged *out,
                   char *err, size_t errlen)
 {
+	return cluster_merge_only(self, local, n_local, remote, n_remote, NULL, 0, out, err,
+	                          errlen);
+}
+
+int cluster_merge_only(const char *self, const struct cluster_backend *local, size_t n_local,
+                       const struct cluster_remote *remote, size_t n_remote,
+                       const struct cluster_service *only, size_t n_only,
+                       struct cluster_merged *out, char *err, size_t errlen)
+{
 	struct cand *c;
 	size_t n, i, start, used = 0;
 
@@ -139,7 +185,7 @@ int cluster_merge(const char *self, const struct cluster_backend *local, size_t 
 		errbuf_set(err, errlen, "cluster merge: out of memory");
 		return -1;
 	}
-	n = collect(self, local, n_local, remote, n_remote, c);
+	n = collect(self, local, n_local, remote, n_remote, only, n_only, c);
 	qsort(c, n, sizeof(*c), cand_cmp);
 	for (start = 0; start < n; start = i) {
 		for (i = start + 1; i < n && service_cmp(c[i].b, c[start].b) == 0; i++)

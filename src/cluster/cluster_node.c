@@ -3,10 +3,12 @@
  * third of its TTL, granted again when lost, with a full re-publish), the
  * publication of its backends (only the diff, one batch at a time, retried
  * with backoff), and the reads and watch that feed its view of every other
- * node's records (cluster_view.c): read whole, then watched from the read's
- * revision; read again when the watch ends.
+ * node's records (cluster_view.c): read in pages at one revision
+ * (cluster_read.c), then watched from that revision; read again when the
+ * watch ends or a page fails.
  */
 #include "vipd/cluster_node.h"
+#include "vipd/cluster_read.h"
 #include "vipd/cluster_view.h"
 
 #include <stdio.h>
@@ -52,6 +54,9 @@ struct cluster_node {
 	ev_timer publish_retry;
 	/* the view */
 	struct cluster_view view;
+	struct cluster_read read; /* the pages of the read under way */
+	int64_t page_keys;
+	bool read_changed, read_vips_changed; /* by the pages so far */
 	bool read_asked;
 	unsigned read_attempt;
 	struct etcd_watch *watch;
@@ -420,52 +425,100 @@ static void on_watch(void *arg, int status, const struct etcd_resp *r, const cha
 		n->ops->vips_changed(n->arg);
 }
 
-/* etcd_done_fn of the whole prefix's read */
+static void watch_from(struct cluster_node *n, int64_t revision)
+{
+	char err[512];
+
+	n->watch = etcd_watch_start(n->etcd, n->prefix, n->prefix_end, revision, on_watch, n, err,
+	                            sizeof(err));
+	if (n->watch == NULL) {
+		warn(n, "cluster: watch: %s", err);
+		read_later(n);
+	}
+}
+
+/* Every page is in: the records none held are gone, the engine hears of
+ * the read once, and the watch goes on from the read's revision, so that
+ * no change is missed or seen twice. */
+static void read_done(struct cluster_node *n)
+{
+	bool changed = cluster_view_read_end(&n->view) || n->read_changed;
+	bool vips_changed = n->read_vips_changed;
+
+	n->read_attempt = 0;
+	n->read_changed = n->read_vips_changed = false;
+	if (changed)
+		n->ops->changed(n->arg);
+	if (!n->view_read_once || vips_changed) {
+		/* the records are known now: a whole build claims the names
+		 * that have none */
+		n->view_read_once = true;
+		n->ops->vips_changed(n->arg);
+	}
+	watch_from(n, n->read.revision + 1);
+}
+
+static void read_page_ask(struct cluster_node *n);
+
+/* etcd_done_fn of one page of the prefix's read */
 static void on_read(void *arg, int status, const struct etcd_resp *r, const char *err)
 {
 	struct cluster_node *n = arg;
-	char werr[512];
+	char rerr[256];
 	uint64_t vips_before;
 
 	n->read_asked = false;
 	if (n->leaving)
 		return;
 	if (status < 0) {
+		/* etcd gone, or the read's revision compacted between two
+		 * pages (etcd's OutOfRange): the whole read again. */
 		set_connected(n, false, err);
 		read_later(n);
 		return;
 	}
 	set_connected(n, true, NULL);
-	n->read_attempt = 0;
 	vips_before = n->view.vips_changes;
-	if (cluster_view_snapshot(&n->view, r))
-		n->ops->changed(n->arg);
-	if (!n->view_read_once || n->view.vips_changes != vips_before) {
-		/* the records are known now: a whole build claims the names
-		 * that have none */
-		n->view_read_once = true;
-		n->ops->vips_changed(n->arg);
-	}
-	n->watch = etcd_watch_start(n->etcd, n->prefix, n->prefix_end, r->revision + 1, on_watch, n,
-	                            werr, sizeof(werr));
-	if (n->watch == NULL) {
-		warn(n, "cluster: watch: %s", werr);
+	if (cluster_view_read_page(&n->view, r))
+		n->read_changed = true;
+	if (n->view.vips_changes != vips_before)
+		n->read_vips_changed = true;
+	switch (cluster_read_page(&n->read, r, rerr, sizeof(rerr))) {
+	case CLUSTER_READ_MORE:
+		read_page_ask(n);
+		return;
+	case CLUSTER_READ_DONE:
+		read_done(n);
+		return;
+	case CLUSTER_READ_BAD:
+		warn(n, "cluster: read: %s; reading again", rerr);
 		read_later(n);
+		return;
 	}
 }
 
-static void view_read(struct cluster_node *n)
+static void read_page_ask(struct cluster_node *n)
 {
 	char err[512];
+	const char *key = n->read.next_key ? n->read.next_key : n->prefix;
+	size_t len = n->read.next_key ? n->read.next_key_len : strlen(n->prefix);
 
-	if (n->read_asked || n->leaving)
-		return;
-	if (etcd_range(n->etcd, n->prefix, n->prefix_end, 0, on_read, n, err, sizeof(err)) == 0) {
+	if (etcd_range_page(n->etcd, key, len, n->prefix_end, n->read.revision, n->page_keys,
+	                    on_read, n, err, sizeof(err)) == 0) {
 		n->read_asked = true;
 		return;
 	}
 	warn(n, "cluster: read: %s", err);
 	read_later(n);
+}
+
+static void view_read(struct cluster_node *n)
+{
+	if (n->read_asked || n->leaving)
+		return;
+	cluster_read_start(&n->read);
+	cluster_view_read_begin(&n->view);
+	read_page_ask(n);
 }
 
 /* ev_timer */
@@ -479,6 +532,22 @@ static void on_read_retry(struct ev_loop *loop, ev_timer *w, int revents)
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count)
 {
 	return cluster_view_remotes(&n->view, count);
+}
+
+const struct cluster_service *cluster_node_dirty(const struct cluster_node *n, size_t *count,
+                                                 bool *all)
+{
+	return cluster_view_dirty(&n->view, count, all);
+}
+
+void cluster_node_dirty_clear(struct cluster_node *n)
+{
+	cluster_view_dirty_clear(&n->view);
+}
+
+uint64_t cluster_node_vips_changes(const struct cluster_node *n)
+{
+	return n->view.vips_changes;
 }
 
 /* ---------------------------------------------------------- named VIPs */
@@ -705,6 +774,7 @@ struct cluster_node *cluster_node_new(struct ev_loop *loop, const struct cluster
 	n->arg = arg;
 	n->ttl = s->lease_ttl;
 	n->connected = -1;
+	n->page_keys = cluster_read_page_keys(getenv("VIPD_CLUSTER_READ_PAGE_KEYS"));
 	(void)snprintf(n->node, sizeof(n->node), "%s", s->node);
 	(void)snprintf(n->prefix, sizeof(n->prefix), "%s", s->prefix);
 	timers_init(n);
@@ -750,6 +820,7 @@ void cluster_node_free(struct cluster_node *n)
 	cluster_records_free(&n->want);
 	cluster_records_free(&n->sending);
 	cluster_view_free(&n->view);
+	cluster_read_free(&n->read);
 	for (size_t i = 0; i < n->nclaims; i++) {
 		free(n->claims[i]->value);
 		free(n->claims[i]);

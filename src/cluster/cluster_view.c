@@ -16,6 +16,7 @@ struct cluster_view_rec {
 	char *key;
 	struct cluster_backend b;
 	bool alive; /* false: deleted by its lease's expiry, kept for the failure rules */
+	bool seen;  /* in the pages of the read under way */
 };
 
 static void view_warn(struct cluster_view *v, const char *fmt, const char *what)
@@ -26,9 +27,50 @@ static void view_warn(struct cluster_view *v, const char *fmt, const char *what)
 	v->warn(v->arg, msg);
 }
 
+/* Past this many VIPs changed in one round, every VIP is merged again. */
+#define VIEW_DIRTY_MAX 65536
+
+static void dirty_add(struct cluster_view *v, const struct cluster_backend *b)
+{
+	struct cluster_service svc = {b->protocol, b->vip};
+
+	v->out_fresh = false;
+	if (v->dirty_all ||
+	    (v->ndirty > 0 && cluster_service_cmp(&v->dirty[v->ndirty - 1], &svc) == 0))
+		return;
+	if (v->ndirty == v->dirty_cap) {
+		size_t cap = v->dirty_cap ? v->dirty_cap * 2 : 64;
+		void *grown = cap <= VIEW_DIRTY_MAX ? realloc(v->dirty, cap * sizeof(svc)) : NULL;
+
+		if (grown == NULL) {
+			v->dirty_all = true;
+			return;
+		}
+		v->dirty = grown;
+		v->dirty_cap = cap;
+	}
+	v->dirty[v->ndirty++] = svc;
+}
+
+const struct cluster_service *cluster_view_dirty(const struct cluster_view *v, size_t *n, bool *all)
+{
+	*n = v->ndirty;
+	*all = v->dirty_all;
+	return v->dirty;
+}
+
+void cluster_view_dirty_clear(struct cluster_view *v)
+{
+	v->ndirty = 0;
+	v->dirty_all = false;
+}
+
+/* Every change of a record is audited here: the one place that also notes
+ * its VIP as changed. */
 static void audit_rec(struct cluster_view *v, const char *change, const struct cluster_view_rec *r,
                       const char *reason)
 {
+	dirty_add(v, &r->b);
 	char vip[VIP_NAME_MAX + 64], be[INET6_ADDRSTRLEN + 8];
 	json_t *o;
 
@@ -148,6 +190,7 @@ static bool rec_put(struct cluster_view *v, const char *key, const struct cluste
 	}
 	r->b = *b;
 	r->alive = true;
+	r->seen = false;
 	v->nrecs++;
 	audit_rec(v, "appeared", r, NULL);
 	return true;
@@ -314,51 +357,76 @@ bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r)
 	return changed;
 }
 
-/* A fresh read replaces the view: what vanished while unwatched is a
- * deliberate removal when its node is live in the read, else an expiry. */
-bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r)
+/* A fresh read replaces the view, page by page: what vanished while
+ * unwatched is a deliberate removal when its node is live in the read, else
+ * an expiry; that is decided once every page is in (live/ keys sort after
+ * backends/ ones). */
+void cluster_view_read_begin(struct cluster_view *v)
+{
+	v->nlive = 0;
+	for (size_t i = 0; i < v->nrecs; i++)
+		v->recs[i].seen = false;
+}
+
+bool cluster_view_read_page(struct cluster_view *v, const struct etcd_resp *r)
 {
 	char node[CLUSTER_NODE_MAX];
-	bool changed = false, *seen;
+	bool changed = false;
 
-	v->nlive = 0;
-	for (size_t i = 0; i < r->n_kvs; i++)
-		if (cluster_live_parse(v->prefix, r->kvs[i].key, node) &&
-		    strcmp(node, v->self) != 0)
-			live_set(v, node, true);
 	for (size_t i = 0; i < r->n_kvs; i++) {
+		const struct etcd_kv *kv = &r->kvs[i];
 		struct cluster_backend b;
-
-		if (is_backend_key(v, r->kvs[i].key) && decode_backend(v, &r->kvs[i], &b))
-			changed |= rec_put(v, r->kvs[i].key, &b);
-		if (is_vip_key(v, r->kvs[i].key))
-			changed |= cluster_view_vip(v, &r->kvs[i]);
-	}
-	seen = calloc(v->nrecs + 1, sizeof(*seen));
-	if (seen == NULL)
-		return changed;
-	for (size_t i = 0; i < r->n_kvs; i++) {
 		bool found;
-		size_t at = rec_find(v, r->kvs[i].key, &found);
+		size_t at;
 
+		if (cluster_live_parse(v->prefix, kv->key, node) && strcmp(node, v->self) != 0)
+			live_set(v, node, true);
+		if (is_vip_key(v, kv->key))
+			changed |= cluster_view_vip(v, kv);
+		if (!is_backend_key(v, kv->key))
+			continue;
+		if (decode_backend(v, kv, &b))
+			changed |= rec_put(v, kv->key, &b);
+		at = rec_find(v, kv->key, &found);
 		if (found)
-			seen[at] = true;
+			v->recs[at].seen = true;
 	}
-	for (size_t i = v->nrecs; i-- > 0;)
-		if (!seen[i])
-			changed |= rec_gone(v, i);
-	free(seen);
 	return changed;
+}
+
+bool cluster_view_read_end(struct cluster_view *v)
+{
+	bool changed = false;
+
+	for (size_t i = v->nrecs; i-- > 0;)
+		if (!v->recs[i].seen)
+			changed |= rec_gone(v, i);
+	return changed;
+}
+
+bool cluster_view_snapshot(struct cluster_view *v, const struct etcd_resp *r)
+{
+	bool changed;
+
+	cluster_view_read_begin(v);
+	changed = cluster_view_read_page(v, r);
+	return cluster_view_read_end(v) || changed;
 }
 
 const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count)
 {
-	struct cluster_remote *out = realloc(v->out, (v->nrecs + 1) * sizeof(*out));
+	struct cluster_remote *out;
 
+	if (v->out_fresh) {
+		*count = v->nrecs;
+		return v->out;
+	}
+	out = realloc(v->out, (v->nrecs + 1) * sizeof(*out));
 	*count = 0;
 	if (out == NULL)
 		return v->out;
 	v->out = out;
+	v->out_fresh = true;
 	for (size_t i = 0; i < v->nrecs; i++)
 		out[i] =
 		    (struct cluster_remote){.b = v->recs[i].b, .lease_alive = v->recs[i].alive};
@@ -388,6 +456,7 @@ void cluster_view_free(struct cluster_view *v)
 	free(v->recs);
 	free(v->live);
 	free(v->out);
+	free(v->dirty);
 	vip_records_free(&v->vips);
 	memset(v, 0, sizeof(*v));
 }

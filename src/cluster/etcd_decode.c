@@ -422,7 +422,8 @@ static int dec_op(struct dec *d, enum etcd_op op, const json_t *root, struct etc
 	switch (op) {
 	case ETCD_OP_RANGE:
 		if (dec_header(d, root, "", true, r) < 0 ||
-		    dec_need_int64(d, root, "count", "", &r->count, false) < 0)
+		    dec_need_int64(d, root, "count", "", &r->count, false) < 0 ||
+		    dec_bool(d, root, "more", "", &r->more) < 0)
 			return -1;
 		return dec_kvs(d, root, "", r);
 	case ETCD_OP_PUT:

@@ -236,6 +236,51 @@ static void test_read_again_classifies_what_vanished(void **state)
 	cluster_view_free(&v);
 }
 
+/* The same read in pages (in key order, as etcd sends them) does what one
+ * answer does, whatever the page size; a read restarted midway (its
+ * revision compacted) begins again and ends the same. */
+static void test_read_in_pages_as_one_answer(void **state)
+{
+	char a2[512], c1[512];
+	struct etcd_kv kvs[] = {
+	    kv(KA2, strcpy(a2, value_of(KA2, "unhealthy"))),
+	    kv(P "backends/c/tcp:%2Fweb:80/10.0.0.5:31000",
+	       strcpy(c1, value_of(P "backends/c/tcp:%2Fweb:80/10.0.0.5:31000", "healthy"))),
+	    kv(P "live/a", "{\"node\":\"a\"}"),
+	    kv(P "live/c", "{\"node\":\"c\"}"),
+	};
+	const char *view = "a 10.0.0.2:31000 alive\nb 10.0.0.3:31000 expired\n"
+	                   "c 10.0.0.5:31000 alive\n";
+	struct cluster_view whole, v;
+	struct log lw, l;
+
+	(void)state;
+	start(&whole, &lw);
+	assert_true(snapshot(&whole, kvs, 4));
+	assert_view(&whole, view);
+	for (size_t limit = 1; limit <= 4; limit++) {
+		bool changed = false;
+
+		start(&v, &l);
+		cluster_view_read_begin(&v);
+		/* a first attempt that stops after one page */
+		changed |= cluster_view_read_page(&v, &(struct etcd_resp){.kvs = kvs, .n_kvs = 1});
+		cluster_view_read_begin(&v);
+		for (size_t i = 0; i < 4; i += limit) {
+			struct etcd_resp r = {.kvs = kvs + i,
+			                      .n_kvs = i + limit > 4 ? 4 - i : limit};
+
+			changed |= cluster_view_read_page(&v, &r);
+		}
+		changed |= cluster_view_read_end(&v);
+		assert_true(changed);
+		assert_view(&v, view);
+		assert_string_equal(l.text, lw.text);
+		cluster_view_free(&v);
+	}
+	cluster_view_free(&whole);
+}
+
 static void test_bad_record_skipped_with_located_warning(void **state)
 {
 	struct etcd_event ev[] = {put(P "backends/c/tcp:%2Fweb:80/10.0.0.4:31000", "{\"vip\":1}"),
@@ -300,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_kept_as_expired),
 	    cmocka_unit_test(test_node_back_drops_its_expired_records),
 	    cmocka_unit_test(test_read_again_classifies_what_vanished),
+	    cmocka_unit_test(test_read_in_pages_as_one_answer),
 	    cmocka_unit_test(test_bad_record_skipped_with_located_warning),
 	    cmocka_unit_test(test_vip_records),
 	};

@@ -167,6 +167,21 @@ static void test_decode_range(void **state)
 	    decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"}}", &r, &w, err, sizeof(err)),
 	    0);
 	assert_int_equal(r.n_kvs, 0);
+	assert_false(r.more);
+	etcd_resp_free(&r);
+	/* a page of a range with a limit: more keys are left */
+	assert_int_equal(decode(ETCD_OP_RANGE,
+	                        "{\"header\":{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L2E=\"}],"
+	                        "\"more\":true,\"count\":\"5\"}",
+	                        &r, &w, err, sizeof(err)),
+	                 0);
+	assert_true(r.more);
+	assert_int_equal(r.n_kvs, 1);
+	etcd_resp_free(&r);
+	assert_int_equal(decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"},\"more\":1}", &r,
+	                        &w, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, W ": /more: expected true or false, got 1");
 	etcd_resp_free(&r);
 }
 
