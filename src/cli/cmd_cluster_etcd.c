@@ -1,9 +1,10 @@
 /*
  * vipctl's one read of etcd: every key under a prefix, with the config's
  * endpoints (or --etcd), TLS and auth as vipd uses them, through vipd's own
- * etcd client run on a loop of its own until the answer comes. vipctl may
- * block; a short timeout per endpoint bounds it, and each endpoint is tried
- * once in turn.
+ * etcd client run on a loop of its own until the answer comes, in pages at
+ * one revision as the daemon reads it (cluster_read.h: a cluster of 100,000
+ * backends is one 44 MB answer otherwise). vipctl may block; a short
+ * timeout per request bounds it, and each endpoint is tried once in turn.
  */
 #include <ev.h>
 #include <stdio.h>
@@ -11,9 +12,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vipd/cluster_read.h"
 #include "vipd/cluster_view.h"
 
 #define CLI_ETCD_TIMEOUT_S 2.0
+
+/* A read restarted more often than this (its revision compacted between
+ * pages each time) is given up. */
+#define CLI_ETCD_READ_TRIES 3
 
 struct etcd_read {
 	cli_etcd_use_fn use;
@@ -22,7 +28,13 @@ struct etcd_read {
 	int rc;
 	char err[1024];
 	char endpoint[256];
-	const struct etcd_client *client;
+	struct etcd_client *client;
+	const char *pages_key; /* the prefix: a restarted read's first key */
+	const char *end;       /* the prefix's range end */
+	int64_t limit;         /* keys per page */
+	struct cluster_read pages;
+	struct etcd_resp all; /* the pages' keys, copied */
+	size_t cap, tries;
 };
 
 /* etcd_warn_fn: a key that does not decode, in the daemon's words. */
@@ -32,19 +44,102 @@ static void read_warn(void *arg, const char *msg)
 	fprintf(stderr, "vipctl: warning: %s\n", msg);
 }
 
-/* etcd_done_fn */
+static void read_fail(struct etcd_read *rd, const char *err)
+{
+	rd->done = true;
+	rd->rc = CLI_EXIT_UNAVAILABLE;
+	(void)snprintf(rd->err, sizeof(rd->err), "%s", err ? err : "no answer");
+}
+
+/* A page's keys appended to rd->all. -1 out of memory. */
+static int keep_page(struct etcd_read *rd, const struct etcd_resp *r)
+{
+	for (size_t i = 0; i < r->n_kvs; i++) {
+		struct etcd_kv kv = r->kvs[i];
+
+		if (rd->all.n_kvs == rd->cap) {
+			size_t cap = rd->cap ? rd->cap * 2 : 256;
+			struct etcd_kv *grown = realloc(rd->all.kvs, cap * sizeof(*grown));
+
+			if (grown == NULL)
+				return -1;
+			rd->all.kvs = grown;
+			rd->cap = cap;
+		}
+		kv.key = malloc(kv.key_len + 1);
+		kv.value = malloc(kv.value_len + 1);
+		if (kv.key == NULL || kv.value == NULL) {
+			free(kv.key);
+			free(kv.value);
+			return -1;
+		}
+		memcpy(kv.key, r->kvs[i].key, kv.key_len + 1);
+		memcpy(kv.value, r->kvs[i].value, kv.value_len + 1);
+		rd->all.kvs[rd->all.n_kvs++] = kv;
+	}
+	return 0;
+}
+
+static void read_done(void *arg, int status, const struct etcd_resp *r, const char *err);
+
+/* Asks for the next page (the first one after cluster_read_start). */
+static void read_next(struct etcd_read *rd, const char *key)
+{
+	const char *from = rd->pages.next_key ? rd->pages.next_key : key;
+	size_t len = rd->pages.next_key ? rd->pages.next_key_len : strlen(key);
+	char err[512];
+
+	if (etcd_range_page(rd->client, from, len, rd->end, rd->pages.revision, rd->limit,
+	                    read_done, rd, err, sizeof(err)) < 0)
+		read_fail(rd, err);
+}
+
+/* A read that cannot go on from where it is (a page refused, say its
+ * revision compacted meanwhile, or one that cannot be continued): read
+ * again from the first page, a few times. */
+static void read_again(struct etcd_read *rd, const char *why)
+{
+	if (++rd->tries >= CLI_ETCD_READ_TRIES) {
+		read_fail(rd, why);
+		return;
+	}
+	etcd_resp_free(&rd->all);
+	rd->cap = 0;
+	cluster_read_start(&rd->pages);
+	read_next(rd, rd->pages_key);
+}
+
+/* etcd_done_fn: one page. */
 static void read_done(void *arg, int status, const struct etcd_resp *r, const char *err)
 {
 	struct etcd_read *rd = arg;
+	char why[512];
 
-	rd->done = true;
 	if (status < 0) {
-		rd->rc = CLI_EXIT_UNAVAILABLE;
-		(void)snprintf(rd->err, sizeof(rd->err), "%s", err ? err : "no answer");
+		if (rd->pages.pages > 0)
+			read_again(rd, err ? err : "no answer");
+		else
+			read_fail(rd, err);
 		return;
 	}
+	if (keep_page(rd, r) < 0) {
+		read_fail(rd, "out of memory");
+		return;
+	}
+	switch (cluster_read_page(&rd->pages, r, why, sizeof(why))) {
+	case CLUSTER_READ_MORE:
+		read_next(rd, NULL);
+		return;
+	case CLUSTER_READ_BAD:
+		read_again(rd, why);
+		return;
+	case CLUSTER_READ_DONE:
+		break;
+	}
+	rd->done = true;
+	rd->all.revision = rd->pages.revision;
 	(void)snprintf(rd->endpoint, sizeof(rd->endpoint), "%s", etcd_client_endpoint(rd->client));
-	rd->rc = rd->use(rd->arg, rd->endpoint, r);
+	rd->rc = rd->use(rd->arg, rd->endpoint, &rd->all);
 }
 
 /* What to do when the last endpoint tried failed with err (etcd_client's
@@ -148,11 +243,15 @@ int cli_etcd_read(const struct vipd_config *cfg, const char *opt, const char *ke
 	}
 	c = etcd_client_new(loop, &ec, read_warn, NULL, err, sizeof(err));
 	rd.client = c;
-	if (c == NULL || etcd_prefix_end(key, end, strlen(key) + 1) < 0 ||
-	    etcd_range(c, key, end, 0, read_done, &rd, err, sizeof(err)) < 0) {
+	if (c == NULL || etcd_prefix_end(key, end, strlen(key) + 1) < 0) {
 		fprintf(stderr, "vipctl: %s\n", err);
 		goto out;
 	}
+	rd.pages_key = key;
+	rd.end = end;
+	rd.limit = cluster_read_page_keys(getenv("VIPD_CLUSTER_READ_PAGE_KEYS"));
+	cluster_read_start(&rd.pages);
+	read_next(&rd, key);
 	while (!rd.done)
 		ev_run(loop, EVRUN_ONCE);
 	rc = rd.rc;
@@ -160,6 +259,8 @@ int cli_etcd_read(const struct vipd_config *cfg, const char *opt, const char *ke
 		fprintf(stderr, "vipctl: cannot read etcd (%s): %s; fix: %s\n",
 		        cli_etcd_endpoints(cfg, opt), rd.err, read_fix(rd.err, from));
 out:
+	cluster_read_free(&rd.pages);
+	etcd_resp_free(&rd.all);
 	etcd_client_free(c);
 	if (loop)
 		ev_loop_destroy(loop);

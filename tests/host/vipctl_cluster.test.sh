@@ -98,6 +98,17 @@ b 127.0.0.21:$bport healthy 1 /web web.b" "/web with a backend from each node"
 expect_contains "$out" "/solo:80 TCP $solo:80 "
 expect_contains "$out" "2 nodes (2 live), 2 VIPs, 3 backends, VIPs with no healthy backend: 0"
 
+# Read in pages of 2 keys, as the daemon pages its read: the same report, in
+# more than one Range call (etcd's own count; the nodes make none meanwhile:
+# they watch).
+ranges() { curl -s "$E/metrics" | awk '/^grpc_server_handled_total/ && /grpc_method="Range"/ && /grpc_code="OK"/ { n += $2 } END { print n + 0 }'; }
+ranges_before=$(ranges)
+paged=$(VIPD_CLUSTER_READ_PAGE_KEYS=2 "$vipctl" -c "$TMP/a.json" cluster 2>"$TMP/err"); rc=$?
+ranges_after=$(ranges)
+expect_eq "$rc:$(cat "$TMP/err")" "0:" "vipctl cluster in pages of 2 keys: exit code, stderr"
+expect_eq "$(grep -v '^etcd ' <<<"$paged")" "$(grep -v '^etcd ' <<<"$out")" "vipctl cluster in pages of 2 keys: the same report"
+expect_eq "$((ranges_after - ranges_before >= 4))" 1 "vipctl cluster in pages: Range calls $ranges_before -> $ranges_after"
+
 # /solo's only backend fails on a: unhealthy in etcd, its VIP stands out.
 kill "${pid[be127.0.0.12]}"
 wait_json 20 "be[('/solo:80', 'a', 'solo.a')]['health'] == 'unhealthy'" "solo.a unhealthy"
