@@ -338,9 +338,12 @@ void load_cache_keep(struct apps_load_cache *c, const struct apps_set *set, cons
 	                         .size = st->st_size,
 	                         .mtim = st->st_mtim,
 	                         .ctim = st->st_ctim};
+	/* No offset into a NULL array (a file with no app or no message). */
 	if (!(e->path = strdup(path)) ||
-	    set_append(&e->parsed, set->apps + napps0, set->napps - napps0,
-	               set->diags.items + ndiags0, set->diags.count - ndiags0) < 0) {
+	    set_append(&e->parsed, set->napps > napps0 ? set->apps + napps0 : NULL,
+	               set->napps - napps0,
+	               set->diags.count > ndiags0 ? set->diags.items + ndiags0 : NULL,
+	               set->diags.count - ndiags0) < 0) {
 		entry_free(e);
 		c->nnext--;
 	}
