@@ -34,6 +34,12 @@ struct cluster_mset {
 	struct cluster_backend *local; /* the last update's local backends */
 	size_t nlocal;
 	bool primed; /* merged whole once */
+	/* The VIPs whose merged backends changed since the last
+	 * cluster_mset_changes_clear (repeats possible); changed_all: any
+	 * may have (a whole merge, or no memory to list them). */
+	struct cluster_service *changed;
+	size_t nchanged, changed_cap;
+	bool changed_all;
 };
 
 /* A VIP whose rule is not the one it had (absent counts as live, 0). */
@@ -50,6 +56,7 @@ int cluster_mset_update(struct cluster_mset *s, const char *self,
                         const struct cluster_remote *remote, size_t nremote,
                         const struct cluster_service *dirty, size_t ndirty, bool all,
                         cluster_mset_rule_fn fn, void *arg, char *err, size_t errlen);
+void cluster_mset_changes_clear(struct cluster_mset *s);
 void cluster_mset_free(struct cluster_mset *s);
 
 #endif

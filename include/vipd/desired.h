@@ -174,6 +174,28 @@ int desired_build_apps(const struct desired_input *in, const struct apps_set *ol
                        struct desired_state *state, struct lb_table *out, struct lb_keyset *targets,
                        struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen);
 
+/* A VIP whose other nodes' backends changed (cluster mode). */
+struct desired_vip {
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	struct vip_ref vip;
+};
+
+/*
+ * desired_build_apps, and also the services the VIPs `vips` make (any
+ * order, repeats allowed): those whose other nodes' backends (in->remote)
+ * changed since ix was built. Each such service is rebuilt from every
+ * local use feeding it and every remote backend joining it, exactly as
+ * desired_build would, a VIP only other nodes serve included (its service
+ * may appear or go). 1 with err also when one of those named VIPs is new
+ * (no address in ix) or no longer used by any app or node.
+ */
+int desired_build_changed(const struct desired_input *in, const struct apps_set *old,
+                          const char *const *app_ids, size_t napp_ids,
+                          const struct desired_vip *vips, size_t nvips, struct desired_index *ix,
+                          struct desired_state *state, struct lb_table *out,
+                          struct lb_keyset *targets, struct diag_list *diags,
+                          int64_t *next_change_ms, char *err, size_t errlen);
+
 /*
  * After health changes of tasks of the apps `app_ids` and nothing else
  * (same apps and labels as when ix was built, tasks changed in place at

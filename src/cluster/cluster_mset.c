@@ -150,6 +150,57 @@ static void rules_tell(struct cluster_mset_vip *old, size_t nold, struct cluster
 			fn(arg, &old[i].svc, CLUSTER_RULE_LIVE, 0);
 }
 
+static bool dests_differ(const struct cluster_mset_vip *a, const struct cluster_mset_vip *b)
+{
+	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+
+	if (na != nb)
+		return true;
+	for (size_t i = 0; i < na; i++) {
+		const struct cluster_mset_dest *x = &a->dests[i], *y = &b->dests[i];
+
+		if (lb_addr_cmp(&x->addr, &y->addr) != 0 || x->port != y->port ||
+		    x->weight != y->weight || x->local != y->local)
+			return true;
+	}
+	return false;
+}
+
+static void change_note(struct cluster_mset *s, const struct cluster_service *svc)
+{
+	if (s->nchanged == s->changed_cap) {
+		size_t cap = s->changed_cap ? s->changed_cap * 2 : 16;
+		struct cluster_service *grown = realloc(s->changed, cap * sizeof(*grown));
+
+		if (grown == NULL) {
+			s->changed_all = true;
+			return;
+		}
+		s->changed = grown;
+		s->changed_cap = cap;
+	}
+	s->changed[s->nchanged++] = *svc;
+}
+
+/* The merged-again VIPs whose backends came out different. */
+static void changes_note(struct cluster_mset *s, struct cluster_mset_vip *now, size_t nnow,
+                         const struct cluster_service *only, size_t nonly, bool all)
+{
+	if (all) {
+		s->changed_all = true;
+		return;
+	}
+	for (size_t i = 0; i < nonly && !s->changed_all; i++)
+		if (dests_differ(vip_find(s->vips, s->n, &only[i]), vip_find(now, nnow, &only[i])))
+			change_note(s, &only[i]);
+}
+
+void cluster_mset_changes_clear(struct cluster_mset *s)
+{
+	s->nchanged = 0;
+	s->changed_all = false;
+}
+
 static struct cluster_backend *local_copy(const struct cluster_backend *local, size_t nlocal)
 {
 	struct cluster_backend *copy = calloc(nlocal + 1, sizeof(*copy));
@@ -199,6 +250,7 @@ int cluster_mset_update(struct cluster_mset *s, const char *self,
 		goto oom;
 	}
 	rules_tell(s->vips, s->n, now, nnow, fn, arg);
+	changes_note(s, now, nnow, only, nonly, all);
 	for (size_t i = 0; i < s->n; i++)
 		if (all || in_services(only, nonly, &s->vips[i].svc))
 			free(s->vips[i].dests);
@@ -220,5 +272,6 @@ void cluster_mset_free(struct cluster_mset *s)
 {
 	vips_free(s->vips, s->n);
 	free(s->local);
+	free(s->changed);
 	memset(s, 0, sizeof(*s));
 }

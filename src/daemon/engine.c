@@ -46,7 +46,7 @@ static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!e->rebuild_all && e->nchanged_apps == 0)
+	if (!e->rebuild_all && e->nchanged_apps == 0 && !e->cluster_changed)
 		return; /* a round since (a resync) has applied them */
 	if (engine_patch_round(e) == 0)
 		return;

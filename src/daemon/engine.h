@@ -64,6 +64,7 @@ struct engine {
 	char **changed_apps;
 	size_t nchanged_apps, changed_apps_cap;
 	bool rebuild_all;
+	bool cluster_changed;        /* other nodes' records changed: the round merges them */
 	int64_t next_change_ms;      /* when the next_change timer fires; INT64_MAX: not armed */
 	bool log_desired_diags;      /* once per reload, not every round */
 	struct dns_server *dns;      /* NULL when dns.listen is unset */
@@ -86,6 +87,7 @@ struct engine {
 	uint64_t health_fallbacks; /* health rounds given up for a whole-table round */
 	uint64_t reload_rounds;    /* reloads that rebuilt only the changed apps' services */
 	uint64_t reload_fallbacks; /* reloads that rebuilt the whole table */
+	uint64_t remote_rounds;    /* patch rounds that took other nodes' changed VIPs */
 	double source_change_at;   /* monotonic s of the oldest unapplied task event; 0 = none */
 	/* From a task's health change to the kernel holding its new weight. */
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
@@ -191,6 +193,13 @@ bool engine_task_local(void *ctx, const struct task *t);
  * merges every node's into the remote input (engine_cluster_remote). */
 void engine_cluster_update(struct engine *e);
 void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n);
+/* The VIPs whose other nodes' backends changed since the last clear
+ * (*vips calloc'd, the caller frees); -1 with err when the whole table must
+ * be built instead (etcd's view replaced the kept one, a whole merge). */
+int engine_cluster_changes(const struct engine *e, struct desired_vip **vips, size_t *n, char *err,
+                           size_t errlen) VIPD_MUST_CHECK;
+/* After a round that built them (a patch round, or the whole table). */
+void engine_cluster_changes_clear(struct engine *e);
 /* SIGTERM: revokes the lease, then stops the loop
  * (bounded). false when not in a cluster. */
 bool engine_cluster_leave(struct engine *e);

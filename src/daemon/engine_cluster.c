@@ -31,7 +31,8 @@ struct engine_cluster {
 	size_t nkept;
 	uint64_t vips_taken; /* cluster_node_vips_changes when last copied */
 	bool vips_copied;
-	bool remote_stale; /* remote_take ran out of memory: again next round */
+	bool remote_stale;    /* remote_take ran out of memory: again next round */
+	bool remote_replaced; /* the remote input changed in ways merged's changes miss */
 	bool leaving;
 };
 
@@ -142,26 +143,21 @@ static int settings_make(struct engine *e, struct engine_cluster *c,
 }
 
 /* cluster_node_ops */
-/* Another node's backend of an app this node knows: the health round
- * rebuilds just that app's services, as for a local health change; one it
- * does not know (a node-local app source) needs the whole table. */
+/* Nothing to note per app: the round's merge says which VIPs' backends
+ * changed (cluster_mset), and the patch round rebuilds their services,
+ * whichever app, on this node or another, they come from. */
 static void on_remote_app_changed(void *arg, const char *app_id)
 {
-	struct engine *e = arg;
-
-	for (size_t i = 0; i < e->apps.napps; i++) {
-		if (strcmp(e->apps.apps[i].id, app_id) != 0)
-			continue;
-		if (engine_note_health_change(e, app_id) == 0)
-			return;
-		break;
-	}
-	e->rebuild_all = true;
+	(void)arg;
+	(void)app_id;
 }
 
 static void on_remote_changed(void *arg)
 {
-	engine_round_soon(arg);
+	struct engine *e = arg;
+
+	e->cluster_changed = true;
+	engine_round_soon(e);
 }
 
 /* A name's recorded address is the build's input: the whole table. */
@@ -239,12 +235,26 @@ static int kept_take(struct engine *e, struct engine_cluster *c)
 
 /* The kept dests that are no local backend's (those are the local tasks',
  * which adoption already keeps until their health is known). */
+static bool remotes_equal(const struct desired_remote *a, size_t na, const struct desired_remote *b,
+                          size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].protocol != b[i].protocol || a[i].port != b[i].port ||
+		    a[i].weight != b[i].weight || a[i].vip.named != b[i].vip.named ||
+		    a[i].vip.port != b[i].vip.port || lb_addr_cmp(&a[i].addr, &b[i].addr) != 0 ||
+		    lb_addr_cmp(&a[i].vip.addr, &b[i].vip.addr) != 0)
+			return false;
+	return true;
+}
+
 static int remote_kept(struct engine_cluster *c, const struct cluster_backend *local, size_t nlocal)
 {
-	free(c->remote);
-	c->nremote = 0;
-	c->remote = calloc(c->nkept + 1, sizeof(*c->remote));
-	if (c->remote == NULL)
+	struct desired_remote *now = calloc(c->nkept + 1, sizeof(*now));
+	size_t n = 0;
+
+	if (now == NULL)
 		return -1;
 	for (size_t i = 0; i < c->nkept; i++) {
 		const struct desired_remote *k = &c->kept[i];
@@ -254,8 +264,14 @@ static int remote_kept(struct engine_cluster *c, const struct cluster_backend *l
 			is_local =
 			    local[j].port == k->port && lb_addr_cmp(&local[j].addr, &k->addr) == 0;
 		if (!is_local)
-			c->remote[c->nremote++] = *k;
+			now[n++] = *k;
 	}
+	/* kept entries are by address (adopted from the kernel): never named */
+	if (c->remote == NULL || !remotes_equal(c->remote, c->nremote, now, n))
+		c->remote_replaced = true;
+	free(c->remote);
+	c->remote = now;
+	c->nremote = n;
 	return 0;
 }
 
@@ -500,8 +516,10 @@ void engine_cluster_update(struct engine *e)
 	publish(c, local, nlocal);
 	vips_take(e);
 	if (cluster_node_vips(c->node) == NULL) {
-		if (remote_kept(c, local, nlocal) < 0)
+		if (remote_kept(c, local, nlocal) < 0) {
+			c->remote_replaced = true;
 			log_warnx("cluster: out of memory keeping the kernel's backends");
+		}
 		free(local);
 		return;
 	}
@@ -511,6 +529,7 @@ void engine_cluster_update(struct engine *e)
 		c->kept = NULL;
 		c->nkept = 0;
 		c->remote_stale = true;
+		c->remote_replaced = true;
 	}
 	remote = cluster_node_remotes(c->node, &nremote);
 	dirty = cluster_node_dirty(c->node, &ndirty, &all);
@@ -526,8 +545,45 @@ void engine_cluster_update(struct engine *e)
 	if (rc == 0 && !c->remote_stale)
 		return;
 	c->remote_stale = remote_take(c) < 0;
-	if (c->remote_stale)
+	if (c->remote_stale) {
+		c->remote_replaced = true;
 		log_warnx("cluster: out of memory taking the other nodes' backends");
+	}
+}
+
+int engine_cluster_changes(const struct engine *e, struct desired_vip **vips, size_t *n, char *err,
+                           size_t errlen)
+{
+	const struct engine_cluster *c = e->cluster;
+	const struct cluster_mset *m;
+
+	*vips = NULL;
+	*n = 0;
+	if (c == NULL)
+		return 0;
+	m = &c->merged;
+	if (c->remote_replaced || m->changed_all) {
+		errbuf_set(err, errlen, "the other nodes' backends were read again");
+		return -1;
+	}
+	*vips = calloc(m->nchanged + 1, sizeof(**vips));
+	if (*vips == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < m->nchanged; i++)
+		(*vips)[i] = (struct desired_vip){m->changed[i].protocol, m->changed[i].vip};
+	*n = m->nchanged;
+	return 0;
+}
+
+void engine_cluster_changes_clear(struct engine *e)
+{
+	e->cluster_changed = false;
+	if (e->cluster == NULL)
+		return;
+	e->cluster->remote_replaced = false;
+	cluster_mset_changes_clear(&e->cluster->merged);
 }
 
 void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n)

@@ -127,13 +127,16 @@ out:
 	return rc;
 }
 
-/* The noted apps' services, rebuilt (old: the set the index was built
- * over) and applied; *nsvcs gets how many were rebuilt. */
+/* The noted apps' services and those of the VIPs whose other nodes'
+ * backends the merge found changed, rebuilt (old: the set the index was
+ * built over) and applied; *nsvcs gets how many were rebuilt, *nvips how
+ * many VIPs changed on other nodes. */
 static int patch_round(struct engine *e, const struct apps_set *old, bool reload, size_t *nsvcs,
-                       char *err, size_t errlen)
+                       size_t *nvips, char *err, size_t errlen)
 {
 	struct diag_list diags = {0};
 	struct desired_input in;
+	struct desired_vip *vips = NULL;
 	struct lb_table part;
 	struct lb_keyset targets;
 	int64_t next = INT64_MAX;
@@ -142,10 +145,12 @@ static int patch_round(struct engine *e, const struct apps_set *old, bool reload
 	lb_table_init(&part);
 	lb_keyset_init(&targets);
 	engine_cluster_update(e);
+	if (engine_cluster_changes(e, &vips, nvips, err, errlen) < 0)
+		goto out;
 	in = engine_desired_input(e);
-	if (desired_build_apps(&in, old, (const char *const *)e->changed_apps, e->nchanged_apps,
-	                       &e->dindex, &e->dstate, &part, &targets, reload ? &diags : NULL,
-	                       &next, err, errlen) != 0)
+	if (desired_build_changed(&in, old, (const char *const *)e->changed_apps, e->nchanged_apps,
+	                          vips, *nvips, &e->dindex, &e->dstate, &part, &targets,
+	                          reload ? &diags : NULL, &next, err, errlen) != 0)
 		goto out;
 	if (reload && e->log_desired_diags)
 		engine_log_desired_diags(&diags);
@@ -154,12 +159,14 @@ static int patch_round(struct engine *e, const struct apps_set *old, bool reload
 	e->log_desired_diags = false;
 	e->rounds++;
 	engine_forget_health_changes(e);
+	engine_cluster_changes_clear(e);
 	engine_record_apply_latency(e);
 	if (next < e->next_change_ms)
 		engine_arm_next_change(e, next);
 	*nsvcs = targets.n;
 	rc = 0;
 out:
+	free(vips);
 	diag_list_free(&diags);
 	lb_keyset_free(&targets);
 	lb_table_free(&part);
@@ -174,16 +181,23 @@ static bool patch_possible(const struct engine *e)
 int engine_patch_round(struct engine *e)
 {
 	char err[512];
-	size_t nsvcs;
+	size_t nsvcs, nvips = 0;
+	bool health = e->nchanged_apps > 0;
 
-	if (!patch_possible(e) || e->nchanged_apps == 0)
+	if (!patch_possible(e) || (!health && !e->cluster_changed))
 		return -1;
-	if (patch_round(e, &e->apps, false, &nsvcs, err, sizeof(err)) < 0) {
+	if (patch_round(e, &e->apps, false, &nsvcs, &nvips, err, sizeof(err)) < 0) {
 		log_debug("health round: %s; running a whole-table round", err);
 		e->health_fallbacks++;
 		return -1;
 	}
-	e->health_rounds++;
+	if (health)
+		e->health_rounds++;
+	if (nvips > 0) {
+		e->remote_rounds++;
+		log_debug("other nodes: %zu VIP%s changed, %zu service key%s rebuilt", nvips,
+		          nvips == 1 ? "" : "s", nsvcs, nsvcs == 1 ? "" : "s");
+	}
 	if (e->source_change_at > 0)
 		log_debug(
 		    "task event: %zu service key%s rebuilt, planned or applied %.3f ms after it",
@@ -229,7 +243,7 @@ int engine_reload_round(struct engine *e, const struct apps_diff *d, const struc
                         double started)
 {
 	char err[512] = "";
-	size_t nsvcs = 0;
+	size_t nsvcs = 0, nvips = 0;
 	int rc = -1;
 
 	if (!patch_possible(e)) {
@@ -237,8 +251,10 @@ int engine_reload_round(struct engine *e, const struct apps_diff *d, const struc
 	} else if (note_reload(e, old, d, err, sizeof(err)) == 0 && e->nchanged_apps == 0) {
 		log_debug("apps reload: no app changed");
 		rc = 0;
-	} else if (err[0] == '\0' && patch_round(e, old, true, &nsvcs, err, sizeof(err)) == 0) {
+	} else if (err[0] == '\0' &&
+	           patch_round(e, old, true, &nsvcs, &nvips, err, sizeof(err)) == 0) {
 		e->reload_rounds++;
+		e->remote_rounds += nvips > 0;
 		log_debug("apps reload: %zu app%s changed, %zu service key%s rebuilt in %.3f ms",
 		          d->n, d->n == 1 ? "" : "s", nsvcs, nsvcs == 1 ? "" : "s",
 		          (clock_now_s() - started) * 1000.0);

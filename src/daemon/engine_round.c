@@ -162,6 +162,7 @@ void engine_round(struct engine *e, bool full)
 
 	lb_table_init(&table);
 	engine_cluster_update(e);
+	engine_cluster_changes_clear(e);
 	in = engine_desired_input(e);
 	engine_forget_health_changes(e);
 	e->rebuild_all = false;

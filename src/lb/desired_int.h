@@ -88,6 +88,10 @@ int desired_reindex_uses(const struct desired_input *in, const struct apps_set *
                          const struct desired_index *ix, const char *const *ids, size_t nids,
                          struct desired_reindex *rx, struct diag_list *diags, char *err,
                          size_t errlen);
+/* Whether a named VIP is used by one of `uses` or another node's backend
+ * (in->remote): the allocation covers exactly those names. */
+bool desired_name_used(const struct desired_input *in, const struct vip_list *uses,
+                       const char *name);
 /* Every service key a use could feed, in both families (which of them it
  * does feed depends on its tasks' addresses), added to ks. */
 int desired_use_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_keyset *ks);

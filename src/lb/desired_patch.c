@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "vipd/desired.h"
+#include "vipd/errbuf.h"
 
 #include "desired_int.h"
 
@@ -180,6 +181,8 @@ struct some {
 	struct vip_use *uses; /* to build, in build order */
 	size_t *global;       /* each one's position in rx.uses */
 	size_t nuses;
+	const struct desired_vip *vips; /* whose remote backends changed */
+	size_t nvips;
 	struct desired_index noted; /* the feeds the build found, by position in uses */
 	struct desired_feed *feeds; /* the new index's */
 	size_t nfeeds;
@@ -220,10 +223,58 @@ static int sorted_ids(struct some *s, const char *const *ids, size_t n)
 	return 0;
 }
 
-/* Every service the changed apps' uses, old and new, could feed: a
- * service they no longer feed is rebuilt from its other uses, or goes. */
+/* A name that gets or loses its place in the allocation (a remote-only
+ * named VIP appearing or going): the allocation is a whole build's. */
+static int vip_names_stay(const struct desired_input *in, const struct desired_index *ix,
+                          const struct some *s, char *err, size_t errlen)
+{
+	struct lb_addr addr;
+
+	for (size_t i = 0; i < s->nvips; i++) {
+		const struct vip_ref *r = &s->vips[i].vip;
+		bool allocated, used;
+
+		if (!r->named)
+			continue;
+		allocated = vip_name_address(&ix->alloc, r->name, &addr) == 0;
+		used = desired_name_used(in, &s->rx.uses, r->name);
+		if (allocated == used)
+			continue;
+		errbuf_set(err, errlen, "named VIP %s is %s", r->name,
+		           used ? "new" : "no longer used");
+		return 1;
+	}
+	return 0;
+}
+
+/* The services a VIP makes, in each family it has an address in. */
+static int remote_vip_keys(const struct desired_vip *v, const struct vip_alloc *va,
+                           struct lb_keyset *ks)
+{
+	struct lb_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.protocol = v->protocol;
+	k.port = v->vip.port;
+	if (!v->vip.named) {
+		k.addr = v->vip.addr;
+		return lb_keyset_add(ks, &k);
+	}
+	if (vip_name_address(va, v->vip.name, &k.addr) == 0 && lb_keyset_add(ks, &k) < 0)
+		return -1;
+	if (vip_name_address6(va, v->vip.name, &k.addr) == 0 && lb_keyset_add(ks, &k) < 0)
+		return -1;
+	return 0;
+}
+
+/* Every service the changed apps' uses, old and new, could feed (a
+ * service they no longer feed is rebuilt from its other uses, or goes),
+ * and the services of the VIPs whose remote backends changed. */
 static int collect_targets(const struct desired_index *ix, struct some *s)
 {
+	for (size_t i = 0; i < s->nvips; i++)
+		if (remote_vip_keys(&s->vips[i], &ix->alloc, &s->targets) < 0)
+			return -1;
 	for (size_t i = 0; i < ix->uses.n; i++)
 		if (s->rx.old_to_new[i] == SIZE_MAX &&
 		    desired_use_keys(&ix->uses.items[i], &ix->alloc, &s->targets) < 0)
@@ -303,10 +354,12 @@ static void index_commit(struct desired_index *ix, struct some *s)
 	s->feeds = NULL;
 }
 
-int desired_build_apps(const struct desired_input *in, const struct apps_set *old,
-                       const char *const *app_ids, size_t napp_ids, struct desired_index *ix,
-                       struct desired_state *state, struct lb_table *out, struct lb_keyset *targets,
-                       struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
+int desired_build_changed(const struct desired_input *in, const struct apps_set *old,
+                          const char *const *app_ids, size_t napp_ids,
+                          const struct desired_vip *vips, size_t nvips, struct desired_index *ix,
+                          struct desired_state *state, struct lb_table *out,
+                          struct lb_keyset *targets, struct diag_list *diags,
+                          int64_t *next_change_ms, char *err, size_t errlen)
 {
 	struct some s;
 	struct diag_list *dl;
@@ -315,10 +368,14 @@ int desired_build_apps(const struct desired_input *in, const struct apps_set *ol
 	memset(&s, 0, sizeof(s));
 	lb_keyset_init(&s.targets);
 	desired_index_init(&s.noted);
+	s.vips = vips;
+	s.nvips = nvips;
 	dl = diags ? diags : &s.diags;
 	if (sorted_ids(&s, app_ids, napp_ids) < 0)
 		goto nomem;
 	rc = desired_reindex_uses(in, old, ix, s.ids, s.nids, &s.rx, dl, err, errlen);
+	if (rc == 0)
+		rc = vip_names_stay(in, ix, &s, err, errlen);
 	if (rc != 0)
 		goto out;
 	if (collect_targets(ix, &s) < 0 || uses_to_build(ix, &s) < 0 ||
@@ -342,6 +399,15 @@ nomem:
 out:
 	some_free(&s);
 	return rc;
+}
+
+int desired_build_apps(const struct desired_input *in, const struct apps_set *old,
+                       const char *const *app_ids, size_t napp_ids, struct desired_index *ix,
+                       struct desired_state *state, struct lb_table *out, struct lb_keyset *targets,
+                       struct diag_list *diags, int64_t *next_change_ms, char *err, size_t errlen)
+{
+	return desired_build_changed(in, old, app_ids, napp_ids, NULL, 0, ix, state, out, targets,
+	                             diags, next_change_ms, err, errlen);
 }
 
 int desired_build_services(const struct desired_input *in, struct desired_index *ix,

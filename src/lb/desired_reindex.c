@@ -146,6 +146,12 @@ static bool name_remote(const struct desired_input *in, const char *name)
 	return false;
 }
 
+bool desired_name_used(const struct desired_input *in, const struct vip_list *uses,
+                       const char *name)
+{
+	return name_in(uses->items, uses->n, name) || name_remote(in, name);
+}
+
 /* A new name needs an address; a name no app or other node uses any more
  * frees one: either is the allocation's to settle, in a whole build. */
 static int names_stay(const struct desired_input *in, const struct apps_set *old,

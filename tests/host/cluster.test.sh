@@ -157,6 +157,12 @@ wait_for b 5 1 '"op":"del_dest"' "$(dest 127.0.0.11)"
 wait_for b 5 1 '"event":"cluster_backend"' '"change":"changed"' '"health":"unhealthy"' '"task":"web.a"'
 start_backend 127.0.0.11
 wait_for b 15 2 '"op":"add_dest"' "$(dest 127.0.0.11)"
+# b learnt both of a's changes through patch rounds of /web's services, not
+# by rebuilding its whole table.
+kill -USR1 "${pid[b]}"
+wait_for b 5 1 '"event":"stats"'
+rr=$(matching b '"event":"stats"' | tail -1 | grep -o '"remote_rounds":[0-9]*' | cut -d: -f2)
+expect_eq "$(( ${rr:-0} >= 2 ))" 1 "b's patch rounds for other nodes' changes (remote_rounds: ${rr:-none})"
 
 # kill -9 of a: /web loses a's backend within the TTL; /solo keeps its only one.
 kill -9 "${pid[a]}"; wait "${pid[a]}" 2>/dev/null

@@ -5,7 +5,10 @@
  * removed, several apps at once; VIPs drawn from a small pool so that apps
  * share them), the incremental path must leave exactly what the whole build
  * leaves: the same table, the same state, the same index, and the same
- * planned operations. */
+ * planned operations. The same for the other nodes' changes (cluster mode:
+ * a remote backend added, removed or reweighted, a VIP only other nodes
+ * serve appearing or going, a VIP local apps use too), rebuilt by
+ * desired_build_changed from the VIPs the merge reports. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "vipd/apps_diff.h"
 #include "vipd/desired.h"
@@ -386,10 +391,25 @@ static void path_free(struct path *p)
 	desired_index_free(&p->ix);
 }
 
+/* The other nodes' backends (cluster mode); none in the reload worlds. */
+#define MAX_REMOTE 48
+
+struct remotes {
+	struct desired_remote r[MAX_REMOTE];
+	size_t n;
+};
+
+static struct remotes world_remote;
+
 static struct desired_input input(const struct apps_set *set, struct healths *h, int64_t now)
 {
-	return (struct desired_input){
-	    .apps = set, .health = health_of, .health_ctx = h, .drain_ms = DRAIN_MS, .now_ms = now};
+	return (struct desired_input){.apps = set,
+	                              .health = health_of,
+	                              .health_ctx = h,
+	                              .drain_ms = DRAIN_MS,
+	                              .now_ms = now,
+	                              .remote = world_remote.n ? world_remote.r : NULL,
+	                              .nremote = world_remote.n};
 }
 
 /* The whole build, planned against the whole last table. */
@@ -433,6 +453,49 @@ static void plan_targets(struct path *p, const struct lb_keyset *targets,
 		    0);
 	assert_int_equal(rc_planner_finish(&pl, plan, err, sizeof(err)), 0);
 	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
+}
+
+/* The round of a reload, a health change and the other nodes' VIPs
+ * `vips` at once: 0 when patched, 1 when the whole build was asked for (a
+ * named VIP appeared or went away). */
+static int changed_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
+                         const char *health_app, const struct desired_vip *vips, size_t nvips,
+                         struct path *p, int64_t now, struct rc_plan *plan)
+{
+	struct desired_input in = input(set, h, now);
+	struct apps_diff d;
+	const char *ids[64];
+	struct lb_table part;
+	struct lb_keyset targets;
+	struct diag_list diags = {0};
+	int64_t next = INT64_MAX;
+	char err[256];
+	size_t nids = 0;
+	int rc;
+
+	assert_int_equal(apps_diff(old, set, &d, err, sizeof(err)), 0);
+	assert_true(d.n < 63);
+	for (size_t i = 0; i < d.n; i++)
+		ids[nids++] = d.items[i].id;
+	if (health_app != NULL)
+		ids[nids++] = health_app;
+	lb_table_init(&part);
+	lb_keyset_init(&targets);
+	rc = desired_build_changed(&in, old, ids, nids, vips, nvips, &p->ix, &p->st, &part,
+	                           &targets, &diags, &next, err, sizeof(err));
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1) {
+		assert_true(strncmp(err, "named VIP /", 11) == 0);
+	} else {
+		plan_targets(p, &targets, &part, plan);
+		if (next < p->next_change)
+			p->next_change = next;
+	}
+	lb_table_free(&part);
+	lb_keyset_free(&targets);
+	diag_list_free(&diags);
+	apps_diff_free(&d);
+	return rc;
 }
 
 /* The reload's round, with the app whose task's health changed (NULL:
@@ -576,6 +639,227 @@ static void test_random_reloads(void **state)
 	for (size_t k = 0; k < NKINDS; k++) {
 		print_message("%-26s patched %zu times\n", kinds[k], c.patched_kind[k]);
 		assert_true(c.patched_kind[k] > 100);
+	}
+}
+
+/* ---- the other nodes' changes ---- */
+
+/* A remote VIP: one local apps use too (10.0.0.x, /webN), one only other
+ * nodes serve (10.0.9.x), or a name only other nodes use (/farN: its
+ * coming or going is the allocation's, a whole build). */
+static struct desired_vip random_remote_vip(void)
+{
+	struct desired_vip v = {.protocol = rnd(5) == 0 ? IPPROTO_UDP : IPPROTO_TCP};
+	char text[64], err[128];
+
+	switch (rnd(8)) {
+	case 0:
+	case 1:
+		snprintf(text, sizeof(text), "10.0.0.%u:80", 1 + rnd(4));
+		break;
+	case 2:
+	case 3:
+		snprintf(text, sizeof(text), "/web%u:80", rnd(3));
+		break;
+	case 4:
+	case 5:
+	case 6:
+		snprintf(text, sizeof(text), "10.0.9.%u:80", 1 + rnd(3));
+		break;
+	default:
+		snprintf(text, sizeof(text), "/far%u:80", rnd(3));
+	}
+	assert_int_equal(vip_parse(text, &v.vip, err, sizeof(err)), 0);
+	return v;
+}
+
+static bool vip_is(const struct desired_remote *r, const struct desired_vip *v)
+{
+	if (r->protocol != v->protocol || r->vip.named != v->vip.named ||
+	    r->vip.port != v->vip.port)
+		return false;
+	return v->vip.named ? strcmp(r->vip.name, v->vip.name) == 0
+	                    : lb_addr_cmp(&r->vip.addr, &v->vip.addr) == 0;
+}
+
+static size_t vip_count(const struct desired_vip *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < world_remote.n; i++)
+		n += vip_is(&world_remote.r[i], v);
+	return n;
+}
+
+static void remote_add(const struct desired_vip *v)
+{
+	struct desired_remote *r;
+	char addr[64];
+
+	if (world_remote.n == MAX_REMOTE)
+		return;
+	r = &world_remote.r[world_remote.n++];
+	*r = (struct desired_remote){.protocol = v->protocol,
+	                             .vip = v->vip,
+	                             .port = (uint16_t)(32000 + rnd(3)),
+	                             .weight = 1 + rnd(4)};
+	if (rnd(5) == 0)
+		snprintf(addr, sizeof(addr), "fd00::2:%u", 1 + rnd(4));
+	else
+		snprintf(addr, sizeof(addr), "10.2.0.%u", 1 + rnd(4));
+	assert_int_equal(lb_addr_parse(addr, &r->addr), 0);
+}
+
+static void remote_remove(size_t i)
+{
+	world_remote.r[i] = world_remote.r[--world_remote.n];
+}
+
+static const char *const remote_kinds[] = {
+    "remote backend added",     "remote backend removed", "remote weight changed",
+    "remote-only VIP appeared", "remote-only VIP went",   "shared VIP changed",
+};
+#define NREMOTE_KINDS (sizeof(remote_kinds) / sizeof(remote_kinds[0]))
+
+static bool vip_shared(const struct desired_vip *v)
+{
+	return v->vip.named ? strncmp(v->vip.name, "/web", 4) == 0
+	                    : (ntohl(v->vip.addr.u.v4.s_addr) >> 8) == 0x0a0000;
+}
+
+/* One change to the other nodes' backends, as the merge would report it:
+ * the VIP whose backends changed, into *v; its kind. */
+static size_t remote_change(struct desired_vip *v)
+{
+	size_t kind;
+
+	*v = random_remote_vip();
+	switch (rnd(3)) {
+	case 0: /* a backend of a VIP (which may thereby appear) */
+		kind = vip_count(v) == 0 ? 3 : 0;
+		remote_add(v);
+		break;
+	case 1: /* one goes (its VIP may go with it) */
+		if (world_remote.n == 0) {
+			remote_add(v);
+			kind = 3;
+			break;
+		}
+		{
+			size_t i = rnd((uint32_t)world_remote.n);
+
+			*v =
+			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
+			remote_remove(i);
+			kind = vip_count(v) == 0 ? 4 : 1;
+		}
+		break;
+	default:
+		if (world_remote.n == 0) {
+			remote_add(v);
+			kind = 3;
+			break;
+		}
+		{
+			size_t i = rnd((uint32_t)world_remote.n);
+
+			*v =
+			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
+			world_remote.r[i].weight = 1 + (world_remote.r[i].weight + rnd(3)) % 5;
+			kind = 2;
+		}
+	}
+	if (vip_shared(v) && kind != 3 && kind != 4)
+		kind = 5;
+	return kind;
+}
+
+/* One world of remote changes: both paths from the same first round
+ * (some remote backends already there), then remote changes, now and then
+ * with a reload and a health change in the same round. */
+static void run_remote_world(uint32_t seed, size_t *patched, size_t *whole, size_t *kinds_n)
+{
+	struct apps_set set = {0}, next;
+	struct healths h = {0};
+	struct path full, inc;
+	int64_t now = 1000000;
+
+	rng_state = seed;
+	world_remote.n = 0;
+	random_apps(&set);
+	for (uint32_t i = rnd(8); i > 0; i--) {
+		struct desired_vip v = random_remote_vip();
+
+		remote_add(&v);
+	}
+	path_init(&full);
+	path_init(&inc);
+	for (int step = 0; step < 30; step++) {
+		struct rc_plan pf, pi;
+		const char *what = "", *health_app = NULL;
+		struct desired_vip vips[2];
+		size_t nvips = 0, kind = 0;
+
+		rc_plan_init(&pf);
+		rc_plan_init(&pi);
+		set_copy(&next, &set);
+		if (step > 0) {
+			kind = remote_change(&vips[nvips++]);
+			if (rnd(4) == 0)
+				(void)remote_change(&vips[nvips++]);
+			if (rnd(4) == 0)
+				change_one(&next, &what);
+		}
+		if (rnd(4) == 0 && h.n > 0) {
+			size_t t = rnd((uint32_t)h.n);
+
+			h.health[t] = (enum desired_health)((h.health[t] + 1 + rnd(2)) % 3);
+			health_app = h.app[t];
+		}
+		full_round(&next, &h, &full, now, &pf);
+		if (step == 0 || now >= inc.next_change) {
+			full_round(&next, &h, &inc, now, &pi);
+		} else if (changed_round(&set, &next, &h, health_app, vips, nvips, &inc, now,
+		                         &pi) == 0) {
+			(*patched)++;
+			kinds_n[kind]++;
+		} else {
+			(*whole)++;
+			rc_plan_free(&pi);
+			rc_plan_init(&pi);
+			full_round(&next, &h, &inc, now, &pi);
+		}
+		assert_plans_equal(&pf, &pi);
+		assert_tables_equal(&full.kernel, &inc.kernel);
+		assert_states_equal(&full.st, &inc.st);
+		assert_indexes_equal(&full.ix, &inc.ix);
+		rc_plan_free(&pf);
+		rc_plan_free(&pi);
+		apps_set_free(&set);
+		set = next;
+		now += rnd(4) == 0 ? 1 + rnd(DRAIN_MS) : rnd(500);
+	}
+	path_free(&full);
+	path_free(&inc);
+	apps_set_free(&set);
+	healths_free(&h);
+	world_remote.n = 0;
+}
+
+static void test_random_remote_changes(void **state)
+{
+	size_t patched = 0, whole = 0, kinds_n[NREMOTE_KINDS] = {0};
+
+	(void)state;
+	for (uint32_t seed = 1; seed <= 300; seed++)
+		run_remote_world(seed, &patched, &whole, kinds_n);
+	/* Most remote changes must have been patched; a remote-only name
+	 * coming or going still takes the whole build. */
+	assert_true(patched > 300 * 15);
+	assert_true(whole > 0);
+	for (size_t k = 0; k < NREMOTE_KINDS; k++) {
+		print_message("%-26s patched %zu times\n", remote_kinds[k], kinds_n[k]);
+		assert_true(kinds_n[k] > 100);
 	}
 }
 
@@ -736,9 +1020,13 @@ static void test_new_name_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_random_reloads),   cmocka_unit_test(test_diff_unchanged),
-	    cmocka_unit_test(test_diff_kinds),       cmocka_unit_test(test_diff_fields),
-	    cmocka_unit_test(test_new_name_refused), cmocka_unit_test(test_diff_in_place_sorted),
+	    cmocka_unit_test(test_random_reloads),
+	    cmocka_unit_test(test_random_remote_changes),
+	    cmocka_unit_test(test_diff_unchanged),
+	    cmocka_unit_test(test_diff_kinds),
+	    cmocka_unit_test(test_diff_fields),
+	    cmocka_unit_test(test_new_name_refused),
+	    cmocka_unit_test(test_diff_in_place_sorted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
