@@ -27,12 +27,15 @@ struct apps_diff {
 	struct apps_diff_item *items; /* sorted by id */
 	size_t n;
 	size_t unchanged; /* apps in both sets, equal */
+	size_t reused;    /* of those, copied from unchanged files: not compared */
 };
 
 /* "added", "removed", "definition", "tasks". */
 const char *apps_change_name(enum apps_change c);
 /* The apps that differ between old and fresh, by id (an id repeated in
- * one set, which the parser refuses, is listed at least once). 0,
+ * one set, which the parser refuses, is listed at least once). fresh's
+ * apps flagged reused against old's read (apps_load_path_cached) are
+ * equal by construction and not compared; the result is the same. 0,
  * or -1 with err when out of memory (out then empty). */
 int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
               char *err, size_t errlen);
