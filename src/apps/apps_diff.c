@@ -170,6 +170,39 @@ int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct a
 	return rc;
 }
 
+static void app_swap(struct app *a, struct app *b)
+{
+	struct app t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Where fresh lists old's ids at the same places and every app it copied
+ * from the cache is flagged against old's read, fresh takes old's array:
+ * its apps that are not reused are swapped into it at their places first
+ * (old gets theirs back in its new array), and the reused places keep
+ * old's objects, equal to the copies by construction. */
+bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh)
+{
+	struct app *arr;
+	size_t cap;
+
+	if (fresh->reused_from == 0 || fresh->reused_from != old->read_id ||
+	    !same_order(old, fresh))
+		return false;
+	for (size_t i = 0; i < fresh->napps; i++)
+		if (!reused_from_old(old, fresh, &fresh->apps[i]))
+			app_swap(&old->apps[i], &fresh->apps[i]);
+	arr = old->apps;
+	cap = old->cap;
+	old->apps = fresh->apps;
+	old->cap = fresh->cap;
+	fresh->apps = arr;
+	fresh->cap = cap;
+	return true;
+}
+
 void apps_diff_free(struct apps_diff *d)
 {
 	for (size_t i = 0; i < d->n; i++)

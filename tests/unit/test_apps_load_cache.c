@@ -301,7 +301,7 @@ static void test_diff_skipping_reused_apps_equals_full_diff(void **state)
 {
 	struct fixture *f = *state;
 	unsigned seed = 77;
-	size_t reused = 0, changes = 0;
+	size_t reused = 0, changes = 0, kept = 0;
 	struct apps_set prev = {0}, fresh;
 
 	for (int round = 0; round < 60; round++) {
@@ -323,6 +323,17 @@ static void test_diff_skipping_reused_apps_equals_full_diff(void **state)
 		assert_same_diff(&fast, &full);
 		if (other || round == 0)
 			assert_int_equal(fast.reused, 0);
+		/* The new set taking the previous one's unchanged objects
+		 * still is what a whole read gives. */
+		if (apps_keep_unchanged(&prev, &fresh)) {
+			struct apps_set whole = {0};
+
+			assert_false(other);
+			(void)apps_load_path(&whole, f->dir);
+			assert_same_set(&fresh, &whole);
+			apps_set_free(&whole);
+			kept++;
+		}
 		reused += fast.reused;
 		changes += fast.n;
 		apps_diff_free(&fast);
@@ -331,8 +342,10 @@ static void test_diff_skipping_reused_apps_equals_full_diff(void **state)
 		prev = fresh;
 	}
 	apps_set_free(&prev);
-	print_message("%zu apps skipped as reused, %zu changes\n", reused, changes);
+	print_message("%zu apps skipped as reused, %zu changes, %zu sets took the old objects\n",
+	              reused, changes, kept);
 	assert_true(reused > 0);
+	assert_true(kept > 0);
 	assert_true(changes > 0);
 }
 
@@ -359,6 +372,24 @@ static void test_diff_compares_only_the_changed_files_apps(void **state)
 	assert_int_equal(d.unchanged, 2);
 	assert_int_equal(d.reused, 2);
 	apps_diff_free(&d);
+	/* b takes a's /a and /c, at their addresses; a keeps its old /b. */
+	const struct app *a0 = &a.apps[0], *c0 = &a.apps[2];
+	const struct task *a0_tasks = a.apps[0].tasks;
+
+	assert_true(apps_keep_unchanged(&a, &b));
+	assert_ptr_equal(&b.apps[0], a0);
+	assert_ptr_equal(&b.apps[2], c0);
+	assert_ptr_equal(b.apps[0].tasks, a0_tasks);
+	assert_string_equal(b.apps[1].tasks[0].host, "10.0.0.2");
+	assert_string_equal(a.apps[1].tasks[0].host, "10.0.0.1");
+	assert_string_equal(a.apps[0].id, "/a");
+	/* An app added: the places differ, nothing moves. */
+	write_file(f, "d.json", app_json("/d", "10.0.0.1"));
+	settle();
+	apps_set_free(&a);
+	assert_int_equal(apps_load_path_cached(&a, f->dir, f->cache), 0);
+	assert_false(apps_keep_unchanged(&b, &a));
+	assert_ptr_equal(&b.apps[0], a0);
 	apps_set_free(&a);
 	apps_set_free(&b);
 }
