@@ -39,15 +39,17 @@ const char *apps_change_name(enum apps_change c);
  * or -1 with err when out of memory (out then empty). */
 int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
               char *err, size_t errlen);
-/* After a cached directory read that lists old's apps at the same
- * places (a task changed, a definition edited; not an app added, removed
- * or moved): the apps fresh copied from unchanged files are replaced by
- * old's own objects, at the same addresses with their tasks and checks,
- * so whatever borrows them (the scheduler) still points at live, equal
- * apps; old is left with the copies and its changed apps, to be freed.
- * Both sets keep their ids at their places. false (nothing moved) when
- * the flags do not refer to old's read or the places differ. */
-bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh);
+/* After a cached directory read that follows old's and lists old's apps
+ * at the same places (a task changed, a definition edited; not an app
+ * added, removed or moved): every app for which changed(ctx, id) is false
+ * (apps_diff_has over the diff of old and fresh: equal apps) is replaced
+ * in fresh by old's own object, at the same address with its tasks and
+ * checks, so whatever borrows it (the scheduler) still points at a live,
+ * equal app; old is left with fresh's copies and its own changed apps, to
+ * be freed. Both sets keep their ids at their places. false (nothing
+ * moved) for another kind of set or when the places differ. */
+bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh,
+                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
 /* Whether app `id` is among the changes (d: a struct apps_diff *; the
  * shape of a predicate callback). */
 bool apps_diff_has(void *d, const char *id);

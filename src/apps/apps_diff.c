@@ -178,12 +178,13 @@ static void app_swap(struct app *a, struct app *b)
 	*b = t;
 }
 
-/* Where fresh lists old's ids at the same places and every app it copied
- * from the cache is flagged against old's read, fresh takes old's array:
- * its apps that are not reused are swapped into it at their places first
- * (old gets theirs back in its new array), and the reused places keep
- * old's objects, equal to the copies by construction. */
-bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh)
+/* fresh takes old's array, its changed apps swapped into it at their
+ * places first (old gets theirs back in its new array); the other places
+ * keep old's objects, equal to fresh's by the diff (compared, or copied
+ * from an unchanged file). Only for a cached directory read that follows
+ * old's: other sources keep their own objects. */
+bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh,
+                         bool (*changed)(void *ctx, const char *app_id), void *ctx)
 {
 	struct app *arr;
 	size_t cap;
@@ -192,7 +193,7 @@ bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh)
 	    !same_order(old, fresh))
 		return false;
 	for (size_t i = 0; i < fresh->napps; i++)
-		if (!reused_from_old(old, fresh, &fresh->apps[i]))
+		if (changed(ctx, fresh->apps[i].id))
 			app_swap(&old->apps[i], &fresh->apps[i]);
 	arr = old->apps;
 	cap = old->cap;

@@ -233,7 +233,7 @@ static void apps_changed(struct engine *e, struct apps_set *old, double started)
 		 * is compared. */
 		if (e->rebuild_all)
 			sched_sync(e->sched, &e->apps);
-		else if (apps_keep_unchanged(old, &e->apps))
+		else if (apps_keep_unchanged(old, &e->apps, apps_diff_has, &d))
 			sched_sync_changed_in_place(e->sched, &e->apps, old, apps_diff_has, &d);
 		else
 			sched_sync_changed(e->sched, &e->apps, old, apps_diff_has, &d);

@@ -318,17 +318,28 @@ static void test_diff_skipping_reused_apps_equals_full_diff(void **state)
 		}
 		fresh = (struct apps_set){0};
 		(void)apps_load_path_cached(&fresh, f->dir, f->cache);
+		const struct app *prev_apps = prev.apps;
+		const struct task *prev_tasks[32] = {0};
+
 		assert_int_equal(apps_diff(&prev, &fresh, &fast, NULL, 0), 0);
 		diff_full(&prev, &fresh, &full);
 		assert_same_diff(&fast, &full);
 		if (other || round == 0)
 			assert_int_equal(fast.reused, 0);
-		/* The new set taking the previous one's unchanged objects
-		 * still is what a whole read gives. */
-		if (apps_keep_unchanged(&prev, &fresh)) {
+		assert_true(prev.napps <= 32);
+		for (size_t i = 0; i < prev.napps; i++)
+			prev_tasks[i] = prev.apps[i].tasks;
+		/* The new set taking the previous one's objects for the equal
+		 * apps (copied or compared) still is what a whole read gives,
+		 * and those objects did not move. */
+		if (apps_keep_unchanged(&prev, &fresh, apps_diff_has, &fast)) {
 			struct apps_set whole = {0};
 
 			assert_false(other);
+			assert_ptr_equal(fresh.apps, prev_apps);
+			for (size_t i = 0; i < fresh.napps; i++)
+				if (!apps_diff_has(&fast, fresh.apps[i].id))
+					assert_ptr_equal(fresh.apps[i].tasks, prev_tasks[i]);
 			(void)apps_load_path(&whole, f->dir);
 			assert_same_set(&fresh, &whole);
 			apps_set_free(&whole);
@@ -371,12 +382,12 @@ static void test_diff_compares_only_the_changed_files_apps(void **state)
 	assert_string_equal(apps_change_name(d.items[0].change), "tasks");
 	assert_int_equal(d.unchanged, 2);
 	assert_int_equal(d.reused, 2);
-	apps_diff_free(&d);
 	/* b takes a's /a and /c, at their addresses; a keeps its old /b. */
 	const struct app *a0 = &a.apps[0], *c0 = &a.apps[2];
 	const struct task *a0_tasks = a.apps[0].tasks;
 
-	assert_true(apps_keep_unchanged(&a, &b));
+	assert_true(apps_keep_unchanged(&a, &b, apps_diff_has, &d));
+	apps_diff_free(&d);
 	assert_ptr_equal(&b.apps[0], a0);
 	assert_ptr_equal(&b.apps[2], c0);
 	assert_ptr_equal(b.apps[0].tasks, a0_tasks);
@@ -388,7 +399,9 @@ static void test_diff_compares_only_the_changed_files_apps(void **state)
 	settle();
 	apps_set_free(&a);
 	assert_int_equal(apps_load_path_cached(&a, f->dir, f->cache), 0);
-	assert_false(apps_keep_unchanged(&b, &a));
+	assert_int_equal(apps_diff(&b, &a, &d, NULL, 0), 0);
+	assert_false(apps_keep_unchanged(&b, &a, apps_diff_has, &d));
+	apps_diff_free(&d);
 	assert_ptr_equal(&b.apps[0], a0);
 	apps_set_free(&a);
 	apps_set_free(&b);

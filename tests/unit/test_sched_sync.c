@@ -158,7 +158,7 @@ static void keep_unchanged_a(struct apps_set *old, struct apps_set *fresh)
 	fresh->reused = calloc(fresh->napps, sizeof(*fresh->reused));
 	assert_non_null(fresh->reused);
 	fresh->reused[apps_find(fresh, "/a") - fresh->apps] = true;
-	assert_true(apps_keep_unchanged(old, fresh));
+	assert_true(apps_keep_unchanged(old, fresh, only_b, NULL));
 	assert_ptr_equal(apps_find(fresh, "/a"), a_before);
 	assert_ptr_equal(apps_find(fresh, "/a")->tasks, tasks_before);
 	assert_string_equal(apps_find(fresh, "/b")->tasks[1].host, "127.0.0.2");
