@@ -7,9 +7,11 @@
 # each change; vipd -vv logs, per reload, the time it took:
 #   read    the directory read through the engine's per-file cache: the
 #           changed file parsed, the others' apps copied from the cache;
-#   engine  from the new set in hand to the plan applied: the app diff, the
-#           scheduler's sync, the rebuild of the changed app's services and
-#           their plan ("apps reload: ... in X ms");
+#   engine  from the new set in hand to the plan applied: the app diff (the
+#           changed file's apps only), the scheduler's sync (the changed
+#           app's tasks only: the new set keeps the unchanged apps' objects),
+#           the rebuild of the changed app's services and their plan
+#           ("apps reload: ... in X ms");
 #   whole   the whole-table round a reload runs when it cannot patch
 #           ("whole-table round: ... in X ms"), provoked by a change that
 #           adds a new named VIP (the allocation's, so never patched).

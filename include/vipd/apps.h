@@ -32,7 +32,9 @@ void apps_load_cache_free(struct apps_load_cache *c);
  * apps from it: the set is the one apps_load_path would give, in the same
  * order with the same diagnostics, and owns all it holds (nothing is shared
  * with the cache). A file changed within 20 ms before it was read is not
- * kept: its timestamps could miss a change in the same tick. */
+ * kept: its timestamps could miss a change in the same tick. The apps
+ * copied from the cache are flagged in set->reused, against the cache's
+ * previous read (set->reused_from): apps_diff skips them. */
 int apps_load_path_cached(struct apps_set *set, const char *path, struct apps_load_cache *c);
 
 /* How many files this cache's reads have parsed (what the tests count). */

@@ -27,15 +27,29 @@ struct apps_diff {
 	struct apps_diff_item *items; /* sorted by id */
 	size_t n;
 	size_t unchanged; /* apps in both sets, equal */
+	size_t reused;    /* of those, copied from unchanged files: not compared */
 };
 
 /* "added", "removed", "definition", "tasks". */
 const char *apps_change_name(enum apps_change c);
 /* The apps that differ between old and fresh, by id (an id repeated in
- * one set, which the parser refuses, is listed at least once). 0,
+ * one set, which the parser refuses, is listed at least once). fresh's
+ * apps flagged reused against old's read (apps_load_path_cached) are
+ * equal by construction and not compared; the result is the same. 0,
  * or -1 with err when out of memory (out then empty). */
 int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct apps_diff *out,
               char *err, size_t errlen);
+/* After a cached directory read that follows old's and lists old's apps
+ * at the same places (a task changed, a definition edited; not an app
+ * added, removed or moved): every app for which changed(ctx, id) is false
+ * (apps_diff_has over the diff of old and fresh: equal apps) is replaced
+ * in fresh by old's own object, at the same address with its tasks and
+ * checks, so whatever borrows it (the scheduler) still points at a live,
+ * equal app; old is left with fresh's copies and its own changed apps, to
+ * be freed. Both sets keep their ids at their places. false (nothing
+ * moved) for another kind of set or when the places differ. */
+bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh,
+                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
 /* Whether app `id` is among the changes (d: a struct apps_diff *; the
  * shape of a predicate callback). */
 bool apps_diff_has(void *d, const char *id);

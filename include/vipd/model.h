@@ -138,6 +138,16 @@ struct apps_set {
 	size_t cap;
 	struct diag_list diags;
 	size_t files_read;
+	/* A read through a cache (apps_load_path_cached): its number (unique
+	 * in the process), and which apps were copied from files unchanged
+	 * since the cache's read number `reused_from`: each such app equals,
+	 * field for field, the app of the same id in that read's set, which
+	 * apps_diff then does not compare again. reused[i] for apps[i], i <
+	 * nreused (owned; NULL: none). 0 / NULL for any other set. */
+	uint64_t read_id;
+	uint64_t reused_from;
+	bool *reused;
+	size_t nreused;
 };
 
 /* Marathon's spelling ("MESOS_HTTP"), a static string; "UNKNOWN" outside

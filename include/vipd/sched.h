@@ -102,6 +102,13 @@ uint64_t sched_task_fingerprint(const struct app *a, const struct task *t);
  * changed or old NULL: sched_sync. */
 void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
                         bool (*changed)(void *ctx, const char *app_id), void *ctx);
+/* sched_sync_changed where every unchanged app of `set` is the very object
+ * (same address, same tasks and checks) the scheduler borrowed from the
+ * last synced set (apps_keep_unchanged moved it): their tasks are not
+ * walked at all, only the changed apps' tasks are synced and swept. */
+void sched_sync_changed_in_place(struct sched *s, const struct apps_set *set,
+                                 const struct apps_set *old,
+                                 bool (*changed)(void *ctx, const char *app_id), void *ctx);
 /* After the tasks of app `app_id` (a, NULL when it is gone) changed in
  * place, the rest of the last synced set untouched (a Marathon status
  * event): its running tasks synced, and task_id (NULL: none), when no

@@ -2,7 +2,10 @@
  * Comparing two apps sets app by app (apps_diff.h): each set's apps sorted
  * by id, then one merge walk (or, when both list the same ids in the same
  * order, a walk in place); an app in both is compared field by field
- * (model.c), its definition first, then its tasks.
+ * (model.c), its definition first, then its tasks, unless the loader
+ * copied it from a file unchanged since `old` was read: then it is equal
+ * by construction, and a directory reload costs a pass over the ids plus
+ * the comparison of the changed files' apps.
  */
 #include "vipd/apps_diff.h"
 
@@ -61,9 +64,27 @@ static int push(struct apps_diff *d, const char *id, enum apps_change c)
 	return 0;
 }
 
-/* One app in both sets. */
-static int compare_app(struct apps_diff *d, const struct app *a, const struct app *b)
+/* Whether fresh's app b was copied from a file unchanged since old was
+ * read (apps.h's read_id and reused flags): then it equals old's app of
+ * the same id by construction, and is not compared again. */
+static bool reused_from_old(const struct apps_set *old, const struct apps_set *fresh,
+                            const struct app *b)
 {
+	size_t i = (size_t)(b - fresh->apps);
+
+	return fresh->reused_from != 0 && fresh->reused_from == old->read_id &&
+	       i < fresh->nreused && fresh->reused[i];
+}
+
+/* One app in both sets (b in `fresh`). */
+static int compare_app(struct apps_diff *d, const struct apps_set *old,
+                       const struct apps_set *fresh, const struct app *a, const struct app *b)
+{
+	if (reused_from_old(old, fresh, b)) {
+		d->unchanged++;
+		d->reused++;
+		return 0;
+	}
 	if (!app_definition_equal(a, b))
 		return push(d, a->id, APPS_CHANGE_DEFINITION);
 	if (!app_tasks_equal(a, b))
@@ -72,8 +93,8 @@ static int compare_app(struct apps_diff *d, const struct app *a, const struct ap
 	return 0;
 }
 
-static int walk(struct apps_diff *d, const struct app **o, size_t no, const struct app **f,
-                size_t nf)
+static int walk(struct apps_diff *d, const struct apps_set *old, const struct apps_set *fresh,
+                const struct app **o, size_t no, const struct app **f, size_t nf)
 {
 	size_t i = 0, j = 0;
 	int rc = 0;
@@ -86,7 +107,7 @@ static int walk(struct apps_diff *d, const struct app **o, size_t no, const stru
 		} else if (c > 0) {
 			rc = push(d, f[j++]->id, APPS_CHANGE_ADDED);
 		} else {
-			rc = compare_app(d, o[i++], f[j++]);
+			rc = compare_app(d, old, fresh, o[i++], f[j++]);
 		}
 	}
 	return rc;
@@ -117,7 +138,7 @@ static int walk_in_place(struct apps_diff *d, const struct apps_set *old,
                          const struct apps_set *fresh)
 {
 	for (size_t i = 0; i < old->napps; i++)
-		if (compare_app(d, &old->apps[i], &fresh->apps[i]) < 0)
+		if (compare_app(d, old, fresh, &old->apps[i], &fresh->apps[i]) < 0)
 			return -1;
 	if (d->n > 1)
 		qsort(d->items, d->n, sizeof(*d->items), item_sort_cmp);
@@ -138,7 +159,7 @@ int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct a
 		o = sorted_apps(old, &no);
 		f = sorted_apps(fresh, &nf);
 		if (o != NULL && f != NULL)
-			rc = walk(out, o, no, f, nf);
+			rc = walk(out, old, fresh, o, no, f, nf);
 	}
 	free(o);
 	free(f);
@@ -147,6 +168,40 @@ int apps_diff(const struct apps_set *old, const struct apps_set *fresh, struct a
 		errbuf_set(err, errlen, "apps: out of memory comparing definitions");
 	}
 	return rc;
+}
+
+static void app_swap(struct app *a, struct app *b)
+{
+	struct app t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* fresh takes old's array, its changed apps swapped into it at their
+ * places first (old gets theirs back in its new array); the other places
+ * keep old's objects, equal to fresh's by the diff (compared, or copied
+ * from an unchanged file). Only for a cached directory read that follows
+ * old's: other sources keep their own objects. */
+bool apps_keep_unchanged(struct apps_set *old, struct apps_set *fresh,
+                         bool (*changed)(void *ctx, const char *app_id), void *ctx)
+{
+	struct app *arr;
+	size_t cap;
+
+	if (fresh->reused_from == 0 || fresh->reused_from != old->read_id ||
+	    !same_order(old, fresh))
+		return false;
+	for (size_t i = 0; i < fresh->napps; i++)
+		if (changed(ctx, fresh->apps[i].id))
+			app_swap(&old->apps[i], &fresh->apps[i]);
+	arr = old->apps;
+	cap = old->cap;
+	old->apps = fresh->apps;
+	old->cap = fresh->cap;
+	fresh->apps = arr;
+	fresh->cap = cap;
+	return true;
 }
 
 void apps_diff_free(struct apps_diff *d)

@@ -198,11 +198,18 @@ static int load_path(struct apps_set *set, const char *path, struct apps_load_ca
  * cache: a directory that comes back is parsed whole. */
 int apps_load_path_cached(struct apps_set *set, const char *path, struct apps_load_cache *c)
 {
+	/* Process-wide, so that no two reads (of any cache) share a number:
+	 * a set's reused flags are trusted only against the very read they
+	 * refer to. */
+	static uint64_t reads;
 	int rc;
 
 	load_cache_begin(c);
+	set->read_id = ++reads;
+	set->reused_from = c->last_read;
 	rc = load_path(set, path, c);
 	load_cache_end(c);
+	c->last_read = set->read_id;
 	return rc;
 }
 

@@ -292,9 +292,28 @@ static bool entry_usable(const struct load_entry *e)
 	       e->parsed.diags.lost[1] == 0 && entry_current(e);
 }
 
+/* Flags set->apps[from, to) as copied from an unchanged file. Without
+ * memory they stay unflagged: apps_diff then compares them, as it would any
+ * app. */
+static void mark_reused(struct apps_set *set, size_t from, size_t to)
+{
+	if (to > set->nreused) {
+		bool *grown = realloc(set->reused, to * sizeof(*grown));
+
+		if (!grown)
+			return;
+		memset(grown + set->nreused, 0, (to - set->nreused) * sizeof(*grown));
+		set->reused = grown;
+		set->nreused = to;
+	}
+	for (size_t i = from; i < to; i++)
+		set->reused[i] = true;
+}
+
 int load_cache_reuse(struct apps_load_cache *c, struct apps_set *set, const char *path)
 {
 	struct load_entry *e, *kept;
+	size_t napps0 = set->napps;
 
 	if (!c->keep || !(e = entry_take(c, path)))
 		return -1;
@@ -305,6 +324,7 @@ int load_cache_reuse(struct apps_load_cache *c, struct apps_set *set, const char
 		entry_free(e);
 		return -1;
 	}
+	mark_reused(set, napps0, set->napps);
 	set->files_read++;
 	*kept = *e;
 	memset(e, 0, sizeof(*e));

@@ -7,6 +7,7 @@
 #define VIPD_LOAD_CACHE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -38,6 +39,10 @@ struct apps_load_cache {
 	size_t nnext, capnext;
 	struct load_ids ids;
 	size_t parses;
+	/* The last read's number: every entry's apps are, field for field,
+	 * in that read's set (each entry was parsed into it or copied into
+	 * it), which is what the next read's reused flags refer to. */
+	uint64_t last_read;
 	bool keep; /* false: a one-off read, nothing is kept */
 };
 

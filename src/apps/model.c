@@ -212,6 +212,7 @@ void apps_set_free(struct apps_set *set)
 	for (size_t i = 0; i < set->napps; i++)
 		app_free(&set->apps[i]);
 	free(set->apps);
+	free(set->reused);
 	diag_list_free(&set->diags);
 	memset(set, 0, sizeof(*set));
 }

@@ -226,11 +226,17 @@ static void apps_changed(struct engine *e, struct apps_set *old, double started)
 		sched_sync(e->sched, &e->apps);
 		engine_reconcile_now(e);
 	} else {
-		/* The other apps are equal field for field: their tasks are
-		 * only re-pointed at the new set; unless new settings are
-		 * coming (a whole round noted): then every task is compared. */
-		sched_sync_changed(e->sched, &e->apps, e->rebuild_all ? NULL : old, apps_diff_has,
-		                   &d);
+		/* The other apps are equal field for field: when the new set
+		 * took over their objects, their tasks are left alone; else
+		 * they are only re-pointed at the new set; unless new
+		 * settings are coming (a whole round noted): then every task
+		 * is compared. */
+		if (e->rebuild_all)
+			sched_sync(e->sched, &e->apps);
+		else if (apps_keep_unchanged(old, &e->apps, apps_diff_has, &d))
+			sched_sync_changed_in_place(e->sched, &e->apps, old, apps_diff_has, &d);
+		else
+			sched_sync_changed(e->sched, &e->apps, old, apps_diff_has, &d);
 		if (engine_reload_round(e, &d, old, started) < 0)
 			engine_reconcile_now(e);
 	}

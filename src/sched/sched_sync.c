@@ -337,8 +337,10 @@ static void sweep_changed(struct sched *s, const struct apps_set *set, const str
 	}
 }
 
-void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
-                        bool (*changed)(void *ctx, const char *app_id), void *ctx)
+/* `repoint`: the unchanged apps are new objects (their tasks re-pointed
+ * at them) or the very ones the tasks borrow (left alone). */
+static void sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                         bool (*changed)(void *ctx, const char *app_id), void *ctx, bool repoint)
 {
 	/* A changed task's new entry goes to its chain's head, before the old
 	 * one (left unseen), so lookups find the new one and the sweep frees
@@ -349,7 +351,8 @@ void sched_sync_changed(struct sched *s, const struct apps_set *set, const struc
 		const struct app *a = &set->apps[i];
 
 		if (partial && !changed(ctx, a->id)) {
-			repoint_app(s, a);
+			if (repoint)
+				repoint_app(s, a);
 			continue;
 		}
 		for (size_t k = 0; k < a->ntasks; k++)
@@ -360,6 +363,19 @@ void sched_sync_changed(struct sched *s, const struct apps_set *set, const struc
 		sweep_changed(s, set, old, changed, ctx);
 	else
 		sweep(s);
+}
+
+void sched_sync_changed(struct sched *s, const struct apps_set *set, const struct apps_set *old,
+                        bool (*changed)(void *ctx, const char *app_id), void *ctx)
+{
+	sync_changed(s, set, old, changed, ctx, true);
+}
+
+void sched_sync_changed_in_place(struct sched *s, const struct apps_set *set,
+                                 const struct apps_set *old,
+                                 bool (*changed)(void *ctx, const char *app_id), void *ctx)
+{
+	sync_changed(s, set, old, changed, ctx, false);
 }
 
 void sched_sync(struct sched *s, const struct apps_set *set)

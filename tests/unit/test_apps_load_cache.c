@@ -2,7 +2,9 @@
  * The per-file cache of a directory source: a reload parses only the files
  * that changed (counted), a file replaced by rename with the same size and
  * times is caught by its inode, and after random edits the cached read
- * gives exactly what a whole read gives (apps, order, diagnostics).
+ * gives exactly what a whole read gives (apps, order, diagnostics); the
+ * diff of two reads, which skips the apps copied from unchanged files,
+ * gives exactly what comparing every app gives.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "vipd/apps.h"
+#include "vipd/apps_diff.h"
 
 struct fixture {
 	char dir[64];
@@ -268,6 +271,142 @@ static void test_cached_read_equals_whole_read_after_random_edits(void **state)
 	assert_true(apps_load_cache_parses(f->cache) < files * 2 / 3);
 }
 
+/* The diff as it was before the reused flags: every app compared. */
+static void diff_full(const struct apps_set *old, const struct apps_set *fresh,
+                      struct apps_diff *out)
+{
+	struct apps_set plain = *fresh; /* a view: not freed */
+
+	plain.reused = NULL;
+	plain.nreused = 0;
+	assert_int_equal(apps_diff(old, &plain, out, NULL, 0), 0);
+	assert_int_equal(out->reused, 0);
+}
+
+static void assert_same_diff(const struct apps_diff *a, const struct apps_diff *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_string_equal(a->items[i].id, b->items[i].id);
+		assert_string_equal(apps_change_name(a->items[i].change),
+		                    apps_change_name(b->items[i].change));
+	}
+	assert_int_equal(a->unchanged, b->unchanged);
+}
+
+/* Each read diffed against the one before; now and then against a whole
+ * read instead (a set the flags do not refer to: all of it compared), and
+ * now and then without waiting (files too recent to keep). */
+static void test_diff_skipping_reused_apps_equals_full_diff(void **state)
+{
+	struct fixture *f = *state;
+	unsigned seed = 77;
+	size_t reused = 0, changes = 0, kept = 0;
+	struct apps_set prev = {0}, fresh;
+
+	for (int round = 0; round < 60; round++) {
+		struct apps_diff fast, full;
+		bool other = rand_r(&seed) % 5 == 0;
+
+		for (int k = 0, n = rand_r(&seed) % 3; k < n; k++)
+			random_edit(f, &seed);
+		if (rand_r(&seed) % 4 != 0)
+			settle();
+		if (other) {
+			apps_set_free(&prev);
+			(void)apps_load_path(&prev, f->dir);
+		}
+		fresh = (struct apps_set){0};
+		(void)apps_load_path_cached(&fresh, f->dir, f->cache);
+		const struct app *prev_apps = prev.apps;
+		const struct task *prev_tasks[32] = {0};
+
+		assert_int_equal(apps_diff(&prev, &fresh, &fast, NULL, 0), 0);
+		diff_full(&prev, &fresh, &full);
+		assert_same_diff(&fast, &full);
+		if (other || round == 0)
+			assert_int_equal(fast.reused, 0);
+		assert_true(prev.napps <= 32);
+		for (size_t i = 0; i < prev.napps; i++)
+			prev_tasks[i] = prev.apps[i].tasks;
+		/* The new set taking the previous one's objects for the equal
+		 * apps (copied or compared) still is what a whole read gives,
+		 * and those objects did not move. */
+		if (apps_keep_unchanged(&prev, &fresh, apps_diff_has, &fast)) {
+			struct apps_set whole = {0};
+
+			assert_false(other);
+			assert_ptr_equal(fresh.apps, prev_apps);
+			for (size_t i = 0; i < fresh.napps; i++)
+				if (!apps_diff_has(&fast, fresh.apps[i].id))
+					assert_ptr_equal(fresh.apps[i].tasks, prev_tasks[i]);
+			(void)apps_load_path(&whole, f->dir);
+			assert_same_set(&fresh, &whole);
+			apps_set_free(&whole);
+			kept++;
+		}
+		reused += fast.reused;
+		changes += fast.n;
+		apps_diff_free(&fast);
+		apps_diff_free(&full);
+		apps_set_free(&prev);
+		prev = fresh;
+	}
+	apps_set_free(&prev);
+	print_message("%zu apps skipped as reused, %zu changes, %zu sets took the old objects\n",
+	              reused, changes, kept);
+	assert_true(reused > 0);
+	assert_true(kept > 0);
+	assert_true(changes > 0);
+}
+
+/* One file of three changed: only its app is compared, and the change is
+ * the one a full comparison finds. */
+static void test_diff_compares_only_the_changed_files_apps(void **state)
+{
+	struct fixture *f = *state;
+	struct apps_set a = {0}, b = {0};
+	struct apps_diff d;
+
+	write_file(f, "a.json", app_json("/a", "10.0.0.1"));
+	write_file(f, "b.json", app_json("/b", "10.0.0.1"));
+	write_file(f, "c.json", app_json("/c", "10.0.0.1"));
+	settle();
+	assert_int_equal(apps_load_path_cached(&a, f->dir, f->cache), 0);
+	write_file(f, "b.json", app_json("/b", "10.0.0.2"));
+	settle();
+	assert_int_equal(apps_load_path_cached(&b, f->dir, f->cache), 0);
+	assert_int_equal(apps_diff(&a, &b, &d, NULL, 0), 0);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.items[0].id, "/b");
+	assert_string_equal(apps_change_name(d.items[0].change), "tasks");
+	assert_int_equal(d.unchanged, 2);
+	assert_int_equal(d.reused, 2);
+	/* b takes a's /a and /c, at their addresses; a keeps its old /b. */
+	const struct app *a0 = &a.apps[0], *c0 = &a.apps[2];
+	const struct task *a0_tasks = a.apps[0].tasks;
+
+	assert_true(apps_keep_unchanged(&a, &b, apps_diff_has, &d));
+	apps_diff_free(&d);
+	assert_ptr_equal(&b.apps[0], a0);
+	assert_ptr_equal(&b.apps[2], c0);
+	assert_ptr_equal(b.apps[0].tasks, a0_tasks);
+	assert_string_equal(b.apps[1].tasks[0].host, "10.0.0.2");
+	assert_string_equal(a.apps[1].tasks[0].host, "10.0.0.1");
+	assert_string_equal(a.apps[0].id, "/a");
+	/* An app added: the places differ, nothing moves. */
+	write_file(f, "d.json", app_json("/d", "10.0.0.1"));
+	settle();
+	apps_set_free(&a);
+	assert_int_equal(apps_load_path_cached(&a, f->dir, f->cache), 0);
+	assert_int_equal(apps_diff(&b, &a, &d, NULL, 0), 0);
+	assert_false(apps_keep_unchanged(&b, &a, apps_diff_has, &d));
+	apps_diff_free(&d);
+	assert_ptr_equal(&b.apps[0], a0);
+	apps_set_free(&a);
+	apps_set_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +416,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_broken_file_is_parsed_each_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cached_read_equals_whole_read_after_random_edits,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_diff_skipping_reused_apps_equals_full_diff, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_diff_compares_only_the_changed_files_apps, setup,
+	                                    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "vipd/sched.h"
 
 #include "../../src/sched/sched_int.h"
+#include "vipd/apps_diff.h"
 
 static void on_event(const struct sched_event *ev, void *arg)
 {
@@ -136,9 +137,35 @@ static bool only_b(void *ctx, const char *app_id)
 	return strcmp(app_id, "/b") == 0;
 }
 
-/* `told`: the reload says which apps changed (sched_sync_changed, as the
- * daemon syncs after a reload), or not (sched_sync compares every task). */
-static void reload_keeps_untouched_checks(bool told)
+enum reload_mode {
+	RELOAD_UNTOLD,   /* sched_sync compares every task */
+	RELOAD_TOLD,     /* sched_sync_changed: the reload says which apps changed */
+	RELOAD_IN_PLACE, /* and the new set took the unchanged apps' objects */
+};
+
+/* What a cached directory read gives: /a copied from an unchanged file
+ * (flagged against `old`'s read), /b parsed again; then the new set takes
+ * old's /a, at its address, as the daemon does before syncing. */
+static void keep_unchanged_a(struct apps_set *old, struct apps_set *fresh)
+{
+	const struct app *a_before = apps_find(old, "/a");
+	const struct task *tasks_before = a_before->tasks;
+
+	old->read_id = 41;
+	fresh->read_id = 42;
+	fresh->reused_from = 41;
+	fresh->nreused = fresh->napps;
+	fresh->reused = calloc(fresh->napps, sizeof(*fresh->reused));
+	assert_non_null(fresh->reused);
+	fresh->reused[apps_find(fresh, "/a") - fresh->apps] = true;
+	assert_true(apps_keep_unchanged(old, fresh, only_b, NULL));
+	assert_ptr_equal(apps_find(fresh, "/a"), a_before);
+	assert_ptr_equal(apps_find(fresh, "/a")->tasks, tasks_before);
+	assert_string_equal(apps_find(fresh, "/b")->tasks[1].host, "127.0.0.2");
+	assert_string_equal(apps_find(old, "/b")->tasks[1].host, "127.0.0.1");
+}
+
+static void reload_keeps_untouched_checks(enum reload_mode mode)
 {
 	static const struct runner_settings rs = {.native_curl = true};
 	struct ev_loop *loop = ev_default_loop(0);
@@ -167,10 +194,14 @@ static void reload_keeps_untouched_checks(bool told)
 
 	/* The reload: b.1 moved to another host, b.2 is new, the rest as it was. */
 	load(&reloaded, "127.0.0.2", true);
-	if (told)
+	if (mode == RELOAD_IN_PLACE) {
+		keep_unchanged_a(&first, &reloaded);
+		sched_sync_changed_in_place(s, &reloaded, &first, only_b, NULL);
+	} else if (mode == RELOAD_TOLD) {
 		sched_sync_changed(s, &reloaded, &first, only_b, NULL);
-	else
+	} else {
 		sched_sync(s, &reloaded);
+	}
 	apps_set_free(&first);
 	assert_kept(s, "/a", "a.0", &a0, &reloaded);
 	assert_kept(s, "/a", "a.1", &a1, &reloaded);
@@ -191,13 +222,21 @@ static void reload_keeps_untouched_checks(bool told)
 static void test_reload_keeps_untouched_checks(void **state)
 {
 	(void)state;
-	reload_keeps_untouched_checks(false);
+	reload_keeps_untouched_checks(RELOAD_UNTOLD);
 }
 
 static void test_reload_told_what_changed(void **state)
 {
 	(void)state;
-	reload_keeps_untouched_checks(true);
+	reload_keeps_untouched_checks(RELOAD_TOLD);
+}
+
+/* The unchanged app's tasks are not touched, and still borrow a live app
+ * (ASan would see the freed one) equal to the new definition. */
+static void test_reload_keeps_unchanged_objects(void **state)
+{
+	(void)state;
+	reload_keeps_untouched_checks(RELOAD_IN_PLACE);
 }
 
 /* Apps without checks, many tasks: the maps grow past their first size. */
@@ -326,6 +365,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reload_keeps_untouched_checks),
 	    cmocka_unit_test(test_reload_told_what_changed),
+	    cmocka_unit_test(test_reload_keeps_unchanged_objects),
 	    cmocka_unit_test(test_event_syncs_one_app),
 	    cmocka_unit_test(test_reload_repoints_every_task),
 	};
