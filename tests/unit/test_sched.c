@@ -367,7 +367,10 @@ static void test_due_checks_start_in_one_wakeup(void **state)
 	assert_true(batched.started >= 6 * batched.start_wakeups);
 	starts_per_wakeup(-1, 0.6, &alone);
 	assert_true(alone.started >= 50);
-	assert_true(alone.start_wakeups > 3 * batched.start_wakeups);
+	/* Spread over 50 ms, each alone wakes the loop for itself: 10 times the
+	 * grid's wake-ups on a quiet host; a loaded host that wakes late starts
+	 * a few together anyway, hence only twice. */
+	assert_true(alone.start_wakeups > 2 * batched.start_wakeups);
 }
 
 /* The default grid (SCHED_DEFAULT_PHASE_GRID_S) adds no lateness: a due
