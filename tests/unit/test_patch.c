@@ -15,60 +15,20 @@
 #include "vipd/dataplane.h"
 #include "vipd/desired.h"
 #include "vipd/reconcile.h"
+#include "patch_world.h"
 
 /* ---- a random world ---- */
-
-static uint32_t rng_state;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng_state = rng_state * 1103515245u + 12345u;
-	return (rng_state >> 8) % n;
-}
-
-static char *fmt(const char *f, ...)
-{
-	char buf[128];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(buf), f, ap);
-	va_end(ap);
-	return strdup(buf);
-}
-
-static void add_label(struct label **labels, size_t *n, char *k, char *v)
-{
-	*labels = realloc(*labels, (*n + 1) * sizeof(**labels));
-	(*labels)[(*n)++] = (struct label){.key = k, .value = v};
-}
 
 /* VIPs drawn from a small pool, so that apps share some. */
 static char *random_vip(void)
 {
-	switch (rnd(3)) {
+	switch (pw_rnd(3)) {
 	case 0:
-		return fmt("10.0.0.%u:80", 1 + rnd(4));
+		return pw_fmt("10.0.0.%u:80", 1 + pw_rnd(4));
 	case 1:
-		return fmt("/web%u:80", rnd(3));
+		return pw_fmt("/web%u:80", pw_rnd(3));
 	}
-	return fmt("/db%u:5432", rnd(2));
-}
-
-static void random_port(struct app *a, size_t i)
-{
-	struct port_def *p = &a->ports[i];
-
-	p->port = 8000 + (uint32_t)i;
-	p->protocols = rnd(4) == 0 ? PORT_PROTO_TCP | PORT_PROTO_UDP : PORT_PROTO_TCP;
-	add_label(&p->labels, &p->nlabels, strdup("VIP_0"), random_vip());
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_SLOW_START_SECONDS"),
-		          fmt("%u", 5 + rnd(20)));
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_ALL_UNHEALTHY"), strdup("keep"));
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"), fmt("%u", 1 + rnd(5)));
+	return pw_fmt("/db%u:5432", pw_rnd(2));
 }
 
 /* Hosts are IPv4 or (for named VIPs' second family) IPv6, some shared. */
@@ -76,9 +36,10 @@ static void random_task(struct app *a, size_t ai, size_t i)
 {
 	struct task *t = &a->tasks[i];
 
-	t->id = fmt("app%zu.t%zu", ai, i);
-	t->host = rnd(5) == 0 ? fmt("fd00::%u", 1 + rnd(6)) : fmt("10.1.0.%u", 1 + rnd(6));
-	t->state = rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
+	t->id = pw_fmt("app%zu.t%zu", ai, i);
+	t->host =
+	    pw_rnd(5) == 0 ? pw_fmt("fd00::%u", 1 + pw_rnd(6)) : pw_fmt("10.1.0.%u", 1 + pw_rnd(6));
+	t->state = pw_rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
 	t->nports = a->nports;
 	t->ports = calloc(a->nports, sizeof(*t->ports));
 	for (size_t p = 0; p < a->nports; p++)
@@ -87,22 +48,12 @@ static void random_task(struct app *a, size_t ai, size_t i)
 
 static void random_apps(struct apps_set *set)
 {
-	set->napps = 1 + rnd(6);
+	set->napps = 1 + pw_rnd(6);
 	set->apps = calloc(set->napps, sizeof(*set->apps));
 	for (size_t ai = 0; ai < set->napps; ai++) {
 		struct app *a = &set->apps[ai];
 
-		a->id = fmt("/app%zu", ai);
-		a->source = strdup("apps.json");
-		a->json_path = fmt("/apps/%zu", ai);
-		a->nchecks = rnd(6) == 0 ? 0 : 1;
-		a->checks = calloc(1, sizeof(*a->checks));
-		a->nports = 1 + rnd(3);
-		a->ports = calloc(a->nports, sizeof(*a->ports));
-		for (size_t p = 0; p < a->nports; p++)
-			random_port(a, p);
-		a->ntasks = rnd(6);
-		a->tasks = calloc(a->ntasks ? a->ntasks : 1, sizeof(*a->tasks));
+		pw_random_app(a, pw_fmt("/app%zu", ai), pw_fmt("/apps/%zu", ai), random_vip);
 		for (size_t t = 0; t < a->ntasks; t++)
 			random_task(a, ai, t);
 	}
@@ -139,97 +90,31 @@ static void world_init(struct world *w)
 		for (size_t t = 0; t < w->set.apps[a].ntasks && w->ntasks < MAX_TASKS; t++) {
 			w->task[w->ntasks] = w->set.apps[a].tasks[t].id;
 			w->app_of[w->ntasks] = w->set.apps[a].id;
-			w->health[w->ntasks++] = (enum desired_health)rnd(3);
+			w->health[w->ntasks++] = (enum desired_health)pw_rnd(3);
 		}
-}
-
-/* ---- comparing ---- */
-
-static void assert_tables_equal(const struct lb_table *a, const struct lb_table *b)
-{
-	assert_int_equal(a->nsvcs, b->nsvcs);
-	for (size_t i = 0; i < a->nsvcs; i++) {
-		const struct lb_service *x = &a->svcs[i], *y = &b->svcs[i];
-
-		assert_int_equal(lb_key_cmp(&x->key, &y->key), 0);
-		assert_string_equal(x->sched, y->sched);
-		assert_int_equal(x->flags, y->flags);
-		assert_int_equal(x->fwd, y->fwd);
-		assert_int_equal(x->ndests, y->ndests);
-		for (size_t j = 0; j < x->ndests; j++) {
-			assert_int_equal(lb_dest_cmp(&x->dests[j], &y->dests[j]), 0);
-			assert_int_equal(x->dests[j].weight, y->dests[j].weight);
-			assert_int_equal(x->dests[j].fwd, y->dests[j].fwd);
-		}
-	}
-}
-
-static void assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b)
-{
-	char x[256], y[256];
-
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++) {
-		assert_string_equal(rc_op_format(&a->ops[i], x, sizeof(x)),
-		                    rc_op_format(&b->ops[i], y, sizeof(y)));
-		assert_int_equal(a->ops[i].old_weight, b->ops[i].old_weight);
-	}
-}
-
-static void assert_states_equal(const struct desired_state *a, const struct desired_state *b)
-{
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++)
-		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
 }
 
 /* ---- the two paths ---- */
-
-#define DRAIN_MS 20000
-
-struct path {
-	struct desired_state st;
-	struct lb_table kernel; /* what the last round left */
-	struct desired_index ix;
-	int64_t next_change; /* the timer the engine would have armed */
-};
 
 static struct desired_input input(struct world *w, int64_t now)
 {
 	return (struct desired_input){.apps = &w->set,
 	                              .health = health_of,
 	                              .health_ctx = w,
-	                              .drain_ms = DRAIN_MS,
+	                              .drain_ms = PW_DRAIN_MS,
 	                              .now_ms = now};
 }
 
 /* Today's quick round: the whole table, planned against the whole
- * remembered table; the kernel then holds the table. */
-static void full_round(struct world *w, struct path *p, int64_t now, struct rc_plan *plan)
+ * remembered table. */
+static void full_round(struct world *w, struct pw_path *p, int64_t now, struct rc_plan *plan)
 {
 	struct desired_input in = input(w, now);
-	struct lb_table table;
-	struct lb_keyset owned;
-	struct diag_list diags = {0};
-	char err[256];
 
-	lb_table_init(&table);
-	lb_keyset_init(&owned);
-	assert_int_equal(desired_build_indexed(&in, &p->st, &table, &diags, &p->next_change, &p->ix,
-	                                       err, sizeof(err)),
-	                 0);
-	lb_keyset_add_table(&owned, &p->kernel);
-	lb_keyset_add_table(&owned, &table);
-	lb_keyset_sort(&owned);
-	assert_int_equal(reconcile_plan(&p->kernel, &table, &owned, plan, err, sizeof(err)), 0);
-	lb_table_free(&p->kernel);
-	p->kernel = table;
-	lb_keyset_free(&owned);
-	diag_list_free(&diags);
+	pw_full_round(&in, p, plan);
 }
-
 /* The incremental round for the apps given. */
-static void patch_round(struct world *w, struct path *p, int64_t now, const char *const *apps,
+static void patch_round(struct world *w, struct pw_path *p, int64_t now, const char *const *apps,
                         size_t napps, struct rc_plan *plan)
 {
 	struct desired_input in = input(w, now);
@@ -248,31 +133,16 @@ static void patch_round(struct world *w, struct path *p, int64_t now, const char
 	lb_table_free(&part);
 }
 
-static void path_init(struct path *p)
-{
-	desired_state_init(&p->st);
-	lb_table_init(&p->kernel);
-	desired_index_init(&p->ix);
-	p->next_change = INT64_MAX;
-}
-
-static void path_free(struct path *p)
-{
-	desired_state_free(&p->st);
-	lb_table_free(&p->kernel);
-	desired_index_free(&p->ix);
-}
-
 /* Flips 1..3 tasks' health; their apps, once each, into apps. */
 static size_t flip_some(struct world *w, const char **apps)
 {
-	size_t n = 0, flips = 1 + rnd(3);
+	size_t n = 0, flips = 1 + pw_rnd(3);
 
 	for (size_t f = 0; f < flips && w->ntasks > 0; f++) {
-		size_t t = rnd((uint32_t)w->ntasks);
+		size_t t = pw_rnd((uint32_t)w->ntasks);
 		bool seen = false;
 
-		w->health[t] = (enum desired_health)((w->health[t] + 1 + rnd(2)) % 3);
+		w->health[t] = (enum desired_health)((w->health[t] + 1 + pw_rnd(2)) % 3);
 		for (size_t i = 0; i < n; i++)
 			seen = seen || strcmp(apps[i], w->app_of[t]) == 0;
 		if (!seen)
@@ -287,14 +157,14 @@ static size_t flip_some(struct world *w, const char **apps)
 static size_t run_world(uint32_t seed)
 {
 	struct world w;
-	struct path full, inc;
+	struct pw_path full, inc;
 	int64_t now = 1000000;
 	size_t patched = 0;
 
-	rng_state = seed;
+	pw_rng_state = seed;
 	world_init(&w);
-	path_init(&full);
-	path_init(&inc);
+	pw_path_init(&full);
+	pw_path_init(&inc);
 	for (int step = 0; step < 40; step++) {
 		struct rc_plan pf, pi;
 		const char *apps[8];
@@ -309,15 +179,15 @@ static size_t run_world(uint32_t seed)
 			patch_round(&w, &inc, now, apps, napps, &pi);
 			patched++;
 		}
-		assert_plans_equal(&pf, &pi);
-		assert_tables_equal(&full.kernel, &inc.kernel);
-		assert_states_equal(&full.st, &inc.st);
+		pw_assert_plans_equal(&pf, &pi);
+		pw_assert_tables_equal(&full.kernel, &inc.kernel);
+		pw_assert_states_equal(&full.st, &inc.st);
 		rc_plan_free(&pf);
 		rc_plan_free(&pi);
-		now += rnd(4) == 0 ? 1 + rnd(DRAIN_MS) : rnd(500);
+		now += pw_rnd(4) == 0 ? 1 + pw_rnd(PW_DRAIN_MS) : pw_rnd(500);
 	}
-	path_free(&full);
-	path_free(&inc);
+	pw_path_free(&full);
+	pw_path_free(&inc);
 	apps_set_free(&w.set);
 	return patched;
 }
@@ -436,7 +306,7 @@ static void test_part_left_as_given(void **state)
 static void test_unknown_app(void **state)
 {
 	struct world w;
-	struct path p;
+	struct pw_path p;
 	struct desired_state before;
 	struct lb_table part;
 	struct rc_plan plan;
@@ -445,9 +315,9 @@ static void test_unknown_app(void **state)
 	char err[256];
 
 	(void)state;
-	rng_state = 7;
+	pw_rng_state = 7;
 	world_init(&w);
-	path_init(&p);
+	pw_path_init(&p);
 	rc_plan_init(&plan);
 	full_round(&w, &p, 1000, &plan);
 	before = p.st;
@@ -459,11 +329,11 @@ static void test_unknown_app(void **state)
 	    desired_build_services(&in, &p.ix, apps, 1, &p.st, &part, &next, err, sizeof(err)), 0);
 	assert_int_equal(part.nsvcs, 0);
 	assert_int_equal(next, INT64_MAX);
-	assert_states_equal(&before, &p.st);
+	pw_assert_states_equal(&before, &p.st);
 	free(before.entries);
 	lb_table_free(&part);
 	rc_plan_free(&plan);
-	path_free(&p);
+	pw_path_free(&p);
 	apps_set_free(&w.set);
 }
 

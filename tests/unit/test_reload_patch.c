@@ -24,65 +24,25 @@
 #include "vipd/apps_diff.h"
 #include "vipd/desired.h"
 #include "vipd/reconcile.h"
+#include "patch_world.h"
 
 /* ---- a random world ---- */
-
-static uint32_t rng_state;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng_state = rng_state * 1103515245u + 12345u;
-	return (rng_state >> 8) % n;
-}
-
-static char *fmt(const char *f, ...)
-{
-	char buf[128];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(buf), f, ap);
-	va_end(ap);
-	return strdup(buf);
-}
-
-static void add_label(struct label **labels, size_t *n, char *k, char *v)
-{
-	*labels = realloc(*labels, (*n + 1) * sizeof(**labels));
-	(*labels)[(*n)++] = (struct label){.key = k, .value = v};
-}
 
 /* VIPs drawn from a small pool, so that apps share some; now and then a
  * name no app had (a new named VIP: the allocation's, a whole build). */
 static char *random_vip(void)
 {
-	switch (rnd(7)) {
+	switch (pw_rnd(7)) {
 	case 0:
 	case 1:
-		return fmt("10.0.0.%u:80", 1 + rnd(4));
+		return pw_fmt("10.0.0.%u:80", 1 + pw_rnd(4));
 	case 2:
 	case 3:
-		return fmt("/web%u:80", rnd(3));
+		return pw_fmt("/web%u:80", pw_rnd(3));
 	case 4:
-		return fmt("/rare%u:80", rnd(40));
+		return pw_fmt("/rare%u:80", pw_rnd(40));
 	}
-	return fmt("/db%u:5432", rnd(2));
-}
-
-static void random_port(struct app *a, size_t i)
-{
-	struct port_def *p = &a->ports[i];
-
-	p->port = 8000 + (uint32_t)i;
-	p->protocols = rnd(4) == 0 ? PORT_PROTO_TCP | PORT_PROTO_UDP : PORT_PROTO_TCP;
-	add_label(&p->labels, &p->nlabels, strdup("VIP_0"), random_vip());
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_SLOW_START_SECONDS"),
-		          fmt("%u", 5 + rnd(20)));
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_ALL_UNHEALTHY"), strdup("keep"));
-	if (rnd(4) == 0)
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"), fmt("%u", 1 + rnd(5)));
+	return pw_fmt("/db%u:5432", pw_rnd(2));
 }
 
 static uint32_t task_serial;
@@ -90,35 +50,26 @@ static uint32_t task_serial;
 /* Hosts are IPv4 or (for named VIPs' second family) IPv6, some shared. */
 static void random_task(struct app *a, struct task *t)
 {
-	t->id = fmt("%s.t%u", a->id + 1, task_serial++);
-	t->host = rnd(5) == 0 ? fmt("fd00::%u", 1 + rnd(6)) : fmt("10.1.0.%u", 1 + rnd(6));
-	t->state = rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
+	t->id = pw_fmt("%s.t%u", a->id + 1, task_serial++);
+	t->host =
+	    pw_rnd(5) == 0 ? pw_fmt("fd00::%u", 1 + pw_rnd(6)) : pw_fmt("10.1.0.%u", 1 + pw_rnd(6));
+	t->state = pw_rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
 	t->nports = a->nports;
 	t->ports = calloc(a->nports ? a->nports : 1, sizeof(*t->ports));
 	for (size_t p = 0; p < a->nports; p++)
-		t->ports[p] = 31000 + rnd(2000);
+		t->ports[p] = 31000 + pw_rnd(2000);
 }
 
 static void random_app(struct app *a, const char *id)
 {
-	a->id = strdup(id);
-	a->source = strdup("apps.json");
-	a->json_path = fmt("/apps/%s", id + 1);
-	a->nchecks = rnd(6) == 0 ? 0 : 1;
-	a->checks = calloc(1, sizeof(*a->checks));
-	a->nports = 1 + rnd(3);
-	a->ports = calloc(a->nports, sizeof(*a->ports));
-	for (size_t p = 0; p < a->nports; p++)
-		random_port(a, p);
-	a->ntasks = rnd(6);
-	a->tasks = calloc(a->ntasks ? a->ntasks : 1, sizeof(*a->tasks));
+	pw_random_app(a, strdup(id), pw_fmt("/apps/%s", id + 1), random_vip);
 	for (size_t t = 0; t < a->ntasks; t++)
 		random_task(a, &a->tasks[t]);
 }
 
 static void random_apps(struct apps_set *set)
 {
-	set->napps = 1 + rnd(7);
+	set->napps = 1 + pw_rnd(7);
 	set->cap = set->napps;
 	set->apps = calloc(set->napps, sizeof(*set->apps));
 	for (size_t ai = 0; ai < set->napps; ai++) {
@@ -212,11 +163,11 @@ static void remove_app(struct apps_set *set, size_t ai)
 /* One change to one app (or a new app); what it was into *what. */
 static void change_one(struct apps_set *set, const char **what)
 {
-	size_t ai = rnd((uint32_t)set->napps);
+	size_t ai = pw_rnd((uint32_t)set->napps);
 	struct app *a = &set->apps[ai];
-	struct port_def *p = &a->ports[rnd((uint32_t)a->nports)];
+	struct port_def *p = &a->ports[pw_rnd((uint32_t)a->nports)];
 
-	switch (rnd(8)) {
+	switch (pw_rnd(8)) {
 	case 0:
 		*what = "task added";
 		a->tasks = realloc(a->tasks, (a->ntasks + 1) * sizeof(*a->tasks));
@@ -227,13 +178,13 @@ static void change_one(struct apps_set *set, const char **what)
 		if (a->ntasks == 0)
 			break;
 		*what = "task killed";
-		a->tasks[rnd((uint32_t)a->ntasks)].state = TASK_STATE_KILLED;
+		a->tasks[pw_rnd((uint32_t)a->ntasks)].state = TASK_STATE_KILLED;
 		return;
 	case 2:
 		if (a->ntasks == 0)
 			break;
 		*what = "task's port changed";
-		a->tasks[rnd((uint32_t)a->ntasks)].ports[0] += 1 + rnd(3);
+		a->tasks[pw_rnd((uint32_t)a->ntasks)].ports[0] += 1 + pw_rnd(3);
 		return;
 	case 3:
 		*what = "port's protocols changed";
@@ -245,7 +196,8 @@ static void change_one(struct apps_set *set, const char **what)
 		return;
 	case 5:
 		*what = "weight label changed";
-		add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"), fmt("%u", 1 + rnd(5)));
+		pw_add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"),
+		             pw_fmt("%u", 1 + pw_rnd(5)));
 		return;
 	case 6:
 		if (set->napps < 2)
@@ -285,7 +237,7 @@ static enum desired_health health_of(void *ctx, const char *app_id, const char *
 		return DESIRED_HEALTH_UNKNOWN;
 	h->task[h->n] = strdup(task_id);
 	h->app[h->n] = strdup(app_id);
-	h->health[h->n] = (enum desired_health)(rng_state % 3);
+	h->health[h->n] = (enum desired_health)(pw_rng_state % 3);
 	return h->health[h->n++];
 }
 
@@ -299,44 +251,6 @@ static void healths_free(struct healths *h)
 }
 
 /* ---- comparing ---- */
-
-static void assert_tables_equal(const struct lb_table *a, const struct lb_table *b)
-{
-	assert_int_equal(a->nsvcs, b->nsvcs);
-	for (size_t i = 0; i < a->nsvcs; i++) {
-		const struct lb_service *x = &a->svcs[i], *y = &b->svcs[i];
-
-		assert_int_equal(lb_key_cmp(&x->key, &y->key), 0);
-		assert_string_equal(x->sched, y->sched);
-		assert_int_equal(x->flags, y->flags);
-		assert_int_equal(x->fwd, y->fwd);
-		assert_int_equal(x->ndests, y->ndests);
-		for (size_t j = 0; j < x->ndests; j++) {
-			assert_int_equal(lb_dest_cmp(&x->dests[j], &y->dests[j]), 0);
-			assert_int_equal(x->dests[j].weight, y->dests[j].weight);
-			assert_int_equal(x->dests[j].fwd, y->dests[j].fwd);
-		}
-	}
-}
-
-static void assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b)
-{
-	char x[256], y[256];
-
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++) {
-		assert_string_equal(rc_op_format(&a->ops[i], x, sizeof(x)),
-		                    rc_op_format(&b->ops[i], y, sizeof(y)));
-		assert_int_equal(a->ops[i].old_weight, b->ops[i].old_weight);
-	}
-}
-
-static void assert_states_equal(const struct desired_state *a, const struct desired_state *b)
-{
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++)
-		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
-}
 
 /* The API lists VIPs and their apps from the index: it must describe the
  * new set as a whole build's does. */
@@ -367,30 +281,6 @@ static void assert_indexes_equal(const struct desired_index *a, const struct des
 
 /* ---- the two paths ---- */
 
-#define DRAIN_MS 20000
-
-struct path {
-	struct desired_state st;
-	struct lb_table kernel; /* what the last round left */
-	struct desired_index ix;
-	int64_t next_change;
-};
-
-static void path_init(struct path *p)
-{
-	desired_state_init(&p->st);
-	lb_table_init(&p->kernel);
-	desired_index_init(&p->ix);
-	p->next_change = INT64_MAX;
-}
-
-static void path_free(struct path *p)
-{
-	desired_state_free(&p->st);
-	lb_table_free(&p->kernel);
-	desired_index_free(&p->ix);
-}
-
 /* The other nodes' backends (cluster mode); none in the reload worlds. */
 #define MAX_REMOTE 48
 
@@ -406,40 +296,23 @@ static struct desired_input input(const struct apps_set *set, struct healths *h,
 	return (struct desired_input){.apps = set,
 	                              .health = health_of,
 	                              .health_ctx = h,
-	                              .drain_ms = DRAIN_MS,
+	                              .drain_ms = PW_DRAIN_MS,
 	                              .now_ms = now,
 	                              .remote = world_remote.n ? world_remote.r : NULL,
 	                              .nremote = world_remote.n};
 }
 
 /* The whole build, planned against the whole last table. */
-static void full_round(const struct apps_set *set, struct healths *h, struct path *p, int64_t now,
-                       struct rc_plan *plan)
+static void full_round(const struct apps_set *set, struct healths *h, struct pw_path *p,
+                       int64_t now, struct rc_plan *plan)
 {
 	struct desired_input in = input(set, h, now);
-	struct lb_table table;
-	struct lb_keyset owned;
-	struct diag_list diags = {0};
-	char err[256];
 
-	lb_table_init(&table);
-	lb_keyset_init(&owned);
-	assert_int_equal(desired_build_indexed(&in, &p->st, &table, &diags, &p->next_change, &p->ix,
-	                                       err, sizeof(err)),
-	                 0);
-	lb_keyset_add_table(&owned, &p->kernel);
-	lb_keyset_add_table(&owned, &table);
-	lb_keyset_sort(&owned);
-	assert_int_equal(reconcile_plan(&p->kernel, &table, &owned, plan, err, sizeof(err)), 0);
-	lb_table_free(&p->kernel);
-	p->kernel = table;
-	lb_keyset_free(&owned);
-	diag_list_free(&diags);
+	pw_full_round(&in, p, plan);
 }
-
 /* The targets planned one by one in key order against the last table, as
  * the daemon's plan-only patch does; the table then spliced. */
-static void plan_targets(struct path *p, const struct lb_keyset *targets,
+static void plan_targets(struct pw_path *p, const struct lb_keyset *targets,
                          const struct lb_table *part, struct rc_plan *plan)
 {
 	struct rc_planner pl;
@@ -455,12 +328,48 @@ static void plan_targets(struct path *p, const struct lb_keyset *targets,
 	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
 }
 
+/* The apps a reload changed (the diff's, into *d) and the app whose task's
+ * health changed (NULL: none), as the daemon notes them; their number. */
+static size_t changed_ids(const struct apps_set *old, const struct apps_set *set,
+                          const char *health_app, struct apps_diff *d, const char **ids)
+{
+	char err[256];
+	size_t nids = 0;
+
+	assert_int_equal(apps_diff(old, set, d, err, sizeof(err)), 0);
+	assert_true(d->n < 63);
+	for (size_t i = 0; i < d->n; i++)
+		ids[nids++] = d->items[i].id;
+	if (health_app != NULL)
+		ids[nids++] = health_app;
+	return nids;
+}
+
+/* A partial build's answer rc: 1 (the whole build asked for) must name the
+ * named VIP that appeared or went away; 0 plans the targets and keeps the
+ * earlier timer. The part and the targets are freed; rc returned. */
+static int take_patch(int rc, const char *err, struct pw_path *p, struct lb_keyset *targets,
+                      struct lb_table *part, int64_t next, struct rc_plan *plan)
+{
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1) {
+		assert_true(strncmp(err, "named VIP /", 11) == 0);
+	} else {
+		plan_targets(p, targets, part, plan);
+		if (next < p->next_change)
+			p->next_change = next;
+	}
+	lb_table_free(part);
+	lb_keyset_free(targets);
+	return rc;
+}
+
 /* The round of a reload, a health change and the other nodes' VIPs
  * `vips` at once: 0 when patched, 1 when the whole build was asked for (a
  * named VIP appeared or went away). */
 static int changed_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
                          const char *health_app, const struct desired_vip *vips, size_t nvips,
-                         struct path *p, int64_t now, struct rc_plan *plan)
+                         struct pw_path *p, int64_t now, struct rc_plan *plan)
 {
 	struct desired_input in = input(set, h, now);
 	struct apps_diff d;
@@ -470,29 +379,14 @@ static int changed_round(const struct apps_set *old, const struct apps_set *set,
 	struct diag_list diags = {0};
 	int64_t next = INT64_MAX;
 	char err[256];
-	size_t nids = 0;
+	size_t nids = changed_ids(old, set, health_app, &d, ids);
 	int rc;
 
-	assert_int_equal(apps_diff(old, set, &d, err, sizeof(err)), 0);
-	assert_true(d.n < 63);
-	for (size_t i = 0; i < d.n; i++)
-		ids[nids++] = d.items[i].id;
-	if (health_app != NULL)
-		ids[nids++] = health_app;
 	lb_table_init(&part);
 	lb_keyset_init(&targets);
 	rc = desired_build_changed(&in, old, ids, nids, vips, nvips, &p->ix, &p->st, &part,
 	                           &targets, &diags, &next, err, sizeof(err));
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1) {
-		assert_true(strncmp(err, "named VIP /", 11) == 0);
-	} else {
-		plan_targets(p, &targets, &part, plan);
-		if (next < p->next_change)
-			p->next_change = next;
-	}
-	lb_table_free(&part);
-	lb_keyset_free(&targets);
+	rc = take_patch(rc, err, p, &targets, &part, next, plan);
 	diag_list_free(&diags);
 	apps_diff_free(&d);
 	return rc;
@@ -503,7 +397,8 @@ static int changed_round(const struct apps_set *old, const struct apps_set *set,
  * desired_build_apps asked for the whole build (a named VIP appeared or
  * went away). */
 static int reload_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
-                        const char *health_app, struct path *p, int64_t now, struct rc_plan *plan)
+                        const char *health_app, struct pw_path *p, int64_t now,
+                        struct rc_plan *plan)
 {
 	struct desired_input in = input(set, h, now);
 	struct apps_diff d;
@@ -513,16 +408,9 @@ static int reload_round(const struct apps_set *old, const struct apps_set *set, 
 	struct diag_list diags = {0};
 	int64_t next = INT64_MAX;
 	char err[256];
+	size_t nids = changed_ids(old, set, health_app, &d, ids);
 	int rc;
 
-	size_t nids = 0;
-
-	assert_int_equal(apps_diff(old, set, &d, err, sizeof(err)), 0);
-	assert_true(d.n < 63);
-	for (size_t i = 0; i < d.n; i++)
-		ids[nids++] = d.items[i].id;
-	if (health_app != NULL)
-		ids[nids++] = health_app;
 	if (nids == 0) { /* the change undid itself: nothing to rebuild */
 		apps_diff_free(&d);
 		return 0;
@@ -531,19 +419,42 @@ static int reload_round(const struct apps_set *old, const struct apps_set *set, 
 	lb_keyset_init(&targets);
 	rc = desired_build_apps(&in, old, ids, nids, &p->ix, &p->st, &part, &targets, &diags, &next,
 	                        err, sizeof(err));
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1) {
-		assert_true(strncmp(err, "named VIP /", 11) == 0);
-	} else {
-		plan_targets(p, &targets, &part, plan);
-		if (next < p->next_change)
-			p->next_change = next;
-	}
-	lb_table_free(&part);
-	lb_keyset_free(&targets);
+	rc = take_patch(rc, err, p, &targets, &part, next, plan);
 	diag_list_free(&diags);
 	apps_diff_free(&d);
 	return rc;
+}
+
+/* One task's health flipped to another value; its app. */
+static const char *flip_health(struct healths *h)
+{
+	size_t t = pw_rnd((uint32_t)h->n);
+
+	h->health[t] = (enum desired_health)((h->health[t] + 1 + pw_rnd(2)) % 3);
+	return h->app[t];
+}
+
+/* The incremental path's round refused: it takes the whole build, as the
+ * engine does. */
+static void whole_round_instead(const struct apps_set *set, struct healths *h, struct pw_path *inc,
+                                int64_t now, struct rc_plan *pi)
+{
+	rc_plan_free(pi);
+	rc_plan_init(pi);
+	full_round(set, h, inc, now, pi);
+}
+
+/* After each round the two paths planned the same and hold the same table,
+ * state and index; both plans freed. */
+static void assert_paths_agree(const struct pw_path *full, const struct pw_path *inc,
+                               struct rc_plan *pf, struct rc_plan *pi)
+{
+	pw_assert_plans_equal(pf, pi);
+	pw_assert_tables_equal(&full->kernel, &inc->kernel);
+	pw_assert_states_equal(&full->st, &inc->st);
+	assert_indexes_equal(&full->ix, &inc->ix);
+	rc_plan_free(pf);
+	rc_plan_free(pi);
 }
 
 static const char *const kinds[] = {
@@ -564,6 +475,24 @@ static void count_kind(struct counts *c, const char *what)
 			c->patched_kind[k]++;
 }
 
+/* The next round starts from the new set, a little later or (one time in
+ * four) up to a drain period later. */
+static void next_step(struct apps_set *set, struct apps_set *next, int64_t *now)
+{
+	apps_set_free(set);
+	*set = *next;
+	*now += pw_rnd(4) == 0 ? 1 + pw_rnd(PW_DRAIN_MS) : pw_rnd(500);
+}
+
+static void world_free(struct pw_path *full, struct pw_path *inc, struct apps_set *set,
+                       struct healths *h)
+{
+	pw_path_free(full);
+	pw_path_free(inc);
+	apps_set_free(set);
+	healths_free(h);
+}
+
 /* One world: both paths from the same first round, then a sequence of
  * reloads (one app changed, sometimes two) and health changes. The
  * incremental path takes the whole build when it must: its timer (a drain
@@ -572,13 +501,13 @@ static void run_world(uint32_t seed, struct counts *c)
 {
 	struct apps_set set, next;
 	struct healths h = {0};
-	struct path full, inc;
+	struct pw_path full, inc;
 	int64_t now = 1000000;
 
-	rng_state = seed;
+	pw_rng_state = seed;
 	random_apps(&set);
-	path_init(&full);
-	path_init(&inc);
+	pw_path_init(&full);
+	pw_path_init(&inc);
 	for (int step = 0; step < 30; step++) {
 		struct rc_plan pf, pi;
 		const char *what = "first round", *health_app = NULL;
@@ -588,15 +517,11 @@ static void run_world(uint32_t seed, struct counts *c)
 		set_copy(&next, &set);
 		if (step > 0) {
 			change_one(&next, &what);
-			if (rnd(5) == 0)
+			if (pw_rnd(5) == 0)
 				change_one(&next, &what), what = "two changes";
 		}
-		if (rnd(3) == 0 && h.n > 0) { /* a health change too */
-			size_t t = rnd((uint32_t)h.n);
-
-			h.health[t] = (enum desired_health)((h.health[t] + 1 + rnd(2)) % 3);
-			health_app = h.app[t];
-		}
+		if (pw_rnd(3) == 0 && h.n > 0) /* a health change too */
+			health_app = flip_health(&h);
 		full_round(&next, &h, &full, now, &pf);
 		if (step == 0 || now >= inc.next_change) {
 			full_round(&next, &h, &inc, now, &pi);
@@ -605,24 +530,12 @@ static void run_world(uint32_t seed, struct counts *c)
 			count_kind(c, what);
 		} else {
 			c->whole++;
-			rc_plan_free(&pi);
-			rc_plan_init(&pi);
-			full_round(&next, &h, &inc, now, &pi);
+			whole_round_instead(&next, &h, &inc, now, &pi);
 		}
-		assert_plans_equal(&pf, &pi);
-		assert_tables_equal(&full.kernel, &inc.kernel);
-		assert_states_equal(&full.st, &inc.st);
-		assert_indexes_equal(&full.ix, &inc.ix);
-		rc_plan_free(&pf);
-		rc_plan_free(&pi);
-		apps_set_free(&set);
-		set = next;
-		now += rnd(4) == 0 ? 1 + rnd(DRAIN_MS) : rnd(500);
+		assert_paths_agree(&full, &inc, &pf, &pi);
+		next_step(&set, &next, &now);
 	}
-	path_free(&full);
-	path_free(&inc);
-	apps_set_free(&set);
-	healths_free(&h);
+	world_free(&full, &inc, &set, &h);
 }
 
 static void test_random_reloads(void **state)
@@ -649,25 +562,25 @@ static void test_random_reloads(void **state)
  * coming or going is the allocation's, a whole build). */
 static struct desired_vip random_remote_vip(void)
 {
-	struct desired_vip v = {.protocol = rnd(5) == 0 ? IPPROTO_UDP : IPPROTO_TCP};
+	struct desired_vip v = {.protocol = pw_rnd(5) == 0 ? IPPROTO_UDP : IPPROTO_TCP};
 	char text[64], err[128];
 
-	switch (rnd(8)) {
+	switch (pw_rnd(8)) {
 	case 0:
 	case 1:
-		snprintf(text, sizeof(text), "10.0.0.%u:80", 1 + rnd(4));
+		snprintf(text, sizeof(text), "10.0.0.%u:80", 1 + pw_rnd(4));
 		break;
 	case 2:
 	case 3:
-		snprintf(text, sizeof(text), "/web%u:80", rnd(3));
+		snprintf(text, sizeof(text), "/web%u:80", pw_rnd(3));
 		break;
 	case 4:
 	case 5:
 	case 6:
-		snprintf(text, sizeof(text), "10.0.9.%u:80", 1 + rnd(3));
+		snprintf(text, sizeof(text), "10.0.9.%u:80", 1 + pw_rnd(3));
 		break;
 	default:
-		snprintf(text, sizeof(text), "/far%u:80", rnd(3));
+		snprintf(text, sizeof(text), "/far%u:80", pw_rnd(3));
 	}
 	assert_int_equal(vip_parse(text, &v.vip, err, sizeof(err)), 0);
 	return v;
@@ -701,12 +614,12 @@ static void remote_add(const struct desired_vip *v)
 	r = &world_remote.r[world_remote.n++];
 	*r = (struct desired_remote){.protocol = v->protocol,
 	                             .vip = v->vip,
-	                             .port = (uint16_t)(32000 + rnd(3)),
-	                             .weight = 1 + rnd(4)};
-	if (rnd(5) == 0)
-		snprintf(addr, sizeof(addr), "fd00::2:%u", 1 + rnd(4));
+	                             .port = (uint16_t)(32000 + pw_rnd(3)),
+	                             .weight = 1 + pw_rnd(4)};
+	if (pw_rnd(5) == 0)
+		snprintf(addr, sizeof(addr), "fd00::2:%u", 1 + pw_rnd(4));
 	else
-		snprintf(addr, sizeof(addr), "10.2.0.%u", 1 + rnd(4));
+		snprintf(addr, sizeof(addr), "10.2.0.%u", 1 + pw_rnd(4));
 	assert_int_equal(lb_addr_parse(addr, &r->addr), 0);
 }
 
@@ -734,7 +647,7 @@ static size_t remote_change(struct desired_vip *v)
 	size_t kind;
 
 	*v = random_remote_vip();
-	switch (rnd(3)) {
+	switch (pw_rnd(3)) {
 	case 0: /* a backend of a VIP (which may thereby appear) */
 		kind = vip_count(v) == 0 ? 3 : 0;
 		remote_add(v);
@@ -746,7 +659,7 @@ static size_t remote_change(struct desired_vip *v)
 			break;
 		}
 		{
-			size_t i = rnd((uint32_t)world_remote.n);
+			size_t i = pw_rnd((uint32_t)world_remote.n);
 
 			*v =
 			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
@@ -761,11 +674,11 @@ static size_t remote_change(struct desired_vip *v)
 			break;
 		}
 		{
-			size_t i = rnd((uint32_t)world_remote.n);
+			size_t i = pw_rnd((uint32_t)world_remote.n);
 
 			*v =
 			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
-			world_remote.r[i].weight = 1 + (world_remote.r[i].weight + rnd(3)) % 5;
+			world_remote.r[i].weight = 1 + (world_remote.r[i].weight + pw_rnd(3)) % 5;
 			kind = 2;
 		}
 	}
@@ -781,19 +694,19 @@ static void run_remote_world(uint32_t seed, size_t *patched, size_t *whole, size
 {
 	struct apps_set set = {0}, next;
 	struct healths h = {0};
-	struct path full, inc;
+	struct pw_path full, inc;
 	int64_t now = 1000000;
 
-	rng_state = seed;
+	pw_rng_state = seed;
 	world_remote.n = 0;
 	random_apps(&set);
-	for (uint32_t i = rnd(8); i > 0; i--) {
+	for (uint32_t i = pw_rnd(8); i > 0; i--) {
 		struct desired_vip v = random_remote_vip();
 
 		remote_add(&v);
 	}
-	path_init(&full);
-	path_init(&inc);
+	pw_path_init(&full);
+	pw_path_init(&inc);
 	for (int step = 0; step < 30; step++) {
 		struct rc_plan pf, pi;
 		const char *what = "", *health_app = NULL;
@@ -805,17 +718,13 @@ static void run_remote_world(uint32_t seed, size_t *patched, size_t *whole, size
 		set_copy(&next, &set);
 		if (step > 0) {
 			kind = remote_change(&vips[nvips++]);
-			if (rnd(4) == 0)
+			if (pw_rnd(4) == 0)
 				(void)remote_change(&vips[nvips++]);
-			if (rnd(4) == 0)
+			if (pw_rnd(4) == 0)
 				change_one(&next, &what);
 		}
-		if (rnd(4) == 0 && h.n > 0) {
-			size_t t = rnd((uint32_t)h.n);
-
-			h.health[t] = (enum desired_health)((h.health[t] + 1 + rnd(2)) % 3);
-			health_app = h.app[t];
-		}
+		if (pw_rnd(4) == 0 && h.n > 0)
+			health_app = flip_health(&h);
 		full_round(&next, &h, &full, now, &pf);
 		if (step == 0 || now >= inc.next_change) {
 			full_round(&next, &h, &inc, now, &pi);
@@ -825,24 +734,12 @@ static void run_remote_world(uint32_t seed, size_t *patched, size_t *whole, size
 			kinds_n[kind]++;
 		} else {
 			(*whole)++;
-			rc_plan_free(&pi);
-			rc_plan_init(&pi);
-			full_round(&next, &h, &inc, now, &pi);
+			whole_round_instead(&next, &h, &inc, now, &pi);
 		}
-		assert_plans_equal(&pf, &pi);
-		assert_tables_equal(&full.kernel, &inc.kernel);
-		assert_states_equal(&full.st, &inc.st);
-		assert_indexes_equal(&full.ix, &inc.ix);
-		rc_plan_free(&pf);
-		rc_plan_free(&pi);
-		apps_set_free(&set);
-		set = next;
-		now += rnd(4) == 0 ? 1 + rnd(DRAIN_MS) : rnd(500);
+		assert_paths_agree(&full, &inc, &pf, &pi);
+		next_step(&set, &next, &now);
 	}
-	path_free(&full);
-	path_free(&inc);
-	apps_set_free(&set);
-	healths_free(&h);
+	world_free(&full, &inc, &set, &h);
 	world_remote.n = 0;
 }
 
@@ -867,7 +764,7 @@ static void test_random_remote_changes(void **state)
 
 static void two_sets(struct apps_set *old, struct apps_set *fresh)
 {
-	rng_state = 11;
+	pw_rng_state = 11;
 	memset(old, 0, sizeof(*old));
 	old->napps = 3;
 	old->apps = calloc(4, sizeof(*old->apps));
@@ -985,7 +882,7 @@ static void test_new_name_refused(void **state)
 {
 	struct apps_set old, fresh;
 	struct healths h = {0};
-	struct path p;
+	struct pw_path p;
 	struct rc_plan plan;
 	struct lb_table part;
 	const char *ids[] = {"/a"};
@@ -995,7 +892,7 @@ static void test_new_name_refused(void **state)
 
 	(void)state;
 	two_sets(&old, &fresh);
-	path_init(&p);
+	pw_path_init(&p);
 	rc_plan_init(&plan);
 	full_round(&old, &h, &p, 1000, &plan);
 	nuses = p.ix.uses.n;
@@ -1011,7 +908,7 @@ static void test_new_name_refused(void **state)
 	assert_int_equal(part.nsvcs, 0);
 	lb_table_free(&part);
 	rc_plan_free(&plan);
-	path_free(&p);
+	pw_path_free(&p);
 	healths_free(&h);
 	apps_set_free(&old);
 	apps_set_free(&fresh);

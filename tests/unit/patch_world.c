@@ -1,0 +1,145 @@
+/* The random worlds of the incremental-round tests (test_patch.c,
+ * test_reload_patch.c): one generator, the app pieces both draw alike, the
+ * whole-table round and the comparisons. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "patch_world.h"
+
+uint32_t pw_rng_state;
+
+uint32_t pw_rnd(uint32_t n)
+{
+	pw_rng_state = pw_rng_state * 1103515245u + 12345u;
+	return (pw_rng_state >> 8) % n;
+}
+
+char *pw_fmt(const char *f, ...)
+{
+	char buf[128];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	return strdup(buf);
+}
+
+void pw_add_label(struct label **labels, size_t *n, char *k, char *v)
+{
+	*labels = realloc(*labels, (*n + 1) * sizeof(**labels));
+	(*labels)[(*n)++] = (struct label){.key = k, .value = v};
+}
+
+void pw_random_port(struct app *a, size_t i, char *(*random_vip)(void))
+{
+	struct port_def *p = &a->ports[i];
+
+	p->port = 8000 + (uint32_t)i;
+	p->protocols = pw_rnd(4) == 0 ? PORT_PROTO_TCP | PORT_PROTO_UDP : PORT_PROTO_TCP;
+	pw_add_label(&p->labels, &p->nlabels, strdup("VIP_0"), random_vip());
+	if (pw_rnd(4) == 0)
+		pw_add_label(&p->labels, &p->nlabels, strdup("VIPD_SLOW_START_SECONDS"),
+		             pw_fmt("%u", 5 + pw_rnd(20)));
+	if (pw_rnd(4) == 0)
+		pw_add_label(&p->labels, &p->nlabels, strdup("VIPD_ALL_UNHEALTHY"), strdup("keep"));
+	if (pw_rnd(4) == 0)
+		pw_add_label(&p->labels, &p->nlabels, strdup("VIPD_WEIGHT"),
+		             pw_fmt("%u", 1 + pw_rnd(5)));
+}
+
+void pw_random_app(struct app *a, char *id, char *json_path, char *(*random_vip)(void))
+{
+	a->id = id;
+	a->source = strdup("apps.json");
+	a->json_path = json_path;
+	a->nchecks = pw_rnd(6) == 0 ? 0 : 1;
+	a->checks = calloc(1, sizeof(*a->checks));
+	a->nports = 1 + pw_rnd(3);
+	a->ports = calloc(a->nports, sizeof(*a->ports));
+	for (size_t p = 0; p < a->nports; p++)
+		pw_random_port(a, p, random_vip);
+	a->ntasks = pw_rnd(6);
+	a->tasks = calloc(a->ntasks ? a->ntasks : 1, sizeof(*a->tasks));
+}
+
+void pw_path_init(struct pw_path *p)
+{
+	desired_state_init(&p->st);
+	lb_table_init(&p->kernel);
+	desired_index_init(&p->ix);
+	p->next_change = INT64_MAX;
+}
+
+void pw_path_free(struct pw_path *p)
+{
+	desired_state_free(&p->st);
+	lb_table_free(&p->kernel);
+	desired_index_free(&p->ix);
+}
+
+void pw_full_round(const struct desired_input *in, struct pw_path *p, struct rc_plan *plan)
+{
+	struct lb_table table;
+	struct lb_keyset owned;
+	struct diag_list diags = {0};
+	char err[256];
+
+	lb_table_init(&table);
+	lb_keyset_init(&owned);
+	assert_int_equal(desired_build_indexed(in, &p->st, &table, &diags, &p->next_change, &p->ix,
+	                                       err, sizeof(err)),
+	                 0);
+	lb_keyset_add_table(&owned, &p->kernel);
+	lb_keyset_add_table(&owned, &table);
+	lb_keyset_sort(&owned);
+	assert_int_equal(reconcile_plan(&p->kernel, &table, &owned, plan, err, sizeof(err)), 0);
+	lb_table_free(&p->kernel);
+	p->kernel = table;
+	lb_keyset_free(&owned);
+	diag_list_free(&diags);
+}
+
+void pw_assert_tables_equal(const struct lb_table *a, const struct lb_table *b)
+{
+	assert_int_equal(a->nsvcs, b->nsvcs);
+	for (size_t i = 0; i < a->nsvcs; i++) {
+		const struct lb_service *x = &a->svcs[i], *y = &b->svcs[i];
+
+		assert_int_equal(lb_key_cmp(&x->key, &y->key), 0);
+		assert_string_equal(x->sched, y->sched);
+		assert_int_equal(x->flags, y->flags);
+		assert_int_equal(x->fwd, y->fwd);
+		assert_int_equal(x->ndests, y->ndests);
+		for (size_t j = 0; j < x->ndests; j++) {
+			assert_int_equal(lb_dest_cmp(&x->dests[j], &y->dests[j]), 0);
+			assert_int_equal(x->dests[j].weight, y->dests[j].weight);
+			assert_int_equal(x->dests[j].fwd, y->dests[j].fwd);
+		}
+	}
+}
+
+void pw_assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b)
+{
+	char x[256], y[256];
+
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_string_equal(rc_op_format(&a->ops[i], x, sizeof(x)),
+		                    rc_op_format(&b->ops[i], y, sizeof(y)));
+		assert_int_equal(a->ops[i].old_weight, b->ops[i].old_weight);
+	}
+}
+
+void pw_assert_states_equal(const struct desired_state *a, const struct desired_state *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++)
+		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
+}

@@ -1,0 +1,52 @@
+/* What test_patch.c and test_reload_patch.c share: the random numbers their
+ * worlds are drawn from, the pieces of a random app they build alike, the
+ * whole-table round both hold the incremental one against, and the
+ * comparisons of the two paths' results. */
+#ifndef VIPD_TESTS_PATCH_WORLD_H
+#define VIPD_TESTS_PATCH_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipd/desired.h"
+#include "vipd/reconcile.h"
+
+/* The drain period every world's input uses. */
+#define PW_DRAIN_MS 20000
+
+/* The generator's state: a test seeds it to replay a world. */
+extern uint32_t pw_rng_state;
+
+uint32_t pw_rnd(uint32_t n);
+char *pw_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+void pw_add_label(struct label **labels, size_t *n, char *k, char *v);
+
+/* Port i of a: its number, protocols, a VIP_0 label from random_vip and,
+ * now and then, the slow-start, all-unhealthy and weight labels. */
+void pw_random_port(struct app *a, size_t i, char *(*random_vip)(void));
+
+/* An app from apps.json with the id and JSON path given (both taken), a
+ * check or none, 1..3 ports (pw_random_port) and room for 0..5 tasks: a->ntasks
+ * is drawn, the caller then fills each task as its world wants. */
+void pw_random_app(struct app *a, char *id, char *json_path, char *(*random_vip)(void));
+
+/* One path's memory between rounds. */
+struct pw_path {
+	struct desired_state st;
+	struct lb_table kernel; /* what the last round left */
+	struct desired_index ix;
+	int64_t next_change; /* the timer the engine would have armed */
+};
+
+void pw_path_init(struct pw_path *p);
+void pw_path_free(struct pw_path *p);
+
+/* The whole build, planned against the whole remembered table; the kernel
+ * then holds the table. */
+void pw_full_round(const struct desired_input *in, struct pw_path *p, struct rc_plan *plan);
+
+void pw_assert_tables_equal(const struct lb_table *a, const struct lb_table *b);
+void pw_assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b);
+void pw_assert_states_equal(const struct desired_state *a, const struct desired_state *b);
+
+#endif
