@@ -16,181 +16,108 @@
 #include <sys/socket.h>
 
 #include "vipd/dataplane.h"
-
-static struct lb_key key(const char *addr, uint16_t port)
-{
-	struct lb_key k = {.port = port, .protocol = IPPROTO_TCP};
-
-	assert_int_equal(lb_addr_parse(addr, &k.addr), 0);
-	return k;
-}
-
-static void add_svc(struct lb_table *t, const char *addr, uint16_t port)
-{
-	struct lb_key k = key(addr, port);
-
-	assert_non_null(lb_table_add_service(t, &k));
-}
-
-static void add_key(struct lb_keyset *ks, const char *addr, uint16_t port)
-{
-	struct lb_key k = key(addr, port);
-
-	assert_int_equal(lb_keyset_add(ks, &k), 0);
-}
-
-/* The set as text, "TCP 11.0.0.1:80,TCP 11.0.0.2:80", in its order. */
-static const char *keys_text(const struct lb_keyset *ks, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ks->n && off < len; i++) {
-		char k[64];
-
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-		                        lb_key_format(&ks->keys[i], k, sizeof(k)));
-	}
-	return buf;
-}
+#include "lb_fixture.h"
 
 static void test_union_is_written_ahead_and_sorted(void **state)
 {
-	struct lb_keyset owned, out;
-	struct lb_table desired;
+	struct lb_fixture *f = *state;
 	char buf[256];
 
-	(void)state;
-	lb_keyset_init(&owned);
-	lb_keyset_init(&out);
-	lb_table_init(&desired);
-	add_key(&owned, "11.0.0.3", 80);
-	add_key(&owned, "11.0.0.1", 80);
-	lb_keyset_sort(&owned);
-	add_svc(&desired, "11.0.0.2", 80);
-	add_svc(&desired, "11.0.0.1", 80);
-	assert_int_equal(dataplane_owned_union(&owned, &desired, &out), 0);
+	fixture_add_key(&f->owned, "11.0.0.3", 80);
+	fixture_add_key(&f->owned, "11.0.0.1", 80);
+	lb_keyset_sort(&f->owned);
+	fixture_add_svc(&f->desired, "11.0.0.2", 80);
+	fixture_add_svc(&f->desired, "11.0.0.1", 80);
+	assert_int_equal(dataplane_owned_union(&f->owned, &f->desired, &f->out), 0);
 	/* Every service about to be made is owned before it is made; one
 	 * owned and desired counts once. */
-	assert_string_equal(keys_text(&out, buf, sizeof(buf)),
+	assert_string_equal(fixture_keys_text(&f->out, buf, sizeof(buf)),
 	                    "TCP 11.0.0.1:80,TCP 11.0.0.2:80,TCP 11.0.0.3:80");
-	assert_true(out.sorted);
-	assert_int_equal(owned.n, 2);
-	lb_keyset_free(&owned);
-	lb_keyset_free(&out);
-	lb_table_free(&desired);
+	assert_true(f->out.sorted);
+	assert_int_equal(f->owned.n, 2);
 }
 
 /* The same union when both inputs are sorted (a round's own copy): one
  * merge, the same answer. */
 static void test_union_of_sorted_inputs(void **state)
 {
-	struct lb_keyset owned, out;
-	struct lb_table desired;
+	struct lb_fixture *f = *state;
 	char buf[256];
 
-	(void)state;
-	lb_keyset_init(&owned);
-	lb_keyset_init(&out);
-	lb_table_init(&desired);
-	add_key(&owned, "11.0.0.1", 80);
-	add_key(&owned, "11.0.0.3", 80);
-	add_key(&owned, "fd00::1", 80);
-	lb_keyset_sort(&owned);
-	add_svc(&desired, "11.0.0.4", 80);
-	add_svc(&desired, "11.0.0.1", 80);
-	add_svc(&desired, "11.0.0.2", 80);
-	assert_int_equal(lb_table_sort(&desired), 0);
-	assert_int_equal(dataplane_owned_union(&owned, &desired, &out), 0);
-	assert_string_equal(keys_text(&out, buf, sizeof(buf)),
+	fixture_add_key(&f->owned, "11.0.0.1", 80);
+	fixture_add_key(&f->owned, "11.0.0.3", 80);
+	fixture_add_key(&f->owned, "fd00::1", 80);
+	lb_keyset_sort(&f->owned);
+	fixture_add_svc(&f->desired, "11.0.0.4", 80);
+	fixture_add_svc(&f->desired, "11.0.0.1", 80);
+	fixture_add_svc(&f->desired, "11.0.0.2", 80);
+	assert_int_equal(lb_table_sort(&f->desired), 0);
+	assert_int_equal(dataplane_owned_union(&f->owned, &f->desired, &f->out), 0);
+	assert_string_equal(fixture_keys_text(&f->out, buf, sizeof(buf)),
 	                    "TCP 11.0.0.1:80,TCP 11.0.0.2:80,TCP 11.0.0.3:80,TCP 11.0.0.4:80,"
 	                    "TCP [fd00::1]:80");
-	assert_true(out.sorted);
-	lb_keyset_free(&owned);
-	lb_keyset_free(&out);
-	lb_table_free(&desired);
+	assert_true(f->out.sorted);
 }
 
+/* f->owned is what vipd owned before the round. */
 static void test_after_keeps_what_may_still_need_deleting(void **state)
 {
-	struct lb_keyset before, deleted, out;
-	struct lb_table desired, observed;
+	struct lb_fixture *f = *state;
 	char buf[256];
 
-	(void)state;
-	lb_keyset_init(&before);
-	lb_keyset_init(&deleted);
-	lb_keyset_init(&out);
-	lb_table_init(&desired);
-	lb_table_init(&observed);
-	add_key(&before, "11.0.0.1", 80); /* left desired, delete failed: still there */
-	add_key(&before, "11.0.0.2", 80); /* still desired */
-	add_key(&before, "11.0.0.3", 80); /* gone before the round (someone deleted it) */
-	add_key(&before, "11.0.0.4", 80); /* deleted by this round */
-	lb_keyset_sort(&before);
-	add_svc(&desired, "11.0.0.2", 80);
-	add_svc(&desired, "11.0.0.5", 80); /* new */
-	add_svc(&observed, "11.0.0.1", 80);
-	add_svc(&observed, "11.0.0.2", 80);
-	add_svc(&observed, "11.0.0.4", 80);
-	add_svc(&observed, "11.0.0.9", 80); /* an operator's: never vipd's */
-	add_key(&deleted, "11.0.0.4", 80);
-	lb_keyset_sort(&deleted);
-	assert_int_equal(dataplane_owned_after(&before, &desired, &observed, &deleted, &out), 0);
-	assert_string_equal(keys_text(&out, buf, sizeof(buf)),
+	fixture_add_key(&f->owned, "11.0.0.1", 80); /* left desired, delete failed: still there */
+	fixture_add_key(&f->owned, "11.0.0.2", 80); /* still desired */
+	fixture_add_key(&f->owned, "11.0.0.3", 80); /* gone before the round (someone deleted it) */
+	fixture_add_key(&f->owned, "11.0.0.4", 80); /* deleted by this round */
+	lb_keyset_sort(&f->owned);
+	fixture_add_svc(&f->desired, "11.0.0.2", 80);
+	fixture_add_svc(&f->desired, "11.0.0.5", 80); /* new */
+	fixture_add_svc(&f->observed, "11.0.0.1", 80);
+	fixture_add_svc(&f->observed, "11.0.0.2", 80);
+	fixture_add_svc(&f->observed, "11.0.0.4", 80);
+	fixture_add_svc(&f->observed, "11.0.0.9", 80); /* an operator's: never vipd's */
+	fixture_add_key(&f->deleted, "11.0.0.4", 80);
+	lb_keyset_sort(&f->deleted);
+	assert_int_equal(
+	    dataplane_owned_after(&f->owned, &f->desired, &f->observed, &f->deleted, &f->out), 0);
+	assert_string_equal(fixture_keys_text(&f->out, buf, sizeof(buf)),
 	                    "TCP 11.0.0.1:80,TCP 11.0.0.2:80,TCP 11.0.0.5:80");
-	assert_true(out.sorted);
-	lb_keyset_free(&before);
-	lb_keyset_free(&deleted);
-	lb_keyset_free(&out);
-	lb_table_free(&desired);
-	lb_table_free(&observed);
+	assert_true(f->out.sorted);
 }
 
 static void test_after_empty_desired_forgets_deleted(void **state)
 {
-	struct lb_keyset before, deleted, out;
-	struct lb_table desired, observed;
+	struct lb_fixture *f = *state;
 
-	(void)state;
-	lb_keyset_init(&before);
-	lb_keyset_init(&deleted);
-	lb_keyset_init(&out);
-	lb_table_init(&desired);
-	lb_table_init(&observed);
-	add_key(&before, "11.0.0.1", 80);
-	add_key(&before, "fd00::1", 80);
-	lb_keyset_sort(&before);
-	add_svc(&observed, "11.0.0.1", 80);
-	add_svc(&observed, "fd00::1", 80);
-	add_key(&deleted, "fd00::1", 80);
-	add_key(&deleted, "11.0.0.1", 80);
-	lb_keyset_sort(&deleted);
-	assert_int_equal(dataplane_owned_after(&before, &desired, &observed, &deleted, &out), 0);
-	assert_int_equal(out.n, 0);
-	lb_keyset_free(&before);
-	lb_keyset_free(&deleted);
-	lb_keyset_free(&out);
-	lb_table_free(&desired);
-	lb_table_free(&observed);
+	fixture_add_key(&f->owned, "11.0.0.1", 80);
+	fixture_add_key(&f->owned, "fd00::1", 80);
+	lb_keyset_sort(&f->owned);
+	fixture_add_svc(&f->observed, "11.0.0.1", 80);
+	fixture_add_svc(&f->observed, "fd00::1", 80);
+	fixture_add_key(&f->deleted, "fd00::1", 80);
+	fixture_add_key(&f->deleted, "11.0.0.1", 80);
+	lb_keyset_sort(&f->deleted);
+	assert_int_equal(
+	    dataplane_owned_after(&f->owned, &f->desired, &f->observed, &f->deleted, &f->out), 0);
+	assert_int_equal(f->out.n, 0);
 }
 
 static void test_table_addrs_distinct_sorted(void **state)
 {
 	struct lb_table t;
-	struct lb_key k = key("11.0.0.2", 53);
+	struct lb_key k = fixture_key("11.0.0.2", 53);
 	struct lb_addr *a = NULL;
 	size_t n = 99;
 	char buf[64];
 
 	(void)state;
 	lb_table_init(&t);
-	add_svc(&t, "fd00::1", 80);
-	add_svc(&t, "11.0.0.2", 80);
-	add_svc(&t, "11.0.0.1", 443);
+	fixture_add_svc(&t, "fd00::1", 80);
+	fixture_add_svc(&t, "11.0.0.2", 80);
+	fixture_add_svc(&t, "11.0.0.1", 443);
 	k.protocol = IPPROTO_UDP;
 	assert_non_null(lb_table_add_service(&t, &k)); /* same address, other protocol */
-	add_svc(&t, "11.0.0.2", 443);
+	fixture_add_svc(&t, "11.0.0.2", 443);
 	assert_int_equal(dataplane_table_addrs(&t, &a, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(lb_addr_format(&a[0], buf, sizeof(buf)), "11.0.0.1");
@@ -208,10 +135,14 @@ static void test_table_addrs_distinct_sorted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_union_is_written_ahead_and_sorted),
-	    cmocka_unit_test(test_union_of_sorted_inputs),
-	    cmocka_unit_test(test_after_keeps_what_may_still_need_deleting),
-	    cmocka_unit_test(test_after_empty_desired_forgets_deleted),
+	    cmocka_unit_test_setup_teardown(test_union_is_written_ahead_and_sorted, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_union_of_sorted_inputs, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_after_keeps_what_may_still_need_deleting,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_after_empty_desired_forgets_deleted, fixture_setup,
+	                                    fixture_teardown),
 	    cmocka_unit_test(test_table_addrs_distinct_sorted),
 	};
 

@@ -20,48 +20,18 @@
 
 #include "vipd/dataplane.h"
 #include "vipd/desired.h"
-
-static struct lb_key key(const char *addr, uint16_t port)
-{
-	struct lb_key k = {.port = port, .protocol = IPPROTO_TCP};
-
-	assert_int_equal(lb_addr_parse(addr, &k.addr), 0);
-	return k;
-}
+#include "lb_fixture.h"
 
 /* A service with one destination 10.1.0.<backend>:8080 (weight 1). */
 static void add_svc(struct lb_table *t, const char *addr, uint16_t port, int backend)
 {
-	struct lb_key k = key(addr, port);
-	struct lb_service *s = lb_table_add_service(t, &k);
+	struct lb_service *s = fixture_add_svc(t, addr, port);
 	struct lb_dest d = {.port = 8080, .weight = 1};
 	char b[32];
 
-	assert_non_null(s);
 	snprintf(b, sizeof(b), "10.1.0.%d", backend);
 	assert_int_equal(lb_addr_parse(b, &d.addr), 0);
 	assert_int_equal(lb_service_add_dest(s, &d), 0);
-}
-
-static void add_key(struct lb_keyset *ks, const char *addr, uint16_t port)
-{
-	struct lb_key k = key(addr, port);
-
-	assert_int_equal(lb_keyset_add(ks, &k), 0);
-}
-
-static const char *keys_text(const struct lb_keyset *ks, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ks->n && off < len; i++) {
-		char k[64];
-
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-		                        lb_key_format(&ks->keys[i], k, sizeof(k)));
-	}
-	return buf;
 }
 
 /* "a,b" of the addresses in `of` that `minus` lacks (both sorted). */
@@ -98,73 +68,55 @@ static const char *plan_text(const struct rc_plan *p, char *buf, size_t len)
 	return buf;
 }
 
-/* A new VIP address is routed; a new service on an address already routed
- * adds no route. */
-static void test_addrs_new_vip_routed(void **state)
+/* The routes the patch of f->part over f->kernel (and the targets, when
+ * given) adds and removes: each "a,b", as the case expects. */
+static void assert_route_changes(struct lb_fixture *f, const struct lb_keyset *targets,
+                                 const char *routed, const char *unrouted)
 {
-	struct lb_table kernel, part;
-	struct lb_keyset keys;
 	struct lb_addr *bound = NULL, *wanted = NULL;
 	size_t nb, nw;
 	char buf[256];
 
-	(void)state;
-	lb_table_init(&kernel);
-	lb_table_init(&part);
-	lb_keyset_init(&keys);
-	add_svc(&kernel, "11.0.0.1", 80, 1);
-	add_svc(&kernel, "11.0.0.2", 80, 2);
-	assert_int_equal(lb_table_sort(&kernel), 0);
-	add_svc(&part, "11.0.0.3", 80, 3);
-	add_svc(&part, "11.0.0.2", 443, 2);
-	assert_int_equal(dataplane_patch_keys(&part, NULL, &keys), 0);
-	assert_int_equal(dataplane_patch_addrs(&kernel, &keys, &part, &bound, &nb, &wanted, &nw),
-	                 0);
-	assert_string_equal(addrs_minus(wanted, nw, bound, nb, buf, sizeof(buf)), "11.0.0.3");
-	assert_string_equal(addrs_minus(bound, nb, wanted, nw, buf, sizeof(buf)), "");
+	assert_int_equal(dataplane_patch_keys(&f->part, targets, &f->keys), 0);
+	assert_int_equal(
+	    dataplane_patch_addrs(&f->kernel, &f->keys, &f->part, &bound, &nb, &wanted, &nw), 0);
+	assert_string_equal(addrs_minus(wanted, nw, bound, nb, buf, sizeof(buf)), routed);
+	assert_string_equal(addrs_minus(bound, nb, wanted, nw, buf, sizeof(buf)), unrouted);
 	free(bound);
 	free(wanted);
-	lb_keyset_free(&keys);
-	lb_table_free(&kernel);
-	lb_table_free(&part);
+}
+
+/* A new VIP address is routed; a new service on an address already routed
+ * adds no route. */
+static void test_addrs_new_vip_routed(void **state)
+{
+	struct lb_fixture *f = *state;
+
+	add_svc(&f->kernel, "11.0.0.1", 80, 1);
+	add_svc(&f->kernel, "11.0.0.2", 80, 2);
+	assert_int_equal(lb_table_sort(&f->kernel), 0);
+	add_svc(&f->part, "11.0.0.3", 80, 3);
+	add_svc(&f->part, "11.0.0.2", 443, 2);
+	assert_route_changes(f, NULL, "11.0.0.3", "");
 }
 
 /* An address loses its route only with its last service: 11.0.0.1 keeps
  * port 443, which the patch does not touch. */
 static void test_addrs_last_service_unrouted(void **state)
 {
-	struct lb_table kernel, part;
-	struct lb_keyset targets, keys;
-	struct lb_addr *bound = NULL, *wanted = NULL;
-	size_t nb, nw;
-	char buf[256];
+	struct lb_fixture *f = *state;
 
-	(void)state;
-	lb_table_init(&kernel);
-	lb_table_init(&part);
-	lb_keyset_init(&targets);
-	lb_keyset_init(&keys);
-	add_svc(&kernel, "11.0.0.1", 80, 1);
-	add_svc(&kernel, "11.0.0.1", 443, 1);
-	add_svc(&kernel, "11.0.0.2", 80, 2);
-	add_svc(&kernel, "fd01:c::7", 80, 2);
-	assert_int_equal(lb_table_sort(&kernel), 0);
-	add_key(&targets, "11.0.0.1", 80);
-	add_key(&targets, "11.0.0.2", 80);
-	add_key(&targets, "fd01:c::7", 80);
-	add_key(&targets, "11.0.0.9", 80); /* could feed a service: neither before nor after */
-	assert_int_equal(dataplane_patch_keys(&part, &targets, &keys), 0);
-	assert_int_equal(dataplane_patch_addrs(&kernel, &keys, &part, &bound, &nb, &wanted, &nw),
-	                 0);
-	assert_string_equal(addrs_minus(wanted, nw, bound, nb, buf, sizeof(buf)), "");
-	assert_string_equal(addrs_minus(bound, nb, wanted, nw, buf, sizeof(buf)),
-	                    "11.0.0.2,fd01:c::7");
-	free(bound);
-	free(wanted);
-	lb_keyset_free(&targets);
-	lb_keyset_free(&keys);
-	lb_table_free(&kernel);
-	lb_table_free(&part);
+	add_svc(&f->kernel, "11.0.0.1", 80, 1);
+	add_svc(&f->kernel, "11.0.0.1", 443, 1);
+	add_svc(&f->kernel, "11.0.0.2", 80, 2);
+	add_svc(&f->kernel, "fd01:c::7", 80, 2);
+	assert_int_equal(lb_table_sort(&f->kernel), 0);
+	fixture_add_key(&f->targets, "11.0.0.1", 80);
+	fixture_add_key(&f->targets, "11.0.0.2", 80);
+	fixture_add_key(&f->targets, "fd01:c::7", 80);
+	/* could feed a service: neither before nor after */
+	fixture_add_key(&f->targets, "11.0.0.9", 80);
+	assert_route_changes(f, &f->targets, "", "11.0.0.2,fd01:c::7");
 }
 
 /* The owned set after a patch: a service made joins it, one deleted leaves
@@ -172,51 +124,36 @@ static void test_addrs_last_service_unrouted(void **state)
  * entries outside the patch stay whatever they are. */
 static void test_owned_after_patch(void **state)
 {
-	struct lb_keyset owned, targets, keys, deleted, out;
-	struct lb_table kernel, part;
+	struct lb_fixture *f = *state;
 	char buf[512];
 
-	(void)state;
-	lb_keyset_init(&owned);
-	lb_keyset_init(&targets);
-	lb_keyset_init(&keys);
-	lb_keyset_init(&deleted);
-	lb_keyset_init(&out);
-	lb_table_init(&kernel);
-	lb_table_init(&part);
-	add_svc(&kernel, "11.0.0.1", 80, 1); /* untouched */
-	add_svc(&kernel, "11.0.0.2", 80, 2); /* deleted by the patch */
-	add_svc(&kernel, "11.0.0.3", 80, 3); /* its delete failed */
-	add_svc(&kernel, "11.0.0.5", 80, 5); /* kept, edited */
-	assert_int_equal(lb_table_sort(&kernel), 0);
-	add_key(&owned, "11.0.0.1", 80);
-	add_key(&owned, "11.0.0.2", 80);
-	add_key(&owned, "11.0.0.3", 80);
-	add_key(&owned, "11.0.0.5", 80);
-	add_key(&owned, "11.0.0.8", 80); /* owned, outside the patch */
-	lb_keyset_sort(&owned);
-	add_svc(&part, "11.0.0.4", 80, 4); /* made by the patch */
-	add_svc(&part, "11.0.0.5", 80, 6);
-	add_key(&targets, "11.0.0.2", 80);
-	add_key(&targets, "11.0.0.3", 80);
-	assert_int_equal(dataplane_patch_keys(&part, &targets, &keys), 0);
-	assert_string_equal(keys_text(&keys, buf, sizeof(buf)),
+	add_svc(&f->kernel, "11.0.0.1", 80, 1); /* untouched */
+	add_svc(&f->kernel, "11.0.0.2", 80, 2); /* deleted by the patch */
+	add_svc(&f->kernel, "11.0.0.3", 80, 3); /* its delete failed */
+	add_svc(&f->kernel, "11.0.0.5", 80, 5); /* kept, edited */
+	assert_int_equal(lb_table_sort(&f->kernel), 0);
+	fixture_add_key(&f->owned, "11.0.0.1", 80);
+	fixture_add_key(&f->owned, "11.0.0.2", 80);
+	fixture_add_key(&f->owned, "11.0.0.3", 80);
+	fixture_add_key(&f->owned, "11.0.0.5", 80);
+	fixture_add_key(&f->owned, "11.0.0.8", 80); /* owned, outside the patch */
+	lb_keyset_sort(&f->owned);
+	add_svc(&f->part, "11.0.0.4", 80, 4); /* made by the patch */
+	add_svc(&f->part, "11.0.0.5", 80, 6);
+	fixture_add_key(&f->targets, "11.0.0.2", 80);
+	fixture_add_key(&f->targets, "11.0.0.3", 80);
+	assert_int_equal(dataplane_patch_keys(&f->part, &f->targets, &f->keys), 0);
+	assert_string_equal(fixture_keys_text(&f->keys, buf, sizeof(buf)),
 	                    "TCP 11.0.0.2:80,TCP 11.0.0.3:80,TCP 11.0.0.4:80,TCP 11.0.0.5:80");
-	add_key(&deleted, "11.0.0.2", 80);
-	lb_keyset_sort(&deleted);
-	assert_int_equal(dataplane_owned_after_patch(&owned, &keys, &part, &kernel, &deleted, &out),
+	fixture_add_key(&f->deleted, "11.0.0.2", 80);
+	lb_keyset_sort(&f->deleted);
+	assert_int_equal(dataplane_owned_after_patch(&f->owned, &f->keys, &f->part, &f->kernel,
+	                                             &f->deleted, &f->out),
 	                 0);
-	assert_string_equal(keys_text(&out, buf, sizeof(buf)),
+	assert_string_equal(fixture_keys_text(&f->out, buf, sizeof(buf)),
 	                    "TCP 11.0.0.1:80,TCP 11.0.0.3:80,TCP 11.0.0.4:80,TCP 11.0.0.5:80,"
 	                    "TCP 11.0.0.8:80");
-	assert_true(out.sorted);
-	lb_keyset_free(&owned);
-	lb_keyset_free(&targets);
-	lb_keyset_free(&keys);
-	lb_keyset_free(&deleted);
-	lb_keyset_free(&out);
-	lb_table_free(&kernel);
-	lb_table_free(&part);
+	assert_true(f->out.sorted);
 }
 
 /* A patch that adds an app's service and removes another's: the service
@@ -225,42 +162,31 @@ static void test_owned_after_patch(void **state)
  * not own is never deleted. */
 static void test_plan_adds_and_deletes(void **state)
 {
-	struct lb_table kernel, part;
-	struct lb_keyset targets, keys, owned;
+	struct lb_fixture *f = *state;
 	struct rc_plan plan;
 	char err[256], buf[1024];
 
-	(void)state;
-	lb_table_init(&kernel);
-	lb_table_init(&part);
-	lb_keyset_init(&targets);
-	lb_keyset_init(&keys);
-	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
-	add_svc(&kernel, "11.0.0.1", 80, 1);
-	add_svc(&kernel, "11.0.0.2", 80, 2);
-	add_svc(&kernel, "11.0.0.6", 80, 6);
-	assert_int_equal(lb_table_sort(&kernel), 0);
-	add_key(&owned, "11.0.0.1", 80);
-	add_key(&owned, "11.0.0.2", 80);
-	add_key(&owned, "11.0.0.3", 80);
-	lb_keyset_sort(&owned);
-	add_svc(&part, "11.0.0.3", 80, 3);
-	add_key(&targets, "11.0.0.2", 80);
-	add_key(&targets, "11.0.0.6", 80); /* in the kernel, not owned */
-	assert_int_equal(dataplane_patch_keys(&part, &targets, &keys), 0);
-	assert_int_equal(
-	    dataplane_patch_plan_keys(&kernel, &part, &keys, &owned, &plan, err, sizeof(err)), 0);
+	add_svc(&f->kernel, "11.0.0.1", 80, 1);
+	add_svc(&f->kernel, "11.0.0.2", 80, 2);
+	add_svc(&f->kernel, "11.0.0.6", 80, 6);
+	assert_int_equal(lb_table_sort(&f->kernel), 0);
+	fixture_add_key(&f->owned, "11.0.0.1", 80);
+	fixture_add_key(&f->owned, "11.0.0.2", 80);
+	fixture_add_key(&f->owned, "11.0.0.3", 80);
+	lb_keyset_sort(&f->owned);
+	add_svc(&f->part, "11.0.0.3", 80, 3);
+	fixture_add_key(&f->targets, "11.0.0.2", 80);
+	fixture_add_key(&f->targets, "11.0.0.6", 80); /* in the kernel, not owned */
+	assert_int_equal(dataplane_patch_keys(&f->part, &f->targets, &f->keys), 0);
+	assert_int_equal(dataplane_patch_plan_keys(&f->kernel, &f->part, &f->keys, &f->owned, &plan,
+	                                           err, sizeof(err)),
+	                 0);
 	assert_string_equal(plan_text(&plan, buf, sizeof(buf)),
 	                    "add service TCP 11.0.0.3:80 sched wlc flags 0x0\n"
 	                    "add dest TCP 11.0.0.3:80 -> 10.1.0.3:8080 weight 1 masq\n"
 	                    "del service TCP 11.0.0.2:80");
 	rc_plan_free(&plan);
-	lb_keyset_free(&targets);
-	lb_keyset_free(&keys);
-	lb_keyset_free(&owned);
-	lb_table_free(&kernel);
-	lb_table_free(&part);
 }
 
 /* ---- the patch against the whole round, on random tables ---- */
@@ -285,7 +211,7 @@ static void random_svc(struct lb_table *t, uint32_t slot)
 	struct lb_service *s;
 
 	snprintf(a, sizeof(a), "11.0.0.%u", 1 + slot / 2);
-	k = key(a, slot % 2 ? 443 : 80);
+	k = fixture_key(a, slot % 2 ? 443 : 80);
 	if (lb_table_find(t, &k) != NULL)
 		return;
 	s = lb_table_add_service(t, &k);
@@ -339,7 +265,7 @@ static void check_one_world(void)
 		struct lb_key k;
 
 		snprintf(a, sizeof(a), "11.0.0.%u", 1 + slot / 2);
-		k = key(a, slot % 2 ? 443 : 80);
+		k = fixture_key(a, slot % 2 ? 443 : 80);
 		if (rnd(4) == 0)
 			assert_int_equal(lb_keyset_add(&targets, &k), 0);
 	}
@@ -371,8 +297,8 @@ static void check_one_world(void)
 	lb_keyset_init(&patch_owned);
 	assert_int_equal(
 	    dataplane_owned_after_patch(&owned, &keys, &part, &kernel, &deleted, &patch_owned), 0);
-	assert_string_equal(keys_text(&patch_owned, pp, sizeof(pp)),
-	                    keys_text(&whole_owned, wp, sizeof(wp)));
+	assert_string_equal(fixture_keys_text(&patch_owned, pp, sizeof(pp)),
+	                    fixture_keys_text(&whole_owned, wp, sizeof(wp)));
 
 	/* Routes: the patch adds and removes those the whole round would. */
 	assert_int_equal(dataplane_table_addrs(&kernel, &ka, &nka), 0);
@@ -415,10 +341,14 @@ static void test_patch_agrees_with_whole_round(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_addrs_new_vip_routed),
-	    cmocka_unit_test(test_addrs_last_service_unrouted),
-	    cmocka_unit_test(test_owned_after_patch),
-	    cmocka_unit_test(test_plan_adds_and_deletes),
+	    cmocka_unit_test_setup_teardown(test_addrs_new_vip_routed, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_addrs_last_service_unrouted, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_owned_after_patch, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_adds_and_deletes, fixture_setup,
+	                                    fixture_teardown),
 	    cmocka_unit_test(test_patch_agrees_with_whole_round),
 	};
 
