@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -61,346 +62,339 @@ static void test_names(void **unused)
 	assert_string_equal(health_rule_name(HEALTH_RULE_NO_CHECKS), "no_checks");
 }
 
+/* One check instance under test: its definition, its state and the last
+ * transition the rules gave. */
+struct hrun {
+	struct health_check hc;
+	struct health_check_state st;
+	struct health_transition tr;
+};
+
+/* A check of that protocol, grace and maxConsecutiveFailures started at
+ * `now`, with the rise and fall given (NULL: none). */
+static void hrun_start(struct hrun *r, enum hc_protocol proto, unsigned grace,
+                       unsigned max_failures, double now, const struct health_hysteresis *hy)
+{
+	r->hc = make_hc(proto, grace, max_failures);
+	health_check_init(&r->st, &r->hc, now);
+	if (hy != NULL)
+		health_check_set_hysteresis(&r->st, hy);
+}
+
+/* The value of one field of the run, as text: the transition's rule, from,
+ * to and failures (its consecutive failures), the state's state,
+ * st_failures, successes, last (outcome) and reported. */
+static const char *hrun_field(const struct hrun *r, const char *key, char *buf, size_t len)
+{
+	if (strcmp(key, "rule") == 0)
+		return health_rule_name(r->tr.rule);
+	if (strcmp(key, "from") == 0)
+		return health_state_name(r->tr.from);
+	if (strcmp(key, "to") == 0)
+		return health_state_name(r->tr.to);
+	if (strcmp(key, "state") == 0)
+		return health_state_name(r->st.state);
+	if (strcmp(key, "last") == 0)
+		return check_outcome_name(r->st.last_outcome);
+	if (strcmp(key, "reported") == 0)
+		return r->st.reported ? "true" : "false";
+	if (strcmp(key, "failures") == 0)
+		snprintf(buf, len, "%u", (unsigned)r->tr.consecutive_failures);
+	else if (strcmp(key, "st_failures") == 0)
+		snprintf(buf, len, "%u", (unsigned)r->st.consecutive_failures);
+	else if (strcmp(key, "successes") == 0)
+		snprintf(buf, len, "%u", (unsigned)r->st.consecutive_successes);
+	else
+		fail_msg("no field %s", key);
+	return buf;
+}
+
+/* Each "key=value" of `want` (space-separated) holds, else the case and
+ * its step are named with the field, its value and the one expected. */
+static void hrun_expect(const struct hrun *r, const char *name, const char *step, const char *want)
+{
+	char spec[256], buf[32];
+	char *save = NULL;
+
+	snprintf(spec, sizeof(spec), "%s", want);
+	for (char *kv = strtok_r(spec, " ", &save); kv != NULL; kv = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(kv, '=');
+		const char *got;
+
+		assert_non_null(eq);
+		*eq = '\0';
+		got = hrun_field(r, kv, buf, sizeof(buf));
+		if (strcmp(got, eq + 1) != 0)
+			fail_msg("%s, %s: %s is %s, expected %s", name, step, kv, got, eq + 1);
+	}
+}
+
+#define ANY (-1)
+
+/* One result fed to the rules: whether it changed the state (0, 1 or
+ * ANY) and what must hold after it. */
+struct step {
+	enum check_outcome outcome;
+	double at;
+	int changed;
+	const char *want;
+};
+
+/* Feeds steps[first..n-1]; a failure names the case, the step (counted
+ * from 1), its outcome and its time. */
+static void hrun_play(struct hrun *r, const char *name, const struct step *steps, size_t first,
+                      size_t n)
+{
+	for (size_t i = first; i < n; i++) {
+		const struct step *s = &steps[i];
+		char label[96];
+		int changed = feed(&r->st, s->outcome, s->at, &r->tr);
+
+		snprintf(label, sizeof(label), "step %zu (%s at %.1f)", i + 1,
+		         check_outcome_name(s->outcome), s->at);
+		if (s->changed != ANY && changed != s->changed)
+			fail_msg("%s, %s: changed %d, expected %d", name, label, changed,
+			         s->changed);
+		hrun_expect(r, name, label, s->want);
+	}
+}
+
+#define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
+
 static void test_never_reported_is_unknown(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 300, 3);
-	struct health_check_state st;
+	struct hrun r;
 
 	(void)unused;
-	health_check_init(&st, &hc, 1000.0);
-	assert_int_equal(st.state, HEALTH_UNKNOWN);
-	assert_false(st.reported);
-	assert_true(health_check_in_grace(&st, 1000.0));
-	assert_true(health_check_in_grace(&st, 1299.9));
-	assert_false(health_check_in_grace(&st, 1300.0));
+	hrun_start(&r, HC_PROTO_HTTP, 300, 3, 1000.0, NULL);
+	assert_int_equal(r.st.state, HEALTH_UNKNOWN);
+	assert_false(r.st.reported);
+	assert_true(health_check_in_grace(&r.st, 1000.0));
+	assert_true(health_check_in_grace(&r.st, 1299.9));
+	assert_false(health_check_in_grace(&r.st, 1300.0));
 }
 
 static void test_grace_failures_ignored_then_first_success(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 300, 3);
-	struct health_check_state st;
-	struct health_transition tr;
-	int i;
+	static const struct step success[] = {
+	    {CHECK_OK, 1250.0, 1, "from=unknown to=healthy rule=first_success"},
+	};
+	struct hrun r;
 
 	(void)unused;
-	health_check_init(&st, &hc, 1000.0);
+	hrun_start(&r, HC_PROTO_HTTP, 300, 3, 1000.0, NULL);
 	/* Many failures, more than maxConsecutiveFailures, all within grace. */
-	for (i = 0; i < 10; i++) {
-		assert_int_equal(feed(&st, CHECK_FAIL_CONNECT, 1010.0 + 20 * i, &tr), 0);
-		assert_int_equal(tr.rule, HEALTH_RULE_GRACE_IGNORED);
-		assert_int_equal(tr.to, HEALTH_UNKNOWN);
-		assert_int_equal(st.consecutive_failures, 0);
+	for (int i = 0; i < 10; i++) {
+		const struct step fail = {CHECK_FAIL_CONNECT, 1010.0 + 20 * i, 0,
+		                          "rule=grace_ignored to=unknown st_failures=0"};
+
+		hrun_play(&r, "failures in grace", &fail, 0, 1);
 	}
-	assert_true(st.reported);
-	assert_int_equal(feed(&st, CHECK_OK, 1250.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_UNKNOWN);
-	assert_int_equal(tr.to, HEALTH_HEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_FIRST_SUCCESS);
-	assert_true(st.last_success == 1250.0);
+	hrun_expect(&r, "failures in grace", "after them", "reported=true");
+	hrun_play(&r, "first success in grace", success, 0, NSTEPS(success));
+	assert_true(r.st.last_success == 1250.0);
+}
+
+/* Cases that differ only by their check and the results fed: each step's
+ * expectations written as the fields that must hold after it. */
+struct hcase {
+	const char *name;
+	enum hc_protocol proto;
+	unsigned grace, max_failures;
+	double start;
+	struct health_hysteresis hy; /* {0, 0}: none */
+	const struct step *steps;
+	size_t nsteps;
+	const char *after; /* what must hold after the last step */
+};
+
+static void hcase_run(const struct hcase *c)
+{
+	struct hrun r;
+
+	hrun_start(&r, c->proto, c->grace, c->max_failures, c->start,
+	           c->hy.rise || c->hy.fall ? &c->hy : NULL);
+	hrun_play(&r, c->name, c->steps, 0, c->nsteps);
+	hrun_expect(&r, c->name, "after the last step", c->after);
+}
+
+#define HCASE(name, proto, grace, max, start, rise, fall, steps, after)                            \
+	{                                                                                          \
+		name, proto, grace, max, start, {rise, fall}, steps, NSTEPS(steps), after          \
+	}
+
+static const struct step grace_expires[] = {
+    {CHECK_FAIL_CONNECT, 30.0, ANY, "rule=grace_ignored"},
+    /* The boundary: Marathon ignores while startedAt + grace > now. */
+    {CHECK_FAIL_CONNECT, 60.0, 1, "from=unknown to=unhealthy rule=failure"},
+};
+static const struct step zero_grace[] = {
+    {CHECK_FAIL_CONNECT, 100.0, 1, "rule=failure"},
+};
+static const struct step timeout_fails[] = {
+    {CHECK_OK, 1.0, ANY, ""},
+    {CHECK_FAIL_TIMEOUT, 2.0, 1, "to=unhealthy"},
+};
+/* Marathon-run (HTTP/HTTPS/TCP): the kill decision sees the count before
+ * the failure. */
+static const struct step marathon_kills[] = {
+    {CHECK_OK, 1.0, ANY, ""},
+    {CHECK_FAIL_HTTP_STATUS, 2.0, 1, "rule=failure"},
+    {CHECK_FAIL_HTTP_STATUS, 3.0, 0, "rule=failure"},
+    {CHECK_FAIL_HTTP_STATUS, 4.0, 0, "to=unhealthy failures=3"},
+    {CHECK_FAIL_HTTP_STATUS, 5.0, 1, "from=unhealthy to=killable rule=max_consecutive_failures"},
+    /* Stays killable; vipd records, it does not kill. */
+    {CHECK_FAIL_HTTP_STATUS, 6.0, 0, "rule=max_consecutive_failures"},
+    /* A success brings it back (the task was not killed after all). */
+    {CHECK_OK, 7.0, 1, "from=killable to=healthy rule=success"},
+};
+/* Mesos-run (COMMAND, MESOS_*): count first, kill when it reaches the
+ * maximum. */
+static const struct step mesos_kills[] = {
+    {CHECK_FAIL_EXIT, 1.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 2.0, ANY, "to=unhealthy"},
+    {CHECK_FAIL_EXIT, 3.0, 1, "to=killable rule=max_consecutive_failures"},
+};
+static const struct step kills_at_one[] = {
+    {CHECK_OK, 1.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 2.0, 1, "from=healthy to=killable"},
+};
+static const struct step success_resets[] = {
+    {CHECK_FAIL_EXIT, 1.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 2.0, ANY, ""},
+    {CHECK_OK, 3.0, 1, "from=unhealthy rule=first_success"},
+    {CHECK_FAIL_EXIT, 4.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 5.0, ANY, "state=unhealthy"},
+    {CHECK_OK, 6.0, 1, "rule=success"},
+    {CHECK_OK, 7.0, 0, "rule=success"},
+};
+static const struct step cancelled[] = {
+    {CHECK_CANCELLED, 10.0, 0, "rule=not_a_result reported=false state=unknown"},
+    {CHECK_OK, 11.0, ANY, ""},
+    {CHECK_CANCELLED, 12.0, 0, "state=healthy successes=1 last=ok"},
+};
+static const struct step fall[] = {
+    {CHECK_OK, 1.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 2.0, 0, "rule=fall_pending"},
+    {CHECK_FAIL_EXIT, 3.0, 0, ""},
+    {CHECK_OK, 4.0, ANY, ""}, /* resets the run */
+    {CHECK_FAIL_EXIT, 5.0, 0, ""},
+    {CHECK_FAIL_EXIT, 6.0, 0, ""},
+    {CHECK_FAIL_EXIT, 7.0, 1, "rule=fall to=unhealthy"},
+    {CHECK_FAIL_EXIT, 8.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 9.0, 1, "rule=max_consecutive_failures"},
+};
+/* The kill threshold wins over a longer fall: Marathon would kill anyway. */
+static const struct step kill_overrides_fall[] = {
+    {CHECK_OK, 1.0, ANY, ""},
+    {CHECK_FAIL_EXIT, 2.0, ANY, "rule=fall_pending"},
+    {CHECK_FAIL_EXIT, 3.0, 1, "from=healthy to=killable"},
+};
+/* Fall guards the healthy state only: an instance never healthy goes
+ * unhealthy at once. */
+static const struct step fall_from_unknown[] = {
+    {CHECK_FAIL_EXIT, 5.0, ANY, "rule=grace_ignored"},
+    {CHECK_FAIL_EXIT, 15.0, 1, "rule=failure to=unhealthy"},
+};
+
+static const struct hcase hcases[] = {
+    /* The ignored failure did not count. */
+    HCASE("grace expires without success", HC_PROTO_HTTP, 60, 3, 0.0, 0, 0, grace_expires,
+          "st_failures=1"),
+    HCASE("zero grace", HC_PROTO_TCP, 0, 3, 100.0, 0, 0, zero_grace, ""),
+    HCASE("timeout is a failure", HC_PROTO_HTTP, 0, 0, 0.0, 0, 0, timeout_fails, "last=timeout"),
+    HCASE("max failures, Marathon", HC_PROTO_HTTP, 0, 3, 0.0, 0, 0, marathon_kills,
+          "st_failures=0"),
+    HCASE("max failures, COMMAND", HC_PROTO_COMMAND, 0, 3, 0.0, 0, 0, mesos_kills, ""),
+    HCASE("max failures, MESOS_HTTP", HC_PROTO_MESOS_HTTP, 0, 3, 0.0, 0, 0, mesos_kills, ""),
+    HCASE("max failures, MESOS_HTTPS", HC_PROTO_MESOS_HTTPS, 0, 3, 0.0, 0, 0, mesos_kills, ""),
+    HCASE("max failures, MESOS_TCP", HC_PROTO_MESOS_TCP, 0, 3, 0.0, 0, 0, mesos_kills, ""),
+    HCASE("max failures 1", HC_PROTO_COMMAND, 0, 1, 0.0, 0, 0, kills_at_one, ""),
+    HCASE("success resets failures", HC_PROTO_COMMAND, 0, 3, 0.0, 0, 0, success_resets, ""),
+    HCASE("cancelled is not a result", HC_PROTO_HTTP, 0, 1, 0.0, 0, 0, cancelled, ""),
+    HCASE("fall", HC_PROTO_COMMAND, 0, 5, 0.0, 1, 3, fall, ""),
+    HCASE("kill overrides fall", HC_PROTO_COMMAND, 0, 2, 0.0, 1, 5, kill_overrides_fall, ""),
+    HCASE("fall from unknown", HC_PROTO_COMMAND, 10, 0, 0.0, 2, 3, fall_from_unknown, ""),
+};
+
+static void test_rule_cases(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < NSTEPS(hcases); i++)
+		hcase_run(&hcases[i]);
 }
 
 static void test_first_success_ends_grace(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 300, 3);
-	struct health_check_state st;
-	struct health_transition tr;
+	static const struct step steps[] = {
+	    {CHECK_OK, 1010.0, ANY, ""},
+	    /* Still within the 300 s, but grace is over: the failure counts. */
+	    {CHECK_FAIL_HTTP_STATUS, 1020.0, 1,
+	     "from=healthy to=unhealthy rule=failure failures=1"},
+	};
+	struct hrun r;
 
 	(void)unused;
-	health_check_init(&st, &hc, 1000.0);
-	feed(&st, CHECK_OK, 1010.0, &tr);
-	assert_false(health_check_in_grace(&st, 1020.0));
-	/* Still within the 300 s, but grace is over: the failure counts. */
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 1020.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_HEALTHY);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	assert_int_equal(tr.consecutive_failures, 1);
-}
-
-static void test_grace_expires_without_success(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 60, 3);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	feed(&st, CHECK_FAIL_CONNECT, 30.0, &tr);
-	assert_int_equal(tr.rule, HEALTH_RULE_GRACE_IGNORED);
-	/* The boundary: Marathon ignores while startedAt + grace > now. */
-	assert_int_equal(feed(&st, CHECK_FAIL_CONNECT, 60.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_UNKNOWN);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	/* The ignored failure did not count. */
-	assert_int_equal(st.consecutive_failures, 1);
-}
-
-static void test_zero_grace(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_TCP, 0, 3);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 100.0);
-	assert_int_equal(feed(&st, CHECK_FAIL_CONNECT, 100.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-}
-
-static void test_timeout_is_failure(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 0, 0);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	feed(&st, CHECK_OK, 1.0, &tr);
-	assert_int_equal(feed(&st, CHECK_FAIL_TIMEOUT, 2.0, &tr), 1);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-	assert_int_equal(st.last_outcome, CHECK_FAIL_TIMEOUT);
-}
-
-/* Marathon-run (HTTP/HTTPS/TCP): the kill decision sees the count before the failure. */
-static void test_max_failures_marathon(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 0, 3);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	feed(&st, CHECK_OK, 1.0, &tr);
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 2.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 3.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 4.0, &tr), 0);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.consecutive_failures, 3);
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 5.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.to, HEALTH_KILLABLE);
-	assert_int_equal(tr.rule, HEALTH_RULE_MAX_CONSECUTIVE_FAILURES);
-	/* Stays killable; vipd records, it does not kill. */
-	assert_int_equal(feed(&st, CHECK_FAIL_HTTP_STATUS, 6.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_MAX_CONSECUTIVE_FAILURES);
-	/* A success brings it back (the task was not killed after all). */
-	assert_int_equal(feed(&st, CHECK_OK, 7.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_KILLABLE);
-	assert_int_equal(tr.to, HEALTH_HEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_SUCCESS);
-	assert_int_equal(st.consecutive_failures, 0);
-}
-
-/* Mesos-run (COMMAND, MESOS_*): count first, kill when it reaches the maximum. */
-static void test_max_failures_mesos(void **unused)
-{
-	enum hc_protocol protos[] = {HC_PROTO_COMMAND, HC_PROTO_MESOS_HTTP, HC_PROTO_MESOS_HTTPS,
-	                             HC_PROTO_MESOS_TCP};
-	size_t i;
-
-	(void)unused;
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		struct health_check hc = make_hc(protos[i], 0, 3);
-		struct health_check_state st;
-		struct health_transition tr;
-
-		health_check_init(&st, &hc, 0.0);
-		feed(&st, CHECK_FAIL_EXIT, 1.0, &tr);
-		feed(&st, CHECK_FAIL_EXIT, 2.0, &tr);
-		assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-		assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 3.0, &tr), 1);
-		assert_int_equal(tr.to, HEALTH_KILLABLE);
-		assert_int_equal(tr.rule, HEALTH_RULE_MAX_CONSECUTIVE_FAILURES);
-	}
+	hrun_start(&r, HC_PROTO_HTTP, 300, 3, 1000.0, NULL);
+	hrun_play(&r, "first success ends grace", steps, 0, 1);
+	assert_false(health_check_in_grace(&r.st, 1020.0));
+	hrun_play(&r, "first success ends grace", steps, 1, NSTEPS(steps));
 }
 
 static void test_max_failures_zero_never_kills(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 0, 0);
-	struct health_check_state st;
-	struct health_transition tr;
-	int i;
+	struct hrun r;
 
 	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	for (i = 0; i < 50; i++)
-		feed(&st, CHECK_FAIL_EXIT, 1.0 + i, &tr);
-	assert_int_equal(st.state, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	assert_int_equal(st.consecutive_failures, 50);
-}
-
-static void test_max_failures_one(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 0, 1);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	feed(&st, CHECK_OK, 1.0, &tr);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 2.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_HEALTHY);
-	assert_int_equal(tr.to, HEALTH_KILLABLE);
-}
-
-static void test_success_resets_failures(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 0, 3);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	feed(&st, CHECK_FAIL_EXIT, 1.0, &tr);
-	feed(&st, CHECK_FAIL_EXIT, 2.0, &tr);
-	assert_int_equal(feed(&st, CHECK_OK, 3.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_UNHEALTHY);
-	assert_int_equal(tr.rule, HEALTH_RULE_FIRST_SUCCESS);
-	feed(&st, CHECK_FAIL_EXIT, 4.0, &tr);
-	feed(&st, CHECK_FAIL_EXIT, 5.0, &tr);
-	assert_int_equal(st.state, HEALTH_UNHEALTHY);
-	assert_int_equal(feed(&st, CHECK_OK, 6.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_SUCCESS);
-	assert_int_equal(feed(&st, CHECK_OK, 7.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_SUCCESS);
-}
-
-static void test_cancelled_is_not_a_result(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 0, 1);
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	assert_int_equal(feed(&st, CHECK_CANCELLED, 10.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_NOT_A_RESULT);
-	assert_false(st.reported);
-	assert_int_equal(st.state, HEALTH_UNKNOWN);
-	feed(&st, CHECK_OK, 11.0, &tr);
-	assert_int_equal(feed(&st, CHECK_CANCELLED, 12.0, &tr), 0);
-	assert_int_equal(st.state, HEALTH_HEALTHY);
-	assert_int_equal(st.consecutive_successes, 1);
-	assert_int_equal(st.last_outcome, CHECK_OK);
+	hrun_start(&r, HC_PROTO_COMMAND, 0, 0, 0.0, NULL);
+	for (int i = 0; i < 50; i++)
+		feed(&r.st, CHECK_FAIL_EXIT, 1.0 + i, &r.tr);
+	hrun_expect(&r, "max failures 0", "after 50 failures",
+	            "state=unhealthy rule=failure st_failures=50");
 }
 
 /* An ignored 1xx answer (ignoreHttp1xx) is no result: it neither ends grace nor counts. */
 static void test_ignored_1xx_is_not_a_result(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 0, 1);
-	struct health_check_state st;
-	struct health_transition tr;
+	static const struct step steps[] = {
+	    {CHECK_IGNORED, 10.0, 0, "rule=ignored reported=false state=unknown"},
+	    {CHECK_OK, 11.0, ANY, ""},
+	    {CHECK_FAIL_HTTP_STATUS, 12.0, ANY, "state=unhealthy"},
+	    {CHECK_IGNORED, 13.0, 0, "st_failures=1 last=http_status"},
+	};
+	struct hrun r;
 
 	(void)unused;
-	hc.ignore_http1xx = true;
-	health_check_init(&st, &hc, 0.0);
-	assert_int_equal(feed(&st, CHECK_IGNORED, 10.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_IGNORED);
-	assert_false(st.reported);
-	assert_int_equal(st.state, HEALTH_UNKNOWN);
-	feed(&st, CHECK_OK, 11.0, &tr);
-	feed(&st, CHECK_FAIL_HTTP_STATUS, 12.0, &tr);
-	assert_int_equal(st.state, HEALTH_UNHEALTHY);
-	assert_int_equal(feed(&st, CHECK_IGNORED, 13.0, &tr), 0);
-	assert_int_equal(st.consecutive_failures, 1);
-	assert_int_equal(st.last_outcome, CHECK_FAIL_HTTP_STATUS);
+	r.hc = make_hc(HC_PROTO_HTTP, 0, 1);
+	r.hc.ignore_http1xx = true;
+	health_check_init(&r.st, &r.hc, 0.0);
+	hrun_play(&r, "ignored 1xx", steps, 0, NSTEPS(steps));
 	assert_string_equal(health_rule_name(HEALTH_RULE_IGNORED), "ignored");
 }
 
 static void test_rise(void **unused)
 {
-	struct health_check hc = make_hc(HC_PROTO_HTTP, 300, 0);
-	struct health_hysteresis hy = {.rise = 3, .fall = 1};
-	struct health_check_state st;
-	struct health_transition tr;
+	static const struct step steps[] = {
+	    {CHECK_OK, 1.0, 0, "rule=rise_pending"},
+	    {CHECK_OK, 2.0, 0, ""},
+	    {CHECK_OK, 3.0, 1, "rule=rise to=healthy"},
+	    /* Fall 1: one failure and it is out, then rise 3 again. */
+	    {CHECK_FAIL_CONNECT, 4.0, 1, "rule=failure"},
+	    {CHECK_OK, 5.0, ANY, ""},
+	    {CHECK_FAIL_CONNECT, 6.0, ANY, ""}, /* interrupts the run */
+	    {CHECK_OK, 7.0, ANY, ""},
+	    {CHECK_OK, 8.0, 0, "rule=rise_pending"},
+	    {CHECK_OK, 9.0, 1, "rule=rise"},
+	};
+	const struct health_hysteresis hy = {.rise = 3, .fall = 1};
+	struct hrun r;
 
 	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	health_check_set_hysteresis(&st, &hy);
-	assert_int_equal(feed(&st, CHECK_OK, 1.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_RISE_PENDING);
+	hrun_start(&r, HC_PROTO_HTTP, 300, 0, 0.0, &hy);
+	hrun_play(&r, "rise", steps, 0, 1);
 	/* The first success ended grace even though the state did not change. */
-	assert_false(health_check_in_grace(&st, 2.0));
-	assert_int_equal(feed(&st, CHECK_OK, 2.0, &tr), 0);
-	assert_int_equal(feed(&st, CHECK_OK, 3.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_RISE);
-	assert_int_equal(tr.to, HEALTH_HEALTHY);
-	/* Fall 1: one failure and it is out, then rise 3 again. */
-	assert_int_equal(feed(&st, CHECK_FAIL_CONNECT, 4.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	feed(&st, CHECK_OK, 5.0, &tr);
-	feed(&st, CHECK_FAIL_CONNECT, 6.0, &tr); /* interrupts the run */
-	feed(&st, CHECK_OK, 7.0, &tr);
-	assert_int_equal(feed(&st, CHECK_OK, 8.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_RISE_PENDING);
-	assert_int_equal(feed(&st, CHECK_OK, 9.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_RISE);
-}
-
-static void test_fall(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 0, 5);
-	struct health_hysteresis hy = {.rise = 1, .fall = 3};
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	health_check_set_hysteresis(&st, &hy);
-	feed(&st, CHECK_OK, 1.0, &tr);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 2.0, &tr), 0);
-	assert_int_equal(tr.rule, HEALTH_RULE_FALL_PENDING);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 3.0, &tr), 0);
-	feed(&st, CHECK_OK, 4.0, &tr); /* resets the run */
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 5.0, &tr), 0);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 6.0, &tr), 0);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 7.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_FALL);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
-	feed(&st, CHECK_FAIL_EXIT, 8.0, &tr);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 9.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_MAX_CONSECUTIVE_FAILURES);
-}
-
-/* The kill threshold wins over a longer fall: Marathon would kill anyway. */
-static void test_kill_overrides_fall(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 0, 2);
-	struct health_hysteresis hy = {.rise = 1, .fall = 5};
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	health_check_set_hysteresis(&st, &hy);
-	feed(&st, CHECK_OK, 1.0, &tr);
-	feed(&st, CHECK_FAIL_EXIT, 2.0, &tr);
-	assert_int_equal(tr.rule, HEALTH_RULE_FALL_PENDING);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 3.0, &tr), 1);
-	assert_int_equal(tr.from, HEALTH_HEALTHY);
-	assert_int_equal(tr.to, HEALTH_KILLABLE);
-}
-
-/* Fall guards the healthy state only: an instance never healthy goes unhealthy at once. */
-static void test_fall_from_unknown(void **unused)
-{
-	struct health_check hc = make_hc(HC_PROTO_COMMAND, 10, 0);
-	struct health_hysteresis hy = {.rise = 2, .fall = 3};
-	struct health_check_state st;
-	struct health_transition tr;
-
-	(void)unused;
-	health_check_init(&st, &hc, 0.0);
-	health_check_set_hysteresis(&st, &hy);
-	feed(&st, CHECK_FAIL_EXIT, 5.0, &tr);
-	assert_int_equal(tr.rule, HEALTH_RULE_GRACE_IGNORED);
-	assert_int_equal(feed(&st, CHECK_FAIL_EXIT, 15.0, &tr), 1);
-	assert_int_equal(tr.rule, HEALTH_RULE_FAILURE);
-	assert_int_equal(tr.to, HEALTH_UNHEALTHY);
+	assert_false(health_check_in_grace(&r.st, 2.0));
+	hrun_play(&r, "rise", steps, 1, NSTEPS(steps));
 }
 
 static void test_hysteresis_labels(void **unused)
@@ -506,20 +500,10 @@ int main(void)
 	    cmocka_unit_test(test_never_reported_is_unknown),
 	    cmocka_unit_test(test_grace_failures_ignored_then_first_success),
 	    cmocka_unit_test(test_first_success_ends_grace),
-	    cmocka_unit_test(test_grace_expires_without_success),
-	    cmocka_unit_test(test_zero_grace),
-	    cmocka_unit_test(test_timeout_is_failure),
-	    cmocka_unit_test(test_max_failures_marathon),
-	    cmocka_unit_test(test_max_failures_mesos),
+	    cmocka_unit_test(test_rule_cases),
 	    cmocka_unit_test(test_max_failures_zero_never_kills),
-	    cmocka_unit_test(test_max_failures_one),
-	    cmocka_unit_test(test_success_resets_failures),
-	    cmocka_unit_test(test_cancelled_is_not_a_result),
 	    cmocka_unit_test(test_ignored_1xx_is_not_a_result),
 	    cmocka_unit_test(test_rise),
-	    cmocka_unit_test(test_fall),
-	    cmocka_unit_test(test_kill_overrides_fall),
-	    cmocka_unit_test(test_fall_from_unknown),
 	    cmocka_unit_test(test_hysteresis_labels),
 	    cmocka_unit_test(test_task_no_checks),
 	    cmocka_unit_test(test_task_aggregation),
