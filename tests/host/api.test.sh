@@ -7,28 +7,10 @@
 # listen address comes from the config file as a port alone (loopback), and
 # a malformed one is a located error.
 set -u
-. "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
-vipd="$VIPD_BUILD_DIR/vipd"
+. "$VIPD_SOURCE_DIR/tests/host/api_lib.sh"
 command -v promtool >/dev/null || { echo "FAIL: no promtool (prometheus): scripts/setup.sh installs it"; exit 1; }
-port_a=$((25000 + RANDOM % 5000)); port_b=$((port_a + 1))
-# below the ephemeral range: a busy host can hold any port there in TIME-WAIT
-api=$((10000 + RANDOM % 10000))
-
-python3 "$VIPD_SOURCE_DIR/examples/backends/backend.py" --http "$port_a:a" --http "$port_b:b:500" &
-backends=$!
-vipd_pid=
-trap 'kill $backends $vipd_pid 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port_a/" && break; sleep 0.1; done
-
-mkdir -p "$TMP/apps"
-cat > "$TMP/apps/web.json" <<JSON
-{"id": "/web", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/web:80"}}],
- "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
-   "intervalSeconds": 1, "timeoutSeconds": 1, "gracePeriodSeconds": 0, "delaySeconds": 0,
-   "maxConsecutiveFailures": 0}],
- "tasks": [{"id": "web.a", "host": "127.0.0.1", "ports": [$port_a]},
-           {"id": "web.b", "host": "127.0.0.1", "ports": [$port_b]}]}
-JSON
+api_backends
+api_apps
 
 # A malformed api.listen is a located error.
 echo '{"api": {"listen": "localhost:http"}}' > "$TMP/bad.json"
@@ -40,26 +22,7 @@ out=$("$vipd" --api 127.0.0.1:0 --apps "$TMP/apps" --check-config 2>&1); rc=$?
 expect_eq "$rc" 2 "exit code of a malformed --api"
 expect_contains "$out" 'vipd: error: --api: API listen address "127.0.0.1:0": expected PORT or ADDR:PORT (IPv6 in brackets), port 1-65535'
 
-echo "{\"api\": {\"listen\": \"$api\"}}" > "$TMP/vipd.json"
-"$vipd" -c "$TMP/vipd.json" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit.log" --run-for 60 \
-  2>"$TMP/vipd.err" &
-vipd_pid=$!
-base="http://127.0.0.1:$api"
-get() { curl -s --max-time 5 "$base$1"; }
-# json FILTER (python expression over `d`) < document
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); r=($1); print(*r) if isinstance(r, tuple) else print(r)"; }
-wait_for() { # path filter expected seconds
-  local got=
-  for _ in $(seq $(( $4 * 10 ))); do
-    got=$(get "$1" | json "$2" 2>/dev/null) && [ "$got" = "$3" ] && return 0
-    sleep 0.1
-  done
-  fail "$1: $2 never became [$3] (last [$got])"; get "$1" >&2; return 1
-}
-
-backend() { # task field
-  echo "[b['$2'] for v in d['vips'] for b in v['backends'] if b['task'] == '$1'][0]"
-}
+api_vipd
 wait_for /v1/vips "$(backend web.a health)" healthy 10
 wait_for /v1/vips "$(backend web.b health)" unhealthy 10
 
@@ -135,7 +98,7 @@ expect_eq "$rc" 1 "exit code when the API's port is taken"
 expect_contains "$out" "API: cannot listen on \"$api\""
 
 # Backend a fails too: unhealthy, weight 0, counted.
-kill $backends; backends=
+kill $backend_a $backend_b; backend_a= backend_b=
 wait_for /v1/vips "$(backend web.a health), $(backend web.a weight)" "unhealthy 0" 10
 vips=$(get /v1/vips)
 expect_eq "$(echo "$vips" | json "$(backend web.a phase)")" draining "a's phase after failing"

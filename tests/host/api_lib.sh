@@ -2,8 +2,9 @@
 # two real HTTP backends on loopback, each its own process (a: healthy,
 # b: /health answers 500), one app /web with VIP /web:80 and an HTTP check
 # every second, and vipd --no-ipvs serving the API on a random port.
-# After `api_start`: $base, $vipd_pid, $TMP/vipd.err; get PATH, json EXPR,
-# wait_for PATH EXPR EXPECTED SECONDS, backend TASK FIELD.
+# After `api_start` (or its steps api_backends, api_apps, api_vipd): $base,
+# $vipd_pid, $TMP/vipd.err; get PATH, json EXPR, wait_for PATH EXPR EXPECTED
+# SECONDS, backend TASK FIELD.
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipd="$VIPD_BUILD_DIR/vipd"
 port_a=$((25000 + RANDOM % 5000)); port_b=$((port_a + 1))
@@ -25,8 +26,8 @@ api_backends() {
   fail "the backends did not start"
 }
 
-api_start() { # extra vipd options...
-  api_backends
+# api_apps: $TMP/apps/web.json, the app /web with tasks on both backends.
+api_apps() {
   mkdir -p "$TMP/apps"
   cat > "$TMP/apps/web.json" <<JSON
 {"id": "/web", "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/web:80"}}],
@@ -36,10 +37,20 @@ api_start() { # extra vipd options...
  "tasks": [{"id": "web.a", "host": "127.0.0.1", "ports": [$port_a]},
            {"id": "web.b", "host": "127.0.0.1", "ports": [$port_b]}]}
 JSON
+}
+
+# api_vipd [extra vipd options...]: vipd on those apps, its API on $api.
+api_vipd() {
   echo "{\"api\": {\"listen\": \"$api\"}}" > "$TMP/vipd.json"
   "$vipd" -c "$TMP/vipd.json" --no-ipvs --apps "$TMP/apps" --audit "$TMP/audit.log" --run-for 120 "$@" \
     2>"$TMP/vipd.err" &
   vipd_pid=$!
+}
+
+api_start() { # extra vipd options...
+  api_backends
+  api_apps
+  api_vipd "$@"
 }
 
 get() { curl -s --max-time 5 "$base$1"; }

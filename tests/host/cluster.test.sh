@@ -22,12 +22,7 @@ cport=$(free_port); pport=$(free_port); bport=$(free_port)
 E="http://127.0.0.1:$cport"
 TTL=5
 declare -A pid
-cleanup() {
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap etcd_lib_cleanup EXIT
 
 start_etcd() {
   etcd_run t "$TMP/etcd" "$E" "$pport" "$TMP/etcd.log"

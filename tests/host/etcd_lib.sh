@@ -12,6 +12,15 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# etcd_lib_cleanup: an EXIT trap for tests that keep their processes in the
+# associative array pid: each killed (-9) and reaped; $TMP removed unless
+# KEEP_TMP is set (then named on stderr).
+etcd_lib_cleanup() {
+  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
+}
+
 # etcd_run NAME DATA_DIR CLIENT_URL PEER_PORT LOG [etcd options...]: a
 # one-member etcd in the background (fd 3 closed: some tests use it); its
 # pid in $etcd_last_pid.

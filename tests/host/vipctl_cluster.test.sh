@@ -15,26 +15,17 @@ vipctl="$VIPD_BUILD_DIR/vipctl"
 command -v etcd >/dev/null || { echo "SKIP: no etcd (etcd-server)"; exit 0; }
 command -v etcdctl >/dev/null || { echo "SKIP: no etcdctl (etcd-client)"; exit 0; }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$VIPD_SOURCE_DIR/tests/host/etcd_lib.sh"
+
 cport=$(free_port); pport=$(free_port); bport=$(free_port)
 E="http://127.0.0.1:$cport"
 declare -A pid
-cleanup() {
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap etcd_lib_cleanup EXIT
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" "$@"; }
 
-etcd --name t --data-dir "$TMP/etcd" \
-  --listen-client-urls "$E" --advertise-client-urls "$E" \
-  --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-  --initial-cluster "t=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 &
-pid[etcd]=$!
-for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+etcd_run t "$TMP/etcd" "$E" "$pport" "$TMP/etcd.log"
+pid[etcd]=$etcd_last_pid
+etcd_await "$TMP/etcd.log" ctl
 
 for a in 127.0.0.11 127.0.0.12 127.0.0.21; do
   python3 "$VIPD_SOURCE_DIR/examples/backends/backend.py" --bind "$a" --http "$bport:$a" >/dev/null 2>&1 &
