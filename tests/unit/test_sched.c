@@ -117,6 +117,31 @@ static void stop_sched(struct sched *s, struct recorder *r)
 	exec_ctx_free(r->ctx);
 }
 
+/* One scheduler run: the default loop, a scheduler recording its events
+ * in r, and the apps it was given (set); srun_stop frees them. */
+struct srun {
+	struct ev_loop *loop;
+	struct recorder r;
+	struct sched *s;
+	struct apps_set set;
+};
+
+/* The scheduler with settings ss, synced to the apps of doc (taken). */
+static void srun_start(struct srun *run, const struct sched_settings *ss, char *doc)
+{
+	memset(&run->r, 0, sizeof(run->r));
+	run->loop = ev_default_loop(0);
+	run->s = start_sched(&run->r, ss);
+	load(&run->set, doc);
+	sched_sync(run->s, &run->set);
+}
+
+static void srun_stop(struct srun *run)
+{
+	stop_sched(run->s, &run->r);
+	apps_set_free(&run->set);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
@@ -146,51 +171,41 @@ static void run_until_health(struct ev_loop *loop, struct sched *s, const char *
 static void test_limit_and_queue(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 2, .interval_scale = 0.5};
-	struct sched *s = start_sched(&r, &ss);
+	struct srun run;
 	struct sched_stats st;
-	struct apps_set set;
 
 	/* 8 checks sleeping 0.3 s, all due within 0.5 s, two slots. */
-	load(&set, apps_json(8, "sleep 0.3", 1, NULL));
-	sched_sync(s, &set);
-	sched_get_stats(s, &st);
+	srun_start(&run, &ss, apps_json(8, "sleep 0.3", 1, NULL));
+	sched_get_stats(run.s, &st);
 	assert_int_equal(st.tasks, 8);
 	assert_int_equal(st.instances, 8);
-	run_loop(loop, 1.6);
-	sched_get_stats(s, &st);
-	assert_true(r.max_running <= 2);
+	run_loop(run.loop, 1.6);
+	sched_get_stats(run.s, &st);
+	assert_true(run.r.max_running <= 2);
 	assert_true(st.waited > 0);
-	assert_true(r.events >= 4);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	assert_true(run.r.events >= 4);
+	srun_stop(&run);
 }
 
 static void test_spread_over_interval(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 512, .interval_scale = 1.0};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 	size_t early;
 	struct sched_stats st;
 
 	/* 200 instances, interval 2 s: after 0.5 s about a quarter have run,
 	 * not all of them (a burst) and not none. */
-	load(&set, apps_json(200, "true", 2, NULL));
-	sched_sync(s, &set);
-	run_loop(loop, 0.5);
-	sched_get_stats(s, &st);
+	srun_start(&run, &ss, apps_json(200, "true", 2, NULL));
+	run_loop(run.loop, 0.5);
+	sched_get_stats(run.s, &st);
 	early = st.started;
 	print_message("started after 0.5 s: %zu of 200\n", early);
 	assert_true(early > 10);
 	assert_true(early < 120);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	srun_stop(&run);
 }
 
 /* The loop held for longer than the interval (a start-up round, a resync):
@@ -199,85 +214,72 @@ static void test_spread_over_interval(void **state)
 static void test_stall_keeps_phase(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.max_in_flight = 512, .interval_scale = 1.0};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 	struct sched_stats st;
 
-	load(&set, apps_json(20, "true", 1, NULL));
-	sched_sync(s, &set);
+	srun_start(&run, &ss, apps_json(20, "true", 1, NULL));
 	usleep(2500 * 1000);
-	run_loop(loop, 0.5);
-	sched_get_stats(s, &st);
+	run_loop(run.loop, 0.5);
+	sched_get_stats(run.s, &st);
 	print_message("started in the 0.5 s after a 2.5 s stall: %zu\n", (size_t)st.started);
 	assert_true(st.started <= 20);
-	run_loop(loop, 3.0);
-	sched_get_stats(s, &st);
+	run_loop(run.loop, 3.0);
+	sched_get_stats(run.s, &st);
 	print_message("lateness p50 %.1f ms p99 %.1f ms over %zu runs\n", st.lateness_p50_ms,
 	              st.lateness_p99_ms, (size_t)st.started);
 	assert_true(st.started >= 50);
 	assert_true(st.lateness_p50_ms < 300);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	srun_stop(&run);
 }
 
 static void test_sync_adds_and_removes(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.interval_scale = 0.5};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set a, b;
+	struct srun run;
+	struct apps_set b;
 	struct sched_stats st;
 
-	load(&a, apps_json(3, "true", 1, NULL));
-	sched_sync(s, &a);
+	srun_start(&run, &ss, apps_json(3, "true", 1, NULL));
 	for (int i = 0; i < 3; i++) {
 		char task[8];
 
 		snprintf(task, sizeof(task), "t.%d", i);
-		run_until_health(loop, s, task, HEALTH_HEALTHY, 10);
-		assert_int_equal(sched_task_health(s, "/t", task), HEALTH_HEALTHY);
+		run_until_health(run.loop, run.s, task, HEALTH_HEALTHY, 10);
+		assert_int_equal(sched_task_health(run.s, "/t", task), HEALTH_HEALTHY);
 	}
 	/* t.1 goes away; t.0 and t.2 keep their health, nothing restarts them. */
 	load(&b, apps_json(3, "true", 1, "t.1"));
-	sched_sync(s, &b);
-	apps_set_free(&a);
-	sched_get_stats(s, &st);
+	sched_sync(run.s, &b);
+	apps_set_free(&run.set);
+	run.set = b;
+	sched_get_stats(run.s, &st);
 	assert_int_equal(st.tasks, 2);
-	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_HEALTHY);
-	assert_int_equal(sched_task_health(s, "/t", "t.1"), HEALTH_UNKNOWN);
-	r.nseen = 0;
-	run_loop(loop, 1.5);
-	for (size_t i = 0; i < r.nseen; i++)
-		assert_string_not_equal(r.seen_tasks[i], "t.1");
-	assert_true(r.nseen > 0);
-	assert_int_equal(r.task_healthy, 3);
-	stop_sched(s, &r);
-	apps_set_free(&b);
+	assert_int_equal(sched_task_health(run.s, "/t", "t.0"), HEALTH_HEALTHY);
+	assert_int_equal(sched_task_health(run.s, "/t", "t.1"), HEALTH_UNKNOWN);
+	run.r.nseen = 0;
+	run_loop(run.loop, 1.5);
+	for (size_t i = 0; i < run.r.nseen; i++)
+		assert_string_not_equal(run.r.seen_tasks[i], "t.1");
+	assert_true(run.r.nseen > 0);
+	assert_int_equal(run.r.task_healthy, 3);
+	srun_stop(&run);
 }
 
 static void test_failing_check_turns_task_unhealthy(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.interval_scale = 0.2};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 
-	load(&set, apps_json(1, "exit 3", 1, NULL));
-	sched_sync(s, &set);
-	run_until_health(loop, s, "t.0", HEALTH_UNHEALTHY, 10);
+	srun_start(&run, &ss, apps_json(1, "exit 3", 1, NULL));
+	run_until_health(run.loop, run.s, "t.0", HEALTH_UNHEALTHY, 10);
 	/* The first counted failure (grace 0) makes it unhealthy at once. */
-	assert_int_equal(r.task_unhealthy, 1);
-	assert_int_equal(r.task_healthy, 0);
-	assert_int_equal(sched_task_health(s, "/t", "t.0"), HEALTH_UNHEALTHY);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	assert_int_equal(run.r.task_unhealthy, 1);
+	assert_int_equal(run.r.task_healthy, 0);
+	assert_int_equal(sched_task_health(run.s, "/t", "t.0"), HEALTH_UNHEALTHY);
+	srun_stop(&run);
 }
 
 /* A run cancelled when its next interval begins ran about an interval: its
@@ -286,27 +288,23 @@ static void test_failing_check_turns_task_unhealthy(void **state)
 static void test_overrun_reports_the_time_it_ran(void **state)
 {
 	(void)state;
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {.interval_scale = 1.0};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 	struct sched_stats st;
 
 	/* interval 1 s, timeout 5 s: the next interval cuts the run off, about
 	 * 1 s after it started (less the start's lateness on a busy host) */
-	load(&set, apps_json(1, "sleep 30", 1, NULL));
-	sched_sync(s, &set);
-	for (double t = 0; t < 10 && !r.overruns; t += 0.1)
-		run_loop(loop, 0.1);
-	sched_get_stats(s, &st);
+	srun_start(&run, &ss, apps_json(1, "sleep 30", 1, NULL));
+	for (double t = 0; t < 10 && !run.r.overruns; t += 0.1)
+		run_loop(run.loop, 0.1);
+	sched_get_stats(run.s, &st);
 	assert_true(st.overruns >= 1);
-	assert_int_equal(r.overruns, st.overruns);
-	print_message("cancelled run's latency %.1f ms (interval 1000 ms)\n", r.overrun_latency_ms);
-	assert_true(r.overrun_latency_ms >= 500);
-	assert_true(r.overrun_latency_ms < 3000);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	assert_int_equal(run.r.overruns, st.overruns);
+	print_message("cancelled run's latency %.1f ms (interval 1000 ms)\n",
+	              run.r.overrun_latency_ms);
+	assert_true(run.r.overrun_latency_ms >= 500);
+	assert_true(run.r.overrun_latency_ms < 3000);
+	srun_stop(&run);
 }
 
 /* n tasks of /t with one TCP check each on 127.0.0.1:1 (nothing listens:
@@ -336,22 +334,17 @@ static char *tcp_apps_json(size_t ntasks, unsigned interval)
  * instances sharing one interval of 50 ms. */
 static void starts_per_wakeup(double grid_s, double seconds, struct sched_stats *st)
 {
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {
 	    .max_in_flight = 512, .interval_scale = 0.025, .phase_grid_s = grid_s};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 
-	load(&set, tcp_apps_json(10, 2));
-	sched_sync(s, &set);
-	run_loop(loop, seconds);
-	sched_get_stats(s, st);
+	srun_start(&run, &ss, tcp_apps_json(10, 2));
+	run_loop(run.loop, seconds);
+	sched_get_stats(run.s, st);
 	print_message("grid %g s: %llu checks started in %llu wake-ups, lateness max %.1f ms\n",
 	              grid_s, (unsigned long long)st->started,
 	              (unsigned long long)st->start_wakeups, st->lateness_max_ms);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	srun_stop(&run);
 }
 
 /* Checks due on one slot of the phase grid start in one loop wake-up: with
@@ -399,20 +392,16 @@ static void test_default_batch_keeps_lateness_small(void **state)
  * 2 for the two slots the first runs may straddle. */
 static void test_start_budget_spreads_a_burst(void **state)
 {
-	struct ev_loop *loop = ev_default_loop(0);
-	struct recorder r = {0};
 	struct sched_settings ss = {
 	    .max_in_flight = 512, .interval_scale = 0.1, .phase_grid_s = 1.0};
-	struct sched *s = start_sched(&r, &ss);
-	struct apps_set set;
+	struct srun run;
 	struct sched_stats st = {0};
 
 	(void)state;
-	load(&set, apps_json(400, "true", 10, NULL));
-	sched_sync(s, &set);
+	srun_start(&run, &ss, apps_json(400, "true", 10, NULL));
 	for (double t = 0; t < 20 && st.started < 400; t += 0.05) {
-		run_loop(loop, 0.05);
-		sched_get_stats(s, &st);
+		run_loop(run.loop, 0.05);
+		sched_get_stats(run.s, &st);
 	}
 	print_message("400 due at once: started %llu in %llu wake-ups, waited %llu\n",
 	              (unsigned long long)st.started, (unsigned long long)st.start_wakeups,
@@ -420,8 +409,7 @@ static void test_start_budget_spreads_a_burst(void **state)
 	assert_true(st.started >= 400);
 	assert_true(st.start_wakeups >= 4);
 	assert_true(st.waited > 0);
-	stop_sched(s, &r);
-	apps_set_free(&set);
+	srun_stop(&run);
 }
 
 int main(void)
