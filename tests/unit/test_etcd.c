@@ -132,21 +132,47 @@ static int decode(enum etcd_op op, const char *body, struct etcd_resp *r, struct
 	return etcd_decode(op, body, strlen(body), where, r, collect, w, err, errlen);
 }
 
-static void test_decode_range(void **state)
+/* A good answer: decoded (0) into r, its warnings in w; a failure names
+ * the answer and the message. */
+static void assert_decoded(enum etcd_op op, const char *body, struct etcd_resp *r,
+                           struct warnings *w)
+{
+	char err[512];
+	int rc = decode(op, body, r, w, err, sizeof(err));
+
+	if (rc != 0)
+		fail_msg("%s: %d (%s), expected it decoded", body, rc, err);
+}
+
+/* A malformed answer: refused (-1) with exactly the located message `want`;
+ * a failure names the answer. */
+static void assert_refused(enum etcd_op op, const char *body, const char *want)
 {
 	struct etcd_resp r;
 	struct warnings w;
 	char err[512];
+	int rc = decode(op, body, &r, &w, err, sizeof(err));
+
+	etcd_resp_free(&r);
+	if (rc != -1)
+		fail_msg("%s: decoded (%d), expected the refusal \"%s\"", body, rc, want);
+	if (strcmp(err, want) != 0)
+		fail_msg("%s: refused with \"%s\", expected \"%s\"", body, err, want);
+}
+
+static void test_decode_range(void **state)
+{
+	struct etcd_resp r;
+	struct warnings w;
 
 	(void)state;
-	assert_int_equal(
-	    decode(ETCD_OP_RANGE,
-	           "{\"header\":{\"cluster_id\":\"1\",\"revision\":\"42\"},\"count\":\"2\","
-	           "\"kvs\":[{\"key\":\"L2E=\",\"create_revision\":\"3\",\"mod_revision\":\"40\","
-	           "\"version\":\"2\",\"value\":\"aGVsbG8=\",\"lease\":\"7587899283482571525\"},"
-	           "{\"key\":\"L2I=\",\"mod_revision\":41}]}",
-	           &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(
+	    ETCD_OP_RANGE,
+	    "{\"header\":{\"cluster_id\":\"1\",\"revision\":\"42\"},\"count\":\"2\","
+	    "\"kvs\":[{\"key\":\"L2E=\",\"create_revision\":\"3\",\"mod_revision\":\"40\","
+	    "\"version\":\"2\",\"value\":\"aGVsbG8=\",\"lease\":\"7587899283482571525\"},"
+	    "{\"key\":\"L2I=\",\"mod_revision\":41}]}",
+	    &r, &w);
 	assert_int_equal(r.revision, 42);
 	assert_int_equal(r.count, 2);
 	assert_int_equal(r.n_kvs, 2);
@@ -163,46 +189,37 @@ static void test_decode_range(void **state)
 	assert_int_equal(w.n, 0);
 	etcd_resp_free(&r);
 	/* an empty range: no kvs at all */
-	assert_int_equal(
-	    decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"}}", &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"}}", &r, &w);
 	assert_int_equal(r.n_kvs, 0);
 	assert_false(r.more);
 	etcd_resp_free(&r);
 	/* a page of a range with a limit: more keys are left */
-	assert_int_equal(decode(ETCD_OP_RANGE,
-	                        "{\"header\":{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L2E=\"}],"
-	                        "\"more\":true,\"count\":\"5\"}",
-	                        &r, &w, err, sizeof(err)),
-	                 0);
+	assert_decoded(ETCD_OP_RANGE,
+	               "{\"header\":{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L2E=\"}],"
+	               "\"more\":true,\"count\":\"5\"}",
+	               &r, &w);
 	assert_true(r.more);
 	assert_int_equal(r.n_kvs, 1);
 	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"},\"more\":1}", &r,
-	                        &w, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, W ": /more: expected true or false, got 1");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"2\"},\"more\":1}",
+	               W ": /more: expected true or false, got 1");
 }
 
 static void test_decode_range_skips_bad_keys(void **state)
 {
 	struct etcd_resp r;
 	struct warnings w;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(
-	    decode(
-	        ETCD_OP_RANGE,
-	        "{\"header\":{\"revision\":\"9\"},\"kvs\":["
-	        "{\"key\":\"L2E=\",\"value\":\"b2s=\"},"
-	        "{\"key\":\"L2I=\",\"value\":\"%%%not-base64-and-rather-long-so-it-is-cut-off\"},"
-	        "{\"value\":\"b2s=\"},"
-	        "{\"key\":\"L2M=\",\"mod_revision\":\"soon\"},"
-	        "[1]]}",
-	        &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(
+	    ETCD_OP_RANGE,
+	    "{\"header\":{\"revision\":\"9\"},\"kvs\":["
+	    "{\"key\":\"L2E=\",\"value\":\"b2s=\"},"
+	    "{\"key\":\"L2I=\",\"value\":\"%%%not-base64-and-rather-long-so-it-is-cut-off\"},"
+	    "{\"value\":\"b2s=\"},"
+	    "{\"key\":\"L2M=\",\"mod_revision\":\"soon\"},"
+	    "[1]]}",
+	    &r, &w);
 	assert_int_equal(r.n_kvs, 1);
 	assert_int_equal(r.skipped, 4);
 	assert_string_equal(r.kvs[0].key, "/a");
@@ -224,25 +241,15 @@ static void test_decode_bad_envelopes(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(decode(ETCD_OP_RANGE, "<html>", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, W ": not JSON: '[' or '{' expected near '<' at line 1 column 1");
-	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_RANGE, "[]", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, W ": /: expected an object, got []");
-	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_RANGE, "{\"kvs\":[]}", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, W ": /header: expected an object, got nothing");
-	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":true},\"kvs\":[]}", &r,
-	                        &w, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, W ": /header/revision: expected an integer, got true");
-	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"1\"},\"kvs\":{}}", &r,
-	                        &w, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, W ": /kvs: expected an array, got {}");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_RANGE, "<html>",
+	               W ": not JSON: '[' or '{' expected near '<' at line 1 column 1");
+	assert_refused(ETCD_OP_RANGE, "[]", W ": /: expected an object, got []");
+	assert_refused(ETCD_OP_RANGE, "{\"kvs\":[]}",
+	               W ": /header: expected an object, got nothing");
+	assert_refused(ETCD_OP_RANGE, "{\"header\":{\"revision\":true},\"kvs\":[]}",
+	               W ": /header/revision: expected an integer, got true");
+	assert_refused(ETCD_OP_RANGE, "{\"header\":{\"revision\":\"1\"},\"kvs\":{}}",
+	               W ": /kvs: expected an array, got {}");
 	assert_int_equal(decode(ETCD_OP_RANGE,
 	                        "{\"error\":\"etcdserver: mvcc: required revision has been "
 	                        "compacted\",\"message\":\"etcdserver: mvcc: required revision "
@@ -259,75 +266,55 @@ static void test_decode_lease(void **state)
 {
 	struct etcd_resp r;
 	struct warnings w;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(decode(ETCD_OP_LEASE_GRANT,
-	                        "{\"header\":{\"revision\":\"1\"},\"ID\":\"758\",\"TTL\":\"5\"}",
-	                        &r, &w, err, sizeof(err)),
-	                 0);
+	assert_decoded(ETCD_OP_LEASE_GRANT,
+	               "{\"header\":{\"revision\":\"1\"},\"ID\":\"758\",\"TTL\":\"5\"}", &r, &w);
 	assert_int_equal(r.lease_id, 758);
 	assert_int_equal(r.ttl, 5);
 	etcd_resp_free(&r);
-	assert_int_equal(
-	    decode(ETCD_OP_LEASE_GRANT, "{\"header\":{},\"TTL\":\"5\"}", &r, &w, err, sizeof(err)),
-	    -1);
-	assert_string_equal(err, W ": /ID: expected an integer, got nothing");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_LEASE_GRANT, "{\"header\":{},\"TTL\":\"5\"}",
+	               W ": /ID: expected an integer, got nothing");
 	/* keepalive's answer is wrapped in "result"; a missing TTL: the lease is gone */
-	assert_int_equal(decode(ETCD_OP_LEASE_KEEPALIVE,
-	                        "{\"result\":{\"header\":{\"revision\":\"4\"},\"ID\":\"758\"}}", &r,
-	                        &w, err, sizeof(err)),
-	                 0);
+	assert_decoded(ETCD_OP_LEASE_KEEPALIVE,
+	               "{\"result\":{\"header\":{\"revision\":\"4\"},\"ID\":\"758\"}}", &r, &w);
 	assert_int_equal(r.lease_id, 758);
 	assert_int_equal(r.ttl, 0);
 	etcd_resp_free(&r);
-	assert_int_equal(
-	    decode(ETCD_OP_LEASE_KEEPALIVE, "{\"ID\":\"758\"}", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, W ": /result: expected an object, got nothing");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_LEASE_KEEPALIVE, "{\"ID\":\"758\"}",
+	               W ": /result: expected an object, got nothing");
 }
 
 static void test_decode_txn_and_auth(void **state)
 {
 	struct etcd_resp r;
 	struct warnings w;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(
-	    decode(
-	        ETCD_OP_TXN,
-	        "{\"header\":{\"revision\":\"4\"},\"responses\":[{\"response_range\":{\"header\":"
-	        "{\"revision\":\"4\"},\"kvs\":[{\"key\":\"L3Y=\",\"create_revision\":\"4\","
-	        "\"value\":\"MTEuMC4wLjE=\"}],\"count\":\"1\"}}]}",
-	        &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(
+	    ETCD_OP_TXN,
+	    "{\"header\":{\"revision\":\"4\"},\"responses\":[{\"response_range\":{\"header\":"
+	    "{\"revision\":\"4\"},\"kvs\":[{\"key\":\"L3Y=\",\"create_revision\":\"4\","
+	    "\"value\":\"MTEuMC4wLjE=\"}],\"count\":\"1\"}}]}",
+	    &r, &w);
 	assert_false(r.succeeded);
 	assert_int_equal(r.n_kvs, 1);
 	assert_string_equal(r.kvs[0].value, "11.0.0.1");
 	etcd_resp_free(&r);
-	assert_int_equal(
-	    decode(ETCD_OP_TXN,
-	           "{\"header\":{\"revision\":\"4\"},\"succeeded\":true,\"responses\":["
-	           "{\"response_put\":{\"header\":{\"revision\":\"4\"}}}]}",
-	           &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(ETCD_OP_TXN,
+	               "{\"header\":{\"revision\":\"4\"},\"succeeded\":true,\"responses\":["
+	               "{\"response_put\":{\"header\":{\"revision\":\"4\"}}}]}",
+	               &r, &w);
 	assert_true(r.succeeded);
 	assert_int_equal(r.n_kvs, 0);
 	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_TXN, "{\"succeeded\":\"yes\"}", &r, &w, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, W ": /succeeded: expected true or false, got \"yes\"");
-	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_AUTH, "{\"token\":\"abc.7\"}", &r, &w, err, sizeof(err)),
-	                 0);
+	assert_refused(ETCD_OP_TXN, "{\"succeeded\":\"yes\"}",
+	               W ": /succeeded: expected true or false, got \"yes\"");
+	assert_decoded(ETCD_OP_AUTH, "{\"token\":\"abc.7\"}", &r, &w);
 	assert_string_equal(r.token, "abc.7");
 	etcd_resp_free(&r);
 	/* a token of the wrong type is a credential too: not quoted */
-	assert_int_equal(decode(ETCD_OP_AUTH, "{\"token\":42}", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, W ": /token: expected a token");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_AUTH, "{\"token\":42}", W ": /token: expected a token");
 }
 
 #define WW "etcd http://127.0.0.1:2379 /v3/watch"
@@ -336,26 +323,21 @@ static void test_decode_watch(void **state)
 {
 	struct etcd_resp r;
 	struct warnings w;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(decode(ETCD_OP_WATCH,
-	                        "{\"result\":{\"header\":{\"revision\":\"2\"},\"created\":true}}",
-	                        &r, &w, err, sizeof(err)),
-	                 0);
+	assert_decoded(ETCD_OP_WATCH,
+	               "{\"result\":{\"header\":{\"revision\":\"2\"},\"created\":true}}", &r, &w);
 	assert_true(r.created);
 	assert_int_equal(r.revision, 2);
 	assert_int_equal(r.n_events, 0);
 	etcd_resp_free(&r);
-	assert_int_equal(
-	    decode(ETCD_OP_WATCH,
-	           "{\"result\":{\"header\":{\"revision\":\"3\"},\"events\":["
-	           "{\"kv\":{\"key\":\"L2E=\",\"mod_revision\":\"2\",\"value\":\"aGVsbG8=\"}},"
-	           "{\"type\":\"DELETE\",\"kv\":{\"key\":\"L2E=\",\"mod_revision\":\"3\"}},"
-	           "{\"type\":\"RENAME\",\"kv\":{\"key\":\"L2E=\"}},"
-	           "{\"type\":\"PUT\",\"kv\":{\"key\":\"\"}}]}}",
-	           &r, &w, err, sizeof(err)),
-	    0);
+	assert_decoded(ETCD_OP_WATCH,
+	               "{\"result\":{\"header\":{\"revision\":\"3\"},\"events\":["
+	               "{\"kv\":{\"key\":\"L2E=\",\"mod_revision\":\"2\",\"value\":\"aGVsbG8=\"}},"
+	               "{\"type\":\"DELETE\",\"kv\":{\"key\":\"L2E=\",\"mod_revision\":\"3\"}},"
+	               "{\"type\":\"RENAME\",\"kv\":{\"key\":\"L2E=\"}},"
+	               "{\"type\":\"PUT\",\"kv\":{\"key\":\"\"}}]}}",
+	               &r, &w);
 	assert_int_equal(r.n_events, 2);
 	assert_int_equal(r.events[0].type, ETCD_EVENT_PUT);
 	assert_string_equal(r.events[0].kv.value, "hello");
@@ -369,25 +351,19 @@ static void test_decode_watch(void **state)
 	                    WW ": /result/events/3/kv/key: expected base64, got \"\" (skipped)");
 	etcd_resp_free(&r);
 	/* compaction: the header has no revision, the answer says where to read again */
-	assert_int_equal(decode(ETCD_OP_WATCH,
-	                        "{\"result\":{\"header\":{\"raft_term\":\"2\"},\"canceled\":true,"
-	                        "\"compact_revision\":\"6\"}}",
-	                        &r, &w, err, sizeof(err)),
-	                 0);
+	assert_decoded(ETCD_OP_WATCH,
+	               "{\"result\":{\"header\":{\"raft_term\":\"2\"},\"canceled\":true,"
+	               "\"compact_revision\":\"6\"}}",
+	               &r, &w);
 	assert_true(r.canceled);
 	assert_int_equal(r.compact_revision, 6);
 	etcd_resp_free(&r);
-	assert_int_equal(decode(ETCD_OP_WATCH,
-	                        "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":"
-	                        "\"etcdserver: no leader\"}}",
-	                        &r, &w, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, WW ": etcd error 14: etcdserver: no leader");
-	etcd_resp_free(&r);
-	assert_int_equal(
-	    decode(ETCD_OP_WATCH, "{\"result\":{\"created\":true}}", &r, &w, err, sizeof(err)), -1);
-	assert_string_equal(err, WW ": /result/header: expected an object, got nothing");
-	etcd_resp_free(&r);
+	assert_refused(ETCD_OP_WATCH,
+	               "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":"
+	               "\"etcdserver: no leader\"}}",
+	               WW ": etcd error 14: etcdserver: no leader");
+	assert_refused(ETCD_OP_WATCH, "{\"result\":{\"created\":true}}",
+	               WW ": /result/header: expected an object, got nothing");
 }
 
 int main(void)
