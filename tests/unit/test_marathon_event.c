@@ -39,6 +39,22 @@ static void decode_bad(const char *type, const char *json, const char *want)
 	assert_null(ev.type);
 }
 
+/* (type, json) decodes to an event of that kind, named want_type; a
+ * failure names the event. */
+static void assert_kind(const char *type, const char *json, enum marathon_event_kind kind,
+                        const char *want_type)
+{
+	struct marathon_event ev;
+
+	decode_ok(type, json, &ev);
+	if (ev.kind != kind)
+		fail_msg("%s %s: kind %d, expected %d", type, json, (int)ev.kind, (int)kind);
+	if (ev.type == NULL || strcmp(ev.type, want_type) != 0)
+		fail_msg("%s %s: type %s, expected %s", type, json, ev.type ? ev.type : "(none)",
+		         want_type);
+	marathon_event_free(&ev);
+}
+
 #define RUNNING_EVENT                                                                              \
 	"{\"eventType\":\"status_update_event\",\"timestamp\":\"2026-12-01T10:00:00.000Z\","       \
 	"\"slaveId\":\"s1\",\"taskId\":\"prod_web.1\",\"taskStatus\":\"TASK_RUNNING\","            \
@@ -74,30 +90,18 @@ static void test_status_update_running(void **state)
 /* Without an event: line the JSON's eventType names the event. */
 static void test_type_from_event_type(void **state)
 {
-	struct marathon_event ev;
-
 	(void)state;
-	decode_ok("message", RUNNING_EVENT, &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_STATUS_UPDATE);
-	assert_string_equal(ev.type, "status_update_event");
-	marathon_event_free(&ev);
-	decode_ok("message", "{\"eventType\":\"event_stream_attached\",\"remoteAddress\":\"1\"}",
-	          &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_IGNORED);
-	assert_string_equal(ev.type, "event_stream_attached");
-	marathon_event_free(&ev);
+	assert_kind("message", RUNNING_EVENT, MARATHON_EVENT_STATUS_UPDATE, "status_update_event");
+	assert_kind("message", "{\"eventType\":\"event_stream_attached\",\"remoteAddress\":\"1\"}",
+	            MARATHON_EVENT_IGNORED, "event_stream_attached");
 }
 
 /* A type vipd does not act on is not even parsed. */
 static void test_other_types_ignored(void **state)
 {
-	struct marathon_event ev;
-
 	(void)state;
-	decode_ok("deployment_info", "{not json at all", &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_IGNORED);
-	assert_string_equal(ev.type, "deployment_info");
-	marathon_event_free(&ev);
+	assert_kind("deployment_info", "{not json at all", MARATHON_EVENT_IGNORED,
+	            "deployment_info");
 }
 
 static void test_status_update_terminal_and_killing(void **state)
@@ -131,44 +135,53 @@ static void test_status_update_terminal_and_killing(void **state)
 	marathon_event_free(&ev);
 }
 
+/* Events that change apps: the ids of the apps to read again, in order. */
+static const struct {
+	const char *type, *json;
+	size_t n;
+	const char *ids[2];
+} app_changes[] = {
+    {"api_post_event",
+     "{\"eventType\":\"api_post_event\",\"clientIp\":\"::1\",\"uri\":\"/v2/apps/my-app\","
+     "\"appDefinition\":{\"id\":\"/my-app\",\"instances\":2,\"cmd\":\"sleep 30\"}}",
+     1,
+     {"/my-app"}},
+    {"app_terminated_event",
+     "{\"eventType\":\"app_terminated_event\",\"appId\":\"/prod/db\","
+     "\"timestamp\":\"2026-12-01T10:00:00.000Z\"}",
+     1,
+     {"/prod/db"}},
+    /* Each app once, pods left out. */
+    {"deployment_success",
+     "{\"eventType\":\"deployment_success\",\"id\":\"867ed450\",\"plan\":{"
+     "\"id\":\"867ed450\",\"original\":{},\"target\":{},\"steps\":["
+     "{\"actions\":[{\"action\":\"StartApplication\",\"app\":\"/a\"},"
+     "{\"action\":\"StartPod\",\"pod\":\"/p\"}]},"
+     "{\"actions\":[{\"action\":\"ScaleApplication\",\"app\":\"/a\"},"
+     "{\"action\":\"StopApplication\",\"app\":\"/g/b\"}]}]}}",
+     2,
+     {"/a", "/g/b"}},
+};
+
 static void test_app_changes(void **state)
 {
-	struct marathon_event ev;
-
 	(void)state;
-	decode_ok(
-	    "api_post_event",
-	    "{\"eventType\":\"api_post_event\",\"clientIp\":\"::1\",\"uri\":\"/v2/apps/my-app\","
-	    "\"appDefinition\":{\"id\":\"/my-app\",\"instances\":2,\"cmd\":\"sleep 30\"}}",
-	    &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_APPS_CHANGED);
-	assert_int_equal(ev.napp_ids, 1);
-	assert_string_equal(ev.app_ids[0], "/my-app");
-	marathon_event_free(&ev);
+	for (size_t i = 0; i < sizeof(app_changes) / sizeof(app_changes[0]); i++) {
+		const char *type = app_changes[i].type;
+		struct marathon_event ev;
 
-	decode_ok("app_terminated_event",
-	          "{\"eventType\":\"app_terminated_event\",\"appId\":\"/prod/db\","
-	          "\"timestamp\":\"2026-12-01T10:00:00.000Z\"}",
-	          &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_APPS_CHANGED);
-	assert_int_equal(ev.napp_ids, 1);
-	assert_string_equal(ev.app_ids[0], "/prod/db");
-	marathon_event_free(&ev);
-
-	/* Each app once, pods left out. */
-	decode_ok("deployment_success",
-	          "{\"eventType\":\"deployment_success\",\"id\":\"867ed450\",\"plan\":{"
-	          "\"id\":\"867ed450\",\"original\":{},\"target\":{},\"steps\":["
-	          "{\"actions\":[{\"action\":\"StartApplication\",\"app\":\"/a\"},"
-	          "{\"action\":\"StartPod\",\"pod\":\"/p\"}]},"
-	          "{\"actions\":[{\"action\":\"ScaleApplication\",\"app\":\"/a\"},"
-	          "{\"action\":\"StopApplication\",\"app\":\"/g/b\"}]}]}}",
-	          &ev);
-	assert_int_equal(ev.kind, MARATHON_EVENT_APPS_CHANGED);
-	assert_int_equal(ev.napp_ids, 2);
-	assert_string_equal(ev.app_ids[0], "/a");
-	assert_string_equal(ev.app_ids[1], "/g/b");
-	marathon_event_free(&ev);
+		decode_ok(type, app_changes[i].json, &ev);
+		if (ev.kind != MARATHON_EVENT_APPS_CHANGED)
+			fail_msg("%s: kind %d, expected apps changed", type, (int)ev.kind);
+		if (ev.napp_ids != app_changes[i].n)
+			fail_msg("%s: %zu app ids, expected %zu", type, ev.napp_ids,
+			         app_changes[i].n);
+		for (size_t k = 0; k < app_changes[i].n; k++)
+			if (strcmp(ev.app_ids[k], app_changes[i].ids[k]) != 0)
+				fail_msg("%s: app id %zu is %s, expected %s", type, k,
+				         ev.app_ids[k], app_changes[i].ids[k]);
+		marathon_event_free(&ev);
+	}
 }
 
 static void test_malformed_documents(void **state)
