@@ -271,6 +271,28 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A client of the stand-in s with options opt, events recorded in r; its
+ * URL with a trailing '/' when `slash` (both forms are Marathon's). */
+static struct marathon_client *client_start(struct ev_loop *loop, const struct standin *s,
+                                            const struct marathon_client_options *opt,
+                                            struct rec *r, bool slash)
+{
+	struct marathon_client *c;
+	char url[64], err[256];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, slash ? "/" : "");
+	assert_int_equal(marathon_client_start(loop, url, opt, &CB, r, &c, err, sizeof(err)), 0);
+	return c;
+}
+
+/* The client, its stand-in and the loop, freed in that order. */
+static void client_stop(struct ev_loop *loop, struct marathon_client *c, struct standin *s)
+{
+	marathon_client_free(c);
+	standin_stop(loop, s);
+	ev_loop_destroy(loop);
+}
+
 #define RUNNING(task)                                                                              \
 	"{\"eventType\":\"status_update_event\",\"appId\":\"/prod/web\",\"taskId\":\"" task        \
 	"\",\"taskStatus\":\"TASK_RUNNING\",\"host\":\"10.0.0.2\",\"ports\":[31001]}"
@@ -281,12 +303,11 @@ static void test_state_then_events(void **state)
 	struct marathon_client *c;
 	struct standin s;
 	struct rec r = {0};
-	char url[64], want[256], err[256];
+	char want[256];
 
 	(void)state;
 	standin_start(loop, &s);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
-	assert_int_equal(marathon_client_start(loop, url, &FAST, &CB, &r, &c, err, sizeof(err)), 0);
+	c = client_start(loop, &s, &FAST, &r, true);
 	assert_int_equal(wait_states(loop, &r, 1), 1);
 	snprintf(want, sizeof(want), "marathon http://127.0.0.1:%d /v2/apps?embed=apps.tasks",
 	         s.port);
@@ -320,9 +341,7 @@ static void test_state_then_events(void **state)
 	         s.port);
 	assert_string_equal(r.problems[0], want);
 	assert_int_equal(r.events, 2);
-	marathon_client_free(c);
-	standin_stop(loop, &s);
-	ev_loop_destroy(loop);
+	client_stop(loop, c, &s);
 }
 
 /* Events that come while the state is read are applied after it. */
@@ -332,13 +351,11 @@ static void test_events_held_during_state_read(void **state)
 	struct marathon_client *c;
 	struct standin s;
 	struct rec r = {0};
-	char url[64], err[256];
 
 	(void)state;
 	standin_start(loop, &s);
 	standin_cmd(&s, "apps-delay 0.5");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
-	assert_int_equal(marathon_client_start(loop, url, &FAST, &CB, &r, &c, err, sizeof(err)), 0);
+	c = client_start(loop, &s, &FAST, &r, false);
 	run_until(loop, &s.attached, 5);
 	assert_int_equal(s.attached, 1);
 	standin_cmd(&s, "event status_update_event %s", RUNNING("prod_web.3"));
@@ -364,9 +381,7 @@ static void test_events_held_during_state_read(void **state)
 	run_for(loop, 0.1);
 	assert_int_equal(s.apps_served, 2);
 	assert_int_equal(r.nproblems, 0);
-	marathon_client_free(c);
-	standin_stop(loop, &s);
-	ev_loop_destroy(loop);
+	client_stop(loop, c, &s);
 }
 
 static int port_unused(void)
@@ -447,14 +462,13 @@ static void test_state_errors(void **state)
 	struct marathon_client *c;
 	struct standin s;
 	struct rec r = {0};
-	char url[64], want[256], err[256];
+	char want[256];
 
 	(void)state;
 	opt.state_timeout_s = 0.5;
 	standin_start(loop, &s);
 	standin_cmd(&s, "apps-status 500");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
-	assert_int_equal(marathon_client_start(loop, url, &opt, &CB, &r, &c, err, sizeof(err)), 0);
+	c = client_start(loop, &s, &opt, &r, false);
 	run_for(loop, 0.5);
 	assert_int_equal(r.states, 0);
 	assert_true(s.apps_served > 2);
@@ -488,9 +502,7 @@ static void test_state_errors(void **state)
 
 	standin_cmd(&s, "apps-delay 0");
 	assert_int_equal(wait_states(loop, &r, 1), 1);
-	marathon_client_free(c);
-	standin_stop(loop, &s);
-	ev_loop_destroy(loop);
+	client_stop(loop, c, &s);
 }
 
 static void test_bad_urls(void **state)
