@@ -16,6 +16,7 @@
 #include "vipd/api.h"
 #include "vipd/apps.h"
 #include "vipd/exec.h"
+#include "expect_fields.h"
 
 static void test_listen_port_alone_is_loopback(void **state)
 {
@@ -153,6 +154,32 @@ static const char *backend_field(json_t *vip, size_t i, const char *key)
 	return buf;
 }
 
+struct backend_ref {
+	json_t *vip;
+	size_t i;
+};
+
+/* field_of_fn over backend_field */
+static const char *backend_field_of(void *ctx, const char *key, char *buf, size_t len)
+{
+	struct backend_ref *b = ctx;
+
+	(void)buf;
+	(void)len;
+	return backend_field(b->vip, b->i, key);
+}
+
+/* Backend i of the VIP named `name` has each "key=value" of `want`; a
+ * failure names the VIP, the backend and the field. */
+static void assert_backend(json_t *vip, const char *name, size_t i, const char *want)
+{
+	struct backend_ref b = {vip, i};
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s backend %zu", name, i);
+	expect_fields(what, want, backend_field_of, &b);
+}
+
 static void test_vips_view(void **state)
 {
 	struct fixture *f = *state;
@@ -170,13 +197,9 @@ static void test_vips_view(void **state)
 	assert_null(json_object_get(db, "name"));
 	assert_int_equal(json_array_size(json_object_get(db, "fqdns")), 0);
 	assert_int_equal(json_array_size(json_object_get(db, "backends")), 1);
-	assert_string_equal(backend_field(db, 0, "task"), "db.1");
-	assert_string_equal(backend_field(db, 0, "health"), "unknown");
-	assert_string_equal(backend_field(db, 0, "weight"), "0");
-	assert_string_equal(backend_field(db, 0, "in_rotation"), "0");
-	assert_string_equal(backend_field(db, 0, "address"), "10.1.0.4:31004");
-	assert_string_equal(backend_field(db, 0, "phase"), "out");
-	assert_string_equal(backend_field(web, 0, "phase"), "in");
+	assert_backend(db, "10.0.0.9:5432", 0,
+	               "task=db.1 health=unknown weight=0 in_rotation=0 address=10.1.0.4:31004 "
+	               "phase=out");
 
 	assert_string_equal(json_string_value(json_object_get(web, "name")), "/web");
 	assert_string_equal(json_string_value(json_object_get(web, "protocol")), "TCP");
@@ -184,12 +207,9 @@ static void test_vips_view(void **state)
 	                    "web.marathon.l4lb.thisdcos.directory");
 	/* Two labels, one staging task: each running task once. */
 	assert_int_equal(json_array_size(json_object_get(web, "backends")), 2);
-	assert_string_equal(backend_field(web, 0, "task"), "web.1");
-	assert_string_equal(backend_field(web, 0, "app"), "/web");
-	assert_string_equal(backend_field(web, 0, "health"), "healthy");
-	assert_string_equal(backend_field(web, 0, "weight"), "1");
-	assert_string_equal(backend_field(web, 0, "in_rotation"), "1");
-	assert_string_equal(backend_field(web, 1, "address"), "10.1.0.2:31002");
+	assert_backend(web, "/web", 0,
+	               "task=web.1 app=/web health=healthy weight=1 in_rotation=1 phase=in");
+	assert_backend(web, "/web", 1, "address=10.1.0.2:31002");
 	json_decref(doc);
 	api_vips_free(&v);
 }
@@ -235,10 +255,7 @@ static void test_vips_draining(void **state)
 	assert_int_equal(api_vips_build(&f->st, &v), 0);
 	doc = api_vips_json(&f->st, &v, 11000);
 	db = json_array_get(json_object_get(doc, "vips"), 0);
-	assert_string_equal(backend_field(db, 0, "task"), "db.1");
-	assert_string_equal(backend_field(db, 0, "phase"), "draining");
-	assert_string_equal(backend_field(db, 0, "weight"), "0");
-	assert_string_equal(backend_field(db, 0, "in_rotation"), "0");
+	assert_backend(db, "10.0.0.9:5432", 0, "task=db.1 phase=draining weight=0 in_rotation=0");
 	left = json_object_get(json_array_get(json_object_get(db, "backends"), 0),
 	                       "drain_seconds_left");
 	assert_true(json_is_real(left));
@@ -275,6 +292,14 @@ static void test_vips_stale_index(void **state)
 	api_vips_free(&v);
 }
 
+/* The metrics text holds `line` (a whole line where it starts and ends
+ * with a newline); a failure names it. */
+static void assert_metric(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fail_msg("the metrics lack \"%s\"", line);
+}
+
 static void test_metrics_text(void **state)
 {
 	struct fixture *f = *state;
@@ -293,25 +318,23 @@ static void test_metrics_text(void **state)
 	text = api_metrics_text(&f->st, &c, &v, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
-	assert_non_null(strstr(text, "\nvipd_checks_total{kind=\"tcp\"} 7\n"));
-	assert_non_null(strstr(text, "\nvipd_checks_total{kind=\"http\"} 0\n"));
-	assert_non_null(strstr(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n"));
-	assert_non_null(strstr(text, "\nvipd_task_health_transitions_total{to=\"unhealthy\"} 4\n"));
-	assert_non_null(strstr(text, "\nvipd_reconcile_rounds_total 3\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_ipvs_operations_total{op=\"edit_dest\",result=\"error\"} 5\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_ipvs_operations_total{op=\"add_service\",result=\"ok\"} 0\n"));
-	assert_non_null(strstr(text, "# TYPE vipd_vip_backends gauge\n"));
+	assert_metric(text, "\nvipd_checks_total{kind=\"tcp\"} 7\n");
+	assert_metric(text, "\nvipd_checks_total{kind=\"http\"} 0\n");
+	assert_metric(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n");
+	assert_metric(text, "\nvipd_task_health_transitions_total{to=\"unhealthy\"} 4\n");
+	assert_metric(text, "\nvipd_reconcile_rounds_total 3\n");
+	assert_metric(text, "\nvipd_ipvs_operations_total{op=\"edit_dest\",result=\"error\"} 5\n");
+	assert_metric(text, "\nvipd_ipvs_operations_total{op=\"add_service\",result=\"ok\"} 0\n");
+	assert_metric(text, "# TYPE vipd_vip_backends gauge\n");
 	snprintf(want, sizeof(want),
 	         "\nvipd_vip_backends{vip=\"%s\",protocol=\"TCP\",state=\"healthy\"} 2\n", web);
-	assert_non_null(strstr(text, want));
-	assert_non_null(strstr(
+	assert_metric(text, want);
+	assert_metric(
 	    text,
-	    "\nvipd_vip_backends{vip=\"10.0.0.9:5432\",protocol=\"TCP\",state=\"unknown\"} 1\n"));
-	assert_non_null(strstr(
+	    "\nvipd_vip_backends{vip=\"10.0.0.9:5432\",protocol=\"TCP\",state=\"unknown\"} 1\n");
+	assert_metric(
 	    text,
-	    "\nvipd_vip_backends{vip=\"10.0.0.9:5432\",protocol=\"TCP\",state=\"healthy\"} 0\n"));
+	    "\nvipd_vip_backends{vip=\"10.0.0.9:5432\",protocol=\"TCP\",state=\"healthy\"} 0\n");
 	free(text);
 	api_vips_free(&v);
 }
@@ -381,23 +404,17 @@ static void test_check_durations(void **state)
 	note_tcp_check(&c, 1, CHECK_IGNORED); /* run, not failed */
 	text = api_metrics_text(&f->st, &c, &v, &len);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "# TYPE vipd_check_duration_seconds histogram\n"));
-	assert_non_null(strstr(text, "\nvipd_checks_total{kind=\"tcp\"} 4\n"));
-	assert_non_null(strstr(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.025\"} 1\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.05\"} 2\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"2.5\"} 3\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"10\"} 3\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"+Inf\"} 4\n"));
-	assert_non_null(
-	    strstr(text, "\nvipd_check_duration_seconds_sum{kind=\"tcp\"} 22.031000\n"));
-	assert_non_null(strstr(text, "\nvipd_check_duration_seconds_count{kind=\"tcp\"} 4\n"));
-	assert_non_null(strstr(text, "\nvipd_check_duration_seconds_count{kind=\"http\"} 0\n"));
+	assert_metric(text, "# TYPE vipd_check_duration_seconds histogram\n");
+	assert_metric(text, "\nvipd_checks_total{kind=\"tcp\"} 4\n");
+	assert_metric(text, "\nvipd_checks_failed_total{kind=\"tcp\"} 2\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.025\"} 1\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"0.05\"} 2\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"2.5\"} 3\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"10\"} 3\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_bucket{kind=\"tcp\",le=\"+Inf\"} 4\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_sum{kind=\"tcp\"} 22.031000\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_count{kind=\"tcp\"} 4\n");
+	assert_metric(text, "\nvipd_check_duration_seconds_count{kind=\"http\"} 0\n");
 	free(text);
 }
 

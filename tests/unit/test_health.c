@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "vipd/health.h"
+#include "expect_fields.h"
 
 static struct health_check make_hc(enum hc_protocol proto, unsigned grace, unsigned max_failures)
 {
@@ -81,11 +82,13 @@ static void hrun_start(struct hrun *r, enum hc_protocol proto, unsigned grace,
 		health_check_set_hysteresis(&r->st, hy);
 }
 
-/* The value of one field of the run, as text: the transition's rule, from,
- * to and failures (its consecutive failures), the state's state,
- * st_failures, successes, last (outcome) and reported. */
-static const char *hrun_field(const struct hrun *r, const char *key, char *buf, size_t len)
+/* The value of one field of the run, as text (field_of_fn): the
+ * transition's rule, from, to and failures (its consecutive failures), the
+ * state's state, st_failures, successes, last (outcome) and reported. */
+static const char *hrun_field(void *ctx, const char *key, char *buf, size_t len)
 {
+	const struct hrun *r = ctx;
+
 	if (strcmp(key, "rule") == 0)
 		return health_rule_name(r->tr.rule);
 	if (strcmp(key, "from") == 0)
@@ -109,24 +112,14 @@ static const char *hrun_field(const struct hrun *r, const char *key, char *buf, 
 	return buf;
 }
 
-/* Each "key=value" of `want` (space-separated) holds, else the case and
- * its step are named with the field, its value and the one expected. */
-static void hrun_expect(const struct hrun *r, const char *name, const char *step, const char *want)
+/* Each "key=value" of `want` holds, else the case and its step are named
+ * with the field, its value and the one expected. */
+static void hrun_expect(struct hrun *r, const char *name, const char *step, const char *want)
 {
-	char spec[256], buf[32];
-	char *save = NULL;
+	char what[160];
 
-	snprintf(spec, sizeof(spec), "%s", want);
-	for (char *kv = strtok_r(spec, " ", &save); kv != NULL; kv = strtok_r(NULL, " ", &save)) {
-		char *eq = strchr(kv, '=');
-		const char *got;
-
-		assert_non_null(eq);
-		*eq = '\0';
-		got = hrun_field(r, kv, buf, sizeof(buf));
-		if (strcmp(got, eq + 1) != 0)
-			fail_msg("%s, %s: %s is %s, expected %s", name, step, kv, got, eq + 1);
-	}
+	snprintf(what, sizeof(what), "%s, %s", name, step);
+	expect_fields(what, want, hrun_field, r);
 }
 
 #define ANY (-1)
