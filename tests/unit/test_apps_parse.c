@@ -49,7 +49,7 @@ static void test_single_app_defaults(void **state)
 	                           " \"healthChecks\": [{}]}");
 	const struct health_check *hc;
 
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(set.napps, 1);
 	assert_string_equal(set.apps[0].id, "/web");
 	assert_int_equal(set.apps[0].nports, 1);
@@ -79,7 +79,7 @@ static void test_app_wrapper_and_list(void **state)
 	           " \"host\": \"10.1.0.2\", \"ports\": [31000, 31001], \"state\": "
 	           "\"TASK_KILLING\", \"startedAt\": \"2026-01-01T00:00:00.000Z\","
 	           " \"ipAddresses\": [{\"ipAddress\": \"9.0.0.2\", \"protocol\": \"IPv4\"}]}]}]}");
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(set.napps, 2);
 	assert_string_equal(set.apps[1].json_path, "/apps/1");
 	assert_int_equal(set.apps[1].ntasks, 1);
@@ -101,7 +101,7 @@ static void test_nested_groups_resolve_ids(void **state)
 	         " {\"id\": \"../cache\"}, {\"id\": \"./q\"}], \"groups\": [{\"id\": \"/other\","
 	         " \"apps\": [{\"id\": \"x\"}]}]}]}");
 
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(set.napps, 6);
 	assert_string_equal(set.apps[0].id, "/prod/web");
 	assert_string_equal(set.apps[1].id, "/abs");
@@ -123,7 +123,7 @@ static void test_port_mappings_and_labels(void **state)
 	    " \"tasks\": [{\"id\": \"c.1\"}]}");
 	const struct port_def *p;
 
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_true(set.apps[0].ports_are_mappings);
 	p = &set.apps[0].ports[0];
 	assert_int_equal(p->port, 8080);
@@ -146,7 +146,7 @@ static void test_command_check_fields(void **state)
 	    " \"ignoreHttp1xx\": true, \"path\": \"/h\"}]}");
 	const struct health_check *hc = set.apps[0].checks;
 
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(hc[0].protocol, HC_PROTO_COMMAND);
 	assert_string_equal(hc[0].command, "true");
 	assert_int_equal(hc[0].grace_period_s, 0);
@@ -346,7 +346,7 @@ static void test_many_apps_load(void **state)
 		                        i ? "," : "", i, 1000 + i);
 	off += (size_t)snprintf(doc + off, cap - off, "]}");
 	assert_int_equal(apps_load_buffer(&set, "many.json", doc, off), 0);
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(set.napps, n);
 	assert_string_equal(set.apps[n - 1].id, "/app-4999");
 	apps_set_free(&set);
@@ -414,7 +414,7 @@ static void test_command_over_arg_limit(void **state)
 	    "\"Argument list too long\"), got 131072 bytes",
 	};
 
-	assert_int_equal(set.diags.count, 0);
+	assert_diags(&set, NULL, 0);
 	assert_int_equal(set.napps, 1);
 	assert_int_equal(strlen(set.apps[0].checks[0].command), 131071);
 	apps_set_free(&set);
