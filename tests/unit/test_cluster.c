@@ -12,26 +12,17 @@
 #include <netinet/in.h>
 
 #include "vipd/cluster.h"
+#include "cluster_fixture.h"
 
 #define P CLUSTER_PREFIX_DEFAULT
 
 static struct cluster_backend backend(const char *node, const char *vip, uint8_t proto,
                                       const char *addr, uint16_t port, enum cluster_health health)
 {
-	struct cluster_backend b;
-	char err[256];
+	char task[64];
 
-	memset(&b, 0, sizeof(b));
-	snprintf(b.node, sizeof(b.node), "%s", node);
-	assert_int_equal(vip_parse(vip, &b.vip, err, sizeof(err)), 0);
-	b.protocol = proto;
-	assert_int_equal(lb_addr_parse(addr, &b.addr), 0);
-	b.port = port;
-	b.weight = 1;
-	b.health = health;
-	snprintf(b.app, sizeof(b.app), "/web");
-	snprintf(b.task, sizeof(b.task), "web.%s.%u", node, (unsigned)port);
-	return b;
+	snprintf(task, sizeof(task), "web.%s.%u", node, (unsigned)port);
+	return cluster_fixture_backend(node, vip, proto, addr, port, health, task);
 }
 
 static void assert_round_trip(const struct cluster_backend *b, const char *want_key,

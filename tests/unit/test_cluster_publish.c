@@ -12,26 +12,17 @@
 #include <netinet/in.h>
 
 #include "vipd/cluster.h"
+#include "cluster_fixture.h"
 
 #define P CLUSTER_PREFIX_DEFAULT
 
 static struct cluster_backend backend(const char *vip, const char *addr, uint16_t port,
                                       enum cluster_health health)
 {
-	struct cluster_backend b;
-	char err[256];
+	char task[64];
 
-	memset(&b, 0, sizeof(b));
-	snprintf(b.node, sizeof(b.node), "a1");
-	assert_int_equal(vip_parse(vip, &b.vip, err, sizeof(err)), 0);
-	b.protocol = IPPROTO_TCP;
-	assert_int_equal(lb_addr_parse(addr, &b.addr), 0);
-	b.port = port;
-	b.weight = 1;
-	b.health = health;
-	snprintf(b.app, sizeof(b.app), "/web");
-	snprintf(b.task, sizeof(b.task), "web.%u", (unsigned)port);
-	return b;
+	snprintf(task, sizeof(task), "web.%u", (unsigned)port);
+	return cluster_fixture_backend("a1", vip, IPPROTO_TCP, addr, port, health, task);
 }
 
 static void build(const struct cluster_backend *b, size_t n, struct cluster_records *out)
