@@ -45,9 +45,14 @@ check() { # what expected-output command...
   LAST_RC=$rc; LAST_ERR=$(cat "$TMP/err")
 }
 
+lines_of() { # text n...: lines n... (from 1) of text, in the order given
+  local text=$1 n; shift
+  for n in "$@"; do sed -n "${n}p" <<<"$text"; done
+}
+
 # The whole timeline; the malformed line is skipped, located, on stderr.
 
-want=$(cat <<'OUT'
+timeline=$(cat <<'OUT'
 2026-11-26T10:00:00.000Z  start  version 0.1.0, programming IPVS, audit_lines_dropped 0
 2026-11-26T10:00:00.010Z  reload  2 apps, 3 tasks, 0 errors, 0 kept last good
 2026-11-26T10:00:01.000Z  /web web.a  check 0 unknown -> healthy  first_success, ok, HTTP 200
@@ -71,58 +76,29 @@ want=$(cat <<'OUT'
 2026-11-26T10:03:20.000Z  stop  version 0.1.0, programming IPVS, audit_lines_dropped 0
 OUT
 )
-check "timeline" "$want" "$vipctl" audit "$TMP/audit.log"
+check "timeline" "$timeline" "$vipctl" audit "$TMP/audit.log"
 expect_eq "$LAST_RC" 0 "timeline exit code"
 expect_eq "$LAST_ERR" "vipctl audit: $TMP/audit.log:12: not a JSON object: '[' or '{' expected near 'not'; line skipped
 vipctl audit: 1 lines skipped (not audit lines)" "located message for the malformed line"
 
-# --task: its health lines and the kernel lines of its destination.
+# --task: its health lines and the kernel lines of its destination (the
+# filters' answers are lines of the whole timeline, numbered from 1).
 
-want=$(cat <<'OUT'
-2026-11-26T10:00:01.000Z  /web web.a  check 0 unknown -> healthy  first_success, ok, HTTP 200
-2026-11-26T10:00:01.000Z  /web web.a  task unknown -> healthy  all_checks_healthy
-2026-11-26T10:00:01.100Z  ipvs add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1  ok
-2026-11-26T10:01:00.000Z  /web web.a  check 0 healthy -> unhealthy  failure, http_status, HTTP 503  | HTTP 503: upstream\nbusy
-2026-11-26T10:01:00.000Z  /web web.a  task healthy -> unhealthy  check_unhealthy
-2026-11-26T10:01:00.200Z  ipvs edit dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 0  ok
-2026-11-26T10:01:30.200Z  ipvs del dest TCP 11.0.0.1:80 -> 10.1.0.2:8080  ok
-2026-11-26T10:02:00.000Z  /web web.a  check 0 unhealthy -> healthy  success, ok, HTTP 200
-2026-11-26T10:02:00.000Z  /web web.a  task unhealthy -> healthy  all_checks_healthy
-2026-11-26T10:02:00.100Z  ipvs add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1  ok
-OUT
-)
+want=$(lines_of "$timeline" 3 4 6 9 10 11 12 13 14 15)
 check "--task web.a" "$want" "$vipctl" audit --task web.a "$TMP/audit.log"
 
 # --vip by address (the kernel lines of the VIP, and the health lines of
 # tasks once seen in it) combined with --app; options after the file.
 
-want=$(cat <<'OUT'
-2026-11-26T10:02:00.000Z  /web web.a  check 0 unhealthy -> healthy  success, ok, HTTP 200
-2026-11-26T10:02:00.000Z  /web web.a  task unhealthy -> healthy  all_checks_healthy
-2026-11-26T10:02:00.100Z  ipvs add dest TCP 11.0.0.1:80 -> 10.1.0.2:8080 weight 1  ok
-2026-11-26T10:02:30.000Z  /web web.b  check 0 healthy -> unhealthy  failure, connect_failed  | connect: Connection refused
-2026-11-26T10:02:30.000Z  /web web.b  task healthy -> unhealthy  check_unhealthy
-2026-11-26T10:02:50.000Z  /web web.b  task unhealthy -> healthy  all_checks_healthy
-2026-11-26T10:03:00.000Z  ipvs edit dest TCP 11.0.0.1:80 -> 10.1.0.3:8080 weight 1  ok
-OUT
-)
+want=$(lines_of "$timeline" 13 14 15 16 17 19 20)
 check "--vip --app --since" "$want" "$vipctl" audit "$TMP/audit.log" --vip 11.0.0.1 --app /web --since 2026-11-26T10:02:00Z
 
 # --since/--until with an offset, --match over the check output.
 
-want=$(cat <<'OUT'
-2026-11-26T10:02:30.000Z  /web web.b  check 0 healthy -> unhealthy  failure, connect_failed  | connect: Connection refused
-2026-11-26T10:02:30.000Z  /web web.b  task healthy -> unhealthy  check_unhealthy
-2026-11-26T10:02:40.000Z  /api api.1  task healthy -> unhealthy  check_unhealthy
-OUT
-)
+want=$(lines_of "$timeline" 16 17 18)
 check "--since --until" "$want" "$vipctl" audit --since 2026-11-26T10:02:30Z --until 2026-11-26T11:02:45+01:00 "$TMP/audit.log"
 
-want=$(cat <<'OUT'
-2026-11-26T10:01:00.000Z  /web web.a  check 0 healthy -> unhealthy  failure, http_status, HTTP 503  | HTTP 503: upstream\nbusy
-2026-11-26T10:02:30.000Z  /web web.b  check 0 healthy -> unhealthy  failure, connect_failed  | connect: Connection refused
-OUT
-)
+want=$(lines_of "$timeline" 9 16)
 check "--match" "$want" "$vipctl" audit --match 'refused|50[0-9]' "$TMP/audit.log"
 
 # Relative times count back from now: the log is from 2026-11-26.

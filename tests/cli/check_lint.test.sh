@@ -5,13 +5,7 @@
 set -u
 . "$VIPD_SOURCE_DIR/tests/cli/lib.sh"
 vipctl="$VIPD_BUILD_DIR/vipctl"
-# Below 32768: ports in the ephemeral range may be held by other tests' connections.
-up=$((21000 + RANDOM % 4000)); bad=$((up + 1)); closed=$((up + 2))
-
-python3 "$VIPD_SOURCE_DIR/examples/backends/backend.py" --http "$up:up" --http "$bad:bad:500" &
-backends=$!
-trap 'kill $backends 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$up/" && break; sleep 0.1; done
+. "$VIPD_SOURCE_DIR/tests/cli/backends_lib.sh"
 
 cat > "$TMP/app.json" <<JSON
 {"id": "/svc", "portDefinitions": [{"port": 0}],
