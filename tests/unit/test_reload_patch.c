@@ -364,12 +364,15 @@ static int take_patch(int rc, const char *err, struct pw_path *p, struct lb_keys
 	return rc;
 }
 
-/* The round of a reload, a health change and the other nodes' VIPs
- * `vips` at once: 0 when patched, 1 when the whole build was asked for (a
- * named VIP appeared or went away). */
-static int changed_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
-                         const char *health_app, const struct desired_vip *vips, size_t nvips,
-                         struct pw_path *p, int64_t now, struct rc_plan *plan)
+/* The incremental round, as the daemon runs it: the apps a reload changed
+ * and the app whose task's health changed (NULL: none), rebuilt by
+ * desired_build_apps; with the other nodes' VIPs `vips` (cluster mode,
+ * non-NULL) all of them at once by desired_build_changed. 0 when patched,
+ * 1 when the whole build was asked for (a named VIP appeared or went
+ * away). */
+static int patch_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
+                       const char *health_app, const struct desired_vip *vips, size_t nvips,
+                       struct pw_path *p, int64_t now, struct rc_plan *plan)
 {
 	struct desired_input in = input(set, h, now);
 	struct apps_diff d;
@@ -382,43 +385,18 @@ static int changed_round(const struct apps_set *old, const struct apps_set *set,
 	size_t nids = changed_ids(old, set, health_app, &d, ids);
 	int rc;
 
-	lb_table_init(&part);
-	lb_keyset_init(&targets);
-	rc = desired_build_changed(&in, old, ids, nids, vips, nvips, &p->ix, &p->st, &part,
-	                           &targets, &diags, &next, err, sizeof(err));
-	rc = take_patch(rc, err, p, &targets, &part, next, plan);
-	diag_list_free(&diags);
-	apps_diff_free(&d);
-	return rc;
-}
-
-/* The reload's round, with the app whose task's health changed (NULL:
- * none) noted too, as the daemon notes it: 0 when patched, 1 when
- * desired_build_apps asked for the whole build (a named VIP appeared or
- * went away). */
-static int reload_round(const struct apps_set *old, const struct apps_set *set, struct healths *h,
-                        const char *health_app, struct pw_path *p, int64_t now,
-                        struct rc_plan *plan)
-{
-	struct desired_input in = input(set, h, now);
-	struct apps_diff d;
-	const char *ids[64];
-	struct lb_table part;
-	struct lb_keyset targets;
-	struct diag_list diags = {0};
-	int64_t next = INT64_MAX;
-	char err[256];
-	size_t nids = changed_ids(old, set, health_app, &d, ids);
-	int rc;
-
-	if (nids == 0) { /* the change undid itself: nothing to rebuild */
+	if (vips == NULL && nids == 0) { /* the change undid itself: nothing to rebuild */
 		apps_diff_free(&d);
 		return 0;
 	}
 	lb_table_init(&part);
 	lb_keyset_init(&targets);
-	rc = desired_build_apps(&in, old, ids, nids, &p->ix, &p->st, &part, &targets, &diags, &next,
-	                        err, sizeof(err));
+	if (vips != NULL)
+		rc = desired_build_changed(&in, old, ids, nids, vips, nvips, &p->ix, &p->st, &part,
+		                           &targets, &diags, &next, err, sizeof(err));
+	else
+		rc = desired_build_apps(&in, old, ids, nids, &p->ix, &p->st, &part, &targets,
+		                        &diags, &next, err, sizeof(err));
 	rc = take_patch(rc, err, p, &targets, &part, next, plan);
 	diag_list_free(&diags);
 	apps_diff_free(&d);
@@ -525,7 +503,7 @@ static void run_world(uint32_t seed, struct counts *c)
 		full_round(&next, &h, &full, now, &pf);
 		if (step == 0 || now >= inc.next_change) {
 			full_round(&next, &h, &inc, now, &pi);
-		} else if (reload_round(&set, &next, &h, health_app, &inc, now, &pi) == 0) {
+		} else if (patch_round(&set, &next, &h, health_app, NULL, 0, &inc, now, &pi) == 0) {
 			c->patched++;
 			count_kind(c, what);
 		} else {
@@ -644,40 +622,23 @@ static bool vip_shared(const struct desired_vip *v)
  * the VIP whose backends changed, into *v; its kind. */
 static size_t remote_change(struct desired_vip *v)
 {
-	size_t kind;
+	uint32_t what;
+	size_t i, kind;
 
 	*v = random_remote_vip();
-	switch (pw_rnd(3)) {
-	case 0: /* a backend of a VIP (which may thereby appear) */
-		kind = vip_count(v) == 0 ? 3 : 0;
+	what = pw_rnd(3);
+	if (what == 0 || world_remote.n == 0) {
+		/* a backend of a VIP (which may thereby appear); also when there
+		 * is none to remove or reweight */
+		kind = what == 0 && vip_count(v) != 0 ? 0 : 3;
 		remote_add(v);
-		break;
-	case 1: /* one goes (its VIP may go with it) */
-		if (world_remote.n == 0) {
-			remote_add(v);
-			kind = 3;
-			break;
-		}
-		{
-			size_t i = pw_rnd((uint32_t)world_remote.n);
-
-			*v =
-			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
+	} else {
+		i = pw_rnd((uint32_t)world_remote.n);
+		*v = (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
+		if (what == 1) { /* one goes (its VIP may go with it) */
 			remote_remove(i);
 			kind = vip_count(v) == 0 ? 4 : 1;
-		}
-		break;
-	default:
-		if (world_remote.n == 0) {
-			remote_add(v);
-			kind = 3;
-			break;
-		}
-		{
-			size_t i = pw_rnd((uint32_t)world_remote.n);
-
-			*v =
-			    (struct desired_vip){world_remote.r[i].protocol, world_remote.r[i].vip};
+		} else {
 			world_remote.r[i].weight = 1 + (world_remote.r[i].weight + pw_rnd(3)) % 5;
 			kind = 2;
 		}
@@ -728,8 +689,8 @@ static void run_remote_world(uint32_t seed, size_t *patched, size_t *whole, size
 		full_round(&next, &h, &full, now, &pf);
 		if (step == 0 || now >= inc.next_change) {
 			full_round(&next, &h, &inc, now, &pi);
-		} else if (changed_round(&set, &next, &h, health_app, vips, nvips, &inc, now,
-		                         &pi) == 0) {
+		} else if (patch_round(&set, &next, &h, health_app, vips, nvips, &inc, now, &pi) ==
+		           0) {
 			(*patched)++;
 			kinds_n[kind]++;
 		} else {
