@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "vipd/cluster_mset.h"
 #include "vipd/cluster_node.h"
+#include "vipd/cluster_rset.h"
 #include "vipd/log.h"
 
 struct engine_cluster {
@@ -23,15 +24,17 @@ struct engine_cluster {
 	char name[CLUSTER_NODE_MAX];
 	char **hosts; /* the tasks' host names and addresses that are this node */
 	size_t nhosts;
-	char *endpoints;            /* split in place: etcd_config points into it */
-	struct cluster_mset merged; /* every VIP's backends, kept between rounds */
-	struct desired_remote *remote;
+	char *endpoints;               /* split in place: etcd_config points into it */
+	struct cluster_mset merged;    /* every VIP's backends, kept between rounds */
+	struct cluster_rset rset;      /* the other nodes' part of it: the desired input */
+	size_t rset_synced;            /* merged.changed[0, this) are in rset */
+	struct desired_remote *remote; /* the kept ones not this node's, until etcd is read */
 	size_t nremote;
 	struct desired_remote *kept; /* the kernel's at start, until etcd is read */
 	size_t nkept;
 	uint64_t vips_taken; /* cluster_node_vips_changes when last copied */
 	bool vips_copied;
-	bool remote_stale;    /* remote_take ran out of memory: again next round */
+	bool remote_stale;    /* remote_sync ran out of memory: all again next round */
 	bool remote_replaced; /* the remote input changed in ways merged's changes miss */
 	bool leaving;
 };
@@ -318,6 +321,7 @@ void engine_cluster_close(struct engine *e)
 	free(c->remote);
 	free(c->kept);
 	cluster_mset_free(&c->merged);
+	cluster_rset_free(&c->rset);
 	free(c);
 	e->cluster = NULL;
 }
@@ -382,31 +386,27 @@ static void audit_rule(void *arg, const struct cluster_service *svc, enum cluste
 	                     cluster_rule_name(rule), "expired", (json_int_t)expired));
 }
 
-/* The other nodes' backends of every VIP, in the merge's order. */
-static int remote_take(struct engine_cluster *c)
+/* The desired input follows the merged set: the VIPs it changed since the
+ * last sync, or every VIP after a whole merge. */
+static int remote_sync(struct engine_cluster *c)
 {
 	const struct cluster_mset *m = &c->merged;
-	size_t n = 0;
+	int rc;
 
-	free(c->remote);
-	c->nremote = 0;
-	for (size_t i = 0; i < m->n; i++)
-		n += m->vips[i].n;
-	c->remote = calloc(n + 1, sizeof(*c->remote));
-	if (c->remote == NULL)
-		return -1;
-	for (size_t i = 0; i < m->n; i++) {
-		for (size_t k = 0; k < m->vips[i].n; k++) {
-			const struct cluster_mset_dest *d = &m->vips[i].dests[k];
+	if (c->remote_stale || m->changed_all)
+		rc = cluster_rset_rebuild(&c->rset, m);
+	else
+		rc = cluster_rset_update(&c->rset, m, m->changed + c->rset_synced,
+		                         m->nchanged - c->rset_synced);
+	c->rset_synced = m->nchanged;
+	return rc;
+}
 
-			if (d->local)
-				continue;
-			c->remote[c->nremote++] =
-			    (struct desired_remote){m->vips[i].svc.protocol, m->vips[i].svc.vip,
-			                            d->addr, d->port, d->weight};
-		}
-	}
-	return 0;
+/* cluster_mset_source: the view's records of the VIPs merged again */
+static const struct cluster_remote *node_remotes(void *arg, const struct cluster_service *only,
+                                                 size_t nonly, size_t *n)
+{
+	return cluster_node_remotes_of(arg, only, nonly, n);
 }
 
 /* Backends whose health is not known yet are not published: the others
@@ -498,10 +498,9 @@ void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va)
 void engine_cluster_update(struct engine *e)
 {
 	struct engine_cluster *c = e->cluster;
-	const struct cluster_remote *remote;
 	const struct cluster_service *dirty;
 	struct cluster_backend *local;
-	size_t nlocal = 0, nremote = 0, ndirty = 0;
+	size_t nlocal = 0, ndirty = 0;
 	bool all;
 	char err[512];
 	int rc;
@@ -528,13 +527,16 @@ void engine_cluster_update(struct engine *e)
 		free(c->kept);
 		c->kept = NULL;
 		c->nkept = 0;
+		free(c->remote);
+		c->remote = NULL;
+		c->nremote = 0;
 		c->remote_stale = true;
 		c->remote_replaced = true;
 	}
-	remote = cluster_node_remotes(c->node, &nremote);
 	dirty = cluster_node_dirty(c->node, &ndirty, &all);
-	rc = cluster_mset_update(&c->merged, c->name, local, nlocal, remote, nremote, dirty, ndirty,
-	                         all, audit_rule, e, err, sizeof(err));
+	rc = cluster_mset_update_from(&c->merged, c->name, local, nlocal,
+	                              &(struct cluster_mset_source){node_remotes, c->node}, dirty,
+	                              ndirty, all, audit_rule, e, err, sizeof(err));
 	free(local);
 	if (rc < 0) {
 		/* the changed VIPs stay noted: merged next round */
@@ -544,7 +546,7 @@ void engine_cluster_update(struct engine *e)
 	cluster_node_dirty_clear(c->node);
 	if (rc == 0 && !c->remote_stale)
 		return;
-	c->remote_stale = remote_take(c) < 0;
+	c->remote_stale = remote_sync(c) < 0;
 	if (c->remote_stale) {
 		c->remote_replaced = true;
 		log_warnx("cluster: out of memory taking the other nodes' backends");
@@ -584,12 +586,17 @@ void engine_cluster_changes_clear(struct engine *e)
 		return;
 	e->cluster->remote_replaced = false;
 	cluster_mset_changes_clear(&e->cluster->merged);
+	e->cluster->rset_synced = 0;
 }
 
-void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n)
+void engine_cluster_remote(const struct engine *e, struct desired_input *in)
 {
-	*remote = e->cluster ? e->cluster->remote : NULL;
-	*n = e->cluster ? e->cluster->nremote : 0;
+	const struct engine_cluster *c = e->cluster;
+
+	in->remote = c ? c->remote : NULL;
+	in->nremote = c ? c->nremote : 0;
+	in->remote_vips = c ? c->rset.vips : NULL;
+	in->nremote_vips = c ? c->rset.n : 0;
 }
 
 static void on_left(void *arg)

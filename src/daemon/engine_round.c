@@ -45,7 +45,7 @@ struct desired_input engine_desired_input(struct engine *e)
 	    .vip_quarantine_s = engine_vip_quarantine_s(e),
 	};
 
-	engine_cluster_remote(e, &in.remote, &in.nremote);
+	engine_cluster_remote(e, &in);
 	return in;
 }
 

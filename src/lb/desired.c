@@ -604,6 +604,53 @@ static int add_remote(struct build *b, const struct desired_remote *r, const str
 	return cand_push(b, &c);
 }
 
+size_t desired_remote_runs(const struct desired_input *in)
+{
+	return in->nremote_vips + in->nremote;
+}
+
+const struct desired_remote *desired_remote_run(const struct desired_input *in, size_t i, size_t *n)
+{
+	if (i < in->nremote_vips) {
+		*n = in->remote_vips[i].n;
+		return in->remote_vips[i].items;
+	}
+	*n = 1;
+	return &in->remote[i - in->nremote_vips];
+}
+
+/* Whether add_remote would leave r out: its VIP has no address here, or
+ * the build is of other services. The same for every backend of r's VIP
+ * and family. */
+static bool remote_skipped(const struct build *b, const struct desired_remote *r,
+                           const struct vip_alloc *va)
+{
+	struct lb_key k;
+
+	if (!remote_key(r, va, &k))
+		return true;
+	return b->only != NULL && lb_table_find(b->out, &k) == NULL &&
+	       !lb_keyset_contains(b->only, &k);
+}
+
+/* One VIP's backends: a build of a few services decides once per VIP and
+ * family, not once per backend, whether they are its. */
+static int add_remote_run(struct build *b, const struct desired_remote *r, size_t n,
+                          const struct vip_alloc *va)
+{
+	int skip[2] = {0, 0}; /* by family: 0 not decided, 1 skipped, -1 taken */
+
+	for (size_t i = 0; i < n; i++) {
+		int f = r[i].addr.af == AF_INET6;
+
+		if (skip[f] == 0)
+			skip[f] = remote_skipped(b, &r[i], va) ? 1 : -1;
+		if (skip[f] < 0 && add_remote(b, &r[i], va) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The table from sorted uses, the other nodes' backends, and the previous
  * state's entries of the services built. */
 static int build_uses(struct build *b, const struct vip_use *uses, size_t n,
@@ -611,9 +658,12 @@ static int build_uses(struct build *b, const struct vip_use *uses, size_t n,
 {
 	if (add_uses(b, uses, n, va) < 0)
 		return -1;
-	for (size_t i = 0; i < b->in->nremote; i++)
-		if (add_remote(b, &b->in->remote[i], va) < 0)
+	for (size_t i = 0, nrun; i < desired_remote_runs(b->in); i++) {
+		const struct desired_remote *r = desired_remote_run(b->in, i, &nrun);
+
+		if (add_remote_run(b, r, nrun, va) < 0)
 			return -1;
+	}
 	cands_merge(b);
 	if (walk(b, prev) < 0 || lb_table_sort(b->out) < 0)
 		return -1;
@@ -627,7 +677,7 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
                        const struct vip_ranges *ranges, struct vip_alloc *va, char *err,
                        size_t errlen)
 {
-	const char **names = calloc(vl->n + in->nremote + 1, sizeof(*names));
+	const char **names = calloc(vl->n + desired_remote_runs(in) + 1, sizeof(*names));
 	size_t n = 0;
 	int rc;
 
@@ -638,9 +688,12 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
 	for (size_t i = 0; i < vl->n; i++)
 		if (vl->items[i].ref.named)
 			names[n++] = vl->items[i].ref.name;
-	for (size_t i = 0; i < in->nremote; i++)
-		if (in->remote[i].vip.named)
-			names[n++] = in->remote[i].vip.name;
+	for (size_t i = 0, nrun; i < desired_remote_runs(in); i++) {
+		const struct desired_remote *r = desired_remote_run(in, i, &nrun);
+
+		if (nrun > 0 && r->vip.named)
+			names[n++] = r->vip.name;
+	}
 	struct vip_assign_in ai = {.ranges = ranges,
 	                           .recorded = in->vip_recorded,
 	                           .now_s = in->wall_s,
