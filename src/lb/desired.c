@@ -582,20 +582,15 @@ static bool remote_key(const struct desired_remote *r, const struct vip_alloc *v
 	return vip_name_address(va, r->vip.name, &k->addr) == 0;
 }
 
-static int add_remote(struct build *b, const struct desired_remote *r, const struct vip_alloc *va)
+/* r joins the service k (its VIP's here, in r's family). */
+static int add_remote(struct build *b, const struct desired_remote *r, const struct lb_key *k)
 {
-	struct lb_key k;
-	struct lb_service *s;
+	struct lb_service *s = lb_table_find(b->out, k);
 	struct cand c;
 
-	if (!remote_key(r, va, &k))
-		return 0;
-	s = lb_table_find(b->out, &k);
-	if (s == NULL && b->only != NULL && !lb_keyset_contains(b->only, &k))
-		return 0;
-	if (s == NULL && ((s = lb_table_add_service(b->out, &k)) == NULL || pol_reserve(b) < 0))
+	if (s == NULL && ((s = lb_table_add_service(b->out, k)) == NULL || pol_reserve(b) < 0))
 		return -1;
-	c = (struct cand){.svc = k,
+	c = (struct cand){.svc = *k,
 	                  .addr = r->addr,
 	                  .port = r->port,
 	                  .weight = r->weight,
@@ -619,33 +614,28 @@ const struct desired_remote *desired_remote_run(const struct desired_input *in, 
 	return &in->remote[i - in->nremote_vips];
 }
 
-/* Whether add_remote would leave r out: its VIP has no address here, or
- * the build is of other services. The same for every backend of r's VIP
- * and family. */
-static bool remote_skipped(const struct build *b, const struct desired_remote *r,
-                           const struct vip_alloc *va)
+/* Whether a remote backend joins service k: its VIP has an address here
+ * (remote_key), and the build is of every service or of k's. */
+static bool remote_wanted(const struct build *b, const struct lb_key *k)
 {
-	struct lb_key k;
-
-	if (!remote_key(r, va, &k))
-		return true;
-	return b->only != NULL && lb_table_find(b->out, &k) == NULL &&
-	       !lb_keyset_contains(b->only, &k);
+	return b->only == NULL || lb_table_find(b->out, k) != NULL ||
+	       lb_keyset_contains(b->only, k);
 }
 
-/* One VIP's backends: a build of a few services decides once per VIP and
- * family, not once per backend, whether they are its. */
+/* One VIP's backends: their service is looked up, and whether the build
+ * wants it decided, once per VIP and family, not once per backend. */
 static int add_remote_run(struct build *b, const struct desired_remote *r, size_t n,
                           const struct vip_alloc *va)
 {
-	int skip[2] = {0, 0}; /* by family: 0 not decided, 1 skipped, -1 taken */
+	struct lb_key k[2];
+	int take[2] = {0, 0}; /* by family: 0 not decided, 1 taken, -1 left out */
 
 	for (size_t i = 0; i < n; i++) {
 		int f = r[i].addr.af == AF_INET6;
 
-		if (skip[f] == 0)
-			skip[f] = remote_skipped(b, &r[i], va) ? 1 : -1;
-		if (skip[f] < 0 && add_remote(b, &r[i], va) < 0)
+		if (take[f] == 0)
+			take[f] = remote_key(&r[i], va, &k[f]) && remote_wanted(b, &k[f]) ? 1 : -1;
+		if (take[f] > 0 && add_remote(b, &r[i], &k[f]) < 0)
 			return -1;
 	}
 	return 0;
