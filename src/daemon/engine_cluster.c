@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "vipd/cluster_local.h"
 #include "vipd/cluster_mset.h"
 #include "vipd/cluster_node.h"
 #include "vipd/cluster_rset.h"
@@ -25,6 +26,8 @@ struct engine_cluster {
 	char **hosts; /* the tasks' host names and addresses that are this node */
 	size_t nhosts;
 	char *endpoints;               /* split in place: etcd_config points into it */
+	struct cluster_backend *local; /* this round's (engine_cluster_update), to publish */
+	size_t nlocal;
 	struct cluster_mset merged;    /* every VIP's backends, kept between rounds */
 	struct cluster_rset rset;      /* the other nodes' part of it: the desired input */
 	size_t rset_synced;            /* merged.changed[0, this) are in rset */
@@ -320,6 +323,7 @@ void engine_cluster_close(struct engine *e)
 	free(c->endpoints);
 	free(c->remote);
 	free(c->kept);
+	free(c->local);
 	cluster_mset_free(&c->merged);
 	cluster_rset_free(&c->rset);
 	free(c);
@@ -411,21 +415,31 @@ static const struct cluster_remote *node_remotes(void *arg, const struct cluster
 
 /* Backends whose health is not known yet are not published: the others
  * would leave them out anyway, and a node just restarted would otherwise
- * overwrite its healthy records with unknown ones until its checks report. */
-static void publish(struct engine_cluster *c, struct cluster_backend *local, size_t nlocal)
+ * overwrite its healthy records with unknown ones until its checks report.
+ * Each with the weight this node's build gave it (a slow-start step), so
+ * that the others program what this node does. */
+void engine_cluster_publish(struct engine *e)
 {
-	struct cluster_backend *known = calloc(nlocal + 1, sizeof(*known));
+	struct engine_cluster *c = e->cluster;
+	struct cluster_backend *known;
 	size_t n = 0;
 	char err[512];
 
+	if (c == NULL || c->leaving || c->local == NULL)
+		return;
+	known = calloc(c->nlocal + 1, sizeof(*known));
 	if (known == NULL) {
 		log_warnx("cluster: out of memory publishing");
 		return;
 	}
-	for (size_t i = 0; i < nlocal; i++)
-		if (local[i].health != CLUSTER_HEALTH_UNKNOWN)
-			known[n++] = local[i];
-	if (cluster_node_publish(c->node, known, n, n == nlocal, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < c->nlocal; i++) {
+		if (c->local[i].health == CLUSTER_HEALTH_UNKNOWN)
+			continue;
+		known[n] = c->local[i];
+		known[n++].weight =
+		    cluster_local_weight(&c->local[i], &e->dstate, &e->dindex.alloc);
+	}
+	if (cluster_node_publish(c->node, known, n, n == c->nlocal, err, sizeof(err)) < 0)
 		log_warnx("cluster: not published: %s", err);
 	free(known);
 }
@@ -512,14 +526,15 @@ void engine_cluster_update(struct engine *e)
 		log_warnx("cluster: out of memory listing the local backends");
 		return;
 	}
-	publish(c, local, nlocal);
+	free(c->local);
+	c->local = local;
+	c->nlocal = nlocal;
 	vips_take(e);
 	if (cluster_node_vips(c->node) == NULL) {
 		if (remote_kept(c, local, nlocal) < 0) {
 			c->remote_replaced = true;
 			log_warnx("cluster: out of memory keeping the kernel's backends");
 		}
-		free(local);
 		return;
 	}
 	if (c->kept != NULL) {
@@ -537,7 +552,6 @@ void engine_cluster_update(struct engine *e)
 	rc = cluster_mset_update_from(&c->merged, c->name, local, nlocal,
 	                              &(struct cluster_mset_source){node_remotes, c->node}, dirty,
 	                              ndirty, all, audit_rule, e, err, sizeof(err));
-	free(local);
 	if (rc < 0) {
 		/* the changed VIPs stay noted: merged next round */
 		log_warnx("%s; the other nodes' backends stay as they were", err);

@@ -168,6 +168,7 @@ void engine_round(struct engine *e, bool full)
 	e->rebuild_all = false;
 	e->dindex_valid = desired_build_indexed(&in, &e->dstate, &table, &diags, &next, &e->dindex,
 	                                        err, sizeof(err)) == 0;
+	engine_cluster_publish(e);
 	if (!e->dindex_valid) {
 		log_warnx("cannot build the desired table: %s", err);
 		goto out;
