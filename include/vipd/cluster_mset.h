@@ -56,7 +56,28 @@ int cluster_mset_update(struct cluster_mset *s, const char *self,
                         const struct cluster_remote *remote, size_t nremote,
                         const struct cluster_service *dirty, size_t ndirty, bool all,
                         cluster_mset_rule_fn fn, void *arg, char *err, size_t errlen);
+
+/* The other nodes' records of the VIPs in `only` (sorted, each once; NULL:
+ * every VIP's), others allowed; NULL when out of memory. Valid until the
+ * next call. */
+struct cluster_mset_source {
+	const struct cluster_remote *(*remotes)(void *arg, const struct cluster_service *only,
+	                                        size_t nonly, size_t *n);
+	void *arg;
+};
+
+/* cluster_mset_update asking src for the records of the VIPs it merges
+ * again only: a round with one changed VIP copies and walks that VIP's
+ * records, not every VIP's (cluster_view_remotes_of). */
+int cluster_mset_update_from(struct cluster_mset *s, const char *self,
+                             const struct cluster_backend *local, size_t nlocal,
+                             const struct cluster_mset_source *src,
+                             const struct cluster_service *dirty, size_t ndirty, bool all,
+                             cluster_mset_rule_fn fn, void *arg, char *err, size_t errlen);
 void cluster_mset_changes_clear(struct cluster_mset *s);
+/* A VIP's merged set; NULL when it has none. */
+const struct cluster_mset_vip *cluster_mset_find(const struct cluster_mset *s,
+                                                 const struct cluster_service *svc);
 void cluster_mset_free(struct cluster_mset *s);
 
 #endif

@@ -54,6 +54,11 @@ int cluster_node_publish(struct cluster_node *n, const struct cluster_backend *b
 /* The other nodes' records as last read, each with whether its lease lives.
  * Valid until the loop runs again. */
 const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t *count);
+/* Those of the VIPs in `only` (cluster_view_remotes_of). NULL when out of
+ * memory. */
+const struct cluster_remote *cluster_node_remotes_of(struct cluster_node *n,
+                                                     const struct cluster_service *only,
+                                                     size_t nonly, size_t *count);
 /* The VIPs whose records changed since the last clear (cluster_view_dirty);
  * the caller clears once it has merged them. */
 const struct cluster_service *cluster_node_dirty(const struct cluster_node *n, size_t *count,

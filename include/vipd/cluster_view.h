@@ -24,12 +24,15 @@ struct cluster_view_ops {
 };
 
 struct cluster_view_rec;
+struct cluster_view_svc;
 
 struct cluster_view {
 	char self[CLUSTER_NODE_MAX]; /* this node: its own records are not the view's */
 	char prefix[CLUSTER_KEY_MAX];
-	struct cluster_view_rec *recs; /* sorted by key */
+	struct cluster_view_rec **recs; /* sorted by key */
 	size_t nrecs, recs_cap;
+	struct cluster_view_svc *svcs; /* the same records by VIP, by cluster_service_cmp */
+	size_t nsvcs, svcs_cap;
 	char (*live)[CLUSTER_NODE_MAX]; /* nodes whose live/<node> key exists */
 	size_t nlive, live_cap;
 	struct cluster_remote *out;
@@ -69,9 +72,14 @@ bool cluster_view_read_end(struct cluster_view *v);
  * expired records it has not put again are dropped). True when the view
  * changed. */
 bool cluster_view_events(struct cluster_view *v, const struct etcd_resp *r);
-/* Every record with whether its node's lease lives; valid until the view
- * changes. */
+/* Every record with whether its node's lease lives, by key; valid until
+ * the view changes or the next call. NULL when out of memory. */
 const struct cluster_remote *cluster_view_remotes(struct cluster_view *v, size_t *count);
+/* The same for the records of the VIPs in `only` (each once; NULL: every
+ * record): a round that merges a few VIPs copies their records only. */
+const struct cluster_remote *cluster_view_remotes_of(struct cluster_view *v,
+                                                     const struct cluster_service *only,
+                                                     size_t nonly, size_t *count);
 /* The VIPs (protocol and VIP) whose records changed since the last clear,
  * unsorted, maybe repeated; *all: every VIP may have. */
 const struct cluster_service *cluster_view_dirty(const struct cluster_view *v, size_t *n,

@@ -83,6 +83,15 @@ struct desired_remote {
 	uint32_t weight;
 };
 
+/* One VIP's backends on other nodes (each item has the group's protocol and
+ * VIP), as a cluster node keeps them between rounds. */
+struct desired_remote_vip {
+	uint8_t protocol;
+	struct vip_ref vip;
+	struct desired_remote *items;
+	size_t n;
+};
+
 struct desired_input {
 	const struct apps_set *apps;
 	const struct vip_ranges *ranges; /* named-VIP ranges; NULL: DC/OS's defaults */
@@ -96,6 +105,10 @@ struct desired_input {
 	void *task_local_ctx;
 	const struct desired_remote *remote; /* NULL when nremote is 0 */
 	size_t nremote;
+	/* More of them grouped by VIP: a build of a few services then looks
+	 * at each VIP once, not at each backend (issue 9, scale). */
+	const struct desired_remote_vip *remote_vips; /* NULL when nremote_vips is 0 */
+	size_t nremote_vips;
 	/* Named VIPs' recorded assignments (vip_alloc_assign); NULL: none. */
 	const struct vip_records *vip_recorded;
 	int64_t wall_s; /* wall-clock seconds, for the quarantine of freed addresses */

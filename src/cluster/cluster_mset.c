@@ -195,6 +195,12 @@ static void changes_note(struct cluster_mset *s, struct cluster_mset_vip *now, s
 			change_note(s, &only[i]);
 }
 
+const struct cluster_mset_vip *cluster_mset_find(const struct cluster_mset *s,
+                                                 const struct cluster_service *svc)
+{
+	return vip_find(s->vips, s->n, svc);
+}
+
 void cluster_mset_changes_clear(struct cluster_mset *s)
 {
 	s->nchanged = 0;
@@ -210,17 +216,49 @@ static struct cluster_backend *local_copy(const struct cluster_backend *local, s
 	return copy;
 }
 
+/* cluster_mset_source over one array holding every record */
+struct array_source {
+	const struct cluster_remote *remote;
+	size_t n;
+};
+
+static const struct cluster_remote *array_remotes(void *arg, const struct cluster_service *only,
+                                                  size_t nonly, size_t *n)
+{
+	static const struct cluster_remote none; /* NULL would say out of memory */
+	const struct array_source *a = arg;
+
+	(void)only;
+	(void)nonly;
+	*n = a->n;
+	return a->remote != NULL ? a->remote : &none;
+}
+
 int cluster_mset_update(struct cluster_mset *s, const char *self,
                         const struct cluster_backend *local, size_t nlocal,
                         const struct cluster_remote *remote, size_t nremote,
                         const struct cluster_service *dirty, size_t ndirty, bool all,
                         cluster_mset_rule_fn fn, void *arg, char *err, size_t errlen)
 {
+	struct array_source a = {remote, nremote};
+	struct cluster_mset_source src = {array_remotes, &a};
+
+	return cluster_mset_update_from(s, self, local, nlocal, &src, dirty, ndirty, all, fn, arg,
+	                                err, errlen);
+}
+
+int cluster_mset_update_from(struct cluster_mset *s, const char *self,
+                             const struct cluster_backend *local, size_t nlocal,
+                             const struct cluster_mset_source *src,
+                             const struct cluster_service *dirty, size_t ndirty, bool all,
+                             cluster_mset_rule_fn fn, void *arg, char *err, size_t errlen)
+{
 	struct cluster_service *only = NULL;
+	const struct cluster_remote *remote;
 	struct cluster_mset_vip *now;
 	struct cluster_backend *lcopy;
 	struct cluster_merged m;
-	size_t nonly = 0, nnow = 0;
+	size_t nonly = 0, nnow = 0, nremote = 0;
 
 	all = all || !s->primed;
 	if (!all) {
@@ -231,6 +269,11 @@ int cluster_mset_update(struct cluster_mset *s, const char *self,
 			free(only);
 			return 0;
 		}
+	}
+	remote = src->remotes(src->arg, all ? NULL : only, nonly, &nremote);
+	if (remote == NULL) {
+		free(only);
+		goto oom;
 	}
 	if (cluster_merge_only(self, local, nlocal, remote, nremote, all ? NULL : only, nonly, &m,
 	                       err, errlen) < 0) {

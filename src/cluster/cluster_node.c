@@ -534,6 +534,13 @@ const struct cluster_remote *cluster_node_remotes(struct cluster_node *n, size_t
 	return cluster_view_remotes(&n->view, count);
 }
 
+const struct cluster_remote *cluster_node_remotes_of(struct cluster_node *n,
+                                                     const struct cluster_service *only,
+                                                     size_t nonly, size_t *count)
+{
+	return cluster_view_remotes_of(&n->view, only, nonly, count);
+}
+
 const struct cluster_service *cluster_node_dirty(const struct cluster_node *n, size_t *count,
                                                  bool *all)
 {

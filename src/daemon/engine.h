@@ -192,7 +192,10 @@ bool engine_task_local(void *ctx, const struct task *t);
 /* Before a table build: publishes this node's backends (what changed) and
  * merges every node's into the remote input (engine_cluster_remote). */
 void engine_cluster_update(struct engine *e);
-void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n);
+void engine_cluster_remote(const struct engine *e, struct desired_input *in);
+/* After a table build: publishes this node's backends (what changed), each
+ * with the weight the build gave it. */
+void engine_cluster_publish(struct engine *e);
 /* The VIPs whose other nodes' backends changed since the last clear
  * (*vips calloc'd, the caller frees); -1 with err when the whole table must
  * be built instead (etcd's view replaced the kept one, a whole merge). */

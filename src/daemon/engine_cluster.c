@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "vipd/cluster_local.h"
 #include "vipd/cluster_mset.h"
 #include "vipd/cluster_node.h"
+#include "vipd/cluster_rset.h"
 #include "vipd/log.h"
 
 struct engine_cluster {
@@ -23,15 +25,19 @@ struct engine_cluster {
 	char name[CLUSTER_NODE_MAX];
 	char **hosts; /* the tasks' host names and addresses that are this node */
 	size_t nhosts;
-	char *endpoints;            /* split in place: etcd_config points into it */
-	struct cluster_mset merged; /* every VIP's backends, kept between rounds */
-	struct desired_remote *remote;
+	char *endpoints;               /* split in place: etcd_config points into it */
+	struct cluster_backend *local; /* this round's (engine_cluster_update), to publish */
+	size_t nlocal;
+	struct cluster_mset merged;    /* every VIP's backends, kept between rounds */
+	struct cluster_rset rset;      /* the other nodes' part of it: the desired input */
+	size_t rset_synced;            /* merged.changed[0, this) are in rset */
+	struct desired_remote *remote; /* the kept ones not this node's, until etcd is read */
 	size_t nremote;
 	struct desired_remote *kept; /* the kernel's at start, until etcd is read */
 	size_t nkept;
 	uint64_t vips_taken; /* cluster_node_vips_changes when last copied */
 	bool vips_copied;
-	bool remote_stale;    /* remote_take ran out of memory: again next round */
+	bool remote_stale;    /* remote_sync ran out of memory: all again next round */
 	bool remote_replaced; /* the remote input changed in ways merged's changes miss */
 	bool leaving;
 };
@@ -317,7 +323,9 @@ void engine_cluster_close(struct engine *e)
 	free(c->endpoints);
 	free(c->remote);
 	free(c->kept);
+	free(c->local);
 	cluster_mset_free(&c->merged);
+	cluster_rset_free(&c->rset);
 	free(c);
 	e->cluster = NULL;
 }
@@ -382,50 +390,56 @@ static void audit_rule(void *arg, const struct cluster_service *svc, enum cluste
 	                     cluster_rule_name(rule), "expired", (json_int_t)expired));
 }
 
-/* The other nodes' backends of every VIP, in the merge's order. */
-static int remote_take(struct engine_cluster *c)
+/* The desired input follows the merged set: the VIPs it changed since the
+ * last sync, or every VIP after a whole merge. */
+static int remote_sync(struct engine_cluster *c)
 {
 	const struct cluster_mset *m = &c->merged;
-	size_t n = 0;
+	int rc;
 
-	free(c->remote);
-	c->nremote = 0;
-	for (size_t i = 0; i < m->n; i++)
-		n += m->vips[i].n;
-	c->remote = calloc(n + 1, sizeof(*c->remote));
-	if (c->remote == NULL)
-		return -1;
-	for (size_t i = 0; i < m->n; i++) {
-		for (size_t k = 0; k < m->vips[i].n; k++) {
-			const struct cluster_mset_dest *d = &m->vips[i].dests[k];
+	if (c->remote_stale || m->changed_all)
+		rc = cluster_rset_rebuild(&c->rset, m);
+	else
+		rc = cluster_rset_update(&c->rset, m, m->changed + c->rset_synced,
+		                         m->nchanged - c->rset_synced);
+	c->rset_synced = m->nchanged;
+	return rc;
+}
 
-			if (d->local)
-				continue;
-			c->remote[c->nremote++] =
-			    (struct desired_remote){m->vips[i].svc.protocol, m->vips[i].svc.vip,
-			                            d->addr, d->port, d->weight};
-		}
-	}
-	return 0;
+/* cluster_mset_source: the view's records of the VIPs merged again */
+static const struct cluster_remote *node_remotes(void *arg, const struct cluster_service *only,
+                                                 size_t nonly, size_t *n)
+{
+	return cluster_node_remotes_of(arg, only, nonly, n);
 }
 
 /* Backends whose health is not known yet are not published: the others
  * would leave them out anyway, and a node just restarted would otherwise
- * overwrite its healthy records with unknown ones until its checks report. */
-static void publish(struct engine_cluster *c, struct cluster_backend *local, size_t nlocal)
+ * overwrite its healthy records with unknown ones until its checks report.
+ * Each with the weight this node's build gave it (a slow-start step), so
+ * that the others program what this node does. */
+void engine_cluster_publish(struct engine *e)
 {
-	struct cluster_backend *known = calloc(nlocal + 1, sizeof(*known));
+	struct engine_cluster *c = e->cluster;
+	struct cluster_backend *known;
 	size_t n = 0;
 	char err[512];
 
+	if (c == NULL || c->leaving || c->local == NULL)
+		return;
+	known = calloc(c->nlocal + 1, sizeof(*known));
 	if (known == NULL) {
 		log_warnx("cluster: out of memory publishing");
 		return;
 	}
-	for (size_t i = 0; i < nlocal; i++)
-		if (local[i].health != CLUSTER_HEALTH_UNKNOWN)
-			known[n++] = local[i];
-	if (cluster_node_publish(c->node, known, n, n == nlocal, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < c->nlocal; i++) {
+		if (c->local[i].health == CLUSTER_HEALTH_UNKNOWN)
+			continue;
+		known[n] = c->local[i];
+		known[n++].weight =
+		    cluster_local_weight(&c->local[i], &e->dstate, &e->dindex.alloc);
+	}
+	if (cluster_node_publish(c->node, known, n, n == c->nlocal, err, sizeof(err)) < 0)
 		log_warnx("cluster: not published: %s", err);
 	free(known);
 }
@@ -498,10 +512,9 @@ void engine_cluster_claim_vips(struct engine *e, const struct vip_alloc *va)
 void engine_cluster_update(struct engine *e)
 {
 	struct engine_cluster *c = e->cluster;
-	const struct cluster_remote *remote;
 	const struct cluster_service *dirty;
 	struct cluster_backend *local;
-	size_t nlocal = 0, nremote = 0, ndirty = 0;
+	size_t nlocal = 0, ndirty = 0;
 	bool all;
 	char err[512];
 	int rc;
@@ -513,14 +526,15 @@ void engine_cluster_update(struct engine *e)
 		log_warnx("cluster: out of memory listing the local backends");
 		return;
 	}
-	publish(c, local, nlocal);
+	free(c->local);
+	c->local = local;
+	c->nlocal = nlocal;
 	vips_take(e);
 	if (cluster_node_vips(c->node) == NULL) {
 		if (remote_kept(c, local, nlocal) < 0) {
 			c->remote_replaced = true;
 			log_warnx("cluster: out of memory keeping the kernel's backends");
 		}
-		free(local);
 		return;
 	}
 	if (c->kept != NULL) {
@@ -528,14 +542,16 @@ void engine_cluster_update(struct engine *e)
 		free(c->kept);
 		c->kept = NULL;
 		c->nkept = 0;
+		free(c->remote);
+		c->remote = NULL;
+		c->nremote = 0;
 		c->remote_stale = true;
 		c->remote_replaced = true;
 	}
-	remote = cluster_node_remotes(c->node, &nremote);
 	dirty = cluster_node_dirty(c->node, &ndirty, &all);
-	rc = cluster_mset_update(&c->merged, c->name, local, nlocal, remote, nremote, dirty, ndirty,
-	                         all, audit_rule, e, err, sizeof(err));
-	free(local);
+	rc = cluster_mset_update_from(&c->merged, c->name, local, nlocal,
+	                              &(struct cluster_mset_source){node_remotes, c->node}, dirty,
+	                              ndirty, all, audit_rule, e, err, sizeof(err));
 	if (rc < 0) {
 		/* the changed VIPs stay noted: merged next round */
 		log_warnx("%s; the other nodes' backends stay as they were", err);
@@ -544,7 +560,7 @@ void engine_cluster_update(struct engine *e)
 	cluster_node_dirty_clear(c->node);
 	if (rc == 0 && !c->remote_stale)
 		return;
-	c->remote_stale = remote_take(c) < 0;
+	c->remote_stale = remote_sync(c) < 0;
 	if (c->remote_stale) {
 		c->remote_replaced = true;
 		log_warnx("cluster: out of memory taking the other nodes' backends");
@@ -584,12 +600,17 @@ void engine_cluster_changes_clear(struct engine *e)
 		return;
 	e->cluster->remote_replaced = false;
 	cluster_mset_changes_clear(&e->cluster->merged);
+	e->cluster->rset_synced = 0;
 }
 
-void engine_cluster_remote(const struct engine *e, const struct desired_remote **remote, size_t *n)
+void engine_cluster_remote(const struct engine *e, struct desired_input *in)
 {
-	*remote = e->cluster ? e->cluster->remote : NULL;
-	*n = e->cluster ? e->cluster->nremote : 0;
+	const struct engine_cluster *c = e->cluster;
+
+	in->remote = c ? c->remote : NULL;
+	in->nremote = c ? c->nremote : 0;
+	in->remote_vips = c ? c->rset.vips : NULL;
+	in->nremote_vips = c ? c->rset.n : 0;
 }
 
 static void on_left(void *arg)

@@ -152,6 +152,7 @@ static int patch_round(struct engine *e, const struct apps_set *old, bool reload
 	                          vips, *nvips, &e->dindex, &e->dstate, &part, &targets,
 	                          reload ? &diags : NULL, &next, err, errlen) != 0)
 		goto out;
+	engine_cluster_publish(e);
 	if (reload && e->log_desired_diags)
 		engine_log_desired_diags(&diags);
 	if (apply_part(e, &part, &targets, reload, err, errlen) < 0)

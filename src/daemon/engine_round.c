@@ -45,7 +45,7 @@ struct desired_input engine_desired_input(struct engine *e)
 	    .vip_quarantine_s = engine_vip_quarantine_s(e),
 	};
 
-	engine_cluster_remote(e, &in.remote, &in.nremote);
+	engine_cluster_remote(e, &in);
 	return in;
 }
 
@@ -168,6 +168,7 @@ void engine_round(struct engine *e, bool full)
 	e->rebuild_all = false;
 	e->dindex_valid = desired_build_indexed(&in, &e->dstate, &table, &diags, &next, &e->dindex,
 	                                        err, sizeof(err)) == 0;
+	engine_cluster_publish(e);
 	if (!e->dindex_valid) {
 		log_warnx("cannot build the desired table: %s", err);
 		goto out;

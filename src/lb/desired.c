@@ -582,26 +582,63 @@ static bool remote_key(const struct desired_remote *r, const struct vip_alloc *v
 	return vip_name_address(va, r->vip.name, &k->addr) == 0;
 }
 
-static int add_remote(struct build *b, const struct desired_remote *r, const struct vip_alloc *va)
+/* r joins the service k (its VIP's here, in r's family). */
+static int add_remote(struct build *b, const struct desired_remote *r, const struct lb_key *k)
 {
-	struct lb_key k;
-	struct lb_service *s;
+	struct lb_service *s = lb_table_find(b->out, k);
 	struct cand c;
 
-	if (!remote_key(r, va, &k))
-		return 0;
-	s = lb_table_find(b->out, &k);
-	if (s == NULL && b->only != NULL && !lb_keyset_contains(b->only, &k))
-		return 0;
-	if (s == NULL && ((s = lb_table_add_service(b->out, &k)) == NULL || pol_reserve(b) < 0))
+	if (s == NULL && ((s = lb_table_add_service(b->out, k)) == NULL || pol_reserve(b) < 0))
 		return -1;
-	c = (struct cand){.svc = k,
+	c = (struct cand){.svc = *k,
 	                  .addr = r->addr,
 	                  .port = r->port,
 	                  .weight = r->weight,
 	                  .health = DESIRED_HEALTH_HEALTHY,
 	                  .svc_idx = (size_t)(s - b->out->svcs)};
 	return cand_push(b, &c);
+}
+
+size_t desired_remote_runs(const struct desired_input *in)
+{
+	return in->nremote_vips + in->nremote;
+}
+
+const struct desired_remote *desired_remote_run(const struct desired_input *in, size_t i, size_t *n)
+{
+	if (i < in->nremote_vips) {
+		*n = in->remote_vips[i].n;
+		return in->remote_vips[i].items;
+	}
+	*n = 1;
+	return &in->remote[i - in->nremote_vips];
+}
+
+/* Whether a remote backend joins service k: its VIP has an address here
+ * (remote_key), and the build is of every service or of k's. */
+static bool remote_wanted(const struct build *b, const struct lb_key *k)
+{
+	return b->only == NULL || lb_table_find(b->out, k) != NULL ||
+	       lb_keyset_contains(b->only, k);
+}
+
+/* One VIP's backends: their service is looked up, and whether the build
+ * wants it decided, once per VIP and family, not once per backend. */
+static int add_remote_run(struct build *b, const struct desired_remote *r, size_t n,
+                          const struct vip_alloc *va)
+{
+	struct lb_key k[2];
+	int take[2] = {0, 0}; /* by family: 0 not decided, 1 taken, -1 left out */
+
+	for (size_t i = 0; i < n; i++) {
+		int f = r[i].addr.af == AF_INET6;
+
+		if (take[f] == 0)
+			take[f] = remote_key(&r[i], va, &k[f]) && remote_wanted(b, &k[f]) ? 1 : -1;
+		if (take[f] > 0 && add_remote(b, &r[i], &k[f]) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The table from sorted uses, the other nodes' backends, and the previous
@@ -611,9 +648,12 @@ static int build_uses(struct build *b, const struct vip_use *uses, size_t n,
 {
 	if (add_uses(b, uses, n, va) < 0)
 		return -1;
-	for (size_t i = 0; i < b->in->nremote; i++)
-		if (add_remote(b, &b->in->remote[i], va) < 0)
+	for (size_t i = 0, nrun; i < desired_remote_runs(b->in); i++) {
+		const struct desired_remote *r = desired_remote_run(b->in, i, &nrun);
+
+		if (add_remote_run(b, r, nrun, va) < 0)
 			return -1;
+	}
 	cands_merge(b);
 	if (walk(b, prev) < 0 || lb_table_sort(b->out) < 0)
 		return -1;
@@ -627,7 +667,7 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
                        const struct vip_ranges *ranges, struct vip_alloc *va, char *err,
                        size_t errlen)
 {
-	const char **names = calloc(vl->n + in->nremote + 1, sizeof(*names));
+	const char **names = calloc(vl->n + desired_remote_runs(in) + 1, sizeof(*names));
 	size_t n = 0;
 	int rc;
 
@@ -638,9 +678,12 @@ static int alloc_names(const struct desired_input *in, const struct vip_list *vl
 	for (size_t i = 0; i < vl->n; i++)
 		if (vl->items[i].ref.named)
 			names[n++] = vl->items[i].ref.name;
-	for (size_t i = 0; i < in->nremote; i++)
-		if (in->remote[i].vip.named)
-			names[n++] = in->remote[i].vip.name;
+	for (size_t i = 0, nrun; i < desired_remote_runs(in); i++) {
+		const struct desired_remote *r = desired_remote_run(in, i, &nrun);
+
+		if (nrun > 0 && r->vip.named)
+			names[n++] = r->vip.name;
+	}
 	struct vip_assign_in ai = {.ranges = ranges,
 	                           .recorded = in->vip_recorded,
 	                           .now_s = in->wall_s,

@@ -88,8 +88,13 @@ int desired_reindex_uses(const struct desired_input *in, const struct apps_set *
                          const struct desired_index *ix, const char *const *ids, size_t nids,
                          struct desired_reindex *rx, struct diag_list *diags, char *err,
                          size_t errlen);
+/* The other nodes' backends as runs of one VIP's: in->remote_vips's
+ * groups, then each of in->remote alone. */
+size_t desired_remote_runs(const struct desired_input *in);
+const struct desired_remote *desired_remote_run(const struct desired_input *in, size_t i,
+                                                size_t *n);
 /* Whether a named VIP is used by one of `uses` or another node's backend
- * (in->remote): the allocation covers exactly those names. */
+ * (desired_remote_run): the allocation covers exactly those names. */
 bool desired_name_used(const struct desired_input *in, const struct vip_list *uses,
                        const char *name);
 /* Every service key a use could feed, in both families (which of them it

@@ -140,9 +140,12 @@ static bool name_in(const struct vip_use *uses, size_t n, const char *name)
 
 static bool name_remote(const struct desired_input *in, const char *name)
 {
-	for (size_t i = 0; i < in->nremote; i++)
-		if (in->remote[i].vip.named && strcmp(in->remote[i].vip.name, name) == 0)
+	for (size_t i = 0, n; i < desired_remote_runs(in); i++) {
+		const struct desired_remote *r = desired_remote_run(in, i, &n);
+
+		if (n > 0 && r->vip.named && strcmp(r->vip.name, name) == 0)
 			return true;
+	}
 	return false;
 }
 

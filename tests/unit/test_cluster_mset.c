@@ -2,7 +2,9 @@
  * after any sequence of remote changes (puts, withdrawals, lease expiries,
  * nodes coming back) and local changes, merging only the VIPs that changed
  * gives exactly what a whole merge gives, and the failure rule of each VIP
- * told to the audit log is the whole merge's. */
+ * told to the audit log is the whole merge's. The same when the merge is
+ * handed only the changed VIPs' records (cluster_view_remotes_of) and the
+ * desired input is updated for those VIPs only (cluster_rset). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <netinet/in.h>
 
 #include "vipd/cluster_mset.h"
+#include "vipd/cluster_rset.h"
 #include "vipd/cluster_view.h"
 
 #define P CLUSTER_PREFIX_DEFAULT
@@ -279,6 +282,101 @@ static void test_incremental_equals_whole(void **state)
 	cluster_view_free(&v);
 }
 
+static void assert_rset_same(const struct cluster_rset *inc, const struct cluster_rset *whole,
+                             int step)
+{
+	if (inc->n != whole->n)
+		fail_msg("step %d: %zu VIPs with other nodes' backends, a rebuild has %zu", step,
+		         inc->n, whole->n);
+	for (size_t i = 0; i < inc->n; i++) {
+		const struct desired_remote_vip *a = &inc->vips[i], *b = &whole->vips[i];
+		struct cluster_service sa = {a->protocol, a->vip}, sb = {b->protocol, b->vip};
+
+		assert_int_equal(cluster_service_cmp(&sa, &sb), 0);
+		assert_int_equal(a->n, b->n);
+		for (size_t k = 0; k < a->n; k++) {
+			const struct desired_remote *x = &a->items[k], *y = &b->items[k];
+			struct cluster_service ix = {x->protocol, x->vip};
+
+			assert_int_equal(cluster_service_cmp(&ix, &sa), 0);
+			assert_int_equal(lb_addr_cmp(&x->addr, &y->addr), 0);
+			assert_int_equal(x->port, y->port);
+			assert_int_equal(x->weight, y->weight);
+		}
+	}
+}
+
+/* cluster_mset_source over the view: each VIP's records alone */
+static const struct cluster_remote *view_remotes(void *arg, const struct cluster_service *only,
+                                                 size_t nonly, size_t *n)
+{
+	return cluster_view_remotes_of(arg, only, nonly, n);
+}
+
+/* As the daemon runs a round (engine_cluster_update): the merge is handed
+ * the records of the VIPs it merges again only, and the desired input
+ * (cluster_rset) is changed for the VIPs whose merged set changed only;
+ * both equal a whole merge of every record and a whole rebuild, and the
+ * other nodes' backends in the input are exactly the merged set's. */
+static void test_changed_vips_only_equal_whole(void **state)
+{
+	struct cluster_view v;
+	struct cluster_mset inc = {0};
+	struct cluster_rset rinc = {0};
+	struct cluster_backend local[8];
+	struct told told = {.n = 0};
+	struct cluster_mset_source src = {view_remotes, &v};
+	size_t nlocal = 0, partial_rounds = 0, max_groups = 0;
+	char err[256];
+
+	(void)state;
+	srand(19);
+	assert_int_equal(cluster_view_init(&v, "self", P, &ops, NULL), 0);
+	for (int step = 0; step < STEPS; step++) {
+		struct cluster_mset whole = {0};
+		struct cluster_rset rwhole = {0};
+		const struct cluster_service *dirty;
+		const struct cluster_remote *remote;
+		size_t ndirty, nremote;
+		bool all;
+		int rc;
+
+		if (rand() % 4 == 0)
+			nlocal = random_local(local, nlocal);
+		else
+			random_response(&v);
+		dirty = cluster_view_dirty(&v, &ndirty, &all);
+		partial_rounds += inc.primed && !all && ndirty > 0;
+		rc = cluster_mset_update_from(&inc, "self", local, nlocal, &src, dirty, ndirty, all,
+		                              on_rule, &told, err, sizeof(err));
+		assert_true(rc >= 0);
+		cluster_view_dirty_clear(&v);
+		if (inc.changed_all)
+			assert_int_equal(cluster_rset_rebuild(&rinc, &inc), 0);
+		else
+			assert_int_equal(
+			    cluster_rset_update(&rinc, &inc, inc.changed, inc.nchanged), 0);
+		cluster_mset_changes_clear(&inc);
+		remote = cluster_view_remotes(&v, &nremote);
+		assert_non_null(remote);
+		assert_int_equal(cluster_mset_update(&whole, "self", local, nlocal, remote, nremote,
+		                                     NULL, 0, true, NULL, NULL, err, sizeof(err)),
+		                 1);
+		assert_same(&inc, &whole, &told, step);
+		assert_int_equal(cluster_rset_rebuild(&rwhole, &whole), 0);
+		assert_rset_same(&rinc, &rwhole, step);
+		max_groups = rwhole.n > max_groups ? rwhole.n : max_groups;
+		cluster_rset_free(&rwhole);
+		cluster_mset_free(&whole);
+	}
+	/* most rounds merged a few VIPs, and the input held several VIPs */
+	assert_true(partial_rounds > STEPS / 2);
+	assert_true(max_groups >= 4);
+	cluster_rset_free(&rinc);
+	cluster_mset_free(&inc);
+	cluster_view_free(&v);
+}
+
 /* The whole merge through the kept set is cluster_merge's result. */
 static void test_whole_is_cluster_merge(void **state)
 {
@@ -317,6 +415,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_incremental_equals_whole),
+	    cmocka_unit_test(test_changed_vips_only_equal_whole),
 	    cmocka_unit_test(test_whole_is_cluster_merge),
 	};
 
