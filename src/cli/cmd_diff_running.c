@@ -13,6 +13,7 @@
 #include "vipd/api.h"
 #include "vipd/errbuf.h"
 #include "vipd/sched.h"
+#include "vipd/vec.h"
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -21,15 +22,8 @@ static const char *str(const json_t *o, const char *key)
 
 int diff_feeds_add(struct diff_feeds *f, const char *who, const struct lb_key *svc)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct diff_feed *grown = realloc(f->items, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		f->items = grown;
-		f->cap = cap;
-	}
+	if (VEC_RESERVE(f->items, f->cap, f->n + 1) < 0)
+		return -1;
 	f->items[f->n++] = (struct diff_feed){.who = who, .svc = *svc};
 	return 0;
 }
@@ -117,15 +111,8 @@ static enum desired_health health_parse(const char *h)
 
 static int state_push(struct desired_state *st, const struct desired_entry *e)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct desired_entry *grown = realloc(st->entries, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		st->entries = grown;
-		st->cap = cap;
-	}
+	if (VEC_RESERVE(st->entries, st->cap, st->n + 1) < 0)
+		return -1;
 	st->entries[st->n++] = *e;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "vipd/vip.h"
+#include "vipd/vec.h"
 
 /* A service's entry has addr.af 0 and port 0. */
 static int origin_cmp(const struct engine_origin *a, const struct engine_origin *b)
@@ -98,16 +99,9 @@ static void origin_remember(struct engine_origins *o, const struct engine_origin
 		o->items[i] = it;
 		return;
 	}
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct engine_origin *items = realloc(o->items, cap * sizeof(*items));
-
-		if (items == NULL) {
-			origin_clear(&it);
-			return;
-		}
-		o->items = items;
-		o->cap = cap;
+	if (VEC_RESERVE(o->items, o->cap, o->n + 1) < 0) {
+		origin_clear(&it);
+		return;
 	}
 	memmove(&o->items[i + 1], &o->items[i], (o->n - i) * sizeof(o->items[0]));
 	o->items[i] = it;

@@ -20,6 +20,7 @@
 #include "vipd/hash.h"
 #include "vipd/log.h"
 #include "vipd/marathon.h"
+#include "vipd/vec.h"
 
 /* stat() never opens the file: a FIFO or a device among the definitions
  * cannot block the loop here. */
@@ -94,17 +95,13 @@ static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const cha
 
 	for (size_t i = 0; i < old->napps; i++) {
 		struct app *a = &old->apps[i];
-		struct app *grown;
 
 		/* apps_find is linear: asked only for an app whose file broke. */
 		if (!a->id || !source_broken(fresh, apps_path, a->source) ||
 		    apps_find(fresh, a->id))
 			continue;
-		grown = realloc(fresh->apps, (fresh->napps + 1) * sizeof(*grown));
-		if (!grown)
+		if (VEC_RESERVE(fresh->apps, fresh->cap, fresh->napps + 1) < 0)
 			break;
-		fresh->apps = grown;
-		fresh->cap = fresh->napps + 1;
 		fresh->apps[fresh->napps++] = *a;
 		memset(a, 0, sizeof(*a));
 		log_warnx(

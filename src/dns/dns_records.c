@@ -4,6 +4,7 @@
  * sorted for binary search once built, so that no answer scans the set.
  */
 #include "vipd/dns.h"
+#include "vipd/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,23 +44,6 @@ static char *lower_dup(const char *s)
 	return d;
 }
 
-/* Grows *items (of elem bytes) so that one more fits. */
-static int grow(void **items, size_t n, size_t *cap, size_t elem)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(*items, c * elem);
-	if (p == NULL)
-		return -1;
-	*items = p;
-	*cap = c;
-	return 0;
-}
-
 int dns_records_add_zone(struct dns_records *r, const char *zone)
 {
 	char **z = realloc(r->zones, (r->nzones + 1) * sizeof(*z));
@@ -79,7 +63,7 @@ int dns_records_add_addr(struct dns_records *r, const char *name, const struct l
 {
 	struct dns_host *h;
 
-	if (grow((void **)&r->hosts, r->nhosts, &r->hosts_cap, sizeof(*r->hosts)) < 0)
+	if (VEC_RESERVE(r->hosts, r->hosts_cap, r->nhosts + 1) < 0)
 		return -1;
 	h = &r->hosts[r->nhosts];
 	memset(h, 0, sizeof(*h));
@@ -100,7 +84,7 @@ int dns_records_add_srv(struct dns_records *r, const char *name, const char *tar
 {
 	struct dns_srv *s;
 
-	if (grow((void **)&r->srvs, r->nsrvs, &r->srvs_cap, sizeof(*r->srvs)) < 0)
+	if (VEC_RESERVE(r->srvs, r->srvs_cap, r->nsrvs + 1) < 0)
 		return -1;
 	s = &r->srvs[r->nsrvs];
 	s->name = lower_dup(name);
@@ -141,17 +125,15 @@ static int addr_qsort_cmp(const void *a, const void *b)
  * either way. -1 when out of memory. */
 static int host_merge(struct dns_host *into, struct dns_host *h)
 {
-	struct lb_addr *p = realloc(into->addrs, (into->naddrs + h->naddrs) * sizeof(*p));
+	int rc = VEC_RESERVE(into->addrs, into->cap, into->naddrs + h->naddrs);
 
-	if (p != NULL) {
-		memcpy(p + into->naddrs, h->addrs, h->naddrs * sizeof(*p));
-		into->addrs = p;
+	if (rc == 0) {
+		memcpy(into->addrs + into->naddrs, h->addrs, h->naddrs * sizeof(*h->addrs));
 		into->naddrs += h->naddrs;
-		into->cap = into->naddrs;
 	}
 	free(h->name);
 	free(h->addrs);
-	return p != NULL ? 0 : -1;
+	return rc;
 }
 
 static int hosts_finish(struct dns_records *r)
