@@ -30,6 +30,11 @@ int vec_reserve(void *items, size_t *cap, size_t need, size_t elem_size) VIPD_MU
 /* qsort, and nothing at all for n 0 (base may then be NULL). */
 void vec_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
+/* vec_sort, then each run of elements equal by cmp kept once (its first
+ * after sorting; qsort is not stable: the others must not matter, nor own
+ * anything). The new count. */
+size_t vec_sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* bsearch, NULL for n 0 (base may then be NULL). */
 void *vec_find(const void *key, const void *base, size_t n, size_t size,
                int (*cmp)(const void *key, const void *elem));

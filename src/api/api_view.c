@@ -11,6 +11,7 @@
 #include "vipd/fqdn.h"
 #include "vipd/sched.h"
 #include "vipd/vip.h"
+#include "vipd/vec.h"
 
 void api_vips_free(struct api_vips *v)
 {
@@ -63,9 +64,9 @@ static const struct desired_entry *state_entry(const struct api_state *st, const
 {
 	struct desired_entry key = {.svc = *svc, .addr = *addr, .port = port};
 
-	if (!st->dstate || st->dstate->n == 0)
+	if (!st->dstate)
 		return NULL;
-	return bsearch(&key, st->dstate->entries, st->dstate->n, sizeof(key), entry_cmp);
+	return vec_find(&key, st->dstate->entries, st->dstate->n, sizeof(key), entry_cmp);
 }
 
 static void backend_fill(struct api_backend *b, const struct api_state *st,

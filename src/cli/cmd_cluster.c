@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "vipd/cluster_view.h"
+#include "vipd/vec.h"
 
 struct cluster_opts {
 	const char *etcd;
@@ -109,8 +110,7 @@ static int collect_nodes(struct report *rp, const struct etcd_resp *r)
 		n->backends++;
 		n->healthy += rp->bs[i]->health == CLUSTER_HEALTH_HEALTHY;
 	}
-	if (rp->nnodes > 1)
-		qsort(rp->nodes, rp->nnodes, sizeof(*rp->nodes), cmp_node);
+	vec_sort(rp->nodes, rp->nnodes, sizeof(*rp->nodes), cmp_node);
 	return 0;
 }
 
@@ -367,7 +367,7 @@ static int show(void *arg, const char *endpoint, const struct etcd_resp *r)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		rp.bs[rp.nbs++] = &rem[i].b;
-	qsort(rp.bs, rp.nbs, sizeof(*rp.bs), cmp_backend);
+	vec_sort(rp.bs, rp.nbs, sizeof(*rp.bs), cmp_backend);
 	if (collect_nodes(&rp, r) < 0)
 		goto nomem;
 	if (cr->o->json) {

@@ -38,37 +38,24 @@ static int feed_cmp(const void *a, const void *b)
 
 void diff_feeds_sort(struct diff_feeds *f)
 {
-	size_t k = 0;
+	f->n = vec_sort_unique(f->items, f->n, sizeof(*f->items), feed_cmp);
+}
 
-	if (f->n == 0)
-		return;
-	qsort(f->items, f->n, sizeof(*f->items), feed_cmp);
-	for (size_t i = 1; i < f->n; i++)
-		if (feed_cmp(&f->items[k], &f->items[i]) != 0)
-			f->items[++k] = f->items[i];
-	f->n = k + 1;
+static int feed_who_cmp(const void *who, const void *feed)
+{
+	return strcmp(who, ((const struct diff_feed *)feed)->who);
 }
 
 size_t diff_feeds_first(const struct diff_feeds *f, const char *who)
 {
-	size_t lo = 0, hi = f->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(f->items[mid].who, who) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(who, f->items, f->n, sizeof(*f->items), feed_who_cmp);
 }
 
 bool diff_feeds_has(const struct diff_feeds *f, const char *who, const struct lb_key *svc)
 {
 	struct diff_feed key = {.who = who, .svc = *svc};
 
-	return f->n > 0 && bsearch(&key, f->items, f->n, sizeof(key), feed_cmp) != NULL;
+	return vec_find(&key, f->items, f->n, sizeof(key), feed_cmp) != NULL;
 }
 
 void diff_feeds_free(struct diff_feeds *f)
@@ -133,15 +120,7 @@ static int entry_cmp(const void *a, const void *b)
  * desired_build merges against. */
 static void state_sort(struct desired_state *st)
 {
-	size_t k = 0;
-
-	if (st->n == 0)
-		return;
-	qsort(st->entries, st->n, sizeof(*st->entries), entry_cmp);
-	for (size_t i = 1; i < st->n; i++)
-		if (entry_cmp(&st->entries[k], &st->entries[i]) != 0)
-			st->entries[++k] = st->entries[i];
-	st->n = k + 1;
+	st->n = vec_sort_unique(st->entries, st->n, sizeof(*st->entries), entry_cmp);
 }
 
 /* The weight policy's record of one backend, and its destination when it
@@ -248,22 +227,17 @@ const struct diff_task *diff_task_find(const struct diff_task *tasks, size_t n, 
 {
 	struct diff_task key = {.app = app, .task = task};
 
-	return n > 0 ? bsearch(&key, tasks, n, sizeof(key), diff_task_cmp) : NULL;
+	return vec_find(&key, tasks, n, sizeof(key), diff_task_cmp);
+}
+
+static int task_app_cmp(const void *app, const void *task)
+{
+	return strcmp(app, ((const struct diff_task *)task)->app);
 }
 
 size_t diff_task_first(const struct diff_task *tasks, size_t n, const char *app)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(tasks[mid].app, app) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(app, tasks, n, sizeof(*tasks), task_app_cmp);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -300,8 +274,8 @@ static int read_apps(struct diff_running *r, const json_t *apps)
 				                       .check_config = fp ? fp : ""};
 		}
 	}
-	qsort(r->apps, r->napps, sizeof(*r->apps), str_cmp);
-	qsort(r->tasks, r->ntasks, sizeof(*r->tasks), diff_task_cmp);
+	vec_sort(r->apps, r->napps, sizeof(*r->apps), str_cmp);
+	vec_sort(r->tasks, r->ntasks, sizeof(*r->tasks), diff_task_cmp);
 	return 0;
 }
 
@@ -379,7 +353,7 @@ const struct diff_task *diff_running_task(const struct diff_running *r, const ch
 
 bool diff_running_has_app(const struct diff_running *r, const char *app)
 {
-	return r->napps > 0 && bsearch(&app, r->apps, r->napps, sizeof(app), str_cmp) != NULL;
+	return vec_find(&app, r->apps, r->napps, sizeof(app), str_cmp) != NULL;
 }
 
 bool diff_running_checks_restart(const struct diff_running *r, const struct app *a,

@@ -51,6 +51,23 @@ void vec_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const 
 		qsort(base, n, size, cmp);
 }
 
+size_t vec_sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t k = 0;
+
+	if (n == 0)
+		return 0;
+	vec_sort(base, n, size, cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(b + k * size, b + i * size) == 0)
+			continue;
+		if (++k != i)
+			memcpy(b + k * size, b + i * size, size);
+	}
+	return k + 1;
+}
+
 void *vec_find(const void *key, const void *base, size_t n, size_t size,
                int (*cmp)(const void *key, const void *elem))
 {

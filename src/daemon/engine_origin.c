@@ -23,20 +23,15 @@ static int origin_cmp(const struct engine_origin *a, const struct engine_origin 
 	return c;
 }
 
+static int origin_key_cmp(const void *key, const void *elem)
+{
+	return origin_cmp(key, elem);
+}
+
 /* The first entry not below key. */
 static size_t origin_lower(const struct engine_origins *o, const struct engine_origin *key)
 {
-	size_t lo = 0, hi = o->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (origin_cmp(&o->items[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(key, o->items, o->n, sizeof(*o->items), origin_key_cmp);
 }
 
 static void origin_clear(struct engine_origin *it)

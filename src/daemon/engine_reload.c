@@ -156,7 +156,7 @@ static uint64_t *warning_hashes(const struct diag_list *prev, size_t *n)
 	for (size_t i = 0; i < prev->count; i++)
 		if (prev->items[i].severity == DIAG_WARNING)
 			hashes[(*n)++] = diag_hash(&prev->items[i]);
-	qsort(hashes, *n, sizeof(*hashes), cmp_u64);
+	vec_sort(hashes, *n, sizeof(*hashes), cmp_u64);
 	return hashes;
 }
 
@@ -168,7 +168,7 @@ static bool warned_before(const struct diag_list *prev, const uint64_t *hashes, 
 	if (d->severity != DIAG_WARNING || n == 0)
 		return false;
 	h = diag_hash(d);
-	if (!bsearch(&h, hashes, n, sizeof(*hashes), cmp_u64))
+	if (!vec_find(&h, hashes, n, sizeof(*hashes), cmp_u64))
 		return false;
 	for (size_t i = 0; i < prev->count; i++)
 		if (diag_same(&prev->items[i], d))

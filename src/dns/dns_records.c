@@ -141,8 +141,7 @@ static int hosts_finish(struct dns_records *r)
 	size_t n = 0;
 	int rc = 0;
 
-	if (r->nhosts > 1)
-		qsort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+	vec_sort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
 	for (size_t i = 0; i < r->nhosts; i++) {
 		if (n > 0 && strcmp(r->hosts[n - 1].name, r->hosts[i].name) == 0) {
 			if (host_merge(&r->hosts[n - 1], &r->hosts[i]) < 0)
@@ -154,13 +153,8 @@ static int hosts_finish(struct dns_records *r)
 	r->nhosts = n;
 	for (size_t i = 0; i < n; i++) {
 		struct dns_host *h = &r->hosts[i];
-		size_t m = 0;
 
-		qsort(h->addrs, h->naddrs, sizeof(*h->addrs), addr_qsort_cmp);
-		for (size_t j = 0; j < h->naddrs; j++)
-			if (m == 0 || lb_addr_cmp(&h->addrs[m - 1], &h->addrs[j]) != 0)
-				h->addrs[m++] = h->addrs[j];
-		h->naddrs = m;
+		h->naddrs = vec_sort_unique(h->addrs, h->naddrs, sizeof(*h->addrs), addr_qsort_cmp);
 	}
 	return rc;
 }
@@ -169,8 +163,7 @@ static void srvs_finish(struct dns_records *r)
 {
 	size_t n = 0;
 
-	if (r->nsrvs > 1)
-		qsort(r->srvs, r->nsrvs, sizeof(*r->srvs), srv_cmp);
+	vec_sort(r->srvs, r->nsrvs, sizeof(*r->srvs), srv_cmp);
 	for (size_t i = 0; i < r->nsrvs; i++) {
 		if (n > 0 && srv_cmp(&r->srvs[n - 1], &r->srvs[i]) == 0) {
 			free(r->srvs[i].name);
@@ -219,11 +212,7 @@ static int parents_finish(struct dns_records *r)
 		n += add_parents(r->hosts[i].name, r->parents + n);
 	for (size_t i = 0; i < r->nsrvs; i++)
 		n += add_parents(r->srvs[i].name, r->parents + n);
-	qsort(r->parents, n, sizeof(*r->parents), str_ptr_cmp);
-	r->nparents = 0;
-	for (size_t i = 0; i < n; i++)
-		if (r->nparents == 0 || strcmp(r->parents[r->nparents - 1], r->parents[i]) != 0)
-			r->parents[r->nparents++] = r->parents[i];
+	r->nparents = vec_sort_unique(r->parents, n, sizeof(*r->parents), str_ptr_cmp);
 	return 0;
 }
 
@@ -244,23 +233,18 @@ const struct dns_host *dns_records_host(const struct dns_records *r, const char 
 {
 	struct dns_host probe = {.name = (char *)name};
 
-	if (r->nhosts == 0)
-		return NULL;
-	return bsearch(&probe, r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+	return vec_find(&probe, r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+}
+
+static int srv_name_cmp(const void *name, const void *srv)
+{
+	return strcmp(name, ((const struct dns_srv *)srv)->name);
 }
 
 const struct dns_srv *dns_records_srv(const struct dns_records *r, const char *name, size_t *n)
 {
-	size_t lo = 0, hi = r->nsrvs, end;
+	size_t lo = vec_lower_bound(name, r->srvs, r->nsrvs, sizeof(*r->srvs), srv_name_cmp), end;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(r->srvs[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (end = lo; end < r->nsrvs && strcmp(r->srvs[end].name, name) == 0; end++)
 		;
 	*n = end - lo;
@@ -294,8 +278,7 @@ bool dns_records_name_exists(const struct dns_records *r, const char *name)
 	if (dns_records_host(r, name) || dns_records_srv(r, name, &n))
 		return true;
 	/* marathon.l4lb.thisdcos.directory and the like: parents of names */
-	return r->nparents > 0 &&
-	       bsearch(&name, r->parents, r->nparents, sizeof(*r->parents), str_ptr_cmp) != NULL;
+	return vec_find(&name, r->parents, r->nparents, sizeof(*r->parents), str_ptr_cmp) != NULL;
 }
 
 bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)

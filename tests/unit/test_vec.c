@@ -149,6 +149,22 @@ static void test_sort_find_and_lower_bound(void **state)
 	assert_int_equal(vec_lower_bound(&key, v, 5, sizeof(*v), int_cmp), 5);
 }
 
+static void test_sort_unique_keeps_each_value_once(void **state)
+{
+	int v[] = {5, 1, 5, 3, 1, 1, 9};
+	int one = 4;
+
+	(void)state;
+	assert_int_equal(vec_sort_unique(v, 7, sizeof(*v), int_cmp), 4);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[1], 3);
+	assert_int_equal(v[2], 5);
+	assert_int_equal(v[3], 9);
+	assert_int_equal(vec_sort_unique(&one, 1, sizeof(one), int_cmp), 1);
+	assert_int_equal(one, 4);
+	assert_int_equal(vec_sort_unique(NULL, 0, sizeof(int), int_cmp), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +175,7 @@ int main(void)
 	    cmocka_unit_test(test_reserve_refuses_large_elements_before_allocating),
 	    cmocka_unit_test(test_sort_and_find_accept_an_empty_null_array),
 	    cmocka_unit_test(test_sort_find_and_lower_bound),
+	    cmocka_unit_test(test_sort_unique_keeps_each_value_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
