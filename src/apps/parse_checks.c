@@ -231,21 +231,18 @@ static int parse_check(struct pctx *c, const json_t *jc, const char *path, struc
 
 int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct app *app)
 {
-	char p[PATH_MAX_LEN], ip[PATH_MAX_LEN];
-	json_t *list = NULL, *v;
+	char ip[PATH_MAX_LEN];
+	struct pj_list l;
+	json_t *v;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	enum pj_status st = pj_array(c, japp, path, "healthChecks", &list, p, sizeof(p));
-
-	if (st != PJ_OK)
-		return st == PJ_BAD ? -1 : 0;
-	app->checks = pj_calloc(c, p, json_array_size(list), sizeof(*app->checks));
+	app->checks = pj_list_calloc(c, japp, path, "healthChecks", sizeof(*app->checks), &l, &rc);
 	if (!app->checks)
-		return -1;
-	json_array_foreach(list, i, v)
+		return rc;
+	json_array_foreach(l.json, i, v)
 	{
-		path_index(ip, sizeof(ip), p, i);
+		path_index(ip, sizeof(ip), l.path, i);
 		if (parse_check(c, v, ip, &app->checks[i], app) < 0)
 			rc = -1;
 		app->nchecks = i + 1;

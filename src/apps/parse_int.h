@@ -45,10 +45,17 @@ enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, cons
 /* Present and of the given type (JSON_ARRAY or JSON_OBJECT), else an error. */
 enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, const char *key,
                         json_type type, json_t **out);
-/* An optional array field: PJ_OK with the array in *out and its JSON
- * pointer in apath; PJ_ABSENT; or PJ_BAD with the error added. */
-enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
-                        json_t **out, char *apath, size_t len);
+/* An array field as read: the array and its JSON pointer. */
+struct pj_list {
+	json_t *json;
+	char path[PATH_MAX_LEN];
+};
+/* An optional array field (pj_array) and zeroed room for its items
+ * (pj_calloc): the room, with the array in *l; NULL with *rc 0 when the
+ * field is absent, -1 when it is not an array or memory runs out (the
+ * located error added). */
+void *pj_list_calloc(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                     size_t size, struct pj_list *l, int *rc);
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out,
               size_t *nout);
 /* strdup, or NULL with an "out of memory" error at path (so that the app

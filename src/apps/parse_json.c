@@ -183,14 +183,31 @@ enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, con
 	return PJ_OK;
 }
 
-enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
-                        json_t **out, char *apath, size_t len)
+/* An optional array field: PJ_OK with the array in *out and its JSON
+ * pointer in apath; PJ_ABSENT; or PJ_BAD with the error added. */
+static enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                               json_t **out, char *apath, size_t len)
 {
 	enum pj_status st = pj_typed(c, obj, path, key, JSON_ARRAY, out);
 
 	if (st == PJ_OK)
 		path_key(apath, len, path, key);
 	return st;
+}
+
+void *pj_list_calloc(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                     size_t size, struct pj_list *l, int *rc)
+{
+	enum pj_status st = pj_array(c, obj, path, key, &l->json, l->path, sizeof(l->path));
+	void *items;
+
+	*rc = st == PJ_BAD ? -1 : 0;
+	if (st != PJ_OK)
+		return NULL;
+	items = pj_calloc(c, l->path, json_array_size(l->json), size);
+	if (!items)
+		*rc = -1;
+	return items;
 }
 
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out, size_t *nout)
