@@ -36,23 +36,17 @@ static int parse_protocol(struct pctx *c, const json_t *jc, const char *path, en
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jc, path, "protocol", &s, p, sizeof(p));
 
 	*out = HC_PROTO_HTTP; /* Marathon's default */
-	switch (pj_string(c, jc, path, "protocol", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	for (size_t i = 0; i < sizeof(hc_protocols) / sizeof(hc_protocols[0]); i++) {
 		if (strcmp(s, hc_protocols[i].name) == 0) {
 			*out = hc_protocols[i].proto;
 			return 0;
 		}
 	}
-	path_key(p, sizeof(p), path, "protocol");
 	pctx_error(c, p,
 	           "expected one of HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, "
 	           "MESOS_TCP, got \"%s\"",

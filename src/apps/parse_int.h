@@ -34,6 +34,9 @@ void path_index(char *out, size_t len, const char *base, size_t idx);
 
 enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, const char *key,
                          const char **out);
+/* pj_string, with the field's JSON pointer in p when PJ_OK. */
+enum pj_status pj_string_at(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                            const char **out, char *p, size_t len);
 enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
                       long long min, long long max, const char *expected, long long *out);
 /* Item i of the array at apath: an integer in [min, max], else the located

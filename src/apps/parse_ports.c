@@ -20,16 +20,11 @@ static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, u
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jp, path, "protocol", &s, p, sizeof(p));
 
 	*out = PORT_PROTO_TCP; /* Marathon's default */
-	switch (pj_string(c, jp, path, "protocol", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	if (strcmp(s, "tcp") == 0)
 		*out = PORT_PROTO_TCP;
 	else if (strcmp(s, "udp") == 0)
@@ -37,7 +32,6 @@ static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, u
 	else if (strcmp(s, "tcp,udp") == 0 || strcmp(s, "udp,tcp") == 0)
 		*out = PORT_PROTO_TCP | PORT_PROTO_UDP;
 	else {
-		path_key(p, sizeof(p), path, "protocol");
 		pctx_error(c, p, "expected \"tcp\", \"udp\" or \"tcp,udp\", got \"%s\"", s);
 		return -1;
 	}

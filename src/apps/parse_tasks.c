@@ -114,17 +114,11 @@ static int task_string(struct pctx *c, const json_t *jt, const char *path, const
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN], got[64];
+	enum pj_status st = pj_string_at(c, jt, path, key, &s, p, sizeof(p));
 
 	*out = NULL;
-	switch (pj_string(c, jt, path, key, &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, key);
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	if (valid && !valid(s)) {
 		pctx_error(c, p, "expected %s, got %s", expected,
 		           json_describe(json_object_get(jt, key), got, sizeof(got)));
@@ -198,18 +192,12 @@ static int parse_task_state(struct pctx *c, const json_t *jt, const char *path, 
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jt, path, "state", &s, p, sizeof(p));
 
 	/* A task listed without a state is one Marathon reports as running. */
 	t->state = TASK_STATE_RUNNING;
-	switch (pj_string(c, jt, path, "state", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, "state");
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	t->state_text = strdup(s);
 	if (!t->state_text) {
 		pctx_error(c, p, "out of memory");
