@@ -117,17 +117,15 @@ static void dump_end(struct api_kstats *k, bool ok, const char *err)
 /* The destinations of svcs[at], read whole: into the snapshot. */
 static int take_dests(struct api_kstats *k, const struct ipvs_service *is)
 {
-	struct api_kstats_svc *grown, *s;
+	struct api_kstats_svc *s;
 	struct ipvs_dest *dests;
 	size_t n = 0;
 	char sched[LB_SCHED_MAX];
 	uint32_t flags;
 
-	grown = realloc(k->next.svcs, (k->next.n + 1) * sizeof(*grown));
-	if (grown == NULL)
+	if (VEC_RESERVE(k->next.svcs, k->next.cap, k->next.n + 1) < 0)
 		return -1;
-	k->next.svcs = grown;
-	s = &grown[k->next.n];
+	s = &k->next.svcs[k->next.n];
 	memset(s, 0, sizeof(*s));
 	if (dataplane_service_from_ipvs(is, &s->key, sched, &flags) < 0)
 		return 0;

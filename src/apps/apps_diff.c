@@ -53,11 +53,8 @@ static const struct app **sorted_apps(const struct apps_set *set, size_t *n)
 
 static int push(struct apps_diff *d, const char *id, enum apps_change c)
 {
-	struct apps_diff_item *items = realloc(d->items, (d->n + 1) * sizeof(*items));
-
-	if (items == NULL)
+	if (VEC_RESERVE(d->items, d->cap, d->n + 1) < 0)
 		return -1;
-	d->items = items;
 	d->items[d->n].id = strdup(id);
 	if (d->items[d->n].id == NULL)
 		return -1;

@@ -31,7 +31,7 @@ struct node_row {
 struct report {
 	const char *prefix;
 	struct node_row *nodes;
-	size_t nnodes;
+	size_t nnodes, nodes_cap;
 	const struct cluster_backend **bs; /* sorted by VIP, protocol, node, address */
 	size_t nbs;
 	size_t dark; /* VIPs with no healthy backend */
@@ -75,10 +75,8 @@ static struct node_row *node_get(struct report *rp, const char *name)
 	for (size_t i = 0; i < rp->nnodes; i++)
 		if (strcmp(rp->nodes[i].name, name) == 0)
 			return &rp->nodes[i];
-	grown = realloc(rp->nodes, (rp->nnodes + 1) * sizeof(*grown));
-	if (grown == NULL)
+	if (VEC_RESERVE(rp->nodes, rp->nodes_cap, rp->nnodes + 1) < 0)
 		return NULL;
-	rp->nodes = grown;
 	grown = &rp->nodes[rp->nnodes++];
 	*grown = (struct node_row){0};
 	(void)snprintf(grown->name, sizeof(grown->name), "%s", name);
