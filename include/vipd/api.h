@@ -153,7 +153,7 @@ int api_ipvsconn_parse(const char *line, struct api_ipvsconn *out);
 
 struct api_kstats_snap {
 	struct api_kstats_svc *svcs; /* sorted by key */
-	size_t n;
+	size_t n, cap;
 };
 
 /* Seconds between two reads of the kernel's counters. */

@@ -25,7 +25,7 @@ struct apps_diff_item {
 
 struct apps_diff {
 	struct apps_diff_item *items; /* sorted by id */
-	size_t n;
+	size_t n, cap;
 	size_t unchanged; /* apps in both sets, equal */
 	size_t reused;    /* of those, copied from unchanged files: not compared */
 };

@@ -19,6 +19,7 @@
 #include "vipd/dataplane.h"
 #include "vipd/ipvs.h"
 #include "vipd/log.h"
+#include "vipd/vec.h"
 
 /* Datagrams read per callback: bounds one iteration's work. */
 #define API_KSTATS_STEPS 16
@@ -75,9 +76,9 @@ const struct api_kstats_svc *api_kstats_service(const struct api_kstats *k,
 {
 	struct api_kstats_svc probe = {.key = *key};
 
-	if (k == NULL || k->last.n == 0)
+	if (k == NULL)
 		return NULL;
-	return bsearch(&probe, k->last.svcs, k->last.n, sizeof(probe), svc_cmp);
+	return vec_find(&probe, k->last.svcs, k->last.n, sizeof(probe), svc_cmp);
 }
 
 const struct api_kstats_dest *api_kstats_dest(const struct api_kstats_svc *s,
@@ -85,9 +86,9 @@ const struct api_kstats_dest *api_kstats_dest(const struct api_kstats_svc *s,
 {
 	struct api_kstats_dest probe = {.addr = *addr, .port = port};
 
-	if (s == NULL || s->ndests == 0)
+	if (s == NULL)
 		return NULL;
-	return bsearch(&probe, s->dests, s->ndests, sizeof(probe), dest_cmp);
+	return vec_find(&probe, s->dests, s->ndests, sizeof(probe), dest_cmp);
 }
 
 /* Ends the dump in flight; ok: it becomes the one shown. */
@@ -116,17 +117,15 @@ static void dump_end(struct api_kstats *k, bool ok, const char *err)
 /* The destinations of svcs[at], read whole: into the snapshot. */
 static int take_dests(struct api_kstats *k, const struct ipvs_service *is)
 {
-	struct api_kstats_svc *grown, *s;
+	struct api_kstats_svc *s;
 	struct ipvs_dest *dests;
 	size_t n = 0;
 	char sched[LB_SCHED_MAX];
 	uint32_t flags;
 
-	grown = realloc(k->next.svcs, (k->next.n + 1) * sizeof(*grown));
-	if (grown == NULL)
+	if (VEC_RESERVE(k->next.svcs, k->next.cap, k->next.n + 1) < 0)
 		return -1;
-	k->next.svcs = grown;
-	s = &grown[k->next.n];
+	s = &k->next.svcs[k->next.n];
 	memset(s, 0, sizeof(*s));
 	if (dataplane_service_from_ipvs(is, &s->key, sched, &flags) < 0)
 		return 0;
@@ -148,8 +147,7 @@ static int take_dests(struct api_kstats *k, const struct ipvs_service *is)
 		s->dests[i].stats = dests[i].stats;
 	}
 	s->ndests = n;
-	if (n > 1)
-		qsort(s->dests, n, sizeof(*s->dests), dest_cmp);
+	vec_sort(s->dests, n, sizeof(*s->dests), dest_cmp);
 	free(dests);
 	k->next.n++;
 	return 0;
@@ -212,7 +210,7 @@ static void count_line(struct api_kstats *k, const char *line)
 	    strcmp(c.state, "SYN_RECV") != 0)
 		return;
 	probe.key = c.svc;
-	s = bsearch(&probe, k->next.svcs, k->next.n, sizeof(probe), svc_cmp);
+	s = vec_find(&probe, k->next.svcs, k->next.n, sizeof(probe), svc_cmp);
 	d = s ? (struct api_kstats_dest *)api_kstats_dest(s, &c.dest, c.dport) : NULL;
 	if (d)
 		d->syn_recv++;
@@ -271,8 +269,7 @@ static void on_scan(struct ev_loop *loop, ev_idle *w, int revents)
 static void scan_start(struct api_kstats *k)
 {
 	ev_io_stop(k->loop, &k->readable);
-	if (k->next.n > 1)
-		qsort(k->next.svcs, k->next.n, sizeof(*k->next.svcs), svc_cmp);
+	vec_sort(k->next.svcs, k->next.n, sizeof(*k->next.svcs), svc_cmp);
 	k->conn_fd = open(API_KSTATS_CONN_PATH, O_RDONLY | O_CLOEXEC);
 	if (k->conn_fd < 0) {
 		scan_end(k, false);

@@ -11,6 +11,8 @@
 #include "vipd/fqdn.h"
 #include "vipd/sched.h"
 #include "vipd/vip.h"
+#include "vipd/desired_feed.h"
+#include "vipd/vec.h"
 
 void api_vips_free(struct api_vips *v)
 {
@@ -63,9 +65,9 @@ static const struct desired_entry *state_entry(const struct api_state *st, const
 {
 	struct desired_entry key = {.svc = *svc, .addr = *addr, .port = port};
 
-	if (!st->dstate || st->dstate->n == 0)
+	if (!st->dstate)
 		return NULL;
-	return bsearch(&key, st->dstate->entries, st->dstate->n, sizeof(key), entry_cmp);
+	return vec_find(&key, st->dstate->entries, st->dstate->n, sizeof(key), entry_cmp);
 }
 
 static void backend_fill(struct api_backend *b, const struct api_state *st,
@@ -95,22 +97,6 @@ static void backend_fill(struct api_backend *b, const struct api_state *st,
 	if (!t->host || lb_addr_parse(t->host, &b->addr) < 0)
 		b->addr.af = 0;
 	b->port = (uint16_t)task_port(t, pi);
-}
-
-/* Whether an earlier feed of the same service (from `first`) came from the
- * same app port: two VIP labels on one port naming the same VIP give the
- * same backends, listed once. Linear in the service's feeds, not its tasks. */
-static bool use_seen(const struct desired_index *ix, size_t first, size_t f)
-{
-	const struct vip_use *u = &ix->uses.items[ix->feeds[f].use];
-
-	for (size_t i = first; i < f; i++) {
-		const struct vip_use *p = &ix->uses.items[ix->feeds[i].use];
-
-		if (p->app == u->app && p->port == u->port)
-			return true;
-	}
-	return false;
 }
 
 /* Adds the running tasks of the app of `use` to vip; -1 when out of memory. */
@@ -155,7 +141,7 @@ int api_vips_build(const struct api_state *st, struct api_vips *out)
 			first = f;
 		}
 		vip = &out->items[out->n - 1];
-		if (use_seen(ix, first, f))
+		if (desired_feed_port_seen(ix, first, f))
 			continue;
 		if (vip_add_use(vip, st, lb_table_find(st->table, &feed->svc),
 		                &ix->uses.items[feed->use]) < 0) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 static const char *const change_names[] = {
     [APPS_CHANGE_ADDED] = "added",
@@ -46,17 +47,14 @@ static const struct app **sorted_apps(const struct apps_set *set, size_t *n)
 	for (size_t i = 0; i < set->napps; i++)
 		if (set->apps[i].id)
 			v[(*n)++] = &set->apps[i];
-	qsort(v, *n, sizeof(*v), app_ptr_cmp);
+	vec_sort(v, *n, sizeof(*v), app_ptr_cmp);
 	return v;
 }
 
 static int push(struct apps_diff *d, const char *id, enum apps_change c)
 {
-	struct apps_diff_item *items = realloc(d->items, (d->n + 1) * sizeof(*items));
-
-	if (items == NULL)
+	if (VEC_RESERVE(d->items, d->cap, d->n + 1) < 0)
 		return -1;
-	d->items = items;
 	d->items[d->n].id = strdup(id);
 	if (d->items[d->n].id == NULL)
 		return -1;
@@ -140,8 +138,7 @@ static int walk_in_place(struct apps_diff *d, const struct apps_set *old,
 	for (size_t i = 0; i < old->napps; i++)
 		if (compare_app(d, old, fresh, &old->apps[i], &fresh->apps[i]) < 0)
 			return -1;
-	if (d->n > 1)
-		qsort(d->items, d->n, sizeof(*d->items), item_sort_cmp);
+	vec_sort(d->items, d->n, sizeof(*d->items), item_sort_cmp);
 	return 0;
 }
 
@@ -221,5 +218,5 @@ bool apps_diff_has(void *d, const char *id)
 {
 	const struct apps_diff *diff = d;
 
-	return diff->n > 0 && bsearch(id, diff->items, diff->n, sizeof(*diff->items), item_cmp);
+	return vec_find(id, diff->items, diff->n, sizeof(*diff->items), item_cmp);
 }

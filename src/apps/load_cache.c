@@ -10,6 +10,7 @@
 
 #include "load_cache.h"
 #include "vipd/hash.h"
+#include "vipd/vec.h"
 
 static int str_copy(char **dst, const char *src)
 {
@@ -131,23 +132,6 @@ fail:
 	return -1;
 }
 
-static int apps_reserve(struct apps_set *set, size_t more)
-{
-	struct app *grown;
-	size_t cap = set->cap ? set->cap : 16;
-
-	if (set->napps + more <= set->cap)
-		return 0;
-	while (cap < set->napps + more)
-		cap *= 2;
-	grown = realloc(set->apps, cap * sizeof(*grown));
-	if (!grown)
-		return -1;
-	set->apps = grown;
-	set->cap = cap;
-	return 0;
-}
-
 /* Appends copies of n apps and nd diagnostics; -1 (nothing appended) when
  * memory runs out. */
 static int set_append(struct apps_set *set, const struct app *apps, size_t n,
@@ -155,7 +139,7 @@ static int set_append(struct apps_set *set, const struct app *apps, size_t n,
 {
 	size_t napps0 = set->napps;
 
-	if (apps_reserve(set, n) < 0)
+	if (VEC_RESERVE(set->apps, set->cap, set->napps + n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (app_copy(&set->apps[set->napps], &apps[i]) < 0)
@@ -270,15 +254,8 @@ static struct load_entry *entry_take(struct apps_load_cache *c, const char *path
 
 static struct load_entry *entry_push(struct apps_load_cache *c)
 {
-	if (c->nnext == c->capnext) {
-		size_t cap = c->capnext ? c->capnext * 2 : 16;
-		struct load_entry *grown = realloc(c->next, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		c->next = grown;
-		c->capnext = cap;
-	}
+	if (VEC_RESERVE(c->next, c->capnext, c->nnext + 1) < 0)
+		return NULL;
 	c->next[c->nnext] = (struct load_entry){0};
 	return &c->next[c->nnext++];
 }

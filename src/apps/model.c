@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vipd/model.h"
+#include "vipd/vec.h"
 
 static const char *const hc_protocol_names[] = {
     [HC_PROTO_HTTP] = "HTTP",
@@ -93,15 +94,8 @@ void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, co
 	va_list ap;
 	int n;
 
-	if (dl->count == dl->cap) {
-		size_t cap = dl->cap ? dl->cap * 2 : 8;
-		struct diag *items = realloc(dl->items, cap * sizeof(*items));
-
-		if (!items)
-			goto lost;
-		dl->items = items;
-		dl->cap = cap;
-	}
+	if (VEC_RESERVE(dl->items, dl->cap, dl->count + 1) < 0)
+		goto lost;
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);

@@ -10,6 +10,7 @@
 #include "parse_int.h"
 #include "vipd/apps.h"
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 #define ID_MAX_LEN 256
 
@@ -163,15 +164,8 @@ const struct app *apps_find(const struct apps_set *set, const char *id)
 
 static int apps_push(struct apps_set *set, struct app *app)
 {
-	if (set->napps == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		struct app *apps = realloc(set->apps, cap * sizeof(*apps));
-
-		if (!apps)
-			return -1;
-		set->apps = apps;
-		set->cap = cap;
-	}
+	if (VEC_RESERVE(set->apps, set->cap, set->napps + 1) < 0)
+		return -1;
 	set->apps[set->napps++] = *app;
 	return 0;
 }

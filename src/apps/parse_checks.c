@@ -36,23 +36,17 @@ static int parse_protocol(struct pctx *c, const json_t *jc, const char *path, en
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jc, path, "protocol", &s, p, sizeof(p));
 
 	*out = HC_PROTO_HTTP; /* Marathon's default */
-	switch (pj_string(c, jc, path, "protocol", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	for (size_t i = 0; i < sizeof(hc_protocols) / sizeof(hc_protocols[0]); i++) {
 		if (strcmp(s, hc_protocols[i].name) == 0) {
 			*out = hc_protocols[i].proto;
 			return 0;
 		}
 	}
-	path_key(p, sizeof(p), path, "protocol");
 	pctx_error(c, p,
 	           "expected one of HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, "
 	           "MESOS_TCP, got \"%s\"",
@@ -231,21 +225,18 @@ static int parse_check(struct pctx *c, const json_t *jc, const char *path, struc
 
 int parse_checks(struct pctx *c, const json_t *japp, const char *path, struct app *app)
 {
-	char p[PATH_MAX_LEN], ip[PATH_MAX_LEN];
-	json_t *list = NULL, *v;
+	char ip[PATH_MAX_LEN];
+	struct pj_list l;
+	json_t *v;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	enum pj_status st = pj_array(c, japp, path, "healthChecks", &list, p, sizeof(p));
-
-	if (st != PJ_OK)
-		return st == PJ_BAD ? -1 : 0;
-	app->checks = pj_calloc(c, p, json_array_size(list), sizeof(*app->checks));
+	app->checks = pj_list_calloc(c, japp, path, "healthChecks", sizeof(*app->checks), &l, &rc);
 	if (!app->checks)
-		return -1;
-	json_array_foreach(list, i, v)
+		return rc;
+	json_array_foreach(l.json, i, v)
 	{
-		path_index(ip, sizeof(ip), p, i);
+		path_index(ip, sizeof(ip), l.path, i);
 		if (parse_check(c, v, ip, &app->checks[i], app) < 0)
 			rc = -1;
 		app->nchecks = i + 1;

@@ -34,6 +34,9 @@ void path_index(char *out, size_t len, const char *base, size_t idx);
 
 enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, const char *key,
                          const char **out);
+/* pj_string, with the field's JSON pointer in p when PJ_OK. */
+enum pj_status pj_string_at(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                            const char **out, char *p, size_t len);
 enum pj_status pj_int(struct pctx *c, const json_t *obj, const char *path, const char *key,
                       long long min, long long max, const char *expected, long long *out);
 /* Item i of the array at apath: an integer in [min, max], else the located
@@ -45,10 +48,17 @@ enum pj_status pj_bool(struct pctx *c, const json_t *obj, const char *path, cons
 /* Present and of the given type (JSON_ARRAY or JSON_OBJECT), else an error. */
 enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, const char *key,
                         json_type type, json_t **out);
-/* An optional array field: PJ_OK with the array in *out and its JSON
- * pointer in apath; PJ_ABSENT; or PJ_BAD with the error added. */
-enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
-                        json_t **out, char *apath, size_t len);
+/* An array field as read: the array and its JSON pointer. */
+struct pj_list {
+	json_t *json;
+	char path[PATH_MAX_LEN];
+};
+/* An optional array field (pj_array) and zeroed room for its items
+ * (pj_calloc): the room, with the array in *l; NULL with *rc 0 when the
+ * field is absent, -1 when it is not an array or memory runs out (the
+ * located error added). */
+void *pj_list_calloc(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                     size_t size, struct pj_list *l, int *rc);
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out,
               size_t *nout);
 /* strdup, or NULL with an "out of memory" error at path (so that the app

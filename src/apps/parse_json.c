@@ -103,6 +103,16 @@ enum pj_status pj_string(struct pctx *c, const json_t *obj, const char *path, co
 	return PJ_OK;
 }
 
+enum pj_status pj_string_at(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                            const char **out, char *p, size_t len)
+{
+	enum pj_status st = pj_string(c, obj, path, key, out);
+
+	if (st == PJ_OK)
+		path_key(p, len, path, key);
+	return st;
+}
+
 static bool pj_int_in(const json_t *v, long long min, long long max)
 {
 	return json_is_integer(v) && json_integer_value(v) >= min && json_integer_value(v) <= max;
@@ -183,14 +193,32 @@ enum pj_status pj_typed(struct pctx *c, const json_t *obj, const char *path, con
 	return PJ_OK;
 }
 
-enum pj_status pj_array(struct pctx *c, const json_t *obj, const char *path, const char *key,
-                        json_t **out, char *apath, size_t len)
+/* pj_typed, with the field's JSON pointer in p when PJ_OK. */
+static enum pj_status pj_typed_at(struct pctx *c, const json_t *obj, const char *path,
+                                  const char *key, json_type type, json_t **out, char *p,
+                                  size_t len)
 {
-	enum pj_status st = pj_typed(c, obj, path, key, JSON_ARRAY, out);
+	enum pj_status st = pj_typed(c, obj, path, key, type, out);
 
 	if (st == PJ_OK)
-		path_key(apath, len, path, key);
+		path_key(p, len, path, key);
 	return st;
+}
+
+void *pj_list_calloc(struct pctx *c, const json_t *obj, const char *path, const char *key,
+                     size_t size, struct pj_list *l, int *rc)
+{
+	enum pj_status st =
+	    pj_typed_at(c, obj, path, key, JSON_ARRAY, &l->json, l->path, sizeof(l->path));
+	void *items;
+
+	*rc = st == PJ_BAD ? -1 : 0;
+	if (st != PJ_OK)
+		return NULL;
+	items = pj_calloc(c, l->path, json_array_size(l->json), size);
+	if (!items)
+		*rc = -1;
+	return items;
 }
 
 int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label **out, size_t *nout)
@@ -199,18 +227,13 @@ int pj_labels(struct pctx *c, const json_t *obj, const char *path, struct label 
 	json_t *jl = NULL, *v;
 	const char *key;
 	size_t n = 0;
+	enum pj_status st =
+	    pj_typed_at(c, obj, path, "labels", JSON_OBJECT, &jl, lpath, sizeof(lpath));
 
 	*out = NULL;
 	*nout = 0;
-	switch (pj_typed(c, obj, path, "labels", JSON_OBJECT, &jl)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(lpath, sizeof(lpath), path, "labels");
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	*out = pj_calloc(c, lpath, json_object_size(jl), sizeof(**out));
 	if (!*out)
 		return -1;

@@ -20,16 +20,11 @@ static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, u
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jp, path, "protocol", &s, p, sizeof(p));
 
 	*out = PORT_PROTO_TCP; /* Marathon's default */
-	switch (pj_string(c, jp, path, "protocol", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	if (strcmp(s, "tcp") == 0)
 		*out = PORT_PROTO_TCP;
 	else if (strcmp(s, "udp") == 0)
@@ -37,7 +32,6 @@ static int parse_protocols(struct pctx *c, const json_t *jp, const char *path, u
 	else if (strcmp(s, "tcp,udp") == 0 || strcmp(s, "udp,tcp") == 0)
 		*out = PORT_PROTO_TCP | PORT_PROTO_UDP;
 	else {
-		path_key(p, sizeof(p), path, "protocol");
 		pctx_error(c, p, "expected \"tcp\", \"udp\" or \"tcp,udp\", got \"%s\"", s);
 		return -1;
 	}
@@ -83,48 +77,46 @@ static int parse_port(struct pctx *c, const json_t *jp, const char *path, const 
 	return rc;
 }
 
+/* Marathon before 1.x took "ports": [8080, 8081]; item i of that list. */
+static int parse_legacy_port(struct pctx *c, const json_t *v, const char *path, size_t i,
+                             struct port_def *out)
+{
+	long long port;
+
+	if (pj_int_item(c, v, path, i, 0, 65535, PORT_EXPECTED, &port) < 0)
+		return -1;
+	*out = (struct port_def){.port = (uint32_t)port, .protocols = PORT_PROTO_TCP};
+	return 0;
+}
+
+/* portDefinitions or portMappings (port_key "port" or "containerPort"):
+ * an entry with errors is kept, its index stays its port index; or the
+ * legacy list of numbers (port_key NULL): a wrong number is left out. */
 static int parse_port_list(struct pctx *c, const json_t *list, const char *path,
                            const char *port_key, struct app *app)
 {
 	char ip[PATH_MAX_LEN];
 	size_t i;
 	json_t *v;
-	int rc = 0;
+	int rc = 0, item;
 
 	app->ports = pj_calloc(c, path, json_array_size(list), sizeof(*app->ports));
 	if (!app->ports)
 		return -1;
 	json_array_foreach(list, i, v)
 	{
-		path_index(ip, sizeof(ip), path, i);
-		if (parse_port(c, v, ip, port_key, &app->ports[i]) < 0)
-			rc = -1;
-		app->nports = i + 1;
-	}
-	return rc;
-}
+		struct port_def *out = &app->ports[app->nports];
 
-/* Marathon before 1.x took "ports": [8080, 8081]. */
-static int parse_legacy_ports(struct pctx *c, const json_t *list, const char *path, struct app *app)
-{
-	long long port;
-	size_t i;
-	json_t *v;
-	int rc = 0;
-
-	app->ports = pj_calloc(c, path, json_array_size(list), sizeof(*app->ports));
-	if (!app->ports)
-		return -1;
-	json_array_foreach(list, i, v)
-	{
-		if (pj_int_item(c, v, path, i, 0, 65535, PORT_EXPECTED, &port) < 0) {
-			rc = -1;
-			continue;
+		if (port_key) {
+			path_index(ip, sizeof(ip), path, i);
+			item = parse_port(c, v, ip, port_key, out);
+		} else {
+			item = parse_legacy_port(c, v, path, i, out);
 		}
-		app->ports[app->nports++] = (struct port_def){
-		    .port = (uint32_t)port,
-		    .protocols = PORT_PROTO_TCP,
-		};
+		if (item < 0)
+			rc = -1;
+		if (item == 0 || port_key)
+			app->nports++;
 	}
 	return rc;
 }
@@ -184,7 +176,7 @@ int parse_ports(struct pctx *c, const json_t *japp, const char *path, struct app
 	switch (pj_typed(c, japp, path, "ports", JSON_ARRAY, &list)) {
 	case PJ_OK:
 		path_key(p, sizeof(p), path, "ports");
-		return parse_legacy_ports(c, list, p, app);
+		return parse_port_list(c, list, p, NULL, app);
 	case PJ_BAD:
 		return -1;
 	case PJ_ABSENT:

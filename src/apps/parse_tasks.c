@@ -114,17 +114,11 @@ static int task_string(struct pctx *c, const json_t *jt, const char *path, const
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN], got[64];
+	enum pj_status st = pj_string_at(c, jt, path, key, &s, p, sizeof(p));
 
 	*out = NULL;
-	switch (pj_string(c, jt, path, key, &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, key);
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	if (valid && !valid(s)) {
 		pctx_error(c, p, "expected %s, got %s", expected,
 		           json_describe(json_object_get(jt, key), got, sizeof(got)));
@@ -140,21 +134,19 @@ static int task_string(struct pctx *c, const json_t *jt, const char *path, const
 
 static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, struct task *t)
 {
-	char p[PATH_MAX_LEN];
-	json_t *list = NULL, *v;
+	struct pj_list l;
+	json_t *v;
 	long long port;
 	size_t i;
+	int rc;
 
-	enum pj_status st = pj_array(c, jt, path, "ports", &list, p, sizeof(p));
-
-	if (st != PJ_OK)
-		return st == PJ_BAD ? -1 : 0;
-	t->ports = pj_calloc(c, p, json_array_size(list), sizeof(*t->ports));
+	t->ports = pj_list_calloc(c, jt, path, "ports", sizeof(*t->ports), &l, &rc);
 	if (!t->ports)
-		return -1;
-	json_array_foreach(list, i, v)
+		return rc;
+	json_array_foreach(l.json, i, v)
 	{
-		if (pj_int_item(c, v, p, i, 1, 65535, "a port number from 1 to 65535", &port) < 0)
+		if (pj_int_item(c, v, l.path, i, 1, 65535, "a port number from 1 to 65535", &port) <
+		    0)
 			return -1;
 		t->ports[t->nports++] = (uint32_t)port;
 	}
@@ -163,21 +155,20 @@ static int parse_task_ports(struct pctx *c, const json_t *jt, const char *path, 
 
 static int parse_task_ips(struct pctx *c, const json_t *jt, const char *path, struct task *t)
 {
-	char p[PATH_MAX_LEN], ip[PATH_MAX_LEN];
-	json_t *list = NULL, *v;
+	char ip[PATH_MAX_LEN];
+	struct pj_list l;
+	json_t *v;
 	const char *addr;
 	size_t i;
+	int rc;
 
-	enum pj_status st = pj_array(c, jt, path, "ipAddresses", &list, p, sizeof(p));
-
-	if (st != PJ_OK)
-		return st == PJ_BAD ? -1 : 0;
-	t->ip_addresses = pj_calloc(c, p, json_array_size(list), sizeof(*t->ip_addresses));
+	t->ip_addresses =
+	    pj_list_calloc(c, jt, path, "ipAddresses", sizeof(*t->ip_addresses), &l, &rc);
 	if (!t->ip_addresses)
-		return -1;
-	json_array_foreach(list, i, v)
+		return rc;
+	json_array_foreach(l.json, i, v)
 	{
-		path_index(ip, sizeof(ip), p, i);
+		path_index(ip, sizeof(ip), l.path, i);
 		addr = NULL;
 		if (!json_is_object(v)) {
 			pctx_error(c, ip, "expected an object with \"ipAddress\"");
@@ -201,18 +192,12 @@ static int parse_task_state(struct pctx *c, const json_t *jt, const char *path, 
 {
 	const char *s = NULL;
 	char p[PATH_MAX_LEN];
+	enum pj_status st = pj_string_at(c, jt, path, "state", &s, p, sizeof(p));
 
 	/* A task listed without a state is one Marathon reports as running. */
 	t->state = TASK_STATE_RUNNING;
-	switch (pj_string(c, jt, path, "state", &s)) {
-	case PJ_ABSENT:
-		return 0;
-	case PJ_BAD:
-		return -1;
-	case PJ_OK:
-		break;
-	}
-	path_key(p, sizeof(p), path, "state");
+	if (st != PJ_OK)
+		return st == PJ_BAD ? -1 : 0;
 	t->state_text = strdup(s);
 	if (!t->state_text) {
 		pctx_error(c, p, "out of memory");

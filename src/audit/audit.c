@@ -18,6 +18,7 @@
 #include "vipd/audit.h"
 #include "vipd/errbuf.h"
 #include "vipd/log.h"
+#include "vipd/vec.h"
 
 struct audit {
 	struct ev_loop *loop;
@@ -382,19 +383,7 @@ static int audit_reserve(struct audit *a, size_t n)
 		a->head = 0;
 	}
 	need = a->len + n;
-	if (need > a->cap) {
-		size_t cap = a->cap ? a->cap : 4096;
-		char *buf;
-
-		while (cap < need)
-			cap *= 2;
-		buf = realloc(a->buf, cap);
-		if (!buf)
-			return -1;
-		a->buf = buf;
-		a->cap = cap;
-	}
-	return 0;
+	return VEC_RESERVE(a->buf, a->cap, need);
 }
 
 static char *audit_format(struct audit *a, const char *event, json_t *fields)

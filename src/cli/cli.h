@@ -46,9 +46,6 @@ struct cli_spec {
  * usage with the offending option named on stderr). */
 int cli_parse(struct cli *cli, const struct cli_spec *spec, int argc, char **argv, int *first);
 
-/* The option getopt_long just refused, as the user wrote it. */
-const char *cli_refused_option(char **argv, char *buf, size_t len);
-
 /* Reads cli->config_path (or the default when it exists) over the
  * defaults, as vipd does. 0, or -1 with the located errors on stderr. */
 int cli_load_config(struct cli *cli);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "vipd/api.h"
+#include "vipd/vec.h"
 
 #define CLI_API_DEFAULT "9090"
 #define CLI_API_MAX_BYTES (64u * 1024 * 1024)
@@ -23,7 +24,7 @@
 
 struct body {
 	char *data;
-	size_t len;
+	size_t len, cap;
 };
 
 /* CURLOPT_WRITEFUNCTION */
@@ -31,15 +32,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct body *b = arg;
 	size_t add = size * n;
-	char *grown;
 
-	if (b->len + add > CLI_API_MAX_BYTES)
+	if (b->len + add > CLI_API_MAX_BYTES || VEC_RESERVE(b->data, b->cap, b->len + add + 1) < 0)
 		return 0;
-	grown = realloc(b->data, b->len + add + 1);
-	if (!grown)
-		return 0;
-	memcpy(grown + b->len, p, add);
-	b->data = grown;
+	memcpy(b->data + b->len, p, add);
 	b->len += add;
 	b->data[b->len] = '\0';
 	return add;

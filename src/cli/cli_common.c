@@ -8,6 +8,7 @@
 #include "vipd/marathon.h"
 #include "vipd/apps.h"
 #include "vipd/runner.h"
+#include "vipd/opts.h"
 
 #define CLI_MAX_OPTIONS 16
 
@@ -47,24 +48,9 @@ static int usage_error(const struct cli_spec *spec, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-const char *cli_refused_option(char **argv, char *buf, size_t len)
-{
-	const char *arg = argv[optind - 1];
-
-	/* A long option as written, without any "=value"; a short one by its
-	 * letter, which may sit in a cluster such as -xv. */
-	if (strncmp(arg, "--", 2) == 0) {
-		snprintf(buf, len, "%s", arg);
-		buf[strcspn(buf, "=")] = '\0';
-	} else {
-		snprintf(buf, len, "-%c", optopt);
-	}
-	return buf;
-}
-
 static int take_option(struct cli *cli, const struct cli_spec *spec, int opt, char **argv)
 {
-	char name[64];
+	char msg[320];
 
 	switch (opt) {
 	case 'c':
@@ -74,15 +60,8 @@ static int take_option(struct cli *cli, const struct cli_spec *spec, int opt, ch
 		printf("usage: vipctl %s\n", spec->usage);
 		return CLI_EXIT_OK;
 	case '?':
-		/* glibc: optopt names a known long option given "=value". */
-		if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) == 0)
-			return usage_error(spec, "option \"%s\" takes no value",
-			                   cli_refused_option(argv, name, sizeof(name)));
-		return usage_error(spec, "unknown option \"%s\"",
-		                   cli_refused_option(argv, name, sizeof(name)));
 	case ':':
-		return usage_error(spec, "option \"%s\" needs a value",
-		                   cli_refused_option(argv, name, sizeof(name)));
+		return usage_error(spec, "%s", opts_refusal(opt, argv, msg, sizeof(msg)));
 	}
 	if (spec->on_option(opt, optarg, spec->ctx) < 0)
 		return CLI_EXIT_USAGE;

@@ -12,13 +12,14 @@
 #include "cli.h"
 #include "vipd/apps.h"
 #include "vipd/marathon.h"
+#include "vipd/vec.h"
 
 #define FETCH_TIMEOUT_MS 10000L
 #define CONNECT_TIMEOUT_MS 5000L
 
 struct body {
 	char *data;
-	size_t len;
+	size_t len, cap;
 	int too_large;
 };
 
@@ -27,17 +28,14 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct body *b = userp;
 	size_t n = size * nmemb;
-	char *grown;
 
 	if (b->len + n > (size_t)APPS_MAX_FILE_BYTES) {
 		b->too_large = 1;
 		return 0;
 	}
-	grown = realloc(b->data, b->len + n + 1);
-	if (!grown)
+	if (VEC_RESERVE(b->data, b->cap, b->len + n + 1) < 0)
 		return 0;
-	memcpy(grown + b->len, data, n);
-	b->data = grown;
+	memcpy(b->data + b->len, data, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 	return n;

@@ -17,6 +17,7 @@
 
 #include "audit_cli.h"
 #include "cli.h"
+#include "vipd/vec.h"
 
 /* A longer line is not one vipd wrote (its lines are a few hundred bytes). */
 #define AUDIT_LINE_MAX (1u << 20)
@@ -80,12 +81,9 @@ static char *reader_next(struct line_reader *r, bool *error)
 	for (;;) {
 		if (r->cap - len < 2) {
 			size_t cap = r->cap ? r->cap * 2 : 4096;
-			char *buf = cap <= AUDIT_LINE_MAX ? realloc(r->buf, cap) : NULL;
 
-			if (!buf)
+			if (cap > AUDIT_LINE_MAX || VEC_RESERVE(r->buf, r->cap, cap) < 0)
 				break;
-			r->buf = buf;
-			r->cap = cap;
 		}
 		if (!gzgets(r->gz, r->buf + len, (int)(r->cap - len)))
 			break;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit_cli.h"
+#include "vipd/vec.h"
 
 enum rstate { RS_NONE, RS_IN, RS_OUT };
 
@@ -268,7 +269,7 @@ static struct row *collect_rows(struct areport *r, size_t *n)
 		if (t && !t->has_rows)
 			rows[(*n)++] = make_row(t, NULL);
 	}
-	qsort(rows, *n, sizeof(*rows), row_cmp);
+	vec_sort(rows, *n, sizeof(*rows), row_cmp);
 	return rows;
 }
 
@@ -318,8 +319,7 @@ static struct app_sum *sum_apps(const struct row *rows, size_t n, size_t *napps)
 			s->longest = t;
 		}
 	}
-	if (apps)
-		qsort(apps, *napps, sizeof(*apps), app_cmp);
+	vec_sort(apps, *napps, sizeof(*apps), app_cmp);
 	return apps;
 }
 

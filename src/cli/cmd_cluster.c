@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "vipd/cluster_view.h"
+#include "vipd/vec.h"
 
 struct cluster_opts {
 	const char *etcd;
@@ -30,7 +31,7 @@ struct node_row {
 struct report {
 	const char *prefix;
 	struct node_row *nodes;
-	size_t nnodes;
+	size_t nnodes, nodes_cap;
 	const struct cluster_backend **bs; /* sorted by VIP, protocol, node, address */
 	size_t nbs;
 	size_t dark; /* VIPs with no healthy backend */
@@ -74,10 +75,8 @@ static struct node_row *node_get(struct report *rp, const char *name)
 	for (size_t i = 0; i < rp->nnodes; i++)
 		if (strcmp(rp->nodes[i].name, name) == 0)
 			return &rp->nodes[i];
-	grown = realloc(rp->nodes, (rp->nnodes + 1) * sizeof(*grown));
-	if (grown == NULL)
+	if (VEC_RESERVE(rp->nodes, rp->nodes_cap, rp->nnodes + 1) < 0)
 		return NULL;
-	rp->nodes = grown;
 	grown = &rp->nodes[rp->nnodes++];
 	*grown = (struct node_row){0};
 	(void)snprintf(grown->name, sizeof(grown->name), "%s", name);
@@ -109,8 +108,7 @@ static int collect_nodes(struct report *rp, const struct etcd_resp *r)
 		n->backends++;
 		n->healthy += rp->bs[i]->health == CLUSTER_HEALTH_HEALTHY;
 	}
-	if (rp->nnodes > 1)
-		qsort(rp->nodes, rp->nnodes, sizeof(*rp->nodes), cmp_node);
+	vec_sort(rp->nodes, rp->nnodes, sizeof(*rp->nodes), cmp_node);
 	return 0;
 }
 
@@ -367,7 +365,7 @@ static int show(void *arg, const char *endpoint, const struct etcd_resp *r)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		rp.bs[rp.nbs++] = &rem[i].b;
-	qsort(rp.bs, rp.nbs, sizeof(*rp.bs), cmp_backend);
+	vec_sort(rp.bs, rp.nbs, sizeof(*rp.bs), cmp_backend);
 	if (collect_nodes(&rp, r) < 0)
 		goto nomem;
 	if (cr->o->json) {

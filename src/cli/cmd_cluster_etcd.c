@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "vipd/cluster_read.h"
 #include "vipd/cluster_view.h"
+#include "vipd/vec.h"
 
 #define CLI_ETCD_TIMEOUT_S 2.0
 
@@ -57,15 +58,8 @@ static int keep_page(struct etcd_read *rd, const struct etcd_resp *r)
 	for (size_t i = 0; i < r->n_kvs; i++) {
 		struct etcd_kv kv = r->kvs[i];
 
-		if (rd->all.n_kvs == rd->cap) {
-			size_t cap = rd->cap ? rd->cap * 2 : 256;
-			struct etcd_kv *grown = realloc(rd->all.kvs, cap * sizeof(*grown));
-
-			if (grown == NULL)
-				return -1;
-			rd->all.kvs = grown;
-			rd->cap = cap;
-		}
+		if (VEC_RESERVE(rd->all.kvs, rd->cap, rd->all.n_kvs + 1) < 0)
+			return -1;
 		kv.key = malloc(kv.key_len + 1);
 		kv.value = malloc(kv.value_len + 1);
 		if (kv.key == NULL || kv.value == NULL) {

@@ -16,6 +16,7 @@
 #include "cmd_diff.h"
 #include "vipd/apps.h"
 #include "vipd/clock.h"
+#include "vipd/vec.h"
 
 struct diff_opts {
 	const char *api;
@@ -72,7 +73,7 @@ static struct diff_task *new_tasks(const struct apps_set *set, const struct diff
 			                                                 : dt->health};
 		}
 	}
-	qsort(items, *n, sizeof(*items), diff_task_cmp);
+	vec_sort(items, *n, sizeof(*items), diff_task_cmp);
 	return items;
 }
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cmd_diff.h"
 #include "vipd/apps.h"
+#include "vipd/vec.h"
 
 /* ---- named VIPs' addresses ---- */
 
@@ -197,10 +198,7 @@ static const char **app_ids(const struct diff_result *d, size_t *n)
 		ids[k++] = r->apps[i];
 	for (size_t i = 0; i < d->apps->napps; i++)
 		ids[k++] = d->apps->apps[i].id;
-	qsort(ids, k, sizeof(*ids), str_cmp);
-	for (size_t i = 0; i < k; i++)
-		if (*n == 0 || strcmp(ids[*n - 1], ids[i]) != 0)
-			ids[(*n)++] = ids[i];
+	*n = vec_sort_unique(ids, k, sizeof(*ids), str_cmp);
 	return ids;
 }
 

@@ -13,6 +13,7 @@
 #include "vipd/api.h"
 #include "vipd/errbuf.h"
 #include "vipd/sched.h"
+#include "vipd/vec.h"
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -21,15 +22,8 @@ static const char *str(const json_t *o, const char *key)
 
 int diff_feeds_add(struct diff_feeds *f, const char *who, const struct lb_key *svc)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct diff_feed *grown = realloc(f->items, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		f->items = grown;
-		f->cap = cap;
-	}
+	if (VEC_RESERVE(f->items, f->cap, f->n + 1) < 0)
+		return -1;
 	f->items[f->n++] = (struct diff_feed){.who = who, .svc = *svc};
 	return 0;
 }
@@ -44,37 +38,24 @@ static int feed_cmp(const void *a, const void *b)
 
 void diff_feeds_sort(struct diff_feeds *f)
 {
-	size_t k = 0;
+	f->n = vec_sort_unique(f->items, f->n, sizeof(*f->items), feed_cmp);
+}
 
-	if (f->n == 0)
-		return;
-	qsort(f->items, f->n, sizeof(*f->items), feed_cmp);
-	for (size_t i = 1; i < f->n; i++)
-		if (feed_cmp(&f->items[k], &f->items[i]) != 0)
-			f->items[++k] = f->items[i];
-	f->n = k + 1;
+static int feed_who_cmp(const void *who, const void *feed)
+{
+	return strcmp(who, ((const struct diff_feed *)feed)->who);
 }
 
 size_t diff_feeds_first(const struct diff_feeds *f, const char *who)
 {
-	size_t lo = 0, hi = f->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(f->items[mid].who, who) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(who, f->items, f->n, sizeof(*f->items), feed_who_cmp);
 }
 
 bool diff_feeds_has(const struct diff_feeds *f, const char *who, const struct lb_key *svc)
 {
 	struct diff_feed key = {.who = who, .svc = *svc};
 
-	return f->n > 0 && bsearch(&key, f->items, f->n, sizeof(key), feed_cmp) != NULL;
+	return vec_find(&key, f->items, f->n, sizeof(key), feed_cmp) != NULL;
 }
 
 void diff_feeds_free(struct diff_feeds *f)
@@ -117,15 +98,8 @@ static enum desired_health health_parse(const char *h)
 
 static int state_push(struct desired_state *st, const struct desired_entry *e)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct desired_entry *grown = realloc(st->entries, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		st->entries = grown;
-		st->cap = cap;
-	}
+	if (VEC_RESERVE(st->entries, st->cap, st->n + 1) < 0)
+		return -1;
 	st->entries[st->n++] = *e;
 	return 0;
 }
@@ -146,15 +120,7 @@ static int entry_cmp(const void *a, const void *b)
  * desired_build merges against. */
 static void state_sort(struct desired_state *st)
 {
-	size_t k = 0;
-
-	if (st->n == 0)
-		return;
-	qsort(st->entries, st->n, sizeof(*st->entries), entry_cmp);
-	for (size_t i = 1; i < st->n; i++)
-		if (entry_cmp(&st->entries[k], &st->entries[i]) != 0)
-			st->entries[++k] = st->entries[i];
-	st->n = k + 1;
+	st->n = vec_sort_unique(st->entries, st->n, sizeof(*st->entries), entry_cmp);
 }
 
 /* The weight policy's record of one backend, and its destination when it
@@ -261,22 +227,17 @@ const struct diff_task *diff_task_find(const struct diff_task *tasks, size_t n, 
 {
 	struct diff_task key = {.app = app, .task = task};
 
-	return n > 0 ? bsearch(&key, tasks, n, sizeof(key), diff_task_cmp) : NULL;
+	return vec_find(&key, tasks, n, sizeof(key), diff_task_cmp);
+}
+
+static int task_app_cmp(const void *app, const void *task)
+{
+	return strcmp(app, ((const struct diff_task *)task)->app);
 }
 
 size_t diff_task_first(const struct diff_task *tasks, size_t n, const char *app)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(tasks[mid].app, app) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(app, tasks, n, sizeof(*tasks), task_app_cmp);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -313,8 +274,8 @@ static int read_apps(struct diff_running *r, const json_t *apps)
 				                       .check_config = fp ? fp : ""};
 		}
 	}
-	qsort(r->apps, r->napps, sizeof(*r->apps), str_cmp);
-	qsort(r->tasks, r->ntasks, sizeof(*r->tasks), diff_task_cmp);
+	vec_sort(r->apps, r->napps, sizeof(*r->apps), str_cmp);
+	vec_sort(r->tasks, r->ntasks, sizeof(*r->tasks), diff_task_cmp);
 	return 0;
 }
 
@@ -392,7 +353,7 @@ const struct diff_task *diff_running_task(const struct diff_running *r, const ch
 
 bool diff_running_has_app(const struct diff_running *r, const char *app)
 {
-	return r->napps > 0 && bsearch(&app, r->apps, r->napps, sizeof(app), str_cmp) != NULL;
+	return vec_find(&app, r->apps, r->napps, sizeof(app), str_cmp) != NULL;
 }
 
 bool diff_running_checks_restart(const struct diff_running *r, const struct app *a,

@@ -20,6 +20,7 @@
 #include "vipd/desired.h"
 #include "vipd/log.h"
 #include "vipd/marathon.h"
+#include "vipd/vec.h"
 
 /* Linux keeps an actively closed TCP connection in TIME_WAIT for 60 s
  * (TCP_TIMEWAIT_LEN), holding its ephemeral port. */
@@ -31,15 +32,8 @@ void doctor_add(struct doctor *d, enum doctor_status st, const char *check, cons
 	struct doctor_finding *f;
 	va_list ap;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
-		void *p = realloc(d->items, cap * sizeof(*d->items));
-
-		if (p == NULL)
-			fatalx("vipctl doctor: out of memory");
-		d->items = p;
-		d->cap = cap;
-	}
+	if (VEC_RESERVE(d->items, d->cap, d->n + 1) < 0)
+		fatalx("vipctl doctor: out of memory");
 	f = &d->items[d->n++];
 	f->status = st;
 	(void)snprintf(f->check, sizeof(f->check), "%s", check);

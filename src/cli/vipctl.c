@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vipd/opts.h"
 
 static const struct {
 	const char *name;
@@ -78,11 +79,11 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 			return CLI_EXIT_OK;
 		case ':':
 			fprintf(stderr, "vipctl: option \"%s\" needs a value\n",
-			        cli_refused_option(argv, name, sizeof(name)));
+			        opts_refused_name(argv, name, sizeof(name)));
 			return usage(stderr);
 		default:
 			fprintf(stderr, "vipctl: unknown option \"%s\"\n",
-			        cli_refused_option(argv, name, sizeof(name)));
+			        opts_refused_name(argv, name, sizeof(name)));
 			return usage(stderr);
 		}
 	}

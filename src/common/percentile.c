@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "vipd/percentile.h"
+#include "vipd/vec.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -17,7 +18,7 @@ double percentile_nearest_rank(double *samples, size_t n, double p)
 
 	if (n == 0)
 		return 0;
-	qsort(samples, n, sizeof(*samples), cmp_double);
+	vec_sort(samples, n, sizeof(*samples), cmp_double);
 	/* p * n is inexact (0.07 * 100 = 7.000000000000001): a hair below an
 	 * integer counts as that integer, not the next rank. */
 	rank = ceil(p * (double)n - 1e-9);

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "vipd/vip.h"
+#include "vipd/vec.h"
 
 /* A service's entry has addr.af 0 and port 0. */
 static int origin_cmp(const struct engine_origin *a, const struct engine_origin *b)
@@ -22,20 +23,15 @@ static int origin_cmp(const struct engine_origin *a, const struct engine_origin 
 	return c;
 }
 
+static int origin_key_cmp(const void *key, const void *elem)
+{
+	return origin_cmp(key, elem);
+}
+
 /* The first entry not below key. */
 static size_t origin_lower(const struct engine_origins *o, const struct engine_origin *key)
 {
-	size_t lo = 0, hi = o->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (origin_cmp(&o->items[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(key, o->items, o->n, sizeof(*o->items), origin_key_cmp);
 }
 
 static void origin_clear(struct engine_origin *it)
@@ -98,16 +94,9 @@ static void origin_remember(struct engine_origins *o, const struct engine_origin
 		o->items[i] = it;
 		return;
 	}
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct engine_origin *items = realloc(o->items, cap * sizeof(*items));
-
-		if (items == NULL) {
-			origin_clear(&it);
-			return;
-		}
-		o->items = items;
-		o->cap = cap;
+	if (VEC_RESERVE(o->items, o->cap, o->n + 1) < 0) {
+		origin_clear(&it);
+		return;
 	}
 	memmove(&o->items[i + 1], &o->items[i], (o->n - i) * sizeof(o->items[0]));
 	o->items[i] = it;

@@ -14,6 +14,7 @@
 #include "vipd/apps_diff.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
+#include "vipd/vec.h"
 
 int engine_note_health_change(struct engine *e, const char *app_id)
 {
@@ -22,15 +23,8 @@ int engine_note_health_change(struct engine *e, const char *app_id)
 	for (size_t i = 0; i < e->nchanged_apps; i++)
 		if (strcmp(e->changed_apps[i], app_id) == 0)
 			return 0;
-	if (e->nchanged_apps == e->changed_apps_cap) {
-		size_t cap = e->changed_apps_cap ? e->changed_apps_cap * 2 : 8;
-		char **grown = realloc(e->changed_apps, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -1;
-		e->changed_apps = grown;
-		e->changed_apps_cap = cap;
-	}
+	if (VEC_RESERVE(e->changed_apps, e->changed_apps_cap, e->nchanged_apps + 1) < 0)
+		return -1;
 	id = strdup(app_id);
 	if (id == NULL)
 		return -1;

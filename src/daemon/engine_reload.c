@@ -20,6 +20,7 @@
 #include "vipd/hash.h"
 #include "vipd/log.h"
 #include "vipd/marathon.h"
+#include "vipd/vec.h"
 
 /* stat() never opens the file: a FIFO or a device among the definitions
  * cannot block the loop here. */
@@ -94,17 +95,13 @@ static size_t carry_over(struct apps_set *old, struct apps_set *fresh, const cha
 
 	for (size_t i = 0; i < old->napps; i++) {
 		struct app *a = &old->apps[i];
-		struct app *grown;
 
 		/* apps_find is linear: asked only for an app whose file broke. */
 		if (!a->id || !source_broken(fresh, apps_path, a->source) ||
 		    apps_find(fresh, a->id))
 			continue;
-		grown = realloc(fresh->apps, (fresh->napps + 1) * sizeof(*grown));
-		if (!grown)
+		if (VEC_RESERVE(fresh->apps, fresh->cap, fresh->napps + 1) < 0)
 			break;
-		fresh->apps = grown;
-		fresh->cap = fresh->napps + 1;
 		fresh->apps[fresh->napps++] = *a;
 		memset(a, 0, sizeof(*a));
 		log_warnx(
@@ -159,7 +156,7 @@ static uint64_t *warning_hashes(const struct diag_list *prev, size_t *n)
 	for (size_t i = 0; i < prev->count; i++)
 		if (prev->items[i].severity == DIAG_WARNING)
 			hashes[(*n)++] = diag_hash(&prev->items[i]);
-	qsort(hashes, *n, sizeof(*hashes), cmp_u64);
+	vec_sort(hashes, *n, sizeof(*hashes), cmp_u64);
 	return hashes;
 }
 
@@ -171,7 +168,7 @@ static bool warned_before(const struct diag_list *prev, const uint64_t *hashes, 
 	if (d->severity != DIAG_WARNING || n == 0)
 		return false;
 	h = diag_hash(d);
-	if (!bsearch(&h, hashes, n, sizeof(*hashes), cmp_u64))
+	if (!vec_find(&h, hashes, n, sizeof(*hashes), cmp_u64))
 		return false;
 	for (size_t i = 0; i < prev->count; i++)
 		if (diag_same(&prev->items[i], d))

@@ -19,6 +19,7 @@
 #include "vipd/marathon.h"
 #include "vipd/log.h"
 #include "vipd/vipif.h"
+#include "vipd/opts.h"
 
 /* Exit codes, as vipctl's: bad input or config 2, bad usage 64. */
 #define VIPD_EXIT_CONFIG 2
@@ -57,24 +58,6 @@ struct args {
 };
 
 /* getopt_long's '?' or ':': the option named as the user wrote it. */
-static int refuse_option(int c, char **argv)
-{
-	const char *arg = argv[optind - 1];
-	int len = (int)strcspn(arg, "=");
-
-	if (strncmp(arg, "--", 2) != 0 && c == ':')
-		fprintf(stderr, "vipd: option \"-%c\" needs a value\n", optopt);
-	else if (strncmp(arg, "--", 2) != 0)
-		fprintf(stderr, "vipd: unknown option \"-%c\"\n", optopt);
-	else if (c == ':')
-		fprintf(stderr, "vipd: option \"%.*s\" needs a value\n", len, arg);
-	else if (optopt != 0)
-		fprintf(stderr, "vipd: option \"%.*s\" takes no value\n", len, arg);
-	else
-		fprintf(stderr, "vipd: unknown option \"%.*s\"\n", len, arg);
-	return -1;
-}
-
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -92,6 +75,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"etcd", required_argument, NULL, 'E'},
 	    {NULL, 0, NULL, 0},
 	};
+	char msg[320];
 	int c;
 
 	opterr = 0;
@@ -137,7 +121,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			printf("vipd %s\n", VIPD_VERSION);
 			exit(0);
 		default:
-			return refuse_option(c, argv);
+			fprintf(stderr, "vipd: %s\n", opts_refusal(c, argv, msg, sizeof(msg)));
+			return -1;
 		}
 	}
 	if (optind < argc) {

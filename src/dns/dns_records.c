@@ -4,6 +4,7 @@
  * sorted for binary search once built, so that no answer scans the set.
  */
 #include "vipd/dns.h"
+#include "vipd/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,23 +44,6 @@ static char *lower_dup(const char *s)
 	return d;
 }
 
-/* Grows *items (of elem bytes) so that one more fits. */
-static int grow(void **items, size_t n, size_t *cap, size_t elem)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(*items, c * elem);
-	if (p == NULL)
-		return -1;
-	*items = p;
-	*cap = c;
-	return 0;
-}
-
 int dns_records_add_zone(struct dns_records *r, const char *zone)
 {
 	char **z = realloc(r->zones, (r->nzones + 1) * sizeof(*z));
@@ -79,7 +63,7 @@ int dns_records_add_addr(struct dns_records *r, const char *name, const struct l
 {
 	struct dns_host *h;
 
-	if (grow((void **)&r->hosts, r->nhosts, &r->hosts_cap, sizeof(*r->hosts)) < 0)
+	if (VEC_RESERVE(r->hosts, r->hosts_cap, r->nhosts + 1) < 0)
 		return -1;
 	h = &r->hosts[r->nhosts];
 	memset(h, 0, sizeof(*h));
@@ -100,7 +84,7 @@ int dns_records_add_srv(struct dns_records *r, const char *name, const char *tar
 {
 	struct dns_srv *s;
 
-	if (grow((void **)&r->srvs, r->nsrvs, &r->srvs_cap, sizeof(*r->srvs)) < 0)
+	if (VEC_RESERVE(r->srvs, r->srvs_cap, r->nsrvs + 1) < 0)
 		return -1;
 	s = &r->srvs[r->nsrvs];
 	s->name = lower_dup(name);
@@ -141,17 +125,15 @@ static int addr_qsort_cmp(const void *a, const void *b)
  * either way. -1 when out of memory. */
 static int host_merge(struct dns_host *into, struct dns_host *h)
 {
-	struct lb_addr *p = realloc(into->addrs, (into->naddrs + h->naddrs) * sizeof(*p));
+	int rc = VEC_RESERVE(into->addrs, into->cap, into->naddrs + h->naddrs);
 
-	if (p != NULL) {
-		memcpy(p + into->naddrs, h->addrs, h->naddrs * sizeof(*p));
-		into->addrs = p;
+	if (rc == 0) {
+		memcpy(into->addrs + into->naddrs, h->addrs, h->naddrs * sizeof(*h->addrs));
 		into->naddrs += h->naddrs;
-		into->cap = into->naddrs;
 	}
 	free(h->name);
 	free(h->addrs);
-	return p != NULL ? 0 : -1;
+	return rc;
 }
 
 static int hosts_finish(struct dns_records *r)
@@ -159,8 +141,7 @@ static int hosts_finish(struct dns_records *r)
 	size_t n = 0;
 	int rc = 0;
 
-	if (r->nhosts > 1)
-		qsort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+	vec_sort(r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
 	for (size_t i = 0; i < r->nhosts; i++) {
 		if (n > 0 && strcmp(r->hosts[n - 1].name, r->hosts[i].name) == 0) {
 			if (host_merge(&r->hosts[n - 1], &r->hosts[i]) < 0)
@@ -172,13 +153,8 @@ static int hosts_finish(struct dns_records *r)
 	r->nhosts = n;
 	for (size_t i = 0; i < n; i++) {
 		struct dns_host *h = &r->hosts[i];
-		size_t m = 0;
 
-		qsort(h->addrs, h->naddrs, sizeof(*h->addrs), addr_qsort_cmp);
-		for (size_t j = 0; j < h->naddrs; j++)
-			if (m == 0 || lb_addr_cmp(&h->addrs[m - 1], &h->addrs[j]) != 0)
-				h->addrs[m++] = h->addrs[j];
-		h->naddrs = m;
+		h->naddrs = vec_sort_unique(h->addrs, h->naddrs, sizeof(*h->addrs), addr_qsort_cmp);
 	}
 	return rc;
 }
@@ -187,8 +163,7 @@ static void srvs_finish(struct dns_records *r)
 {
 	size_t n = 0;
 
-	if (r->nsrvs > 1)
-		qsort(r->srvs, r->nsrvs, sizeof(*r->srvs), srv_cmp);
+	vec_sort(r->srvs, r->nsrvs, sizeof(*r->srvs), srv_cmp);
 	for (size_t i = 0; i < r->nsrvs; i++) {
 		if (n > 0 && srv_cmp(&r->srvs[n - 1], &r->srvs[i]) == 0) {
 			free(r->srvs[i].name);
@@ -237,11 +212,7 @@ static int parents_finish(struct dns_records *r)
 		n += add_parents(r->hosts[i].name, r->parents + n);
 	for (size_t i = 0; i < r->nsrvs; i++)
 		n += add_parents(r->srvs[i].name, r->parents + n);
-	qsort(r->parents, n, sizeof(*r->parents), str_ptr_cmp);
-	r->nparents = 0;
-	for (size_t i = 0; i < n; i++)
-		if (r->nparents == 0 || strcmp(r->parents[r->nparents - 1], r->parents[i]) != 0)
-			r->parents[r->nparents++] = r->parents[i];
+	r->nparents = vec_sort_unique(r->parents, n, sizeof(*r->parents), str_ptr_cmp);
 	return 0;
 }
 
@@ -262,23 +233,18 @@ const struct dns_host *dns_records_host(const struct dns_records *r, const char 
 {
 	struct dns_host probe = {.name = (char *)name};
 
-	if (r->nhosts == 0)
-		return NULL;
-	return bsearch(&probe, r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+	return vec_find(&probe, r->hosts, r->nhosts, sizeof(*r->hosts), host_cmp);
+}
+
+static int srv_name_cmp(const void *name, const void *srv)
+{
+	return strcmp(name, ((const struct dns_srv *)srv)->name);
 }
 
 const struct dns_srv *dns_records_srv(const struct dns_records *r, const char *name, size_t *n)
 {
-	size_t lo = 0, hi = r->nsrvs, end;
+	size_t lo = vec_lower_bound(name, r->srvs, r->nsrvs, sizeof(*r->srvs), srv_name_cmp), end;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(r->srvs[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (end = lo; end < r->nsrvs && strcmp(r->srvs[end].name, name) == 0; end++)
 		;
 	*n = end - lo;
@@ -312,8 +278,7 @@ bool dns_records_name_exists(const struct dns_records *r, const char *name)
 	if (dns_records_host(r, name) || dns_records_srv(r, name, &n))
 		return true;
 	/* marathon.l4lb.thisdcos.directory and the like: parents of names */
-	return r->nparents > 0 &&
-	       bsearch(&name, r->parents, r->nparents, sizeof(*r->parents), str_ptr_cmp) != NULL;
+	return vec_find(&name, r->parents, r->nparents, sizeof(*r->parents), str_ptr_cmp) != NULL;
 }
 
 bool dns_records_equal(const struct dns_records *a, const struct dns_records *b)

@@ -16,6 +16,7 @@
 #include "vipd/curl_ev.h"
 #include "vipd/marathon.h"
 #include "vipd/sse.h"
+#include "vipd/vec.h"
 
 #define ORIGIN_LEN 320
 #define PROBLEM_LEN 640
@@ -106,15 +107,8 @@ static int held_push(struct marathon_client *c, const struct sse_event *ev)
 
 	if (c->nheld == QUEUE_MAX)
 		return -1;
-	if (c->nheld == c->capheld) {
-		size_t cap = c->capheld ? c->capheld * 2 : 16;
-
-		h = realloc(c->held, cap * sizeof(*h));
-		if (!h)
-			return -1;
-		c->held = h;
-		c->capheld = cap;
-	}
+	if (VEC_RESERVE(c->held, c->capheld, c->nheld + 1) < 0)
+		return -1;
 	h = &c->held[c->nheld];
 	h->type = strdup(ev->type);
 	h->data = malloc(ev->data_len + 1);
@@ -214,24 +208,15 @@ static size_t mc_stream_write(char *data, size_t size, size_t nmemb, void *userp
 static size_t mc_state_write(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct mc_xfer *x = userp;
-	size_t n = size * nmemb, cap;
-	char *b;
+	size_t n = size * nmemb;
 
 	if (x->len + n > (size_t)APPS_MAX_FILE_BYTES) {
 		snprintf(x->why, sizeof(x->why), "answer over %u bytes", APPS_MAX_FILE_BYTES);
 		return 0;
 	}
-	if (x->len + n + 1 > x->cap) {
-		cap = x->cap ? x->cap : (size_t)64 * 1024;
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		b = realloc(x->body, cap);
-		if (!b) {
-			snprintf(x->why, sizeof(x->why), "out of memory");
-			return 0;
-		}
-		x->body = b;
-		x->cap = cap;
+	if (VEC_RESERVE(x->body, x->cap, x->len + n + 1) < 0) {
+		snprintf(x->why, sizeof(x->why), "out of memory");
+		return 0;
 	}
 	memcpy(x->body + x->len, data, n);
 	x->len += n;

@@ -7,25 +7,13 @@
 #include <string.h>
 
 #include "vipd/sse.h"
+#include "vipd/vec.h"
 
 static const char BOM[] = "\xEF\xBB\xBF";
 
 static int buf_reserve(struct sse_buf *b, size_t more)
 {
-	size_t cap;
-	char *np;
-
-	if (b->len + more + 1 <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	np = realloc(b->p, cap);
-	if (!np)
-		return -1;
-	b->p = np;
-	b->cap = cap;
-	return 0;
+	return VEC_RESERVE(b->p, b->cap, b->len + more + 1);
 }
 
 static int buf_append(struct sse_buf *b, const char *s, size_t n)

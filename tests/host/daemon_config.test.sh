@@ -66,6 +66,16 @@ expect_eq "$(head -n1 "$TMP/err")" 'vipd: unknown option "--colour"' "unknown op
 "$vipd" --apps >/dev/null 2>"$TMP/err"; rc=$?
 expect_eq "$rc" 64 "missing value exit code"
 expect_eq "$(head -n1 "$TMP/err")" 'vipd: option "--apps" needs a value' "missing value named"
+# The same wording as vipctl's (src/common/opts.c) for each refusal.
+"$vipd" --no-ipvs=yes >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 64 "value given to a flag exit code"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: option "--no-ipvs" takes no value' "value given to a flag named"
+"$vipd" -q >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 64 "unknown short option exit code"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: unknown option "-q"' "unknown short option named"
+"$vipd" -c >/dev/null 2>"$TMP/err"; rc=$?
+expect_eq "$rc" 64 "short option without its value exit code"
+expect_eq "$(head -n1 "$TMP/err")" 'vipd: option "-c" needs a value' "short option without its value named"
 
 out=$("$vipd" --apps examples/apps --check-config 2>&1); rc=$?
 expect_eq "$rc" 0 "check-config on the examples"
