@@ -27,6 +27,21 @@ int vec_reserve(void *items, size_t *cap, size_t need, size_t elem_size) VIPD_MU
 /* vec_reserve for an array p of any element type with its capacity cap. */
 #define VEC_RESERVE(p, cap, need) vec_reserve(&(p), &(cap), (need), sizeof(*(p)))
 
+/* vec_lower_bound, and *found whether the element there equals key: for
+ * arrays of unique keys, where key is or where it would be inserted. */
+size_t vec_locate(const void *key, const void *base, size_t n, size_t size,
+                  int (*cmp)(const void *key, const void *elem), bool *found);
+
+/* Inserts the element at elem (elem_size bytes) at index at (0 to *n) of
+ * *items, which holds *n elements and room for *cap, growing it as
+ * vec_reserve does; the elements from at on move up one. 0, or -1 with
+ * errno ENOMEM and nothing changed. */
+int vec_insert(void *items, size_t *n, size_t *cap, size_t at, const void *elem,
+               size_t elem_size) VIPD_MUST_CHECK;
+
+/* vec_insert into an array p of n elements and capacity cap. */
+#define VEC_INSERT(p, n, cap, at, elem) vec_insert(&(p), &(n), &(cap), (at), (elem), sizeof(*(p)))
+
 /* qsort, and nothing at all for n 0 (base may then be NULL). */
 void vec_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 

@@ -5,6 +5,7 @@
  */
 #include "vipd/cluster.h"
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,15 +64,7 @@ static int service_qcmp(const void *a, const void *b)
 
 size_t cluster_services_sort(struct cluster_service *s, size_t n)
 {
-	size_t kept = 0;
-
-	if (n == 0)
-		return 0;
-	qsort(s, n, sizeof(*s), service_qcmp);
-	for (size_t i = 1; i < n; i++)
-		if (cluster_service_cmp(&s[i], &s[kept]) != 0)
-			s[++kept] = s[i];
-	return kept + 1;
+	return vec_sort_unique(s, n, sizeof(*s), service_qcmp);
 }
 
 /* only NULL: every VIP. */
@@ -80,7 +73,7 @@ static bool wanted(const struct cluster_backend *b, const struct cluster_service
 {
 	struct cluster_service key = {b->protocol, b->vip};
 
-	return only == NULL || bsearch(&key, only, n_only, sizeof(*only), service_qcmp) != NULL;
+	return only == NULL || vec_find(&key, only, n_only, sizeof(*only), service_qcmp) != NULL;
 }
 
 static int dest_cmp(const struct cluster_backend *a, const struct cluster_backend *b)
@@ -186,7 +179,7 @@ int cluster_merge_only(const char *self, const struct cluster_backend *local, si
 		return -1;
 	}
 	n = collect(self, local, n_local, remote, n_remote, only, n_only, c);
-	qsort(c, n, sizeof(*c), cand_cmp);
+	vec_sort(c, n, sizeof(*c), cand_cmp);
 	for (start = 0; start < n; start = i) {
 		for (i = start + 1; i < n && service_cmp(c[i].b, c[start].b) == 0; i++)
 			;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/vec.h"
+
 #include "vipd/errbuf.h"
 
 static int vip_qcmp(const void *a, const void *b)
@@ -23,24 +25,18 @@ static struct cluster_mset_vip *vip_find(struct cluster_mset_vip *v, size_t n,
 {
 	struct cluster_mset_vip key = {.svc = *svc};
 
-	return n ? bsearch(&key, v, n, sizeof(*v), vip_qcmp) : NULL;
+	return vec_find(&key, v, n, sizeof(*v), vip_qcmp);
+}
+
+static int service_qcmp(const void *a, const void *b)
+{
+	return cluster_service_cmp(a, b);
 }
 
 static bool in_services(const struct cluster_service *s, size_t n,
                         const struct cluster_service *svc)
 {
-	for (size_t lo = 0, hi = n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cluster_service_cmp(&s[mid], svc);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return vec_find(svc, s, n, sizeof(*s), service_qcmp) != NULL;
 }
 
 static bool local_same(const struct cluster_mset *s, const struct cluster_backend *local,
@@ -123,7 +119,7 @@ static struct cluster_mset_vip *vips_make(const struct cluster_mset *s, const ch
 		}
 		(*n)++;
 	}
-	qsort(out, *n, sizeof(*out), vip_qcmp);
+	vec_sort(out, *n, sizeof(*out), vip_qcmp);
 	return out;
 }
 
@@ -168,16 +164,9 @@ static bool dests_differ(const struct cluster_mset_vip *a, const struct cluster_
 
 static void change_note(struct cluster_mset *s, const struct cluster_service *svc)
 {
-	if (s->nchanged == s->changed_cap) {
-		size_t cap = s->changed_cap ? s->changed_cap * 2 : 16;
-		struct cluster_service *grown = realloc(s->changed, cap * sizeof(*grown));
-
-		if (grown == NULL) {
-			s->changed_all = true;
-			return;
-		}
-		s->changed = grown;
-		s->changed_cap = cap;
+	if (VEC_RESERVE(s->changed, s->changed_cap, s->nchanged + 1) < 0) {
+		s->changed_all = true;
+		return;
 	}
 	s->changed[s->nchanged++] = *svc;
 }

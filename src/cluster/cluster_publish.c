@@ -5,6 +5,7 @@
  */
 #include "vipd/cluster.h"
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ int cluster_records_build(const char *prefix, const struct cluster_backend *b, s
 		if (r->key == NULL || r->value == NULL)
 			goto nomem;
 	}
-	qsort(out->items, out->n, sizeof(*out->items), record_cmp);
+	vec_sort(out->items, out->n, sizeof(*out->items), record_cmp);
 	records_dedup(out);
 	return 0;
 nomem:

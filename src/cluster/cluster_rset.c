@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/vec.h"
+
 /* One VIP's group: the other nodes' backends of its merged set, in the
  * merge's order (this node's own come from its apps). g->n 0: none. */
 static int group_make(const struct cluster_mset_vip *v, struct desired_remote_vip *g)
@@ -34,51 +36,13 @@ static int group_make(const struct cluster_mset_vip *v, struct desired_remote_vi
 	return 0;
 }
 
-static int group_cmp(const struct desired_remote_vip *g, const struct cluster_service *svc)
+/* vec_locate's order: svc (the key) against a group. */
+static int group_qcmp(const void *key, const void *elem)
 {
+	const struct desired_remote_vip *g = elem;
 	struct cluster_service gs = {g->protocol, g->vip};
 
-	return cluster_service_cmp(&gs, svc);
-}
-
-/* The index of svc's group, or where it would go (*found false). */
-static size_t group_find(const struct cluster_rset *r, const struct cluster_service *svc,
-                         bool *found)
-{
-	size_t lo = 0, hi = r->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = group_cmp(&r->vips[mid], svc);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int group_put(struct cluster_rset *r, size_t i, const struct desired_remote_vip *g)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct desired_remote_vip *grown = realloc(r->vips, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -1;
-		r->vips = grown;
-		r->cap = cap;
-	}
-	memmove(&r->vips[i + 1], &r->vips[i], (r->n - i) * sizeof(*r->vips));
-	r->vips[i] = *g;
-	r->n++;
-	return 0;
+	return cluster_service_cmp(key, &gs);
 }
 
 static int vip_update(struct cluster_rset *r, const struct cluster_mset *m,
@@ -87,7 +51,7 @@ static int vip_update(struct cluster_rset *r, const struct cluster_mset *m,
 	const struct cluster_mset_vip *v = cluster_mset_find(m, svc);
 	struct desired_remote_vip g = {0};
 	bool found;
-	size_t i = group_find(r, svc, &found);
+	size_t i = vec_locate(svc, r->vips, r->n, sizeof(*r->vips), group_qcmp, &found);
 
 	if (v != NULL && group_make(v, &g) < 0)
 		return -1;
@@ -103,7 +67,7 @@ static int vip_update(struct cluster_rset *r, const struct cluster_mset *m,
 	}
 	if (g.n == 0)
 		return 0;
-	if (group_put(r, i, &g) < 0) {
+	if (VEC_INSERT(r->vips, r->n, r->cap, i, &g) < 0) {
 		free(g.items);
 		return -1;
 	}
@@ -127,7 +91,7 @@ int cluster_rset_rebuild(struct cluster_rset *r, const struct cluster_mset *m)
 	for (size_t i = 0; i < m->n; i++) {
 		if (group_make(&m->vips[i], &g) < 0)
 			goto oom;
-		if (g.n > 0 && group_put(r, r->n, &g) < 0) {
+		if (g.n > 0 && VEC_INSERT(r->vips, r->n, r->cap, r->n, &g) < 0) {
 			free(g.items);
 			goto oom;
 		}

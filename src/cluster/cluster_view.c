@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/vec.h"
+
 struct cluster_view_rec {
 	char *key;
 	struct cluster_backend b;
@@ -46,16 +48,9 @@ static void dirty_add(struct cluster_view *v, const struct cluster_backend *b)
 	if (v->dirty_all ||
 	    (v->ndirty > 0 && cluster_service_cmp(&v->dirty[v->ndirty - 1], &svc) == 0))
 		return;
-	if (v->ndirty == v->dirty_cap) {
-		size_t cap = v->dirty_cap ? v->dirty_cap * 2 : 64;
-		void *grown = cap <= VIEW_DIRTY_MAX ? realloc(v->dirty, cap * sizeof(svc)) : NULL;
-
-		if (grown == NULL) {
-			v->dirty_all = true;
-			return;
-		}
-		v->dirty = grown;
-		v->dirty_cap = cap;
+	if (v->ndirty >= VIEW_DIRTY_MAX || VEC_RESERVE(v->dirty, v->dirty_cap, v->ndirty + 1) < 0) {
+		v->dirty_all = true;
+		return;
 	}
 	v->dirty[v->ndirty++] = svc;
 }
@@ -117,60 +112,34 @@ static void live_set(struct cluster_view *v, const char *node, bool on)
 	}
 	if (!on)
 		return;
-	if (v->nlive == v->live_cap) {
-		size_t cap = v->live_cap ? v->live_cap * 2 : 8;
-		void *grown = realloc(v->live, cap * sizeof(*v->live));
-
-		if (grown == NULL)
-			return; /* then its deletes count as expiry: the safe side */
-		v->live = grown;
-		v->live_cap = cap;
-	}
+	if (VEC_RESERVE(v->live, v->live_cap, v->nlive + 1) < 0)
+		return; /* then its deletes count as expiry: the safe side */
 	(void)snprintf(v->live[v->nlive++], CLUSTER_NODE_MAX, "%s", node);
 }
 
-/* The index of key in recs, or where it would go (*found false). */
-static size_t rec_find(const struct cluster_view *v, const char *key, bool *found)
+/* vec_locate's orders: a key against a record, a VIP against a VIP's list. */
+static int rec_qcmp(const void *key, const void *elem)
 {
-	size_t lo = 0, hi = v->nrecs;
+	const struct cluster_view_rec *const *r = elem;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v->recs[mid]->key, key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return strcmp(key, (*r)->key);
 }
 
-/* The index of svc in svcs, or where it would go (*found false). */
+static int svc_qcmp(const void *key, const void *elem)
+{
+	const struct cluster_view_svc *s = elem;
+
+	return cluster_service_cmp(key, &s->svc);
+}
+
+static size_t rec_find(const struct cluster_view *v, const char *key, bool *found)
+{
+	return vec_locate(key, v->recs, v->nrecs, sizeof(*v->recs), rec_qcmp, found);
+}
+
 static size_t svc_find(const struct cluster_view *v, const struct cluster_service *svc, bool *found)
 {
-	size_t lo = 0, hi = v->nsvcs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cluster_service_cmp(&v->svcs[mid].svc, svc);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return vec_locate(svc, v->svcs, v->nsvcs, sizeof(*v->svcs), svc_qcmp, found);
 }
 
 static void svc_drop(struct cluster_view *v, size_t i)
@@ -188,31 +157,16 @@ static int svc_add(struct cluster_view *v, struct cluster_view_rec *r)
 	size_t i = svc_find(v, &key, &found);
 
 	if (!found) {
-		if (v->nsvcs == v->svcs_cap) {
-			size_t cap = v->svcs_cap ? v->svcs_cap * 2 : 16;
-			struct cluster_view_svc *grown = realloc(v->svcs, cap * sizeof(*grown));
+		struct cluster_view_svc fresh = {.svc = key};
 
-			if (grown == NULL)
-				return -1;
-			v->svcs = grown;
-			v->svcs_cap = cap;
-		}
-		memmove(&v->svcs[i + 1], &v->svcs[i], (v->nsvcs - i) * sizeof(*v->svcs));
-		v->svcs[i] = (struct cluster_view_svc){.svc = key};
-		v->nsvcs++;
+		if (VEC_INSERT(v->svcs, v->nsvcs, v->svcs_cap, i, &fresh) < 0)
+			return -1;
 	}
 	s = &v->svcs[i];
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct cluster_view_rec **grown = realloc(s->recs, cap * sizeof(*grown));
-
-		if (grown == NULL) {
-			if (s->n == 0)
-				svc_drop(v, i);
-			return -1;
-		}
-		s->recs = grown;
-		s->cap = cap;
+	if (VEC_RESERVE(s->recs, s->cap, s->n + 1) < 0) {
+		if (s->n == 0)
+			svc_drop(v, i);
+		return -1;
 	}
 	s->recs[s->n++] = r;
 	return 0;
@@ -271,15 +225,6 @@ static bool rec_put(struct cluster_view *v, const char *key, const struct cluste
 		audit_rec(v, "changed", r, NULL);
 		return true;
 	}
-	if (v->nrecs == v->recs_cap) {
-		size_t cap = v->recs_cap ? v->recs_cap * 2 : 32;
-		struct cluster_view_rec **grown = realloc(v->recs, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return false;
-		v->recs = grown;
-		v->recs_cap = cap;
-	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL || (r->key = strdup(key)) == NULL) {
 		free(r);
@@ -292,9 +237,12 @@ static bool rec_put(struct cluster_view *v, const char *key, const struct cluste
 		free(r);
 		return false;
 	}
-	memmove(&v->recs[i + 1], &v->recs[i], (v->nrecs - i) * sizeof(*v->recs));
-	v->recs[i] = r;
-	v->nrecs++;
+	if (VEC_INSERT(v->recs, v->nrecs, v->recs_cap, i, &r) < 0) {
+		svc_remove(v, r);
+		free(r->key);
+		free(r);
+		return false;
+	}
 	audit_rec(v, "appeared", r, NULL);
 	return true;
 }

@@ -8,6 +8,7 @@
 #include "vipd/etcd.h"
 #include "vipd/curl_ev.h"
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -193,21 +194,10 @@ void etcd_client_free(struct etcd_client *c)
 static size_t req_write(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct etcd_req *q = userp;
-	size_t n = size * nmemb, cap;
-	char *grown;
+	size_t n = size * nmemb;
 
-	if (q->len + n + 1 > ETCD_BODY_MAX)
+	if (q->len + n + 1 > ETCD_BODY_MAX || VEC_RESERVE(q->buf, q->cap, q->len + n + 1) < 0)
 		return 0; /* CURLE_WRITE_ERROR */
-	if (q->len + n + 1 > q->cap) {
-		cap = q->cap ? q->cap : 4096;
-		while (cap < q->len + n + 1)
-			cap *= 2;
-		grown = realloc(q->buf, cap);
-		if (!grown)
-			return 0;
-		q->buf = grown;
-		q->cap = cap;
-	}
 	memcpy(q->buf + q->len, data, n);
 	q->len += n;
 	q->buf[q->len] = '\0';

@@ -45,6 +45,19 @@ int vec_reserve(void *items, size_t *cap, size_t need, size_t elem_size)
 	return 0;
 }
 
+int vec_insert(void *items, size_t *n, size_t *cap, size_t at, const void *elem, size_t elem_size)
+{
+	char *base;
+
+	if (vec_reserve(items, cap, *n + 1, elem_size) < 0)
+		return -1;
+	memcpy(&base, items, sizeof(base));
+	memmove(base + (at + 1) * elem_size, base + at * elem_size, (*n - at) * elem_size);
+	memcpy(base + at * elem_size, elem, elem_size);
+	(*n)++;
+	return 0;
+}
+
 void vec_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
 	if (n > 1)
@@ -89,4 +102,13 @@ size_t vec_lower_bound(const void *key, const void *base, size_t n, size_t size,
 			hi = mid;
 	}
 	return lo;
+}
+
+size_t vec_locate(const void *key, const void *base, size_t n, size_t size,
+                  int (*cmp)(const void *key, const void *elem), bool *found)
+{
+	size_t i = vec_lower_bound(key, base, n, size, cmp);
+
+	*found = i < n && cmp(key, (const char *)base + i * size) == 0;
+	return i;
 }

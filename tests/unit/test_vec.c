@@ -165,6 +165,27 @@ static void test_sort_unique_keeps_each_value_once(void **state)
 	assert_int_equal(vec_sort_unique(NULL, 0, sizeof(int), int_cmp), 0);
 }
 
+/* Sorted inserts: at the front, in the middle, at the end, into an empty
+ * array, across growth; the order and every element kept. */
+static void test_insert_keeps_order_across_growth(void **state)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int x = 0; x < 100; x++) {
+		int key = (x * 37) % 100; /* every value once, out of order */
+		size_t at = vec_lower_bound(&key, v, n, sizeof(*v), int_cmp);
+
+		assert_int_equal(VEC_INSERT(v, n, cap, at, &key), 0);
+		assert_int_equal(n, (size_t)x + 1);
+		assert_true(cap >= n);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], (int)i);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +197,7 @@ int main(void)
 	    cmocka_unit_test(test_sort_and_find_accept_an_empty_null_array),
 	    cmocka_unit_test(test_sort_find_and_lower_bound),
 	    cmocka_unit_test(test_sort_unique_keeps_each_value_once),
+	    cmocka_unit_test(test_insert_keeps_order_across_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
