@@ -221,7 +221,6 @@ IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, vo
 void ipvs_batch_free(struct ipvs_batch *b);
 
 const char *ipvs_op_name(enum ipvs_op op);
-const char *ipvs_fwd_name(enum ipvs_fwd fwd); /* "masq", "tunnel", "droute" */
 /* "TCP 10.0.0.1:80", "UDP [fd00::1]:53", "FWM 7"; returns buf. */
 const char *ipvs_service_format(const struct ipvs_service *s, char *buf, size_t len);
 /* "10.0.0.1:80" or "[fd00::1]:80"; returns buf. */

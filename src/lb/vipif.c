@@ -196,11 +196,6 @@ void vipif_close(struct vipif *vi)
 	free(vi);
 }
 
-const char *vipif_name(const struct vipif *vi)
-{
-	return vi->name;
-}
-
 struct addr_list {
 	int ifindex;
 	struct lb_addr *items;
