@@ -114,22 +114,6 @@ out:
 	return rc;
 }
 
-/* The first feed of svc (feeds sorted by service, then use). */
-static size_t feed_lower(const struct desired_index *ix, const struct lb_key *svc)
-{
-	size_t lo = 0, hi = ix->nfeeds;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (lb_key_cmp(&ix->feeds[mid].svc, svc) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Two labels of one app port naming the same VIP feed it the same tasks. */
 static bool port_seen(const struct desired_index *ix, size_t first, size_t f)
 {
@@ -174,7 +158,7 @@ int desired_origin_find(const struct desired_input *in, const struct desired_ind
                         struct desired_origin *out)
 {
 	struct diag_list scratch = {0};
-	size_t first = feed_lower(ix, svc);
+	size_t first = desired_feed_lower(ix, svc);
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
