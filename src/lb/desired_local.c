@@ -22,15 +22,8 @@ struct local_list {
 
 static int list_push(struct local_list *l, const struct desired_local_backend *b)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		struct desired_local_backend *items = realloc(l->items, cap * sizeof(*items));
-
-		if (items == NULL)
-			return -1;
-		l->items = items;
-		l->cap = cap;
-	}
+	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 32) < 0)
+		return -1;
 	l->items[l->n++] = *b;
 	return 0;
 }

@@ -30,15 +30,8 @@ void desired_index_free(struct desired_index *ix)
 
 int desired_index_note(struct desired_index *ix, const struct lb_key *svc, size_t use)
 {
-	if (ix->nfeeds == ix->feeds_cap) {
-		size_t cap = ix->feeds_cap ? ix->feeds_cap * 2 : 64;
-		struct desired_feed *feeds = realloc(ix->feeds, cap * sizeof(*feeds));
-
-		if (feeds == NULL)
-			return -1;
-		ix->feeds = feeds;
-		ix->feeds_cap = cap;
-	}
+	if (lb_array_grow(&ix->feeds, ix->nfeeds, &ix->feeds_cap, sizeof(*ix->feeds), 64) < 0)
+		return -1;
 	ix->feeds[ix->nfeeds++] = (struct desired_feed){.svc = *svc, .use = use};
 	return 0;
 }
