@@ -552,20 +552,17 @@ static int walk(struct build *b, const struct desired_state *prev)
 	return rc;
 }
 
-/* The service key a remote backend joins; false when its name has no
- * address here. */
+/* The service key a remote backend joins, in its own family; false when
+ * its VIP has no address of that family here. */
 static bool remote_key(const struct desired_remote *r, const struct vip_alloc *va, struct lb_key *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->protocol = r->protocol;
-	k->port = r->vip.port;
-	if (!r->vip.named) {
-		k->addr = r->vip.addr;
-		return k->addr.af == r->addr.af;
-	}
-	if (r->addr.af == AF_INET6)
-		return vip_name_address6(va, r->vip.name, &k->addr) == 0;
-	return vip_name_address(va, r->vip.name, &k->addr) == 0;
+	struct vip_use u = desired_remote_use(r->protocol, &r->vip);
+	struct lb_key keys[2];
+
+	if (vip_keys_af(&u, va, r->addr.af, keys) == 0)
+		return false;
+	*k = keys[0];
+	return true;
 }
 
 static int add_remote(struct build *b, const struct desired_remote *r, const struct vip_alloc *va)
