@@ -261,29 +261,23 @@ int lb_service_add_dest(struct lb_service *s, const struct lb_dest *d)
 	return 0;
 }
 
+static int dest_qsort_cmp(const void *a, const void *b)
+{
+	return lb_dest_cmp(a, b);
+}
+
 struct lb_dest *lb_service_find_dest(const struct lb_service *s, const struct lb_addr *a,
                                      uint16_t port)
 {
 	struct lb_dest probe = {.addr = *a, .port = port};
-	size_t lo = 0, hi = s->ndests;
 
-	if (!s->dests_sorted) {
-		for (size_t i = 0; i < s->ndests; i++)
-			if (lb_dest_cmp(&s->dests[i], &probe) == 0)
-				return &s->dests[i];
-		return NULL;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = lb_dest_cmp(&s->dests[mid], &probe);
-
-		if (c == 0)
-			return &s->dests[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (s->dests_sorted) /* bsearch must not be given a NULL array */
+		return s->ndests > 0
+		           ? bsearch(&probe, s->dests, s->ndests, sizeof(probe), dest_qsort_cmp)
+		           : NULL;
+	for (size_t i = 0; i < s->ndests; i++)
+		if (lb_dest_cmp(&s->dests[i], &probe) == 0)
+			return &s->dests[i];
 	return NULL;
 }
 
@@ -480,24 +474,10 @@ void lb_keyset_sort(struct lb_keyset *ks)
 
 bool lb_keyset_contains(const struct lb_keyset *ks, const struct lb_key *k)
 {
-	size_t lo = 0, hi = ks->n;
-
-	if (!ks->sorted) {
-		for (size_t i = 0; i < ks->n; i++)
-			if (lb_key_cmp(&ks->keys[i], k) == 0)
-				return true;
-		return false;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = lb_key_cmp(&ks->keys[mid], k);
-
-		if (c == 0)
+	if (ks->sorted) /* bsearch must not be given a NULL array */
+		return ks->n > 0 && bsearch(k, ks->keys, ks->n, sizeof(*k), key_qsort_cmp) != NULL;
+	for (size_t i = 0; i < ks->n; i++)
+		if (lb_key_cmp(&ks->keys[i], k) == 0)
 			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return false;
 }
