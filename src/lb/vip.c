@@ -293,11 +293,6 @@ static size_t keys_at(const struct vip_use *u, const struct lb_addr *addr, struc
 	return n;
 }
 
-size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2])
-{
-	return vip_keys_af(u, va, u->ref.named ? AF_INET : u->ref.addr.af, keys);
-}
-
 size_t vip_keys_af(const struct vip_use *u, const struct vip_alloc *va, int af,
                    struct lb_key keys[2])
 {
