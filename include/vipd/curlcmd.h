@@ -99,11 +99,8 @@ int curlcmd_recognise(const char *command, struct curlcmd *out, char *why, size_
 int curlcmd_url_expand(const struct curlcmd *c, char *const *envp, char *buf, size_t len, char *err,
                        size_t errlen);
 
-/* The exit status of the real command under `shell` for that HTTP exchange. */
-int curlcmd_emulate_exit(const struct curlcmd *c, enum curlcmd_shell shell,
-                         const struct curlcmd_http_result *r);
-
-/* The same, and into msg what the shell itself would write to stderr, as
+/* The exit status of the real command under `shell` for that HTTP exchange,
+ * and into msg (NULL: none) what the shell itself would write to stderr, as
  * curlcmd_emu_message() gives it. */
 int curlcmd_emulate(const struct curlcmd *c, enum curlcmd_shell shell,
                     const struct curlcmd_http_result *r, char *msg, size_t msglen);
@@ -135,7 +132,7 @@ void curlcmd_emu_init(struct curlcmd_emu *e, const struct curlcmd *c, enum curlc
 /* One chunk of the body as curl writes it, in order; any length, NULs too. */
 void curlcmd_emu_body(struct curlcmd_emu *e, const void *data, size_t len);
 /* The transfer's CURLcode and last HTTP status (0 = none): returns the
- * command's exit status, as curlcmd_emulate_exit would for the same run. */
+ * command's exit status, as curlcmd_emulate would for the same run. */
 int curlcmd_emu_finish(struct curlcmd_emu *e, int curl_code, long http_status);
 /*
  * After finish: the message the shell itself writes to stderr for this run,

@@ -250,12 +250,6 @@ void dataplane_close(struct dataplane *dp);
 
 /* ---- conversion between lb_table and the IPVS structs (dataplane_conv.c) ---- */
 
-enum ipvs_fwd dataplane_fwd_to_ipvs(enum lb_fwd f);
-enum lb_fwd dataplane_fwd_from_ipvs(enum ipvs_fwd f);
-/* The key and attributes of an operation's service as IPVS takes them. */
-void dataplane_service_to_ipvs(const struct lb_key *k, const char *sched, uint32_t flags,
-                               struct ipvs_service *out);
-void dataplane_dest_to_ipvs(const struct lb_dest *d, struct ipvs_dest *out);
 /* -1 for a service an lb_table cannot hold (firewall mark). The kernel's
  * HASHED flag and flags vipd does not manage are dropped. */
 int dataplane_service_from_ipvs(const struct ipvs_service *s, struct lb_key *key, char *sched,

@@ -123,25 +123,16 @@ IPVS_MUST_CHECK int ipvs_timeouts_set(struct ipvs_nl *nl, const struct ipvs_time
                                       size_t errlen);
 
 /*
- * Single operations, each one request and one ack: 0 when the kernel did it,
- * -1 when it refused or the socket failed, with err filled ("add dest
- * 10.1.0.2:80 to TCP 11.0.0.1:80: No such process (no such service)") and
- * the errno in ipvs_last_errno(nl). This layer never decides that a refusal
- * means "already so" (EEXIST on an add, ENOENT on a delete): that rule is the
+ * One operation (d: the destination of a dest op, NULL for a service op),
+ * one request and one ack: 0 when the kernel did it, -1 when it refused or
+ * the socket failed, with err filled ("add dest 10.1.0.2:80 to TCP
+ * 11.0.0.1:80: No such process (no such service)") and the errno in
+ * ipvs_last_errno(nl). This layer never decides that a refusal means
+ * "already so" (EEXIST on an add, ENOENT on a delete): that rule is the
  * reconciler's (reconcile_apply_result), in one place.
  */
-IPVS_MUST_CHECK int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
-                                     size_t errlen);
-IPVS_MUST_CHECK int ipvs_service_edit(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
-                                      size_t errlen);
-IPVS_MUST_CHECK int ipvs_service_del(struct ipvs_nl *nl, const struct ipvs_service *s, char *err,
-                                     size_t errlen);
-IPVS_MUST_CHECK int ipvs_dest_add(struct ipvs_nl *nl, const struct ipvs_service *s,
-                                  const struct ipvs_dest *d, char *err, size_t errlen);
-IPVS_MUST_CHECK int ipvs_dest_edit(struct ipvs_nl *nl, const struct ipvs_service *s,
-                                   const struct ipvs_dest *d, char *err, size_t errlen);
-IPVS_MUST_CHECK int ipvs_dest_del(struct ipvs_nl *nl, const struct ipvs_service *s,
-                                  const struct ipvs_dest *d, char *err, size_t errlen);
+IPVS_MUST_CHECK int ipvs_op_run(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service *s,
+                                const struct ipvs_dest *d, char *err, size_t errlen);
 
 /*
  * Dumps. On success *out is a malloc'd array of *n entries that the caller
@@ -221,7 +212,6 @@ IPVS_MUST_CHECK int ipvs_batch_commit(struct ipvs_batch *b, ipvs_batch_cb cb, vo
 void ipvs_batch_free(struct ipvs_batch *b);
 
 const char *ipvs_op_name(enum ipvs_op op);
-const char *ipvs_fwd_name(enum ipvs_fwd fwd); /* "masq", "tunnel", "droute" */
 /* "TCP 10.0.0.1:80", "UDP [fd00::1]:53", "FWM 7"; returns buf. */
 const char *ipvs_service_format(const struct ipvs_service *s, char *buf, size_t len);
 /* "10.0.0.1:80" or "[fd00::1]:80"; returns buf. */

@@ -184,12 +184,10 @@ int vip_records_put(struct vip_records *r, const struct vip_record *rec);
 const struct vip_record *vip_records_find(const struct vip_records *r, const char *name);
 void vip_records_free(struct vip_records *r);
 
-/* The service keys of a VIP use: one per protocol (tcp,udp gives two), at
- * its address, or at a named ref's IPv4 address in va. Returns the number of
- * keys (0 when a name is not allocated or va is NULL). */
-size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2]);
-/* The same in one family (AF_INET or AF_INET6): a named ref gives its
- * address of that family, an address ref gives keys only in its own. */
+/* The service keys of a VIP use in one family (AF_INET or AF_INET6): one
+ * per protocol (tcp,udp gives two), at its address when that is of the
+ * family, or at a named ref's address of the family in va. Returns the
+ * number of keys (0 when a name is not allocated or va is NULL). */
 size_t vip_keys_af(const struct vip_use *u, const struct vip_alloc *va, int af,
                    struct lb_key keys[2]);
 

@@ -28,8 +28,6 @@ int vipif_name_check(const char *name, char *err, size_t errlen) VIPD_MUST_CHECK
 int vipif_open(struct vipif **out, const char *name, const char *source, char *err, size_t errlen);
 /* Closes the socket; the interface and its routes stay. NULL is fine. */
 void vipif_close(struct vipif *vi);
-/* The interface's name, owned by vi. */
-const char *vipif_name(const struct vipif *vi);
 
 /* The VIPs routed through the interface (type local routes of table local),
  * into *out (malloc'd, caller frees). */

@@ -25,14 +25,8 @@ void curlcmd_emu_init(struct curlcmd_emu *e, const struct curlcmd *c, enum curlc
 	e->at_field = true;
 }
 
-/*
- * One byte of the test operand, i.e. of the output of "$(...)": dash, bash
- * and busybox sh all drop NUL bytes there (bash warns "ignored null byte in
- * input") and strip every trailing newline, so the operand equals `expect`
- * exactly when the output, NULs aside, is `expect` followed by newlines.
- */
-/* dash's test quotes its first operand when it cannot parse `==`. */
-static bool operand_quoted(const struct curlcmd_emu *e)
+/* dash's test cannot parse `==`: it exits 2 and quotes its first operand. */
+static bool dash_double_equals(const struct curlcmd_emu *e)
 {
 	return e->cmd->test_double_equals && e->shell == CURLCMD_SHELL_DASH;
 }
@@ -50,13 +44,19 @@ static void operand_keep(struct curlcmd_emu *e, char ch)
 		e->operand[e->operand_len++] = ch;
 }
 
+/*
+ * One byte of the test operand, i.e. of the output of "$(...)": dash, bash
+ * and busybox sh all drop NUL bytes there (bash warns "ignored null byte in
+ * input") and strip every trailing newline, so the operand equals `expect`
+ * exactly when the output, NULs aside, is `expect` followed by newlines.
+ */
 static void operand_put(struct curlcmd_emu *e, char ch)
 {
 	size_t want = strlen(e->cmd->expect);
 
 	if (ch == '\0')
 		return;
-	if (operand_quoted(e))
+	if (dash_double_equals(e))
 		operand_keep(e, ch);
 	if (e->mismatch)
 		return;
@@ -139,7 +139,7 @@ static bool failed_on_status(const struct curlcmd *c, int curl_code, long http_s
  */
 static int test_exit(const struct curlcmd_emu *e)
 {
-	if (e->cmd->test_double_equals && e->shell == CURLCMD_SHELL_DASH)
+	if (dash_double_equals(e))
 		return TEST_SYNTAX_ERROR;
 	return !e->mismatch && e->matched == strlen(e->cmd->expect) ? 0 : 1;
 }
@@ -236,7 +236,7 @@ const char *curlcmd_emu_message(const struct curlcmd_emu *e, char *msg, size_t m
 	if (msglen == 0)
 		return msg;
 	msg[0] = '\0';
-	if (e->cmd->form == CURLCMD_FORM_TEST && operand_quoted(e))
+	if (e->cmd->form == CURLCMD_FORM_TEST && dash_double_equals(e))
 		dash_test_message(e, msg, msglen);
 	return msg;
 }
@@ -257,10 +257,4 @@ int curlcmd_emulate(const struct curlcmd *c, enum curlcmd_shell shell,
 	if (msg)
 		curlcmd_emu_message(&e, msg, msglen);
 	return code;
-}
-
-int curlcmd_emulate_exit(const struct curlcmd *c, enum curlcmd_shell shell,
-                         const struct curlcmd_http_result *r)
-{
-	return curlcmd_emulate(c, shell, r, NULL, 0);
 }

@@ -212,12 +212,6 @@ static char *http_url(const struct exec_request *req)
 	return url;
 }
 
-static int http_compile_regex(struct http_run *h, const char *pattern, char *err, size_t errlen)
-{
-	h->regex = http_body_regex_compile(pattern, err, errlen);
-	return h->regex ? 0 : -1;
-}
-
 static long http_timeout_ms(double timeout_s)
 {
 	double ms = timeout_s * 1000.0;
@@ -291,7 +285,7 @@ static int http_launch(struct exec_run **out, struct exec_ctx *ctx, const struct
 	h->ignore_http1xx = req->ignore_http1xx;
 	h->connect_only = req->kind == EXEC_TCP;
 	h->curl_code = -1;
-	if (req->body_regex && http_compile_regex(h, req->body_regex, err, errlen) < 0)
+	if (req->body_regex && !(h->regex = http_body_regex_compile(req->body_regex, err, errlen)))
 		goto fail;
 	/* Marathon's checks look at the status only: they keep an excerpt for
 	 * the output, not a 64 KiB buffer per check. */

@@ -37,17 +37,12 @@ static void netns_entry_free(struct exec_netns *ns)
 	free(ns);
 }
 
-static void netns_forget(struct exec_ctx *ctx, struct exec_netns *dead)
+/* Whether ns->path still names the namespace ns->fd keeps alive. */
+static bool netns_current(const struct exec_netns *ns)
 {
-	struct exec_netns **pp;
+	struct stat st;
 
-	for (pp = &ctx->netns; *pp; pp = &(*pp)->next) {
-		if (*pp == dead) {
-			*pp = dead->next;
-			netns_entry_free(dead);
-			return;
-		}
-	}
+	return stat(ns->path, &st) == 0 && st.st_dev == ns->dev && st.st_ino == ns->ino;
 }
 
 static struct exec_netns *netns_find(struct exec_ctx *ctx, const char *path)
@@ -85,10 +80,9 @@ static int netns_open(const char *path, struct stat *st, char *err, size_t errle
 static void netns_sweep(struct exec_ctx *ctx)
 {
 	struct exec_netns **pp = &ctx->netns, *ns;
-	struct stat st;
 
 	while ((ns = *pp)) {
-		if (stat(ns->path, &st) == 0 && st.st_dev == ns->dev && st.st_ino == ns->ino) {
+		if (netns_current(ns)) {
 			pp = &ns->next;
 			continue;
 		}
@@ -103,13 +97,10 @@ int exec_netns_fd(struct exec_ctx *ctx, const char *path, char *err, size_t errl
 	struct stat st;
 	int fd;
 
-	if (ns) {
-		/* `ip netns del` then `add` puts a new namespace at the same path:
-		 * a cached fd would keep checking the dead one. */
-		if (stat(path, &st) == 0 && st.st_dev == ns->dev && st.st_ino == ns->ino)
-			return ns->fd;
-		netns_forget(ctx, ns);
-	}
+	/* `ip netns del` then `add` puts a new namespace at the same path: a
+	 * cached fd would keep checking the dead one (the sweep drops it). */
+	if (ns && netns_current(ns))
+		return ns->fd;
 	netns_sweep(ctx);
 	fd = netns_open(path, &st, err, errlen);
 	if (fd < 0)

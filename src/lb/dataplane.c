@@ -196,10 +196,11 @@ int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra
 	return 0;
 }
 
-/* After the batch: a VIP is routed once all its services exist, so
- * that no connection to it reaches the local stack instead of IPVS. */
-int dataplane_bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
-                          const struct lb_keyset *failed, char *err, size_t errlen)
+/* After the batch: a VIP is routed once all its services exist (none in
+ * `failed`, sorted), so that no connection to it reaches the local stack
+ * instead of IPVS. */
+static int bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
+                       const struct lb_keyset *failed, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < ra->nwanted; i++) {
 		const struct lb_addr *a = &ra->wanted[i];
@@ -227,7 +228,9 @@ static bool keysets_equal(const struct lb_keyset *a, const struct lb_keyset *b)
 	return true;
 }
 
-int dataplane_persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
+/* Makes `next` the owned set (swapped with the old one), saved when it
+ * differs; -1 with err when the save failed (the set in memory is next). */
+static int persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen)
 {
 	struct lb_keyset tmp;
 	int rc = 0;
@@ -261,20 +264,19 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 	return 0;
 }
 
-int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen)
+int dataplane_write_ahead(struct round *r, const struct lb_table *want, char *err, size_t errlen)
 {
 	struct lb_keyset owned;
 	int rc = -1;
 
 	lb_keyset_init(&owned);
-	r->dp->kernel_known = false;
 	if (dataplane_owned_union(&r->dp->owned, want, &owned) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
 	/* Written ahead: a service is recorded as vipd's before it is made, so
 	 * that a crash between the two cannot leave one vipd would never delete. */
-	rc = dataplane_persist_owned(r, &owned, err, errlen);
+	rc = persist_owned(r, &owned, err, errlen);
 out:
 	lb_keyset_free(&owned);
 	return rc;
@@ -311,6 +313,11 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 		if (r->failures == 0)
 			return 0;
 	}
+	return dataplane_plans_spent(r, err, errlen);
+}
+
+int dataplane_plans_spent(const struct round *r, char *err, size_t errlen)
+{
 	errbuf_set(err, errlen, "%zu IPVS operation%s still failing after %d plans, first: %s",
 	           r->failures, r->failures == 1 ? "" : "s", DATAPLANE_MAX_PLANS, r->first_failure);
 	return -1;
@@ -318,7 +325,7 @@ static int plan_rounds(struct round *r, struct lb_table *desired, const struct l
 
 /* After a complete round the kernel holds `want` for vipd's services: the
  * round's own sorted copy becomes the remembered table. */
-void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want)
+static void remember_kernel(struct dataplane *dp, struct lb_table *want)
 {
 	lb_table_free(&dp->kernel);
 	dp->kernel = *want;
@@ -326,27 +333,45 @@ void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want)
 	lb_table_init(want);
 }
 
+int dataplane_end_full_round(struct round *r, struct lb_table *want,
+                             const struct lb_table *observed, const struct round_addrs *ra, int rc,
+                             char *err, size_t errlen)
+{
+	char ferr[512];
+
+	if (dataplane_finish_round(r, want, observed, NULL, ra, rc == 0 ? err : ferr,
+	                           rc == 0 ? errlen : sizeof(ferr)) < 0)
+		rc = -1;
+	if (rc == 0)
+		remember_kernel(r->dp, want);
+	return rc;
+}
+
 /* After the plans: route the VIPs whose services exist, and
  * drop from the owned set the services that are gone. Needs `observed` to
  * be a complete read (the last plan's). */
 int dataplane_finish_round(struct round *r, const struct lb_table *desired,
-                           const struct lb_table *observed, const struct round_addrs *ra, char *err,
-                           size_t errlen)
+                           const struct lb_table *observed, const struct lb_keyset *keys,
+                           const struct round_addrs *ra, char *err, size_t errlen)
 {
+	const struct lb_keyset *owned = &r->dp->owned;
 	struct lb_keyset next;
 	int rc;
 
 	lb_keyset_sort(&r->failed);
-	if (r->dp->vif != NULL && dataplane_bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
+	if (r->dp->vif != NULL && bind_wanted(r->dp, ra, &r->failed, err, errlen) < 0)
 		return -1;
 	lb_keyset_init(&next);
 	lb_keyset_sort(&r->deleted);
-	if (dataplane_owned_after(&r->dp->owned, desired, observed, &r->deleted, &next) < 0) {
+	rc = keys == NULL
+	         ? dataplane_owned_after(owned, desired, observed, &r->deleted, &next)
+	         : dataplane_owned_after_patch(owned, keys, desired, observed, &r->deleted, &next);
+	if (rc < 0) {
 		lb_keyset_free(&next);
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
-	rc = dataplane_persist_owned(r, &next, err, errlen);
+	rc = persist_owned(r, &next, err, errlen);
 	lb_keyset_free(&next);
 	return rc;
 }
@@ -359,22 +384,18 @@ static int full_round(struct dataplane *dp, struct lb_table *want, dataplane_op_
 	struct round r;
 	struct round_addrs ra = {0};
 	struct lb_table observed;
-	char ferr[512];
 	int rc = -1;
 
 	dataplane_round_init(&r, dp, cb, arg);
 	lb_table_init(&observed);
-	if (dataplane_round_begin(&r, want, err, errlen) < 0 ||
+	dp->kernel_known = false;
+	if (dataplane_write_ahead(&r, want, err, errlen) < 0 ||
 	    dataplane_round_addrs(dp, want, &ra, err, errlen) < 0)
 		goto out;
 	rc = plan_rounds(&r, want, &dp->owned, &ra, &observed, err, errlen);
 	if (rc < 0 && r.failures == 0)
 		goto out; /* no complete read to finish from */
-	if (dataplane_finish_round(&r, want, &observed, &ra, rc == 0 ? err : ferr,
-	                           rc == 0 ? errlen : sizeof(ferr)) < 0)
-		rc = -1;
-	if (rc == 0)
-		dataplane_remember_kernel(dp, want);
+	rc = dataplane_end_full_round(&r, want, &observed, &ra, rc, err, errlen);
 out:
 	dataplane_round_addrs_free(&ra);
 	lb_table_free(&observed);
@@ -465,19 +486,16 @@ int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
 {
 	struct round r;
 	struct round_addrs ra = {0};
-	struct lb_keyset owned;
 	struct rc_plan plan;
 	int rc = -1;
 
 	dataplane_round_init(&r, dp, cb, arg);
-	lb_keyset_init(&owned);
 	rc_plan_init(&plan);
-	if (dataplane_owned_union(&dp->owned, desired, &owned) < 0 ||
-	    quick_addrs(dp, desired, &ra) < 0 || lb_table_sort(&dp->kernel) < 0) {
+	if (quick_addrs(dp, desired, &ra) < 0 || lb_table_sort(&dp->kernel) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		goto out;
 	}
-	if (dataplane_persist_owned(&r, &owned, err, errlen) < 0)
+	if (dataplane_write_ahead(&r, desired, err, errlen) < 0)
 		goto out;
 	if (reconcile_plan_sorted(&dp->kernel, desired, &dp->owned, &plan, err, errlen) < 0)
 		goto out;
@@ -488,15 +506,14 @@ int dataplane_quick_round(struct dataplane *dp, const struct lb_table *desired,
 		rc = 1;
 		goto out;
 	}
-	rc = dataplane_finish_round(&r, desired, &dp->kernel, &ra, err, errlen);
+	rc = dataplane_finish_round(&r, desired, &dp->kernel, NULL, &ra, err, errlen);
 	if (rc == 0 && own != NULL)
-		dataplane_remember_kernel(dp, own);
+		remember_kernel(dp, own);
 	else if (rc == 0)
 		remember_planned(dp, desired, &plan);
 out:
 	rc_plan_free(&plan);
 	dataplane_round_addrs_free(&ra);
-	lb_keyset_free(&owned);
 	dataplane_round_free(&r);
 	return rc;
 }

@@ -165,7 +165,8 @@ static int slice_start(struct dataplane_async *a)
 {
 	dataplane_round_init(&a->r, a->dp, a->cb, a->arg);
 	a->attempt = 0;
-	if (dataplane_round_begin(&a->r, &a->want, a->err, sizeof(a->err)) < 0)
+	a->dp->kernel_known = false;
+	if (dataplane_write_ahead(&a->r, &a->want, a->err, sizeof(a->err)) < 0)
 		return fail_round(a);
 	a->phase = PHASE_ADDRS;
 	return SLICE_MORE;
@@ -305,23 +306,17 @@ static void size_next_batch(struct dataplane_async *a, size_t n, double spent_ms
  * edits that found nothing (NULL: they fail). */
 static int apply_some(struct dataplane_async *a, const struct rc_plan *ops, struct rc_plan *retry)
 {
-	struct dataplane_op_result *res;
 	size_t n = ops->n - a->at;
-	double start = (clock_now_s() * 1e3);
-	int rc = 0;
+	double sent_ms = 0;
 
 	if (n > a->slice_ops)
 		n = a->slice_ops;
-	if (dataplane_commit_ops(a->nl, ops->ops + a->at, n, &res, a->err, sizeof(a->err)) < 0)
+	if (dataplane_apply_ops(&a->r, a->nl, ops->ops + a->at, n, retry, &sent_ms, a->err,
+	                        sizeof(a->err)) < 0)
 		return -1;
-	size_next_batch(a, n, (clock_now_s() * 1e3) - start);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = dataplane_take_result(&a->r, &ops->ops[a->at + i], &res[i], retry);
-	dataplane_results_free(res, n);
+	size_next_batch(a, n, sent_ms);
 	a->at += n;
-	if (rc < 0)
-		errbuf_set(a->err, sizeof(a->err), "dataplane: out of memory");
-	return rc;
+	return 0;
 }
 
 static int slice_apply(struct dataplane_async *a)
@@ -343,14 +338,9 @@ static int finish(struct dataplane_async *a, int rc)
 
 static int slice_finish(struct dataplane_async *a)
 {
-	int rc = a->end_rc;
-	char ferr[512];
+	int rc = dataplane_end_full_round(&a->r, &a->want, &a->observed, &a->ra, a->end_rc, a->err,
+	                                  sizeof(a->err));
 
-	if (dataplane_finish_round(&a->r, &a->want, &a->observed, &a->ra, rc == 0 ? a->err : ferr,
-	                           rc == 0 ? sizeof(a->err) : sizeof(ferr)) < 0)
-		rc = -1;
-	if (rc == 0)
-		dataplane_remember_kernel(a->dp, &a->want);
 	end_round(a, rc, a->err);
 	return SLICE_DONE;
 }
@@ -364,10 +354,7 @@ static int after_plan(struct dataplane_async *a)
 		return finish(a, 0);
 	if (++a->attempt < DATAPLANE_MAX_PLANS)
 		return begin_services(a);
-	errbuf_set(a->err, sizeof(a->err),
-	           "%zu IPVS operation%s still failing after %d plans, first: %s", a->r.failures,
-	           a->r.failures == 1 ? "" : "s", DATAPLANE_MAX_PLANS, a->r.first_failure);
-	return finish(a, -1);
+	return finish(a, dataplane_plans_spent(&a->r, a->err, sizeof(a->err)));
 }
 
 static int slice_retry(struct dataplane_async *a)

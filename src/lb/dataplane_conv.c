@@ -14,7 +14,7 @@
  * or off but carry no timeout, so a persistent service gets the usual one. */
 #define DATAPLANE_PERSIST_TIMEOUT_S 300
 
-enum ipvs_fwd dataplane_fwd_to_ipvs(enum lb_fwd f)
+static enum ipvs_fwd fwd_to_ipvs(enum lb_fwd f)
 {
 	switch (f) {
 	case LB_FWD_MASQ:
@@ -27,7 +27,7 @@ enum ipvs_fwd dataplane_fwd_to_ipvs(enum lb_fwd f)
 	return IPVS_FWD_MASQ;
 }
 
-enum lb_fwd dataplane_fwd_from_ipvs(enum ipvs_fwd f)
+static enum lb_fwd fwd_from_ipvs(enum ipvs_fwd f)
 {
 	switch (f) {
 	case IPVS_FWD_MASQ:
@@ -62,27 +62,28 @@ static void addr_from_ipvs(int af, const union ipvs_addr *a, struct lb_addr *out
 		out->u.v4 = a->v4;
 }
 
-void dataplane_service_to_ipvs(const struct lb_key *k, const char *sched, uint32_t flags,
-                               struct ipvs_service *out)
+/* The key and attributes of an operation's service as IPVS takes them. */
+static void service_to_ipvs(const struct lb_key *k, const char *sched, uint32_t flags,
+                            struct ipvs_service *out)
 {
 	memset(out, 0, sizeof(*out));
 	addr_to_ipvs(&k->addr, &out->af, &out->addr);
 	out->protocol = k->protocol;
 	out->port = k->port;
 	if (sched != NULL)
-		strncpy(out->sched, sched, sizeof(out->sched) - 1);
+		snprintf(out->sched, sizeof(out->sched), "%s", sched);
 	out->flags = flags & LB_SVC_F_MANAGED;
 	if (out->flags & LB_SVC_F_PERSISTENT)
 		out->timeout = DATAPLANE_PERSIST_TIMEOUT_S;
 }
 
-void dataplane_dest_to_ipvs(const struct lb_dest *d, struct ipvs_dest *out)
+static void dest_to_ipvs(const struct lb_dest *d, struct ipvs_dest *out)
 {
 	memset(out, 0, sizeof(*out));
 	addr_to_ipvs(&d->addr, &out->af, &out->addr);
 	out->port = d->port;
 	out->weight = d->weight;
-	out->fwd = dataplane_fwd_to_ipvs(d->fwd);
+	out->fwd = fwd_to_ipvs(d->fwd);
 }
 
 int dataplane_service_from_ipvs(const struct ipvs_service *s, struct lb_key *key, char *sched,
@@ -105,14 +106,16 @@ void dataplane_dest_from_ipvs(const struct ipvs_dest *d, struct lb_dest *out)
 	addr_from_ipvs(d->af, &d->addr, &out->addr);
 	out->port = d->port;
 	out->weight = d->weight;
-	out->fwd = dataplane_fwd_from_ipvs(d->fwd);
+	out->fwd = fwd_from_ipvs(d->fwd);
 }
 
 enum ipvs_op dataplane_op_to_ipvs(const struct rc_op *op, struct ipvs_service *svc,
                                   struct ipvs_dest *dest)
 {
-	dataplane_service_to_ipvs(&op->svc, op->sched, op->flags, svc);
+	service_to_ipvs(&op->svc, op->sched, op->flags, svc);
 	memset(dest, 0, sizeof(*dest));
+	if (op->kind == RC_ADD_DEST || op->kind == RC_EDIT_DEST || op->kind == RC_DEL_DEST)
+		dest_to_ipvs(&op->dest, dest);
 	switch (op->kind) {
 	case RC_ADD_SERVICE:
 		return IPVS_OP_ADD_SERVICE;
@@ -121,13 +124,10 @@ enum ipvs_op dataplane_op_to_ipvs(const struct rc_op *op, struct ipvs_service *s
 	case RC_DEL_SERVICE:
 		return IPVS_OP_DEL_SERVICE;
 	case RC_ADD_DEST:
-		dataplane_dest_to_ipvs(&op->dest, dest);
 		return IPVS_OP_ADD_DEST;
 	case RC_EDIT_DEST:
-		dataplane_dest_to_ipvs(&op->dest, dest);
 		return IPVS_OP_EDIT_DEST;
 	case RC_DEL_DEST:
-		dataplane_dest_to_ipvs(&op->dest, dest);
 		return IPVS_OP_DEL_DEST;
 	}
 	return IPVS_OP_ADD_SERVICE;

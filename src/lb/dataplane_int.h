@@ -61,25 +61,16 @@ void dataplane_round_free(struct round *r);
 /* Forgets the last plan's failures and deletions, before the next plan. */
 void dataplane_round_reset(struct round *r);
 
-/* One operation's result: the kernel's errno (0 done) and its message. */
-struct dataplane_op_result {
-	int error;
-	char *msg; /* NULL when the kernel said nothing worth reporting */
-};
-
-/* Sends ops[0..n) through nl as one batch; (*out)[i] is each one's result,
- * freed with dataplane_results_free. A socket failure marks the unacked ones
- * with its errno (the round re-reads and re-plans); -1 only when the batch
- * could not be built or reported, with err. */
-int dataplane_commit_ops(struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
-                         struct dataplane_op_result **out, char *err, size_t errlen);
-void dataplane_results_free(struct dataplane_op_result *res, size_t n);
-/* Takes one operation's result into the round as reconcile_apply_result
- * decides: reported through the round's callback, a deleted service or a
- * failure recorded; an edit that found nothing is appended to retry as an
- * add instead (a failure when retry is NULL). -1 out of memory. */
-int dataplane_take_result(struct round *r, const struct rc_op *op,
-                          const struct dataplane_op_result *res, struct rc_plan *retry);
+/* Sends ops[0..n) through nl as one batch and takes each result into the
+ * round as reconcile_apply_result decides: reported through the callback, a
+ * deleted service or a failure recorded, an edit that found nothing appended
+ * to retry as an add (a failure when retry is NULL). A socket failure marks
+ * the unacked operations failed with its errno (the round re-reads and
+ * re-plans). sent_ms (NULL: not measured) gets the time the batch took to
+ * send and be answered. -1 with err only when the batch could not be built
+ * or reported, or out of memory. */
+int dataplane_apply_ops(struct round *r, struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
+                        struct rc_plan *retry, double *sent_ms, char *err, size_t errlen);
 
 /* Applies one plan in one batch (edits that find nothing retried as adds),
  * reporting every operation; r->failures says whether it must be
@@ -89,9 +80,9 @@ int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err,
 /* ---- the steps of a whole-table round (dataplane.c), shared with the
  * rounds driven by the loop (dataplane_async.c) ---- */
 
-/* Before anything is read: the owned set written ahead (with every key of
- * want). Clears the remembered table. */
-int dataplane_round_begin(struct round *r, const struct lb_table *want, char *err, size_t errlen);
+/* Before anything is made: the owned set written ahead with every key of
+ * want (a crash cannot leave a service vipd would never delete). */
+int dataplane_write_ahead(struct round *r, const struct lb_table *want, char *err, size_t errlen);
 /* The round's addresses: what the interface holds, what want needs (none
  * without an interface). */
 int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
@@ -99,21 +90,22 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 /* The first plan's: addresses of VIPs that leave, before any service goes. */
 int dataplane_unbind_unwanted(struct dataplane *dp, const struct round_addrs *ra, char *err,
                               size_t errlen);
-/* Routes the wanted addresses not bound, except those of a service in
- * `failed` (sorted): a VIP is routed once all its services exist. */
-int dataplane_bind_wanted(struct dataplane *dp, const struct round_addrs *ra,
-                          const struct lb_keyset *failed, char *err, size_t errlen);
-/* Makes `next` the owned set (swapped with the old one), saved when it
- * differs; -1 with err when the save failed (the set in memory is next). */
-int dataplane_persist_owned(struct round *r, struct lb_keyset *next, char *err, size_t errlen);
 /* After the last plan: bind the addresses of VIPs whose services exist,
  * persist the owned set without the services gone (`observed` the last
- * complete read). */
+ * complete read): dataplane_owned_after's rule, or with `keys` (a patch's)
+ * dataplane_owned_after_patch's. */
 int dataplane_finish_round(struct round *r, const struct lb_table *desired,
-                           const struct lb_table *observed, const struct round_addrs *ra, char *err,
-                           size_t errlen);
-/* The round's sorted copy becomes the remembered table (want is emptied). */
-void dataplane_remember_kernel(struct dataplane *dp, struct lb_table *want);
+                           const struct lb_table *observed, const struct lb_keyset *keys,
+                           const struct round_addrs *ra, char *err, size_t errlen);
+/* The end of a whole-table round whose plans ended with rc: finished as
+ * above (its own error kept only when rc is 0: a plan's failure is the
+ * round's), and when complete the round's sorted copy (want, emptied)
+ * becomes the remembered table. Returns the round's rc. */
+int dataplane_end_full_round(struct round *r, struct lb_table *want,
+                             const struct lb_table *observed, const struct round_addrs *ra, int rc,
+                             char *err, size_t errlen);
+/* DATAPLANE_MAX_PLANS spent with r->failures left: -1 with err saying so. */
+int dataplane_plans_spent(const struct round *r, char *err, size_t errlen);
 void dataplane_round_addrs_free(struct round_addrs *ra);
 /* The quick round towards `desired` (sorted): 0, -1 with err, or 1 when a
  * whole-table round must follow (the remembered table was wrong or the

@@ -9,12 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipd/clock.h"
 #include "vipd/errbuf.h"
 
 #include "dataplane_int.h"
 
+/* One operation's result: the kernel's errno (0 done) and its message. */
+struct op_result {
+	int error;
+	char *msg; /* NULL when the kernel said nothing worth reporting */
+};
+
 struct commit_ctx {
-	struct dataplane_op_result *res;
+	struct op_result *res;
 	size_t n;
 	size_t reported; /* results the batch handed to collect_result */
 };
@@ -32,7 +39,7 @@ static void collect_result(void *arg, const struct ipvs_batch_result *r)
 		c->res[r->index].msg = strdup(r->msg);
 }
 
-void dataplane_results_free(struct dataplane_op_result *res, size_t n)
+static void results_free(struct op_result *res, size_t n)
 {
 	if (res == NULL)
 		return;
@@ -41,8 +48,12 @@ void dataplane_results_free(struct dataplane_op_result *res, size_t n)
 	free(res);
 }
 
-int dataplane_commit_ops(struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
-                         struct dataplane_op_result **out, char *err, size_t errlen)
+/* Sends ops[0..n) through nl as one batch; (*out)[i] is each one's result,
+ * freed with results_free. A socket failure marks the unacked ones with its
+ * errno (the round re-reads and re-plans); -1 only when the batch could not
+ * be built or reported, with err. */
+static int commit_ops(struct ipvs_nl *nl, const struct rc_op *ops, size_t n, struct op_result **out,
+                      char *err, size_t errlen)
 {
 	struct ipvs_batch *b = NULL;
 	struct commit_ctx c = {.res = calloc(n ? n : 1, sizeof(*c.res)), .n = n};
@@ -73,7 +84,7 @@ int dataplane_commit_ops(struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
 out:
 	ipvs_batch_free(b);
 	if (rc < 0)
-		dataplane_results_free(c.res, n);
+		results_free(c.res, n);
 	else
 		*out = c.res;
 	return rc;
@@ -121,8 +132,12 @@ static int note_failure(struct round *r, const struct rc_op *op, const char *msg
 	return lb_keyset_add(&r->failed, &op->svc);
 }
 
-int dataplane_take_result(struct round *r, const struct rc_op *op,
-                          const struct dataplane_op_result *res, struct rc_plan *retry)
+/* Takes one operation's result into the round as reconcile_apply_result
+ * decides: reported through the round's callback, a deleted service or a
+ * failure recorded; an edit that found nothing is appended to retry as an
+ * add instead (a failure when retry is NULL). -1 out of memory. */
+static int take_result(struct round *r, const struct rc_op *op, const struct op_result *res,
+                       struct rc_plan *retry)
 {
 	enum rc_result what = reconcile_apply_result(op, res->error);
 
@@ -143,20 +158,22 @@ int dataplane_take_result(struct round *r, const struct rc_op *op,
 	return note_failure(r, op, res->msg);
 }
 
-/* Sends ops[0..n) as one batch and takes each result into the round. */
-static int apply_ops(struct round *r, const struct rc_op *ops, size_t n, struct rc_plan *retry,
-                     char *err, size_t errlen)
+int dataplane_apply_ops(struct round *r, struct ipvs_nl *nl, const struct rc_op *ops, size_t n,
+                        struct rc_plan *retry, double *sent_ms, char *err, size_t errlen)
 {
-	struct dataplane_op_result *res;
+	struct op_result *res;
+	double start = clock_now_s();
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if (dataplane_commit_ops(r->dp->nl, ops, n, &res, err, errlen) < 0)
+	if (commit_ops(nl, ops, n, &res, err, errlen) < 0)
 		return -1;
+	if (sent_ms != NULL)
+		*sent_ms = (clock_now_s() - start) * 1e3;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = dataplane_take_result(r, &ops[i], &res[i], retry);
-	dataplane_results_free(res, n);
+		rc = take_result(r, &ops[i], &res[i], retry);
+	results_free(res, n);
 	if (rc < 0)
 		errbuf_set(err, errlen, "dataplane: out of memory");
 	return rc;
@@ -168,10 +185,10 @@ int dataplane_apply_plan(struct round *r, const struct rc_plan *plan, char *err,
 	int rc;
 
 	rc_plan_init(&retry);
-	rc = apply_ops(r, plan->ops, plan->n, &retry, err, errlen);
+	rc = dataplane_apply_ops(r, r->dp->nl, plan->ops, plan->n, &retry, NULL, err, errlen);
 	/* Edits that found nothing, turned into adds: a second batch. */
 	if (rc == 0)
-		rc = apply_ops(r, retry.ops, retry.n, NULL, err, errlen);
+		rc = dataplane_apply_ops(r, r->dp->nl, retry.ops, retry.n, NULL, NULL, err, errlen);
 	rc_plan_free(&retry);
 	return rc;
 }

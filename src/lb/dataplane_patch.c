@@ -112,52 +112,19 @@ static void note_refusal(const struct round *r, char *err, size_t errlen)
 	           r->failures == 1 ? "" : "s", r->first_failure);
 }
 
-/* A patch whose services come or go: the owned set written ahead with part's
- * keys (before anything is made), and the addresses it may change. */
+/* A patch whose services come or go: the addresses it may change, and the
+ * owned set written ahead with part's keys (before anything is made). */
 static int begin_moves(struct round *r, const struct lb_table *part, const struct lb_keyset *keys,
                        struct round_addrs *ra, char *err, size_t errlen)
 {
 	struct dataplane *dp = r->dp;
-	struct lb_keyset ahead;
-	int rc;
 
-	lb_keyset_init(&ahead);
-	if (dataplane_owned_union(&dp->owned, part, &ahead) < 0 ||
-	    (dp->vif != NULL &&
-	     dataplane_patch_addrs(&dp->kernel, keys, part, &ra->bound, &ra->nbound, &ra->wanted,
-	                           &ra->nwanted) < 0)) {
-		lb_keyset_free(&ahead);
+	if (dp->vif != NULL && dataplane_patch_addrs(&dp->kernel, keys, part, &ra->bound,
+	                                             &ra->nbound, &ra->wanted, &ra->nwanted) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");
 		return -1;
 	}
-	rc = dataplane_persist_owned(r, &ahead, err, errlen);
-	lb_keyset_free(&ahead);
-	return rc;
-}
-
-/* After a batch that went through: the new VIPs routed, and the owned set
- * without the services gone, saved. */
-static int finish_moves(struct round *r, const struct lb_table *part, const struct lb_keyset *keys,
-                        const struct round_addrs *ra, char *err, size_t errlen)
-{
-	struct dataplane *dp = r->dp;
-	struct lb_keyset next;
-	int rc;
-
-	lb_keyset_sort(&r->failed);
-	if (dp->vif != NULL && dataplane_bind_wanted(dp, ra, &r->failed, err, errlen) < 0)
-		return -1;
-	lb_keyset_init(&next);
-	lb_keyset_sort(&r->deleted);
-	if (dataplane_owned_after_patch(&dp->owned, keys, part, &dp->kernel, &r->deleted, &next) <
-	    0) {
-		lb_keyset_free(&next);
-		errbuf_set(err, errlen, "dataplane: out of memory");
-		return -1;
-	}
-	rc = dataplane_persist_owned(r, &next, err, errlen);
-	lb_keyset_free(&next);
-	return rc;
+	return dataplane_write_ahead(r, part, err, errlen);
 }
 
 /* Plans, applies and takes the patch into the remembered table; `moves`:
@@ -186,7 +153,8 @@ static int patch_round(struct round *r, const struct lb_table *part, const struc
 		note_refusal(r, err, errlen);
 		goto out;
 	}
-	if (moves && finish_moves(r, part, keys, &ra, err, errlen) < 0)
+	/* The new VIPs routed, the owned set without the services gone. */
+	if (moves && dataplane_finish_round(r, part, &dp->kernel, keys, &ra, err, errlen) < 0)
 		goto out;
 	if (desired_table_splice(&dp->kernel, keys, part) < 0) {
 		errbuf_set(err, errlen, "dataplane: out of memory");

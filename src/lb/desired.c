@@ -62,15 +62,8 @@ void desired_state_free(struct desired_state *st)
 
 static int entry_push(struct desired_state *st, const struct desired_entry *e)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct desired_entry *entries = realloc(st->entries, cap * sizeof(*entries));
-
-		if (entries == NULL)
-			return -1;
-		st->entries = entries;
-		st->cap = cap;
-	}
+	if (lb_array_grow(&st->entries, st->n, &st->cap, sizeof(*st->entries), 16) < 0)
+		return -1;
 	st->entries[st->n++] = *e;
 	return 0;
 }
@@ -219,15 +212,8 @@ static void apply_attrs(struct build *b, const struct app *a, struct lb_service 
 
 static int cand_push(struct build *b, const struct cand *c)
 {
-	if (b->ncands == b->cands_cap) {
-		size_t cap = b->cands_cap ? b->cands_cap * 2 : 64;
-		struct cand *cands = realloc(b->cands, cap * sizeof(*cands));
-
-		if (cands == NULL)
-			return -1;
-		b->cands = cands;
-		b->cands_cap = cap;
-	}
+	if (lb_array_grow(&b->cands, b->ncands, &b->cands_cap, sizeof(*b->cands), 64) < 0)
+		return -1;
 	b->cands[b->ncands++] = *c;
 	return 0;
 }
@@ -566,20 +552,17 @@ static int walk(struct build *b, const struct desired_state *prev)
 	return rc;
 }
 
-/* The service key a remote backend joins; false when its name has no
- * address here. */
+/* The service key a remote backend joins, in its own family; false when
+ * its VIP has no address of that family here. */
 static bool remote_key(const struct desired_remote *r, const struct vip_alloc *va, struct lb_key *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->protocol = r->protocol;
-	k->port = r->vip.port;
-	if (!r->vip.named) {
-		k->addr = r->vip.addr;
-		return k->addr.af == r->addr.af;
-	}
-	if (r->addr.af == AF_INET6)
-		return vip_name_address6(va, r->vip.name, &k->addr) == 0;
-	return vip_name_address(va, r->vip.name, &k->addr) == 0;
+	struct vip_use u = desired_remote_use(r->protocol, &r->vip);
+	struct lb_key keys[2];
+
+	if (vip_keys_af(&u, va, r->addr.af, keys) == 0)
+		return false;
+	*k = keys[0];
+	return true;
 }
 
 /* r joins the service k (its VIP's here, in r's family). */

@@ -97,6 +97,11 @@ const struct desired_remote *desired_remote_run(const struct desired_input *in, 
  * (desired_remote_run): the allocation covers exactly those names. */
 bool desired_name_used(const struct desired_input *in, const struct vip_list *uses,
                        const char *name);
+/* qsort/bsearch order of app ids (const char *), as the changed ids are kept. */
+int desired_id_cmp(const void *a, const void *b);
+/* A VIP of other nodes' backends (protocol TCP or UDP) as a use, whose keys
+ * vip_keys_af and desired_use_keys give as for an app's VIP label. */
+struct vip_use desired_remote_use(uint8_t protocol, const struct vip_ref *ref);
 /* Every service key a use could feed, in both families (which of them it
  * does feed depends on its tasks' addresses), added to ks. */
 int desired_use_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_keyset *ks);

@@ -22,15 +22,8 @@ struct local_list {
 
 static int list_push(struct local_list *l, const struct desired_local_backend *b)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		struct desired_local_backend *items = realloc(l->items, cap * sizeof(*items));
-
-		if (items == NULL)
-			return -1;
-		l->items = items;
-		l->cap = cap;
-	}
+	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 32) < 0)
+		return -1;
 	l->items[l->n++] = *b;
 	return 0;
 }
@@ -114,22 +107,6 @@ out:
 	return rc;
 }
 
-/* The first feed of svc (feeds sorted by service, then use). */
-static size_t feed_lower(const struct desired_index *ix, const struct lb_key *svc)
-{
-	size_t lo = 0, hi = ix->nfeeds;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (lb_key_cmp(&ix->feeds[mid].svc, svc) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Two labels of one app port naming the same VIP feed it the same tasks. */
 static bool port_seen(const struct desired_index *ix, size_t first, size_t f)
 {
@@ -174,7 +151,7 @@ int desired_origin_find(const struct desired_input *in, const struct desired_ind
                         struct desired_origin *out)
 {
 	struct diag_list scratch = {0};
-	size_t first = feed_lower(ix, svc);
+	size_t first = desired_feed_lower(ix, svc);
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));

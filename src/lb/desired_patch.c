@@ -30,15 +30,8 @@ void desired_index_free(struct desired_index *ix)
 
 int desired_index_note(struct desired_index *ix, const struct lb_key *svc, size_t use)
 {
-	if (ix->nfeeds == ix->feeds_cap) {
-		size_t cap = ix->feeds_cap ? ix->feeds_cap * 2 : 64;
-		struct desired_feed *feeds = realloc(ix->feeds, cap * sizeof(*feeds));
-
-		if (feeds == NULL)
-			return -1;
-		ix->feeds = feeds;
-		ix->feeds_cap = cap;
-	}
+	if (lb_array_grow(&ix->feeds, ix->nfeeds, &ix->feeds_cap, sizeof(*ix->feeds), 64) < 0)
+		return -1;
 	ix->feeds[ix->nfeeds++] = (struct desired_feed){.svc = *svc, .use = use};
 	return 0;
 }
@@ -204,11 +197,6 @@ static void some_free(struct some *s)
 	diag_list_free(&s->diags);
 }
 
-static int id_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int sorted_ids(struct some *s, const char *const *ids, size_t n)
 {
 	s->ids = malloc((n ? n : 1) * sizeof(*s->ids));
@@ -216,7 +204,7 @@ static int sorted_ids(struct some *s, const char *const *ids, size_t n)
 		return -1;
 	if (n > 0)
 		memcpy(s->ids, ids, n * sizeof(*ids));
-	qsort(s->ids, n, sizeof(*s->ids), id_cmp);
+	qsort(s->ids, n, sizeof(*s->ids), desired_id_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (s->nids == 0 || strcmp(s->ids[s->nids - 1], s->ids[i]) != 0)
 			s->ids[s->nids++] = s->ids[i];
@@ -251,20 +239,9 @@ static int vip_names_stay(const struct desired_input *in, const struct desired_i
 static int remote_vip_keys(const struct desired_vip *v, const struct vip_alloc *va,
                            struct lb_keyset *ks)
 {
-	struct lb_key k;
+	struct vip_use u = desired_remote_use(v->protocol, &v->vip);
 
-	memset(&k, 0, sizeof(k));
-	k.protocol = v->protocol;
-	k.port = v->vip.port;
-	if (!v->vip.named) {
-		k.addr = v->vip.addr;
-		return lb_keyset_add(ks, &k);
-	}
-	if (vip_name_address(va, v->vip.name, &k.addr) == 0 && lb_keyset_add(ks, &k) < 0)
-		return -1;
-	if (vip_name_address6(va, v->vip.name, &k.addr) == 0 && lb_keyset_add(ks, &k) < 0)
-		return -1;
-	return 0;
+	return desired_use_keys(&u, va, ks);
 }
 
 /* Every service the changed apps' uses, old and new, could feed (a

@@ -23,6 +23,12 @@ void desired_reindex_free(struct desired_reindex *rx)
 	memset(rx, 0, sizeof(*rx));
 }
 
+struct vip_use desired_remote_use(uint8_t protocol, const struct vip_ref *ref)
+{
+	return (struct vip_use){
+	    .protocols = protocol == IPPROTO_UDP ? PORT_PROTO_UDP : PORT_PROTO_TCP, .ref = *ref};
+}
+
 int desired_use_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_keyset *ks)
 {
 	static const int families[] = {AF_INET, AF_INET6};
@@ -38,7 +44,7 @@ int desired_use_keys(const struct vip_use *u, const struct vip_alloc *va, struct
 	return 0;
 }
 
-static int id_cmp(const void *a, const void *b)
+int desired_id_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -48,7 +54,8 @@ static int id_cmp(const void *a, const void *b)
  * diff then sees it added. */
 static bool id_changed(const char *const *ids, size_t nids, const char *id)
 {
-	return id == NULL || (nids > 0 && bsearch(&id, ids, nids, sizeof(*ids), id_cmp) != NULL);
+	return id == NULL ||
+	       (nids > 0 && bsearch(&id, ids, nids, sizeof(*ids), desired_id_cmp) != NULL);
 }
 
 /* The fresh set's app indices by id, to renumber unchanged apps. */

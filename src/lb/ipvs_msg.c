@@ -351,19 +351,6 @@ const char *ipvs_op_name(enum ipvs_op op)
 	return "unknown operation";
 }
 
-const char *ipvs_fwd_name(enum ipvs_fwd fwd)
-{
-	switch (fwd) {
-	case IPVS_FWD_MASQ:
-		return "masq";
-	case IPVS_FWD_TUNNEL:
-		return "tunnel";
-	case IPVS_FWD_DROUTE:
-		return "droute";
-	}
-	return "unknown";
-}
-
 static const char *proto_name(uint8_t protocol)
 {
 	switch (protocol) {

@@ -387,8 +387,8 @@ int ipvs_timeouts_set(struct ipvs_nl *nl, const struct ipvs_timeouts *t, char *e
 	return request_or_error(nl, msg, NULL, NULL, "set timeouts", err, errlen);
 }
 
-static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service *s,
-                  const struct ipvs_dest *d, char *err, size_t errlen)
+int ipvs_op_run(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service *s,
+                const struct ipvs_dest *d, char *err, size_t errlen)
 {
 	struct nl_msg *msg = ipvs_msg_op(nl, op, s, d);
 	char what[192], transport[160];
@@ -415,37 +415,4 @@ static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service
 		return -1;
 	}
 	return 0;
-}
-
-int ipvs_service_add(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_ADD_SERVICE, s, NULL, err, errlen);
-}
-
-int ipvs_service_edit(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_EDIT_SERVICE, s, NULL, err, errlen);
-}
-
-int ipvs_service_del(struct ipvs_nl *nl, const struct ipvs_service *s, char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_DEL_SERVICE, s, NULL, err, errlen);
-}
-
-int ipvs_dest_add(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                  char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_ADD_DEST, s, d, err, errlen);
-}
-
-int ipvs_dest_edit(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                   char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_EDIT_DEST, s, d, err, errlen);
-}
-
-int ipvs_dest_del(struct ipvs_nl *nl, const struct ipvs_service *s, const struct ipvs_dest *d,
-                  char *err, size_t errlen)
-{
-	return run_op(nl, IPVS_OP_DEL_DEST, s, d, err, errlen);
 }

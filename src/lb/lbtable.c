@@ -15,6 +15,23 @@ static size_t addr_len(int af)
 	return af == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
 }
 
+int lb_array_grow(void *itemsp, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	void *items;
+
+	if (n < *cap)
+		return 0;
+	/* Copied through memcpy: itemsp points to a pointer of any object type. */
+	memcpy(&items, itemsp, sizeof(items));
+	items = realloc(items, want * size);
+	if (items == NULL)
+		return -1;
+	memcpy(itemsp, &items, sizeof(items));
+	*cap = want;
+	return 0;
+}
+
 int lb_addr_cmp(const struct lb_addr *a, const struct lb_addr *b)
 {
 	if (a->af != b->af)
@@ -206,15 +223,8 @@ struct lb_service *lb_table_find(const struct lb_table *t, const struct lb_key *
 /* Keeps the index at most half full so probes stay short. */
 static int table_reserve(struct lb_table *t)
 {
-	if (t->nsvcs == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct lb_service *svcs = realloc(t->svcs, cap * sizeof(*svcs));
-
-		if (svcs == NULL)
-			return -1;
-		t->svcs = svcs;
-		t->cap = cap;
-	}
+	if (lb_array_grow(&t->svcs, t->nsvcs, &t->cap, sizeof(*t->svcs), 16) < 0)
+		return -1;
 	if ((t->nsvcs + 1) * 2 > t->index_cap)
 		return index_rebuild(t, t->index_cap ? t->index_cap * 2 : 32);
 	return 0;
@@ -243,44 +253,31 @@ struct lb_service *lb_table_add_service(struct lb_table *t, const struct lb_key 
 
 int lb_service_add_dest(struct lb_service *s, const struct lb_dest *d)
 {
-	if (s->ndests == s->dests_cap) {
-		size_t cap = s->dests_cap ? s->dests_cap * 2 : 4;
-		struct lb_dest *dests = realloc(s->dests, cap * sizeof(*dests));
-
-		if (dests == NULL)
-			return -1;
-		s->dests = dests;
-		s->dests_cap = cap;
-	}
+	if (lb_array_grow(&s->dests, s->ndests, &s->dests_cap, sizeof(*s->dests), 4) < 0)
+		return -1;
 	if (s->ndests > 0 && lb_dest_cmp(&s->dests[s->ndests - 1], d) >= 0)
 		s->dests_sorted = false;
 	s->dests[s->ndests++] = *d;
 	return 0;
 }
 
+static int dest_qsort_cmp(const void *a, const void *b)
+{
+	return lb_dest_cmp(a, b);
+}
+
 struct lb_dest *lb_service_find_dest(const struct lb_service *s, const struct lb_addr *a,
                                      uint16_t port)
 {
 	struct lb_dest probe = {.addr = *a, .port = port};
-	size_t lo = 0, hi = s->ndests;
 
-	if (!s->dests_sorted) {
-		for (size_t i = 0; i < s->ndests; i++)
-			if (lb_dest_cmp(&s->dests[i], &probe) == 0)
-				return &s->dests[i];
-		return NULL;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = lb_dest_cmp(&s->dests[mid], &probe);
-
-		if (c == 0)
-			return &s->dests[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (s->dests_sorted) /* bsearch must not be given a NULL array */
+		return s->ndests > 0
+		           ? bsearch(&probe, s->dests, s->ndests, sizeof(probe), dest_qsort_cmp)
+		           : NULL;
+	for (size_t i = 0; i < s->ndests; i++)
+		if (lb_dest_cmp(&s->dests[i], &probe) == 0)
+			return &s->dests[i];
 	return NULL;
 }
 
@@ -440,15 +437,8 @@ void lb_keyset_free(struct lb_keyset *ks)
 
 int lb_keyset_add(struct lb_keyset *ks, const struct lb_key *k)
 {
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 16;
-		struct lb_key *keys = realloc(ks->keys, cap * sizeof(*keys));
-
-		if (keys == NULL)
-			return -1;
-		ks->keys = keys;
-		ks->cap = cap;
-	}
+	if (lb_array_grow(&ks->keys, ks->n, &ks->cap, sizeof(*ks->keys), 16) < 0)
+		return -1;
 	if (ks->n > 0 && lb_key_cmp(&ks->keys[ks->n - 1], k) >= 0)
 		ks->sorted = false;
 	ks->keys[ks->n++] = *k;
@@ -484,24 +474,10 @@ void lb_keyset_sort(struct lb_keyset *ks)
 
 bool lb_keyset_contains(const struct lb_keyset *ks, const struct lb_key *k)
 {
-	size_t lo = 0, hi = ks->n;
-
-	if (!ks->sorted) {
-		for (size_t i = 0; i < ks->n; i++)
-			if (lb_key_cmp(&ks->keys[i], k) == 0)
-				return true;
-		return false;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = lb_key_cmp(&ks->keys[mid], k);
-
-		if (c == 0)
+	if (ks->sorted) /* bsearch must not be given a NULL array */
+		return ks->n > 0 && bsearch(k, ks->keys, ks->n, sizeof(*k), key_qsort_cmp) != NULL;
+	for (size_t i = 0; i < ks->n; i++)
+		if (lb_key_cmp(&ks->keys[i], k) == 0)
 			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return false;
 }

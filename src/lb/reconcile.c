@@ -41,15 +41,8 @@ void rc_plan_free(struct rc_plan *p)
 
 int rc_plan_add(struct rc_plan *p, const struct rc_op *op)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct rc_op *ops = realloc(p->ops, cap * sizeof(*ops));
-
-		if (ops == NULL)
-			return -1;
-		p->ops = ops;
-		p->cap = cap;
-	}
+	if (lb_array_grow(&p->ops, p->n, &p->cap, sizeof(*p->ops), 16) < 0)
+		return -1;
 	p->ops[p->n++] = *op;
 	return 0;
 }

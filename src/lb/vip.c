@@ -186,15 +186,8 @@ const char *vip_label_path(const struct app *a, size_t port, const char *key, ch
 
 static int list_push(struct vip_list *l, const struct vip_use *u)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct vip_use *items = realloc(l->items, cap * sizeof(*items));
-
-		if (items == NULL)
-			return -1;
-		l->items = items;
-		l->cap = cap;
-	}
+	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 16) < 0)
+		return -1;
 	l->items[l->n++] = *u;
 	return 0;
 }
@@ -298,11 +291,6 @@ static size_t keys_at(const struct vip_use *u, const struct lb_addr *addr, struc
 		keys[n++] =
 		    (struct lb_key){.addr = *addr, .port = u->ref.port, .protocol = IPPROTO_UDP};
 	return n;
-}
-
-size_t vip_keys(const struct vip_use *u, const struct vip_alloc *va, struct lb_key keys[2])
-{
-	return vip_keys_af(u, va, u->ref.named ? AF_INET : u->ref.addr.af, keys);
 }
 
 size_t vip_keys_af(const struct vip_use *u, const struct vip_alloc *va, int af,

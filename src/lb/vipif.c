@@ -196,11 +196,6 @@ void vipif_close(struct vipif *vi)
 	free(vi);
 }
 
-const char *vipif_name(const struct vipif *vi)
-{
-	return vi->name;
-}
-
 struct addr_list {
 	int ifindex;
 	struct lb_addr *items;
@@ -211,16 +206,9 @@ struct addr_list {
 
 static int addr_list_push(struct addr_list *l, const struct lb_addr *a)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct lb_addr *items = realloc(l->items, cap * sizeof(*items));
-
-		if (items == NULL) {
-			l->failed = ENOMEM;
-			return NL_STOP;
-		}
-		l->items = items;
-		l->cap = cap;
+	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 16) < 0) {
+		l->failed = ENOMEM;
+		return NL_STOP;
 	}
 	l->items[l->n++] = *a;
 	return NL_OK;

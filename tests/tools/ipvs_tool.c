@@ -149,8 +149,12 @@ static const char *verdict(enum ipvs_op op, int error)
 	return "failed";
 }
 
-static int print_status(struct ipvs_nl *nl, enum ipvs_op op, int rc, const char *err)
+/* Runs one operation and prints the reconciler's verdict on its result. */
+static int run_op(struct ipvs_nl *nl, enum ipvs_op op, const struct ipvs_service *s,
+                  const struct ipvs_dest *d)
 {
+	char err[ERRLEN] = "";
+	int rc = ipvs_op_run(nl, op, s, d, err, sizeof(err));
 	const char *v = verdict(op, rc == 0 ? 0 : ipvs_last_errno(nl));
 
 	if (strcmp(v, "ok") == 0 || strcmp(v, "exists") == 0 || strcmp(v, "absent") == 0) {
@@ -180,7 +184,6 @@ static int cmd_info(struct ipvs_nl *nl)
 static int cmd_service(struct ipvs_nl *nl, int argc, char **argv)
 {
 	struct ipvs_service s;
-	char err[ERRLEN] = "";
 	int opt;
 
 	if (argc < 3 || parse_service(argv[2], &s) < 0)
@@ -195,14 +198,11 @@ static int cmd_service(struct ipvs_nl *nl, int argc, char **argv)
 			return usage();
 	}
 	if (strcmp(argv[1], "add") == 0)
-		return print_status(nl, IPVS_OP_ADD_SERVICE,
-		                    ipvs_service_add(nl, &s, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_ADD_SERVICE, &s, NULL);
 	if (strcmp(argv[1], "edit") == 0)
-		return print_status(nl, IPVS_OP_EDIT_SERVICE,
-		                    ipvs_service_edit(nl, &s, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_EDIT_SERVICE, &s, NULL);
 	if (strcmp(argv[1], "del") == 0)
-		return print_status(nl, IPVS_OP_DEL_SERVICE,
-		                    ipvs_service_del(nl, &s, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_DEL_SERVICE, &s, NULL);
 	return usage();
 }
 
@@ -210,7 +210,6 @@ static int cmd_dest(struct ipvs_nl *nl, int argc, char **argv)
 {
 	struct ipvs_service s;
 	struct ipvs_dest d;
-	char err[ERRLEN] = "";
 	int opt;
 
 	memset(&d, 0, sizeof(d));
@@ -236,14 +235,11 @@ static int cmd_dest(struct ipvs_nl *nl, int argc, char **argv)
 			return usage();
 	}
 	if (strcmp(argv[1], "add") == 0)
-		return print_status(nl, IPVS_OP_ADD_DEST,
-		                    ipvs_dest_add(nl, &s, &d, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_ADD_DEST, &s, &d);
 	if (strcmp(argv[1], "edit") == 0)
-		return print_status(nl, IPVS_OP_EDIT_DEST,
-		                    ipvs_dest_edit(nl, &s, &d, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_EDIT_DEST, &s, &d);
 	if (strcmp(argv[1], "del") == 0)
-		return print_status(nl, IPVS_OP_DEL_DEST,
-		                    ipvs_dest_del(nl, &s, &d, err, sizeof(err)), err);
+		return run_op(nl, IPVS_OP_DEL_DEST, &s, &d);
 	return usage();
 }
 

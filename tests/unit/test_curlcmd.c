@@ -240,7 +240,7 @@ static int run(const char *cmd, enum curlcmd_shell sh, int curl_code, long statu
 	struct curlcmd_http_result r = {curl_code, status, (const unsigned char *)body, body_len,
 	                                false};
 
-	return curlcmd_emulate_exit(&c, sh, &r);
+	return curlcmd_emulate(&c, sh, &r, NULL, 0);
 }
 
 static void test_emulate_plain(void **unused)
@@ -273,9 +273,9 @@ static void test_emulate_fail_raw_or_strict(void **unused)
 	struct curlcmd_http_result strict22 = {22, 404, NULL, 0, true};
 
 	(void)unused;
-	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &raw), 22);
-	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &strict), 28);
-	assert_int_equal(curlcmd_emulate_exit(&c, CURLCMD_SHELL_DASH, &strict22), 22);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &raw, NULL, 0), 22);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &strict, NULL, 0), 28);
+	assert_int_equal(curlcmd_emulate(&c, CURLCMD_SHELL_DASH, &strict22, NULL, 0), 22);
 }
 
 static void test_emulate_test_dcos(void **unused)
@@ -372,7 +372,7 @@ static void test_emulate_streamed(void **unused)
 	for (sh = CURLCMD_SHELL_DASH; sh <= CURLCMD_SHELL_BUSYBOX; sh++) {
 		struct curlcmd_http_result r = {0, 200, (const unsigned char *)body,
 		                                sizeof(body) - 1, false};
-		int whole = curlcmd_emulate_exit(&c, sh, &r);
+		int whole = curlcmd_emulate(&c, sh, &r, NULL, 0);
 		struct curlcmd_emu e;
 
 		curlcmd_emu_init(&e, &c, sh);

@@ -2,7 +2,7 @@
  * Differential test of the curl command emulation against the real shells:
  * a loopback HTTP server answers many response shapes, each recognised
  * command runs through the real dash, bash and busybox sh, and the exit
- * status must equal curlcmd_emulate_exit() fed by a libcurl transfer made
+ * status must equal curlcmd_emulate() fed by a libcurl transfer made
  * with the command's curl options, and the exit status vipd's native path
  * gives (runner.c on the exec context), which must have run on the raw HTTP
  * client for every command without -L.
@@ -596,8 +596,8 @@ static unsigned compare_case(const char *tmpl, const struct shape *s, struct tal
 		 * curl -s, so the message is all the real run writes. */
 		said = shells[hi].kind == CURLCMD_SHELL_DASH && c.test_double_equals;
 		real = run_shell(&shells[hi], cmd, port, said ? real_out : NULL, sizeof(real_out));
-		emu_raw = curlcmd_emulate_exit(&c, shells[hi].kind, &raw);
-		emu_strict = curlcmd_emulate_exit(&c, shells[hi].kind, &strict);
+		emu_raw = curlcmd_emulate(&c, shells[hi].kind, &raw, NULL, 0);
+		emu_strict = curlcmd_emulate(&c, shells[hi].kind, &strict, NULL, 0);
 		/* -L stays on libcurl; everything else here is http:// to
 		 * localhost or 127.0.0.1, the raw client's. */
 		native = run_native(cmd, port, shells[hi].kind, !c.location, native_out);

@@ -162,12 +162,12 @@ static void test_collect_and_locate_errors(void **state)
 	                    "apps/web.json: /apps/1/portDefinitions/1/labels/VIP~11: VIP \"nope\": "
 	                    "expected <address or name>:<port>");
 	/* tcp,udp gives two services */
-	assert_int_equal(vip_keys(&vl.items[0], NULL, keys), 2);
+	assert_int_equal(vip_keys_af(&vl.items[0], NULL, AF_INET, keys), 2);
 	assert_int_equal(keys[0].protocol, IPPROTO_TCP);
 	assert_int_equal(keys[1].protocol, IPPROTO_UDP);
 	assert_int_equal(keys[1].port, 80);
 	/* a named VIP needs an allocation */
-	assert_int_equal(vip_keys(&vl.items[1], NULL, keys), 0);
+	assert_int_equal(vip_keys_af(&vl.items[1], NULL, AF_INET, keys), 0);
 	vip_list_free(&vl);
 	diag_list_free(&diags);
 	apps_set_free(&set);
