@@ -11,10 +11,14 @@
 # source"). Timings only: not a CTest test.
 #
 #   bench/marathon/run.sh
+#   bench/marathon/run.sh --vm    (the same with the kernel's part, in the VM: vm.sh)
 #   BUILD=build-bench APPS=1000 TASKS_PER_APP=10 SAMPLES=200 RATE=100 DURATION=30 READS=3 bench/marathon/run.sh
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+if [ "${1:-}" = --vm ]; then
+	exec "$SRC/bench/marathon/vm.sh"
+fi
 BUILD=${BUILD:-$SRC/build}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
