@@ -117,6 +117,10 @@ struct desired_input {
 
 void desired_state_init(struct desired_state *st);
 void desired_state_free(struct desired_state *st);
+/* The entry of backend (addr, port) of service svc; NULL when none. */
+const struct desired_entry *desired_state_find(const struct desired_state *st,
+                                               const struct lb_key *svc, const struct lb_addr *addr,
+                                               uint16_t port);
 
 /*
  * Seeds an empty state with the destinations the kernel already has for

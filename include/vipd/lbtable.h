@@ -158,10 +158,4 @@ void lb_keyset_sort(struct lb_keyset *ks);
 /* Binary search when sorted, linear otherwise. */
 bool lb_keyset_contains(const struct lb_keyset *ks, const struct lb_key *k);
 
-/* Room for one more element in an array of n elements of `size` bytes whose
- * pointer is at itemsp (the address of a pointer of any object type) and
- * capacity at cap: doubled when full, `first` the first time. -1 when out of
- * memory, with the array and *cap unchanged. */
-int lb_array_grow(void *itemsp, size_t n, size_t *cap, size_t size, size_t first);
-
 #endif

@@ -13,7 +13,7 @@
 #include "vipd/errbuf.h"
 
 /* The capacity a first reservation gets at least. */
-#define VEC_MIN_CAP 16
+#define VEC_MIN_CAP 4
 
 /* Makes *items (an array of *cap elements of elem_size bytes, or NULL with
  * *cap 0) hold at least need elements: the capacity doubles (starting at

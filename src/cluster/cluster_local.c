@@ -8,36 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int entry_cmp(const struct desired_entry *e, const struct lb_key *svc,
-                     const struct lb_addr *addr, uint16_t port)
-{
-	int c = lb_key_cmp(&e->svc, svc);
-
-	if (c == 0)
-		c = lb_addr_cmp(&e->addr, addr);
-	return c ? c : (int)e->port - (int)port;
-}
-
-static const struct desired_entry *entry_find(const struct desired_state *st,
-                                              const struct lb_key *svc, const struct lb_addr *addr,
-                                              uint16_t port)
-{
-	size_t lo = 0, hi = st->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = entry_cmp(&st->entries[mid], svc, addr, port);
-
-		if (c == 0)
-			return &st->entries[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* The service b's VIP makes here in b's family; false when it has none. */
 static bool service_key(const struct cluster_backend *b, const struct vip_alloc *va,
                         struct lb_key *k)
@@ -62,6 +32,6 @@ uint32_t cluster_local_weight(const struct cluster_backend *b, const struct desi
 
 	if (!service_key(b, va, &k))
 		return b->weight;
-	e = entry_find(st, &k, &b->addr, b->port);
+	e = desired_state_find(st, &k, &b->addr, b->port);
 	return e != NULL && e->phase == DESIRED_PHASE_IN ? e->weight : b->weight;
 }

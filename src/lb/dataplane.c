@@ -18,6 +18,7 @@
 #include "vipd/errbuf.h"
 
 #include "dataplane_int.h"
+#include "vipd/vec.h"
 
 static int apply_timeouts(struct dataplane *dp, const struct dataplane_settings *s, char *err,
                           size_t errlen)
@@ -172,7 +173,7 @@ static int addr_qsort_cmp(const void *a, const void *b)
 
 static bool addr_in(const struct lb_addr *set, size_t n, const struct lb_addr *a)
 {
-	return n > 0 && bsearch(a, set, n, sizeof(*set), addr_qsort_cmp) != NULL;
+	return vec_find(a, set, n, sizeof(*set), addr_qsort_cmp) != NULL;
 }
 
 void dataplane_round_addrs_free(struct round_addrs *ra)
@@ -260,7 +261,7 @@ int dataplane_round_addrs(struct dataplane *dp, const struct lb_table *desired,
 		return -1;
 	/* No address bound leaves bound NULL, which qsort must not be given. */
 	if (ra->nbound > 1)
-		qsort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
+		vec_sort(ra->bound, ra->nbound, sizeof(*ra->bound), addr_qsort_cmp);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * dataplane_patch.c apply them, tests/unit/test_dataplane_owned.c checks them.
  */
 #include "vipd/dataplane.h"
+#include "vipd/vec.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -109,7 +110,7 @@ static void addrs_unique(struct lb_addr *a, size_t m, size_t *n)
 {
 	*n = 0;
 	if (m > 1)
-		qsort(a, m, sizeof(*a), addr_qsort_cmp);
+		vec_sort(a, m, sizeof(*a), addr_qsort_cmp);
 	for (size_t i = 0; i < m; i++)
 		if (*n == 0 || lb_addr_cmp(&a[*n - 1], &a[i]) != 0)
 			a[(*n)++] = a[i];
@@ -130,21 +131,19 @@ int dataplane_table_addrs(const struct lb_table *t, struct lb_addr **out, size_t
 	return 0;
 }
 
+/* vec_lower_bound's order: an address against a service's. */
+static int addr_svc_cmp(const void *key, const void *elem)
+{
+	const struct lb_service *s = elem;
+
+	return lb_addr_cmp(key, &s->key.addr);
+}
+
 /* The first service of t (sorted) whose address is not below a: keys order
  * by address first, so the services of one address are adjacent. */
 static size_t addr_lower_bound(const struct lb_table *t, const struct lb_addr *a)
 {
-	size_t lo = 0, hi = t->nsvcs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (lb_addr_cmp(&t->svcs[mid].key.addr, a) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vec_lower_bound(a, t->svcs, t->nsvcs, sizeof(*t->svcs), addr_svc_cmp);
 }
 
 /* Whether a service of t outside `except` (NULL: none) has address a. */

@@ -14,6 +14,7 @@
 #include "vipd/vip.h"
 
 #include "desired_int.h"
+#include "vipd/vec.h"
 
 /* Per service of the table being built, at the same position. */
 struct svc_policy {
@@ -62,7 +63,7 @@ void desired_state_free(struct desired_state *st)
 
 static int entry_push(struct desired_state *st, const struct desired_entry *e)
 {
-	if (lb_array_grow(&st->entries, st->n, &st->cap, sizeof(*st->entries), 16) < 0)
+	if (VEC_RESERVE(st->entries, st->cap, st->n + 1) < 0)
 		return -1;
 	st->entries[st->n++] = *e;
 	return 0;
@@ -86,6 +87,15 @@ static int entry_qsort_cmp(const void *a, const void *b)
 	const struct desired_entry *x = a, *y = b;
 
 	return backend_key_cmp(&x->svc, &x->addr, x->port, &y->svc, &y->addr, y->port);
+}
+
+const struct desired_entry *desired_state_find(const struct desired_state *st,
+                                               const struct lb_key *svc, const struct lb_addr *addr,
+                                               uint16_t port)
+{
+	struct desired_entry probe = {.svc = *svc, .addr = *addr, .port = port};
+
+	return vec_find(&probe, st->entries, st->n, sizeof(*st->entries), entry_qsort_cmp);
 }
 
 static int cand_qsort_cmp(const void *a, const void *b)
@@ -121,7 +131,7 @@ int desired_state_adopt(struct desired_state *st, const struct lb_table *observe
 		}
 	}
 	if (st->n > 1)
-		qsort(st->entries, st->n, sizeof(*st->entries), entry_qsort_cmp);
+		vec_sort(st->entries, st->n, sizeof(*st->entries), entry_qsort_cmp);
 	return 0;
 }
 
@@ -212,7 +222,7 @@ static void apply_attrs(struct build *b, const struct app *a, struct lb_service 
 
 static int cand_push(struct build *b, const struct cand *c)
 {
-	if (lb_array_grow(&b->cands, b->ncands, &b->cands_cap, sizeof(*b->cands), 64) < 0)
+	if (VEC_RESERVE(b->cands, b->cands_cap, b->ncands + 1) < 0)
 		return -1;
 	b->cands[b->ncands++] = *c;
 	return 0;
@@ -390,7 +400,7 @@ static void cands_merge(struct build *b)
 
 	if (b->ncands == 0)
 		return;
-	qsort(b->cands, b->ncands, sizeof(*b->cands), cand_qsort_cmp);
+	vec_sort(b->cands, b->ncands, sizeof(*b->cands), cand_qsort_cmp);
 	for (size_t i = 0; i < b->ncands; i++) {
 		struct cand *c = &b->cands[i], *last = n > 0 ? &b->cands[n - 1] : NULL;
 

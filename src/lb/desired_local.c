@@ -14,6 +14,8 @@
 #include "vipd/vip.h"
 
 #include "desired_int.h"
+#include "vipd/vec.h"
+#include "vipd/desired_feed.h"
 
 struct local_list {
 	struct desired_local_backend *items;
@@ -22,7 +24,7 @@ struct local_list {
 
 static int list_push(struct local_list *l, const struct desired_local_backend *b)
 {
-	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 32) < 0)
+	if (VEC_RESERVE(l->items, l->cap, l->n + 1) < 0)
 		return -1;
 	l->items[l->n++] = *b;
 	return 0;
@@ -107,20 +109,6 @@ out:
 	return rc;
 }
 
-/* Two labels of one app port naming the same VIP feed it the same tasks. */
-static bool port_seen(const struct desired_index *ix, size_t first, size_t f)
-{
-	const struct vip_use *u = &ix->uses.items[ix->feeds[f].use];
-
-	for (size_t i = first; i < f; i++) {
-		const struct vip_use *p = &ix->uses.items[ix->feeds[i].use];
-
-		if (p->app == u->app && p->port == u->port)
-			return true;
-	}
-	return false;
-}
-
 static int origin_of_use(const struct desired_input *in, const struct vip_use *u,
                          const struct lb_addr *addr, uint16_t port, struct desired_origin *out,
                          struct diag_list *scratch)
@@ -162,7 +150,7 @@ int desired_origin_find(const struct desired_input *in, const struct desired_ind
 			out->use = u;
 		if (addr == NULL)
 			break;
-		if (port_seen(ix, first, f))
+		if (desired_feed_port_seen(ix, first, f))
 			continue;
 		rc = origin_of_use(in, u, addr, port, out, &scratch);
 		if (rc < 0)

@@ -14,6 +14,7 @@
 #include "vipd/errbuf.h"
 
 #include "desired_int.h"
+#include "vipd/vec.h"
 
 void desired_index_init(struct desired_index *ix)
 {
@@ -30,7 +31,7 @@ void desired_index_free(struct desired_index *ix)
 
 int desired_index_note(struct desired_index *ix, const struct lb_key *svc, size_t use)
 {
-	if (lb_array_grow(&ix->feeds, ix->nfeeds, &ix->feeds_cap, sizeof(*ix->feeds), 64) < 0)
+	if (VEC_RESERVE(ix->feeds, ix->feeds_cap, ix->nfeeds + 1) < 0)
 		return -1;
 	ix->feeds[ix->nfeeds++] = (struct desired_feed){.svc = *svc, .use = use};
 	return 0;
@@ -57,33 +58,29 @@ static int feed_cmp(const void *a, const void *b)
 void desired_index_sort(struct desired_index *ix)
 {
 	if (ix->nfeeds > 1)
-		qsort(ix->feeds, ix->nfeeds, sizeof(*ix->feeds), feed_cmp);
+		vec_sort(ix->feeds, ix->nfeeds, sizeof(*ix->feeds), feed_cmp);
 }
 
 /* ---- which services, fed by which uses ---- */
 
-/* The first element of base[0..n) (each `size` bytes, its service key at
- * `off`, sorted by it) whose key is not below k. */
-static size_t key_lower(const void *base, size_t n, size_t size, size_t off, const struct lb_key *k)
+/* vec_lower_bound's orders: a service key against a feed's, an entry's. */
+static int feed_key_cmp(const void *key, const void *elem)
 {
-	size_t lo = 0, hi = n;
+	const struct desired_feed *f = elem;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct lb_key *at = (const void *)((const char *)base + mid * size + off);
+	return lb_key_cmp(key, &f->svc);
+}
 
-		if (lb_key_cmp(at, k) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+static int entry_key_cmp(const void *key, const void *elem)
+{
+	const struct desired_entry *e = elem;
+
+	return lb_key_cmp(key, &e->svc);
 }
 
 size_t desired_feed_lower(const struct desired_index *ix, const struct lb_key *k)
 {
-	return key_lower(ix->feeds, ix->nfeeds, sizeof(*ix->feeds),
-	                 offsetof(struct desired_feed, svc), k);
+	return vec_lower_bound(k, ix->feeds, ix->nfeeds, sizeof(*ix->feeds), feed_key_cmp);
 }
 
 /* ---- the state entries of some services ---- */
@@ -91,8 +88,7 @@ size_t desired_feed_lower(const struct desired_index *ix, const struct lb_key *k
 /* The first entry of service k. */
 static size_t entry_lower(const struct desired_state *st, const struct lb_key *k)
 {
-	return key_lower(st->entries, st->n, sizeof(*st->entries),
-	                 offsetof(struct desired_entry, svc), k);
+	return vec_lower_bound(k, st->entries, st->n, sizeof(*st->entries), entry_key_cmp);
 }
 
 /* [*from, return) are the entries of service k. */
@@ -204,7 +200,7 @@ static int sorted_ids(struct some *s, const char *const *ids, size_t n)
 		return -1;
 	if (n > 0)
 		memcpy(s->ids, ids, n * sizeof(*ids));
-	qsort(s->ids, n, sizeof(*s->ids), desired_id_cmp);
+	vec_sort(s->ids, n, sizeof(*s->ids), desired_id_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (s->nids == 0 || strcmp(s->ids[s->nids - 1], s->ids[i]) != 0)
 			s->ids[s->nids++] = s->ids[i];
@@ -315,7 +311,7 @@ static int next_feeds(const struct desired_index *ix, struct some *s)
 		s->feeds[s->nfeeds++] = (struct desired_feed){
 		    .svc = s->noted.feeds[f].svc, .use = s->global[s->noted.feeds[f].use]};
 	if (s->nfeeds > 1)
-		qsort(s->feeds, s->nfeeds, sizeof(*s->feeds), feed_cmp);
+		vec_sort(s->feeds, s->nfeeds, sizeof(*s->feeds), feed_cmp);
 	return 0;
 }
 

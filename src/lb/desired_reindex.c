@@ -14,6 +14,7 @@
 #include "vipd/errbuf.h"
 
 #include "desired_int.h"
+#include "vipd/vec.h"
 
 void desired_reindex_free(struct desired_reindex *rx)
 {
@@ -54,8 +55,7 @@ int desired_id_cmp(const void *a, const void *b)
  * diff then sees it added. */
 static bool id_changed(const char *const *ids, size_t nids, const char *id)
 {
-	return id == NULL ||
-	       (nids > 0 && bsearch(&id, ids, nids, sizeof(*ids), desired_id_cmp) != NULL);
+	return id == NULL || (vec_find(&id, ids, nids, sizeof(*ids), desired_id_cmp) != NULL);
 }
 
 /* The fresh set's app indices by id, to renumber unchanged apps. */

@@ -3,6 +3,7 @@
  * building, sorting for diffing, and the text forms used in logs and the CLI.
  */
 #include "vipd/lbtable.h"
+#include "vipd/vec.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,23 +14,6 @@
 static size_t addr_len(int af)
 {
 	return af == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
-}
-
-int lb_array_grow(void *itemsp, size_t n, size_t *cap, size_t size, size_t first)
-{
-	size_t want = *cap ? *cap * 2 : first;
-	void *items;
-
-	if (n < *cap)
-		return 0;
-	/* Copied through memcpy: itemsp points to a pointer of any object type. */
-	memcpy(&items, itemsp, sizeof(items));
-	items = realloc(items, want * size);
-	if (items == NULL)
-		return -1;
-	memcpy(itemsp, &items, sizeof(items));
-	*cap = want;
-	return 0;
 }
 
 int lb_addr_cmp(const struct lb_addr *a, const struct lb_addr *b)
@@ -223,7 +207,7 @@ struct lb_service *lb_table_find(const struct lb_table *t, const struct lb_key *
 /* Keeps the index at most half full so probes stay short. */
 static int table_reserve(struct lb_table *t)
 {
-	if (lb_array_grow(&t->svcs, t->nsvcs, &t->cap, sizeof(*t->svcs), 16) < 0)
+	if (VEC_RESERVE(t->svcs, t->cap, t->nsvcs + 1) < 0)
 		return -1;
 	if ((t->nsvcs + 1) * 2 > t->index_cap)
 		return index_rebuild(t, t->index_cap ? t->index_cap * 2 : 32);
@@ -253,7 +237,7 @@ struct lb_service *lb_table_add_service(struct lb_table *t, const struct lb_key 
 
 int lb_service_add_dest(struct lb_service *s, const struct lb_dest *d)
 {
-	if (lb_array_grow(&s->dests, s->ndests, &s->dests_cap, sizeof(*s->dests), 4) < 0)
+	if (VEC_RESERVE(s->dests, s->dests_cap, s->ndests + 1) < 0)
 		return -1;
 	if (s->ndests > 0 && lb_dest_cmp(&s->dests[s->ndests - 1], d) >= 0)
 		s->dests_sorted = false;
@@ -273,7 +257,7 @@ struct lb_dest *lb_service_find_dest(const struct lb_service *s, const struct lb
 
 	if (s->dests_sorted) /* bsearch must not be given a NULL array */
 		return s->ndests > 0
-		           ? bsearch(&probe, s->dests, s->ndests, sizeof(probe), dest_qsort_cmp)
+		           ? vec_find(&probe, s->dests, s->ndests, sizeof(probe), dest_qsort_cmp)
 		           : NULL;
 	for (size_t i = 0; i < s->ndests; i++)
 		if (lb_dest_cmp(&s->dests[i], &probe) == 0)
@@ -324,7 +308,7 @@ int lb_service_sort_dests(struct lb_service *s)
 		return -1;
 	for (size_t i = 0; i < s->ndests; i++)
 		tmp[i] = (struct dest_pos){.d = s->dests[i], .pos = i};
-	qsort(tmp, s->ndests, sizeof(*tmp), dest_pos_cmp);
+	vec_sort(tmp, s->ndests, sizeof(*tmp), dest_pos_cmp);
 	for (size_t i = 0; i < s->ndests; i++) {
 		if (n > 0 && lb_dest_cmp(&s->dests[n - 1], &tmp[i].d) == 0)
 			s->dests[n - 1] = tmp[i].d;
@@ -354,7 +338,7 @@ int lb_table_sort(struct lb_table *t)
 			return -1;
 	if (t->sorted)
 		return 0;
-	qsort(t->svcs, t->nsvcs, sizeof(*t->svcs), svc_qsort_cmp);
+	vec_sort(t->svcs, t->nsvcs, sizeof(*t->svcs), svc_qsort_cmp);
 	if (index_rebuild(t, t->index_cap) < 0)
 		return -1;
 	t->sorted = true;
@@ -437,7 +421,7 @@ void lb_keyset_free(struct lb_keyset *ks)
 
 int lb_keyset_add(struct lb_keyset *ks, const struct lb_key *k)
 {
-	if (lb_array_grow(&ks->keys, ks->n, &ks->cap, sizeof(*ks->keys), 16) < 0)
+	if (VEC_RESERVE(ks->keys, ks->cap, ks->n + 1) < 0)
 		return -1;
 	if (ks->n > 0 && lb_key_cmp(&ks->keys[ks->n - 1], k) >= 0)
 		ks->sorted = false;
@@ -460,22 +444,16 @@ static int key_qsort_cmp(const void *a, const void *b)
 
 void lb_keyset_sort(struct lb_keyset *ks)
 {
-	size_t n = 0;
-
 	if (ks->sorted)
 		return;
-	qsort(ks->keys, ks->n, sizeof(*ks->keys), key_qsort_cmp);
-	for (size_t i = 0; i < ks->n; i++)
-		if (n == 0 || lb_key_cmp(&ks->keys[n - 1], &ks->keys[i]) != 0)
-			ks->keys[n++] = ks->keys[i];
-	ks->n = n;
+	ks->n = vec_sort_unique(ks->keys, ks->n, sizeof(*ks->keys), key_qsort_cmp);
 	ks->sorted = true;
 }
 
 bool lb_keyset_contains(const struct lb_keyset *ks, const struct lb_key *k)
 {
-	if (ks->sorted) /* bsearch must not be given a NULL array */
-		return ks->n > 0 && bsearch(k, ks->keys, ks->n, sizeof(*k), key_qsort_cmp) != NULL;
+	if (ks->sorted)
+		return vec_find(k, ks->keys, ks->n, sizeof(*k), key_qsort_cmp) != NULL;
 	for (size_t i = 0; i < ks->n; i++)
 		if (lb_key_cmp(&ks->keys[i], k) == 0)
 			return true;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 /* The plan is built in phases so that the order documented in reconcile.h
  * holds however services interleave in key order. */
@@ -41,7 +42,7 @@ void rc_plan_free(struct rc_plan *p)
 
 int rc_plan_add(struct rc_plan *p, const struct rc_op *op)
 {
-	if (lb_array_grow(&p->ops, p->n, &p->cap, sizeof(*p->ops), 16) < 0)
+	if (VEC_RESERVE(p->ops, p->cap, p->n + 1) < 0)
 		return -1;
 	p->ops[p->n++] = *op;
 	return 0;

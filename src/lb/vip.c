@@ -5,6 +5,7 @@
  */
 #include "vipd/errbuf.h"
 #include "vipd/vip.h"
+#include "vipd/vec.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -186,7 +187,7 @@ const char *vip_label_path(const struct app *a, size_t port, const char *key, ch
 
 static int list_push(struct vip_list *l, const struct vip_use *u)
 {
-	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 16) < 0)
+	if (VEC_RESERVE(l->items, l->cap, l->n + 1) < 0)
 		return -1;
 	l->items[l->n++] = *u;
 	return 0;
@@ -282,14 +283,20 @@ void vip_list_free(struct vip_list *l)
 
 static size_t keys_at(const struct vip_use *u, const struct lb_addr *addr, struct lb_key keys[2])
 {
+	static const uint8_t protocols[] = {IPPROTO_TCP, IPPROTO_UDP};
+	static const unsigned flags[] = {PORT_PROTO_TCP, PORT_PROTO_UDP};
 	size_t n = 0;
 
-	if (u->protocols & PORT_PROTO_TCP)
-		keys[n++] =
-		    (struct lb_key){.addr = *addr, .port = u->ref.port, .protocol = IPPROTO_TCP};
-	if (u->protocols & PORT_PROTO_UDP)
-		keys[n++] =
-		    (struct lb_key){.addr = *addr, .port = u->ref.port, .protocol = IPPROTO_UDP};
+	/* field by field on zeroed keys: a compound literal leaves the padding
+	 * unset, and desired states are compared byte for byte */
+	memset(keys, 0, 2 * sizeof(*keys));
+	for (size_t i = 0; i < 2; i++) {
+		if (!(u->protocols & flags[i]))
+			continue;
+		keys[n].addr = *addr;
+		keys[n].port = u->ref.port;
+		keys[n++].protocol = protocols[i];
+	}
 	return n;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "vipd/hash.h"
+#include "vipd/vec.h"
 
 static uint32_t fnv1a32(const char *s)
 {
@@ -218,7 +219,7 @@ static const struct vip_alloc_entry *entry_find(const struct vip_alloc *va, cons
 
 	if (va->n == 0)
 		return NULL;
-	return bsearch(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
+	return vec_find(&probe, va->items, va->n, sizeof(*va->items), entry_cmp);
 }
 
 static uint64_t addr_offset(const struct vip_range *r, const struct lb_addr *a)
@@ -342,7 +343,7 @@ static int assign_family(struct vip_alloc *va, const struct vip_range *r,
 	}
 	np = keep_recorded(va, r, in, winners, &used, &quar, p);
 	free(winners);
-	qsort(p, np, sizeof(*p), pending_cmp);
+	vec_sort(p, np, sizeof(*p), pending_cmp);
 	for (size_t i = 0; i < np; i++) {
 		uint64_t size = last == UINT64_MAX ? UINT64_MAX : last + 1;
 		uint64_t steps = va->n + nrec + 1 < size ? va->n + nrec + 1 : size;
@@ -369,7 +370,7 @@ static int copy_unique(struct vip_alloc *va, const char *const *names, size_t n)
 	if (sorted == NULL)
 		return -1;
 	memcpy(sorted, names, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), str_cmp);
+	vec_sort(sorted, n, sizeof(*sorted), str_cmp);
 	va->items = calloc(n, sizeof(*va->items));
 	if (va->items == NULL)
 		rc = -1;

@@ -4,6 +4,7 @@
  * (vip_alloc.c) reads them, the state file and etcd store them.
  */
 #include "vipd/vip.h"
+#include "vipd/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ const struct vip_record *vip_records_find(const struct vip_records *r, const cha
 	if (r->n == 0 || strlen(name) >= sizeof(probe.name))
 		return NULL;
 	strcpy(probe.name, name);
-	return bsearch(&probe, r->items, r->n, sizeof(*r->items), record_cmp);
+	return vec_find(&probe, r->items, r->n, sizeof(*r->items), record_cmp);
 }
 
 int vip_records_put(struct vip_records *r, const struct vip_record *rec)
@@ -37,7 +38,7 @@ int vip_records_put(struct vip_records *r, const struct vip_record *rec)
 		return -1;
 	r->items = grown;
 	r->items[r->n++] = *rec;
-	qsort(r->items, r->n, sizeof(*r->items), record_cmp);
+	vec_sort(r->items, r->n, sizeof(*r->items), record_cmp);
 	return 0;
 }
 
@@ -133,7 +134,7 @@ int vip_records_next(const struct vip_records *recorded, const struct vip_alloc 
 		if (rec.freed_at + quarantine_s > now_s)
 			next->items[next->n++] = rec;
 	}
-	qsort(next->items, next->n, sizeof(*next->items), record_cmp);
+	vec_sort(next->items, next->n, sizeof(*next->items), record_cmp);
 	return 0;
 nomem:
 	vip_records_free(next);

@@ -10,6 +10,7 @@
  */
 #include "vipd/vipif.h"
 #include "vipd/errbuf.h"
+#include "vipd/vec.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -206,7 +207,7 @@ struct addr_list {
 
 static int addr_list_push(struct addr_list *l, const struct lb_addr *a)
 {
-	if (lb_array_grow(&l->items, l->n, &l->cap, sizeof(*l->items), 16) < 0) {
+	if (VEC_RESERVE(l->items, l->cap, l->n + 1) < 0) {
 		l->failed = ENOMEM;
 		return NL_STOP;
 	}
