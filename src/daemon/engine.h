@@ -88,6 +88,8 @@ struct engine {
 	uint64_t reload_rounds;    /* reloads that rebuilt only the changed apps' services */
 	uint64_t reload_fallbacks; /* reloads that rebuilt the whole table */
 	uint64_t remote_rounds;    /* patch rounds that took other nodes' changed VIPs */
+	uint64_t rounds_deferred;  /* patch rounds whose kernel part waited for a round in flight */
+	bool round_after_flight;   /* a patch waited: one round when the round in flight ends */
 	double source_change_at;   /* monotonic s of the oldest unapplied task event; 0 = none */
 	/* From a task's health change to the kernel holding its new weight. */
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */

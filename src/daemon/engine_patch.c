@@ -94,6 +94,20 @@ static int apply_part(struct engine *e, const struct lb_table *part,
 	struct lb_keyset planned;
 	int rc = -1;
 
+	if (e->dp && dataplane_busy(e->dp)) {
+		/* A round driven by the loop is in flight: the kernel must not be
+		 * patched under it, and a whole build per change would starve it.
+		 * The change waits in the last desired table; one round applies
+		 * all that waited when the flight ends (engine_on_round_done), and
+		 * DNS follows that round. */
+		if (desired_table_splice(&e->last_desired, targets, part) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		e->round_after_flight = true;
+		e->rounds_deferred++;
+		return 0;
+	}
 	lb_keyset_init(&planned);
 	if (e->dns && (reload || !same)) {
 		if (planned_keys(e, targets, part, &planned) < 0)

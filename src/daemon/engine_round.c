@@ -143,6 +143,11 @@ void engine_on_round_done(void *arg, int rc, const char *err)
 	if (dataplane_busy(e->dp)) { /* the waiting round has started */
 		e->round_planned = e->round_planned_next;
 		lb_keyset_init(&e->round_planned_next);
+	} else if (e->round_after_flight) {
+		/* patches waited for the flight (apply_part): one whole round
+		 * applies them all, from the loop's next iteration */
+		e->round_after_flight = false;
+		engine_reconcile_now(e);
 	}
 }
 

@@ -17,7 +17,9 @@ void engine_note_health_change_time(struct engine *e)
 
 void engine_record_apply_latency(struct engine *e)
 {
-	if (e->health_change_at <= 0)
+	/* while a patch waits for the round in flight, the kernel does not
+	 * hold the change yet */
+	if (e->health_change_at <= 0 || e->round_after_flight)
 		return;
 	e->apply_latency[e->apply_latency_n % ENGINE_LATENCY_SAMPLES] =
 	    clock_now_s() - e->health_change_at;
@@ -60,6 +62,7 @@ void engine_audit_stats(struct engine *e, const char *event)
 	json_object_set_new(o, "reload_round_fallbacks",
 	                    json_integer((json_int_t)e->reload_fallbacks));
 	json_object_set_new(o, "remote_rounds", json_integer((json_int_t)e->remote_rounds));
+	json_object_set_new(o, "rounds_deferred", json_integer((json_int_t)e->rounds_deferred));
 	json_object_set_new(o, "health_to_kernel_samples",
 	                    json_integer((json_int_t)e->apply_latency_n));
 	json_object_set_new(o, "health_to_kernel_p50_ms",

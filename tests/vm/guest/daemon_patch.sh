@@ -136,7 +136,7 @@ start_run() {
 	AUDIT=$W/audit.$RUN.log
 	cat >"$W/vipd.$RUN.json" <<JSON
 {"apps": "$W/apps", "audit_log": "$AUDIT", "reload_seconds": 600,
- "lb": {"interface": "vipd0", "drain_seconds": 0, "resync_seconds": 600}}
+ "lb": {"interface": "vipd0", "drain_seconds": 0, "resync_seconds": ${RESYNC:-600}}}
 JSON
 	"$VIPD" -c "$W/vipd.$RUN.json" >>"$W/vipd.out" 2>&1 &
 	vipd_pid=$!
@@ -233,4 +233,48 @@ wait_for 5 "its scheduler is vipd's" sched_is wlc
 lib_assert_eq "$((fellback + 1))" "$(vstat reload_round_fallbacks)" "the patch fell back to the whole round"
 lib_assert_contains "$(routed)" "local 10.200.0.31 " "the VIP is routed"
 restart_adopts "after the adopted service"
+
+lib_log "reloads while a resync is in flight wait for it, not a whole-table build each"
+# 1,500 more VIPs make each resync (every second here) a round driven by the
+# loop that lasts: a reload's patch built meanwhile waits in the desired
+# table and one round applies what waited (rounds_deferred); before, each
+# such reload fell back to a whole-table build (reload_round_fallbacks).
+python3 - "$W/many.json" <<'PY'
+import json, sys
+apps = [{"id": "/many/a%d" % i,
+         "portDefinitions": [{"port": 0, "protocol": "tcp",
+                              "labels": {"VIP_0": "10.201.%d.%d:80" % (i // 250, i % 250 + 1)}}],
+         "tasks": [{"id": "m%d.t" % i, "host": "10.64.1.2", "ports": [8080],
+                    "state": "TASK_RUNNING"}]} for i in range(1500)]
+json.dump({"apps": apps}, open(sys.argv[1], "w"))
+PY
+mv "$W/many.json" "$W/apps/many.json"
+WV=10.200.0.40:80
+weighted() { # WEIGHT: the app /w's task in its service at that weight
+	[[ $(ipvsadm -Ln -t "$WV" 2>/dev/null | awk '$1 == "->" && $2 == "10.64.2.2:8080" { print $4 }') == "$1" ]]
+}
+write_w() { # WEIGHT
+	cat >"$W/w.json" <<JSON
+{"id": "/w", "labels": {"VIPD_WEIGHT": "$1"},
+ "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": "$WV"}}],
+ "tasks": [{"id": "w.t", "host": "10.64.2.2", "ports": [8080], "state": "TASK_RUNNING"}]}
+JSON
+	mv "$W/w.json" "$W/apps/w.json"
+}
+write_w 1
+RESYNC=1 start_run
+wait_for 60 "1,500 VIPs and /w's in the kernel" eval '(($(ipvsadm -Ln | grep -c "^TCP") >= 1503))'
+wait_for 10 "/w at weight 1" weighted 1
+deferred=$(vstat rounds_deferred)
+fellback=$(vstat reload_round_fallbacks)
+for ((w = 2; w <= 40; w++)); do
+	write_w "$w"
+	sleep 0.3
+	(($(vstat rounds_deferred) > deferred)) && break
+done
+((w <= 40)) || lib_fail "no reload met a resync in flight in 39 tries: the scenario did not test the wait"
+echo "ok: a reload's patch waited for the resync in flight (after $((w - 1)) reloads)"
+wait_for 30 "the last weight reaches the kernel" weighted "$w"
+lib_assert_eq "$fellback" "$(vstat reload_round_fallbacks)" "no reload fell back to a whole-table build"
+rm "$W/apps/many.json" "$W/apps/w.json"
 echo "vm daemon_patch: all passed"
