@@ -55,8 +55,12 @@ struct desired_entry {
 	enum desired_phase phase;
 	int64_t drain_deadline_ms; /* DRAINING: removed from the table at this time */
 	int64_t ramp_start_ms;     /* IN: slow start began here; -1 when not ramping */
-	uint32_t weight;           /* the weight given (IN) */
-	bool adopted;              /* taken over from the kernel at start, health not yet known */
+	/* When this backend moves on with no new input (its drain ends, its
+	 * slow start takes a step): the build's next_change, per backend.
+	 * INT64_MAX: never. */
+	int64_t next_change_ms;
+	uint32_t weight; /* the weight given (IN) */
+	bool adopted;    /* taken over from the kernel at start, health not yet known */
 };
 
 /* Carried by the caller from one round to the next; entries sorted by
@@ -212,6 +216,24 @@ int desired_build_changed(const struct desired_input *in, const struct apps_set 
                           struct desired_state *state, struct lb_table *out,
                           struct lb_keyset *targets, struct diag_list *diags,
                           int64_t *next_change_ms, char *err, size_t errlen);
+
+/*
+ * The services a round at now_ms must rebuild with no new input (a drain
+ * ends, a slow-start step is due: an entry's next_change_ms at or before
+ * now_ms) into `due` (NULL: not wanted; added to, then sorted), and the
+ * earliest next_change_ms after now_ms of every other entry into *next_ms
+ * (INT64_MAX when none). Rebuilding just those services at now_ms gives
+ * the whole build's table and state: every other service would come out
+ * as it is. desired_due.c; -1 when out of memory.
+ */
+int desired_state_due(const struct desired_state *st, int64_t now_ms, struct lb_keyset *due,
+                      int64_t *next_ms);
+
+/* Appends each service of svcs to *vips as the VIP, by address, that makes
+ * it: given to desired_build_changed, that VIP rebuilds exactly that
+ * service, from every local use feeding it and every other node's backend
+ * joining it. -1 when out of memory (*vips and *n unchanged). */
+int desired_vips_add_services(struct desired_vip **vips, size_t *n, const struct lb_keyset *svcs);
 
 /*
  * After health changes of tasks of the apps `app_ids` and nothing else

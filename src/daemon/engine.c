@@ -53,7 +53,7 @@ static void on_reconcile_soon(struct ev_loop *loop, ev_timer *w, int revents)
 	engine_round(e, false);
 }
 
-/* A drain deadline or a slow-start step: the whole table moves on. */
+/* A drain deadline or a slow-start step: the services due move on. */
 static void on_next_change(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct engine *e = w->data;
@@ -61,6 +61,8 @@ static void on_next_change(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	e->next_change_ms = INT64_MAX;
+	if (engine_timed_round(e) == 0)
+		return;
 	engine_round(e, false);
 }
 

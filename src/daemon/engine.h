@@ -88,9 +88,11 @@ struct engine {
 	uint64_t reload_rounds;    /* reloads that rebuilt only the changed apps' services */
 	uint64_t reload_fallbacks; /* reloads that rebuilt the whole table */
 	uint64_t remote_rounds;    /* patch rounds that took other nodes' changed VIPs */
-	uint64_t rounds_deferred;  /* patch rounds whose kernel part waited for a round in flight */
-	bool round_after_flight;   /* a patch waited: one round when the round in flight ends */
-	double source_change_at;   /* monotonic s of the oldest unapplied task event; 0 = none */
+	uint64_t timed_rounds; /* drain ends / slow-start steps rebuilding only the services due */
+	uint64_t timed_fallbacks; /* timed rounds given up for a whole-table round */
+	uint64_t rounds_deferred; /* patch rounds whose kernel part waited for a round in flight */
+	bool round_after_flight;  /* a patch waited: one round when the round in flight ends */
+	double source_change_at;  /* monotonic s of the oldest unapplied task event; 0 = none */
 	/* From a task's health change to the kernel holding its new weight. */
 	double health_change_at; /* monotonic seconds of the oldest unapplied change; 0 = none */
 	double apply_latency[ENGINE_LATENCY_SAMPLES];
@@ -174,6 +176,10 @@ void engine_forget_health_changes(struct engine *e);
  * 0 when done, -1 when a whole-table round must run instead (nothing to go
  * on, or anything failed: logged at debug level). */
 int engine_patch_round(struct engine *e) VIPD_MUST_CHECK;
+/* The next_change timer's round: only the services whose drain ends or
+ * slow-start step is due (and what else was noted), the timer armed for
+ * the next deadline. -1 when a whole-table round must run instead. */
+int engine_timed_round(struct engine *e) VIPD_MUST_CHECK;
 struct apps_diff;
 /* After a reload replaced `old` (the set the index describes) by e->apps,
  * which differ by d, and the scheduler was synced: rebuilds and applies

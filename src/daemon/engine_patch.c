@@ -135,12 +135,38 @@ out:
 	return rc;
 }
 
+/* A timed round: the services whose drain ends or slow-start step is due
+ * at the round's time join the round (as VIPs by address, which rebuild
+ * exactly them), and the timer is armed for the next deadline of every
+ * other backend (the build lowers it for the services it rebuilds). */
+static int add_due_services(struct engine *e, int64_t now_ms, struct desired_vip **vips,
+                            size_t *nvips, size_t *ndue, char *err, size_t errlen)
+{
+	struct lb_keyset due;
+	int64_t next;
+	int rc = -1;
+
+	lb_keyset_init(&due);
+	if (desired_state_due(&e->dstate, now_ms, &due, &next) < 0 ||
+	    desired_vips_add_services(vips, nvips, &due) < 0) {
+		snprintf(err, errlen, "out of memory listing the services due");
+		goto out;
+	}
+	engine_arm_next_change(e, next);
+	*ndue = due.n;
+	rc = 0;
+out:
+	lb_keyset_free(&due);
+	return rc;
+}
+
 /* The noted apps' services and those of the VIPs whose other nodes'
- * backends the merge found changed, rebuilt (old: the set the index was
- * built over) and applied; *nsvcs gets how many were rebuilt, *nvips how
- * many VIPs changed on other nodes. */
-static int patch_round(struct engine *e, const struct apps_set *old, bool reload, size_t *nsvcs,
-                       size_t *nvips, char *err, size_t errlen)
+ * backends the merge found changed (and, when `due` is not NULL, those
+ * add_due_services finds: *due gets their count), rebuilt (old: the set
+ * the index was built over) and applied; *nsvcs gets how many were
+ * rebuilt, *nvips how many VIPs changed on other nodes. */
+static int patch_round(struct engine *e, const struct apps_set *old, bool reload, size_t *due,
+                       size_t *nsvcs, size_t *nvips, char *err, size_t errlen)
 {
 	struct diag_list diags = {0};
 	struct desired_input in;
@@ -148,6 +174,7 @@ static int patch_round(struct engine *e, const struct apps_set *old, bool reload
 	struct lb_table part;
 	struct lb_keyset targets;
 	int64_t next = INT64_MAX;
+	size_t nall;
 	int rc = -1;
 
 	lb_table_init(&part);
@@ -156,8 +183,11 @@ static int patch_round(struct engine *e, const struct apps_set *old, bool reload
 	if (engine_cluster_changes(e, &vips, nvips, err, errlen) < 0)
 		goto out;
 	in = engine_desired_input(e);
+	nall = *nvips;
+	if (due != NULL && add_due_services(e, in.now_ms, &vips, &nall, due, err, errlen) < 0)
+		goto out;
 	if (desired_build_changed(&in, old, (const char *const *)e->changed_apps, e->nchanged_apps,
-	                          vips, *nvips, &e->dindex, &e->dstate, &part, &targets,
+	                          vips, nall, &e->dindex, &e->dstate, &part, &targets,
 	                          reload ? &diags : NULL, &next, err, errlen) != 0)
 		goto out;
 	engine_cluster_publish(e);
@@ -195,7 +225,7 @@ int engine_patch_round(struct engine *e)
 
 	if (!patch_possible(e) || (!health && !e->cluster_changed))
 		return -1;
-	if (patch_round(e, &e->apps, false, &nsvcs, &nvips, err, sizeof(err)) < 0) {
+	if (patch_round(e, &e->apps, false, NULL, &nsvcs, &nvips, err, sizeof(err)) < 0) {
 		log_debug("health round: %s; running a whole-table round", err);
 		e->health_fallbacks++;
 		return -1;
@@ -211,6 +241,35 @@ int engine_patch_round(struct engine *e)
 		log_debug(
 		    "task event: %zu service key%s rebuilt, planned or applied %.3f ms after it",
 		    nsvcs, nsvcs == 1 ? "" : "s", (clock_now_s() - e->source_change_at) * 1000.0);
+	e->source_change_at = 0;
+	return 0;
+}
+
+/*
+ * The next_change timer: the services due (drain ends, slow-start steps),
+ * with whatever health or cluster changes wait, rebuilt by the patch round
+ * rather than the whole table. Falls back (-1) where the health round
+ * does: a whole round pending, no valid index, a rebuild refused (a named
+ * VIP appearing or going) or a patch the kernel refuses.
+ */
+int engine_timed_round(struct engine *e)
+{
+	char err[512];
+	size_t ndue = 0, nsvcs, nvips = 0;
+	double started = clock_now_s();
+
+	if (!patch_possible(e))
+		return -1;
+	if (patch_round(e, &e->apps, false, &ndue, &nsvcs, &nvips, err, sizeof(err)) < 0) {
+		log_debug("timed round: %s; running a whole-table round", err);
+		e->timed_fallbacks++;
+		return -1;
+	}
+	e->timed_rounds++;
+	e->remote_rounds += nvips > 0;
+	log_debug("timed round: %zu service%s due, %zu service key%s rebuilt in %.3f ms", ndue,
+	          ndue == 1 ? "" : "s", nsvcs, nsvcs == 1 ? "" : "s",
+	          (clock_now_s() - started) * 1000.0);
 	e->source_change_at = 0;
 	return 0;
 }
@@ -261,7 +320,7 @@ int engine_reload_round(struct engine *e, const struct apps_diff *d, const struc
 		log_debug("apps reload: no app changed");
 		rc = 0;
 	} else if (err[0] == '\0' &&
-	           patch_round(e, old, true, &nsvcs, &nvips, err, sizeof(err)) == 0) {
+	           patch_round(e, old, true, NULL, &nsvcs, &nvips, err, sizeof(err)) == 0) {
 		e->reload_rounds++;
 		e->remote_rounds += nvips > 0;
 		log_debug("apps reload: %zu app%s changed, %zu service key%s rebuilt in %.3f ms",

@@ -62,6 +62,9 @@ void engine_audit_stats(struct engine *e, const char *event)
 	json_object_set_new(o, "reload_round_fallbacks",
 	                    json_integer((json_int_t)e->reload_fallbacks));
 	json_object_set_new(o, "remote_rounds", json_integer((json_int_t)e->remote_rounds));
+	json_object_set_new(o, "timed_rounds", json_integer((json_int_t)e->timed_rounds));
+	json_object_set_new(o, "timed_round_fallbacks",
+	                    json_integer((json_int_t)e->timed_fallbacks));
 	json_object_set_new(o, "rounds_deferred", json_integer((json_int_t)e->rounds_deferred));
 	json_object_set_new(o, "health_to_kernel_samples",
 	                    json_integer((json_int_t)e->apply_latency_n));

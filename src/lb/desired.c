@@ -122,6 +122,7 @@ int desired_state_adopt(struct desired_state *st, const struct lb_table *observe
 			    .phase = d->weight > 0 ? DESIRED_PHASE_IN : DESIRED_PHASE_DRAINING,
 			    .drain_deadline_ms = now_ms + drain_ms,
 			    .ramp_start_ms = -1,
+			    .next_change_ms = d->weight > 0 ? INT64_MAX : now_ms + drain_ms,
 			    .weight = d->weight,
 			    .adopted = true,
 			};
@@ -424,8 +425,9 @@ static void cands_merge(struct build *b)
 
 /* ---- the weight policy ---- */
 
-static void note_change(struct build *b, int64_t when)
+static void note_change(struct build *b, struct desired_entry *next, int64_t when)
 {
+	next->next_change_ms = when;
 	if (when < b->next_change)
 		b->next_change = when;
 }
@@ -445,7 +447,7 @@ static bool step_in(struct build *b, const struct cand *c, const struct desired_
 	if (next->weight >= c->weight)
 		next->ramp_start_ms = -1;
 	else
-		note_change(b, ramp_next_step(c->weight, next->ramp_start_ms, slow_s, now));
+		note_change(b, next, ramp_next_step(c->weight, next->ramp_start_ms, slow_s, now));
 	return true;
 }
 
@@ -461,7 +463,7 @@ static bool step_out(struct build *b, const struct desired_entry *prev, bool gon
 		next->drain_deadline_ms = now + b->in->drain_ms;
 	}
 	if (next->phase == DESIRED_PHASE_DRAINING && now < next->drain_deadline_ms) {
-		note_change(b, next->drain_deadline_ms);
+		note_change(b, next, next->drain_deadline_ms);
 		return true;
 	}
 	next->phase = DESIRED_PHASE_OUT;
@@ -477,7 +479,7 @@ static bool step_adopted(struct build *b, struct desired_entry *next)
 	if (next->phase != DESIRED_PHASE_DRAINING)
 		return true;
 	if (b->in->now_ms < next->drain_deadline_ms) {
-		note_change(b, next->drain_deadline_ms);
+		note_change(b, next, next->drain_deadline_ms);
 		return true;
 	}
 	next->phase = DESIRED_PHASE_OUT;
@@ -503,6 +505,7 @@ static bool step(struct build *b, const struct cand *c, const struct desired_ent
 		                               .phase = DESIRED_PHASE_OUT,
 		                               .ramp_start_ms = -1};
 	}
+	next->next_change_ms = INT64_MAX;
 	if (prev != NULL && prev->adopted && !gone && h == DESIRED_HEALTH_UNKNOWN)
 		return step_adopted(b, next);
 	next->adopted = false;
