@@ -111,7 +111,7 @@ wait_converged() { # NAME SECONDS
 	for ((i = 0; i < $2 * 2; i++)); do
 		[[ $(remote_added "$W/$1.audit") -ge $WANT ]] && return 0
 		kill -0 "$VIPD_PID" 2>/dev/null || { tail -n 20 "$W/$1.err"; lib_fail "$1: vipd stopped"; }
-		grep -q '"event":"audit_lost"' "$W/$1.audit" &&
+		grep -qs '"event":"audit_lost"' "$W/$1.audit" &&
 			lib_fail "$1: the audit log dropped lines: $(grep -m1 '"event":"audit_lost"' "$W/$1.audit")"
 		sleep 0.5
 	done
@@ -128,6 +128,8 @@ converge() {
 	cpu=$(cpu_s "$VIPD_PID")
 	hwm=$(mem_kib "$VIPD_PID" VmHWM)
 	line=$(python3 "$HERE/report.py" converge "$W/$name.audit" "$T0" "$cpu" "$hwm" "$(loadavg)")
+	# A page of the read that outlasts the request timeout restarts the read: count them.
+	line=${line%\}}", \"etcd_disconnects\": $(count '"event":"cluster_etcd".*"state":"disconnected"' "$W/$name.audit")}"
 	if [[ $mode == ipvs ]]; then
 		a=$(date +%s.%N)
 		d=$(ndests)

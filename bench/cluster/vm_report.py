@@ -46,14 +46,15 @@ def main():
     plan, kern = samples(lines, "converge_noipvs"), samples(lines, "converge_ipvs")
     out.append("| vipd | runs | etcd connected s | prefix read (first cluster_backend line) s "
                "| all %d remote backends planned / in the kernel s | vipd CPU s to converge "
-               "| VmHWM MiB | guest load avg |" % want)
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+               "| VmHWM MiB | etcd disconnections | guest load avg |" % want)
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rows in (("`--no-ipvs` (planned)", plan), ("IPVS (applied: audit `ok`)", kern)):
         if rows:
-            out.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                 name, len(rows), med(rows, "connected_s", "%.2f"), med(rows, "read_s"),
                 med(rows, "converged_s"), med(rows, "cpu_s"),
-                med(rows, "hwm_kib", "%.0f", 1 / 1024), med(rows, "load")))
+                med(rows, "hwm_kib", "%.0f", 1 / 1024), med(rows, "etcd_disconnects", "%.0f"),
+                med(rows, "load")))
     out.append("")
     if kern:
         out.append("| IPVS run | destinations `ipvsadm -Ln` lists | services | VIP routes on vipd0 "
