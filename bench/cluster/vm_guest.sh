@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Guest side of bench/cluster/vm.sh (runs inside tests/vm/vm.sh): a real etcd on the
 # guest's loopback (data dir on its tmpfs), bench/cluster/publisher.py loading NODES x TASKS
 # backends, then REPS times a new vipd converging from empty, once with --no-ipvs (the plan
@@ -50,7 +51,7 @@ etcd --name bench --data-dir "$W/etcd" \
 	--quota-backend-bytes $((8 * 1024 * 1024 * 1024)) --max-txn-ops 1000 \
 	--max-request-bytes $((16 * 1024 * 1024)) >"$W/etcd.log" 2>&1 &
 ETCD_PID=$!
-LIB_PIDS+=($ETCD_PID)
+LIB_PIDS+=("$ETCD_PID")
 for ((i = 0; i < 600; i++)); do
 	curl -sf "$ETCD/health" >/dev/null && break
 	sleep 0.1
@@ -63,7 +64,7 @@ mkfifo "$W/ctl"
 python3 "$HERE/publisher.py" publish --endpoint "$ETCD" --nodes "$NODES" --tasks "$TASKS" \
 	--vips "$VIPS" --ttl "$TTL" --status "$W/status" <"$W/ctl" 2>"$W/publisher.err" &
 PUB_PID=$!
-LIB_PIDS+=($PUB_PID)
+LIB_PIDS+=("$PUB_PID")
 exec 3>"$W/ctl"
 for ((i = 0; i < 36000; i++)); do
 	grep -q '^loaded' "$W/status" 2>/dev/null && break
@@ -95,7 +96,7 @@ JSON
 	"$VIPD" -c "$W/$name.json" "${opt[@]}" --apps "$W/apps" --audit "$W/$name.audit" \
 		--node "$name" 2>>"$W/$name.err" &
 	VIPD_PID=$!
-	LIB_PIDS+=($VIPD_PID)
+	LIB_PIDS+=("$VIPD_PID")
 }
 
 stop_vipd() {
@@ -171,7 +172,7 @@ info "vipd following the cluster: RSS $(($(mem_kib "$VIPD_PID" VmRSS) / 1024)) M
 # (its commit), answered -> the vipd's edit_dest applied (its audit ts, milliseconds), and
 # answered -> `ipvsadm -Ln -t SERVICE` shows the weight (polled every 50 ms: an upper bound).
 python3 - "$HERE" "$NODES" "$TASKS" "$VIPS" "$CHANGES" "$ETCD" "$W/kern$REPS.audit" <<'PY' ||
-import base64, json, subprocess, sys, time
+import json, subprocess, sys, time
 sys.path.insert(0, sys.argv[1])
 import publisher
 from report import ts_of
