@@ -143,3 +143,64 @@ void pw_assert_states_equal(const struct desired_state *a, const struct desired_
 	for (size_t i = 0; i < a->n; i++)
 		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
 }
+
+void pw_tasks_add_app(struct pw_tasks *t, const struct app *a)
+{
+	for (size_t i = 0; i < a->ntasks && t->ntasks < PW_MAX_TASKS; i++) {
+		t->task[t->ntasks] = a->tasks[i].id;
+		t->app_of[t->ntasks] = a->id;
+		t->health[t->ntasks++] = (enum desired_health)pw_rnd(3);
+	}
+}
+
+enum desired_health pw_health_of(void *ctx, const char *app_id, const char *task_id)
+{
+	const struct pw_tasks *t = ctx;
+
+	(void)app_id;
+	for (size_t i = 0; i < t->ntasks; i++)
+		if (strcmp(t->task[i], task_id) == 0)
+			return t->health[i];
+	return DESIRED_HEALTH_UNKNOWN;
+}
+
+void pw_plan_targets(struct pw_path *p, const struct lb_keyset *targets,
+                     const struct lb_table *part, struct rc_plan *plan)
+{
+	struct rc_planner pl;
+	char err[256];
+
+	rc_planner_init(&pl);
+	for (size_t i = 0; i < targets->n; i++)
+		assert_int_equal(
+		    rc_planner_service(&pl, lb_table_find(&p->kernel, &targets->keys[i]),
+		                       lb_table_find(part, &targets->keys[i]), targets),
+		    0);
+	assert_int_equal(rc_planner_finish(&pl, plan, err, sizeof(err)), 0);
+	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
+}
+
+char *pw_random_vip(void)
+{
+	switch (pw_rnd(3)) {
+	case 0:
+		return pw_fmt("10.0.0.%u:80", 1 + pw_rnd(4));
+	case 1:
+		return pw_fmt("/web%u:80", pw_rnd(3));
+	}
+	return pw_fmt("/db%u:5432", pw_rnd(2));
+}
+
+void pw_random_task(struct app *a, size_t ai, size_t i)
+{
+	struct task *t = &a->tasks[i];
+
+	t->id = pw_fmt("app%zu.t%zu", ai, i);
+	t->host =
+	    pw_rnd(5) == 0 ? pw_fmt("fd00::%u", 1 + pw_rnd(6)) : pw_fmt("10.1.0.%u", 1 + pw_rnd(6));
+	t->state = pw_rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
+	t->nports = a->nports;
+	t->ports = calloc(a->nports, sizeof(*t->ports));
+	for (size_t p = 0; p < a->nports; p++)
+		t->ports[p] = 31000 + (uint32_t)(ai * 100 + i * 10 + p);
+}

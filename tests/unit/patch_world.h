@@ -1,4 +1,4 @@
-/* What test_patch.c and test_reload_patch.c share: the random numbers their
+/* What test_patch.c, test_reload_patch.c and test_timed_patch.c share: the random numbers their
  * worlds are drawn from, the pieces of a random app they build alike, the
  * whole-table round both hold the incremental one against, and the
  * comparisons of the two paths' results. */
@@ -30,6 +30,28 @@ void pw_random_port(struct app *a, size_t i, char *(*random_vip)(void));
  * is drawn, the caller then fills each task as its world wants. */
 void pw_random_app(struct app *a, char *id, char *json_path, char *(*random_vip)(void));
 
+/* The tasks of a world with the health its checks report. */
+#define PW_MAX_TASKS 64
+struct pw_tasks {
+	const char *task[PW_MAX_TASKS];
+	const char *app_of[PW_MAX_TASKS];
+	enum desired_health health[PW_MAX_TASKS];
+	size_t ntasks;
+};
+
+/* a's tasks, each with a random health, while there is room. */
+void pw_tasks_add_app(struct pw_tasks *t, const struct app *a);
+
+/* desired_input.health over a struct pw_tasks (ctx). */
+enum desired_health pw_health_of(void *ctx, const char *app_id, const char *task_id);
+
+/* A VIP from a small pool (addresses and names), so that apps share some. */
+char *pw_random_vip(void);
+
+/* Task i of app number ai: IPv4 or (for named VIPs' second family) IPv6
+ * hosts, some shared, now and then killing; one port per app port. */
+void pw_random_task(struct app *a, size_t ai, size_t i);
+
 /* One path's memory between rounds. */
 struct pw_path {
 	struct desired_state st;
@@ -44,6 +66,11 @@ void pw_path_free(struct pw_path *p);
 /* The whole build, planned against the whole remembered table; the kernel
  * then holds the table. */
 void pw_full_round(const struct desired_input *in, struct pw_path *p, struct rc_plan *plan);
+
+/* The targets planned one by one in key order against the last table, as
+ * the daemon's plan-only patch does; the table then spliced. */
+void pw_plan_targets(struct pw_path *p, const struct lb_keyset *targets,
+                     const struct lb_table *part, struct rc_plan *plan);
 
 void pw_assert_tables_equal(const struct lb_table *a, const struct lb_table *b);
 void pw_assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b);

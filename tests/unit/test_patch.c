@@ -19,33 +19,6 @@
 
 /* ---- a random world ---- */
 
-/* VIPs drawn from a small pool, so that apps share some. */
-static char *random_vip(void)
-{
-	switch (pw_rnd(3)) {
-	case 0:
-		return pw_fmt("10.0.0.%u:80", 1 + pw_rnd(4));
-	case 1:
-		return pw_fmt("/web%u:80", pw_rnd(3));
-	}
-	return pw_fmt("/db%u:5432", pw_rnd(2));
-}
-
-/* Hosts are IPv4 or (for named VIPs' second family) IPv6, some shared. */
-static void random_task(struct app *a, size_t ai, size_t i)
-{
-	struct task *t = &a->tasks[i];
-
-	t->id = pw_fmt("app%zu.t%zu", ai, i);
-	t->host =
-	    pw_rnd(5) == 0 ? pw_fmt("fd00::%u", 1 + pw_rnd(6)) : pw_fmt("10.1.0.%u", 1 + pw_rnd(6));
-	t->state = pw_rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
-	t->nports = a->nports;
-	t->ports = calloc(a->nports, sizeof(*t->ports));
-	for (size_t p = 0; p < a->nports; p++)
-		t->ports[p] = 31000 + (uint32_t)(ai * 100 + i * 10 + p);
-}
-
 static void random_apps(struct apps_set *set)
 {
 	set->napps = 1 + pw_rnd(6);
@@ -53,45 +26,25 @@ static void random_apps(struct apps_set *set)
 	for (size_t ai = 0; ai < set->napps; ai++) {
 		struct app *a = &set->apps[ai];
 
-		pw_random_app(a, pw_fmt("/app%zu", ai), pw_fmt("/apps/%zu", ai), random_vip);
+		pw_random_app(a, pw_fmt("/app%zu", ai), pw_fmt("/apps/%zu", ai), pw_random_vip);
 		for (size_t t = 0; t < a->ntasks; t++)
-			random_task(a, ai, t);
+			pw_random_task(a, ai, t);
 	}
 }
 
 /* ---- health ---- */
 
-#define MAX_TASKS 64
-
 struct world {
 	struct apps_set set;
-	const char *task[MAX_TASKS];
-	const char *app_of[MAX_TASKS];
-	enum desired_health health[MAX_TASKS];
-	size_t ntasks;
+	struct pw_tasks tasks;
 };
-
-static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
-{
-	struct world *w = ctx;
-
-	(void)app_id;
-	for (size_t i = 0; i < w->ntasks; i++)
-		if (strcmp(w->task[i], task_id) == 0)
-			return w->health[i];
-	return DESIRED_HEALTH_UNKNOWN;
-}
 
 static void world_init(struct world *w)
 {
 	memset(w, 0, sizeof(*w));
 	random_apps(&w->set);
 	for (size_t a = 0; a < w->set.napps; a++)
-		for (size_t t = 0; t < w->set.apps[a].ntasks && w->ntasks < MAX_TASKS; t++) {
-			w->task[w->ntasks] = w->set.apps[a].tasks[t].id;
-			w->app_of[w->ntasks] = w->set.apps[a].id;
-			w->health[w->ntasks++] = (enum desired_health)pw_rnd(3);
-		}
+		pw_tasks_add_app(&w->tasks, &w->set.apps[a]);
 }
 
 /* ---- the two paths ---- */
@@ -99,8 +52,8 @@ static void world_init(struct world *w)
 static struct desired_input input(struct world *w, int64_t now)
 {
 	return (struct desired_input){.apps = &w->set,
-	                              .health = health_of,
-	                              .health_ctx = w,
+	                              .health = pw_health_of,
+	                              .health_ctx = &w->tasks,
 	                              .drain_ms = PW_DRAIN_MS,
 	                              .now_ms = now};
 }
@@ -138,15 +91,16 @@ static size_t flip_some(struct world *w, const char **apps)
 {
 	size_t n = 0, flips = 1 + pw_rnd(3);
 
-	for (size_t f = 0; f < flips && w->ntasks > 0; f++) {
-		size_t t = pw_rnd((uint32_t)w->ntasks);
+	for (size_t f = 0; f < flips && w->tasks.ntasks > 0; f++) {
+		size_t t = pw_rnd((uint32_t)w->tasks.ntasks);
 		bool seen = false;
 
-		w->health[t] = (enum desired_health)((w->health[t] + 1 + pw_rnd(2)) % 3);
+		w->tasks.health[t] =
+		    (enum desired_health)((w->tasks.health[t] + 1 + pw_rnd(2)) % 3);
 		for (size_t i = 0; i < n; i++)
-			seen = seen || strcmp(apps[i], w->app_of[t]) == 0;
+			seen = seen || strcmp(apps[i], w->tasks.app_of[t]) == 0;
 		if (!seen)
-			apps[n++] = w->app_of[t];
+			apps[n++] = w->tasks.app_of[t];
 	}
 	return n;
 }

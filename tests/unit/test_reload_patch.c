@@ -310,24 +310,6 @@ static void full_round(const struct apps_set *set, struct healths *h, struct pw_
 
 	pw_full_round(&in, p, plan);
 }
-/* The targets planned one by one in key order against the last table, as
- * the daemon's plan-only patch does; the table then spliced. */
-static void plan_targets(struct pw_path *p, const struct lb_keyset *targets,
-                         const struct lb_table *part, struct rc_plan *plan)
-{
-	struct rc_planner pl;
-	char err[256];
-
-	rc_planner_init(&pl);
-	for (size_t i = 0; i < targets->n; i++)
-		assert_int_equal(
-		    rc_planner_service(&pl, lb_table_find(&p->kernel, &targets->keys[i]),
-		                       lb_table_find(part, &targets->keys[i]), targets),
-		    0);
-	assert_int_equal(rc_planner_finish(&pl, plan, err, sizeof(err)), 0);
-	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
-}
-
 /* The apps a reload changed (the diff's, into *d) and the app whose task's
  * health changed (NULL: none), as the daemon notes them; their number. */
 static size_t changed_ids(const struct apps_set *old, const struct apps_set *set,
@@ -355,7 +337,7 @@ static int take_patch(int rc, const char *err, struct pw_path *p, struct lb_keys
 	if (rc == 1) {
 		assert_true(strncmp(err, "named VIP /", 11) == 0);
 	} else {
-		plan_targets(p, targets, part, plan);
+		pw_plan_targets(p, targets, part, plan);
 		if (next < p->next_change)
 			p->next_change = next;
 	}

@@ -24,54 +24,14 @@
 
 /* ---- a random world ---- */
 
-static char *random_vip(void)
-{
-	switch (pw_rnd(3)) {
-	case 0:
-		return pw_fmt("10.0.0.%u:80", 1 + pw_rnd(4));
-	case 1:
-		return pw_fmt("/web%u:80", pw_rnd(3));
-	}
-	return pw_fmt("/db%u:5432", pw_rnd(2));
-}
-
-static void random_task(struct app *a, size_t ai, size_t i)
-{
-	struct task *t = &a->tasks[i];
-
-	t->id = pw_fmt("app%zu.t%zu", ai, i);
-	t->host =
-	    pw_rnd(5) == 0 ? pw_fmt("fd00::%u", 1 + pw_rnd(6)) : pw_fmt("10.1.0.%u", 1 + pw_rnd(6));
-	t->state = pw_rnd(8) == 0 ? TASK_STATE_KILLING : TASK_STATE_RUNNING;
-	t->nports = a->nports;
-	t->ports = calloc(a->nports, sizeof(*t->ports));
-	for (size_t p = 0; p < a->nports; p++)
-		t->ports[p] = 31000 + (uint32_t)(ai * 100 + i * 10 + p);
-}
-
-#define MAX_TASKS 64
 #define MAX_REMOTE 32
 
 struct world {
 	struct apps_set set;
-	const char *task[MAX_TASKS];
-	const char *app_of[MAX_TASKS];
-	enum desired_health health[MAX_TASKS];
-	size_t ntasks;
+	struct pw_tasks tasks;
 	struct desired_remote remote[MAX_REMOTE];
 	size_t nremote;
 };
-
-static enum desired_health health_of(void *ctx, const char *app_id, const char *task_id)
-{
-	struct world *w = ctx;
-
-	(void)app_id;
-	for (size_t i = 0; i < w->ntasks; i++)
-		if (strcmp(w->task[i], task_id) == 0)
-			return w->health[i];
-	return DESIRED_HEALTH_UNKNOWN;
-}
 
 /* Another node's backend: of a VIP local apps use too, or of one only
  * other nodes serve (10.0.9.x). */
@@ -110,14 +70,10 @@ static void world_init(struct world *w)
 	for (size_t ai = 0; ai < w->set.napps; ai++) {
 		struct app *a = &w->set.apps[ai];
 
-		pw_random_app(a, pw_fmt("/app%zu", ai), pw_fmt("/apps/%zu", ai), random_vip);
+		pw_random_app(a, pw_fmt("/app%zu", ai), pw_fmt("/apps/%zu", ai), pw_random_vip);
 		for (size_t t = 0; t < a->ntasks; t++)
-			random_task(a, ai, t);
-		for (size_t t = 0; t < a->ntasks && w->ntasks < MAX_TASKS; t++) {
-			w->task[w->ntasks] = a->tasks[t].id;
-			w->app_of[w->ntasks] = a->id;
-			w->health[w->ntasks++] = (enum desired_health)pw_rnd(3);
-		}
+			pw_random_task(a, ai, t);
+		pw_tasks_add_app(&w->tasks, a);
 	}
 	for (uint32_t i = pw_rnd(6); i > 0; i--)
 		remote_add(w);
@@ -126,8 +82,8 @@ static void world_init(struct world *w)
 static struct desired_input input(struct world *w, int64_t now)
 {
 	return (struct desired_input){.apps = &w->set,
-	                              .health = health_of,
-	                              .health_ctx = w,
+	                              .health = pw_health_of,
+	                              .health_ctx = &w->tasks,
 	                              .drain_ms = PW_DRAIN_MS,
 	                              .now_ms = now,
 	                              .remote = w->nremote ? w->remote : NULL,
@@ -162,11 +118,11 @@ static void flip_health(struct world *w, struct noted *n)
 {
 	size_t t;
 
-	if (w->ntasks == 0)
+	if (w->tasks.ntasks == 0)
 		return;
-	t = pw_rnd((uint32_t)w->ntasks);
-	w->health[t] = (enum desired_health)((w->health[t] + 1 + pw_rnd(2)) % 3);
-	note_app(n, w->app_of[t]);
+	t = pw_rnd((uint32_t)w->tasks.ntasks);
+	w->tasks.health[t] = (enum desired_health)((w->tasks.health[t] + 1 + pw_rnd(2)) % 3);
+	note_app(n, w->tasks.app_of[t]);
 }
 
 /* A backend added, removed (it drains) or reweighted; its VIP noted. */
@@ -189,22 +145,6 @@ static void remote_change(struct world *w, struct noted *n)
 }
 
 /* ---- the two paths ---- */
-
-static void plan_targets(struct pw_path *p, const struct lb_keyset *targets,
-                         const struct lb_table *part, struct rc_plan *plan)
-{
-	struct rc_planner pl;
-	char err[256];
-
-	rc_planner_init(&pl);
-	for (size_t i = 0; i < targets->n; i++)
-		assert_int_equal(
-		    rc_planner_service(&pl, lb_table_find(&p->kernel, &targets->keys[i]),
-		                       lb_table_find(part, &targets->keys[i]), targets),
-		    0);
-	assert_int_equal(rc_planner_finish(&pl, plan, err, sizeof(err)), 0);
-	assert_int_equal(desired_table_splice(&p->kernel, targets, part), 0);
-}
 
 /* The engine's patch round: the noted apps and VIPs and, when timed, the
  * services due at now; the timer lowered to the build's next change, or
@@ -244,7 +184,7 @@ static int patch_round(struct world *w, struct pw_path *p, int64_t now, const st
 		/* Every service due is rebuilt. */
 		for (size_t i = 0; i < due.n; i++)
 			assert_true(lb_keyset_contains(&targets, &due.keys[i]));
-		plan_targets(p, &targets, &part, plan);
+		pw_plan_targets(p, &targets, &part, plan);
 	}
 	if (rc == 0 && next < p->next_change)
 		p->next_change = next;
