@@ -399,9 +399,11 @@ static int remote_sync(struct engine_cluster *c)
 
 	if (c->remote_stale || m->changed_all)
 		rc = cluster_rset_rebuild(&c->rset, m);
-	else
+	else if (m->nchanged > c->rset_synced)
 		rc = cluster_rset_update(&c->rset, m, m->changed + c->rset_synced,
 		                         m->nchanged - c->rset_synced);
+	else
+		rc = 0; /* m->changed may be NULL: no offset into it */
 	c->rset_synced = m->nchanged;
 	return rc;
 }

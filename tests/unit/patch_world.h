@@ -74,6 +74,7 @@ void pw_plan_targets(struct pw_path *p, const struct lb_keyset *targets,
 
 void pw_assert_tables_equal(const struct lb_table *a, const struct lb_table *b);
 void pw_assert_plans_equal(const struct rc_plan *a, const struct rc_plan *b);
+void pw_assert_entries_equal(const struct desired_entry *a, const struct desired_entry *b);
 void pw_assert_states_equal(const struct desired_state *a, const struct desired_state *b);
 
 #endif

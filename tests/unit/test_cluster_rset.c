@@ -16,6 +16,7 @@
 
 #include "vipd/apps.h"
 #include "vipd/desired.h"
+#include "patch_world.h"
 
 #define STEPS 400
 #define MAXB 6 /* backends per VIP */
@@ -98,13 +99,6 @@ static void assert_tables_equal(const struct lb_table *a, const struct lb_table 
 			assert_int_equal(x->dests[k].weight, y->dests[k].weight);
 		}
 	}
-}
-
-static void assert_states_equal(const struct desired_state *a, const struct desired_state *b)
-{
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++)
-		assert_memory_equal(&a->entries[i], &b->entries[i], sizeof(a->entries[i]));
 }
 
 struct run {
@@ -200,13 +194,13 @@ static void test_grouped_and_partial_equal_whole(void **state)
 		in.nremote_vips = w.ngroups;
 		whole(&in, &grouped);
 		assert_tables_equal(&grouped.t, &flat.t, step);
-		assert_states_equal(&grouped.st, &flat.st);
+		pw_assert_states_equal(&grouped.st, &flat.st);
 		if (step == 0)
 			whole(&in, &inc);
 		else
 			partial_rounds += partial(&in, &changed, &inc);
 		assert_tables_equal(&inc.t, &flat.t, step);
-		assert_states_equal(&inc.st, &flat.st);
+		pw_assert_states_equal(&inc.st, &flat.st);
 		services_max = flat.t.nsvcs > services_max ? flat.t.nsvcs : services_max;
 	}
 	/* most rounds were partial ones, over tables of several services */

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "vipd/desired.h"
+#include "patch_world.h"
 
 #define DRAIN_MS 20000
 
@@ -229,9 +230,7 @@ static void test_remote_change_patch_matches_full(void **state)
 	assert_non_null(strstr(ptext, "-> 10.2.0.3:32000 weight 1\n"));
 	assert_non_null(strstr(text, ptext));
 	assert_int_equal(next, 2000 + DRAIN_MS);
-	assert_int_equal(full.n, inc.n);
-	for (size_t i = 0; i < full.n; i++)
-		assert_memory_equal(&full.entries[i], &inc.entries[i], sizeof(full.entries[i]));
+	pw_assert_states_equal(&full, &inc);
 	lb_table_free(&part);
 	desired_state_free(&full);
 	desired_state_free(&inc);
